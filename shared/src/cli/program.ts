@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { CausewayError } from '../errors/causeway-error.js';
+import { EXIT, exitCodeFor } from '../errors/exit-codes.js';
+import { formatConfigHelp, type Schema } from '../config/load-config.js';
+
+/** The version in package.json, read once. */
+export function packageVersion(): string {
+  for (const rel of ['../../../package.json', '../../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'causeway' && pkg.version) return pkg.version;
+    } catch {
+      // try the next layout (sources vs dist/)
+    }
+  }
+  return '0.0.0-unknown';
+}
+
+export interface ProgramInfo {
+  name: string;
+  summary: string;
+  usage?: string;
+  schema?: Schema;
+}
+
+/** Usage text shared by every binary. */
+export function helpText(p: ProgramInfo): string {
+  const lines = [`${p.name} ${packageVersion()} — ${p.summary}`, '', `Usage: ${p.usage ?? `${p.name} [--config FILE] [--key value …]`}`, ''];
+  lines.push('Options:', '  --help        show this help', '  --version     print the version', '  --config FILE load a JSON config file');
+  if (p.schema) lines.push('', 'Config keys (file, env var, or flag; flags win):', formatConfigHelp(p.schema));
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Runs a program's main with the shared conventions: `--help`, `--version`, errors printed as one line
+ * on stderr and mapped to an exit code (78 for bad config, so systemd does not restart-loop).
+ */
+export async function runProgram(p: ProgramInfo, main: (argv: string[]) => Promise<number | void>): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(helpText(p));
+    return;
+  }
+  if (argv.includes('--version') || argv.includes('-V')) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return;
+  }
+  try {
+    const code = await main(argv);
+    if (typeof code === 'number') process.exitCode = code;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const msg = err instanceof CausewayError ? `${err.code}: ${err.message}` : (err as Error)?.stack ?? String(err);
+    process.stderr.write(`${p.name}: ${msg}\n`);
+    process.exitCode = code === EXIT.OK ? EXIT.SOFTWARE : code;
+  }
+}

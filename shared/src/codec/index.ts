@@ -1,0 +1,2 @@
+export * from './content-type.js';
+export * from './envelope-codec.js';

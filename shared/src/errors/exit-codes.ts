@@ -1,0 +1,21 @@
+import { CausewayError } from './causeway-error.js';
+
+/** Process exit codes, from sysexits.h, so systemd can tell a bad config (no restart) from a crash. */
+export const EXIT = Object.freeze({
+  OK: 0,
+  SOFTWARE: 70,
+  USAGE: 64,
+  UNAVAILABLE: 69,
+  IOERR: 74,
+  CONFIG: 78,
+});
+
+/** The one place that maps an error to an exit code. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CausewayError) {
+    if (err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
+    if (err.code === 'USAGE') return EXIT.USAGE;
+    if (err.code.startsWith('IO_')) return EXIT.IOERR;
+  }
+  return EXIT.SOFTWARE;
+}

@@ -1,0 +1,5 @@
+export * from './topic-filter.js';
+export * from './topic-trie.js';
+export * from './topic-id.js';
+export * from './topic-scheme.js';
+export * from './shared-subscription.js';
