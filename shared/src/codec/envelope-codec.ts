@@ -75,7 +75,7 @@ export function decodeRaw(buf: Uint8Array, opts: DecodeOptions = {}): { value: u
       value = cborg.decode(body, CBOR_DECODE_OPTIONS);
     } catch (err) {
       const msg = (err as Error)?.message ?? String(err);
-      const truncated = /end of buffer|unexpected end|beyond|insufficient/i.test(msg);
+      const truncated = /end of buffer|unexpected end|beyond|insufficient|not enough data/i.test(msg);
       throw new DecodeError(truncated ? 'TRUNCATED' : 'MALFORMED', `CBOR payload does not decode: ${msg}`, { cause: err });
     }
   }

@@ -121,11 +121,38 @@ export function loadConfig<T>(schema: Schema, opts: LoadOptions = {}): Readonly<
   try {
     cfg.validate({ allowed: 'strict' });
   } catch (err) {
-    const msg = (err as Error).message;
+    const sensitive = new Set(entries.filter((e) => e.sensitive).map((e) => e.key));
+    const msg = withRawValues((err as Error).message, rest, env, sensitive);
     const key = /^([\w.]+):/.exec(msg)?.[1];
     throw new ConfigError(`invalid configuration: ${msg}`, key === undefined ? { cause: err } : { key, cause: err });
   }
   return deepFreeze(cfg.getProperties()) as Readonly<T>;
+}
+
+/** The value as the user wrote it on the command line or in the environment, if they did. */
+function rawValueOf(key: string, argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = argv.length - 1; i >= 0; i--) {
+    const a = argv[i]!;
+    if (a === `--${key}`) return argv[i + 1];
+    if (a.startsWith(`--${key}=`)) return a.slice(key.length + 3);
+  }
+  return env[envNameFor(key)];
+}
+
+/**
+ * convict omits the value when coercion turned it into something falsy (NaN for "lots"); put back what
+ * the user wrote so the message names key, value and expectation. Sensitive keys stay masked.
+ */
+function withRawValues(message: string, argv: readonly string[], env: NodeJS.ProcessEnv, sensitive: Set<string>): string {
+  return message
+    .split('\n')
+    .map((line) => {
+      const key = /^([\w.]+):/.exec(line)?.[1];
+      if (key === undefined || line.includes('value was') || sensitive.has(key)) return line;
+      const raw = rawValueOf(key, argv, env);
+      return raw === undefined ? line : `${line}: value was ${JSON.stringify(raw)}`;
+    })
+    .join('\n');
 }
 
 function deepFreeze<T>(o: T): T {

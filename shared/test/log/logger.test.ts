@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { createLogger, redact, REDACTED } from '../../src/log/logger.js';
+import { CausewayError } from '../../src/errors/causeway-error.js';
+
+describe('shared/log/logger', () => {
+  it('writes one JSON object per line with level, msg and fields', () => {
+    const lines: string[] = [];
+    const log = createLogger({ name: 'edge', write: (l) => lines.push(l) }).child({ gateway: 'gw1' });
+    log.info('connected', { broker: 'mqtt://x' });
+    log.debug('hidden');
+    assert.equal(lines.length, 1);
+    assert.ok(lines[0]!.endsWith('\n'));
+    const rec = JSON.parse(lines[0]!);
+    assert.equal(rec.level, 'info');
+    assert.equal(rec.msg, 'connected');
+    assert.equal(rec.name, 'edge');
+    assert.equal(rec.gateway, 'gw1');
+    assert.equal(rec.broker, 'mqtt://x');
+    assert.ok(!Number.isNaN(Date.parse(rec.ts)));
+  });
+
+  const SECRETS: Array<Record<string, unknown>> = [
+    { password: 'hunter2' },
+    { cloud: { password: 'hunter2' } },
+    { token: 'hunter2' },
+    { apiKey: 'hunter2' },
+    { Authorization: 'Bearer hunter2' },
+    { clientSecret: 'hunter2' },
+    { list: [{ credentials: 'hunter2' }] },
+  ];
+  for (const fields of SECRETS) {
+    it(`never writes the secret in ${JSON.stringify(fields)}`, () => {
+      const lines: string[] = [];
+      createLogger({ level: 'debug', write: (l) => lines.push(l) }).error('x', fields);
+      assert.ok(!lines.join('').includes('hunter2'), lines.join(''));
+      assert.ok(lines.join('').includes(REDACTED));
+    });
+  }
+
+  it('serialises errors with code and cause, and buffers as a length', () => {
+    const err = new CausewayError('STORE_FULL', 'full', { cause: new Error('disk') });
+    assert.deepEqual(redact({ err, body: Buffer.alloc(5) }), {
+      err: { name: 'CausewayError', message: 'full', code: 'STORE_FULL', cause: { name: 'Error', message: 'disk' } },
+      body: '[5 bytes]',
+    });
+  });
+});
