@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createNotifier, notifyArgs, watchdogIntervalMs } from '../../src/health/sd-notify.js';
+import { createLogger } from '../../src/log/logger.js';
+
+// A real AF_UNIX datagram socket standing in for PID 1's notify socket: python3 binds it, asks for
+// SCM_CREDENTIALS like systemd does, closes the BARRIER=1 fd (which is what releases systemd-notify's
+// wait) and prints one JSON line per datagram.
+const RECEIVER = `
+import socket, sys, os, json, array
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+print(json.dumps({"ready": True}), flush=True)
+while True:
+    data, anc, flags, addr = s.recvmsg(4096, socket.CMSG_SPACE(64 * 4) + socket.CMSG_SPACE(12))
+    pid = None
+    for lvl, typ, d in anc:
+        if lvl == socket.SOL_SOCKET and typ == socket.SCM_CREDENTIALS:
+            pid = int.from_bytes(d[0:4], "little")
+        if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+            fds = array.array("i"); fds.frombytes(d[:len(d) - len(d) % 4])
+            for fd in fds: os.close(fd)
+    print(json.dumps({"pid": pid, "msg": data.decode()}), flush=True)
+`;
+
+interface Datagram {
+  pid: number | null;
+  msg: string;
+}
+
+class Receiver {
+  readonly messages: Datagram[] = [];
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(path: string): Promise<Receiver> {
+    const child = spawn('python3', ['-c', RECEIVER, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = new Receiver(child);
+    const lines = createInterface({ input: child.stdout! });
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('receiver did not start in 5 s')), 5000);
+      child.once('exit', (code) => reject(new Error(`receiver exited ${code}`)));
+      lines.on('line', (line) => {
+        const obj = JSON.parse(line) as Datagram & { ready?: boolean };
+        if (obj.ready) {
+          clearTimeout(t);
+          resolve();
+        } else r.messages.push(obj);
+      });
+    });
+    return r;
+  }
+
+  /** the payloads without systemd-notify's BARRIER=1 follow-ups */
+  payloads(): string[] {
+    return this.messages.map((m) => m.msg).filter((m) => m !== 'BARRIER=1');
+  }
+
+  async waitFor(pred: (payloads: string[]) => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this.payloads())) {
+      if (Date.now() > deadline) throw new Error(`timed out; got ${JSON.stringify(this.payloads())}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+const haveTools = spawnSync('python3', ['--version']).status === 0 && spawnSync('systemd-notify', ['--version']).status === 0;
+
+describe('health/sd-notify', () => {
+  describe('watchdogIntervalMs', () => {
+    const table: Array<[string, Record<string, string>, number | undefined]> = [
+      ['no watchdog', {}, undefined],
+      ['half of WATCHDOG_USEC', { WATCHDOG_USEC: '30000000' }, 15000],
+      ['ours by WATCHDOG_PID', { WATCHDOG_USEC: '200000', WATCHDOG_PID: '42' }, 100],
+      ['another PID (we are its child)', { WATCHDOG_USEC: '200000', WATCHDOG_PID: '43' }, undefined],
+      ['zero', { WATCHDOG_USEC: '0' }, undefined],
+      ['garbage', { WATCHDOG_USEC: '30s' }, undefined],
+      ['tiny rounds up to 1 ms', { WATCHDOG_USEC: '1' }, 1],
+    ];
+    for (const [name, env, want] of table) it(name, () => assert.equal(watchdogIntervalMs(env, 42), want));
+  });
+
+  describe('notifyArgs', () => {
+    it('one argument per assignment, in order', () => {
+      assert.deepEqual(notifyArgs({ READY: '1', STATUS: 'up = fine' }), ['READY=1', 'STATUS=up = fine']);
+    });
+    const bad: Array<[string, Record<string, string>]> = [
+      ['lower-case key', { ready: '1' }],
+      ['key with =', { 'A=B': '1' }],
+      ['newline smuggling a second assignment', { STATUS: 'x\nREADY=1' }],
+      ['NUL', { STATUS: 'x\0' }],
+      ['empty', {}],
+    ];
+    for (const [name, fields] of bad) {
+      it(`rejects ${name} with NOTIFY_INVALID`, () => assert.throws(() => notifyArgs(fields), { code: 'NOTIFY_INVALID' }));
+    }
+  });
+
+  describe('without NOTIFY_SOCKET', () => {
+    it('is disabled and sends nothing (not even trying the helper)', async () => {
+      const n = createNotifier({ WATCHDOG_USEC: '1000000' }, { command: '/nonexistent/systemd-notify' });
+      assert.equal(n.enabled, false);
+      assert.equal(n.watchdogIntervalMs, undefined);
+      assert.equal(await n.ready(), false);
+      assert.equal(await n.watchdog(), false);
+      n.startWatchdog()();
+      assert.deepEqual(n.stats(), { sent: 0, failed: 0, skipped: 0 });
+    });
+  });
+
+  describe('over a real unix datagram socket', function () {
+    let dir: string;
+    let path: string;
+    let rx: Receiver;
+
+    before(async function () {
+      if (!haveTools) this.skip(); // needs python3 (the fake PID 1) and systemd-notify (the sender)
+      dir = mkdtempSync(join(tmpdir(), 'causeway-sdnotify-'));
+      path = join(dir, 'notify.sock');
+      rx = await Receiver.start(path);
+    });
+    after(() => {
+      rx?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+    beforeEach(() => {
+      if (rx) rx.messages.length = 0;
+    });
+
+    it('READY=1 with a one-line STATUS', async () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path });
+      assert.equal(n.enabled, true);
+      assert.equal(await n.ready('outbox open\n3 pending'), true);
+      await rx.waitFor((p) => p.length >= 1);
+      assert.deepEqual(rx.payloads(), ['READY=1\nSTATUS=outbox open 3 pending']);
+      assert.equal(n.stats().sent, 1);
+    });
+
+    it('keeps the order of messages fired without awaiting (reload, then ready, then stopping)', async () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path });
+      const results = await Promise.all([n.reloading(), n.ready(), n.stopping('draining')]);
+      assert.deepEqual(results, [true, true, true]);
+      await rx.waitFor((p) => p.length >= 3);
+      const [reload, ready, stopping] = rx.payloads();
+      assert.match(reload!, /^RELOADING=1\nMONOTONIC_USEC=\d+$/);
+      assert.equal(ready, 'READY=1');
+      assert.equal(stopping, 'STOPPING=1\nSTATUS=draining');
+    });
+
+    it('pings WATCHDOG=1 every WATCHDOG_USEC/2 and stops when told', async () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000' });
+      assert.equal(n.watchdogIntervalMs, 100);
+      const started = Date.now();
+      const stop = n.startWatchdog();
+      try {
+        await rx.waitFor((p) => p.filter((m) => m === 'WATCHDOG=1').length >= 3, 3000);
+      } finally {
+        stop();
+      }
+      // 3 pings need at least 3 intervals: proves the timer, not a burst.
+      assert.ok(Date.now() - started >= 290, `3 pings after ${Date.now() - started} ms`);
+      await new Promise((r) => setTimeout(r, 150)); // let an in-flight ping land
+      const after = rx.payloads().length;
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(rx.payloads().length, after, 'no pings after stop()');
+    });
+
+    it('does not ping when WATCHDOG_PID names another process', () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid + 1) });
+      assert.equal(n.watchdogIntervalMs, undefined);
+    });
+
+    it('a socket nobody listens on: resolves false, counts, logs NOTIFY_FAILED, keeps going', async () => {
+      const lines: string[] = [];
+      const logger = createLogger({ write: (l) => lines.push(l) });
+      const n = createNotifier({ NOTIFY_SOCKET: join(dir, 'nobody.sock') }, { logger });
+      assert.equal(await n.ready(), false);
+      assert.equal(await n.watchdog(), false);
+      assert.deepEqual(n.stats(), { sent: 0, failed: 2, skipped: 0 });
+      assert.equal(lines.length, 2);
+      assert.match(lines[0]!, /"code":"NOTIFY_FAILED"/);
+    });
+  });
+
+  it('a missing systemd-notify: resolves false with a clear hint', async () => {
+    const lines: string[] = [];
+    const n = createNotifier({ NOTIFY_SOCKET: '/run/nothing/notify' }, { command: '/nonexistent/systemd-notify', logger: createLogger({ write: (l) => lines.push(l) }) });
+    assert.equal(await n.ready(), false);
+    assert.equal(n.stats().failed, 1);
+    assert.match(lines[0]!, /systemd-notify not found/);
+  });
+});
