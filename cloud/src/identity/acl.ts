@@ -1,0 +1,86 @@
+import { matchTopic } from '../../../shared/src/topics/topic-filter.js';
+import { parseSharedSubscription } from '../../../shared/src/topics/shared-subscription.js';
+import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
+
+/**
+ * Who a connected client is, after authentication. Roles:
+ * - `gateway`: a field gateway (or a device connecting directly); may publish only uplink topics under
+ *   its own id and subscribe only to its own downlink, its groups' commands, the broadcast and its config;
+ * - `app`: a backend application; reads the server-side queues it is granted and may send downlink;
+ * - `admin`: operators and tests in development mode; anything.
+ */
+export type Identity =
+  | { role: 'gateway'; id: string; groups: readonly string[] }
+  | { role: 'app'; id: string; queues: readonly string[]; canSend: boolean }
+  | { role: 'admin'; id: string };
+
+export type AclDecision = { allow: true } | { allow: false; reason: string };
+
+const ALLOW: AclDecision = { allow: true };
+const deny = (reason: string): AclDecision => ({ allow: false, reason });
+
+const UPLINK = new Set(['telemetry', 'events', 'cmd-result', 'config-reported', 'status']);
+const DOWNLINK = new Set(['cmd', 'cmd-group', 'cmd-all', 'config']);
+
+/** May this identity publish on `topic`? Pure. */
+export function canPublish(who: Identity, topic: string): AclDecision {
+  if (who.role === 'admin') return ALLOW;
+  const t = tryParseTopic(topic);
+  if (t === undefined) return deny(`"${topic}" is not a Causeway topic`);
+  if (who.role === 'gateway') {
+    if (!UPLINK.has(t.kind)) return deny(`a gateway may not publish on ${t.kind}/…`);
+    if ((t as { gateway: string }).gateway !== who.id) return deny(`gateway ${who.id} may not publish as another gateway`);
+    return ALLOW;
+  }
+  if (!DOWNLINK.has(t.kind)) return deny(`app ${who.id} may not publish uplink topics`);
+  return who.canSend ? ALLOW : deny(`app ${who.id} is not allowed to send to devices`);
+}
+
+/** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config). */
+function gatewayFilters(who: { id: string; groups: readonly string[] }): string[] {
+  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`];
+}
+
+/**
+ * Is `inner` contained in `outer` (every topic `inner` matches is matched by `outer`)? Needed so a
+ * gateway may subscribe to `cmd/gw1/+/+` but not to `cmd/+/+/+`.
+ */
+export function filterWithin(inner: string, outer: string): boolean {
+  const a = inner.split('/');
+  const b = outer.split('/');
+  for (let i = 0; i < a.length; i++) {
+    const o = b[i];
+    if (o === undefined) return false;
+    if (o === '#') return true;
+    const x = a[i]!;
+    if (x === '#') return false;
+    if (o === '+') continue;
+    if (x === '+' || x !== o) return false;
+  }
+  if (b.length === a.length) return true;
+  return b.length === a.length + 1 && b[a.length] === '#';
+}
+
+/** May this identity subscribe to `filter` (possibly `$share/…`)? Pure. */
+export function canSubscribe(who: Identity, filter: string): AclDecision {
+  if (who.role === 'admin') return ALLOW;
+  let inner = filter;
+  try {
+    const shared = parseSharedSubscription(filter);
+    if (shared !== undefined) inner = shared.filter;
+  } catch {
+    return deny(`"${filter}" is not a valid shared subscription`);
+  }
+  if (who.role === 'gateway') {
+    if (inner !== filter) return deny('a gateway may not use shared subscriptions');
+    return gatewayFilters(who).some((g) => filterWithin(inner, g)) ? ALLOW : deny(`gateway ${who.id} may not subscribe to "${filter}"`);
+  }
+  const queue = inner.split('/')[0]!;
+  if (queue === '+' || queue === '#') return deny(`app ${who.id} must name a queue, not "${queue}"`);
+  return who.queues.includes(queue) || who.queues.includes('*') ? ALLOW : deny(`app ${who.id} has no access to queue ${queue}`);
+}
+
+/** Convenience for tests and the CLI: does any granted filter match this topic. */
+export function matchesAny(filters: readonly string[], topic: string): boolean {
+  return filters.some((f) => matchTopic(f, topic));
+}

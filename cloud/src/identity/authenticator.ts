@@ -1,0 +1,95 @@
+import type { Identity } from './acl.js';
+import { looksLikeToken, verifyToken } from './access-token.js';
+import type { FailureLimiter } from './failure-limiter.js';
+import type { DeviceRegistry, RegistryEntry } from './registry/contract.js';
+import { verifySecret } from './secret-hash.js';
+
+export interface AuthRequest {
+  clientId: string;
+  username?: string;
+  password?: Buffer | string;
+  /** remote address, for brute-force limits */
+  source: string;
+  /** principal id from a verified TLS client certificate (its CN), when the listener requires one */
+  certificateId?: string;
+}
+
+/** Why a CONNECT was refused; the broker maps these to CONNACK codes in one place. */
+export type AuthFailure = 'BAD_CREDENTIALS' | 'NOT_AUTHORIZED' | 'BANNED';
+
+export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: AuthFailure; reason: string };
+
+export interface AuthenticatorOptions {
+  registry: DeviceRegistry;
+  limiter: FailureLimiter;
+  /** development flag: no credentials → full access. Off by default. */
+  allowAnonymous: boolean;
+  /** HMAC key for access tokens; tokens are refused when absent */
+  tokenKey?: Buffer;
+  now?: () => number;
+}
+
+function identityOf(e: RegistryEntry): Identity {
+  if (e.kind === 'app') return { role: 'app', id: e.id, queues: e.queues ?? [], canSend: e.canSend ?? false };
+  return { role: 'gateway', id: e.id, groups: e.groups };
+}
+
+/**
+ * A principal may only use its own client id (an app may suffix it: `analytics.worker-3`), so valid
+ * credentials for one gateway cannot take over another gateway's session.
+ */
+function clientIdAllowed(e: RegistryEntry, clientId: string): boolean {
+  if (clientId === e.id) return true;
+  return e.kind === 'app' && clientId.startsWith(`${e.id}.`);
+}
+
+/**
+ * Authenticates a CONNECT. Never throws for bad input and never puts a secret in a reason string
+ * (reasons are logged).
+ */
+export class Authenticator {
+  readonly #o: AuthenticatorOptions;
+
+  constructor(opts: AuthenticatorOptions) {
+    this.#o = opts;
+  }
+
+  async authenticate(req: AuthRequest): Promise<AuthResult> {
+    const { limiter } = this.#o;
+    if (!limiter.allowed(req.source)) {
+      return { ok: false, code: 'BANNED', reason: `too many failed attempts from ${req.source}` };
+    }
+    const result = await this.#check(req);
+    if (result.ok) limiter.succeed(req.source);
+    else if (result.code === 'BAD_CREDENTIALS') limiter.fail(req.source);
+    return result;
+  }
+
+  async #check(req: AuthRequest): Promise<AuthResult> {
+    const password = req.password === undefined ? undefined : Buffer.isBuffer(req.password) ? req.password.toString('utf8') : req.password;
+    if (req.certificateId !== undefined) {
+      return this.#principal(req.certificateId, req.clientId, async () => true);
+    }
+    if (password === undefined || password === '') {
+      if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };
+      return { ok: false, code: 'NOT_AUTHORIZED', reason: `client ${req.clientId} sent no credentials and anonymous access is off` };
+    }
+    if (looksLikeToken(password)) {
+      if (this.#o.tokenKey === undefined) return { ok: false, code: 'BAD_CREDENTIALS', reason: 'tokens are not enabled on this broker' };
+      const check = verifyToken(this.#o.tokenKey, password, req.clientId, (this.#o.now ?? Date.now)());
+      if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: ${check.reason}` };
+      return this.#principal(check.clientId, req.clientId, async () => true);
+    }
+    const id = req.username !== undefined && req.username !== '' ? req.username : req.clientId;
+    return this.#principal(id, req.clientId, async (e) => e.secretHash !== undefined && (await verifySecret(password, e.secretHash)));
+  }
+
+  async #principal(id: string, clientId: string, verify: (e: RegistryEntry) => Promise<boolean>): Promise<AuthResult> {
+    const e = await this.#o.registry.get(id);
+    // Unknown id and wrong secret give the same answer so ids cannot be probed.
+    if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${id}` };
+    if (!e.enabled) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} is disabled` };
+    if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clientId}` };
+    return { ok: true, identity: identityOf(e) };
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The device registry: gateways, the devices behind them, backend apps, their groups and tags,
+ * credentials (hashed), enabled flag, last seen and online status. Backends: memory (tests) and SQLite
+ * (default); both run `describeRegistryContract` in cloud/test/identity/registry-contract.ts.
+ */
+export type PrincipalKind = 'gateway' | 'device' | 'app';
+
+export interface RegistryEntry {
+  id: string;
+  kind: PrincipalKind;
+  /** for a device behind a gateway: its gateway */
+  gateway?: string;
+  groups: string[];
+  tags: Record<string, string>;
+  /** scrypt hash of the current secret (see secret-hash.ts); absent = token-only */
+  secretHash?: string;
+  enabled: boolean;
+  createdAt: number;
+  lastSeenAt?: number;
+  online: boolean;
+  /** apps: server-side queues they may read ('*' = all) */
+  queues?: string[];
+  /** apps: may they send to devices */
+  canSend?: boolean;
+}
+
+export interface RegistryQuery {
+  kind?: PrincipalKind;
+  group?: string;
+  /** `key=value` */
+  tag?: string;
+  gateway?: string;
+}
+
+export interface DeviceRegistry {
+  /** Throws a CausewayError with code REGISTRY_EXISTS if the id is taken. */
+  create(entry: RegistryEntry): Promise<void>;
+  get(id: string): Promise<RegistryEntry | undefined>;
+  list(query?: RegistryQuery): Promise<RegistryEntry[]>;
+  /** Throws REGISTRY_NOT_FOUND for an unknown id. Returns the updated entry. */
+  update(id: string, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): Promise<RegistryEntry>;
+  delete(id: string): Promise<boolean>;
+  /** Records presence; cheap, called on connect and disconnect. */
+  markSeen(id: string, online: boolean, at: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Pure: does an entry satisfy a query. Shared by the backends so they agree. */
+export function matchesQuery(e: RegistryEntry, q: RegistryQuery): boolean {
+  if (q.kind !== undefined && e.kind !== q.kind) return false;
+  if (q.group !== undefined && !e.groups.includes(q.group)) return false;
+  if (q.gateway !== undefined && e.gateway !== q.gateway) return false;
+  if (q.tag !== undefined) {
+    const eq = q.tag.indexOf('=');
+    const k = eq < 0 ? q.tag : q.tag.slice(0, eq);
+    const v = eq < 0 ? undefined : q.tag.slice(eq + 1);
+    if (!Object.hasOwn(e.tags, k) || (v !== undefined && e.tags[k] !== v)) return false;
+  }
+  return true;
+}

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Authenticator } from '../../src/identity/authenticator.js';
+import { FailureLimiter } from '../../src/identity/failure-limiter.js';
+import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
+import { generateSecret, hashSecret, verifySecret } from '../../src/identity/secret-hash.js';
+import { issueToken } from '../../src/identity/access-token.js';
+
+describe('cloud/identity/authenticator', () => {
+  const key = randomBytes(32);
+  let registry: MemoryRegistry;
+  let clock: number;
+  let limiter: FailureLimiter;
+  let auth: Authenticator;
+  const secret = generateSecret();
+
+  beforeEach(async () => {
+    registry = new MemoryRegistry();
+    clock = 1_800_000_000_000;
+    limiter = new FailureLimiter({ burst: 3, refillPerSecond: 0.5, maxSources: 100 }, () => clock);
+    const secretHash = await hashSecret(secret);
+    await registry.create({ id: 'gw1', kind: 'gateway', groups: ['north'], tags: {}, secretHash, enabled: true, createdAt: 0, online: false });
+    await registry.create({ id: 'gw2', kind: 'gateway', groups: [], tags: {}, secretHash, enabled: false, createdAt: 0, online: false });
+    await registry.create({ id: 'analytics', kind: 'app', groups: [], tags: {}, secretHash, enabled: true, createdAt: 0, online: false, queues: ['telemetry'] });
+    auth = new Authenticator({ registry, limiter, allowAnonymous: false, tokenKey: key, now: () => clock });
+  });
+
+  it('hashes secrets with a salt and verifies them', async () => {
+    const a = await hashSecret('s3cret');
+    const b = await hashSecret('s3cret');
+    assert.notEqual(a, b);
+    assert.ok(!a.includes('s3cret'));
+    assert.equal(await verifySecret('s3cret', a), true);
+    assert.equal(await verifySecret('s3cret!', a), false);
+    assert.equal(await verifySecret('s3cret', 'garbage'), false);
+  });
+
+  it('accepts a gateway with its secret and gives it its groups', async () => {
+    const r = await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: Buffer.from(secret), source: '10.0.0.1' });
+    assert.deepEqual(r, { ok: true, identity: { role: 'gateway', id: 'gw1', groups: ['north'] } });
+  });
+
+  it('accepts an unexpired token and refuses an expired or forged one', async () => {
+    const t = issueToken(key, 'gw1', clock + 60_000);
+    assert.equal((await auth.authenticate({ clientId: 'gw1', password: t, source: 's' })).ok, true);
+    clock += 61_000;
+    const expired = await auth.authenticate({ clientId: 'gw1', password: t, source: 's' });
+    assert.equal(expired.ok, false);
+    assert.match((expired as { reason: string }).reason, /EXPIRED/);
+    const forged = await auth.authenticate({ clientId: 'gw1', password: issueToken(randomBytes(32), 'gw1', clock + 60_000), source: 's2' });
+    assert.deepEqual({ ok: forged.ok, code: (forged as { code: string }).code }, { ok: false, code: 'BAD_CREDENTIALS' });
+  });
+
+  const REFUSED: Array<[string, () => Parameters<Authenticator['authenticate']>[0], string]> = [
+    ['a wrong secret', () => ({ clientId: 'gw1', username: 'gw1', password: 'nope', source: 'a' }), 'BAD_CREDENTIALS'],
+    ['an unknown id', () => ({ clientId: 'gw9', username: 'gw9', password: secret, source: 'a' }), 'BAD_CREDENTIALS'],
+    ['no credentials (anonymous off)', () => ({ clientId: 'gw1', source: 'a' }), 'NOT_AUTHORIZED'],
+    ['a disabled gateway', () => ({ clientId: 'gw2', username: 'gw2', password: secret, source: 'a' }), 'NOT_AUTHORIZED'],
+    ["gw1's credentials used as client gw2 (session takeover)", () => ({ clientId: 'gw2', username: 'gw1', password: secret, source: 'a' }), 'NOT_AUTHORIZED'],
+  ];
+  for (const [what, req, code] of REFUSED) {
+    it(`refuses ${what} with ${code}, and never echoes the secret`, async () => {
+      const r = await auth.authenticate(req());
+      assert.equal(r.ok, false);
+      assert.equal((r as { code: string }).code, code);
+      assert.ok(!JSON.stringify(r).includes(secret));
+    });
+  }
+
+  it('lets an app connect under suffixed client ids', async () => {
+    const r = await auth.authenticate({ clientId: 'analytics.worker-2', username: 'analytics', password: secret, source: 'a' });
+    assert.deepEqual(r, { ok: true, identity: { role: 'app', id: 'analytics', queues: ['telemetry'], canSend: false } });
+  });
+
+  it('bans a source after repeated failures, then lets it retry after the refill', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await auth.authenticate({ clientId: 'gw1', password: 'bad', source: 'evil' })).ok, false);
+    const banned = await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'evil' });
+    assert.equal((banned as { code: string }).code, 'BANNED');
+    assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'other' })).ok, true);
+    clock += 2_000; // one token back
+    assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'evil' })).ok, true);
+  });
+
+  it('tracks a bounded number of sources', () => {
+    const l = new FailureLimiter({ burst: 1, refillPerSecond: 1, maxSources: 10 }, () => 0);
+    for (let i = 0; i < 1000; i++) l.fail(`s${i}`);
+    assert.equal(l.trackedSources, 10);
+  });
+
+  it('allows anonymous access only with the development flag', async () => {
+    const dev = new Authenticator({ registry, limiter, allowAnonymous: true });
+    assert.deepEqual(await dev.authenticate({ clientId: 'x', source: 'a' }), { ok: true, identity: { role: 'admin', id: 'x' } });
+  });
+});

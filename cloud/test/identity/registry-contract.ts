@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import type { DeviceRegistry, RegistryEntry } from '../../src/identity/registry/contract.js';
+
+const gw = (id: string, extra: Partial<RegistryEntry> = {}): RegistryEntry => ({
+  id,
+  kind: 'gateway',
+  groups: [],
+  tags: {},
+  enabled: true,
+  createdAt: 1000,
+  online: false,
+  ...extra,
+});
+
+/** One suite every DeviceRegistry backend runs. */
+export function describeRegistryContract(name: string, build: () => Promise<{ registry: DeviceRegistry; reopen?: () => Promise<DeviceRegistry>; cleanup: () => Promise<void> }>): void {
+  describe(`registry contract: ${name}`, () => {
+    let registry: DeviceRegistry;
+    let reopen: (() => Promise<DeviceRegistry>) | undefined;
+    let cleanup: () => Promise<void>;
+    beforeEach(async () => {
+      ({ registry, reopen, cleanup } = await build());
+    });
+    afterEach(async () => {
+      await registry.close();
+      await cleanup();
+    });
+
+    it('creates, gets and refuses a duplicate id', async () => {
+      const e = gw('gw1', { groups: ['north'], tags: { kind: 'rsu' }, secretHash: 'scrypt$x' });
+      await registry.create(e);
+      assert.deepEqual(await registry.get('gw1'), e);
+      await assert.rejects(registry.create(gw('gw1')), (err: unknown) => err instanceof CausewayError && err.code === 'REGISTRY_EXISTS');
+      assert.equal(await registry.get('nope'), undefined);
+    });
+
+    const QUERIES: Array<[Parameters<DeviceRegistry['list']>[0], string[]]> = [
+      [{}, ['app1', 'dev1', 'gw1', 'gw2']],
+      [{ kind: 'gateway' }, ['gw1', 'gw2']],
+      [{ group: 'north' }, ['gw1']],
+      [{ tag: 'kind=rsu' }, ['gw2']],
+      [{ tag: 'kind' }, ['gw1', 'gw2']],
+      [{ gateway: 'gw1' }, ['dev1']],
+      [{ kind: 'gateway', group: 'south' }, ['gw2']],
+    ];
+    for (const [q, ids] of QUERIES) {
+      it(`lists ${JSON.stringify(q)} → ${ids.join(',')}`, async () => {
+        await registry.create(gw('gw2', { groups: ['south'], tags: { kind: 'rsu' } }));
+        await registry.create(gw('gw1', { groups: ['north'], tags: { kind: 'vehicle' } }));
+        await registry.create({ ...gw('dev1'), kind: 'device', gateway: 'gw1' });
+        await registry.create({ ...gw('app1'), kind: 'app', queues: ['telemetry'], canSend: true });
+        assert.deepEqual((await registry.list(q)).map((e) => e.id), ids);
+      });
+    }
+
+    it('updates, disables, deletes and tracks presence', async () => {
+      await registry.create(gw('gw1'));
+      const u = await registry.update('gw1', { enabled: false, groups: ['x'] });
+      assert.equal(u.enabled, false);
+      assert.deepEqual((await registry.get('gw1'))?.groups, ['x']);
+      await registry.markSeen('gw1', true, 5000);
+      const seen = await registry.get('gw1');
+      assert.equal(seen?.online, true);
+      assert.equal(seen?.lastSeenAt, 5000);
+      await registry.markSeen('unknown', true, 1); // no-op, no throw
+      await assert.rejects(registry.update('nope', { enabled: true }), (err: unknown) => err instanceof CausewayError && err.code === 'REGISTRY_NOT_FOUND');
+      assert.equal(await registry.delete('gw1'), true);
+      assert.equal(await registry.delete('gw1'), false);
+    });
+
+    it('keeps entries across a reopen when the backend is durable', async function () {
+      if (reopen === undefined) this.skip();
+      await registry.create(gw('gw1', { secretHash: 'h', groups: ['g'] }));
+      await registry.markSeen('gw1', true, 42);
+      await registry.close();
+      registry = await reopen!();
+      const e = await registry.get('gw1');
+      assert.equal(e?.secretHash, 'h');
+      assert.equal(e?.lastSeenAt, 42);
+      assert.deepEqual(e?.groups, ['g']);
+    });
+  });
+}
