@@ -1,0 +1,64 @@
+import type { StoredMessage } from '../contract.js';
+
+export interface MessageCacheOptions {
+  maxMessages: number;
+  /** payload bytes */
+  maxBytes: number;
+}
+
+/**
+ * Bounded LRU of recently appended or read messages by id (by count and by payload bytes). A broadcast
+ * read by 10,000 subscribers then costs one payload read from disk, not 10,000: read amplification
+ * touches the small index rows, the payload comes from here. Cached messages are shared; nobody mutates
+ * a StoredMessage.
+ */
+export class MessageCache {
+  private readonly map = new Map<number, StoredMessage>();
+  private bytes = 0;
+  hits = 0;
+  misses = 0;
+
+  constructor(private readonly options: MessageCacheOptions) {}
+
+  get(id: number): StoredMessage | undefined {
+    const m = this.map.get(id);
+    if (m === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    // Map keeps insertion order: re-inserting marks it most recently used.
+    this.map.delete(id);
+    this.map.set(id, m);
+    return m;
+  }
+
+  set(m: StoredMessage): void {
+    // A message bigger than a quarter of the budget would flush everything else for one reader.
+    if (m.payload.length > this.options.maxBytes / 4) return;
+    this.delete(m.id);
+    this.map.set(m.id, m);
+    this.bytes += m.payload.length;
+    for (const [id, old] of this.map) {
+      if (this.map.size <= this.options.maxMessages && this.bytes <= this.options.maxBytes) break;
+      this.map.delete(id);
+      this.bytes -= old.payload.length;
+    }
+  }
+
+  delete(id: number): void {
+    const old = this.map.get(id);
+    if (old === undefined) return;
+    this.map.delete(id);
+    this.bytes -= old.payload.length;
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
