@@ -1,9 +1,14 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrokerStore } from '../../src/store/contract.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { describeStoreContract } from './store-contract.js';
+import { LATEST_VERSION, migrate, schemaVersion } from '../../src/store/sqlite/migrations.js';
+import { openDatabase } from '../../src/store/sqlite/open-database.js';
+import { SQLITE_FILE_NAME, type SqliteStoreOptions, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { StoreError } from '../../src/store/store-error.js';
+import { describeStoreContract, makeMessage } from './store-contract.js';
 
 describeStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-store-'));
@@ -20,4 +25,160 @@ describeStoreContract('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe('sqlite store: backend-only behaviour', () => {
+  let dir: string;
+  const open: BrokerStore[] = [];
+  const openStore = (opts: Omit<SqliteStoreOptions, 'dir'> = {}) => {
+    const s = openSqliteStore({ dir, ...opts });
+    open.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'causeway-store-'));
+  });
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('group commit', () => {
+    it('writes all appends of one tick in one transaction and resolves them after its COMMIT', async () => {
+      const events: string[] = [];
+      const store = openStore({ onCommit: (n) => events.push(`commit:${n}`) });
+      await Promise.all(
+        Array.from({ length: 500 }, (_, i) => store.log.append(makeMessage('a/b', String(i)), ['q:a', 't:a/b', 'f:a/+']).then(() => events.push('resolved'))),
+      );
+      assert.equal(events[0], 'commit:500');
+      assert.equal(events.filter((e) => e === 'resolved').length, 500);
+      assert.equal(events.length, 501);
+    });
+
+    it('splits at maxBatch', async () => {
+      const commits: number[] = [];
+      const store = openStore({ maxBatch: 100, onCommit: (n) => commits.push(n) });
+      await Promise.all(Array.from({ length: 1000 }, (_, i) => store.log.append(makeMessage('a', String(i)), ['q:a'])));
+      assert.deepEqual(commits, Array(10).fill(100));
+      assert.equal(await store.log.nextOffset('q:a'), 1001);
+    });
+
+    it('batches offset and session writes with appends', async () => {
+      const commits: number[] = [];
+      const store = openStore({ onCommit: (n) => commits.push(n) });
+      await Promise.all([
+        store.log.append(makeMessage('a', '1'), ['q:a']),
+        store.offsets.setOffset('c', 'q:a', 2),
+        store.sessions.putSession({ clientId: 'c', protocolVersion: 4, expiryInterval: 10, subscriptions: [], inboundQos2: [], outbound: [] }),
+      ]);
+      assert.deepEqual(commits, [3]);
+    });
+
+    it('rejects every append of a failed batch with STORE_IO and leaves no trace, in memory or on disk', async () => {
+      const store = openStore();
+      await store.log.append(makeMessage('a', 'before'), ['q:a']);
+      // A second connection adds a trigger that aborts any insert of topic "boom".
+      const other = new Database(join(dir, SQLITE_FILE_NAME));
+      other.exec(`CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.topic = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+      other.close();
+      const results = await Promise.allSettled([
+        store.log.append(makeMessage('a', 'ok1'), ['q:a', 'q:new']),
+        store.log.append(makeMessage('boom', 'x'), ['q:a']),
+        store.log.append(makeMessage('a', 'ok2'), ['q:a'], { dedupeKey: 'k' }),
+      ]);
+      for (const r of results) {
+        assert.equal(r.status, 'rejected');
+        assert.equal((r.reason as StoreError).code, 'STORE_IO');
+      }
+      assert.equal(await store.log.nextOffset('q:a'), 2);
+      assert.equal(await store.log.nextOffset('q:new'), 1);
+      assert.deepEqual(await store.log.stats(), { messages: 1, bytes: 6, queues: 1 });
+      const after = await store.log.append(makeMessage('a', 'after'), ['q:a', 'q:new'], { dedupeKey: 'k' });
+      assert.equal(after.duplicate, false);
+      assert.deepEqual(!after.duplicate && after.offsets, { 'q:a': 2, 'q:new': 1 });
+      assert.equal(!after.duplicate && after.id, 2);
+      await store.close();
+      const reopened = openStore();
+      assert.deepEqual((await reopened.log.read('q:a', 1, 10)).map((e) => e.message.payload.toString()), ['before', 'after']);
+    });
+  });
+
+  describe('hot-message cache', () => {
+    it('reads a broadcast payload from disk once for 1,000 subscriber reads', async () => {
+      const first = openStore();
+      const r = await first.log.append(makeMessage('broadcast/all', 'x'.repeat(1024)), ['q:broadcast', 't:broadcast/all']);
+      await first.close();
+      const store = openStore();
+      assert.equal(store.cache.size, 0);
+      for (let i = 0; i < 1000; i++) {
+        const [e] = await store.log.read('t:broadcast/all', 1, 10);
+        assert.equal(e?.message.id, !r.duplicate && r.id);
+      }
+      assert.equal(store.cache.misses, 1);
+      assert.equal(store.cache.hits, 999);
+    });
+
+    it('serves what was just appended without a disk read', async () => {
+      const store = openStore();
+      await store.log.append(makeMessage('a', 'fresh'), ['q:a']);
+      await store.log.read('q:a', 1, 1);
+      assert.equal(store.cache.misses, 0);
+    });
+
+    it('stays within its bounds and still reads everything', async () => {
+      const store = openStore({ cacheMaxMessages: 10 });
+      for (let i = 0; i < 50; i++) await store.log.append(makeMessage('a', String(i)), ['q:a']);
+      assert.equal(store.cache.size, 10);
+      const all = await store.log.read('q:a', 1, 100);
+      assert.deepEqual(all.map((e) => e.message.payload.toString()), Array.from({ length: 50 }, (_, i) => String(i)));
+      assert.equal(store.cache.size, 10);
+    });
+  });
+
+  describe('migrations', () => {
+    it('brings an existing v1 file to the latest schema and keeps its data', async () => {
+      const file = join(dir, SQLITE_FILE_NAME);
+      const v1 = openDatabase(file, { migrateTo: 1 });
+      assert.equal(schemaVersion(v1), 1);
+      v1.exec(`
+        INSERT INTO messages (id, topic, payload, qos, retain, properties, meta, created_at, expires_at)
+          VALUES (7, 'a/b', x'68690a', 1, 0, '{"qoslevel":1,"cleansessionflag":true,"mqttRealTopic":"a/b","mqttSecondTopic":"/b"}', NULL, 1000, NULL);
+        INSERT INTO queues (id, name, next_offset) VALUES (1, 'q:a', 4);
+        INSERT INTO queue_entries (queue_id, offset, message_id) VALUES (1, 3, 7);
+        INSERT INTO dedupe (key, message_id, created_at) VALUES ('gw:1', 7, 1000);
+        INSERT INTO retained (topic, message_id) VALUES ('a/b', 7);
+      `);
+      v1.close();
+      const store = openStore();
+      const db = new Database(file, { readonly: true });
+      assert.equal(schemaVersion(db), LATEST_VERSION);
+      const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all() as string[];
+      db.close();
+      for (const name of ['messages_by_created', 'messages_by_expiry', 'dedupe_by_message']) assert.ok(indexes.includes(name), name);
+      const [e] = await store.log.read('q:a', 1, 10);
+      assert.equal(e?.offset, 3);
+      assert.equal(e?.message.payload.toString(), 'hi\n');
+      assert.equal((await store.retained.matchRetained('a/#'))[0]?.id, 7);
+      assert.deepEqual(await store.log.append(makeMessage('a', 'x'), ['q:a'], { dedupeKey: 'gw:1' }), { duplicate: true });
+      const r = await store.log.append(makeMessage('a', 'x'), ['q:a']);
+      assert.deepEqual(r, { duplicate: false, id: 8, offsets: { 'q:a': 4 } });
+    });
+
+    it('applies nothing twice and refuses a file from a newer version', () => {
+      const file = join(dir, SQLITE_FILE_NAME);
+      const db = openDatabase(file);
+      assert.deepEqual(migrate(db), []);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(LATEST_VERSION + 1);
+      db.close();
+      assert.throws(() => openSqliteStore({ dir }), (err: unknown) => err instanceof StoreError && err.code === 'STORE_SCHEMA');
+    });
+
+    it('sets WAL and synchronous=FULL', () => {
+      const db = openDatabase(join(dir, SQLITE_FILE_NAME));
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('synchronous', { simple: true }), 2);
+      db.close();
+    });
+  });
 });
