@@ -1,0 +1,8 @@
+import type { IPubcompPacket } from 'mqtt-packet';
+import type { Connection } from '../connection.js';
+
+/** QoS 2 step 4 (outbound): done; the packet id is free again. */
+export function handlePubcomp(conn: Connection, packet: IPubcompPacket): void {
+  const s = conn.session!;
+  if (s.completed(packet.messageId ?? 0)) conn.broker.wake(s);
+}

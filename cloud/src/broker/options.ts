@@ -1,0 +1,46 @@
+import type { Logger } from '../../../shared/src/log/logger.js';
+import { silentLogger } from '../../../shared/src/log/logger.js';
+
+/** What the broker enforces; every default lives here (see normalizeBrokerOptions). */
+export interface BrokerOptions {
+  /** largest packet accepted from a client, bytes (v5 Maximum Packet Size we announce) */
+  maxPacketSize: number;
+  /** QoS 1/2 publishes in flight per direction (our Receive Maximum; caps the client's) */
+  maxInflight: number;
+  /** messages a session may lag behind a queue before the oldest are skipped (slow consumer) */
+  maxQueuedPerSession: number;
+  /** connections accepted at once; more are refused */
+  maxConnections: number;
+  /** largest keep-alive we accept (s); a client asking for more (or 0) gets this as Server Keep Alive (v5). 0 = any */
+  maxKeepAlive: number;
+  /** largest session expiry we grant (s) */
+  maxSessionExpiry: number;
+  /** inbound topic aliases we accept per connection (v5) */
+  topicAliasMaximum: number;
+  /** ms a new connection has to send CONNECT */
+  connectTimeoutMs: number;
+  /** ms between durable commits of the read positions of connected persistent sessions */
+  offsetCommitIntervalMs: number;
+  allowAnonymous: boolean;
+  logger: Logger;
+}
+
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger'>> = Object.freeze({
+  maxPacketSize: 1024 * 1024,
+  maxInflight: 64,
+  maxQueuedPerSession: 100_000,
+  maxConnections: 10_000,
+  maxKeepAlive: 0,
+  maxSessionExpiry: 7 * 24 * 3600,
+  topicAliasMaximum: 32,
+  connectTimeoutMs: 10_000,
+  offsetCommitIntervalMs: 1000,
+  allowAnonymous: true,
+});
+
+export function normalizeBrokerOptions(opts: Partial<BrokerOptions> = {}): Readonly<BrokerOptions> {
+  const out: BrokerOptions = { ...BROKER_DEFAULTS, logger: silentLogger };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  out.maxInflight = Math.min(Math.max(1, out.maxInflight), 65535);
+  return Object.freeze(out);
+}

@@ -1,0 +1,100 @@
+import type { MessageLog } from '../store/contract.js';
+import type { BrokerCounters } from './counters.js';
+import type { Session } from './session.js';
+import type { Subscription } from './subscription.js';
+
+const READ_BATCH = 64;
+
+/**
+ * A shared subscription `$share/{group}/{filter}` (MQTT 5 §4.8.2): one read position for the whole
+ * group; each message goes to one member that can take it now, round robin.
+ */
+export class SharedGroup {
+  readonly key: string;
+  readonly group: string;
+  readonly topicFilter: string;
+  readonly queue: string;
+  /** the group's next offset in its light queue */
+  readOffset: number | undefined;
+  dirty = false;
+  readonly #members = new Map<string, { session: Session; sub: Subscription }>();
+  readonly #log: MessageLog;
+  readonly #counters: BrokerCounters;
+  readonly #now: () => number;
+  #rr = 0;
+  #pumping = false;
+  #again = false;
+
+  constructor(sub: Subscription, deps: { log: MessageLog; counters: BrokerCounters; now(): number }) {
+    this.key = sub.filter;
+    this.group = sub.shareGroup ?? '';
+    this.topicFilter = sub.topicFilter;
+    this.queue = sub.queue;
+    this.#log = deps.log;
+    this.#counters = deps.counters;
+    this.#now = deps.now;
+  }
+
+  /** OffsetStore consumer name of the group. */
+  get consumer(): string {
+    return `$share/${this.group}`;
+  }
+
+  get size(): number {
+    return this.#members.size;
+  }
+
+  add(session: Session, sub: Subscription): void {
+    this.#members.set(session.clientId, { session, sub });
+  }
+
+  remove(clientId: string): void {
+    this.#members.delete(clientId);
+  }
+
+  async pump(): Promise<void> {
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#again = false;
+        await this.#drain();
+      } while (this.#again);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  async #drain(): Promise<void> {
+    for (let round = 0; round < 64; round++) {
+      if (this.readOffset === undefined) return;
+      const entries = await this.#log.read(this.queue, this.readOffset, READ_BATCH);
+      for (const e of entries) {
+        const expired = e.message.expiresAt !== undefined && e.message.expiresAt <= this.#now();
+        if (expired) this.#counters.expiredDrops++;
+        else if (!this.#deliver(e.message, e.queue, e.offset)) return;
+        this.readOffset = e.offset + 1;
+        this.dirty = true;
+      }
+      if (entries.length < READ_BATCH) return;
+    }
+    this.#again = true;
+  }
+
+  #deliver(message: Parameters<Session['deliverDirect']>[0], queue: string, offset: number): boolean {
+    const members = [...this.#members.values()];
+    for (let i = 0; i < members.length; i++) {
+      const m = members[(this.#rr + i) % members.length]!;
+      if (m.sub.noLocal && message.properties.clientId === m.session.clientId) continue;
+      const qos = Math.min(m.sub.qos, message.qos) as 0 | 1 | 2;
+      if (!m.session.canAccept(qos)) continue;
+      this.#rr = (this.#rr + i + 1) % members.length;
+      const ids = m.sub.subscriptionId === undefined ? [] : [m.sub.subscriptionId];
+      return m.session.deliverDirect(message, qos, m.sub.retainAsPublished && message.retain, ids, [{ queue, offset }]);
+    }
+    return false;
+  }
+}
