@@ -1,0 +1,56 @@
+/**
+ * Fan-in: N publishers, QoS 1, each with a bounded number of PUBLISHes awaiting PUBACK; PUBACKed messages
+ * per second on brokers that persist: mosquitto (persistence on), nats-server (MQTT over JetStream) and
+ * causeway-cloud. One QoS 1 subscriber on all the topics counts what is delivered.
+ *
+ *   npm run bench -- fan-in [--quick] [--pubs 50] [--inflight 10] [--messages 200000] [--ms 8000]
+ *                           [--payload 64] [--brokers mosquitto,nats,causeway] [--no-sub]
+ */
+import { boolFlag, intFlag, listFlag } from './lib/args.js';
+import { describeLoad, rowsForBrokers, type BrokerCase } from './lib/broker-rows.js';
+import { isCompetitorName } from './lib/competitors.js';
+import { runFanIn } from './lib/load.js';
+import type { BenchArgs, BenchResult } from './lib/result.js';
+
+export const description = 'N publishers QoS 1, PUBACKed msgs/s: mosquitto (persistence on), nats-server MQTT/JetStream, causeway-cloud';
+
+export async function run(args: BenchArgs): Promise<BenchResult> {
+  const quick = boolFlag(args, 'quick');
+  const publishers = intFlag(args, 'pubs', quick ? 10 : 50);
+  const inflight = intFlag(args, 'inflight', 10);
+  const messages = intFlag(args, 'messages', quick ? 5000 : 200_000);
+  const durationMs = intFlag(args, 'ms', quick ? 2000 : 8000);
+  const payloadBytes = intFlag(args, 'payload', 64);
+  const subscribe = !boolFlag(args, 'no-sub');
+  const brokers = listFlag(args, 'brokers', ['mosquitto', 'nats', 'causeway']).map((b) => {
+    if (!isCompetitorName(b)) throw new Error(`--brokers: unknown broker ${b}`);
+    return b;
+  });
+  const cases: BrokerCase[] = [{
+    label: `QoS 1, ${publishers} pubs → ${subscribe ? '1 sub' : 'no sub'}`,
+    run: (b) => runFanIn({
+      url: b.url,
+      protocolVersion: 4,
+      prefix: `fi-${process.pid}`,
+      publishers,
+      messages,
+      durationMs,
+      payloadBytes,
+      inflight,
+      subscribe,
+    }),
+    figure: (r) => r.ackedPerSec,
+    handled: (r) => r.acked,
+    describe: (r) => `${describeLoad(r, 'acked')} · subscriber got ${r.delivered.toLocaleString('en-US')}`,
+  }];
+  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true }));
+  return {
+    name: 'fan-in',
+    unit: 'PUBACKed msgs/s',
+    rows,
+    notes: [
+      `${publishers} publishers × ${inflight} in flight (MQTT 3.1.1, ${payloadBytes}-byte payloads) in one Node process; capped at ${messages} messages or ${durationMs} ms; latency = PUBLISH → PUBACK`,
+      'durability differs: mosquitto "persistence true" snapshots its database every autosave_interval (default 1800 s) and on shutdown, so its PUBACK is not preceded by a disk write; nats-server PUBACKs after the JetStream store has the message (file store, asynchronous fsync by default); causeway-cloud PUBACKs after its log commit',
+    ],
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Fan-out: one publisher → N subscribers on one topic, QoS 0 and QoS 1; delivered messages per second
+ * on mosquitto, aedes and causeway-cloud, each started fresh, one at a time.
+ *
+ *   npm run bench -- fan-out [--quick] [--subs 200] [--messages 2000] [--ms 8000] [--window 10]
+ *                            [--payload 64] [--qos 0,1] [--brokers mosquitto,aedes,causeway]
+ */
+import { boolFlag, intFlag, listFlag } from './lib/args.js';
+import { describeLoad, rowsForBrokers, type BrokerCase } from './lib/broker-rows.js';
+import { isCompetitorName } from './lib/competitors.js';
+import { runFanOut } from './lib/load.js';
+import type { BenchArgs, BenchResult } from './lib/result.js';
+
+export const description = '1 publisher → N subscribers, QoS 0 and 1, delivered msgs/s: mosquitto, aedes, causeway-cloud';
+
+export async function run(args: BenchArgs): Promise<BenchResult> {
+  const quick = boolFlag(args, 'quick');
+  const subscribers = intFlag(args, 'subs', quick ? 50 : 200);
+  const messages = intFlag(args, 'messages', quick ? 200 : 2000);
+  const durationMs = intFlag(args, 'ms', quick ? 2000 : 8000);
+  const window = intFlag(args, 'window', 10);
+  const payloadBytes = intFlag(args, 'payload', 64);
+  const qosList = listFlag(args, 'qos', ['0', '1']).map((q) => {
+    if (q !== '0' && q !== '1') throw new Error(`--qos takes 0 and/or 1, got ${q}`);
+    return Number(q) as 0 | 1;
+  });
+  const brokers = listFlag(args, 'brokers', ['mosquitto', 'aedes', 'causeway']).map((b) => {
+    if (!isCompetitorName(b)) throw new Error(`--brokers: unknown broker ${b}`);
+    return b;
+  });
+  const cases: BrokerCase[] = qosList.map((qos) => ({
+    label: `QoS ${qos}, 1 → ${subscribers} subs`,
+    run: (b) => runFanOut({
+      url: b.url,
+      protocolVersion: 4,
+      prefix: `fo${qos}-${process.pid}`,
+      subscribers,
+      qos,
+      messages,
+      durationMs,
+      payloadBytes,
+      window,
+    }),
+    figure: (r) => r.deliveredPerSec,
+    handled: (r) => r.delivered,
+    describe: (r) => describeLoad(r, 'delivered'),
+  }));
+  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: false }));
+  return {
+    name: 'fan-out',
+    unit: 'delivered msgs/s',
+    rows,
+    notes: [
+      `${subscribers} subscribers and 1 publisher (MQTT 3.1.1, clean sessions, ${payloadBytes}-byte payloads) in one Node process; at most ${window} messages in flight; capped at ${messages} messages or ${durationMs} ms per run`,
+      'latency = publish → delivery, same clock; each broker started fresh and alone on the machine (mosquitto persistence off, aedes in-memory)',
+      'the load generator shares the 2 cores with the broker and is single-threaded: compare broker CPU seconds too, a figure near the generator\'s ceiling says more about MQTT.js than about the broker',
+    ],
+  };
+}
