@@ -7,12 +7,11 @@ import { num, onlyKeys } from './rule.js';
  * `decimals` rounds the result so a conversion does not turn 21.5 into 70.69999999999999.
  */
 export function scaleRule(cfg: Record<string, unknown>, where: string): Rule<null> {
-  onlyKeys(cfg, ['factor', 'offset', 'decimals', 'unit'], where);
+  onlyKeys(cfg, ['factor', 'offset', 'decimals'], where);
   const factor = num(cfg, 'factor', where) ?? 1;
   const offset = num(cfg, 'offset', where) ?? 0;
   const decimals = num(cfg, 'decimals', where, { min: 0 });
   if (decimals !== undefined && (!Number.isInteger(decimals) || decimals > 12)) throw new ConfigError(`${where}: "decimals" must be an integer 0..12`, { key: `${where}.decimals` });
-  if (cfg.unit !== undefined && typeof cfg.unit !== 'string') throw new ConfigError(`${where}: "unit" must be a string`, { key: `${where}.unit` });
   const p = decimals === undefined ? 0 : 10 ** decimals;
   return {
     name: where,

@@ -1,0 +1,127 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { ReadingValue } from '../../../../shared/src/envelopes/types.js';
+import type { Logger } from '../../../../shared/src/log/logger.js';
+import { matchTopic } from '../../../../shared/src/topics/index.js';
+import { isValidId } from '../../../../shared/src/topics/topic-id.js';
+import type { IngestCounters, SourceCounters } from '../counters.js';
+import { countDrop, sourceCounters } from '../counters.js';
+import { frameText, parseScalar } from '../protocols/protocol.js';
+import type { StreamProcessor } from '../stream-processor.js';
+import { fillTopicTemplate, readJsonPath } from './json-path.js';
+
+export interface MqttSourceMapping {
+  /** topic filter on the local broker, wildcards allowed */
+  topic: string;
+  /** device id, may use `{n}` for topic level n: `sensors/{2}` style templates */
+  device: string;
+  stream: string;
+  /** JSON path to the value; "" when the payload is the bare value (`21.5`) */
+  path?: string;
+  unit?: string;
+  /** 0 or 1; with 1 the PUBACK goes out only after the sink has the reading */
+  qos?: 0 | 1;
+}
+
+export interface MqttSourceOptions {
+  url: string;
+  clientId?: string;
+  username?: string;
+  password?: string;
+  mappings: readonly MqttSourceMapping[];
+  processor: StreamProcessor;
+  counters: IngestCounters;
+  logger: Logger;
+  now?: () => number;
+}
+
+export interface MqttSource {
+  stop(): Promise<void>;
+}
+
+/** Decodes one payload to a value by the mapping: JSON first, else a bare number. */
+export function valueFromPayload(payload: Buffer, path: string): { ok: true; value: ReadingValue } | { ok: false; reason: 'invalid-utf8' | 'malformed' | 'non-numeric'; detail: string } {
+  const t = frameText(payload);
+  if (!t.ok) return t;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(t.text);
+  } catch {
+    if (path !== '') return { ok: false, reason: 'malformed', detail: 'payload is not JSON' };
+    const v = parseScalar(t.text);
+    return v === null ? { ok: false, reason: 'non-numeric', detail: 'payload is not a number' } : { ok: true, value: v };
+  }
+  const v = readJsonPath(doc, path);
+  if (v === undefined) return { ok: false, reason: 'malformed', detail: `no value at path "${path}"` };
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return { ok: true, value: v };
+  return { ok: false, reason: 'non-numeric', detail: `value at "${path}" is not a number, boolean or string` };
+}
+
+/**
+ * Sensors that already speak MQTT to a broker on the gateway (Zigbee2MQTT, Tasmota, a vendor box):
+ * one subscription per mapping, each message turned into a reading of the mapped device and stream.
+ * Counters are per mapping (`mqtt:<filter>`). MQTT.js reconnects on its own; we count the reconnects.
+ */
+export function startMqttSource(o: MqttSourceOptions): MqttSource {
+  const log = o.logger.child({ source: 'mqtt' });
+  const now = o.now ?? Date.now;
+  // A fixed clientId means a persistent session: QoS 1 messages not yet acknowledged survive our restart.
+  const opts: IClientOptions = { reconnectPeriod: 1000, connectTimeout: 10_000, clean: !o.clientId };
+  if (o.clientId) opts.clientId = o.clientId;
+  if (o.username) opts.username = o.username;
+  if (o.password) opts.password = o.password;
+  const client: MqttClient = mqtt.connect(o.url, opts);
+  const per = o.mappings.map((m) => ({ m, c: sourceCounters(o.counters, `mqtt:${m.topic}`) }));
+
+  client.on('connect', () => {
+    for (const { m, c } of per) c.opens++;
+    const subs: Record<string, { qos: 0 | 1 }> = {};
+    for (const { m } of per) subs[m.topic] = { qos: Math.max(subs[m.topic]?.qos ?? 0, m.qos ?? 0) as 0 | 1 };
+    client.subscribe(subs, (err) => {
+      if (err) log.warn('local broker subscribe failed', { err });
+    });
+    log.info('local broker connected', { mappings: per.length });
+  });
+  client.on('offline', () => {
+    for (const { c } of per) c.disconnects++;
+  });
+  client.on('error', (err) => {
+    for (const { c } of per) c.openFailures++;
+    log.debug('local broker error', { err });
+  });
+
+  const handleOne = async (topic: string, payload: Buffer, m: MqttSourceMapping, c: SourceCounters): Promise<void> => {
+    c.frames++;
+    c.bytes += payload.length;
+    const device = fillTopicTemplate(m.device, topic);
+    const stream = fillTopicTemplate(m.stream, topic);
+    if (device === null || stream === null || !isValidId(device) || !isValidId(stream)) {
+      countDrop(c, 'unmapped');
+      return;
+    }
+    const v = valueFromPayload(payload, m.path ?? '');
+    if (!v.ok) {
+      countDrop(c, v.reason);
+      return;
+    }
+    await o.processor.process(device, [m.unit === undefined ? { stream, value: v.value } : { stream, value: v.value, unit: m.unit }], now(), c);
+  };
+
+  // MQTT.js sends the PUBACK for a QoS 1 message only when this callback is called, so calling it
+  // after the sink's durable commit keeps "acknowledged = stored" across the local hop too.
+  client.handleMessage = (packet, done) => {
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const work = per.filter(({ m }) => matchTopic(m.topic, packet.topic)).map(({ m, c }) =>
+      handleOne(packet.topic, payload, m, c).catch((err: unknown) => {
+        countDrop(c, 'sink-failed');
+        throw err;
+      }),
+    );
+    // A failed sink withholds the PUBACK (MQTT.js drops the connection on the error); with a fixed
+    // clientId the session is persistent, so the broker redelivers on reconnect [MQTT-4.4.0-1].
+    Promise.all(work).then(() => done(), (err: Error) => done(err));
+  };
+
+  return {
+    stop: () => new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
+  };
+}

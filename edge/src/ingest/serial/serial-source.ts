@@ -1,0 +1,156 @@
+import { SerialPort } from 'serialport';
+import type { Logger } from '../../../../shared/src/log/logger.js';
+import type { SourceCounters } from '../counters.js';
+import type { Framer } from '../framing/framer.js';
+import type { FrameHandler } from '../frame-handler.js';
+import { backoffDelay, type BackoffOptions } from './reopen-backoff.js';
+
+/** The part of a serial port the source uses; a real SerialPort in production, any duplex in tests. */
+export interface PortLike {
+  on(ev: 'data', fn: (chunk: Buffer) => void): unknown;
+  on(ev: 'close', fn: (err?: Error | null) => void): unknown;
+  on(ev: 'error', fn: (err: Error) => void): unknown;
+  write(data: string, cb?: (err?: Error | null) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  close(cb?: (err?: Error | null) => void): unknown;
+  readonly isOpen: boolean;
+}
+
+export type PortOpener = (path: string, baudRate: number) => Promise<PortLike>;
+
+export const openSerialPort: PortOpener = (path, baudRate) =>
+  new Promise((resolve, reject) => {
+    const port = new SerialPort({ path, baudRate, autoOpen: false });
+    port.open((err) => (err ? reject(err) : resolve(port as unknown as PortLike)));
+  });
+
+export interface SerialSourceOptions {
+  path: string;
+  baudRate: number;
+  framer: Framer;
+  handle: FrameHandler;
+  counters: SourceCounters;
+  logger: Logger;
+  backoff?: BackoffOptions;
+  /** frames waiting for the sink before the port is paused (bounded memory on a slow disk); default 256 */
+  maxPendingFrames?: number;
+  open?: PortOpener;
+}
+
+export interface SerialSource {
+  readonly open: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * One serial port, kept open: a missing port or one that vanishes (USB unplugged, PTY gone) is
+ * retried with backoff forever, so the agent never exits for a port. Frames of one port go to the
+ * handler strictly in order, and an ACK is written only when the handler says so (after the sink).
+ */
+export function startSerialSource(o: SerialSourceOptions): SerialSource {
+  const open = o.open ?? openSerialPort;
+  const maxPending = o.maxPendingFrames ?? 256;
+  const log = o.logger.child({ port: o.path });
+  let stopped = false;
+  let port: PortLike | null = null;
+  let wake: (() => void) | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let pending = 0;
+  let paused = false;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        wake = null;
+        resolve();
+      }, ms);
+      wake = () => {
+        clearTimeout(t);
+        wake = null;
+        resolve();
+      };
+    });
+
+  const onFrame = (p: PortLike, frame: Buffer): void => {
+    pending++;
+    if (pending >= maxPending && !paused) {
+      paused = true;
+      p.pause();
+    }
+    chain = chain.then(async () => {
+      try {
+        const ack = await o.handle(frame);
+        if (ack !== null && p.isOpen) p.write(ack);
+      } catch (err) {
+        log.error('frame handler failed', { err });
+      } finally {
+        pending--;
+        if (paused && pending <= maxPending / 2) {
+          paused = false;
+          p.resume();
+        }
+      }
+    });
+  };
+
+  const runOnce = async (): Promise<boolean> => {
+    let p: PortLike;
+    try {
+      p = await open(o.path, o.baudRate);
+    } catch (err) {
+      o.counters.openFailures++;
+      log.debug('serial port not available', { err });
+      return false;
+    }
+    if (stopped) {
+      p.close();
+      return true;
+    }
+    port = p;
+    o.counters.opens++;
+    log.info('serial port open', { baudRate: o.baudRate, opens: o.counters.opens });
+    o.framer.reset();
+    await new Promise<void>((resolve) => {
+      p.on('data', (chunk: Buffer) => {
+        o.counters.bytes += chunk.length;
+        const out = o.framer.push(chunk);
+        for (const d of out.drops) o.counters.drops[d.reason] = (o.counters.drops[d.reason] ?? 0) + 1;
+        for (const f of out.frames) onFrame(p, f);
+      });
+      p.on('error', (err: Error) => log.warn('serial port error', { err }));
+      p.on('close', () => resolve());
+    });
+    port = null;
+    if (paused) paused = false;
+    if (!stopped) {
+      o.counters.disconnects++;
+      log.warn('serial port vanished; will reopen', { disconnects: o.counters.disconnects });
+    }
+    return true;
+  };
+
+  const loop = (async () => {
+    let attempt = 0;
+    while (!stopped) {
+      const wasOpen = await runOnce();
+      if (stopped) break;
+      attempt = wasOpen ? 0 : attempt + 1;
+      await sleep(backoffDelay(attempt, o.backoff));
+    }
+  })();
+
+  return {
+    get open() {
+      return port !== null;
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      const p = port;
+      if (p?.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
+      await loop;
+      await chain;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import type { Logger } from '../../../shared/src/log/logger.js';
+import type { IngestCounters } from './counters.js';
+import { newIngestCounters, sourceCounters } from './counters.js';
+import { createFrameHandler } from './frame-handler.js';
+import { createFramer } from './framing/create-framer.js';
+import type { IngestConfig } from './ingest-schema.js';
+import { validateIngestConfig } from './ingest-schema.js';
+import { startMqttSource, type MqttSource } from './mqtt/mqtt-source.js';
+import { createProtocol } from './protocols/create-protocol.js';
+import { startSerialSource, type PortOpener, type SerialSource } from './serial/serial-source.js';
+import type { UplinkSink } from './sink.js';
+import { createStreamProcessor, type StreamRulesConfig } from './stream-processor.js';
+
+export interface Ingest {
+  /** live counters (per source: opens, disconnects, frames, readings, acks, drops by reason) */
+  readonly counters: IngestCounters;
+  /** Hot reload of the rules; throws ConfigError naming the bad rule and keeps the old ones. */
+  updateRules(rules: readonly StreamRulesConfig[]): void;
+  /** Closes ports and the local broker connection, after the frames already read reach the sink. */
+  stop(): Promise<void>;
+}
+
+export interface IngestDeps {
+  /** tests swap the serial opener */
+  openPort?: PortOpener;
+  now?: () => number;
+}
+
+/**
+ * Starts every configured source: serial ports (hot-plug, retried forever) and the local MQTT broker.
+ * Throws ConfigError before opening anything if the config is bad.
+ *
+ * @example
+ * const ingest = startIngest(config.ingest, outbox, logger);
+ * process.on('SIGTERM', () => void ingest.stop().then(() => outbox.close()));
+ */
+export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logger, deps: IngestDeps = {}): Ingest {
+  validateIngestConfig(config);
+  const counters = newIngestCounters();
+  const log = logger.child({ part: 'ingest' });
+  const processor = createStreamProcessor({ rules: config.rules, sink, counters, logger: log });
+  const now = deps.now ?? Date.now;
+
+  const serial: SerialSource[] = config.ports.map((p, i) => {
+    const where = `ingest.ports[${i}]`;
+    const c = sourceCounters(counters, p.path);
+    const handle = createFrameHandler({
+      device: p.device,
+      protocol: createProtocol(p.protocol, where),
+      processor,
+      counters: c,
+      now,
+      ...(p.streams === undefined ? {} : { streams: p.streams }),
+      ...(p.ack === undefined ? {} : { ack: p.ack }),
+    });
+    return startSerialSource({
+      path: p.path,
+      baudRate: p.baudRate ?? 9600,
+      framer: createFramer(p.framing, where),
+      handle,
+      counters: c,
+      logger: log,
+      backoff: { initialMs: config.reopen.initialMs, maxMs: config.reopen.maxMs },
+      ...(deps.openPort === undefined ? {} : { open: deps.openPort }),
+    });
+  });
+
+  let mqttSource: MqttSource | null = null;
+  if (config.mqtt.url !== '' && config.mqtt.sources.length > 0) {
+    mqttSource = startMqttSource({
+      url: config.mqtt.url,
+      clientId: config.mqtt.clientId,
+      username: config.mqtt.username,
+      password: config.mqtt.password,
+      mappings: config.mqtt.sources,
+      processor,
+      counters,
+      logger: log,
+      now,
+    });
+  }
+
+  let ticking: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    ticking = ticking.then(() => processor.tick(now())).catch((err: unknown) => log.warn('rule tick could not reach the sink', { err }));
+  }, Math.max(10, config.tickMs));
+  timer.unref();
+
+  log.info('ingest started', { ports: config.ports.length, mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
+
+  return {
+    counters,
+    updateRules: (rules) => processor.updateRules(rules),
+    async stop() {
+      clearInterval(timer);
+      await Promise.all([...serial.map((s) => s.stop()), mqttSource?.stop()]);
+      await ticking;
+    },
+  };
+}
