@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { BrokerStore } from '../../src/store/contract.js';
 import { LATEST_VERSION, migrate, schemaVersion } from '../../src/store/sqlite/migrations.js';
 import { openDatabase } from '../../src/store/sqlite/open-database.js';
@@ -180,5 +182,101 @@ describe('sqlite store: backend-only behaviour', () => {
       assert.equal(db.pragma('synchronous', { simple: true }), 2);
       db.close();
     });
+  });
+});
+
+describe('sqlite store: kill -9 while appending @e2e', () => {
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+  const fixture = fileURLToPath(new URL('./fixtures/append-loop.ts', import.meta.url));
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'causeway-kill9-'));
+  });
+  after(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  interface Printed {
+    id: number;
+    i: number;
+    offsets: Record<string, number>;
+  }
+
+  /** Runs the appender until it printed `minAcked` acknowledged appends, then SIGKILLs it mid-flight. */
+  function appendUntilKilled(start: number, minAcked: number): Promise<Printed[]> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      const printed: Printed[] = [];
+      let partial = '';
+      let stderr = '';
+      let killed = false;
+      const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        const lines = (partial + d.toString()).split('\n');
+        partial = lines.pop()!;
+        for (const line of lines) {
+          if (line === 'ready') continue;
+          const [id, i, offsets] = line.split(' ');
+          printed.push({ id: Number(id), i: Number(i), offsets: JSON.parse(offsets!) as Record<string, number> });
+        }
+        if (!killed && printed.length >= minAcked) {
+          killed = true;
+          child.kill('SIGKILL');
+        }
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(guard);
+        if (signal !== 'SIGKILL' || printed.length < minAcked) {
+          reject(new Error(`appender ended with code ${String(code)} signal ${String(signal)} after ${printed.length} acks: ${stderr}`));
+        } else resolve(printed);
+      });
+    });
+  }
+
+  async function assertAllPresent(printed: Printed[]): Promise<void> {
+    const db = new Database(join(dir, SQLITE_FILE_NAME));
+    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    db.close();
+    const store = openSqliteStore({ dir });
+    try {
+      const byQueue = new Map<string, Map<number, number>>();
+      for (const q of ['q:telemetry', 'f:telemetry/+/+/temp']) {
+        const m = new Map<number, number>();
+        for (const e of await store.log.read(q, 1, 1_000_000)) m.set(e.offset, e.message.id);
+        byQueue.set(q, m);
+      }
+      for (const p of printed) {
+        const m = await store.log.get(p.id);
+        assert.ok(m, `acknowledged message ${p.id} (#${p.i}) lost`);
+        assert.equal(m.payload.toString(), `reading-${p.i}-`.padEnd(256, 'x'));
+        for (const [queue, offset] of Object.entries(p.offsets)) {
+          const id = byQueue.get(queue)?.get(offset) ?? (await store.log.read(queue, offset, 1))[0]?.message.id;
+          assert.equal(id, p.id, `queue ${queue} offset ${offset} does not hold ${p.id}`);
+        }
+      }
+      // offsets stay dense: nothing committed is missing from the first-level queue
+      const q = byQueue.get('q:telemetry')!;
+      assert.equal(q.size, (await store.log.nextOffset('q:telemetry')) - 1);
+      assert.ok((await store.log.stats()).messages >= printed.length);
+      const sample = printed[printed.length - 1]!;
+      const again = await store.log.append(makeMessage('telemetry/gw1/dev0/temp', 'dup'), ['q:telemetry'], { dedupeKey: `gw1:${sample.i}` });
+      assert.deepEqual(again, { duplicate: true });
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('keeps every acknowledged append, twice in a row', async function () {
+    this.timeout(60_000);
+    const first = await appendUntilKilled(0, 2000);
+    await assertAllPresent(first);
+    // the recovered file takes more appends and survives a second kill
+    const second = await appendUntilKilled(1_000_000, 2000);
+    await assertAllPresent([...first, ...second]);
   });
 });
