@@ -1,0 +1,33 @@
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+
+/** The one place that maps errors to HTTP statuses for the operator API. */
+const BY_CODE: Record<string, number> = {
+  API_UNAUTHORIZED: 401,
+  API_FORBIDDEN: 403,
+  API_NOT_FOUND: 404,
+  API_BAD_REQUEST: 400,
+  API_TOO_LARGE: 413,
+  API_METHOD_NOT_ALLOWED: 405,
+  REGISTRY_EXISTS: 409,
+  REGISTRY_NOT_FOUND: 404,
+  QUEUE_GROUP_CONFLICT: 409,
+  QUEUE_BAD_FILTER: 400,
+  QUEUE_BAD_OFFSET: 400,
+  ID_INVALID: 400,
+  TOPIC_INVALID: 400,
+  FILTER_INVALID: 400,
+  TOPIC_UNKNOWN: 400,
+  CONFIG_INVALID: 400,
+};
+
+export function statusFor(err: unknown): number {
+  if (err instanceof CausewayError) return BY_CODE[err.code] ?? (err.code.startsWith('DECODE_') ? 400 : 500);
+  return 500;
+}
+
+export class ApiError extends CausewayError {
+  override name = 'ApiError';
+  constructor(code: 'API_UNAUTHORIZED' | 'API_FORBIDDEN' | 'API_NOT_FOUND' | 'API_BAD_REQUEST' | 'API_TOO_LARGE' | 'API_METHOD_NOT_ALLOWED', message: string) {
+    super(code, message);
+  }
+}
