@@ -7,6 +7,8 @@ export interface Machine {
   ramGiB: number;
   node: string;
   os: string;
+  /** 1/5/15-minute load averages when the benchmark started: other work on the box skews figures */
+  load: [number, number, number];
 }
 
 /** The facts a benchmark figure means nothing without. */
@@ -24,9 +26,10 @@ export function describeMachine(): Machine {
     ramGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     os: `${os.type()} ${os.release()}`,
+    load: os.loadavg().map((l) => Math.round(l * 100) / 100) as [number, number, number],
   };
 }
 
 export function machineLine(m: Machine): string {
-  return `${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.os}`;
+  return `${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM, Node ${m.node}, ${m.os}; load average at start ${m.load.join(' / ')}`;
 }
