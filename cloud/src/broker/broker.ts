@@ -191,6 +191,8 @@ export class Broker {
       if (!s.readOffsets.has(sub.queue)) {
         const stored = opts.restoring === true ? await this.store.offsets.getOffset(s.clientId, sub.queue) : undefined;
         s.readOffsets.set(sub.queue, stored ?? next);
+        // The start position is durable before SUBACK, so messages after it survive a broker crash.
+        if (stored === undefined && s.persistent) await this.store.offsets.setOffset(s.clientId, sub.queue, next);
       }
       if (s.link !== undefined) this.#live.add(sub.topicFilter, s);
     }
