@@ -1,10 +1,19 @@
 #!/usr/bin/env node
 import { runProgram } from '../../shared/src/cli/program.js';
+import { CausewayError } from '../../shared/src/errors/causeway-error.js';
+import { mqttCommand, serialCommand, USAGE } from './cli/commands.js';
 
 await runProgram(
-  { name: 'causeway-sim', summary: 'simulated sensors, devices and fleets for tests, demos and benchmarks', usage: 'causeway-sim <command> [options]' },
-  async () => {
-    process.stderr.write('causeway-sim: no simulators yet (see issue 5)\n');
-    return 64;
+  { name: 'causeway-sim', summary: 'simulated sensors, devices and fleets for tests, demos and benchmarks', usage: USAGE },
+  async (argv) => {
+    const [cmd, ...rest] = argv;
+    switch (cmd) {
+      case 'serial':
+        return serialCommand(rest);
+      case 'mqtt':
+        return mqttCommand(rest);
+      default:
+        throw new CausewayError('USAGE', `unknown command "${cmd ?? ''}"; see --help`);
+    }
   },
 );

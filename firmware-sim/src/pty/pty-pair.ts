@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+
+export interface PtyPair {
+  /** the path the edge opens */
+  readonly link: string;
+  /** the path the simulated device opens */
+  readonly deviceLink: string;
+  readonly pid: number;
+  /** Kills socat; it removes both links on the way out (that is the "unplugged" port). */
+  close(): Promise<void>;
+}
+
+/**
+ * A real PTY pair made by `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B`: two serial-like
+ * character devices wired back to back, so the edge opens a real tty with the real serialport binding.
+ * Resolves once socat says it is transferring (both links exist).
+ */
+export function openPtyPair(link: string, deviceLink: string, timeoutMs = 5000): Promise<PtyPair> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${link}`, `pty,raw,echo=0,link=${deviceLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    let done = false;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      child.kill('SIGKILL');
+      reject(new CausewayError('IO_PTY', `socat did not create ${link} within ${timeoutMs} ms: ${err.trim()}`));
+    }, timeoutMs);
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (s: string) => {
+      if (done) return;
+      err += s;
+      if (err.includes('starting data transfer loop')) {
+        done = true;
+        clearTimeout(timer);
+        resolve({
+          link,
+          deviceLink,
+          pid: child.pid!,
+          close: async () => {
+            if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+            await exited;
+          },
+        });
+      }
+    });
+    child.once('error', (e) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new CausewayError('IO_PTY', `cannot start socat: ${e.message}`, { cause: e }));
+    });
+    child.once('exit', (code) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(new CausewayError('IO_PTY', `socat exited with ${code}: ${err.trim()}`));
+    });
+  });
+}
