@@ -1,0 +1,77 @@
+import type { Schema } from '../../../shared/src/config/load-config.js';
+import { ConfigError } from '../../../shared/src/errors/config-error.js';
+
+/**
+ * Every key of causeway-cloud, with its default and its meaning. Loaded by `loadConfig(cloudSchema)`;
+ * the README's config table is generated from it (`describeSchema`).
+ */
+export interface CloudConfig {
+  mqtt: {
+    host: string;
+    port: number;
+    tls: { port: number; cert: string; key: string };
+    ws: { port: number };
+  };
+  store: { backend: 'sqlite' | 'memory'; path: string };
+  auth: { allowAnonymous: boolean };
+  limits: {
+    maxConnections: number;
+    maxPacketSize: number;
+    maxInflight: number;
+    maxQueuedPerSession: number;
+    maxKeepAlive: number;
+    maxSessionExpiry: number;
+    topicAliasMaximum: number;
+  };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+}
+
+export const cloudSchema: Schema = {
+  mqtt: {
+    host: { doc: 'Address the listeners bind to (0.0.0.0 for every interface)', format: String, default: '127.0.0.1' },
+    port: { doc: 'MQTT over TCP port (0 = any free port, -1 = off)', format: 'int', default: 1883 },
+    tls: {
+      port: { doc: 'MQTT over TLS port (0 = any free port, -1 = off); needs cert and key', format: 'int', default: -1 },
+      cert: { doc: 'PEM certificate file of the TLS listener', format: String, default: '' },
+      key: { doc: 'PEM private key file of the TLS listener', format: String, default: '', sensitive: true },
+    },
+    ws: {
+      port: { doc: 'MQTT over WebSocket port, subprotocol "mqtt" (0 = any free port, -1 = off)', format: 'int', default: -1 },
+    },
+  },
+  store: {
+    backend: { doc: 'Message store: sqlite (durable) or memory (lost on exit)', format: ['sqlite', 'memory'], default: 'sqlite' },
+    path: { doc: 'Data directory of the sqlite store', format: String, default: '/var/lib/causeway-cloud' },
+  },
+  auth: {
+    allowAnonymous: { doc: 'Accept clients without a username', format: Boolean, default: true },
+  },
+  limits: {
+    maxConnections: { doc: 'Connections served at once; more are refused', format: 'nat', default: 10000 },
+    maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
+    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
+    maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
+    maxKeepAlive: { doc: 'Largest keep-alive (s) granted; 0 = any', format: 'nat', default: 0 },
+    maxSessionExpiry: { doc: 'Largest session expiry (s) granted; also the lifetime of 3.1.1 persistent sessions', format: 'nat', default: 604800 },
+    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection', format: 'nat', default: 32 },
+  },
+  log: {
+    level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+  },
+};
+
+/** Checks convict cannot express: port ranges with -1 = off, limits that must be ≥ 1. Throws ConfigError. */
+export function checkCloudConfig(cfg: CloudConfig): void {
+  const ports: Array<[string, number]> = [['mqtt.port', cfg.mqtt.port], ['mqtt.tls.port', cfg.mqtt.tls.port], ['mqtt.ws.port', cfg.mqtt.ws.port]];
+  for (const [key, v] of ports) {
+    if (v < -1 || v > 65535) throw new ConfigError(`${key} must be a port 0..65535 (0 = any free port) or -1 (off), got ${v}`, { key });
+  }
+  const positives: Array<[string, number]> = [
+    ['limits.maxConnections', cfg.limits.maxConnections],
+    ['limits.maxPacketSize', cfg.limits.maxPacketSize],
+    ['limits.maxInflight', cfg.limits.maxInflight],
+    ['limits.maxQueuedPerSession', cfg.limits.maxQueuedPerSession],
+  ];
+  for (const [key, v] of positives) if (v < 1) throw new ConfigError(`${key} must be at least 1, got ${v}`, { key });
+  if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
+}

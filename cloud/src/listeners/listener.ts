@@ -1,0 +1,13 @@
+import type { Duplex } from 'node:stream';
+
+/** A running listener: where it is bound and how to stop accepting. */
+export interface Listener {
+  readonly kind: 'tcp' | 'tls' | 'ws';
+  readonly host: string;
+  readonly port: number;
+  /** Stops accepting; resolves when the server has closed (existing clients are closed by the broker). */
+  close(): Promise<void>;
+}
+
+/** What a listener hands each accepted connection to (`broker.handle`). */
+export type StreamHandler = (stream: Duplex) => void;
