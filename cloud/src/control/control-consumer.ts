@@ -1,0 +1,65 @@
+import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
+import type { Logger } from '../../../shared/src/log/logger.js';
+import type { QueueService } from '../queues/queue-service.js';
+import type { CommandService } from './command-service.js';
+import type { ConfigService } from './config-service.js';
+
+/**
+ * The control plane is itself a backend app of the server-side queues: it consumes `cmd-result` and
+ * `config-reported` as the clustering group `_control` and feeds the command and config services.
+ * Messages are acked after they are applied, so a crash replays them (state updates are idempotent).
+ */
+export class ControlConsumer {
+  readonly #ac = new AbortController();
+  readonly #loops: Promise<void>[] = [];
+  readonly counters = { results: 0, reports: 0, malformed: 0 };
+
+  constructor(
+    private readonly queues: QueueService,
+    private readonly commands: CommandService,
+    private readonly config: ConfigService,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.#loops.push(this.#loop('cmd-result'), this.#loop('config-reported'));
+  }
+
+  async #loop(queue: 'cmd-result' | 'config-reported'): Promise<void> {
+    const spec = { queue, group: '_control', mode: 'clustering' as const };
+    while (!this.#ac.signal.aborted) {
+      try {
+        const msgs = await this.queues.pull(spec, 'control', 200, 1000, this.#ac.signal);
+        for (const m of msgs) this.#apply(queue, m.topic, m.payload);
+        if (msgs.length > 0) await this.queues.ack(spec, 'control', msgs.map((m) => m.offset));
+      } catch (err) {
+        if (this.#ac.signal.aborted) break;
+        this.logger.error('control consumer failed; retrying', { queue, err });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  #apply(queue: string, topic: string, payload: Buffer): void {
+    const t = tryParseTopic(topic);
+    const d = tryDecodeEnvelope(payload);
+    if (t === undefined || !d.ok) {
+      this.counters.malformed++;
+      this.logger.warn('control message dropped', { topic, reason: d.ok ? 'topic' : d.error.code });
+      return;
+    }
+    if (queue === 'cmd-result' && t.kind === 'cmd-result' && d.envelope.type === 'command-result') {
+      this.counters.results++;
+      this.commands.handleResult({ gateway: t.gateway, device: t.device, commandId: t.commandId }, d.envelope);
+    } else if (queue === 'config-reported' && t.kind === 'config-reported' && d.envelope.type === 'config-reported') {
+      this.counters.reports++;
+      this.config.handleReported(t.gateway, d.envelope);
+    } else this.counters.malformed++;
+  }
+
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    await Promise.all(this.#loops);
+  }
+}

@@ -1,0 +1,60 @@
+import Database from 'better-sqlite3';
+
+/**
+ * The cloud's control-plane database (`control.db` in the data directory): commands, their per-device
+ * targets, and desired/reported config. Numbered migrations; never edit a shipped one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE commands (
+     id TEXT PRIMARY KEY,
+     doc TEXT NOT NULL,
+     status TEXT NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE command_targets (
+     command_id TEXT NOT NULL REFERENCES commands(id),
+     gateway TEXT NOT NULL,
+     device TEXT NOT NULL,
+     state TEXT NOT NULL,
+     reason TEXT,
+     output TEXT,
+     updated_at INTEGER NOT NULL,
+     sent_at INTEGER,
+     PRIMARY KEY (command_id, gateway, device)
+   );
+   CREATE INDEX command_targets_state ON command_targets(state);
+   CREATE TABLE config_docs (
+     scope TEXT PRIMARY KEY,
+     version INTEGER NOT NULL,
+     doc TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE TABLE config_status (
+     gateway TEXT PRIMARY KEY,
+     desired_version INTEGER,
+     reported_version INTEGER,
+     status TEXT,
+     error TEXT,
+     reported_at INTEGER
+   );
+   CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+];
+
+export function openControlDb(file: string): Database.Database {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // Operator actions are acknowledged with HTTP 2xx: durable before the answer.
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
+  if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
+  for (let v = row?.version ?? 0; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.prepare('UPDATE schema_version SET version = ?').run(v + 1);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { openControlDb } from '../../src/control/control-db.js';
+import { ConfigService } from '../../src/control/config-service.js';
+import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
+import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { silentLogger } from '../../../shared/src/log/logger.js';
+
+describe('cloud/control/config-service', () => {
+  let registry: MemoryRegistry;
+  let pushed: Map<string, unknown>;
+  let svc: ConfigService;
+
+  beforeEach(async () => {
+    registry = new MemoryRegistry();
+    pushed = new Map();
+    await registry.create({ id: 'gw1', kind: 'gateway', groups: ['north'], tags: {}, enabled: true, createdAt: 0, online: false });
+    await registry.create({ id: 'gw2', kind: 'gateway', groups: [], tags: {}, enabled: true, createdAt: 0, online: false });
+    svc = new ConfigService({
+      db: openControlDb(':memory:'),
+      registry,
+      publishRetained: async (topic, payload) => void pushed.set(topic, decodeEnvelope(payload)),
+      logger: silentLogger,
+    });
+  });
+
+  it('merges all < group < gateway, versions monotonically, and pushes retained per gateway', async () => {
+    const a = await svc.setDesired({ all: true }, { uplink: { batch: 100 }, ingest: { rate: 1 } });
+    assert.deepEqual(a.gateways, ['gw1', 'gw2']);
+    const g = await svc.setDesired({ group: 'north' }, { ingest: { rate: 5 } });
+    const w = await svc.setDesired({ gateway: 'gw1' }, { uplink: { batch: 7 } });
+    assert.ok(a.version < g.version && g.version < w.version);
+    assert.deepEqual(pushed.get('config/gw1'), { v: 1, type: 'config', version: w.version, issuedAt: (pushed.get('config/gw1') as { issuedAt: number }).issuedAt, config: { uplink: { batch: 7 }, ingest: { rate: 5 } } });
+    assert.deepEqual((pushed.get('config/gw2') as { config: unknown }).config, { uplink: { batch: 100 }, ingest: { rate: 1 } });
+  });
+
+  it('shows drift: applied, rejected with the failing key, and not yet reported', async () => {
+    const { version } = await svc.setDesired({ all: true }, { ingest: { rate: 2 } });
+    svc.handleReported('gw1', { v: 1, type: 'config-reported', id: 'r1', gateway: 'gw1', version, status: 'APPLIED', ts: 5 });
+    svc.handleReported('gw2', { v: 1, type: 'config-reported', id: 'r2', gateway: 'gw2', version, status: 'REJECTED', ts: 6, error: { key: 'ingest.rate', message: 'must be ≥ 5' } });
+    const st = svc.status();
+    assert.deepEqual(st.map((r) => [r.gateway, r.desiredVersion, r.reportedVersion, r.status, r.inSync]), [
+      ['gw1', version, version, 'APPLIED', true],
+      ['gw2', version, version, 'REJECTED', false],
+    ]);
+    assert.equal(st[1]!.error?.key, 'ingest.rate');
+    await svc.setDesired({ gateway: 'gw1' }, { ingest: { rate: 9 } });
+    assert.equal(svc.status()[0]!.inSync, false, 'a newer desired version is drift until reported');
+  });
+
+  it('refuses a config that is not an object or too large', async () => {
+    await assert.rejects(svc.setDesired({ all: true }, [] as unknown as Record<string, unknown>), /JSON object/);
+    await assert.rejects(svc.setDesired({ all: true }, { blob: 'x'.repeat(70_000) }), /limit/);
+    await assert.rejects(svc.setDesired({ gateway: 'a/b' }, {}), /gateway id/);
+  });
+});
