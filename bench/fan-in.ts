@@ -41,7 +41,10 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     }),
     figure: (r) => r.ackedPerSec,
     handled: (r) => r.acked,
-    describe: (r) => `${describeLoad(r, 'acked')} · subscriber got ${r.delivered.toLocaleString('en-US')}`,
+    describe: (r) => {
+      const lost = subscribe && r.delivered < r.acked ? ` (${(r.acked - r.delivered).toLocaleString('en-US')} PUBACKed but never delivered)` : '';
+      return `${describeLoad(r, 'acked')} · subscriber got ${r.delivered.toLocaleString('en-US')}${lost}`;
+    },
   }];
   const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true }));
   return {

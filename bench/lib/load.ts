@@ -184,6 +184,9 @@ export async function runFanOut(o: FanOutOptions): Promise<LoadReport> {
     // Drain: wait for what is still in flight, bounded by stallMs of silence.
     const expected = published * n;
     await progress.wait(expected, delivered, stallMs);
+    // A QoS 1 PUBACK to the publisher may trail the last delivery to a subscriber.
+    const ackDeadline = performance.now() + stallMs;
+    while (o.qos === 1 && acked < published && performance.now() < ackDeadline) await sleep(5);
     const elapsedMs = Math.max(1, (lastDelivery || performance.now()) - start);
     return {
       published,
