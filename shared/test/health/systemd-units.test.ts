@@ -113,6 +113,30 @@ describe('systemd units and install scripts', function () {
       }
     });
 
+    it('the default configs install.sh ships use only keys of the programs\' schemas, with the right types', async () => {
+      const { describeSchema, loadConfig } = await import('../../src/config/load-config.js');
+      const leaves = (o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> =>
+        Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
+      const schemas = {
+        edge: (await import('../../../edge/src/config/schema.js')).edgeSchema,
+        cloud: (await import('../../../cloud/src/config/schema.js')).cloudSchema,
+      };
+      for (const [name, schema] of Object.entries(schemas)) {
+        const entries = new Map(describeSchema(schema).map((e) => [e.key, e]));
+        const file = JSON.parse(readFileSync(join(ROOT, `systemd/config/${name}.json`), 'utf8')) as Record<string, unknown>;
+        for (const [key, value] of leaves(file)) {
+          const entry = entries.get(key);
+          assert.ok(entry, `${name}.json: ${key} is not a key of the ${name} schema (the program would exit 78)`);
+          assert.equal(typeof value, typeof entry.default, `${name}.json: ${key}`);
+        }
+        // the store must live in the unit's StateDirectory, the only place the service can write
+        assert.match(String(leaves(file).find(([k]) => k === 'store.path')?.[1]), new RegExp(`^/var/lib/causeway-${name}(/|$)`));
+      }
+      // and the whole file through the real loader (convict, strict) where the schema loads on its own
+      const cloud = loadConfig<{ mqtt: { port: number } }>(schemas.cloud, { argv: ['--config', join(ROOT, 'systemd/config/cloud.json')], env: {} });
+      assert.equal(cloud.mqtt.port, 1883);
+    });
+
     it('MemoryDenyWriteExecute would kill node: under MDWE (PR_SET_MDWE) V8 aborts, --jitless runs', function () {
       // PR_SET_MDWE (Linux ≥ 6.3) is the kernel's version of the seccomp filter MDWE= installs.
       const py = (flags: string[]): SpawnSyncReturns<string> =>
@@ -130,7 +154,7 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
     });
   });
 
-  describe('install.sh / uninstall.sh into a temp DESTDIR', () => {
+  describe('install.sh / uninstall.sh into a temp DESTDIR @e2e', () => {
     let dest: string;
     let first: Map<string, string>;
     before(function () {
