@@ -30,7 +30,6 @@ export class GroupCommit {
   private pending: Job[] = [];
   private scheduled = false;
   private readonly beforeCommit: (() => void)[] = [];
-  private readonly idle: (() => void)[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -58,12 +57,6 @@ export class GroupCommit {
     return this.pending.length;
   }
 
-  /** Resolves once nothing is queued (used by close()). */
-  drained(): Promise<void> {
-    if (this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
   /** Writes everything queued now, in batches of at most maxBatch. */
   flush(): void {
     this.scheduled = false;
@@ -71,7 +64,6 @@ export class GroupCommit {
       const batch = this.pending.splice(0, this.options.maxBatch);
       this.runBatch(batch);
     }
-    for (const done of this.idle.splice(0)) done();
   }
 
   private runBatch(batch: Job[]): void {
