@@ -9,6 +9,9 @@ import { ApiError, statusFor } from './http-status.js';
 import { Router, type RequestContext } from './router.js';
 import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
+import { controlRoutes } from './control-routes.js';
+import type { CommandService } from '../control/command-service.js';
+import type { ConfigService } from '../control/config-service.js';
 
 export interface PublishRequest {
   topic: string;
@@ -30,6 +33,9 @@ export interface ApiDeps {
   /** closes the MQTT connection of a client (a disabled device) */
   disconnect?: (clientId: string) => void;
   stats?: () => Promise<Record<string, unknown>>;
+  /** commands and config (absent on a node that does not run the control plane) */
+  commands?: CommandService;
+  config?: ConfigService;
   logger: Logger;
   maxBodyBytes?: number;
 }
@@ -74,6 +80,7 @@ export function createApiServer(deps: ApiDeps): Server {
   router.add('GET', '/v1/health', async () => ({ ok: true }));
   deviceRoutes(router, deps);
   queueRoutes(router, deps);
+  if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), ...(deps.stats ? await deps.stats() : {}) }));
 
   const limit = deps.maxBodyBytes ?? 1024 * 1024;

@@ -18,6 +18,11 @@ const BY_CODE: Record<string, number> = {
   FILTER_INVALID: 400,
   TOPIC_UNKNOWN: 400,
   CONFIG_INVALID: 400,
+  COMMAND_INVALID: 400,
+  COMMAND_TOO_LARGE: 413,
+  COMMAND_UNKNOWN_DEVICE: 404,
+  COMMAND_NO_TARGETS: 404,
+  COMMAND_NOT_FOUND: 404,
 };
 
 export function statusFor(err: unknown): number {
