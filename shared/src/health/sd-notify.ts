@@ -44,6 +44,8 @@ export interface Notifier {
   reloading(status?: string): Promise<boolean>;
   /** STOPPING=1 at the start of a graceful shutdown */
   stopping(status?: string): Promise<boolean>;
+  /** EXTEND_TIMEOUT_USEC: "still starting (or stopping), give me this much longer", for a long store recovery */
+  extendTimeout(ms: number): Promise<boolean>;
   /** WATCHDOG=1: "the event loop is alive" */
   watchdog(): Promise<boolean>;
   status(text: string): Promise<boolean>;
@@ -139,6 +141,10 @@ export function createNotifier(env: Readonly<Record<string, string | undefined>>
     // MONOTONIC_USEC lets systemd ≥ 253 tell this reload from an older one; older versions ignore it.
     reloading: (status) => notify(withStatus({ RELOADING: '1', MONOTONIC_USEC: String(process.hrtime.bigint() / 1000n) }, status)),
     stopping: (status) => notify(withStatus({ STOPPING: '1' }, status)),
+    extendTimeout: (ms) => {
+      if (!Number.isFinite(ms) || ms <= 0) throw new CausewayError('NOTIFY_INVALID', `extendTimeout needs a positive number of ms, not ${ms}`);
+      return notify({ EXTEND_TIMEOUT_USEC: String(Math.ceil(ms * 1000)) });
+    },
     watchdog,
     status: (text) => notify({ STATUS: statusLine(text) }),
     notify,

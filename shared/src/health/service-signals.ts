@@ -34,23 +34,34 @@ export function handleServiceSignals(opts: ServiceSignalOptions): () => void {
   let reloading: Promise<void> | undefined;
   let stopping = false;
 
+  let again = false;
+
+  const reloadOnce = async (): Promise<void> => {
+    await opts.notifier.reloading('reloading config');
+    try {
+      await opts.reload?.();
+      log.info('config reloaded');
+      // READY=1 ends the reload for systemd either way; without it `systemctl reload` hangs until timeout.
+      await opts.notifier.ready('running');
+    } catch (err) {
+      log.error('config reload failed; the previous config stays in force', { err });
+      await opts.notifier.ready('reload failed, previous config in force');
+    }
+  };
+
   const onHup = (): void => {
     if (stopping) return;
     if (reloading) {
-      log.warn('SIGHUP ignored: a reload is already running');
+      // The file may have changed again after the running reload read it: reload once more after it,
+      // however many SIGHUPs arrive meanwhile.
+      again = true;
       return;
     }
     reloading = (async () => {
-      await opts.notifier.reloading('reloading config');
-      try {
-        await opts.reload?.();
-        log.info('config reloaded');
-        // READY=1 ends the reload for systemd either way; without it `systemctl reload` hangs until timeout.
-        await opts.notifier.ready('running');
-      } catch (err) {
-        log.error('config reload failed; the previous config stays in force', { err });
-        await opts.notifier.ready('reload failed, previous config in force');
-      }
+      do {
+        again = false;
+        await reloadOnce();
+      } while (again && !stopping);
     })().finally(() => {
       reloading = undefined;
     });

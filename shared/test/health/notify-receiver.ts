@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 // SCM_CREDENTIALS like systemd does, closes the BARRIER=1 fd (which is what releases systemd-notify's
 // wait) and prints one JSON line per datagram.
 const RECEIVER = `
-import socket, sys, os, json, array
+import socket, sys, os, json, array, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
@@ -19,12 +19,14 @@ while True:
         if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
             fds = array.array("i"); fds.frombytes(d[:len(d) - len(d) % 4])
             for fd in fds: os.close(fd)
-    print(json.dumps({"pid": pid, "msg": data.decode()}), flush=True)
+    print(json.dumps({"pid": pid, "msg": data.decode(), "t": time.monotonic()}), flush=True)
 `;
 
 export interface Datagram {
   pid: number | null;
   msg: string;
+  /** receive time, seconds on the receiver's monotonic clock (not ours: our loop may be blocked) */
+  t: number;
 }
 
 /** A fake PID 1 notify socket for tests. */

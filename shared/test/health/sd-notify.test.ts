@@ -108,6 +108,34 @@ describe('health/sd-notify', () => {
       assert.equal(rx.payloads().length, after, 'no pings after stop()');
     });
 
+    it('a blocked event loop stops the pings (what the systemd watchdog acts on)', async () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000' });
+      const stop = n.startWatchdog();
+      try {
+        await rx.waitFor((p) => p.filter((m) => m === 'WATCHDOG=1').length >= 2, 3000);
+        const busyUntil = Date.now() + 700;
+        while (Date.now() < busyUntil) {
+          // a stuck parser or a blocking call: nothing else runs, timers included
+        }
+        const before = rx.payloads().length;
+        await rx.waitFor((p) => p.length >= before + 2, 3000);
+      } finally {
+        stop();
+      }
+      const times = rx.messages.filter((m) => m.msg === 'WATCHDOG=1').map((m) => m.t);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      // a 700 ms silence against a 200 ms watchdog: systemd would have killed us here
+      assert.ok(Math.max(...gaps) >= 0.6, `largest gap ${Math.max(...gaps)} s`);
+      assert.ok(Math.min(...gaps) < 0.4, `pings otherwise every 100 ms, got gaps ${gaps}`);
+    });
+
+    it('EXTEND_TIMEOUT_USEC for a slow start; a non-positive extension is refused', async () => {
+      const n = createNotifier({ NOTIFY_SOCKET: path });
+      assert.equal(await n.extendTimeout(90_000), true);
+      await rx.waitFor((p) => p.includes('EXTEND_TIMEOUT_USEC=90000000'));
+      assert.throws(() => n.extendTimeout(0), { code: 'NOTIFY_INVALID' });
+    });
+
     it('does not ping when WATCHDOG_PID names another process', () => {
       const n = createNotifier({ NOTIFY_SOCKET: path, WATCHDOG_USEC: '200000', WATCHDOG_PID: String(process.pid + 1) });
       assert.equal(n.watchdogIntervalMs, undefined);

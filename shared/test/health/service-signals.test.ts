@@ -23,16 +23,22 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('health/service-signals', () => {
   describe('with a fake process', () => {
-    it('SIGHUP: RELOADING, reload(), READY; a second SIGHUP during the reload is ignored', async () => {
+    it('SIGHUP: RELOADING, reload(), READY; SIGHUPs during a reload coalesce into one more reload', async () => {
       const target = new EventEmitter();
       const { calls, notifier } = fakeNotifier();
       let reloads = 0;
       const off = handleServiceSignals({ notifier, target, stop: () => {}, reload: async () => { reloads += 1; await tick(50); } });
       target.emit('SIGHUP');
-      target.emit('SIGHUP');
       await tick(150);
       assert.equal(reloads, 1);
       assert.deepEqual(calls, ['reloading:reloading config', 'ready:running']);
+      calls.length = 0;
+      target.emit('SIGHUP');
+      target.emit('SIGHUP');
+      target.emit('SIGHUP');
+      await tick(300);
+      assert.equal(reloads, 3, 'the first, then one for the two that came during it');
+      assert.deepEqual(calls, ['reloading:reloading config', 'ready:running', 'reloading:reloading config', 'ready:running']);
       off();
       assert.equal(target.listenerCount('SIGHUP'), 0);
     });
