@@ -6,7 +6,7 @@ import { PROFILES, type DeviceProfile } from '../profiles/index.js';
 import { numberArg, parseArgs } from './parse-args.js';
 
 export const USAGE = `causeway-sim serial --profile thermometer|vibration|gps|roadside-unit --link PATH [--rate HZ]
-      [--seed N] [--noise X] [--count N] [--device-link PATH]
+      [--seed N] [--noise X] [--count N] [--device-link PATH] [--wait-peer true]
       [--garbage-every N] [--partial-every N] [--overlong-every N] [--overlong-bytes N]
       [--split-every N] [--burst-every N] [--burst-size N] [--vanish-every-ms MS] [--vanish-for-ms MS]
   causeway-sim mqtt --profile NAME --url mqtt://127.0.0.1:1883 [--topic sensors/{device}/state]
@@ -31,7 +31,7 @@ const untilSignal = (): Promise<void> =>
 
 export async function serialCommand(argv: string[]): Promise<number> {
   const mis = ['garbage-every', 'partial-every', 'overlong-every', 'overlong-bytes', 'split-every', 'burst-every', 'burst-size'] as const;
-  const args = parseArgs(argv, ['profile', 'link', 'device-link', 'rate', 'seed', 'noise', 'count', 'vanish-every-ms', 'vanish-for-ms', ...mis]);
+  const args = parseArgs(argv, ['profile', 'link', 'device-link', 'rate', 'seed', 'noise', 'count', 'vanish-every-ms', 'vanish-for-ms', 'wait-peer', ...mis]);
   const profile = profileArg(args);
   if (!args.link) throw new CausewayError('USAGE', '--link PATH is required (the path the edge opens)');
   const misbehave: MisbehaviourOptions = {};
@@ -48,6 +48,7 @@ export async function serialCommand(argv: string[]): Promise<number> {
     rateHz: numberArg(args, 'rate', { min: 0.001 }) ?? 1,
     misbehave,
     vanishForMs: vanishFor,
+    waitPeer: args['wait-peer'] === 'true',
     emit,
     ...(args['device-link'] === undefined ? {} : { deviceLink: args['device-link'] }),
     ...opt('seed', numberArg(args, 'seed', { integer: true })),

@@ -19,6 +19,12 @@ export interface SerialDeviceOptions {
   /** the port disappears every `vanishEveryMs` for `vanishForMs` (kill socat, re-create the link later) */
   vanishEveryMs?: number;
   vanishForMs?: number;
+  /**
+   * Start sending only once the edge has opened the port (socat wait-slave) and then `settleMs` later:
+   * the serialport binding flushes the tty on open, so lines sent earlier are lost, as with a real
+   * device talking into an unopened port. Tests that check every value use it; default false.
+   */
+  waitPeer?: boolean;
   /** retransmit a message not acknowledged after this long (profiles that want ACKs); default 2000 */
   ackTimeoutMs?: number;
   /** one JSON-able record per notable thing (link up/down, injection, command, done) */
@@ -78,7 +84,10 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
     const r = answerCommand(line, st);
     st = r.state;
     if (r.acked !== undefined) {
-      if (unacked.delete(r.acked)) summary.acked++;
+      if (unacked.delete(r.acked)) {
+        summary.acked++;
+        o.emit({ event: 'acked', seq: r.acked });
+      }
       return;
     }
     if (r.reply === null) return;
@@ -90,7 +99,8 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
   };
 
   const plugIn = async (): Promise<void> => {
-    pair = await openPtyPair(o.link, deviceLink);
+    pair = await openPtyPair(o.link, deviceLink, { waitPeer: o.waitPeer === true });
+    if (o.waitPeer) await new Promise((r) => setTimeout(r, 200));
     port = await openPort(deviceLink);
     let held = '';
     port.on('data', (chunk: Buffer) => {

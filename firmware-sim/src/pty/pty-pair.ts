@@ -16,9 +16,13 @@ export interface PtyPair {
  * character devices wired back to back, so the edge opens a real tty with the real serialport binding.
  * Resolves once socat says it is transferring (both links exist).
  */
-export function openPtyPair(link: string, deviceLink: string, timeoutMs = 5000): Promise<PtyPair> {
+export function openPtyPair(link: string, deviceLink: string, opts: { timeoutMs?: number; waitPeer?: boolean } = {}): Promise<PtyPair> {
+  const timeoutMs = opts.timeoutMs ?? (opts.waitPeer ? 24 * 3600_000 : 5000);
+  // wait-slave: socat does not start (and the device link does not appear) until someone opens `link`,
+  // like a device that only starts talking once the host raises DTR. Polled every 50 ms.
+  const edgeSide = `pty,raw,echo=0,link=${link}` + (opts.waitPeer ? ',wait-slave,pty-interval=0.05' : '');
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${link}`, `pty,raw,echo=0,link=${deviceLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child: ChildProcess = spawn('socat', ['-d', '-d', edgeSide, `pty,raw,echo=0,link=${deviceLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     let done = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

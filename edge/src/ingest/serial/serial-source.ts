@@ -33,6 +33,8 @@ export interface SerialSourceOptions {
   counters: SourceCounters;
   logger: Logger;
   backoff?: BackoffOptions;
+  /** on stop, how long to wait for frames already read to reach the sink; default 5000 */
+  drainTimeoutMs?: number;
   /** frames waiting for the sink before the port is paused (bounded memory on a slow disk); default 256 */
   maxPendingFrames?: number;
   open?: PortOpener;
@@ -150,7 +152,10 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
       const p = port;
       if (p?.isOpen) await new Promise<void>((resolve) => p.close(() => resolve()));
       await loop;
-      await chain;
+      let t: NodeJS.Timeout | undefined;
+      const timeout = new Promise<void>((r) => (t = setTimeout(r, o.drainTimeoutMs ?? 5000)));
+      await Promise.race([chain, timeout]);
+      clearTimeout(t);
     },
   };
 }
