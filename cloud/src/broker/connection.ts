@@ -27,6 +27,8 @@ export class Connection implements DeliveryLink {
   receiveMaximum: number;
   clientMaxPacketSize = Number.POSITIVE_INFINITY;
   readonly inboundAliases = new Map<number, string>();
+  /** resolves once the session let go of this connection (saved or discarded) */
+  detached: Promise<void> = Promise.resolve();
   /** QoS 1/2 publishes received and not yet acknowledged (waiting for the store) */
   pendingInbound = 0;
   writable = true;
@@ -207,6 +209,9 @@ export class Connection implements DeliveryLink {
       const delay = s === undefined ? 0 : Math.min(will.delay, s.expiryInterval);
       b.publishWill(this.clientId, { ...will, delay });
     }
-    if (s !== undefined && s.link === this) b.trackTask(b.detach(s));
+    if (s !== undefined && s.link === this) {
+      this.detached = b.detach(s);
+      b.trackTask(this.detached);
+    }
   }
 }

@@ -81,7 +81,8 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
   if (old !== undefined && old !== conn) {
     // Takeover: the existing connection is closed [MQTT-3.1.4-3], v5 told why (0x8E).
     old.fail(new ProtocolError('MQTT_SESSION_TAKEN_OVER', `client id ${clientId} connected again`));
-    if (session !== undefined && session.link === old) await b.detach(session);
+    // Let the old connection finish saving (or ending) the session before this one takes it.
+    await old.detached.catch(() => undefined);
     session = b.sessions.get(clientId);
   }
   let present = false;
