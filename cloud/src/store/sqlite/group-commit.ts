@@ -30,6 +30,7 @@ export class GroupCommit {
   private pending: Job[] = [];
   private scheduled = false;
   private readonly beforeCommit: (() => void)[] = [];
+  private readonly onRollback: (() => void)[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -39,6 +40,11 @@ export class GroupCommit {
   /** Registers work that runs once at the end of every batch, inside its transaction. */
   addBeforeCommit(hook: () => void): void {
     this.beforeCommit.push(hook);
+  }
+
+  /** Registers work that runs after a batch rolled back (drop rows it had queued for the COMMIT). */
+  addOnRollback(hook: () => void): void {
+    this.onRollback.push(hook);
   }
 
   submit<R>(work: () => R, undo?: () => void): Promise<R> {
@@ -80,6 +86,7 @@ export class GroupCommit {
     } catch (err) {
       // Reverse order, starting with the job that threw (it may have changed memory before failing).
       for (let i = Math.min(ran, batch.length - 1); i >= 0; i--) batch[i]!.undo?.();
+      for (const hook of this.onRollback) hook();
       const failure = new StoreError('STORE_IO', `store transaction of ${batch.length} writes rolled back: ${(err as Error).message}`, { cause: err });
       for (const job of batch) job.reject(failure);
       return;

@@ -39,8 +39,18 @@ export class MessageCache {
     this.delete(m.id);
     this.map.set(m.id, m);
     this.bytes += m.payload.length;
+    if (this.map.size > this.options.maxMessages || this.bytes > this.options.maxBytes) this.evict();
+  }
+
+  /**
+   * Drops least recently used entries down to 7/8 of both bounds in one pass: evicting one entry per
+   * insert would walk the Map's iterator (and the holes deletes leave at its front) on every append.
+   */
+  private evict(): void {
+    const maxMessages = Math.floor((this.options.maxMessages * 7) / 8);
+    const maxBytes = Math.floor((this.options.maxBytes * 7) / 8);
     for (const [id, old] of this.map) {
-      if (this.map.size <= this.options.maxMessages && this.bytes <= this.options.maxBytes) break;
+      if (this.map.size <= maxMessages && this.bytes <= maxBytes) break;
       this.map.delete(id);
       this.bytes -= old.payload.length;
     }

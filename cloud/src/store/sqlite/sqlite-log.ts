@@ -28,6 +28,10 @@ interface QueueState {
 export class SqliteLog implements MessageLog {
   private readonly queues = new Map<string, QueueState>();
   private readonly dirty = new Set<QueueState>();
+  /** rows of the running batch, written with multi-row INSERTs just before its COMMIT */
+  private readonly pendingMessages: unknown[] = [];
+  private readonly pendingEntries: number[] = [];
+  private readonly multi: { messages: Database.Statement; entries: Database.Statement };
   private nextId: number;
   private nextQueueId: number;
   private count: number;
@@ -66,8 +70,18 @@ export class SqliteLog implements MessageLog {
     const totals = db.prepare('SELECT count(*) AS n, coalesce(sum(length(payload)), 0) AS b FROM messages').get() as { n: number; b: number };
     this.count = totals.n;
     this.bytes = totals.b;
+    this.multi = {
+      messages: db.prepare(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES ${Array(MESSAGE_ROWS).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
+      entries: db.prepare(`INSERT INTO queue_entries (queue_id, offset, message_id) VALUES ${Array(ENTRY_ROWS).fill('(?, ?, ?)').join(', ')}`),
+    };
     commit.addBeforeCommit(() => {
+      this.writePending();
       for (const q of this.dirty) this.stmt.updQueue.run(q.next, q.id);
+      this.dirty.clear();
+    });
+    commit.addOnRollback(() => {
+      this.pendingMessages.length = 0;
+      this.pendingEntries.length = 0;
       this.dirty.clear();
     });
   }
@@ -95,7 +109,7 @@ export class SqliteLog implements MessageLog {
             for (const name of created) this.queues.delete(name);
             this.cache.delete(id);
           };
-          this.stmt.insMessage.run(...messageParams(id, message));
+          for (const p of messageParams(id, message)) this.pendingMessages.push(p);
           this.nextId++;
           this.count++;
           this.bytes += message.payload.length;
@@ -110,7 +124,7 @@ export class SqliteLog implements MessageLog {
             }
             touched.push([q, q.next]);
             const offset = q.next++;
-            this.stmt.insEntry.run(q.id, offset, id);
+            this.pendingEntries.push(q.id, offset, id);
             this.dirty.add(q);
             offsets[name] = offset;
           }
@@ -217,6 +231,7 @@ export class SqliteLog implements MessageLog {
     let before: { count: number; bytes: number } | undefined;
     return this.commit.submit(
       () => {
+        this.writePending();
         before = { count: this.count, bytes: this.bytes };
         const removed = pruneLog(this.db, policy, now, this.bytes);
         this.count -= removed.messages;
@@ -240,6 +255,7 @@ export class SqliteLog implements MessageLog {
    * an append, or one retention already removed). Returns an undo for the in-memory totals.
    */
   ensureStoredInJob(message: StoredMessage): () => void {
+    this.writePending();
     const before = { nextId: this.nextId, count: this.count, bytes: this.bytes };
     if (this.stmt.insMessageIfMissing.run(...messageParams(message.id, message)).changes > 0) {
       this.count++;
@@ -248,4 +264,29 @@ export class SqliteLog implements MessageLog {
     }
     return () => Object.assign(this, before);
   }
+
+  /**
+   * Inside the batch's transaction: writes the rows appends of this batch queued, many per statement
+   * (one native call per 32 messages / 300 entries instead of one per row). Called before COMMIT and
+   * before any statement of the batch that needs those rows to exist.
+   */
+  private writePending(): void {
+    flushRows(this.pendingMessages, 9, MESSAGE_ROWS, this.multi.messages, this.stmt.insMessage);
+    flushRows(this.pendingEntries, 3, ENTRY_ROWS, this.multi.entries, this.stmt.insEntry);
+  }
+}
+
+const MESSAGE_ROWS = 32;
+const ENTRY_ROWS = 300;
+
+/**
+ * Runs `full` (a `rows`-row INSERT) over whole chunks of `params` and `single` (one row of `width`
+ * values) over the rest, then empties `params`.
+ */
+function flushRows(params: unknown[], width: number, rows: number, full: Database.Statement, single: Database.Statement): void {
+  const chunk = width * rows;
+  let i = 0;
+  for (; i + chunk <= params.length; i += chunk) full.run(params.slice(i, i + chunk));
+  for (; i < params.length; i += width) single.run(params.slice(i, i + width));
+  params.length = 0;
 }
