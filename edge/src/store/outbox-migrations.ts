@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+
+/**
+ * Numbered migrations of the outbox schema. A shipped migration is never edited: a change is a new
+ * entry at the end. `schema_version` holds the number of the last one applied.
+ */
+export interface Migration {
+  version: number;
+  up(db: Database.Database): void;
+}
+
+export const OUTBOX_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up(db) {
+      db.exec(`
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+        -- AUTOINCREMENT, not plain rowid: ids are never reused after deletes, so a batch id
+        -- (epoch-firstId) can never name two different sets of readings in the cloud's dedupe.
+        CREATE TABLE records (
+          id        INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind      TEXT    NOT NULL CHECK (kind IN ('reading', 'event')),
+          topic     TEXT    NOT NULL,
+          device    TEXT    NOT NULL,
+          stream    TEXT    NOT NULL, -- the stream of a reading, the event type of an event
+          body      BLOB    NOT NULL, -- CBOR, see record-codec.ts
+          bytes     INTEGER NOT NULL, -- accounted size against buffer.maxBytes
+          priority  INTEGER NOT NULL, -- 0 alarm, 1 telemetry, 2 bulk
+          created   INTEGER NOT NULL, -- ms since the epoch
+          expires   INTEGER NOT NULL, -- ms since the epoch
+          attempts  INTEGER NOT NULL DEFAULT 0,
+          batch_id  TEXT              -- NULL until the row is put in a batch; then immutable
+        ) STRICT;
+        CREATE INDEX records_unsent ON records (priority, id) WHERE batch_id IS NULL;
+        CREATE INDEX records_unsent_topic ON records (topic, priority, id) WHERE batch_id IS NULL;
+        CREATE INDEX records_batch ON records (batch_id) WHERE batch_id IS NOT NULL;
+        CREATE INDEX records_expires ON records (expires);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+      `);
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('epoch', randomBytes(6).toString('hex'));
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created', String(Date.now()));
+    },
+  },
+];
+
+/** Applies the missing migrations, each in its own transaction. Returns the resulting version. */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = OUTBOX_MIGRATIONS): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    // A newer agent wrote this file; refusing beats guessing (and beats quarantining good data).
+    throw new CausewayError('IO_SCHEMA_TOO_NEW', `outbox schema version ${current} is newer than this agent knows (${latest})`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+    })();
+  }
+  return latest;
+}

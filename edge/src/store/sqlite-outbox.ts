@@ -1,0 +1,359 @@
+import type Database from 'better-sqlite3';
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
+import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
+import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
+import { openOutboxDb, type Quarantine } from './open-outbox-db.js';
+import { checkEvent, checkReading, encodeEventBody, encodeReadingBody, PRIORITY_NAMES, PRIORITY_RANK } from './record-codec.js';
+
+export interface OutboxOptions {
+  path: string;
+  gateway: string;
+  maxBytes: number;
+  maxAgeMs: number;
+  /** group commit: longest wait between an add and its commit (default 10 ms) */
+  commitIntervalMs?: number;
+  /** group commit: commit at once at this many pending records (default 500) */
+  commitMaxRecords?: number;
+  /** at most one eviction report event per this interval (default 1000 ms) */
+  reportIntervalMs?: number;
+  now?: () => number;
+  logger?: Logger;
+  /** called after every commit that added rows (the uplink wakes up) */
+  onCommit?: () => void;
+}
+
+export interface OutboxRow {
+  id: number;
+  kind: 'reading' | 'event';
+  topic: string;
+  device: string;
+  stream: string;
+  body: Buffer;
+  priority: number;
+  created: number;
+  bytes: number;
+}
+
+/** A set of rows published as one message. Its id and rows never change once formed. */
+export interface FormedBatch {
+  id: string;
+  kind: 'reading' | 'event';
+  topic: string;
+  device: string;
+  stream: string;
+  priority: number;
+  rows: OutboxRow[];
+}
+
+export interface FormOptions {
+  maxRecords: number;
+  maxBytes: number;
+  liveWindowMs: number;
+}
+
+export interface OutboxStats {
+  records: number;
+  bytes: number;
+  evicted: Record<'alarm' | 'telemetry' | 'bulk', number>;
+  expired: Record<'alarm' | 'telemetry' | 'bulk', number>;
+  rejectedFull: number;
+}
+
+/** Per-record overhead counted against maxBytes on top of body and topic (row header, index entries). */
+const ROW_OVERHEAD = 48;
+
+interface Pending {
+  row: Omit<OutboxRow, 'id'>;
+  expires: number;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * The store-and-forward buffer: a SQLite file that survives power cuts. Implements the ingest side's
+ * UplinkSink: adds are group-committed and their promises resolve after the COMMIT.
+ */
+export class SqliteOutbox implements UplinkSink {
+  readonly epoch: string;
+  readonly quarantine: Quarantine | undefined;
+  private readonly db: Database.Database;
+  private readonly o: Required<Omit<OutboxOptions, 'logger' | 'onCommit'>> & Pick<OutboxOptions, 'onCommit'>;
+  private readonly log: Logger;
+  private pending: Pending[] = [];
+  private pendingAcks: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly housekeeping: NodeJS.Timeout;
+  private totalBytes: number;
+  private totalRecords: number;
+  private readonly counters = new Map<string, number>();
+  private lastReport = 0;
+  private nextExpiry = 0;
+  private closed = false;
+  private rejectedFull = 0;
+  /** first id of each recent commit, for live-first ordering */
+  private recent: Array<{ at: number; firstId: number }> = [];
+
+  static open(opts: OutboxOptions): SqliteOutbox {
+    return new SqliteOutbox(opts);
+  }
+
+  private constructor(opts: OutboxOptions) {
+    this.o = { commitIntervalMs: 10, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, ...opts };
+    this.log = opts.logger ?? silentLogger;
+    const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
+    this.db = db;
+    this.quarantine = quarantine;
+    this.epoch = (db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;
+    const agg = db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM records').get() as { n: number; b: number };
+    this.totalRecords = agg.n;
+    this.totalBytes = agg.b;
+    for (const r of db.prepare('SELECT name, value FROM counters').all() as Array<{ name: string; value: number }>) this.counters.set(r.name, r.value);
+    if (quarantine) {
+      this.log.error('outbox file was damaged; moved aside and started fresh', { movedTo: quarantine.movedTo, reason: quarantine.reason });
+      this.db.transaction(() => this.insertOwnEvent('outbox-corrupt', 'alarm', { movedTo: quarantine.movedTo, reason: quarantine.reason.slice(0, 200), epoch: this.epoch }))();
+    }
+    this.housekeeping = setInterval(() => this.commit(), Math.min(1000, this.o.reportIntervalMs));
+    this.housekeeping.unref();
+  }
+
+  addReading(reading: ReadingInput): Promise<void> {
+    return this.enqueue(() => {
+      checkReading(reading);
+      const topic = formatTopic({ kind: 'telemetry', gateway: this.o.gateway, device: reading.device, stream: reading.stream });
+      return { kind: 'reading', topic, device: reading.device, stream: reading.stream, body: encodeReadingBody(reading), priority: PRIORITY_RANK[reading.priority ?? 'telemetry'] };
+    });
+  }
+
+  addEvent(event: EventInput): Promise<void> {
+    return this.enqueue(() => {
+      checkEvent(event);
+      const topic = formatTopic({ kind: 'events', gateway: this.o.gateway, device: event.device, type: event.event });
+      const prio = event.priority ?? (event.severity === 'alarm' || event.severity === 'critical' ? 'alarm' : 'telemetry');
+      return { kind: 'event', topic, device: event.device, stream: event.event, body: encodeEventBody(event), priority: PRIORITY_RANK[prio] };
+    });
+  }
+
+  private enqueue(build: () => Pick<OutboxRow, 'kind' | 'topic' | 'device' | 'stream' | 'body' | 'priority'>): Promise<void> {
+    if (this.closed) return Promise.reject(new CausewayError('OUTBOX_CLOSED', 'the outbox is closed'));
+    let partial;
+    try {
+      partial = build();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const created = this.o.now();
+    const bytes = partial.body.length + partial.topic.length + ROW_OVERHEAD;
+    if (bytes > this.o.maxBytes) return Promise.reject(new CausewayError('OUTBOX_FULL', `record of ${bytes} bytes exceeds buffer.maxBytes ${this.o.maxBytes}`));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ row: { ...partial, created, bytes }, expires: created + this.o.maxAgeMs, resolve, reject });
+      if (this.pending.length >= this.o.commitMaxRecords) this.commit();
+      else this.timer ??= setTimeout(() => this.commit(), this.o.commitIntervalMs);
+    });
+  }
+
+  /** Marks a batch delivered (PUBACK received); its rows are deleted at the next commit. */
+  ack(batchId: string): void {
+    if (this.closed) return;
+    this.pendingAcks.push(batchId);
+    this.timer ??= setTimeout(() => this.commit(), this.o.commitIntervalMs);
+  }
+
+  /** Commits everything pending now (SIGTERM drain, tests). */
+  flush(): void {
+    this.commit();
+  }
+
+  private commit(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.closed) return;
+    const items = this.pending;
+    const acks = this.pendingAcks;
+    const now = this.o.now();
+    const expireDue = now >= this.nextExpiry;
+    const reportDue = now - this.lastReport >= this.o.reportIntervalMs && this.unreported() > 0;
+    if (items.length === 0 && acks.length === 0 && !expireDue && !reportDue) return;
+    this.pending = [];
+    this.pendingAcks = [];
+    const ids: number[] = [];
+    let delta = { records: 0, bytes: 0 };
+    const counterUpdates = new Map<string, number>();
+    let evicted: EvictionResult | undefined;
+    try {
+      this.db.transaction(() => {
+        const sumBatch = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM records WHERE batch_id = ?');
+        const delBatch = this.db.prepare('DELETE FROM records WHERE batch_id = ?');
+        for (const b of acks) {
+          const s = sumBatch.get(b) as { n: number; b: number };
+          delBatch.run(b);
+          delta.records -= s.n;
+          delta.bytes -= s.b;
+        }
+        const ins = this.db.prepare('INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+        for (const p of items) {
+          const r = p.row;
+          ids.push(Number(ins.run(r.kind, r.topic, r.device, r.stream, r.body, r.bytes, r.priority, r.created, p.expires).lastInsertRowid));
+          delta.records++;
+          delta.bytes += r.bytes;
+        }
+        const count = (kind: string, res: EvictionResult): void => {
+          res.byPriority.forEach((n, p) => n > 0 && counterUpdates.set(`${kind}.${p}`, (counterUpdates.get(`${kind}.${p}`) ?? this.counters.get(`${kind}.${p}`) ?? 0) + n));
+          delta.records -= res.ids.length;
+          delta.bytes -= res.bytes;
+        };
+        if (expireDue) count('expired', expireRows(this.db, now));
+        const excess = this.totalBytes + delta.bytes - this.o.maxBytes;
+        if (excess > 0) {
+          evicted = evictBytes(this.db, excess);
+          count('evicted', evicted);
+        }
+        const up = this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+        for (const [k, v] of counterUpdates) up.run(k, v);
+      })();
+    } catch (err) {
+      const e = new CausewayError('IO_OUTBOX_WRITE', `outbox commit failed: ${(err as Error).message}`, { cause: err });
+      this.log.error('outbox commit failed', { err: e, records: items.length });
+      for (const p of items) p.reject(e);
+      this.pendingAcks.push(...acks); // rows stay; retried at the next tick (duplicates are dropped by id)
+      return;
+    }
+    this.totalRecords += delta.records;
+    this.totalBytes += delta.bytes;
+    for (const [k, v] of counterUpdates) this.counters.set(k, v);
+    if (expireDue) this.nextExpiry = now + Math.min(1000, Math.max(1, this.o.maxAgeMs));
+    const gone = new Set(evicted?.ids ?? []);
+    items.forEach((p, i) => {
+      // A record the policy evicted in its own commit was never buffered: the source must not ack it.
+      if (gone.has(ids[i]!)) {
+        this.rejectedFull++;
+        p.reject(new CausewayError('OUTBOX_FULL', 'outbox is full and this record has the lowest priority; it was evicted'));
+      } else p.resolve();
+    });
+    if (ids.length > 0) {
+      this.recent.push({ at: now, firstId: ids[0]! });
+      this.o.onCommit?.();
+    }
+    if (evicted && evicted.ids.length > 0) this.log.warn('outbox over its cap; evicted records', { evicted: evicted.ids.length, bytes: evicted.bytes });
+    if (this.unreported() > 0 && now - this.lastReport >= this.o.reportIntervalMs) this.report(now);
+  }
+
+  private unreported(): number {
+    let total = 0;
+    for (const k of ['evicted', 'expired']) for (let p = 0; p < 3; p++) total += this.counters.get(`${k}.${p}`) ?? 0;
+    return total - (this.counters.get('reported') ?? 0);
+  }
+
+  /** Sends the eviction counters to the cloud as an event, durably, in one transaction. */
+  private report(now: number): void {
+    const byName = (kind: string): Record<string, number> => Object.fromEntries(PRIORITY_NAMES.map((n, p) => [n, this.counters.get(`${kind}.${p}`) ?? 0]));
+    const since = this.unreported();
+    const total = (this.counters.get('reported') ?? 0) + since;
+    const data = { policy: 'unsent lowest-priority oldest first, then whole formed batches', evicted: byName('evicted'), expired: byName('expired'), sinceLastReport: since, total };
+    const topic = formatTopic({ kind: 'events', gateway: this.o.gateway, device: this.o.gateway, type: 'outbox-eviction' });
+    this.db.transaction(() => {
+      // The counters are cumulative, so a newer report supersedes an unsent older one: at most one
+      // report waits in the buffer, however long the outage (it cannot crowd out readings).
+      const old = this.db.prepare('SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM records WHERE batch_id IS NULL AND topic = ?').get(topic) as { n: number; b: number };
+      this.db.prepare('DELETE FROM records WHERE batch_id IS NULL AND topic = ?').run(topic);
+      this.totalRecords -= old.n;
+      this.totalBytes -= old.b;
+      this.insertOwnEvent('outbox-eviction', 'alarm', data);
+      this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value').run('reported', total);
+    })();
+    this.counters.set('reported', total);
+    this.lastReport = now;
+    this.o.onCommit?.();
+  }
+
+  /** An event the agent reports about itself (device = gateway). Call inside a transaction. */
+  private insertOwnEvent(event: string, prio: 'alarm' | 'telemetry', data: Record<string, unknown>): void {
+    const gw = this.o.gateway;
+    const now = this.o.now();
+    const topic = formatTopic({ kind: 'events', gateway: gw, device: gw, type: event });
+    const body = encodeEventBody({ device: gw, event, severity: 'warning', ts: now, data });
+    const bytes = body.length + topic.length + ROW_OVERHEAD;
+    const info = this.db
+      .prepare('INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run('event', topic, gw, event, body, bytes, PRIORITY_RANK[prio], now, now + this.o.maxAgeMs);
+    this.totalRecords++;
+    this.totalBytes += bytes;
+    this.recent.push({ at: now, firstId: Number(info.lastInsertRowid) });
+  }
+
+  /**
+   * Forms up to `n` new batches, live-first: alarms, then telemetry committed within the live window,
+   * then the telemetry backlog, then bulk; oldest first within each. Their ids are written onto the
+   * rows in one durable transaction BEFORE anything is published, so after a crash the same rows go
+   * out again as the same batch with the same id, and the cloud's dedupe drops the copy.
+   */
+  formBatches(n: number, f: FormOptions): FormedBatch[] {
+    if (this.closed || n <= 0) return [];
+    const now = this.o.now();
+    while (this.recent.length > 0 && this.recent[0]!.at < now - f.liveWindowMs) this.recent.shift();
+    const liveFrom = this.recent[0]?.firstId ?? Number.MAX_SAFE_INTEGER;
+    const seed = this.db.prepare('SELECT topic, kind FROM records WHERE batch_id IS NULL AND priority = ? AND id >= ? ORDER BY id LIMIT 1');
+    const gather = this.db.prepare('SELECT id, kind, topic, device, stream, body, priority, created, bytes FROM records WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id >= ? ORDER BY id LIMIT ?');
+    const mark = this.db.prepare('UPDATE records SET batch_id = ?, attempts = attempts + 1 WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id BETWEEN ? AND ?');
+    const classes: Array<[number, number]> = [[0, 0], [1, liveFrom], [1, 0], [2, 0]];
+    const out: FormedBatch[] = [];
+    this.db.transaction(() => {
+      for (const [prio, from] of classes) {
+        while (out.length < n) {
+          const s = seed.get(prio, from) as { topic: string; kind: string } | undefined;
+          if (s === undefined) break;
+          const limit = s.kind === 'event' ? 1 : Math.max(1, f.maxRecords);
+          const rows = gather.all(s.topic, prio, from, limit) as OutboxRow[];
+          let bytes = 0;
+          let take = 0;
+          while (take < rows.length && (take === 0 || bytes + rows[take]!.bytes <= f.maxBytes)) bytes += rows[take++]!.bytes;
+          const picked = rows.slice(0, take);
+          const first = picked[0]!;
+          const id = `${this.epoch}-${first.id}`;
+          mark.run(id, s.topic, prio, first.id, picked.at(-1)!.id);
+          out.push({ id, kind: first.kind, topic: first.topic, device: first.device, stream: first.stream, priority: prio, rows: picked.map((r) => ({ ...r, body: Buffer.from(r.body) })) });
+        }
+      }
+    })();
+    return out;
+  }
+
+  /** Batches already formed (sent before a reconnect or a crash) that are not in `exclude`, oldest first. */
+  formedBatches(exclude: ReadonlySet<string>, limit: number): FormedBatch[] {
+    const ids = this.db.prepare('SELECT batch_id AS b, min(priority) AS p, min(id) AS m FROM records WHERE batch_id IS NOT NULL GROUP BY batch_id ORDER BY p, m').all() as Array<{ b: string; p: number }>;
+    const rowsOf = this.db.prepare('SELECT id, kind, topic, device, stream, body, priority, created, bytes FROM records WHERE batch_id = ? ORDER BY id');
+    const out: FormedBatch[] = [];
+    for (const { b, p } of ids) {
+      if (out.length >= limit) break;
+      if (exclude.has(b) || this.pendingAcks.includes(b)) continue;
+      const rows = rowsOf.all(b) as OutboxRow[];
+      const first = rows[0]!;
+      out.push({ id: b, kind: first.kind, topic: first.topic, device: first.device, stream: first.stream, priority: p, rows });
+    }
+    return out;
+  }
+
+  /** Is there anything not yet in a batch? */
+  hasUnsent(): boolean {
+    return this.db.prepare('SELECT 1 FROM records WHERE batch_id IS NULL LIMIT 1').get() !== undefined;
+  }
+
+  stats(): OutboxStats {
+    const byName = (kind: string): Record<'alarm' | 'telemetry' | 'bulk', number> => ({
+      alarm: this.counters.get(`${kind}.0`) ?? 0,
+      telemetry: this.counters.get(`${kind}.1`) ?? 0,
+      bulk: this.counters.get(`${kind}.2`) ?? 0,
+    });
+    return { records: this.totalRecords, bytes: this.totalBytes, evicted: byName('evicted'), expired: byName('expired'), rejectedFull: this.rejectedFull };
+  }
+
+  /** Commits what is pending and closes the file. */
+  close(): void {
+    if (this.closed) return;
+    this.commit();
+    this.closed = true;
+    clearInterval(this.housekeeping);
+    this.db.close();
+  }
+}

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from '../../src/uplink/backoff.js';
+
+describe('uplink/backoff', () => {
+  const p = { baseMs: 500, capMs: 30_000, minMs: 100 };
+
+  const ceilings: Array<[number, number]> = [
+    [0, 500],
+    [1, 1000],
+    [2, 2000],
+    [5, 16_000],
+    [6, 30_000],
+    [60, 30_000],
+    [5000, 30_000],
+    [-3, 500],
+    [2.7, 2000],
+  ];
+  for (const [attempt, want] of ceilings) {
+    it(`ceiling of attempt ${attempt} is ${want} ms`, () => assert.equal(backoffCeiling(attempt, p), want));
+  }
+
+  const delays: Array<[number, number, number]> = [
+    // attempt, rand, expected
+    [0, 0, 100], // floor at minMs
+    [0, 0.5, 250],
+    [0, 0.999, 499],
+    [3, 0.5, 2000],
+    [3, 0, 100],
+    [10, 0.25, 7500],
+    [10, 0.9999999, 29_999],
+    [10, 1, 30_000], // rand clamped to 1 still within cap
+    [2, Number.NaN, 100],
+    [2, -1, 100],
+    [2, 7, 2000],
+  ];
+  for (const [attempt, rand, want] of delays) {
+    it(`delay of attempt ${attempt} with rand ${rand} is ${want} ms`, () => assert.equal(backoffDelay(attempt, rand, p), want));
+  }
+
+  it('full jitter: over many draws the delays cover the range and stay in bounds', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 1000; i++) {
+      const d = backoffDelay(4, i / 1000, p);
+      assert.ok(d >= p.minMs && d <= 8000, `delay ${d} out of bounds`);
+      seen.add(Math.floor(d / 1000));
+    }
+    assert.equal(seen.size, 8);
+  });
+
+  it('defaults are frozen', () => assert.ok(Object.isFrozen(DEFAULT_BACKOFF)));
+});
