@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { Harness, collect, sleep, until } from './fixtures/harness.js';
+
+describe('broker: limits and backpressure', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  it('a consumer that stops reading holds bounded broker memory; the backlog stays in the log', async () => {
+    h = await new Harness({ maxQueuedPerSession: 1000 }).start();
+    const r = h.raw();
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'slow', clean: true, keepalive: 0 });
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'bp/#', qos: 0 }] });
+    await r.next('suback');
+    r.stream.pause(); // stop reading
+    const conn = [...h.broker.connections].find((c) => c.clientId === 'slow')!;
+    const pub = await h.client({ clientId: 'pub' });
+    const payload = Buffer.alloc(1024, 1);
+    let maxBuffered = 0;
+    for (let i = 0; i < 3000; i++) {
+      pub.publish('bp/x', payload, { qos: 0 });
+      if (i % 100 === 0) {
+        await sleep(1);
+        maxBuffered = Math.max(maxBuffered, conn.stream.writableLength);
+      }
+    }
+    await until(() => h!.broker.counters.publishesIn === 3000, 5000, 'all stored');
+    await sleep(50);
+    maxBuffered = Math.max(maxBuffered, conn.stream.writableLength);
+    assert.ok(maxBuffered < 256 * 1024, `broker buffered ${maxBuffered} bytes for a stalled reader`);
+    assert.equal(conn.writable, false, 'socket backpressure not seen');
+    assert.ok(h.broker.counters.slowConsumerDrops >= 1000, `drops ${h.broker.counters.slowConsumerDrops}`);
+    // reading again delivers the rest from the log (the last maxQueuedPerSession at most)
+    r.stream.resume();
+    await until(() => r.packets.filter((p) => p.cmd === 'publish').length >= 900, 5000, 'backlog');
+  });
+
+  it('refuses connections beyond maxConnections', async () => {
+    h = await new Harness({ maxConnections: 1 }).start();
+    await h.client({ clientId: 'one' });
+    const r = h.raw();
+    await r.waitClosed();
+    assert.equal(h.broker.counters.connectionsRefused, 1);
+  });
+
+  it('v5: does not send a message larger than the client Maximum Packet Size, and counts it', async () => {
+    h = await new Harness().start();
+    const c = await h.client({ protocolVersion: 5, clientId: 'small', properties: { maximumPacketSize: 200 } });
+    await c.subscribeAsync('mp/#', { qos: 1 });
+    const pub = await h.client({ clientId: 'pub' });
+    await pub.publishAsync('mp/big', Buffer.alloc(500), { qos: 1 });
+    await pub.publishAsync('mp/small', 'ok', { qos: 1 });
+    await until(() => collect(c).length === 1);
+    await sleep(50);
+    assert.deepEqual(collect(c).map((m) => m.topic), ['mp/small']);
+    assert.equal(h.broker.counters.oversizedDrops, 1);
+  });
+
+  it('takeover of a persistent session keeps its subscriptions and undelivered messages', async () => {
+    h = await new Harness().start();
+    const a = await h.client({ clientId: 'same', clean: false });
+    await a.subscribeAsync('to/#', { qos: 1 });
+    const b = await h.client({ clientId: 'same', clean: false });
+    await until(() => !a.connected, 2000, 'old connection closed');
+    const pub = await h.client({ clientId: 'pub' });
+    await pub.publishAsync('to/x', 'after takeover', { qos: 1 });
+    await until(() => collect(b).length === 1);
+    assert.equal(collect(a).length, 0);
+  });
+});
