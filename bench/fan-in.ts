@@ -53,7 +53,8 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     rows,
     notes: [
       `${publishers} publishers × ${inflight} in flight (MQTT 3.1.1, ${payloadBytes}-byte payloads) in one Node process; capped at ${messages} messages or ${durationMs} ms; latency = PUBLISH → PUBACK`,
-      'durability differs: mosquitto "persistence true" snapshots its database every autosave_interval (default 1800 s) and on shutdown, so its PUBACK is not preceded by a disk write; nats-server PUBACKs after the JetStream store has the message (file store, asynchronous fsync by default); causeway-cloud PUBACKs after its log commit',
+      'durability differs: mosquitto "persistence true" writes its database every autosave_interval (default 1800 s) and at shutdown, so its PUBACK follows no disk write; nats-server keeps MQTT QoS 1 messages in a JetStream file-store stream (whether its PUBACK waits for the store was not verified); causeway-cloud is to PUBACK only after its log commit',
+      'mosquitto drops QoS 1 messages for a subscriber whose queue exceeds max_queued_messages (default 1000); a shortfall shows as "PUBACKed but never delivered"',
     ],
   };
 }

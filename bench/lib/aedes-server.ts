@@ -29,3 +29,8 @@ function shutdown(): void {
 }
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);
+// If the runner is killed with -9 it cannot stop us: notice being re-parented and leave.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) shutdown();
+}, 500).unref();
