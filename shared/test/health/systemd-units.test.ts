@@ -232,6 +232,40 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       assert.match(bad.stderr, /--component must be edge, cloud or all/);
     });
 
+    it('a live (root) install in a private mount namespace: creates the user, config root:causeway 0640, twice is fine, --purge removes the user', function () {
+      // The live path (useradd, chown, no DESTDIR) without touching this machine: /etc is a copy and
+      // /srv an empty dir, both bind-mounted in a namespace that disappears with the shell.
+      const root = join(tmp, 'live');
+      run('mkdir', ['-p', join(root, 'srv')]);
+      const script = `
+        set -eu
+        cp -a /etc ${root}/etc && mount --bind ${root}/etc /etc && mount --bind ${root}/srv /srv
+        getent passwd causeway >/dev/null && { echo "user causeway already exists"; exit 3; }
+        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge
+        echo "user=$(getent passwd causeway | cut -d: -f1,7)"
+        echo "config=$(stat -c '%U:%G %a' /etc/causeway/edge.json)"
+        echo "app=$(stat -c '%U:%G' /srv/causeway/lib/causeway/dist/edge/src/main.js)"
+        echo "exec=$(grep ^ExecStart= /etc/systemd/system/causeway-edge.service)"
+        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge
+        ${ROOT}/systemd/uninstall.sh --prefix /srv/causeway --purge
+        getent passwd causeway >/dev/null && echo "purged=no" || echo "purged=yes"
+        [ -e /etc/causeway ] && echo "etc=kept" || echo "etc=gone"
+      `;
+      const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'bash', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+      if (r.error || /unshare failed|Operation not permitted/.test(r.stderr)) this.skip(); // needs root with CAP_SYS_ADMIN for a mount namespace
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /created user causeway/);
+      assert.match(r.stdout, /^user=causeway:\/usr\/sbin\/nologin$/m);
+      assert.match(r.stdout, /^config=root:causeway 640$/m);
+      assert.match(r.stdout, /^app=root:root$/m, 'code the service runs must not be writable by the checkout owner');
+      assert.match(r.stdout, /^exec=ExecStart=\/srv\/causeway\/bin\/causeway-edge --config \/etc\/causeway\/edge.json$/m);
+      assert.equal(r.stdout.match(/created user causeway/g)?.length, 1, 'the second run created the user again');
+      assert.match(r.stdout, /kept existing \/etc\/causeway\/edge\.json/);
+      assert.match(r.stdout, /^purged=yes$/m);
+      assert.match(r.stdout, /^etc=gone$/m);
+      assert.ok(!existsSync('/srv/causeway'), 'the install leaked out of the namespace');
+    });
+
     it('uninstall.sh removes programs and units, keeps config and data; twice is fine; --purge removes config', () => {
       const r = run(join(ROOT, 'systemd/uninstall.sh'), [], { DESTDIR: dest });
       assert.equal(r.status, 0, r.stderr);
