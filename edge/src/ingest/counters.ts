@@ -11,6 +11,8 @@ export interface SourceCounters {
   frames: number;
   readings: number;
   acks: number;
+  /** reply lines (`>…`) a device sent in answer to a command */
+  replies: number;
   drops: Partial<Record<DropReason, number>>;
 }
 
@@ -24,7 +26,7 @@ export interface IngestCounters {
 }
 
 export function newSourceCounters(): SourceCounters {
-  return { opens: 0, openFailures: 0, disconnects: 0, bytes: 0, frames: 0, readings: 0, acks: 0, drops: {} };
+  return { opens: 0, openFailures: 0, disconnects: 0, bytes: 0, frames: 0, readings: 0, acks: 0, replies: 0, drops: {} };
 }
 
 export function newIngestCounters(): IngestCounters {

@@ -2,6 +2,10 @@ import { isValidId } from '../../../shared/src/topics/topic-id.js';
 import type { SourceCounters } from './counters.js';
 import { countDrop } from './counters.js';
 import type { Protocol } from './protocols/protocol.js';
+import { frameText } from './protocols/protocol.js';
+
+/** ">" starts a reply line; no supported protocol starts a reading with it (JSON "{", NMEA "$", kv/CSV names or digits). */
+const REPLY_PREFIX = 0x3e;
 import type { StreamProcessor, StreamValue } from './stream-processor.js';
 
 export interface FrameHandlerOptions {
@@ -16,6 +20,8 @@ export interface FrameHandlerOptions {
   ack?: string;
   processor: StreamProcessor;
   counters: SourceCounters;
+  /** a device's answer to a command: lines starting with ">" (see firmware-sim devices/commands.ts) */
+  onReply?: (device: string, reply: string) => void;
   now?: () => number;
 }
 
@@ -32,6 +38,16 @@ export function createFrameHandler(o: FrameHandlerOptions): FrameHandler {
   const now = o.now ?? Date.now;
   return async (frame) => {
     o.counters.frames++;
+    if (frame[0] === REPLY_PREFIX) {
+      const t = frameText(frame);
+      if (!t.ok) {
+        countDrop(o.counters, t.reason);
+        return null;
+      }
+      o.counters.replies++;
+      o.onReply?.(o.device, t.text.slice(1));
+      return null;
+    }
     const r = o.protocol.parse(frame);
     if (!r.ok) {
       countDrop(o.counters, r.reason);

@@ -14,6 +14,11 @@ import { createStreamProcessor, type StreamRulesConfig } from './stream-processo
 export interface Ingest {
   /** live counters (per source: opens, disconnects, frames, readings, acks, drops by reason) */
   readonly counters: IngestCounters;
+  /**
+   * Writes a command line to the serial device with this id (set-interval 5000, set-relay on, reboot);
+   * false if no port has that device or it is unplugged now. Its answer comes to deps.onReply.
+   */
+  sendToDevice(device: string, line: string): boolean;
   /** Hot reload of the rules; throws ConfigError naming the bad rule and keeps the old ones. */
   updateRules(rules: readonly StreamRulesConfig[]): void;
   /** Closes ports and the local broker connection, after the frames already read reach the sink. */
@@ -24,6 +29,8 @@ export interface IngestDeps {
   /** tests swap the serial opener */
   openPort?: PortOpener;
   now?: () => number;
+  /** a device answered a command (a `>…` line); the command side correlates it */
+  onReply?: (device: string, reply: string) => void;
 }
 
 /**
@@ -52,6 +59,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
       now,
       ...(p.streams === undefined ? {} : { streams: p.streams }),
       ...(p.ack === undefined ? {} : { ack: p.ack }),
+      ...(deps.onReply === undefined ? {} : { onReply: deps.onReply }),
     });
     return startSerialSource({
       path: p.path,
@@ -91,6 +99,10 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   return {
     counters,
     updateRules: (rules) => processor.updateRules(rules),
+    sendToDevice(device, line) {
+      const i = config.ports.findIndex((p) => p.device === device);
+      return i >= 0 && serial[i]!.write(line);
+    },
     async stop() {
       clearInterval(timer);
       await Promise.all([...serial.map((s) => s.stop()), mqttSource?.stop()]);

@@ -42,6 +42,8 @@ export interface SerialSourceOptions {
 
 export interface SerialSource {
   readonly open: boolean;
+  /** Writes a line (a command) to the device; false if the port is not open right now. */
+  write(line: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -145,6 +147,12 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
   return {
     get open() {
       return port !== null;
+    },
+    write(line) {
+      const p = port;
+      if (p === null || !p.isOpen) return false;
+      p.write(line.endsWith('\n') ? line : line + '\n');
+      return true;
     },
     async stop() {
       stopped = true;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../../../shared/src/log/logger.js';
-import { startIngest, type Ingest } from '../../../src/ingest/start-ingest.js';
+import { startIngest, type Ingest, type IngestDeps } from '../../../src/ingest/start-ingest.js';
 import type { IngestConfig, PortConfig } from '../../../src/ingest/ingest-schema.js';
 import type { StreamRulesConfig } from '../../../src/ingest/stream-processor.js';
 import { thermometerValue } from '../../../../firmware-sim/src/profiles/thermometer.js';
@@ -43,9 +43,9 @@ describe('01-ingest-serial @e2e: simulator on real PTYs → serial source → ru
     sims.push(s);
     return s;
   };
-  const ingest = (c: IngestConfig, sink: RecordingSink): Ingest => {
+  const ingest = (c: IngestConfig, sink: RecordingSink, deps: IngestDeps = {}): Ingest => {
     sinks.push(sink);
-    const i = startIngest(c, sink, silentLogger);
+    const i = startIngest(c, sink, silentLogger, deps);
     ingests.push(i);
     return i;
   };
@@ -176,5 +176,30 @@ describe('01-ingest-serial @e2e: simulator on real PTYs → serial source → ru
     assert.equal(summary!.retransmits, 0);
     assert.deepEqual(sink.values('vehicles'), [...Array(N).keys()].map((k) => roadsideValues(k, 9, 0).vehicles));
     assert.deepEqual(sink.values('roadTemp'), [...Array(N).keys()].map((k) => roadsideValues(k, 9, 0).roadTemp));
+  });
+
+  it('commands: written to the device, answered with a reply line, effect visible in its readings', async () => {
+    const link = join(dir, 'cmd');
+    const sink = new RecordingSink();
+    const replies: string[] = [];
+    const ing = ingest(config([{ path: link, device: 'th-9', protocol: { type: 'json' } }]), sink, { onReply: (d, r) => replies.push(`${d}:${r}`) });
+    assert.equal(ing.sendToDevice('th-9', 'set-relay on'), false, 'nothing to write to before the port exists');
+    assert.equal(ing.sendToDevice('nobody', 'reboot'), false);
+    sim(['serial', '--profile', 'thermometer', '--link', link, '--rate', '20', '--wait-peer', 'true']);
+    await waitUntil(() => sink.values('relay').length >= 2, 15_000, () => 'first readings');
+    assert.equal(sink.values('relay').at(-1), false);
+    assert.equal(ing.sendToDevice('th-9', 'set-relay on'), true);
+    await waitUntil(() => replies.length === 1, 5000, () => 'reply');
+    assert.deepEqual(replies, ['th-9:ok set-relay on']);
+    const n = sink.values('relay').length;
+    await waitUntil(() => sink.values('relay').length >= n + 2, 5000, () => 'readings after the command');
+    assert.equal(sink.values('relay').at(-1), true);
+    ing.sendToDevice('th-9', 'set-interval 25');
+    ing.sendToDevice('th-9', 'self-destruct');
+    await waitUntil(() => replies.length === 3, 5000, () => 'two more replies');
+    assert.deepEqual(replies.slice(1), ['th-9:ok set-interval 25', 'th-9:err unknown-command self-destruct']);
+    const c = ing.counters.sources[link]!;
+    assert.equal(c.replies, 3);
+    assert.deepEqual(c.drops, {}, 'replies are not counted as bad frames');
   });
 });
