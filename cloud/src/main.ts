@@ -36,7 +36,10 @@ await runProgram(
     // `port` is the TCP port, also when 0 asked for a free one: tests and scripts read it from this line.
     const names = { tcp: 'port', tls: 'tlsPort', ws: 'wsPort' } as const;
     const ports = Object.fromEntries(listeners.map((l) => [names[l.kind], l.port]));
-    logger.info('listening', { host: cfg.mqtt.host, ...ports, store: cfg.store.backend, sessions: broker.sessions.size });
+    // The listening line is the start-up contract (tests and scripts read the ports from it), so it is
+    // written at info even when log.level is warn or error; only `silent` suppresses it.
+    const announce = cfg.log.level === 'silent' || cfg.log.level === 'debug' || cfg.log.level === 'info' ? logger : createLogger({ level: 'info', name: 'causeway-cloud' });
+    announce.info('listening', { host: cfg.mqtt.host, ...ports, store: cfg.store.backend, sessions: broker.sessions.size });
 
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
