@@ -46,6 +46,21 @@ describe('sqlite store: backend-only behaviour', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('stores a payload once on disk however many queues index it', async () => {
+    const store = openStore();
+    const queues = Array.from({ length: 50 }, (_, i) => `f:fan/${i}/#`);
+    await store.log.append(makeMessage('fan/out', Buffer.alloc(100_000, 7)), queues);
+    await store.close();
+    const db = new Database(join(dir, SQLITE_FILE_NAME), { readonly: true });
+    const row = db.prepare('SELECT (SELECT count(*) FROM messages) AS m, (SELECT sum(length(payload)) FROM messages) AS b, (SELECT count(*) FROM queue_entries) AS e').get();
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    assert.deepEqual(row, { m: 1, b: 100_000, e: 50 });
+    // 50 payload copies would be 5 MB; one copy plus the index is a little over 100 KB
+    assert.ok(pages * pageSize < 400_000, `database is ${pages * pageSize} bytes`);
+  });
+
   describe('group commit', () => {
     it('writes all appends of one tick in one transaction and resolves them after its COMMIT', async () => {
       const events: string[] = [];
