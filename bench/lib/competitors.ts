@@ -212,8 +212,13 @@ export async function startNats(opts: StartOptions = {}): Promise<RunningBroker>
   return spawnBroker({ name: 'nats', label: `nats-server ${version} (MQTT on JetStream)`, command: bin, args: ['-js', '-c', conf], port, dir, protocolVersion: 4 }, opts.startTimeoutMs ?? 15_000);
 }
 
+/**
+ * causeway-cloud from its built binary. CAUSEWAY_BENCH_CLOUD_MAIN points at another build of
+ * dist/cloud/src/main.js (e.g. `tsc -p tsconfig.build.json --outDir bench/dist`, so a benchmark never
+ * rewrites the dist/ other work is using).
+ */
 export async function startCauseway(opts: StartOptions = {}): Promise<RunningBroker> {
-  const main = join(repoRoot, 'dist', 'cloud', 'src', 'main.js');
+  const main = resolve(repoRoot, process.env['CAUSEWAY_BENCH_CLOUD_MAIN'] ?? join('dist', 'cloud', 'src', 'main.js'));
   if (!existsSync(main)) throw new CompetitorUnavailableError('causeway', `${main} missing: run \`npm run build\` first`);
   const port = await freePort();
   const dir = tempDir('causeway');
@@ -222,7 +227,8 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     name: 'causeway',
     label: `causeway-cloud ${version}`,
     command: process.execPath,
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store')],
+    // log.level warn: like the others' configs, keep per-connection info lines out of the measurement.
+    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn'],
     port,
     dir,
     protocolVersion: 5,
