@@ -73,11 +73,15 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   const per = o.mappings.map((m) => ({ m, c: sourceCounters(o.counters, `mqtt:${m.topic}`) }));
 
   client.on('connect', () => {
-    for (const { m, c } of per) c.opens++;
     const subs: Record<string, { qos: 0 | 1 }> = {};
     for (const { m } of per) subs[m.topic] = { qos: Math.max(subs[m.topic]?.qos ?? 0, m.qos ?? 0) as 0 | 1 };
     client.subscribe(subs, (err) => {
-      if (err) log.warn('local broker subscribe failed', { err });
+      if (err) {
+        log.warn('local broker subscribe failed', { err });
+        return;
+      }
+      // counted once the SUBACK is in: from here on no message on these filters is missed
+      for (const { c } of per) c.opens++;
     });
     log.info('local broker connected', { mappings: per.length });
   });
