@@ -1,0 +1,184 @@
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import type { CommandEnvelope, CommandResultEnvelope, CommandResultStatus } from '../../../shared/src/envelopes/types.js';
+import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
+import type { Logger } from '../../../shared/src/log/logger.js';
+import type { CommandInbox } from './command-inbox.js';
+import type { BuiltinCommand, DeviceCommandRouter, ResultSink } from './contract.js';
+
+export interface ExecutorOptions {
+  gateway: string;
+  inbox: CommandInbox;
+  results: ResultSink;
+  router: DeviceCommandRouter;
+  builtins: Record<string, BuiltinCommand>;
+  logger: Logger;
+  /** default per-command timeout when the command's TTL is longer */
+  timeoutMs: number;
+  now?: () => number;
+}
+
+export interface ExecutorCounters {
+  received: number;
+  duplicates: number;
+  malformed: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  timedOut: number;
+  expired: number;
+}
+
+/**
+ * Receives commands from the downlink, persists them before they are acknowledged, runs each at most
+ * once, and answers through the outbox. A command that was running when the agent died is not run again:
+ * it is answered FAILED ("agent restarted during execution"), because its effect is unknown.
+ */
+export class CommandExecutor {
+  readonly #o: ExecutorOptions;
+  readonly #now: () => number;
+  readonly #running = new Set<Promise<void>>();
+  readonly #ac = new AbortController();
+  readonly counters: ExecutorCounters = { received: 0, duplicates: 0, malformed: 0, succeeded: 0, failed: 0, rejected: 0, timedOut: 0, expired: 0 };
+
+  constructor(opts: ExecutorOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Handles one downlink command message. Resolves once it is durably in the inbox (or known to be a
+   * duplicate, or malformed and answered): the caller acknowledges the MQTT message after that.
+   */
+  async receive(topic: string, payload: Buffer): Promise<void> {
+    const t = tryParseTopic(topic);
+    if (t === undefined || (t.kind !== 'cmd' && t.kind !== 'cmd-group' && t.kind !== 'cmd-all')) {
+      this.counters.malformed++;
+      this.#o.logger.warn('command on an unexpected topic dropped', { topic });
+      return;
+    }
+    const decoded = tryDecodeEnvelope(payload);
+    const device = t.kind === 'cmd' ? t.device : this.#o.gateway;
+    if (!decoded.ok || decoded.envelope.type !== 'command' || decoded.envelope.id !== t.commandId) {
+      this.counters.malformed++;
+      const reason = decoded.ok ? 'payload is not a command for this topic' : `undecodable command: ${decoded.error.message}`;
+      // Answer so the operator sees a terminal state instead of a command that hangs.
+      await this.#answer(t.commandId, device, 'REJECTED', undefined, reason);
+      return;
+    }
+    const env = decoded.envelope;
+    const admitted = this.#o.inbox.admit(env, device, this.#now());
+    if (!admitted.fresh) {
+      this.counters.duplicates++;
+      const row = admitted.row;
+      if (row.state === 'DONE' && row.result !== undefined) await this.#o.results.sendResult(row.result); // answered from the stored result
+      return;
+    }
+    this.counters.received++;
+    this.#spawn(env, device, true);
+  }
+
+  /** Resumes after a restart: runs what was received but not started, answers what was interrupted. */
+  async recover(): Promise<void> {
+    const { inbox } = this.#o;
+    for (const row of inbox.unqueuedResults()) {
+      await this.#o.results.sendResult(row.result!);
+      inbox.markResultQueued(row.commandId, row.device);
+    }
+    for (const row of inbox.byState('RUNNING')) {
+      await this.#finish(row.envelope, row.device, 'FAILED', undefined, 'agent restarted during execution; not run again (at most once)');
+    }
+    for (const row of inbox.byState('RECEIVED')) this.#spawn(row.envelope, row.device, true);
+  }
+
+  #spawn(env: CommandEnvelope, device: string, announce: boolean): void {
+    const p = this.#run(env, device, announce).catch((err) => this.#o.logger.error('command execution crashed', { commandId: env.id, err }));
+    this.#running.add(p);
+    void p.finally(() => this.#running.delete(p));
+  }
+
+  async #run(env: CommandEnvelope, device: string, announce: boolean): Promise<void> {
+    if (announce) await this.#answer(env.id, device, 'DELIVERED', undefined, undefined, false);
+    const now = this.#now();
+    if (env.expiresAt !== undefined && env.expiresAt <= now) {
+      await this.#finish(env, device, 'EXPIRED', undefined, 'expired before it could run');
+      return;
+    }
+    const isGateway = device === this.#o.gateway;
+    const builtin = isGateway ? this.#o.builtins[env.name] : undefined;
+    if (isGateway && builtin === undefined) {
+      await this.#finish(env, device, 'REJECTED', undefined, `unknown gateway command "${env.name}" (known: ${Object.keys(this.#o.builtins).join(', ')})`);
+      return;
+    }
+    if (!isGateway && !this.#o.router.has(device)) {
+      await this.#finish(env, device, 'REJECTED', undefined, `device ${device} is not attached to gateway ${this.#o.gateway}`);
+      return;
+    }
+    this.#o.inbox.markRunning(env.id, device);
+    const budget = Math.min(this.#o.timeoutMs, env.expiresAt === undefined ? Infinity : env.expiresAt - now);
+    const ac = new AbortController();
+    const onStop = (): void => ac.abort();
+    this.#ac.signal.addEventListener('abort', onStop, { once: true });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        ac.abort();
+        resolve('timeout');
+      }, budget);
+    });
+    try {
+      const work = builtin !== undefined ? builtin(env.args, ac.signal) : this.#o.router.execute(device, env.name, env.args, ac.signal);
+      const out = await Promise.race([work, timeout]);
+      if (out === 'timeout') await this.#finish(env, device, 'TIMED_OUT', undefined, `no answer within ${budget} ms`);
+      else await this.#finish(env, device, 'SUCCEEDED', out);
+    } catch (err) {
+      const rejected = err instanceof CausewayError && (err.code === 'COMMAND_REJECTED' || err.code === 'COMMAND_INVALID');
+      await this.#finish(env, device, rejected ? 'REJECTED' : 'FAILED', undefined, (err as Error).message);
+    } finally {
+      clearTimeout(timer);
+      this.#ac.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  async #finish(env: CommandEnvelope, device: string, status: CommandResultStatus, output: unknown, error?: string): Promise<void> {
+    const result = this.#result(env.id, device, status, output, error);
+    this.#o.inbox.complete(env.id, device, result);
+    const key = ({ SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected', TIMED_OUT: 'timedOut', EXPIRED: 'expired' } as const)[status as 'SUCCEEDED'];
+    if (key !== undefined) this.counters[key]++;
+    await this.#o.results.sendResult(result);
+    this.#o.inbox.markResultQueued(env.id, device);
+    this.#o.logger.info('command finished', { commandId: env.id, device, name: env.name, status, ...(error === undefined ? {} : { reason: error }) });
+  }
+
+  #result(commandId: string, device: string, status: CommandResultStatus, output: unknown, error?: string): CommandResultEnvelope {
+    // The id is stable per (command, device, status): a result re-sent after a crash is dropped as a duplicate in the cloud.
+    return {
+      v: 1,
+      type: 'command-result',
+      id: `${commandId}.${device}.${status}`.slice(0, 128),
+      commandId,
+      gateway: this.#o.gateway,
+      device,
+      status,
+      ts: this.#now(),
+      ...(output === undefined ? {} : { output }),
+      ...(error === undefined ? {} : { error }),
+    };
+  }
+
+  async #answer(commandId: string, device: string, status: CommandResultStatus, output: unknown, error?: string, count = true): Promise<void> {
+    if (count && status === 'REJECTED') this.counters.rejected++;
+    await this.#o.results.sendResult(this.#result(commandId, device, status, output, error));
+  }
+
+  /** Stops accepting work and waits for running commands (they are aborted). */
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    await Promise.allSettled([...this.#running]);
+  }
+
+  /** Waits until nothing is running (tests). */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+}
