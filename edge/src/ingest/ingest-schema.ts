@@ -1,3 +1,4 @@
+import convict from 'convict';
 import type { Schema } from '../../../shared/src/config/load-config.js';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { isValidId } from '../../../shared/src/topics/topic-id.js';
@@ -81,19 +82,36 @@ export function validateIngestConfig(c: IngestConfig): void {
   validateMqttSources(c.mqtt.sources);
 }
 
-// convict formats: convict turns a thrown error into its "key: message" validation error.
-const fmt = (name: string, check: (v: unknown) => void) => ({ name, validate: check, coerce: (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) });
+/**
+ * Registers a named convict format (convict accepts only functions or registered names as `format`);
+ * `coerce` parses JSON given as a flag or env var. convict turns a thrown error into "key: message".
+ */
+const fmt = (name: string, check: (v: unknown) => void): string => {
+  convict.addFormat({
+    name,
+    validate: check,
+    coerce: (v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v; // validate then says what was expected
+      }
+    },
+  });
+  return name;
+};
 
 /** The `ingest` fragment of the edge schema: `edgeSchema = { …, ingest: ingestSchema }`. */
 export const ingestSchema: Schema = {
   ports: {
     doc: 'Serial ports: [{path, baudRate, device, framing:{type:line|length-prefixed,…}, protocol:{type:json|kv|csv|nmea,…}, streams:{field:stream}, ack:"ACK {seq}"}]',
-    format: fmt('serial-ports', (v) => validatePorts(v)),
+    format: fmt('causeway-serial-ports', (v) => validatePorts(v)),
     default: [],
   },
   rules: {
     doc: 'Pre-processing per stream: [{device:"*", stream, unit?, pipeline:[{type:scale|deadband|on-change|min-interval|window|threshold|filter,…}]}]',
-    format: fmt('stream-rules', (v) => void compileRules(v as StreamRulesConfig[])),
+    format: fmt('causeway-stream-rules', (v) => void compileRules(v as StreamRulesConfig[])),
     default: [],
   },
   tickMs: { doc: 'How often time-driven rules (windows) are checked', format: 'nat', default: 1000 },
@@ -108,7 +126,7 @@ export const ingestSchema: Schema = {
     password: { doc: 'Local broker password', format: String, default: '', sensitive: true },
     sources: {
       doc: 'Topic mappings: [{topic:"zigbee/+/state", device:"{2}", stream:"temp", path:"temperature", unit?, qos?}]',
-      format: fmt('mqtt-sources', (v) => validateMqttSources(v)),
+      format: fmt('causeway-mqtt-sources', (v) => validateMqttSources(v)),
       default: [],
     },
   },
