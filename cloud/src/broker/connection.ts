@@ -38,6 +38,7 @@ export class Connection implements DeliveryLink {
   readonly #parser = mqtt.parser();
   #chain: Promise<void> = Promise.resolve();
   #ackChain: Promise<void> = Promise.resolve();
+  #sawConnect = false;
   #keepAliveMs = 0;
   #keepAliveTimer: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
@@ -74,7 +75,9 @@ export class Connection implements DeliveryLink {
     if (this.closed) return;
     this.broker.counters.packetsIn++;
     this.#touchKeepAlive();
-    if (!this.connected && p.cmd !== 'connect' && this.version === 0) {
+    // Packets pipelined right behind CONNECT wait on the chain for it; anything else first is refused.
+    if (p.cmd === 'connect') this.#sawConnect = true;
+    else if (!this.#sawConnect) {
       this.fail(new ProtocolError('MQTT_NOT_CONNECT_FIRST', `first packet was ${p.cmd}, not CONNECT [MQTT-3.1.0-1]`));
       return;
     }

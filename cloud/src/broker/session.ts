@@ -276,7 +276,8 @@ export class Session {
         if (!this.canAccept(qos as QoS)) return false;
         this.deliverDirect(m.message, qos as QoS, retain, subIds, m.positions);
       }
-      for (const p of m.positions) this.readOffsets.set(p.queue, p.offset + 1);
+      // Only queues still subscribed: an unsubscribe during the read must not leave a stale position.
+      for (const p of m.positions) if (bySub.has(p.queue)) this.readOffsets.set(p.queue, p.offset + 1);
       this.dirty = true;
       if (!link.writable) return false;
     }

@@ -45,6 +45,22 @@ describe('broker: connect', () => {
     await r.waitClosed();
   });
 
+  it('serves packets pipelined behind CONNECT in the same write', async () => {
+    const r = h.raw();
+    const mqttPacket = (await import('mqtt-packet')).default;
+    r.write(
+      Buffer.concat([
+        mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'pipe', clean: true, keepalive: 0 }),
+        mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'pipe/x', qos: 1 }] }),
+        mqttPacket.generate({ cmd: 'pingreq' }),
+      ]),
+    );
+    await r.next('connack');
+    await r.next('suback');
+    await r.next('pingresp');
+    assert.equal(r.closed, false);
+  });
+
   it('takes over a client id: the old connection is closed, v5 told 0x8E', async () => {
     const r = h.raw(5);
     r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'dup', clean: true, keepalive: 0 }, 5);
