@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import { TopicTrie } from '../../../shared/src/topics/topic-trie.js';
 import { hasWildcard } from '../../../shared/src/topics/topic-filter.js';
 import { propertiesFor, type QoS } from '../../../shared/src/properties/message-properties.js';
 import type { AppendResult, BrokerStore, NewMessage, PublishMeta, SessionState } from '../store/contract.js';
@@ -10,12 +9,8 @@ import { Session, type DeliveryContext } from './session.js';
 import { SharedGroup } from './shared-group.js';
 import { toSubscription, type Subscription } from './subscription.js';
 import { WillScheduler, type Will } from './will.js';
+import { SubscriptionIndex, type Follower } from './subscription-index.js';
 import { Connection } from './connection.js';
-
-/** Something that pulls from the log when a topic it follows gets a message. */
-interface Pumpable {
-  pump(): Promise<void>;
-}
 
 export interface PublishInput {
   topic: string;
@@ -43,11 +38,7 @@ export class Broker {
   readonly sessions = new Map<string, Session>();
   readonly connections = new Set<Connection>();
   readonly wills = new WillScheduler();
-  /** every wildcard filter any session (online or persistent offline) holds, with a use count */
-  readonly #wildcards = new TopicTrie<string>();
-  readonly #wildcardUses = new Map<string, number>();
-  /** what to pump when a topic gets a message: connected sessions and shared groups */
-  readonly #live = new TopicTrie<Pumpable>();
+  readonly #index = new SubscriptionIndex();
   readonly #groups = new Map<string, SharedGroup>();
   readonly #heads = new Map<string, number>();
   readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
@@ -121,7 +112,7 @@ export class Broker {
     const msg: NewMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, properties: propertiesFor(p.topic, props), createdAt: Date.now() };
     if (p.meta !== undefined) msg.meta = p.meta;
     if (p.expiresAt !== undefined) msg.expiresAt = p.expiresAt;
-    const queues = queuesFor(p.topic, this.#wildcards.match(p.topic));
+    const queues = queuesFor(p.topic, this.#index.wildcardsMatching(p.topic));
     const res = await this.store.log.append(msg, queues, dedupeKey === undefined ? undefined : { dedupeKey });
     if (res.duplicate) {
       this.counters.duplicatesDropped++;
@@ -141,8 +132,8 @@ export class Broker {
     this.#flushScheduled = true;
     setImmediate(() => {
       this.#flushScheduled = false;
-      const followers = new Set<Pumpable>();
-      for (const t of this.#pendingTopics) for (const f of this.#live.match(t)) followers.add(f);
+      const followers = new Set<Follower>();
+      for (const t of this.#pendingTopics) for (const f of this.#index.followersOf(t)) followers.add(f);
       this.#pendingTopics.clear();
       for (const f of followers) this.#track(f.pump());
     });
@@ -172,7 +163,7 @@ export class Broker {
   /** Adds or replaces a subscription; returns true if one with the same filter existed. */
   async subscribe(s: Session, sub: Subscription, opts: { persist?: boolean; restoring?: boolean } = {}): Promise<boolean> {
     const old = s.subscriptions.get(sub.filter);
-    if (old === undefined && hasWildcard(sub.topicFilter)) this.#addWildcard(sub.topicFilter);
+    if (old === undefined && hasWildcard(sub.topicFilter)) this.#index.addWildcard(sub.topicFilter);
     s.subscriptions.set(sub.filter, sub);
     const log = this.store.log;
     if (sub.shareGroup !== undefined) {
@@ -182,7 +173,7 @@ export class Broker {
         this.#groups.set(sub.filter, g);
         g.readOffset = (await this.store.offsets.getOffset(g.consumer, g.queue)) ?? (await log.nextOffset(g.queue));
         await this.store.offsets.setOffset(g.consumer, g.queue, g.readOffset);
-        this.#live.add(g.topicFilter, g);
+        this.#index.follow(g.topicFilter, g);
       }
       if (s.link !== undefined) g.add(s, sub);
     } else {
@@ -194,7 +185,7 @@ export class Broker {
         // The start position is durable before SUBACK, so messages after it survive a broker crash.
         if (stored === undefined && s.persistent) await this.store.offsets.setOffset(s.clientId, sub.queue, next);
       }
-      if (s.link !== undefined) this.#live.add(sub.topicFilter, s);
+      if (s.link !== undefined) this.#index.follow(sub.topicFilter, s);
     }
     if (opts.persist !== false && s.persistent) await this.persistSession(s);
     return old !== undefined;
@@ -204,29 +195,14 @@ export class Broker {
     const sub = s.subscriptions.get(filter);
     if (sub === undefined) return false;
     s.subscriptions.delete(filter);
-    if (hasWildcard(sub.topicFilter)) this.#removeWildcard(sub.topicFilter);
+    if (hasWildcard(sub.topicFilter)) this.#index.removeWildcard(sub.topicFilter);
     if (sub.shareGroup !== undefined) this.#groups.get(filter)?.remove(s.clientId);
     else {
-      this.#live.remove(sub.topicFilter, s);
+      this.#index.unfollow(sub.topicFilter, s);
       s.readOffsets.delete(sub.queue);
     }
     if (opts.persist !== false && s.persistent) await this.persistSession(s);
     return true;
-  }
-
-  #addWildcard(filter: string): void {
-    const n = this.#wildcardUses.get(filter) ?? 0;
-    this.#wildcardUses.set(filter, n + 1);
-    if (n === 0) this.#wildcards.add(filter, filter);
-  }
-
-  #removeWildcard(filter: string): void {
-    const n = (this.#wildcardUses.get(filter) ?? 0) - 1;
-    if (n > 0) this.#wildcardUses.set(filter, n);
-    else {
-      this.#wildcardUses.delete(filter);
-      this.#wildcards.remove(filter, filter);
-    }
   }
 
   // ---- session lifecycle ---------------------------------------------------------------------------
@@ -239,7 +215,7 @@ export class Broker {
     s.link = conn;
     for (const sub of s.subscriptions.values()) {
       if (sub.shareGroup !== undefined) this.#groups.get(sub.filter)?.add(s, sub);
-      else this.#live.add(sub.topicFilter, s);
+      else this.#index.follow(sub.topicFilter, s);
     }
     s.resendInflight();
     this.wake(s);
@@ -250,7 +226,7 @@ export class Broker {
     s.link = undefined;
     for (const sub of s.subscriptions.values()) {
       if (sub.shareGroup !== undefined) this.#groups.get(sub.filter)?.remove(s.clientId);
-      else this.#live.remove(sub.topicFilter, s);
+      else this.#index.unfollow(sub.topicFilter, s);
     }
     if (!s.persistent) {
       await this.discardSession(s);
