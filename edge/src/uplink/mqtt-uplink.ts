@@ -1,0 +1,239 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions } from '../../../shared/src/codec/envelope-codec.js';
+import type { CommandEnvelope, ConfigEnvelope, StatusEnvelope } from '../../../shared/src/envelopes/types.js';
+import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
+import { downlinkFilters, formatTopic } from '../../../shared/src/topics/topic-scheme.js';
+import type { FormOptions, SqliteOutbox } from '../store/sqlite-outbox.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { batchPayload } from './batch-payload.js';
+import { newBucket, take, type Bucket } from './token-bucket.js';
+
+export interface UplinkOptions {
+  outbox: SqliteOutbox;
+  gateway: string;
+  url: string;
+  username?: string;
+  password?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  keepaliveSeconds: number;
+  inflight: number;
+  form: FormOptions;
+  encode: EncodeOptions;
+  maxBytesPerSecond: number;
+  agentVersion: string;
+  backoff?: BackoffPolicy;
+  random?: () => number;
+  logger?: Logger;
+}
+
+export interface UplinkStats {
+  connected: boolean;
+  connects: number;
+  published: number;
+  acked: number;
+  resent: number;
+  inflight: number;
+  downlinkInvalid: number;
+}
+
+/**
+ * Forwards the outbox to an MQTT broker: QoS 1 on a persistent session (clean=false, client id = the
+ * gateway id [MQTT-3.1.2-4]), a window of `inflight` unacknowledged batches, rows deleted only on
+ * PUBACK. Each connection gets a fresh client: after a drop the batches that were in flight are taken
+ * again from the outbox (same id, same content) instead of trusting an in-memory resend queue that a
+ * crash would lose anyway. Emits 'command' and 'config' for the downlink, 'connect' and 'close'.
+ */
+export class MqttUplink extends EventEmitter {
+  private client: MqttClient | undefined;
+  private readonly inflight = new Set<string>();
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private pumpTimer: NodeJS.Timeout | undefined;
+  private pumpQueued = false;
+  private stopped = false;
+  private draining = false;
+  private bucket: Bucket;
+  private readonly log: Logger;
+  private readonly s: UplinkStats = { connected: false, connects: 0, published: 0, acked: 0, resent: 0, inflight: 0, downlinkInvalid: 0 };
+
+  constructor(private readonly o: UplinkOptions) {
+    super();
+    this.log = o.logger ?? silentLogger;
+    this.bucket = newBucket(Date.now(), { rate: o.maxBytesPerSecond });
+  }
+
+  get stats(): UplinkStats {
+    return { ...this.s, inflight: this.inflight.size };
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  /** New rows were committed: form and send if the window allows. Coalesced per tick. */
+  wake(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    setImmediate(() => {
+      this.pumpQueued = false;
+      this.pump();
+    });
+  }
+
+  private status(online: boolean): Buffer {
+    const env: StatusEnvelope = { v: 1, type: 'status', gateway: this.o.gateway, online, ts: Date.now(), agentVersion: this.o.agentVersion };
+    return encodeEnvelope(env, this.o.encode);
+  }
+
+  private clientOptions(): IClientOptions {
+    const opts: IClientOptions = {
+      clientId: this.o.gateway,
+      clean: false,
+      protocolVersion: 4,
+      keepalive: this.o.keepaliveSeconds,
+      reconnectPeriod: 0, // our own backoff with jitter decides (backoff.ts)
+      connectTimeout: 10_000,
+      // [MQTT-3.1.2-8] the broker publishes this if the link dies without a DISCONNECT.
+      will: { topic: formatTopic({ kind: 'status', gateway: this.o.gateway }), payload: this.status(false), qos: 1, retain: true },
+    };
+    if (this.o.username) opts.username = this.o.username;
+    if (this.o.password) opts.password = this.o.password;
+    if (this.o.caFile) opts.ca = readFileSync(this.o.caFile);
+    if (this.o.certFile) opts.cert = readFileSync(this.o.certFile);
+    if (this.o.keyFile) opts.key = readFileSync(this.o.keyFile);
+    return opts;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const client = mqtt.connect(this.o.url, this.clientOptions());
+    this.client = client;
+    client.on('connect', (ack) => {
+      if (client !== this.client) return;
+      this.attempt = 0;
+      this.s.connected = true;
+      this.s.connects++;
+      this.log.info('uplink connected', { url: this.o.url, sessionPresent: ack.sessionPresent });
+      client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(true), { qos: 1, retain: true });
+      client.subscribe(Object.fromEntries(downlinkFilters(this.o.gateway).map((f) => [f, { qos: 1 as const }])), (err) => {
+        if (err) this.log.warn('downlink subscribe failed', { err });
+      });
+      this.emit('connect');
+      this.pump();
+    });
+    client.on('message', (topic, payload) => this.onDownlink(topic, payload));
+    client.on('error', (err) => {
+      if (client === this.client) this.log.warn('uplink error', { err });
+    });
+    client.on('close', () => {
+      if (client !== this.client) return;
+      const was = this.s.connected;
+      this.s.connected = false;
+      // Whatever was in flight is unacknowledged: the rows stay, and go again as the same batches.
+      this.inflight.clear();
+      client.removeAllListeners('connect');
+      client.end(true);
+      this.client = undefined;
+      if (was) this.log.warn('uplink disconnected');
+      this.emit('close');
+      if (this.stopped) return;
+      const delay = backoffDelay(this.attempt++, (this.o.random ?? Math.random)(), this.o.backoff ?? DEFAULT_BACKOFF);
+      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private onDownlink(topic: string, payload: Buffer): void {
+    const res = tryDecodeEnvelope(payload);
+    if (!res.ok) {
+      this.s.downlinkInvalid++;
+      this.log.warn('downlink payload rejected', { topic, code: res.error.code, error: res.error.message });
+      return;
+    }
+    const env = res.envelope;
+    if (env.type === 'command') {
+      this.log.info('command received', { topic, commandId: env.id, name: env.name });
+      this.emit('command', env as CommandEnvelope, topic);
+    } else if (env.type === 'config') {
+      this.log.info('config received', { topic, version: env.version });
+      this.emit('config', env as ConfigEnvelope, topic);
+    } else {
+      this.s.downlinkInvalid++;
+      this.log.warn('downlink envelope of unexpected type', { topic, type: env.type });
+    }
+  }
+
+  /** Fills the in-flight window: batches formed earlier first (re-sends), then new ones live-first. */
+  private pump(): void {
+    const client = this.client;
+    if (!client || !this.s.connected || this.stopped || this.pumpTimer) return;
+    let room = this.o.inflight - this.inflight.size;
+    while (room > 0) {
+      const again = this.o.outbox.formedBatches(this.inflight, room);
+      const batches = again.length > 0 ? again : this.draining ? [] : this.o.outbox.formBatches(room, this.o.form);
+      if (batches.length === 0) return;
+      for (const b of batches) {
+        const payload = batchPayload(b, this.o.gateway, this.o.encode);
+        const t = take(this.bucket, Date.now(), payload.length, { rate: this.o.maxBytesPerSecond });
+        if (!t.ok) {
+          // The batch stays formed in the outbox; the next pump takes it from formedBatches.
+          this.pumpTimer = setTimeout(() => {
+            this.pumpTimer = undefined;
+            this.pump();
+          }, t.waitMs);
+          return;
+        }
+        this.bucket = t.bucket;
+        if (again.length > 0) this.s.resent++;
+        this.inflight.add(b.id);
+        this.s.published++;
+        room--;
+        client.publish(b.topic, payload, { qos: 1 }, (err) => {
+          if (client !== this.client) return; // that connection is gone; the batch goes again on the next
+          if (err) {
+            this.log.warn('publish failed', { batchId: b.id, err });
+            return;
+          }
+          // PUBACK [MQTT-4.3.2-1]: the broker owns the message now; only now may the rows go.
+          this.inflight.delete(b.id);
+          this.o.outbox.ack(b.id);
+          this.s.acked++;
+          this.log.debug('batch acknowledged', { batchId: b.id, topic: b.topic, readings: b.rows.length });
+          this.emit('acked', b.id);
+          this.wake();
+        });
+      }
+    }
+  }
+
+  /** SIGTERM: stop forming new batches, wait up to `timeoutMs` for the in-flight PUBACKs, go offline. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const deadline = Date.now() + timeoutMs;
+    while (this.inflight.size > 0 && this.s.connected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.pumpTimer);
+    const client = this.client;
+    if (!client) return;
+    if (this.s.connected) {
+      // A clean DISCONNECT suppresses the will [MQTT-3.1.2-10], so say offline ourselves.
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 1000);
+        client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(false), { qos: 1, retain: true }, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.client = undefined;
+    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+}
