@@ -3,6 +3,7 @@
  * contender's figure and Causeway's ratio to it, then a markdown block to paste into docs/benchmarks.md.
  * `npm run bench -- --list` lists the benchmarks. Nothing is written to disk.
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,6 +29,18 @@ async function load(name: string): Promise<BenchModule> {
   return { description: mod.description ?? '', run: mod.run };
 }
 
+/** "commit 1a2b3c4" plus a warning when the tree has uncommitted changes; undefined outside git. */
+function codeVersion(): string | undefined {
+  try {
+    const git = (args: string[]): string => execFileSync('git', args, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).trim();
+    const dirty = git(['status', '--porcelain', '--untracked-files=no']).length > 0;
+    const cloudMain = process.env['CAUSEWAY_BENCH_CLOUD_MAIN'];
+    return `commit ${git(['rev-parse', '--short', 'HEAD'])}${dirty ? ' with uncommitted changes in the tree' : ''}${cloudMain === undefined ? '' : `; causeway-cloud from ${cloudMain}`}`;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positional, flags } = parseArgs(argv);
   const names = benchmarkNames();
@@ -49,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
   const command = ['npm run bench --', ...argv].join(' ');
   process.stdout.write(`\n${textTable(result)}\n\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
-  process.stdout.write(`\n--- markdown for docs/benchmarks.md ---\n${markdownBlock(result, machine, command, when)}\n---\n`);
+  process.stdout.write(`\n--- markdown for docs/benchmarks.md ---\n${markdownBlock(result, machine, command, when, codeVersion())}\n---\n`);
   return 0;
 }
 

@@ -225,7 +225,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
   const version = packageVersion(join(repoRoot, 'package.json'));
   return spawnBroker({
     name: 'causeway',
-    label: `causeway-cloud ${version}`,
+    label: `causeway-cloud ${version} (sqlite store)`,
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement.
     args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn'],

@@ -80,6 +80,8 @@ export interface LoadReport {
   ackedPerSec: number;
   /** fan-out: publish → delivery; fan-in: publish → PUBACK */
   latency: Histogram;
+  /** fan-in: how long after the last PUBACK the subscriber's last delivery came (0 when none) */
+  catchUpMs?: number;
   /** why the run ended before its message cap, if it did */
   stopReason: 'count' | 'duration' | 'stalled';
 }
@@ -214,6 +216,8 @@ export interface FanInOptions extends ClientSpec {
   inflight: number;
   /** also run one QoS 1 subscriber on every publisher's topic and count what reaches it */
   subscribe: boolean;
+  /** after the last PUBACK, how long the subscriber may take to catch up (default 30 s) */
+  catchUpMs?: number;
   stallMs?: number;
 }
 
@@ -228,8 +232,12 @@ export async function runFanIn(o: FanInOptions): Promise<LoadReport> {
     : [];
   try {
     let delivered = 0;
+    let lastDelivery = 0;
     for (const s of subs) {
-      s.on('message', () => delivered++);
+      s.on('message', () => {
+        delivered++;
+        lastDelivery = performance.now();
+      });
       await s.subscribeAsync(`bench/fan-in/${o.prefix}/+`, { qos: 1 });
     }
     const latency = new Histogram();
@@ -272,8 +280,21 @@ export async function runFanIn(o: FanInOptions): Promise<LoadReport> {
     open = false;
     const expected = published;
     while (acked < expected && !stalled()) await sleep(10);
-    // Let the subscriber catch up with what was acknowledged, bounded.
-    for (let i = 0; i < 30 && subs.length > 0 && delivered < acked; i++) await sleep(100);
+    // Let the subscriber catch up with what was acknowledged: as long as deliveries keep coming (no gap
+    // of stallMs), up to catchUpMs in all. A broker that queues durably may deliver late but not lose.
+    const catchUpStart = performance.now();
+    let seen = delivered;
+    let lastProgress = catchUpStart;
+    while (subs.length > 0 && delivered < acked) {
+      const now = performance.now();
+      if (now - catchUpStart > (o.catchUpMs ?? 30_000) || now - lastProgress > stallMs) break;
+      if (delivered > seen) {
+        seen = delivered;
+        lastProgress = now;
+      }
+      await sleep(20);
+    }
+    const catchUpMs = subs.length > 0 && lastDelivery > 0 ? Math.max(0, lastDelivery - lastAck) : 0;
     const elapsedMs = Math.max(1, (lastAck || performance.now()) - start);
     return {
       published,
@@ -285,6 +306,7 @@ export async function runFanIn(o: FanInOptions): Promise<LoadReport> {
       ackedPerSec: (acked / elapsedMs) * 1000,
       latency,
       stopReason,
+      catchUpMs,
     };
   } finally {
     await closeAll([...pubs, ...subs]);

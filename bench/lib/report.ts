@@ -42,7 +42,7 @@ export function textTable(result: BenchResult): string {
 }
 
 /** A block to paste into docs/benchmarks.md: heading, machine, command, table, notes. */
-export function markdownBlock(result: BenchResult, machine: Machine, command: string, when: Date): string {
+export function markdownBlock(result: BenchResult, machine: Machine, command: string, when: Date, code?: string): string {
   const esc = (s: string): string => s.replaceAll('|', '\\|');
   const head = headers(result);
   const out = [
@@ -50,6 +50,7 @@ export function markdownBlock(result: BenchResult, machine: Machine, command: st
     '',
     `- Machine: ${machineLine(machine)}`,
     `- Command: \`${command}\``,
+    ...(code === undefined ? [] : [`- Code: ${code}`]),
     '',
     `| ${head.join(' | ')} |`,
     '|---|---|---:|---:|---|',
