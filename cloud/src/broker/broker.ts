@@ -241,6 +241,12 @@ export class Broker {
   async discardSession(s: Session): Promise<void> {
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     for (const filter of [...s.subscriptions.keys()]) await this.unsubscribe(s, filter, { persist: false });
+    for (const { groupKey, message } of s.takeGroupDeliveries()) {
+      const g = this.#groups.get(groupKey);
+      if (g === undefined) continue;
+      g.requeue(message);
+      this.#track(g.pump());
+    }
     s.clearInflight();
     await this.#deleteStored(s.clientId);
   }

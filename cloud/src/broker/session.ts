@@ -43,6 +43,8 @@ interface Inflight {
   positions: Position[];
   retain: boolean;
   subscriptionIds: number[];
+  /** the shared subscription it was delivered for, so it can go to another member if this session ends */
+  groupKey?: string;
 }
 
 const READ_BATCH = 64;
@@ -94,7 +96,7 @@ export class Session {
   }
 
   /** Writes one message outside the queues (retained, shared group). False if it cannot be taken now. */
-  deliverDirect(message: StoredMessage, qos: QoS, retain: boolean, subscriptionIds: number[], positions: Position[] = []): boolean {
+  deliverDirect(message: StoredMessage, qos: QoS, retain: boolean, subscriptionIds: number[], positions: Position[] = [], groupKey?: string): boolean {
     const link = this.link;
     if (link === undefined || !this.canAccept(qos)) return false;
     if (message.expiresAt !== undefined && message.expiresAt <= this.#ctx.now()) {
@@ -105,7 +107,9 @@ export class Session {
     if (qos > 0) {
       const packetId = this.#allocPacketId();
       out.packetId = packetId;
-      this.#inflight.set(packetId, { packetId, message, qos: qos as 1 | 2, stage: 'publish', positions, retain, subscriptionIds });
+      const f: Inflight = { packetId, message, qos: qos as 1 | 2, stage: 'publish', positions, retain, subscriptionIds };
+      if (groupKey !== undefined) f.groupKey = groupKey;
+      this.#inflight.set(packetId, f);
     }
     link.sendPublish(out);
     return true;
@@ -155,6 +159,17 @@ export class Session {
         this.#inflight.set(o.packetId, { packetId: o.packetId, message: placeholder, qos: 2, stage: 'pubrel', positions: [], retain: false, subscriptionIds: [] });
       } else this.resendIds.add(o.messageId);
     }
+  }
+
+  /** Removes and returns unacknowledged shared-subscription deliveries (the session is ending). */
+  takeGroupDeliveries(): Array<{ groupKey: string; message: StoredMessage }> {
+    const out: Array<{ groupKey: string; message: StoredMessage }> = [];
+    for (const [id, f] of this.#inflight) {
+      if (f.groupKey === undefined || f.stage !== 'publish') continue;
+      out.push({ groupKey: f.groupKey, message: f.message });
+      this.#inflight.delete(id);
+    }
+    return out;
   }
 
   /** Forgets in-flight deliveries (clean start) */

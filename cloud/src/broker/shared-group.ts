@@ -1,4 +1,4 @@
-import type { MessageLog } from '../store/contract.js';
+import type { MessageLog, StoredMessage } from '../store/contract.js';
 import type { BrokerCounters } from './counters.js';
 import type { Session } from './session.js';
 import type { Subscription } from './subscription.js';
@@ -18,6 +18,8 @@ export class SharedGroup {
   readOffset: number | undefined;
   dirty = false;
   readonly #members = new Map<string, { session: Session; sub: Subscription }>();
+  /** messages a member took but never acknowledged before its session ended; they go out first */
+  readonly #redeliver: StoredMessage[] = [];
   readonly #log: MessageLog;
   readonly #counters: BrokerCounters;
   readonly #now: () => number;
@@ -68,14 +70,26 @@ export class SharedGroup {
     }
   }
 
+  /**
+   * A member's session ended with this message unacknowledged: it goes to another member [MQTT-4.8.2-6
+   * "SHOULD send the Application Message to another Client"].
+   */
+  requeue(message: StoredMessage): void {
+    this.#redeliver.push(message);
+  }
+
   async #drain(): Promise<void> {
+    while (this.#redeliver.length > 0) {
+      if (!this.#deliver(this.#redeliver[0]!, undefined)) return;
+      this.#redeliver.shift();
+    }
     for (let round = 0; round < 64; round++) {
       if (this.readOffset === undefined) return;
       const entries = await this.#log.read(this.queue, this.readOffset, READ_BATCH);
       for (const e of entries) {
         const expired = e.message.expiresAt !== undefined && e.message.expiresAt <= this.#now();
         if (expired) this.#counters.expiredDrops++;
-        else if (!this.#deliver(e.message, e.queue, e.offset)) return;
+        else if (!this.#deliver(e.message, { queue: e.queue, offset: e.offset })) return;
         this.readOffset = e.offset + 1;
         this.dirty = true;
       }
@@ -84,7 +98,7 @@ export class SharedGroup {
     this.#again = true;
   }
 
-  #deliver(message: Parameters<Session['deliverDirect']>[0], queue: string, offset: number): boolean {
+  #deliver(message: StoredMessage, position: { queue: string; offset: number } | undefined): boolean {
     const members = [...this.#members.values()];
     for (let i = 0; i < members.length; i++) {
       const m = members[(this.#rr + i) % members.length]!;
@@ -93,7 +107,7 @@ export class SharedGroup {
       if (!m.session.canAccept(qos)) continue;
       this.#rr = (this.#rr + i + 1) % members.length;
       const ids = m.sub.subscriptionId === undefined ? [] : [m.sub.subscriptionId];
-      return m.session.deliverDirect(message, qos, m.sub.retainAsPublished && message.retain, ids, [{ queue, offset }]);
+      return m.session.deliverDirect(message, qos, m.sub.retainAsPublished && message.retain, ids, position === undefined ? [] : [position], this.key);
     }
     return false;
   }

@@ -41,6 +41,23 @@ describe('broker: shared subscriptions', () => {
     await until(() => collect(a).length === 10, 2000, 'all to a');
   });
 
+  it('a QoS 1 message a member took but never acknowledged goes to another member when its session ends', async () => {
+    const r = h.raw(5);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'taker', clean: true, keepalive: 0 }, 5);
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/jobs', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
+    await r.next('suback');
+    const pub = await h.client({ clientId: 'pub' });
+    await pub.publishAsync('jobs', 'job-1', { qos: 1 });
+    const taken = (await r.next('publish')) as { payload: Buffer };
+    assert.equal(taken.payload.toString(), 'job-1');
+    const other = await h.client({ protocolVersion: 5, clientId: 'other' });
+    await other.subscribeAsync('$share/g/jobs', { qos: 1 });
+    r.stream.destroy(); // never acknowledged
+    await until(() => collect(other).length === 1, 2000, 'redelivery to the other member');
+    assert.equal(collect(other)[0]!.payload, 'job-1');
+  });
+
   it('refuses No Local on a shared subscription as a protocol error [MQTT-3.8.3-4]', async () => {
     const r = h.raw(5);
     r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'nl', clean: true, keepalive: 0 }, 5);
