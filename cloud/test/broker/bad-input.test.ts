@@ -71,6 +71,15 @@ describe('broker: bad input', () => {
     await until(() => collect(bystander).length === 1);
   });
 
+  it('v5: ill-formed UTF-8 in a topic name is a malformed packet (DISCONNECT 0x81)', async () => {
+    const r = await connected(h, 5, 'utf8');
+    // PUBLISH QoS 0, topic "a" 0xFF "b" (0xFF never occurs in UTF-8), no properties, payload "x"
+    r.write(Buffer.from([0x30, 7, 0x00, 0x03, 0x61, 0xff, 0x62, 0x00, 0x78]));
+    const d = (await r.next('disconnect')) as { reasonCode?: number };
+    assert.equal(d.reasonCode, 0x81);
+    assert.equal((await h.store.log.stats()).messages, 0);
+  });
+
   it('v5: a topic alias beyond the maximum gets DISCONNECT 0x94', async () => {
     const r = await connected(h, 5, 'alias');
     r.send({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { topicAlias: 1000 } }, 5);

@@ -5,6 +5,7 @@ import type { PublishMeta } from '../../store/contract.js';
 import type { PublishInput } from '../broker.js';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
+import { assertWellFormedUtf8 } from '../utf8.js';
 
 /** First levels of the Causeway uplink topics whose envelopes carry a per-gateway dedupe id. */
 const UPLINK_QUEUES = new Set(['telemetry', 'events', 'cmd-result', 'config-reported']);
@@ -45,6 +46,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   const b = conn.broker;
   const s = conn.session!;
   const topic = resolveTopic(conn, packet);
+  assertWellFormedUtf8(topic, 'topic name');
   validateTopicName(topic); // TopicError → DISCONNECT 0x90 (v5) or close (3.1.1) [MQTT-3.3.2-2]
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
   const id = packet.messageId ?? 0;

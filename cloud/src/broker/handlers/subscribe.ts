@@ -4,6 +4,7 @@ import type { QoS } from '../../../../shared/src/properties/message-properties.j
 import { matchTopic } from '../../../../shared/src/topics/topic-filter.js';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
+import { assertWellFormedUtf8 } from '../utf8.js';
 import { RC, reasonFor } from '../reason-codes.js';
 import { toSubscription, type Subscription } from '../subscription.js';
 
@@ -18,6 +19,7 @@ export async function handleSubscribe(conn: Connection, packet: ISubscribePacket
   const subId = packet.properties?.subscriptionIdentifier;
   const granted: number[] = [];
   const retainedFor: Array<{ sub: Subscription; existed: boolean }> = [];
+  for (const entry of packet.subscriptions) assertWellFormedUtf8(entry.topic, 'topic filter');
   for (const entry of packet.subscriptions) {
     try {
       const sub = toSubscription({
