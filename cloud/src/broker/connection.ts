@@ -8,6 +8,9 @@ import type { DeliveryLink, OutgoingPublish, Session } from './session.js';
 import type { Will } from './will.js';
 import { route } from './handlers/index.js';
 
+/** Packets parsed but not handled, or QoS 0 appends outstanding, before the socket is no longer read. */
+const PENDING_LIMIT = 1024;
+
 /**
  * One client connection over any duplex stream: parses packets in order, hands each to its handler,
  * writes replies, enforces keep-alive and packet size, and on any protocol error closes with the right
@@ -39,6 +42,8 @@ export class Connection implements DeliveryLink {
   #chain: Promise<void> = Promise.resolve();
   #ackChain: Promise<void> = Promise.resolve();
   #sawConnect = false;
+  #appending = 0;
+  #queued = 0;
   #keepAliveMs = 0;
   #keepAliveTimer: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
@@ -81,7 +86,37 @@ export class Connection implements DeliveryLink {
       this.fail(new ProtocolError('MQTT_NOT_CONNECT_FIRST', `first packet was ${p.cmd}, not CONNECT [MQTT-3.1.0-1]`));
       return;
     }
-    this.#chain = this.#chain.then(() => (this.closed ? undefined : route(this, p))).catch((err: unknown) => this.fail(err));
+    // Bounded input: packets parsed but not yet handled count too, since one read can hold thousands.
+    this.#queued++;
+    if (this.#queued >= PENDING_LIMIT) this.stream.pause();
+    this.#chain = this.#chain
+      .then(() => (this.closed ? undefined : route(this, p)))
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.#queued--;
+        this.resumeIfDrained();
+      });
+  }
+
+  /**
+   * Holds reading while too many appends of this connection are outstanding, so a client flooding
+   * QoS 0 (which has no acknowledgement to throttle it) costs bounded memory.
+   */
+  trackAppend(committed: Promise<unknown>): void {
+    this.#appending++;
+    if (this.#appending >= PENDING_LIMIT) this.stream.pause();
+    void committed
+      .catch(() => undefined)
+      .finally(() => {
+        this.#appending--;
+        this.resumeIfDrained();
+      });
+  }
+
+  /** Resumes reading once queued packets, QoS 0 appends and unacknowledged QoS 1/2 publishes are all below their limits. */
+  resumeIfDrained(): void {
+    if (this.closed || !this.stream.isPaused()) return;
+    if (this.#queued < PENDING_LIMIT && this.#appending < PENDING_LIMIT && this.pendingInbound < this.broker.options.maxInflight) this.stream.resume();
   }
 
   /** Queues an acknowledgement that must wait for `committed`, keeping acks in PUBLISH order [MQTT-4.6.0-2]. */

@@ -40,6 +40,26 @@ describe('broker: limits and backpressure', () => {
     assert.ok(received() >= 1000, `received ${received()}`);
   });
 
+  it('a QoS 0 flood stops being read while the store is behind, and is read again once it catches up', async () => {
+    h = await new Harness().start();
+    const log = h.store.log;
+    const original = log.append.bind(log);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let calls = 0;
+    log.append = async (...args) => {
+      calls++;
+      await gate;
+      return original(...args);
+    };
+    const pub = await h.client({ clientId: 'flood' });
+    for (let i = 0; i < 3000; i++) pub.publish('flood/x', 'x', { qos: 0 });
+    await sleep(200);
+    assert.ok(calls <= 1100, `${calls} appends outstanding: reading was not paused`);
+    release();
+    await until(() => h!.broker.counters.publishesIn === 3000, 5000, 'the rest after the store caught up');
+  });
+
   it('refuses connections beyond maxConnections', async () => {
     h = await new Harness({ maxConnections: 1 }).start();
     await h.client({ clientId: 'one' });

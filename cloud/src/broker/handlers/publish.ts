@@ -74,6 +74,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   if (expiry !== undefined) input.expiresAt = Date.now() + expiry * 1000;
   const committed = b.publish(input, dedupeKey);
   if (packet.qos === 0) {
+    conn.trackAppend(committed);
     committed.catch((err: unknown) => {
       b.counters.storeErrors++;
       b.log.error('QoS 0 publish not stored', { clientId: conn.clientId, topic, err });
@@ -85,7 +86,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   if (conn.pendingInbound >= b.options.maxInflight) conn.stream.pause();
   conn.ackAfter(committed, () => {
     conn.pendingInbound--;
-    if (conn.stream.isPaused() && conn.pendingInbound < b.options.maxInflight) conn.stream.resume();
+    conn.resumeIfDrained();
     if (packet.qos === 1) conn.send({ cmd: 'puback', messageId: id });
     else {
       s.inboundQos2.add(id);
