@@ -35,6 +35,8 @@ await runProgram(
       gateway: cfg.gateway.id,
       url: cfg.cloud.url,
       keepaliveSeconds: cfg.cloud.keepaliveSeconds,
+      connectTimeoutMs: Math.max(1, cfg.cloud.connectTimeoutSeconds) * 1000,
+      backoff: { baseMs: Math.max(1, cfg.cloud.backoffBaseMs), capMs: Math.max(1, cfg.cloud.backoffMaxMs), minMs: Math.min(100, cfg.cloud.backoffMaxMs) },
       inflight: Math.max(1, cfg.uplink.inflight),
       form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000 },
       encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },

@@ -7,7 +7,7 @@ import { isValidId } from '../../../shared/src/topics/topic-id.js';
  */
 export interface EdgeConfig {
   gateway: { id: string };
-  cloud: { url: string; username: string; password: string; ca: string; cert: string; key: string; keepaliveSeconds: number };
+  cloud: { url: string; username: string; password: string; ca: string; cert: string; key: string; keepaliveSeconds: number; connectTimeoutSeconds: number; backoffBaseMs: number; backoffMaxMs: number };
   store: { path: string };
   buffer: { maxBytes: number; maxAgeSeconds: number; commitIntervalMs: number; commitMaxRecords: number };
   uplink: {
@@ -44,6 +44,9 @@ export const edgeSchema: Schema = {
     ca: { doc: 'PEM file of the CA that signs the broker certificate (mqtts/wss)', format: String, default: '' },
     cert: { doc: 'PEM client certificate file (mutual TLS)', format: String, default: '' },
     key: { doc: 'PEM client key file (mutual TLS)', format: String, default: '', sensitive: true },
+    backoffBaseMs: { doc: 'Reconnect backoff: ceiling of the first retry delay (full jitter below it), ms', format: 'nat', default: 500 },
+    backoffMaxMs: { doc: 'Reconnect backoff: the retry delay never exceeds this, ms', format: 'nat', default: 30_000 },
+    connectTimeoutSeconds: { doc: 'Give up on a CONNECT without CONNACK after this long (a blackholed link)', format: 'nat', default: 10 },
     keepaliveSeconds: { doc: 'MQTT keepalive; a dead link is noticed after 1.5 × this [MQTT-3.1.2-24]', format: 'nat', default: 30 },
   },
   store: {

@@ -207,7 +207,19 @@ export class SqliteOutbox implements UplinkSink {
         const excess = this.totalBytes + delta.bytes - this.o.maxBytes;
         if (excess > 0) {
           evicted = evictBytes(this.db, excess);
+          // A record evicted by its own commit was never buffered as far as its source knows (its add
+          // is rejected with OUTBOX_FULL, so it is not acknowledged): it is counted as refused, not
+          // evicted, so that the evicted counter is exactly what was acknowledged and then dropped.
+          const goneNow = new Set(evicted.ids);
+          const refused: EvictionResult = { ids: [], bytes: 0, byPriority: [0, 0, 0] };
+          items.forEach((p, i) => {
+            if (goneNow.has(ids[i]!)) {
+              refused.byPriority[p.row.priority as 0 | 1 | 2]++;
+              evicted!.byPriority[p.row.priority as 0 | 1 | 2]--;
+            }
+          });
           count('evicted', evicted);
+          count('refused', { ...refused, ids: [] });
         }
         const up = this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
         for (const [k, v] of counterUpdates) up.run(k, v);
@@ -241,7 +253,7 @@ export class SqliteOutbox implements UplinkSink {
 
   private unreported(): number {
     let total = 0;
-    for (const k of ['evicted', 'expired']) for (let p = 0; p < 3; p++) total += this.counters.get(`${k}.${p}`) ?? 0;
+    for (const k of ['evicted', 'expired', 'refused']) for (let p = 0; p < 3; p++) total += this.counters.get(`${k}.${p}`) ?? 0;
     return total - (this.counters.get('reported') ?? 0);
   }
 
@@ -250,7 +262,7 @@ export class SqliteOutbox implements UplinkSink {
     const byName = (kind: string): Record<string, number> => Object.fromEntries(PRIORITY_NAMES.map((n, p) => [n, this.counters.get(`${kind}.${p}`) ?? 0]));
     const since = this.unreported();
     const total = (this.counters.get('reported') ?? 0) + since;
-    const data = { policy: 'unsent lowest-priority oldest first, then whole formed batches', evicted: byName('evicted'), expired: byName('expired'), sinceLastReport: since, total };
+    const data = { policy: 'lowest priority first; unsent oldest first, then whole formed batches', evicted: byName('evicted'), expired: byName('expired'), refused: byName('refused'), sinceLastReport: since, total };
     const topic = formatTopic({ kind: 'events', gateway: this.o.gateway, device: this.o.gateway, type: 'outbox-eviction' });
     this.db.transaction(() => {
       // The counters are cumulative, so a newer report supersedes an unsent older one: at most one

@@ -20,6 +20,7 @@ export interface UplinkOptions {
   certFile?: string;
   keyFile?: string;
   keepaliveSeconds: number;
+  connectTimeoutMs?: number;
   inflight: number;
   form: FormOptions;
   encode: EncodeOptions;
@@ -96,7 +97,7 @@ export class MqttUplink extends EventEmitter {
       protocolVersion: 4,
       keepalive: this.o.keepaliveSeconds,
       reconnectPeriod: 0, // our own backoff with jitter decides (backoff.ts)
-      connectTimeout: 10_000,
+      connectTimeout: this.o.connectTimeoutMs ?? 10_000,
       // [MQTT-3.1.2-8] the broker publishes this if the link dies without a DISCONNECT.
       will: { topic: formatTopic({ kind: 'status', gateway: this.o.gateway }), payload: this.status(false), qos: 1, retain: true },
     };

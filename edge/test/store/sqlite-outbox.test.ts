@@ -178,8 +178,11 @@ describe('store/sqlite-outbox', () => {
     const o = open({ maxBytes: rowBytes * 3 + 1, reportIntervalMs: 60_000 });
     await Promise.all(Array.from({ length: 3 }, (_, i) => o.addReading(r('d', 't', 1000 + i))));
     await assert.rejects(o.addReading(r('d', 't', 1000, { priority: 'bulk' })), { code: 'OUTBOX_FULL' });
-    assert.deepEqual(o.stats().evicted, { alarm: 0, telemetry: 0, bulk: 1 });
+    assert.deepEqual(o.stats().evicted, { alarm: 0, telemetry: 0, bulk: 0 }, 'refused, not evicted: it was never acknowledged');
     assert.equal(o.stats().rejectedFull, 1);
+    const report = o.formBatches(10, FORM).find((b) => b.stream === 'outbox-eviction');
+    assert.ok(report, 'a refusal is reported too');
+    assert.deepEqual((decodeEventBody(report.rows[0]!.body).data as { refused: unknown }).refused, { alarm: 0, telemetry: 0, bulk: 1 });
   });
 
   it('within a priority, evicts formed batches whole, after the unsent rows; alarms last', async () => {
