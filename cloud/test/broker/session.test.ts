@@ -65,6 +65,26 @@ describe('broker: sessions', () => {
     assert.equal(h.broker.sessions.has('e1'), false);
   });
 
+  it('v5 DISCONNECT can shorten the session expiry to 0 (the session ends), but not raise it from 0', async () => {
+    const r = h.raw(5);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'dx', clean: false, keepalive: 0, properties: { sessionExpiryInterval: 600 } }, 5);
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'dx/x', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
+    await r.next('suback');
+    assert.ok(await h.store.sessions.getSession('dx'));
+    r.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 0 } }, 5);
+    await r.waitClosed();
+    await until(() => !h.broker.sessions.has('dx'), 2000, 'session ended');
+    assert.equal(await h.store.sessions.getSession('dx'), undefined);
+
+    const r2 = h.raw(5);
+    r2.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'dz', clean: true, keepalive: 0 }, 5);
+    await r2.next('connack');
+    r2.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 60 } }, 5);
+    const d = (await r2.next('disconnect')) as { reasonCode?: number };
+    assert.equal(d.reasonCode, 0x82);
+  });
+
   it('re-sends unacknowledged QoS 1 messages with DUP on reconnect', async () => {
     const r = h.raw();
     r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'dupc', clean: false, keepalive: 0 });
