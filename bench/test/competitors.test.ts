@@ -65,3 +65,28 @@ describe('bench competitors @e2e', function () {
     assert.ok(existsSync('/usr/sbin/mosquitto'));
   });
 });
+
+describe('bench runner cleanup @e2e', function () {
+  this.timeout(60_000);
+  let runner: import('node:child_process').ChildProcess | undefined;
+  after(() => {
+    if (runner !== undefined && runner.exitCode === null) runner.kill('SIGKILL');
+  });
+
+  it('stops its broker and exits 130 on Ctrl-C (SIGINT) in the middle of a run', async () => {
+    const { spawn, execFileSync } = await import('node:child_process');
+    runner = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', 'fan-out', '--brokers', 'mosquitto', '--ms', '30000', '--messages', '1000000', '--subs', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    runner.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((res) => runner!.once('exit', (code) => res(code)));
+    // Wait (bounded) until the run is under way, then find the broker among the runner's children.
+    for (let i = 0; i < 200 && !stderr.includes('QoS 0'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(stderr.includes('QoS 0'), stderr);
+    const children = execFileSync('pgrep', ['-P', String(runner.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    const broker = children.find((pid) => execFileSync('ps', ['-o', 'comm=', '-p', String(pid)], { encoding: 'utf8' }).trim() === 'mosquitto');
+    assert.ok(broker !== undefined, `no mosquitto among ${children.join(',')}`);
+    runner.kill('SIGINT');
+    assert.equal(await exited, 130);
+    assert.ok(!pidAlive(broker), `mosquitto ${broker} outlived the runner`);
+  });
+});
