@@ -1,0 +1,313 @@
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, NatsConnection, StoredMsg, Subscription } from 'nats';
+import { DiscardPolicy, RetentionPolicy as JsRetention, StorageType, nanos } from 'nats';
+import type { AppendOptions, AppendResult, MessageLog, NewMessage, QueueEntry, RetentionPolicy, StoredMessage } from '../contract.js';
+import { MessageCache } from '../sqlite/message-cache.js';
+import { checkOffset, checkQueueName, distinctQueues } from '../store-args.js';
+import { StoreError } from '../store-error.js';
+import { LogIndex } from './log-index.js';
+import { decodeHeaders, decodeRecord, encodeHeaders } from './message-codec.js';
+import type { NormalizedJetStreamOptions } from './jetstream-options.js';
+import { topicToTokens } from './subject-escape.js';
+import { apiErrorCode, waitUntil } from './nats-errors.js';
+
+/** JetStream's "wrong last sequence" (the optimistic-concurrency check failed). */
+const WRONG_LAST_SEQUENCE = 10071;
+const COUNTERS_KEY = 'counters';
+/** attempts of one append against concurrent writers on other nodes before giving up with STORE_IO */
+const MAX_ATTEMPTS = 100;
+
+/**
+ * MessageLog on one JetStream stream (design and its cost: docs/scale-out.md).
+ *
+ * Store once: one stream record per append, subject `<prefix>.msg.<escaped topic>`, payload as the body,
+ * the queues and their offsets in the `Cw-Queues` header. The stream sequence is the message id.
+ *
+ * Dense per-queue offsets across nodes by optimistic concurrency on the whole stream: every node replays
+ * the stream at start and tails it (an ordered consumer), so it knows every queue's next offset as of the
+ * last sequence it applied; an append publishes with `Nats-Expected-Last-Sequence` = that sequence, so it
+ * commits only if no other node appended in between — one atomic JetStream write carries the message, its
+ * offsets and its dedupe key. On "wrong last sequence" the node waits for its tail to catch up and retries.
+ * Appends of one node are serialised (one publish round trip each); nodes contend only when they append
+ * at the same moment. Dedupe is exact and atomic for the same reason: the keys of every live record are
+ * in the index the check runs against.
+ *
+ * Retention is `prune()` (the broker's retention timer): it checkpoints the queue counters in the meta KV
+ * bucket (so a queue whose records are all gone keeps its next offset across restarts), deletes the records
+ * and tells the other nodes on `<prefix>.pruned`.
+ */
+export class JetStreamLog implements MessageLog {
+  readonly index = new LogIndex();
+  readonly cache: MessageCache;
+  private tail: ConsumerMessages | undefined;
+  private tailDone: Promise<void> = Promise.resolve();
+  private prunedSub: Subscription | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  /** a sequence known to be deleted at the tail of the stream (see catchUp) */
+  private skipTo = 0;
+  private readonly waiters = new Set<() => void>();
+  /** records applied from the tail; for tests and metrics */
+  applied = 0;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly meta: KV,
+    private readonly o: NormalizedJetStreamOptions,
+    private readonly assertOpen: () => void,
+  ) {
+    this.cache = new MessageCache({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
+  }
+
+  /** Creates the stream if needed, replays it and keeps tailing it. */
+  async start(): Promise<void> {
+    const { stream, msgRoot, prefix } = this.o.names;
+    let messages: number;
+    try {
+      messages = (await this.jsm.streams.info(stream)).state.messages;
+    } catch (err) {
+      if (apiErrorCode(err) !== 10059 && (err as { code?: string }).code !== '404') throw err;
+      await this.jsm.streams.add({
+        name: stream,
+        subjects: [`${msgRoot}.>`],
+        storage: StorageType.File,
+        retention: JsRetention.Limits,
+        num_replicas: this.o.replicas,
+        max_age: nanos(this.o.maxAgeMs),
+        max_bytes: this.o.maxBytes > 0 ? this.o.maxBytes : -1,
+        discard: DiscardPolicy.Old,
+        allow_direct: true,
+      });
+      messages = 0;
+    }
+    const checkpoint = await this.meta.get(COUNTERS_KEY);
+    if (checkpoint !== null && checkpoint.operation === 'PUT') {
+      this.index.restoreCounters(JSON.parse(Buffer.from(checkpoint.value).toString('utf8')) as Record<string, number>);
+    }
+    this.prunedSub = this.nc.subscribe(`${prefix}.pruned`, {
+      callback: (_err, msg) => {
+        try {
+          for (const id of JSON.parse(Buffer.from(msg.data).toString('utf8')) as number[]) this.forget(id);
+          this.index.trim();
+        } catch {
+          // a malformed notice only leaves this node's index stale until reads find the records gone
+        }
+      },
+    });
+    let caughtUp = messages === 0;
+    const consumer = await this.js.consumers.get(stream);
+    const tail = await consumer.consume({ max_messages: 1000 });
+    this.tail = tail;
+    this.tailDone = (async () => {
+      for await (const m of tail) {
+        this.onRecord(m);
+        if (!caughtUp && m.info.pending === 0) caughtUp = true;
+        for (const w of this.waiters) w();
+      }
+    })();
+    await waitUntil(() => caughtUp, 60_000, `replay of stream ${stream}`, this.waiters);
+  }
+
+  private onRecord(m: JsMsg): void {
+    if (m.seq <= this.index.lastSeq) return;
+    try {
+      const h = decodeHeaders(m.headers, m.seq);
+      const stored = decodeRecord(h, m.data, m.seq);
+      const rec: Parameters<LogIndex['apply']>[0] = { id: m.seq, createdAt: stored.createdAt, bytes: stored.payload.length };
+      if (stored.expiresAt !== undefined) rec.expiresAt = stored.expiresAt;
+      if (h.dedupeKey !== undefined) rec.dedupeKey = h.dedupeKey;
+      this.index.apply(rec, h.offsets);
+      this.cache.set(stored);
+      this.applied++;
+    } catch {
+      // Not a Causeway record (someone published into our subjects): skip it, but count the sequence as
+      // seen so appends can still name the stream's last sequence.
+      this.index.lastSeq = m.seq;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.tail?.stop();
+    await this.tailDone.catch(() => undefined);
+    this.prunedSub?.unsubscribe();
+    for (const w of this.waiters) w();
+  }
+
+  /** Resolves once this node's index has applied stream sequence `seq` (e.g. another node's append). */
+  async waitForSeq(seq: number, timeoutMs = this.o.timeoutMs): Promise<boolean> {
+    if (this.index.lastSeq >= seq) return true;
+    try {
+      await waitUntil(() => this.index.lastSeq >= seq, timeoutMs, `sequence ${seq}`, this.waiters);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  append(message: NewMessage, queues: readonly string[], options?: AppendOptions): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      const names = distinctQueues(queues);
+      const max = this.nc.info?.max_payload;
+      if (max !== undefined && message.payload.length > max - 4096) {
+        throw new StoreError('STORE_INVALID', `payload of ${message.payload.length} bytes exceeds the NATS max_payload of ${max} (less header room)`);
+      }
+      const run = this.chain.then(() => this.appendSerial(message, names, options?.dedupeKey));
+      this.chain = run.catch(() => undefined);
+      return run;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async appendSerial(message: NewMessage, names: string[], dedupeKey: string | undefined): Promise<AppendResult> {
+    this.assertOpen();
+    const subject = `${this.o.names.msgRoot}.${topicToTokens(message.topic)}`;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (dedupeKey !== undefined && this.index.hasKey(dedupeKey)) return { duplicate: true };
+      const expected = Math.max(this.index.lastSeq, this.skipTo);
+      const offsets = this.index.plan(names);
+      let seq: number;
+      try {
+        const ack = await this.js.publish(subject, message.payload, {
+          headers: encodeHeaders(message, offsets, dedupeKey),
+          expect: { lastSequence: expected },
+          timeout: this.o.timeoutMs,
+        });
+        seq = ack.seq;
+      } catch (err) {
+        if (apiErrorCode(err) === WRONG_LAST_SEQUENCE) {
+          await this.catchUp(err);
+          continue;
+        }
+        throw new StoreError('STORE_IO', `JetStream publish to ${subject} failed: ${(err as Error).message}`, { cause: err });
+      }
+      // The check passed, so nothing was appended between `expected` and us: apply it now rather than
+      // wait for the tail (which will skip it as already applied).
+      const rec: Parameters<LogIndex['apply']>[0] = { id: seq, createdAt: message.createdAt, bytes: message.payload.length };
+      if (message.expiresAt !== undefined) rec.expiresAt = message.expiresAt;
+      if (dedupeKey !== undefined) rec.dedupeKey = dedupeKey;
+      this.index.apply(rec, offsets);
+      this.cache.set({ ...message, id: seq });
+      return { duplicate: false, id: seq, offsets };
+    }
+    throw new StoreError('STORE_IO', `append to ${subject} lost the optimistic-concurrency race ${MAX_ATTEMPTS} times`);
+  }
+
+  /**
+   * After "wrong last sequence: N": wait for the tail to apply N. If it never does, N was deleted
+   * (pruned by another node right after it was written), so the next attempt may name it.
+   */
+  private async catchUp(err: unknown): Promise<void> {
+    const m = /wrong last sequence: (\d+)/.exec((err as Error).message);
+    const last = m === null ? undefined : Number(m[1]);
+    if (last === undefined) {
+      await new Promise((r) => setTimeout(r, 5));
+      return;
+    }
+    if (await this.waitForSeq(last, 1000)) return;
+    try {
+      await this.jsm.streams.getMessage(this.o.names.stream, { seq: last });
+    } catch (e) {
+      if (apiErrorCode(e) === 10037) this.skipTo = Math.max(this.skipTo, last);
+    }
+  }
+
+  async read(queue: string, fromOffset: number, max: number): Promise<QueueEntry[]> {
+    this.assertOpen();
+    checkQueueName(queue);
+    checkOffset('fromOffset', fromOffset);
+    checkOffset('max', max);
+    const entries = this.index.entries(queue, fromOffset, max, Date.now());
+    const messages = await Promise.all(entries.map((e) => this.fetch(e.id)));
+    const out: QueueEntry[] = [];
+    entries.forEach((e, i) => {
+      const message = messages[i];
+      if (message !== undefined) out.push({ queue, offset: e.offset, message });
+    });
+    // Records another node pruned (its notice not seen yet) were dropped above, so `max` may not be
+    // filled although more entries exist; readers ask again from the last offset they got.
+    return out;
+  }
+
+  async nextOffset(queue: string): Promise<number> {
+    this.assertOpen();
+    checkQueueName(queue);
+    return this.index.nextOffset(queue);
+  }
+
+  async firstOffset(queue: string): Promise<number> {
+    this.assertOpen();
+    checkQueueName(queue);
+    return this.index.firstOffset(queue);
+  }
+
+  async offsetForTime(queue: string, timeMs: number): Promise<number> {
+    this.assertOpen();
+    checkQueueName(queue);
+    return this.index.offsetForTime(queue, timeMs);
+  }
+
+  async get(id: number): Promise<StoredMessage | undefined> {
+    this.assertOpen();
+    if (this.index.get(id) === undefined) return undefined;
+    return this.fetch(id);
+  }
+
+  /** From the cache, else one direct get (served by any replica); undefined once pruned. */
+  private async fetch(id: number): Promise<StoredMessage | undefined> {
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    try {
+      // `direct` is on the manager object but not yet on its published interface.
+      const direct = (this.jsm as JetStreamManager & { direct: { getMessage(stream: string, q: { seq: number }): Promise<StoredMsg> } }).direct;
+      const sm = await direct.getMessage(this.o.names.stream, { seq: id });
+      const m = decodeRecord(decodeHeaders(sm.header, id), sm.data, id);
+      this.cache.set(m);
+      return m;
+    } catch (err) {
+      if ((err as { code?: string }).code === '404' || apiErrorCode(err) === 10037) {
+        this.forget(id);
+        return undefined;
+      }
+      throw new StoreError('STORE_IO', `JetStream get of record ${id} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  private forget(id: number): void {
+    this.index.remove(id);
+    this.cache.delete(id);
+  }
+
+  async prune(policy: RetentionPolicy, now: number = Date.now()): Promise<number> {
+    this.assertOpen();
+    const ids = this.index.pruneCandidates(policy.maxAgeMs, policy.maxBytes, now);
+    if (ids.length === 0) return 0;
+    // Counters first: if every record of a queue goes, its next offset must survive a restart.
+    await this.meta.put(COUNTERS_KEY, Buffer.from(JSON.stringify(this.index.counters())));
+    const { stream, prefix } = this.o.names;
+    try {
+      if (this.index.isOldest(ids)) {
+        // One request for a run of the oldest records (the usual case: age or size retention).
+        await this.jsm.streams.purge(stream, { seq: ids[ids.length - 1]! + 1 });
+      } else {
+        for (let i = 0; i < ids.length; i += 64) {
+          await Promise.all(ids.slice(i, i + 64).map((id) => this.jsm.streams.deleteMessage(stream, id, false).catch((err: unknown) => {
+            if (apiErrorCode(err) !== 10037) throw err;
+          })));
+        }
+      }
+    } catch (err) {
+      throw new StoreError('STORE_IO', `JetStream prune of ${ids.length} records failed: ${(err as Error).message}`, { cause: err });
+    }
+    for (const id of ids) this.forget(id);
+    this.index.trim();
+    for (let i = 0; i < ids.length; i += 10_000) this.nc.publish(`${prefix}.pruned`, Buffer.from(JSON.stringify(ids.slice(i, i + 10_000))));
+    return ids.length;
+  }
+
+  async stats(): Promise<{ messages: number; bytes: number; queues: number }> {
+    this.assertOpen();
+    return this.index.stats();
+  }
+}

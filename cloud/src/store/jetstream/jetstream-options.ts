@@ -1,0 +1,110 @@
+import type { ConnectionOptions } from 'nats';
+import { StoreError } from '../store-error.js';
+
+/** `store.jetstream.*`: where the cluster is and how the store lays itself out in it. */
+export interface JetStreamStoreOptions {
+  /** NATS URLs, e.g. `nats://127.0.0.1:4222` (several for a cluster: the client fails over between them) */
+  servers: string | string[];
+  /** names everything this store creates (stream `<prefix>_log`, subjects `<prefix>.msg.…`, KV `<prefix>_…`); default `causeway` */
+  prefix?: string;
+  /** stream and bucket replicas: 1, or 3 for a 3-node cluster (Raft); default 1 */
+  replicas?: number;
+  /** stream limits, a safety net under the broker's retention (prune): 0 = none */
+  maxAgeMs?: number;
+  maxBytes?: number;
+  /** credentials: user+pass, or token, or a creds file (NATS decentralised auth) */
+  user?: string;
+  pass?: string;
+  token?: string;
+  /** TLS: CA to verify the servers; client cert+key for mutual TLS */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /** hot-message cache bounds (defaults 10,000 messages / 64 MiB of payload) */
+  cacheMaxMessages?: number;
+  cacheMaxBytes?: number;
+  /** connection name shown by the server's monitoring (e.g. the node id) */
+  name?: string;
+  /** ms to wait for a publish ack or API reply; default 5000 */
+  timeoutMs?: number;
+}
+
+export interface JetStreamNames {
+  prefix: string;
+  stream: string;
+  /** subject root of records: `<prefix>.msg` */
+  msgRoot: string;
+  offsetsBucket: string;
+  retainedBucket: string;
+  sessionsBucket: string;
+  metaBucket: string;
+  /** core NATS subject of cross-node notifications */
+  notifySubject: string;
+}
+
+export interface NormalizedJetStreamOptions {
+  servers: string[];
+  names: JetStreamNames;
+  replicas: number;
+  maxAgeMs: number;
+  maxBytes: number;
+  cacheMaxMessages: number;
+  cacheMaxBytes: number;
+  timeoutMs: number;
+  connection: ConnectionOptions;
+}
+
+const DEFAULTS = Object.freeze({ prefix: 'causeway', replicas: 1, maxAgeMs: 0, maxBytes: 0, cacheMaxMessages: 10_000, cacheMaxBytes: 64 * 1024 * 1024, timeoutMs: 5000 });
+
+export function namesFor(prefix: string): JetStreamNames {
+  return {
+    prefix,
+    stream: `${prefix}_log`,
+    msgRoot: `${prefix}.msg`,
+    offsetsBucket: `${prefix}_offsets`,
+    retainedBucket: `${prefix}_retained`,
+    sessionsBucket: `${prefix}_sessions`,
+    metaBucket: `${prefix}_meta`,
+    notifySubject: `${prefix}.notify`,
+  };
+}
+
+function invalid(key: string, value: unknown, expected: string): StoreError {
+  return new StoreError('STORE_INVALID', `store.jetstream.${key} must be ${expected}, got ${JSON.stringify(value)}`);
+}
+
+/** Every default in one place; bad values are STORE_INVALID naming the key. */
+export function normalizeJetStreamOptions(o: JetStreamStoreOptions): NormalizedJetStreamOptions {
+  const servers = (Array.isArray(o.servers) ? o.servers : String(o.servers ?? '').split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length === 0) throw invalid('servers', o.servers, 'one or more NATS URLs');
+  const prefix = o.prefix ?? DEFAULTS.prefix;
+  if (!/^[A-Za-z0-9_-]+$/.test(prefix)) throw invalid('prefix', prefix, 'letters, digits, "_" or "-"');
+  const replicas = o.replicas ?? DEFAULTS.replicas;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw invalid('replicas', replicas, 'an integer 1..5 (1 or 3 in practice)');
+  const num = (key: keyof typeof DEFAULTS, v: number | undefined, min: number): number => {
+    const n = v ?? (DEFAULTS[key] as number);
+    if (!Number.isSafeInteger(n) || n < min) throw invalid(key, v, `an integer ≥ ${min}`);
+    return n;
+  };
+  const connection: ConnectionOptions = { servers, name: o.name ?? 'causeway-cloud', maxReconnectAttempts: -1, reconnectTimeWait: 250 };
+  if (o.user !== undefined) connection.user = o.user;
+  if (o.pass !== undefined) connection.pass = o.pass;
+  if (o.token !== undefined) connection.token = o.token;
+  if (o.tls !== undefined) {
+    // The client reads the files itself (and again on reconnect, so rotated certificates are picked up).
+    const tls: NonNullable<ConnectionOptions['tls']> = {};
+    if (o.tls.caFile !== undefined) tls.caFile = o.tls.caFile;
+    if (o.tls.certFile !== undefined) tls.certFile = o.tls.certFile;
+    if (o.tls.keyFile !== undefined) tls.keyFile = o.tls.keyFile;
+    connection.tls = tls;
+  }
+  return Object.freeze({
+    servers,
+    names: namesFor(prefix),
+    replicas,
+    maxAgeMs: num('maxAgeMs', o.maxAgeMs, 0),
+    maxBytes: num('maxBytes', o.maxBytes, 0),
+    cacheMaxMessages: num('cacheMaxMessages', o.cacheMaxMessages, 1),
+    cacheMaxBytes: num('cacheMaxBytes', o.cacheMaxBytes, 1),
+    timeoutMs: num('timeoutMs', o.timeoutMs, 1),
+    connection,
+  });
+}

@@ -1,0 +1,28 @@
+/** JetStream API error code of a failed request (`err_code`, e.g. 10071 wrong last sequence), if any. */
+export function apiErrorCode(err: unknown): number | undefined {
+  const api = (err as { api_error?: { err_code?: number } } | null)?.api_error;
+  return typeof api?.err_code === 'number' ? api.err_code : undefined;
+}
+
+/**
+ * Resolves when `ready()` holds, re-checked whenever a waker in `wakers` is called (and every 50 ms in
+ * case nothing calls one); rejects after `timeoutMs` naming `what`.
+ */
+export function waitUntil(ready: () => boolean, timeoutMs: number, what: string, wakers: Set<() => void>): Promise<void> {
+  if (ready()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      wakers.delete(check);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const check = (): void => {
+      if (ready()) done();
+    };
+    const timer = setTimeout(() => done(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+    const poll = setInterval(check, 50);
+    wakers.add(check);
+  });
+}

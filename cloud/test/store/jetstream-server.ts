@@ -1,0 +1,99 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The Debian package's server (/usr/sbin on Debian, /usr/bin elsewhere); tests skip, saying why, without it. */
+export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? '/usr/sbin/nats-server';
+export const hasNatsServer = (): boolean => existsSync(NATS_SERVER);
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface NatsNode {
+  name: string;
+  port: number;
+  clusterPort: number;
+  url: string;
+  dir: string;
+  child: ChildProcess;
+  /** SIGKILLs the server (the data dir stays) */
+  kill(): Promise<void>;
+  /** starts it again on the same ports and data dir */
+  restart(): Promise<void>;
+}
+
+function spawnNode(node: Omit<NatsNode, 'child' | 'kill' | 'restart'>, routes: string[]): Promise<ChildProcess> {
+  const args = ['-js', '-sd', node.dir, '-a', '127.0.0.1', '-p', String(node.port), '-n', node.name];
+  if (routes.length > 0) {
+    args.push('--cluster_name', 'cw-test', '--cluster', `nats://127.0.0.1:${node.clusterPort}`, '--routes', routes.join(','));
+  }
+  const child = spawn(NATS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let log = '';
+    const guard = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`nats-server ${node.name} not ready in 10 s: ${log.slice(-2000)}`));
+    }, 10_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      log += d.toString();
+      if (log.includes('Server is ready')) {
+        clearTimeout(guard);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      reject(new Error(`nats-server ${node.name} exited with ${String(code)}: ${log.slice(-2000)}`));
+    });
+  });
+}
+
+/**
+ * Starts `size` nats-server processes with JetStream on free loopback ports, each with its own temp data
+ * dir; with size > 1 they form one cluster (full mesh of routes). `stop()` kills them and removes the dirs.
+ */
+export async function startNats(size = 1): Promise<{ nodes: NatsNode[]; urls: string[]; stop: () => Promise<void> }> {
+  const specs = [];
+  for (let i = 0; i < size; i++) {
+    const port = await freePort();
+    const clusterPort = size > 1 ? await freePort() : 0;
+    specs.push({ name: `n${i + 1}`, port, clusterPort, url: `nats://127.0.0.1:${port}`, dir: mkdtempSync(join(tmpdir(), 'causeway-nats-')) });
+  }
+  const routes = size > 1 ? specs.map((s) => `nats://127.0.0.1:${s.clusterPort}`) : [];
+  const nodes: NatsNode[] = await Promise.all(
+    specs.map(async (spec) => {
+      const node: NatsNode = {
+        ...spec,
+        child: await spawnNode(spec, routes),
+        async kill() {
+          if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+          const exited = new Promise((r) => node.child.once('exit', r));
+          node.child.kill('SIGKILL');
+          await exited;
+        },
+        async restart() {
+          node.child = await spawnNode(spec, routes);
+        },
+      };
+      return node;
+    }),
+  );
+  return {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    async stop() {
+      for (const n of nodes) await n.kill();
+      for (const n of nodes) rmSync(n.dir, { recursive: true, force: true });
+    },
+  };
+}

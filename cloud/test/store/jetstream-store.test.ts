@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { connect } from 'nats';
+import { randomBytes } from 'node:crypto';
+import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
+import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
+import { StoreError } from '../../src/store/store-error.js';
+import { hasNatsServer, startNats } from './jetstream-server.js';
+import { describeStoreContract, makeMessage } from './store-contract.js';
+
+describe('jetstream store against a real nats-server @e2e', function () {
+  this.timeout(30_000);
+  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+
+  before(async function () {
+    if (!hasNatsServer()) {
+      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
+      this.skip();
+    }
+    nats = await startNats(1);
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  /** A store on a fresh prefix, so tests share the server but not each other's data. */
+  const openFresh = async (prefix = `t${randomBytes(4).toString('hex')}`): Promise<{ prefix: string; store: JetStreamStore }> => ({
+    prefix,
+    store: await openJetStreamStore({ servers: nats!.urls, prefix }),
+  });
+
+  describeStoreContract('jetstream', async () => {
+    const { prefix, store } = await openFresh();
+    let current: JetStreamStore = store;
+    return {
+      store: current,
+      reopen: async () => {
+        await current.close();
+        current = await openJetStreamStore({ servers: nats!.urls, prefix });
+        return current;
+      },
+      cleanup: async () => {
+        await current.close();
+        const nc = await connect({ servers: nats!.urls });
+        await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+        await nc.close();
+      },
+    };
+  });
+});
