@@ -30,6 +30,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     label: `QoS 1, ${publishers} pubs → ${subscribe ? '1 sub' : 'no sub'}`,
     run: (b) => runFanIn({
       url: b.url,
+      brokerPid: b.pid,
       protocolVersion: 4,
       prefix: `fi-${process.pid}`,
       publishers,

@@ -32,6 +32,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     label: `QoS ${qos}, 1 → ${subscribers} subs`,
     run: (b) => runFanOut({
       url: b.url,
+      brokerPid: b.pid,
       protocolVersion: 4,
       prefix: `fo${qos}-${process.pid}`,
       subscribers,

@@ -1,5 +1,5 @@
 import { CompetitorUnavailableError, startCompetitor, type CompetitorName, type RunningBroker, type StartOptions } from './competitors.js';
-import { cpuSeconds, type LoadReport } from './load.js';
+import type { LoadReport } from './load.js';
 import { formatFigure } from './report.js';
 import type { ResultRow } from './result.js';
 
@@ -37,20 +37,17 @@ export async function rowsForBrokers(names: readonly CompetitorName[], cases: re
     try {
       for (const c of cases) {
         process.stderr.write(`  ${broker.label}: ${c.label}…\n`);
-        const cpu0 = cpuSeconds(broker.pid);
-        const gen0 = process.cpuUsage();
-        const wall0 = performance.now();
         try {
           const r = await c.run(broker);
-          const wallS = (performance.now() - wall0) / 1000;
-          const cpu = cpuSeconds(broker.pid) - cpu0;
-          const gen = process.cpuUsage(gen0);
-          const genNote = `; load generator CPU ${((gen.user + gen.system) / 1e6).toFixed(2)} s`;
-          // Broker CPU per message does not depend on how fast the (shared-core) load generator is.
-          const perMsg = (cpu * 1e6) / Math.max(1, c.handled(r));
-          const cpuNote = Number.isNaN(cpu) ? '' : `; broker CPU ${cpu.toFixed(2)} s in ${wallS.toFixed(1)} s (whole run incl. connects and drain) = ${perMsg.toFixed(1)} µs/msg`;
-          rows.push({ case: c.label, contender: broker.label, ours, value: c.figure(r), detail: `${c.describe(r)}${cpuNote}${genNote}` });
-          process.stderr.write(`    ${formatFigure(c.figure(r))} — ${c.describe(r)}${cpuNote}${genNote}\n`);
+          // Broker CPU per message (connects excluded) does not depend on how fast the shared-core load
+          // generator is, unlike msgs/s.
+          const { brokerS, generatorS, wallMs } = r.cpu;
+          const perMsg = (brokerS * 1e6) / Math.max(1, c.handled(r));
+          const cpuNote = Number.isNaN(brokerS)
+            ? ''
+            : `; broker CPU ${brokerS.toFixed(2)} s in ${(wallMs / 1000).toFixed(1)} s = ${perMsg.toFixed(1)} µs/msg; load generator CPU ${generatorS.toFixed(2)} s`;
+          rows.push({ case: c.label, contender: broker.label, ours, value: c.figure(r), detail: `${c.describe(r)}${cpuNote}` });
+          process.stderr.write(`    ${formatFigure(c.figure(r))} — ${c.describe(r)}${cpuNote}\n`);
         } catch (err) {
           rows.push({ case: c.label, contender: broker.label, ours, skipped: `run failed: ${err instanceof Error ? err.message : String(err)}` });
         }

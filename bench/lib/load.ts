@@ -14,6 +14,8 @@ export interface ClientSpec {
   protocolVersion: 4 | 5;
   /** client ids are `${prefix}-${i}` */
   prefix: string;
+  /** the broker's pid, to measure its CPU while messages flow */
+  brokerPid?: number;
   connectTimeoutMs?: number;
 }
 
@@ -70,7 +72,38 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU used while messages flowed (connects and subscribes excluded), for the cost-per-message figures. */
+export interface CpuWindow {
+  /** wall time of the measured phase */
+  wallMs: number;
+  /** broker CPU seconds in the phase (NaN without brokerPid or /proc) */
+  brokerS: number;
+  /** this process's CPU seconds in the phase */
+  generatorS: number;
+}
+
+class CpuMeter {
+  readonly #pid: number | undefined;
+  readonly #wall0 = performance.now();
+  readonly #broker0: number;
+  readonly #gen0 = process.cpuUsage();
+  constructor(pid: number | undefined) {
+    this.#pid = pid;
+    this.#broker0 = pid === undefined ? NaN : cpuSeconds(pid);
+  }
+  read(): CpuWindow {
+    const gen = process.cpuUsage(this.#gen0);
+    return {
+      wallMs: performance.now() - this.#wall0,
+      brokerS: this.#pid === undefined ? NaN : cpuSeconds(this.#pid) - this.#broker0,
+      generatorS: (gen.user + gen.system) / 1e6,
+    };
+  }
+}
+
 export interface LoadReport {
+  /** CPU from the first PUBLISH to the end of the drain */
+  cpu: CpuWindow;
   published: number;
   acked: number;
   expected: number;
@@ -163,6 +196,7 @@ export async function runFanOut(o: FanOutOptions): Promise<LoadReport> {
     let published = 0;
     let acked = 0;
     let stopReason: LoadReport['stopReason'] = 'count';
+    const meter = new CpuMeter(o.brokerPid);
     const start = performance.now();
     const deadline = start + o.durationMs;
     while (published < o.messages) {
@@ -189,8 +223,10 @@ export async function runFanOut(o: FanOutOptions): Promise<LoadReport> {
     // A QoS 1 PUBACK to the publisher may trail the last delivery to a subscriber.
     const ackDeadline = performance.now() + stallMs;
     while (o.qos === 1 && acked < published && performance.now() < ackDeadline) await sleep(5);
+    const cpu = meter.read();
     const elapsedMs = Math.max(1, (lastDelivery || performance.now()) - start);
     return {
+      cpu,
       published,
       acked,
       expected,
@@ -249,6 +285,7 @@ export async function runFanIn(o: FanInOptions): Promise<LoadReport> {
     const start = performance.now();
     const deadline = start + o.durationMs;
     let open = true;
+    const meter = new CpuMeter(o.brokerPid);
     const send = (pub: MqttClient, topic: string): void => {
       if (!open || published >= o.messages) return;
       published++;
@@ -294,9 +331,11 @@ export async function runFanIn(o: FanInOptions): Promise<LoadReport> {
       }
       await sleep(20);
     }
+    const cpu = meter.read();
     const catchUpMs = subs.length > 0 && lastDelivery > 0 ? Math.max(0, lastDelivery - lastAck) : 0;
     const elapsedMs = Math.max(1, (lastAck || performance.now()) - start);
     return {
+      cpu,
       published,
       acked,
       expected,

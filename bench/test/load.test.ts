@@ -12,7 +12,7 @@ describe('bench load helpers @e2e', function () {
 
   for (const qos of [0, 1] as const) {
     it(`fans 1 publisher out to 20 subscribers at QoS ${qos} and counts every delivery once`, async () => {
-      const r = await runFanOut({ url: broker.url, protocolVersion: 4, prefix: `t-fo${qos}`, subscribers: 20, qos, messages: 150, durationMs: 20_000, payloadBytes: 32, window: 5 });
+      const r = await runFanOut({ url: broker.url, brokerPid: broker.pid, protocolVersion: 4, prefix: `t-fo${qos}`, subscribers: 20, qos, messages: 150, durationMs: 20_000, payloadBytes: 32, window: 5 });
       assert.equal(r.stopReason, 'count');
       assert.equal(r.published, 150);
       assert.equal(r.expected, 3000);
@@ -20,6 +20,7 @@ describe('bench load helpers @e2e', function () {
       assert.equal(r.latency.count, 3000);
       if (qos === 1) assert.equal(r.acked, 150);
       assert.ok(r.deliveredPerSec > 0 && r.latency.percentile(99) > 0);
+      assert.ok(r.cpu.brokerS >= 0 && r.cpu.generatorS > 0 && r.cpu.wallMs > 0, JSON.stringify(r.cpu));
     });
   }
 
@@ -37,6 +38,7 @@ describe('bench load helpers @e2e', function () {
     const r = await runFanIn({ url: broker.url, protocolVersion: 4, prefix: 't-cap', publishers: 2, messages: 10_000_000, durationMs: 500, payloadBytes: 32, inflight: 2, subscribe: false });
     assert.equal(r.stopReason, 'duration');
     assert.ok(Date.now() - started < 10_000);
+    assert.ok(Number.isNaN(r.cpu.brokerS), 'no brokerPid, no broker CPU figure');
     assert.equal(r.acked, r.published);
   });
 
