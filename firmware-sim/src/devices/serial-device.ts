@@ -71,6 +71,9 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
   /** every write, unplug and replug runs on this one chain, so they never interleave */
   let writing: Promise<void> = Promise.resolve();
   let doneEmitted = false;
+  /** a tick's send is still on the chain: the next tick skips rather than queue up behind a blocked port */
+  let inFlight = false;
+  let plugging = false;
   const unacked = new Map<number, { data: Buffer; at: number; tries: number }>();
 
   const write = (buf: Buffer): Promise<void> =>
@@ -99,7 +102,28 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
   };
 
   const plugIn = async (): Promise<void> => {
-    pair = await openPtyPair(o.link, deviceLink, { waitPeer: o.waitPeer === true });
+    plugging = true;
+    try {
+      await plugInOnce();
+    } finally {
+      plugging = false;
+    }
+  };
+
+  const plugInOnce = async (): Promise<void> => {
+    const mine = await openPtyPair(o.link, deviceLink, { waitPeer: o.waitPeer === true });
+    pair = mine;
+    // With wait-slave socat ends when the edge closes the port (edge restarted, killed): plug in again
+    // and wait for the edge, as a device keeps waiting for its host. Retransmits cover what was lost.
+    void mine.exited.then(async () => {
+      if (stopped || pair !== mine) return;
+      const p = port;
+      port = null;
+      pair = null;
+      if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
+      o.emit({ event: 'peer-closed', link: o.link });
+      if (!stopped) await plugIn().catch((err: Error) => o.emit({ event: 'error', message: err.message }));
+    });
     if (o.waitPeer) await new Promise((r) => setTimeout(r, 200));
     port = await openPort(deviceLink);
     let held = '';
@@ -174,16 +198,18 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
   };
 
   const tick = (): void => {
-    if (stopped || port === null) return;
+    if (stopped || port === null || plugging || inFlight) return;
     if (o.count !== undefined && summary.sent >= o.count) {
       if (!doneEmitted) {
         doneEmitted = true;
         o.emit({ event: 'done', ...summary });
       }
-      writing = writing.then(retransmit);
+      inFlight = true;
+      writing = writing.then(retransmit).finally(() => (inFlight = false));
       return;
     }
-    writing = writing.then(sendOne).then(retransmit);
+    inFlight = true;
+    writing = writing.then(sendOne).then(retransmit).finally(() => (inFlight = false));
   };
 
   const reschedule = (): void => {

@@ -7,6 +7,8 @@ export interface PtyPair {
   /** the path the simulated device opens */
   readonly deviceLink: string;
   readonly pid: number;
+  /** resolves when socat exits, for whatever reason (with wait-slave it exits when the edge closes the port) */
+  readonly exited: Promise<void>;
   /** Kills socat; it removes both links on the way out (that is the "unplugged" port). */
   close(): Promise<void>;
 }
@@ -19,7 +21,8 @@ export interface PtyPair {
 export function openPtyPair(link: string, deviceLink: string, opts: { timeoutMs?: number; waitPeer?: boolean } = {}): Promise<PtyPair> {
   const timeoutMs = opts.timeoutMs ?? (opts.waitPeer ? 24 * 3600_000 : 5000);
   // wait-slave: socat does not start (and the device link does not appear) until someone opens `link`,
-  // like a device that only starts talking once the host raises DTR. Polled every 50 ms.
+  // like a device that only starts talking once the host raises DTR. Polled every 50 ms. In this mode
+  // socat ends when the edge closes its side; serial-device.ts then plugs in again and waits.
   const edgeSide = `pty,raw,echo=0,link=${link}` + (opts.waitPeer ? ',wait-slave,pty-interval=0.05' : '');
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn('socat', ['-d', '-d', edgeSide, `pty,raw,echo=0,link=${deviceLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -43,6 +46,7 @@ export function openPtyPair(link: string, deviceLink: string, opts: { timeoutMs?
           link,
           deviceLink,
           pid: child.pid!,
+          exited,
           close: async () => {
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
             await exited;
