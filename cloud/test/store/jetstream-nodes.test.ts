@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'nats';
+import { decodeHeaders } from '../../src/store/jetstream/message-codec.js';
+import { createJetStreamNotify } from '../../src/store/jetstream/jetstream-notify.js';
+import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
+import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
+import { ensureQueueConsumer } from '../../src/store/jetstream/queue-consumer.js';
+import { hasNatsServer, startNats } from './jetstream-server.js';
+import { makeMessage } from './store-contract.js';
+
+/** Two Causeway nodes (two stores, two NATS connections) sharing one JetStream: what issue 9 needs of the store. */
+describe('jetstream store: several nodes on one JetStream @e2e', function () {
+  this.timeout(30_000);
+  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  let prefix: string;
+  let a: JetStreamStore;
+  let b: JetStreamStore;
+
+  before(async function () {
+    if (!hasNatsServer()) {
+      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
+      this.skip();
+    }
+    nats = await startNats(1);
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+  beforeEach(async () => {
+    prefix = `n${randomBytes(4).toString('hex')}`;
+    a = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-a' });
+    b = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-b' });
+  });
+  afterEach(async () => {
+    await a.close();
+    await b.close();
+    const nc = await connect({ servers: nats!.urls });
+    await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+    await nc.close();
+  });
+
+  it('keeps per-queue offsets dense and ids unique when both nodes append at once', async () => {
+    const n = 100;
+    const results = await Promise.all(
+      Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? a : b).log.append(makeMessage('x/y', `m${i}`), i % 4 === 0 ? ['ALL', 'SOME'] : ['ALL'])),
+    );
+    const ok = results.map((r) => (r.duplicate ? assert.fail('duplicate') : r));
+    assert.deepEqual(ok.map((r) => r.offsets.ALL).sort((x, y) => x! - y!), Array.from({ length: 2 * n }, (_, i) => i + 1));
+    assert.deepEqual(ok.map((r) => r.offsets.SOME).filter((o) => o !== undefined).sort((x, y) => x! - y!), Array.from({ length: n / 2 }, (_, i) => i + 1));
+    assert.equal(new Set(ok.map((r) => r.id)).size, 2 * n);
+    const last = Math.max(...ok.map((r) => r.id));
+    assert.ok(await a.log.waitForSeq(last));
+    assert.ok(await b.log.waitForSeq(last));
+    const fromA = await a.log.read('ALL', 1, 1000);
+    const fromB = await b.log.read('ALL', 1, 1000);
+    assert.equal(fromA.length, 2 * n);
+    assert.deepEqual(fromB.map((e) => [e.offset, e.message.id, e.message.payload.toString()]), fromA.map((e) => [e.offset, e.message.id, e.message.payload.toString()]));
+    // queue order is id order on both nodes
+    const ids = fromA.map((e) => e.message.id);
+    assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
+  });
+
+  it('admits exactly one of concurrent appends with the same dedupe key across nodes', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).log.append(makeMessage('x', String(i)), ['Q'], { dedupeKey: 'gw1:e1' })),
+    );
+    assert.equal(results.filter((r) => !r.duplicate).length, 1);
+    assert.equal(await a.log.nextOffset('Q'), 2);
+    assert.equal(await b.log.nextOffset('Q'), 2);
+  });
+
+  it('stores one stream record per append however many queues index it', async () => {
+    const queues = Array.from({ length: 50 }, (_, i) => `f:fan/${i}/#`);
+    await a.log.append(makeMessage('fan/out', Buffer.alloc(100_000, 7)), queues);
+    const info = await a.jsm.streams.info(a.options.names.stream);
+    assert.equal(info.state.messages, 1);
+    assert.ok(info.state.bytes < 110_000, `stream holds ${info.state.bytes} bytes`);
+  });
+
+  it('tells the other node what it pruned', async () => {
+    const r1 = await a.log.append(makeMessage('x', 'old', { createdAt: 1000 }), ['Q']);
+    const r2 = await a.log.append(makeMessage('x', 'new'), ['Q']);
+    assert.ok(!r2.duplicate && (await b.log.waitForSeq(r2.id)));
+    assert.equal((await b.log.stats()).messages, 2);
+    assert.equal(await a.log.prune({ maxAgeMs: 60_000, maxBytes: 0 }), 1);
+    for (let i = 0; i < 100 && (await b.log.stats()).messages !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await b.log.stats()).messages, 1);
+    assert.equal(await b.log.get(!r1.duplicate ? r1.id : 0), undefined);
+    assert.equal(await b.log.firstOffset('Q'), 2);
+  });
+
+  it('notifies the other node with coalesced topics it can pull at once; never itself; counts junk', async () => {
+    const got: { topics: string[]; from: string }[] = [];
+    const mine: string[][] = [];
+    const na = createJetStreamNotify(a.nc, { subject: a.options.names.notifySubject, nodeId: 'A', onRemote: (t) => mine.push(t), waitForSeq: (s) => a.log.waitForSeq(s) });
+    const pulled: string[] = [];
+    const nb = createJetStreamNotify(b.nc, {
+      subject: b.options.names.notifySubject,
+      nodeId: 'B',
+      waitForSeq: (s) => b.log.waitForSeq(s),
+      onRemote: (topics, from) => {
+        got.push({ topics, from });
+        // the pull: B's index already has A's appends
+        void b.log.read('t:tel/gw1/t', 1, 100).then((es) => pulled.push(...es.map((e) => e.message.payload.toString())));
+      },
+    });
+    try {
+      await a.nc.flush();
+      await b.nc.flush();
+      const appends = [];
+      for (let i = 0; i < 30; i++) {
+        const topic = `tel/gw${i % 3}/t`;
+        appends.push(a.log.append(makeMessage(topic, `p${i}`), ['q:tel', `t:${topic}`]).then((r) => !r.duplicate && na.notify(topic, r.id)));
+      }
+      await Promise.all(appends);
+      na.flush();
+      b.nc.publish(b.options.names.notifySubject, Buffer.from('not json'));
+      for (let i = 0; i < 100 && (pulled.length < 10 || nb.counters.malformed < 1); i++) await new Promise((r) => setTimeout(r, 20));
+      const topics = got.flatMap((g) => g.topics);
+      assert.deepEqual([...new Set(topics)].sort(), ['tel/gw0/t', 'tel/gw1/t', 'tel/gw2/t']);
+      assert.ok(na.counters.sent < 30, `sent ${na.counters.sent} messages for 30 appends`);
+      assert.equal(na.counters.notified, 30);
+      assert.ok(got.every((g) => g.from === 'A'));
+      assert.deepEqual(mine, []);
+      assert.equal(nb.counters.malformed, 1);
+      assert.ok(pulled.length >= 10, `pulled ${pulled.length}`);
+      assert.ok(['p1', 'p28'].every((p) => pulled.includes(p)));
+    } finally {
+      await na.close();
+      await nb.close();
+    }
+  });
+
+  it('lets a native NATS client consume a server-side queue through a durable consumer', async () => {
+    await a.log.append(makeMessage('telemetry/gw1/d1/temp', '21.5', { meta: { contentType: 'text/plain' } }), ['q:telemetry']);
+    await a.log.append(makeMessage('other/x', 'no'), ['q:other']);
+    await a.log.append(makeMessage('telemetry/gw2/d9/hum', '40'), ['q:telemetry']);
+    await ensureQueueConsumer(a.jsm, a.options.names, 'telemetry', 'billing');
+    // a plain client: no Causeway code but the header names
+    const nc = await connect({ servers: nats!.urls });
+    try {
+      const c = await nc.jetstream().consumers.get(a.options.names.stream, 'billing');
+      const got: { body: string; topic: string; ct: string | undefined }[] = [];
+      const batch = await c.fetch({ max_messages: 10, expires: 1000 });
+      for await (const m of batch) {
+        const h = decodeHeaders(m.headers, m.seq);
+        got.push({ body: Buffer.from(m.data).toString(), topic: h.wire.topic, ct: m.headers?.get('Content-Type') || undefined });
+        m.ack();
+      }
+      assert.deepEqual(got, [
+        { body: '21.5', topic: 'telemetry/gw1/d1/temp', ct: 'text/plain' },
+        { body: '40', topic: 'telemetry/gw2/d9/hum', ct: undefined },
+      ]);
+    } finally {
+      await nc.close();
+    }
+  });
+});
