@@ -346,11 +346,6 @@ export class SqliteOutbox implements UplinkSink {
     return out;
   }
 
-  /** Is there anything not yet in a batch? */
-  hasUnsent(): boolean {
-    return this.db.prepare('SELECT 1 FROM records WHERE batch_id IS NULL LIMIT 1').get() !== undefined;
-  }
-
   stats(): OutboxStats {
     const byName = (kind: string): Record<'alarm' | 'telemetry' | 'bulk', number> => ({
       alarm: this.counters.get(`${kind}.0`) ?? 0,

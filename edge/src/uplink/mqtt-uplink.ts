@@ -167,8 +167,21 @@ export class MqttUplink extends EventEmitter {
     }
   }
 
-  /** Fills the in-flight window: batches formed earlier first (re-sends), then new ones live-first. */
+  /** Fills the in-flight window; a store error is logged and retried shortly, never thrown into MQTT.js. */
   private pump(): void {
+    try {
+      this.fill();
+    } catch (err) {
+      this.log.error('uplink could not read the outbox; retrying', { err });
+      this.pumpTimer ??= setTimeout(() => {
+        this.pumpTimer = undefined;
+        this.pump();
+      }, 1000);
+    }
+  }
+
+  /** Batches formed earlier first (re-sends after a reconnect or crash), then new ones live-first. */
+  private fill(): void {
     const client = this.client;
     if (!client || !this.s.connected || this.stopped || this.pumpTimer) return;
     let room = this.o.inflight - this.inflight.size;
