@@ -142,10 +142,12 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
 
   const unplug = async (): Promise<void> => {
     const p = port;
+    const q = pair;
+    // cleared first, so the exit watcher in plugInOnce sees a deliberate unplug, not a closed peer
     port = null;
-    if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
-    await pair?.close();
     pair = null;
+    if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
+    await q?.close();
   };
 
   const sendOne = async (): Promise<void> => {
