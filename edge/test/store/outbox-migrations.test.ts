@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
+import { migrate, OUTBOX_MIGRATIONS } from '../../src/store/outbox-migrations.js';
+
+describe('store/outbox-migrations', () => {
+  it('applies every migration once and records schema_version', () => {
+    const db = new Database(':memory:');
+    assert.equal(migrate(db), OUTBOX_MIGRATIONS.at(-1)!.version);
+    const epoch = (db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value;
+    assert.match(epoch, /^[0-9a-f]{12}$/);
+    migrate(db); // idempotent
+    assert.equal((db.prepare('SELECT count(*) AS c FROM schema_version').get() as { c: number }).c, OUTBOX_MIGRATIONS.length);
+    assert.equal((db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value, epoch);
+    db.close();
+  });
+
+  it('applies only the new ones, in order, on an older file', () => {
+    const db = new Database(':memory:');
+    const order: number[] = [];
+    const ms = [
+      { version: 1, up: () => order.push(1) },
+      { version: 2, up: () => order.push(2) },
+    ];
+    migrate(db, ms.slice(0, 1));
+    migrate(db, ms);
+    assert.deepEqual(order, [1, 2]);
+    db.close();
+  });
+
+  it('refuses a file written by a newer agent', () => {
+    const db = new Database(':memory:');
+    migrate(db);
+    db.prepare('INSERT INTO schema_version (version) VALUES (99)').run();
+    assert.throws(() => migrate(db), { code: 'IO_SCHEMA_TOO_NEW' });
+    db.close();
+  });
+
+  it('rolls a failing migration back', () => {
+    const db = new Database(':memory:');
+    assert.throws(() => migrate(db, [{ version: 1, up: (d) => { d.exec('CREATE TABLE t (x)'); throw new Error('boom'); } }]), /boom/);
+    assert.equal(db.prepare("SELECT name FROM sqlite_master WHERE name = 't'").get(), undefined);
+    assert.equal((db.prepare('SELECT count(*) AS c FROM schema_version').get() as { c: number }).c, 0);
+    db.close();
+  });
+});
