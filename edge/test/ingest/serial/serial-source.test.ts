@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { silentLogger } from '../../../../shared/src/log/logger.js';
+import { newSourceCounters } from '../../../src/ingest/counters.js';
+import { createLineFramer } from '../../../src/ingest/framing/line-framer.js';
+import { startSerialSource, type PortLike, type PortOpener } from '../../../src/ingest/serial/serial-source.js';
+
+/** An in-process port: the test pushes bytes in and reads what the source wrote. */
+class FakePort extends EventEmitter implements PortLike {
+  isOpen = true;
+  written: string[] = [];
+  paused = 0;
+  resumed = 0;
+  write(data: string): boolean {
+    this.written.push(data);
+    return true;
+  }
+  pause(): void {
+    this.paused++;
+  }
+  resume(): void {
+    this.resumed++;
+  }
+  close(cb?: () => void): void {
+    this.unplug();
+    cb?.();
+  }
+  unplug(): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.emit('close');
+  }
+}
+
+const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('ingest/serial/serial-source', () => {
+  it('retries a missing port with backoff, reopens a vanished one, never gives up', async () => {
+    const ports: FakePort[] = [];
+    let calls = 0;
+    const open: PortOpener = async () => {
+      calls++;
+      if (calls <= 2 || calls === 4) throw new Error('ENOENT');
+      const p = new FakePort();
+      ports.push(p);
+      return p;
+    };
+    const counters = newSourceCounters();
+    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle: async () => null, counters, logger: silentLogger, backoff: { initialMs: 5, maxMs: 20, jitter: 0 }, open });
+    await until(() => src.open);
+    assert.deepEqual([counters.openFailures, counters.opens], [2, 1]);
+    ports[0]!.unplug();
+    await until(() => ports.length === 2 && src.open);
+    assert.deepEqual([counters.openFailures, counters.opens, counters.disconnects], [3, 2, 1]);
+    await src.stop();
+    assert.equal(src.open, false);
+  });
+
+  it('frames go to the handler in order, ACKs are written in order, a half line does not survive a reopen', async () => {
+    const ports: FakePort[] = [];
+    const open: PortOpener = async () => {
+      const p = new FakePort();
+      ports.push(p);
+      return p;
+    };
+    const seen: string[] = [];
+    const handle = async (f: Buffer): Promise<string | null> => {
+      // later frames finish faster: order must still hold
+      await new Promise((r) => setTimeout(r, f.toString() === 'a' ? 30 : 1));
+      seen.push(f.toString());
+      return `ACK ${f.toString()}\n`;
+    };
+    const counters = newSourceCounters();
+    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle, counters, logger: silentLogger, backoff: { initialMs: 5, jitter: 0 }, open });
+    await until(() => src.open);
+    ports[0]!.emit('data', Buffer.from('a\nb\nc\nhal'));
+    await until(() => ports[0]!.written.length === 3);
+    assert.deepEqual(ports[0]!.written, ['ACK a\n', 'ACK b\n', 'ACK c\n']);
+    ports[0]!.unplug();
+    await until(() => ports.length === 2 && src.open);
+    ports[1]!.emit('data', Buffer.from('f\n'));
+    await until(() => seen.length === 4);
+    assert.deepEqual(seen, ['a', 'b', 'c', 'f'], 'not "half": the held bytes were reset on reopen');
+    await src.stop();
+  });
+
+  it('pauses the port when too many frames wait for the sink, resumes when they drain', async () => {
+    const p = new FakePort();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const src = startSerialSource({
+      path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), counters: newSourceCounters(), logger: silentLogger, maxPendingFrames: 4, open: async () => p,
+      handle: async () => {
+        await gate;
+        return null;
+      },
+    });
+    await until(() => src.open);
+    p.emit('data', Buffer.from('1\n2\n3\n4\n5\n'));
+    assert.equal(p.paused, 1);
+    assert.equal(p.resumed, 0);
+    release();
+    await until(() => p.resumed === 1);
+    await src.stop();
+  });
+});
