@@ -228,7 +228,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     label: `causeway-cloud ${version} (sqlite store)`,
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement.
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn'],
+    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', '-1'],
     port,
     dir,
     protocolVersion: 5,
