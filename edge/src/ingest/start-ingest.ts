@@ -19,8 +19,11 @@ export interface Ingest {
    * false if no port has that device or it is unplugged now. Its answer comes to deps.onReply.
    */
   sendToDevice(device: string, line: string): boolean;
-  /** Hot reload of the rules; throws ConfigError naming the bad rule and keeps the old ones. */
-  updateRules(rules: readonly StreamRulesConfig[]): void;
+  /**
+   * Hot reload of the rules (SIGHUP): pass the reloaded ingest config or just its rules. Throws a
+   * ConfigError naming the bad rule and keeps the old ones. Ports and MQTT sources are not reloaded.
+   */
+  updateRules(config: IngestConfig | readonly StreamRulesConfig[]): void;
   /** Closes ports and the local broker connection, after the frames already read reach the sink. */
   stop(): Promise<void>;
 }
@@ -98,7 +101,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
 
   return {
     counters,
-    updateRules: (rules) => processor.updateRules(rules),
+    updateRules: (c) => processor.updateRules(Array.isArray(c) ? c : (c as IngestConfig).rules),
     sendToDevice(device, line) {
       const i = config.ports.findIndex((p) => p.device === device);
       return i >= 0 && serial[i]!.write(line);

@@ -200,6 +200,14 @@ describe('01-ingest-serial @e2e: simulator on real PTYs → serial source → ru
     assert.deepEqual(replies.slice(1), ['th-9:ok set-interval 25', 'th-9:err unknown-command self-destruct']);
     const c = ing.counters.sources[link]!;
     assert.equal(c.replies, 3);
+
+    // Hot reload on the running agent: relay is now a stream with rules, and a bad rule is refused.
+    assert.throws(() => ing.updateRules([{ stream: 'temp', pipeline: [{ type: 'scale', factor: 'x' }] }]), /ingest\.rules\[0\]\.pipeline\[0\] \(scale\): "factor"/);
+    ing.updateRules(config([], [{ stream: 'temp', pipeline: [{ type: 'filter', dropIf: { op: 'gt', value: -1000 } }] }]));
+    const kept = sink.values('temp').length;
+    const relays = sink.values('relay').length;
+    await waitUntil(() => sink.values('relay').length >= relays + 5, 5000, () => 'readings after the reload');
+    assert.equal(sink.values('temp').length, kept, 'the reloaded filter drops every temp reading');
     assert.deepEqual(c.drops, {}, 'replies are not counted as bad frames');
   });
 });
