@@ -1,0 +1,45 @@
+import { Gauge, type Registry } from 'prom-client';
+import type { IngestCounters } from './counters.js';
+
+/**
+ * Prometheus view of the ingest counters, read at scrape time (no second bookkeeping). The values
+ * only grow, so `rate()` works on them as on counters.
+ *
+ * @example
+ * registerIngestMetrics(ingest.counters, registry); // the registry the health server serves
+ */
+export function registerIngestMetrics(counters: IngestCounters, registry: Registry): void {
+  new Gauge({
+    name: 'causeway_ingest_source_events',
+    help: 'Per source (serial port path or mqtt:<filter>): opens, openFailures, disconnects, bytes, frames, readings, acks, replies',
+    labelNames: ['source', 'counter'],
+    registers: [registry],
+    collect() {
+      for (const [source, c] of Object.entries(counters.sources)) {
+        for (const k of ['opens', 'openFailures', 'disconnects', 'bytes', 'frames', 'readings', 'acks', 'replies'] as const) this.set({ source, counter: k }, c[k]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'causeway_ingest_dropped_frames',
+    help: 'Frames refused per source and reason (overlong, invalid-utf8, bad-checksum, non-numeric, malformed, unsupported, unmapped, sink-failed)',
+    labelNames: ['source', 'reason'],
+    registers: [registry],
+    collect() {
+      for (const [source, c] of Object.entries(counters.sources)) {
+        for (const [reason, n] of Object.entries(c.drops)) this.set({ source, reason }, n ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'causeway_ingest_totals',
+    help: 'Readings and events handed to the outbox, and sink failures',
+    labelNames: ['counter'],
+    registers: [registry],
+    collect() {
+      this.set({ counter: 'readings' }, counters.readings);
+      this.set({ counter: 'events' }, counters.events);
+      this.set({ counter: 'sinkErrors' }, counters.sinkErrors);
+    },
+  });
+}
