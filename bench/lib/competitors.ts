@@ -227,7 +227,8 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     name: 'causeway',
     label: `causeway-cloud ${version} (sqlite store)`,
     command: process.execPath,
-    // log.level warn: like the others' configs, keep per-connection info lines out of the measurement.
+    // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
+    // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
     args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', '-1'],
     port,
     dir,
