@@ -43,6 +43,41 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created', String(Date.now()));
     },
   },
+  {
+    // Command results and config reports travel through the outbox too (edge/src/commands/contract.ts
+    // ResultSink): kind 'envelope' holds a whole envelope. SQLite cannot change a CHECK in place, so
+    // the table is rebuilt, keeping every row and the AUTOINCREMENT high-water mark.
+    version: 2,
+    up(db) {
+      const seq = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as { seq: number } | undefined)?.seq ?? 0;
+      db.exec(`
+        CREATE TABLE records_v2 (
+          id        INTEGER PRIMARY KEY AUTOINCREMENT,
+          kind      TEXT    NOT NULL CHECK (kind IN ('reading', 'event', 'envelope')),
+          topic     TEXT    NOT NULL,
+          device    TEXT    NOT NULL,
+          stream    TEXT    NOT NULL, -- stream of a reading, event type of an event, envelope type
+          body      BLOB    NOT NULL,
+          bytes     INTEGER NOT NULL,
+          priority  INTEGER NOT NULL,
+          created   INTEGER NOT NULL,
+          expires   INTEGER NOT NULL,
+          attempts  INTEGER NOT NULL DEFAULT 0,
+          batch_id  TEXT
+        ) STRICT;
+        INSERT INTO records_v2 SELECT * FROM records;
+        DROP TABLE records;
+        ALTER TABLE records_v2 RENAME TO records;
+        CREATE INDEX records_unsent ON records (priority, id) WHERE batch_id IS NULL;
+        CREATE INDEX records_unsent_topic ON records (topic, priority, id) WHERE batch_id IS NULL;
+        CREATE INDEX records_batch ON records (batch_id) WHERE batch_id IS NOT NULL;
+        CREATE INDEX records_expires ON records (expires);
+      `);
+      const now = (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'records'").get() as { seq: number } | undefined)?.seq;
+      if (now === undefined) db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('records', ?)").run(seq);
+      else db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'records'").run(Math.max(now, seq));
+    },
+  },
 ];
 
 /** Applies the missing migrations, each in its own transaction. Returns the resulting version. */

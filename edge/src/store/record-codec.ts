@@ -1,12 +1,14 @@
 import * as cborg from 'cborg';
-import type { Reading, ReadingValue, Severity } from '../../../shared/src/envelopes/types.js';
+import type { CommandResultEnvelope, ConfigReportedEnvelope, Reading, ReadingValue, Severity } from '../../../shared/src/envelopes/types.js';
+import { validateEnvelope } from '../../../shared/src/envelopes/validate.js';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { EventInput, Priority, ReadingInput } from '../ingest/sink.js';
 
 /**
  * The compact body stored per outbox row: CBOR arrays, no field names (a reading is ~12-20 bytes).
- * reading: [ts, value, unit|null, quality|null]; event: [ts, severity, data|null].
+ * reading: [ts, value, unit|null, quality|null]; event: [ts, severity, data|null]; envelope: the
+ * whole envelope (command results and config reports, which carry their own ids).
  */
 export const PRIORITY_RANK: Readonly<Record<Priority, number>> = Object.freeze({ alarm: 0, telemetry: 1, bulk: 2 });
 export const PRIORITY_NAMES: readonly Priority[] = ['alarm', 'telemetry', 'bulk'];
@@ -85,4 +87,25 @@ export function encodeEventBody(e: EventInput): Buffer {
 export function decodeEventBody(body: Uint8Array): { ts: number; severity: Severity; data?: Record<string, unknown> } {
   const [ts, severity, data] = cborg.decode(body) as [number, Severity, Record<string, unknown> | null];
   return data === null ? { ts, severity } : { ts, severity, data };
+}
+
+export type QueuedEnvelope = CommandResultEnvelope | ConfigReportedEnvelope;
+
+/** Validates an envelope the command side queues; throws InvalidInputError. */
+export function checkQueuedEnvelope(e: unknown, type: QueuedEnvelope['type']): asserts e is QueuedEnvelope {
+  let env;
+  try {
+    env = validateEnvelope(e);
+  } catch (err) {
+    throw new InvalidInputError((err as Error).message, { cause: err });
+  }
+  if (env.type !== type) throw new InvalidInputError(`expected a ${type} envelope, got ${env.type}`);
+}
+
+export function encodeEnvelopeBody(e: QueuedEnvelope): Buffer {
+  return Buffer.from(cborg.encode(e));
+}
+
+export function decodeEnvelopeBody(body: Uint8Array): QueuedEnvelope {
+  return cborg.decode(body) as QueuedEnvelope;
 }

@@ -5,7 +5,9 @@ import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
 import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
 import { openOutboxDb, type Quarantine } from './open-outbox-db.js';
-import { checkEvent, checkReading, encodeEventBody, encodeReadingBody, PRIORITY_NAMES, PRIORITY_RANK } from './record-codec.js';
+import type { ResultSink } from '../commands/contract.js';
+import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
+import { checkEvent, checkQueuedEnvelope, checkReading, encodeEnvelopeBody, encodeEventBody, encodeReadingBody, PRIORITY_NAMES, PRIORITY_RANK } from './record-codec.js';
 
 export interface OutboxOptions {
   path: string;
@@ -24,9 +26,11 @@ export interface OutboxOptions {
   onCommit?: () => void;
 }
 
+export type RecordKind = 'reading' | 'event' | 'envelope';
+
 export interface OutboxRow {
   id: number;
-  kind: 'reading' | 'event';
+  kind: RecordKind;
   topic: string;
   device: string;
   stream: string;
@@ -39,7 +43,7 @@ export interface OutboxRow {
 /** A set of rows published as one message. Its id and rows never change once formed. */
 export interface FormedBatch {
   id: string;
-  kind: 'reading' | 'event';
+  kind: RecordKind;
   topic: string;
   device: string;
   stream: string;
@@ -63,6 +67,8 @@ export interface OutboxStats {
 
 /** Per-record overhead counted against maxBytes on top of body and topic (row header, index entries). */
 const ROW_OVERHEAD = 48;
+/** Commits remembered for live-first ordering. */
+const MAX_RECENT = 4096;
 
 interface Pending {
   row: Omit<OutboxRow, 'id'>;
@@ -73,9 +79,10 @@ interface Pending {
 
 /**
  * The store-and-forward buffer: a SQLite file that survives power cuts. Implements the ingest side's
- * UplinkSink: adds are group-committed and their promises resolve after the COMMIT.
+ * UplinkSink (and the command side's ResultSink): adds are group-committed and their promises resolve
+ * after the COMMIT.
  */
-export class SqliteOutbox implements UplinkSink {
+export class SqliteOutbox implements UplinkSink, ResultSink {
   readonly epoch: string;
   readonly quarantine: Quarantine | undefined;
   private readonly db: Database.Database;
@@ -132,6 +139,25 @@ export class SqliteOutbox implements UplinkSink {
       const topic = formatTopic({ kind: 'events', gateway: this.o.gateway, device: event.device, type: event.event });
       const prio = event.priority ?? (event.severity === 'alarm' || event.severity === 'critical' ? 'alarm' : 'telemetry');
       return { kind: 'event', topic, device: event.device, stream: event.event, body: encodeEventBody(event), priority: PRIORITY_RANK[prio] };
+    });
+  }
+
+  /** A command result, sent on cmd-result/{gw}/{device}/{commandId}; resolves once durably queued. */
+  sendResult(result: CommandResultEnvelope): Promise<void> {
+    return this.enqueue(() => {
+      checkQueuedEnvelope(result, 'command-result');
+      const topic = formatTopic({ kind: 'cmd-result', gateway: this.o.gateway, device: result.device, commandId: result.commandId });
+      // Results are few, small and awaited by an operator: they rank with alarms.
+      return { kind: 'envelope', topic, device: result.device, stream: result.type, body: encodeEnvelopeBody(result), priority: PRIORITY_RANK.alarm };
+    });
+  }
+
+  /** A config report, sent on config-reported/{gw}; resolves once durably queued. */
+  sendConfigReport(report: ConfigReportedEnvelope): Promise<void> {
+    return this.enqueue(() => {
+      checkQueuedEnvelope(report, 'config-reported');
+      const topic = formatTopic({ kind: 'config-reported', gateway: this.o.gateway });
+      return { kind: 'envelope', topic, device: this.o.gateway, stream: report.type, body: encodeEnvelopeBody(report), priority: PRIORITY_RANK.alarm };
     });
   }
 
@@ -245,10 +271,20 @@ export class SqliteOutbox implements UplinkSink {
     });
     if (ids.length > 0) {
       this.recent.push({ at: now, firstId: ids[0]! });
+      // Offline for hours, nothing forms batches to prune this; the oldest entries only make the live
+      // window shorter, so dropping them is safe.
+      if (this.recent.length > MAX_RECENT) this.recent.splice(0, this.recent.length - MAX_RECENT);
       this.o.onCommit?.();
     }
     if (evicted && evicted.ids.length > 0) this.log.warn('outbox over its cap; evicted records', { evicted: evicted.ids.length, bytes: evicted.bytes });
-    if (this.unreported() > 0 && now - this.lastReport >= this.o.reportIntervalMs) this.report(now);
+    if (this.unreported() > 0 && now - this.lastReport >= this.o.reportIntervalMs) {
+      try {
+        this.report(now);
+      } catch (err) {
+        // The counters are durable; the report is retried at the next tick.
+        this.log.error('outbox could not queue the eviction report', { err });
+      }
+    }
   }
 
   private unreported(): number {
@@ -315,7 +351,7 @@ export class SqliteOutbox implements UplinkSink {
         while (out.length < n) {
           const s = seed.get(prio, from) as { topic: string; kind: string } | undefined;
           if (s === undefined) break;
-          const limit = s.kind === 'event' ? 1 : Math.max(1, f.maxRecords);
+          const limit = s.kind === 'reading' ? Math.max(1, f.maxRecords) : 1; // events and envelopes go one per message
           const rows = gather.all(s.topic, prio, from, limit) as OutboxRow[];
           let bytes = 0;
           let take = 0;

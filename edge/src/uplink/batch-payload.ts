@@ -1,13 +1,14 @@
 import { encodeEnvelope, type EncodeOptions } from '../../../shared/src/codec/envelope-codec.js';
-import type { EventEnvelope, ReadingBatch } from '../../../shared/src/envelopes/types.js';
-import { decodeEventBody, decodeReadingBody } from '../store/record-codec.js';
+import type { Envelope, EventEnvelope } from '../../../shared/src/envelopes/types.js';
+import { decodeEnvelopeBody, decodeEventBody, decodeReadingBody } from '../store/record-codec.js';
 import type { FormedBatch } from '../store/sqlite-outbox.js';
 
 /**
  * The envelope of a formed batch. Deterministic: the same rows give the same envelope, so a re-sent
  * batch is byte-for-byte the one the cloud may already have (and drops by its id).
  */
-export function batchEnvelope(b: FormedBatch, gateway: string): ReadingBatch | EventEnvelope {
+export function batchEnvelope(b: FormedBatch, gateway: string): Envelope {
+  if (b.kind === 'envelope') return decodeEnvelopeBody(b.rows[0]!.body);
   if (b.kind === 'event') {
     const e = decodeEventBody(b.rows[0]!.body);
     const env: EventEnvelope = { v: 1, type: 'event', id: b.id, gateway, device: b.device, event: b.stream, severity: e.severity, ts: e.ts };

@@ -43,3 +43,19 @@ describe('store/outbox-migrations', () => {
     db.close();
   });
 });
+
+describe('store/outbox-migrations v1 → v2', () => {
+  it('keeps every row and the id high-water mark, and accepts envelope rows', () => {
+    const db = new Database(':memory:');
+    migrate(db, OUTBOX_MIGRATIONS.slice(0, 1));
+    const ins = db.prepare("INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES ('reading', 't', 'd', 's', x'00', 1, 1, 0, 1)");
+    for (let i = 0; i < 5; i++) ins.run();
+    db.prepare('DELETE FROM records WHERE id >= 4').run(); // high-water mark 5, max id 3
+    assert.throws(() => db.prepare("INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES ('envelope', 't', 'd', 's', x'00', 1, 1, 0, 1)").run(), /CHECK/);
+    migrate(db);
+    assert.deepEqual((db.prepare('SELECT id FROM records ORDER BY id').all() as Array<{ id: number }>).map((r) => r.id), [1, 2, 3]);
+    const id = db.prepare("INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES ('envelope', 't', 'd', 's', x'00', 1, 1, 0, 1)").run().lastInsertRowid;
+    assert.equal(Number(id), 6, 'ids 4 and 5 are never reused');
+    db.close();
+  });
+});

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { SqliteOutbox, type OutboxOptions } from '../../src/store/sqlite-outbox.js';
 import { decodeEventBody, decodeReadingBody } from '../../src/store/record-codec.js';
 import type { ReadingInput } from '../../src/ingest/sink.js';
+import { batchEnvelope } from '../../src/uplink/batch-payload.js';
 
 const FORM = { maxRecords: 100, maxBytes: 1 << 20, liveWindowMs: 10_000 };
 
@@ -47,7 +48,7 @@ describe('store/sqlite-outbox', () => {
     open({}, path);
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, 1);
+    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, 2);
     db.close();
   });
 
@@ -83,6 +84,21 @@ describe('store/sqlite-outbox', () => {
     assert.deepEqual(decodeReadingBody(4, batches[2]!.rows[1]!.body), { seq: 4, ts: 4, value: 4 });
     assert.equal(decodeEventBody(batches[1]!.rows[0]!.body).severity, 'critical');
     assert.deepEqual(o.formBatches(10, FORM), [], 'formed rows are not formed again');
+  });
+
+  it('queues command results and config reports (ResultSink) as single-envelope batches ranked with alarms', async () => {
+    const o = open();
+    await o.addReading(r('d1', 't', 1));
+    await o.sendResult({ v: 1, type: 'command-result', id: 'res-1', commandId: 'c1', gateway: 'gw1', device: 'd1', status: 'SUCCEEDED', ts: 5, output: { ok: true } });
+    await o.sendConfigReport({ v: 1, type: 'config-reported', id: 'cr-1', gateway: 'gw1', version: 3, status: 'APPLIED', ts: 6 });
+    await assert.rejects(o.sendResult({ v: 1, type: 'command-result' } as never), { code: 'INPUT_INVALID' });
+    const b = o.formBatches(10, FORM);
+    assert.deepEqual(b.map((x) => [x.kind, x.topic]), [
+      ['envelope', 'cmd-result/gw1/d1/c1'],
+      ['envelope', 'config-reported/gw1'],
+      ['reading', 'telemetry/gw1/d1/t'],
+    ]);
+    assert.deepEqual(batchEnvelope(b[0]!, 'gw1'), { v: 1, type: 'command-result', id: 'res-1', commandId: 'c1', gateway: 'gw1', device: 'd1', status: 'SUCCEEDED', ts: 5, output: { ok: true } });
   });
 
   it('live-first: fresh telemetry goes before the telemetry backlog', async () => {
