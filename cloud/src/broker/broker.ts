@@ -43,6 +43,8 @@ export class Broker {
   readonly #heads = new Map<string, number>();
   readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
   readonly #pendingTopics = new Set<string>();
+  /** open connections per remote address (limits.maxConnectionsPerSource) */
+  readonly #perSource = new Map<string, number>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #ctx: DeliveryContext;
   #flushScheduled = false;
@@ -86,12 +88,20 @@ export class Broker {
   }
 
   /** Serves one client over any duplex stream. */
-  handle(stream: Duplex): Connection {
-    const conn = new Connection(this, stream);
+  handle(stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}): Connection {
+    const conn = new Connection(this, stream, meta);
     this.connections.add(conn);
     this.counters.connectionsTotal++;
     this.counters.connectionsOpen++;
-    if (this.#closing || this.connections.size > this.options.maxConnections) {
+    const perSource = this.#perSource.get(conn.remoteAddress) ?? 0;
+    this.#perSource.set(conn.remoteAddress, perSource + 1);
+    stream.once('close', () => {
+      const n = (this.#perSource.get(conn.remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.#perSource.delete(conn.remoteAddress);
+      else this.#perSource.set(conn.remoteAddress, n);
+    });
+    const max = this.options.maxConnectionsPerSource;
+    if (this.#closing || this.connections.size > this.options.maxConnections || (max > 0 && perSource >= max)) {
       this.counters.connectionsRefused++;
       conn.refuseBusy();
     }
@@ -122,6 +132,7 @@ export class Broker {
     for (const [q, off] of Object.entries(res.offsets)) if ((this.#heads.get(q) ?? 0) <= off) this.#heads.set(q, off + 1);
     if (p.retain) await this.store.retained.setRetained({ ...msg, id: res.id }); // [MQTT-3.3.1-5]
     this.#notify(p.topic);
+    this.options.onAppend?.(p.topic);
     return res;
   }
 

@@ -1,3 +1,4 @@
+import type { Identity } from '../identity/acl.js';
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
@@ -32,6 +33,12 @@ export class Connection implements DeliveryLink {
   readonly inboundAliases = new Map<number, string>();
   /** resolves once the session let go of this connection (saved or discarded) */
   detached: Promise<void> = Promise.resolve();
+  /** peer address (per-source auth limits, logs) */
+  readonly remoteAddress: string;
+  /** CN of a verified TLS client certificate */
+  certificateId: string | undefined;
+  /** who the client authenticated as; set by CONNECT */
+  identity: Identity | undefined;
   /** QoS 1/2 publishes received and not yet acknowledged (waiting for the store) */
   pendingInbound = 0;
   writable = true;
@@ -48,9 +55,11 @@ export class Connection implements DeliveryLink {
   #keepAliveTimer: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
 
-  constructor(broker: Broker, stream: Duplex) {
+  constructor(broker: Broker, stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}) {
     this.broker = broker;
     this.stream = stream;
+    this.remoteAddress = meta.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'local';
+    if (meta.certificateId !== undefined) this.certificateId = meta.certificateId;
     this.receiveMaximum = broker.options.maxInflight;
     this.#parser.on('packet', (p: Packet) => this.#onPacket(p));
     this.#parser.on('error', (err: Error) => this.fail(new ProtocolError(parserErrorCode(err.message), err.message, { cause: err })));
@@ -240,6 +249,7 @@ export class Connection implements DeliveryLink {
     const b = this.broker;
     b.connections.delete(this);
     b.counters.connectionsOpen--;
+    if (this.connected && this.identity !== undefined) b.options.access.disconnected?.(this.identity, this.clientId);
     const s = this.session;
     const will = this.will;
     if (will !== undefined && !this.cleanDisconnect && !b.closing) {

@@ -27,6 +27,10 @@ export interface BrokerCounters {
   expiredDrops: number;
   willsPublished: number;
   storeErrors: number;
+  /** CONNECTs refused for bad or missing credentials, banned sources or disabled devices */
+  authFailures: number;
+  /** publishes and subscriptions refused by the ACL */
+  aclDenied: number;
 }
 
 export function createCounters(): BrokerCounters {
@@ -51,5 +55,7 @@ export function createCounters(): BrokerCounters {
     expiredDrops: 0,
     willsPublished: 0,
     storeErrors: 0,
+    authFailures: 0,
+    aclDenied: 0,
   };
 }

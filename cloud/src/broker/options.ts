@@ -1,5 +1,6 @@
 import type { Logger } from '../../../shared/src/log/logger.js';
 import { silentLogger } from '../../../shared/src/log/logger.js';
+import { openAccess, type AccessControl } from './access.js';
 
 /** What the broker enforces; every default lives here (see normalizeBrokerOptions). */
 export interface BrokerOptions {
@@ -11,6 +12,8 @@ export interface BrokerOptions {
   maxQueuedPerSession: number;
   /** connections accepted at once; more are refused */
   maxConnections: number;
+  /** connections accepted at once from one remote address (0 = no limit) */
+  maxConnectionsPerSource: number;
   /** largest keep-alive we accept (s); a client asking for more (or 0) gets this as Server Keep Alive (v5). 0 = any */
   maxKeepAlive: number;
   /** largest session expiry we grant (s) */
@@ -22,14 +25,19 @@ export interface BrokerOptions {
   /** ms between durable commits of the read positions of connected persistent sessions */
   offsetCommitIntervalMs: number;
   allowAnonymous: boolean;
+  /** who a client is and what it may do; default: openAccess(allowAnonymous) */
+  access: AccessControl;
+  /** called after every durable append with the topic (server-side queues wake long-polls) */
+  onAppend?: (topic: string) => void;
   logger: Logger;
 }
 
-export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger'>> = Object.freeze({
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend'>> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   maxInflight: 64,
   maxQueuedPerSession: 100_000,
   maxConnections: 10_000,
+  maxConnectionsPerSource: 0,
   maxKeepAlive: 0,
   maxSessionExpiry: 7 * 24 * 3600,
   topicAliasMaximum: 32,
@@ -39,7 +47,7 @@ export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger'>> = Object.f
 });
 
 export function normalizeBrokerOptions(opts: Partial<BrokerOptions> = {}): Readonly<BrokerOptions> {
-  const out: BrokerOptions = { ...BROKER_DEFAULTS, logger: silentLogger };
+  const out: BrokerOptions = { ...BROKER_DEFAULTS, logger: silentLogger, access: openAccess(opts.allowAnonymous ?? BROKER_DEFAULTS.allowAnonymous) };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   out.maxInflight = Math.min(Math.max(1, out.maxInflight), 65535);
   return Object.freeze(out);

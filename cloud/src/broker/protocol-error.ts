@@ -9,7 +9,8 @@ export type ProtocolErrorCode =
   | 'MQTT_RECEIVE_MAXIMUM_EXCEEDED'
   | 'MQTT_SESSION_TAKEN_OVER'
   | 'MQTT_KEEP_ALIVE_TIMEOUT'
-  | 'MQTT_SERVER_SHUTTING_DOWN';
+  | 'MQTT_SERVER_SHUTTING_DOWN'
+  | 'MQTT_NOT_AUTHORIZED';
 
 /** A client broke the protocol (or the session ended for a protocol reason); closes the connection. */
 export class ProtocolError extends CausewayError {

@@ -15,7 +15,9 @@ export const RC = Object.freeze({
   IMPLEMENTATION_SPECIFIC_ERROR: 0x83,
   UNSUPPORTED_PROTOCOL_VERSION: 0x84,
   CLIENT_IDENTIFIER_NOT_VALID: 0x85,
+  BAD_USERNAME_OR_PASSWORD: 0x86,
   NOT_AUTHORIZED: 0x87,
+  BANNED: 0x8a,
   SERVER_UNAVAILABLE: 0x88,
   SERVER_BUSY: 0x89,
   SERVER_SHUTTING_DOWN: 0x8b,
@@ -38,8 +40,16 @@ export const CONNACK_V4 = Object.freeze({
   UNACCEPTABLE_PROTOCOL_VERSION: 1,
   IDENTIFIER_REJECTED: 2,
   SERVER_UNAVAILABLE: 3,
+  BAD_USERNAME_OR_PASSWORD: 4,
   NOT_AUTHORIZED: 5,
 });
+
+/** The one mapping of authentication failures to CONNACK codes: [v5 reason code, 3.1.1 return code]. */
+export const AUTH_FAILURE_CODES = Object.freeze({
+  BAD_CREDENTIALS: [0x86, 4],
+  NOT_AUTHORIZED: [0x87, 5],
+  BANNED: [0x8a, 5],
+} as const);
 
 type CounterName = keyof BrokerCounters;
 
@@ -58,6 +68,8 @@ const BY_CODE: Record<string, Mapping> = {
   MQTT_SESSION_TAKEN_OVER: { reasonCode: RC.SESSION_TAKEN_OVER, counter: 'takeovers' },
   MQTT_KEEP_ALIVE_TIMEOUT: { reasonCode: RC.KEEP_ALIVE_TIMEOUT, counter: 'keepAliveTimeouts' },
   MQTT_SERVER_SHUTTING_DOWN: { reasonCode: RC.SERVER_SHUTTING_DOWN, counter: 'protocolErrors' },
+  // an operator disabled the device or rotated its credentials while it was connected
+  MQTT_NOT_AUTHORIZED: { reasonCode: RC.NOT_AUTHORIZED, counter: 'authFailures' },
   TOPIC_INVALID: { reasonCode: RC.TOPIC_NAME_INVALID, counter: 'invalidTopics' },
   FILTER_INVALID: { reasonCode: RC.TOPIC_FILTER_INVALID, counter: 'invalidTopics' },
 };

@@ -9,13 +9,17 @@ export interface CloudConfig {
   mqtt: {
     host: string;
     port: number;
-    tls: { port: number; cert: string; key: string };
+    tls: { port: number; cert: string; key: string; ca: string };
     ws: { port: number };
   };
-  store: { backend: 'sqlite' | 'memory'; path: string };
-  auth: { allowAnonymous: boolean };
+  store: { backend: 'sqlite' | 'memory'; path: string; retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
+  auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
+  api: { host: string; port: number; operatorToken: string };
+  queues: { visibilityTimeoutMs: number; window: number };
+  health: { host: string; port: number };
   limits: {
     maxConnections: number;
+    maxConnectionsPerSource: number;
     maxPacketSize: number;
     maxInflight: number;
     maxQueuedPerSession: number;
@@ -34,6 +38,7 @@ export const cloudSchema: Schema = {
       port: { doc: 'MQTT over TLS port (0 = any free port, -1 = off); needs cert and key', format: 'int', default: -1 },
       cert: { doc: 'PEM certificate file of the TLS listener', format: String, default: '' },
       key: { doc: 'PEM private key file of the TLS listener', format: String, default: '', sensitive: true },
+      ca: { doc: 'PEM CA file: clients may then authenticate with a certificate it signed (CN = device id)', format: String, default: '' },
     },
     ws: {
       port: { doc: 'MQTT over WebSocket port, subprotocol "mqtt" (0 = any free port, -1 = off)', format: 'int', default: -1 },
@@ -41,13 +46,37 @@ export const cloudSchema: Schema = {
   },
   store: {
     backend: { doc: 'Message store: sqlite (durable) or memory (lost on exit)', format: ['sqlite', 'memory'], default: 'sqlite' },
-    path: { doc: 'Data directory of the sqlite store', format: String, default: '/var/lib/causeway-cloud' },
+    path: { doc: 'Data directory: message store, device registry, control plane, generated secrets', format: String, default: '/var/lib/causeway-cloud' },
+    retention: {
+      maxAgeSeconds: { doc: 'Drop stored messages older than this (0 = keep)', format: 'nat', default: 7 * 24 * 3600 },
+      maxBytes: { doc: 'Drop the oldest messages while the payloads exceed this many bytes (0 = unbounded)', format: 'nat', default: 0 },
+      intervalSeconds: { doc: 'How often retention runs', format: 'nat', default: 60 },
+    },
   },
   auth: {
-    allowAnonymous: { doc: 'Accept clients without a username', format: Boolean, default: true },
+    allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
+    tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key', format: String, default: '', sensitive: true },
+    failures: {
+      burst: { doc: 'Failed logins a source may make in a burst before it is refused', format: 'nat', default: 10 },
+      refillPerSecond: { doc: 'Failed logins a source regains per second', format: Number, default: 0.2 },
+    },
+  },
+  api: {
+    host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },
+    port: { doc: 'HTTP API port (0 = any free port, -1 = off)', format: 'int', default: 8080 },
+    operatorToken: { doc: 'Bearer token of the HTTP API; empty = generated once into <store.path>/operator-token (mode 0600)', format: String, default: '', sensitive: true },
+  },
+  queues: {
+    visibilityTimeoutMs: { doc: 'Server-side queues: ms a pulled message stays leased before it is redelivered', format: 'nat', default: 30000 },
+    window: { doc: 'Server-side queues: messages read ahead per consumer group', format: 'nat', default: 1000 },
+  },
+  health: {
+    host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },
+    port: { doc: 'Port of /healthz and /metrics (0 = any free port, -1 = off)', format: 'int', default: -1 },
   },
   limits: {
     maxConnections: { doc: 'Connections served at once; more are refused', format: 'nat', default: 10000 },
+    maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit)', format: 'nat', default: 0 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
     maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
@@ -62,7 +91,7 @@ export const cloudSchema: Schema = {
 
 /** Checks convict cannot express: port ranges with -1 = off, limits that must be ≥ 1. Throws ConfigError. */
 export function checkCloudConfig(cfg: CloudConfig): void {
-  const ports: Array<[string, number]> = [['mqtt.port', cfg.mqtt.port], ['mqtt.tls.port', cfg.mqtt.tls.port], ['mqtt.ws.port', cfg.mqtt.ws.port]];
+  const ports: Array<[string, number]> = [['mqtt.port', cfg.mqtt.port], ['mqtt.tls.port', cfg.mqtt.tls.port], ['mqtt.ws.port', cfg.mqtt.ws.port], ['api.port', cfg.api.port], ['health.port', cfg.health.port]];
   for (const [key, v] of ports) {
     if (v < -1 || v > 65535) throw new ConfigError(`${key} must be a port 0..65535 (0 = any free port) or -1 (off), got ${v}`, { key });
   }
@@ -73,5 +102,8 @@ export function checkCloudConfig(cfg: CloudConfig): void {
     ['limits.maxQueuedPerSession', cfg.limits.maxQueuedPerSession],
   ];
   for (const [key, v] of positives) if (v < 1) throw new ConfigError(`${key} must be at least 1, got ${v}`, { key });
+  if (cfg.auth.tokenKey !== '' && !/^([0-9a-fA-F]{2}){32,}$/.test(cfg.auth.tokenKey)) {
+    throw new ConfigError('auth.tokenKey must be hex, at least 32 bytes (64 hex digits)', { key: 'auth.tokenKey' });
+  }
   if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
 }

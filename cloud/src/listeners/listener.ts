@@ -10,4 +10,11 @@ export interface Listener {
 }
 
 /** What a listener hands each accepted connection to (`broker.handle`). */
-export type StreamHandler = (stream: Duplex) => void;
+export type StreamHandler = (stream: Duplex, meta?: StreamMeta) => void;
+
+/** What a listener knows of the peer. */
+export interface StreamMeta {
+  remoteAddress?: string;
+  /** CN of a verified TLS client certificate */
+  certificateId?: string;
+}

@@ -13,9 +13,24 @@ function readPem(file: string, key: string): Buffer {
   }
 }
 
-/** MQTT over TLS with the certificate and key from config. */
-export async function startTlsListener(host: string, port: number, files: { cert: string; key: string }, handle: StreamHandler): Promise<Listener> {
-  const server = tls.createServer({ cert: readPem(files.cert, 'mqtt.tls.cert'), key: readPem(files.key, 'mqtt.tls.key') }, (socket) => handle(socket));
+/**
+ * MQTT over TLS with the certificate and key from config. With `ca` set, clients may present a
+ * certificate signed by it; a verified certificate's CN is the principal id (devices with certificates
+ * need no password).
+ */
+export async function startTlsListener(host: string, port: number, files: { cert: string; key: string; ca?: string }, handle: StreamHandler): Promise<Listener> {
+  const withCa = files.ca !== undefined && files.ca !== '';
+  const options: tls.TlsOptions = { cert: readPem(files.cert, 'mqtt.tls.cert'), key: readPem(files.key, 'mqtt.tls.key') };
+  if (withCa) Object.assign(options, { ca: readPem(files.ca!, 'mqtt.tls.ca'), requestCert: true, rejectUnauthorized: false });
+  const server = tls.createServer(options, (socket) => {
+    const meta: { remoteAddress?: string; certificateId?: string } = {};
+    if (socket.remoteAddress !== undefined) meta.remoteAddress = socket.remoteAddress;
+    if (withCa && socket.authorized) {
+      const cn = socket.getPeerCertificate().subject?.CN;
+      if (typeof cn === 'string' && cn !== '') meta.certificateId = cn;
+    }
+    handle(socket, meta);
+  });
   // A failed handshake is that client's problem; it never reaches the broker.
   server.on('tlsClientError', () => {});
   const bound = await listen(server, host, port);

@@ -12,10 +12,10 @@ export async function startWsListener(host: string, port: number, handle: Stream
     server,
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : protocols.has('mqttv3.1') ? 'mqttv3.1' : false),
   });
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     const stream = createWebSocketStream(ws);
     stream.on('error', () => stream.destroy());
-    handle(stream);
+    handle(stream, req.socket.remoteAddress === undefined ? {} : { remoteAddress: req.socket.remoteAddress });
   });
   const bound = await listen(server, host, port);
   return {

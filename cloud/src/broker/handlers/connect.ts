@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
-import { CONNACK_V4, RC } from '../reason-codes.js';
+import { AUTH_FAILURE_CODES, CONNACK_V4, RC } from '../reason-codes.js';
 import type { Session } from '../session.js';
 import type { Will } from '../will.js';
 
@@ -54,8 +54,24 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
       assigned = clientId;
     } else return conn.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, CONNACK_V4.IDENTIFIER_REJECTED);
   }
-  if (!b.options.allowAnonymous && packet.username === undefined) return conn.refuse(RC.NOT_AUTHORIZED, CONNACK_V4.NOT_AUTHORIZED);
   conn.clientId = clientId;
+  const password = packet.password === undefined ? undefined : Buffer.isBuffer(packet.password) ? packet.password : Buffer.from(packet.password);
+  const auth = await b.options.access.authenticate({
+    clientId,
+    remoteAddress: conn.remoteAddress,
+    ...(packet.username === undefined ? {} : { username: packet.username }),
+    ...(password === undefined ? {} : { password }),
+    ...(conn.certificateId === undefined ? {} : { certificateId: conn.certificateId }),
+  });
+  if (conn.closed) return;
+  if (!auth.ok) {
+    b.counters.authFailures++;
+    // The reason names the client and the cause, never the secret.
+    b.log.warn('connection refused', { clientId, remoteAddress: conn.remoteAddress, code: auth.code, reason: auth.reason });
+    const [v5, v4] = AUTH_FAILURE_CODES[auth.code];
+    return conn.refuse(v5, v4);
+  }
+  conn.identity = auth.identity;
 
   const maxExpiry = b.options.maxSessionExpiry;
   const askedExpiry = version === 5 ? (props.sessionExpiryInterval ?? 0) : clean ? 0 : maxExpiry;
@@ -72,7 +88,15 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
     serverKeepAlive = maxKa; // [MQTT-3.2.2-21]
   }
   const will = willOf(packet);
-  if (will !== undefined) conn.will = will;
+  if (will !== undefined) {
+    const allowed = b.options.access.canPublish(auth.identity, will.topic);
+    if (!allowed.allow) {
+      b.counters.aclDenied++;
+      b.log.warn('will refused by ACL', { clientId, topic: will.topic, reason: allowed.reason });
+      return conn.refuse(RC.NOT_AUTHORIZED, CONNACK_V4.NOT_AUTHORIZED);
+    }
+    conn.will = will;
+  }
 
   // A new connection for this session cancels a will still waiting for its delay [MQTT-3.1.3-9].
   b.wills.cancel(clientId);
@@ -120,6 +144,7 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
   conn.send(connack);
   conn.connected = true;
   conn.setKeepAlive(keepAlive);
+  b.options.access.connected?.(auth.identity, clientId);
   b.log.info('client connected', { clientId, version, bridge: conn.bridge, sessionPresent: present, persistent: session.persistent });
   b.attach(session, conn);
 }

@@ -6,6 +6,7 @@ import type { PublishInput } from '../broker.js';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
+import { RC } from '../reason-codes.js';
 
 /** First levels of the Causeway uplink topics whose envelopes carry a per-gateway dedupe id. */
 const UPLINK_QUEUES = new Set(['telemetry', 'events', 'cmd-result', 'config-reported']);
@@ -50,6 +51,16 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   validateTopicName(topic); // TopicError → DISCONNECT 0x90 (v5) or close (3.1.1) [MQTT-3.3.2-2]
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
   const id = packet.messageId ?? 0;
+  const acl = b.options.access.canPublish(conn.identity!, topic);
+  if (!acl.allow) {
+    b.counters.aclDenied++;
+    b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });
+    // v5 says why (0x87); 3.1.1 has no way to, so the message is acknowledged and dropped, as Mosquitto does.
+    const rc = conn.version === 5 ? { reasonCode: RC.NOT_AUTHORIZED } : {};
+    if (packet.qos === 1) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'puback', messageId: id, ...rc }));
+    else if (packet.qos === 2) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id, ...rc }));
+    return;
+  }
   if (packet.qos > 0 && conn.pendingInbound >= b.options.maxInflight) {
     if (conn.version === 5) throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged publishes [MQTT-3.3.4-9]`);
   }

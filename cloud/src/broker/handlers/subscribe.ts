@@ -21,6 +21,13 @@ export async function handleSubscribe(conn: Connection, packet: ISubscribePacket
   const retainedFor: Array<{ sub: Subscription; existed: boolean }> = [];
   for (const entry of packet.subscriptions) assertWellFormedUtf8(entry.topic, 'topic filter');
   for (const entry of packet.subscriptions) {
+    const acl = b.options.access.canSubscribe(conn.identity!, entry.topic);
+    if (!acl.allow) {
+      b.counters.aclDenied++;
+      b.log.warn('subscription refused by ACL', { clientId: conn.clientId, filter: entry.topic, reason: acl.reason });
+      granted.push(conn.version === 5 ? RC.NOT_AUTHORIZED : 0x80);
+      continue;
+    }
     try {
       const sub = toSubscription({
         filter: entry.topic,

@@ -1,0 +1,56 @@
+import { Gauge, Registry } from 'prom-client';
+import type { Broker } from '../broker/broker.js';
+import type { MessageLog } from '../store/contract.js';
+import type { CommandService } from '../control/command-service.js';
+
+/**
+ * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
+ * bookkeeping): broker counters, store size, messages by queue, command states.
+ */
+export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService): Registry {
+  const registry = new Registry();
+  new Gauge({
+    name: 'causeway_broker_events',
+    help: 'Broker counters (connections, publishes, refusals, drops) by name',
+    labelNames: ['counter'],
+    registers: [registry],
+    collect() {
+      for (const [k, v] of Object.entries(broker.counters)) this.set({ counter: k }, v);
+    },
+  });
+  new Gauge({
+    name: 'causeway_store',
+    help: 'Stored messages, payload bytes and queues',
+    labelNames: ['what'],
+    registers: [registry],
+    async collect() {
+      const s = await log.stats();
+      this.set({ what: 'messages' }, s.messages);
+      this.set({ what: 'bytes' }, s.bytes);
+      this.set({ what: 'queues' }, s.queues);
+    },
+  });
+  new Gauge({
+    name: 'causeway_queue_messages',
+    help: 'Messages in each server-side queue (next offset - first offset)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      for (const q of ['telemetry', 'events', 'cmd-result', 'config-reported', 'status']) {
+        this.set({ queue: q }, (await log.nextOffset(`q:${q}`)) - (await log.firstOffset(`q:${q}`)));
+      }
+    },
+  });
+  new Gauge({
+    name: 'causeway_command_targets',
+    help: 'Targets of the 50 newest commands by state',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const totals: Record<string, number> = {};
+      for (const c of commands.list(50)) for (const [s, n] of Object.entries(commands.counts(c.id))) totals[s] = (totals[s] ?? 0) + n;
+      for (const [s, n] of Object.entries(totals)) this.set({ state: s }, n);
+    },
+  });
+  return registry;
+}

@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../../shared/src/log/logger.js';
+import { startHealthServer, type HealthServer } from '../../../shared/src/health/http-health.js';
+import { Broker } from '../broker/broker.js';
+import { ProtocolError } from '../broker/protocol-error.js';
+import type { CloudConfig } from '../config/schema.js';
+import type { Listener } from '../listeners/listener.js';
+import { startTcpListener } from '../listeners/tcp-listener.js';
+import { startTlsListener } from '../listeners/tls-listener.js';
+import { startWsListener } from '../listeners/ws-listener.js';
+import { openStore } from '../store/open-store.js';
+import { startRetention } from '../store/retention-timer.js';
+import { Authenticator } from '../identity/authenticator.js';
+import { FailureLimiter } from '../identity/failure-limiter.js';
+import { registryAccess } from '../identity/broker-access.js';
+import type { DeviceRegistry } from '../identity/registry/contract.js';
+import { MemoryRegistry } from '../identity/registry/memory-registry.js';
+import { SqliteRegistry } from '../identity/registry/sqlite-registry.js';
+import { QueueService } from '../queues/queue-service.js';
+import { openControlDb } from '../control/control-db.js';
+import { CommandService } from '../control/command-service.js';
+import { ConfigService } from '../control/config-service.js';
+import { ControlConsumer } from '../control/control-consumer.js';
+import { createApiServer } from '../api/api-server.js';
+import { splitQueue } from '../../../shared/src/properties/message-properties.js';
+import { loadOrCreateSecret } from './secret-file.js';
+import { cloudMetrics } from './cloud-metrics.js';
+
+export interface CloudNode {
+  broker: Broker;
+  registry: DeviceRegistry;
+  commands: CommandService;
+  config: ConfigService;
+  queues: QueueService;
+  /** bound ports: tcp `port`, `tlsPort`, `wsPort`, `apiPort`, `healthPort` */
+  ports: Record<string, number>;
+  operatorToken: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Wires one cloud node: store → registry and access control → broker → listeners → server-side queues →
+ * control plane (commands, config) → HTTP API → health. The composition root (`main.ts`) only loads the
+ * config and handles signals; tests and the demo start a node in-process with this.
+ */
+export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<CloudNode> {
+  const durable = cfg.store.backend !== 'memory';
+  if (durable) mkdirSync(cfg.store.path, { recursive: true });
+  const store = await openStore({ backend: cfg.store.backend, path: cfg.store.path });
+  const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
+  const close = async (): Promise<void> => {
+    for (const c of cleanups.reverse()) await c();
+  };
+  try {
+    const registry: DeviceRegistry = durable ? new SqliteRegistry(join(cfg.store.path, 'registry.db')) : new MemoryRegistry();
+    cleanups.push(() => registry.close());
+    const tokenKey = Buffer.from(cfg.auth.tokenKey !== '' ? cfg.auth.tokenKey : loadOrCreateSecret(cfg.store.path, 'token-key', 32), 'hex');
+    const operatorToken = cfg.api.operatorToken !== '' ? cfg.api.operatorToken : loadOrCreateSecret(cfg.store.path, 'operator-token', 24);
+    const limiter = new FailureLimiter({ burst: cfg.auth.failures.burst, refillPerSecond: cfg.auth.failures.refillPerSecond, maxSources: 100_000 });
+    const auth = new Authenticator({ registry, limiter, allowAnonymous: cfg.auth.allowAnonymous, tokenKey });
+
+    let queues: QueueService | undefined;
+    const broker = new Broker(store, {
+      ...cfg.limits,
+      allowAnonymous: cfg.auth.allowAnonymous,
+      access: registryAccess(auth, registry, logger),
+      onAppend: (topic) => queues?.notify(splitQueue(topic).queue),
+      logger,
+    });
+    await broker.start();
+    const listeners: Listener[] = [];
+    // Cleanups run in reverse order: the broker before the registry and the store. The listeners stop
+    // accepting while the broker closes its connections (a server's close waits for those).
+    cleanups.push(async () => {
+      const closing = listeners.map((l) => l.close());
+      await broker.close();
+      await Promise.all(closing);
+    });
+    queues = new QueueService(store.log, store.offsets, { visibilityTimeoutMs: cfg.queues.visibilityTimeoutMs, window: cfg.queues.window });
+
+    const retention = startRetention(store.log, { maxAgeMs: cfg.store.retention.maxAgeSeconds * 1000, maxBytes: cfg.store.retention.maxBytes }, Math.max(1, cfg.store.retention.intervalSeconds) * 1000, logger);
+    cleanups.push(() => retention.stop());
+
+    const controlDb = openControlDb(durable ? join(cfg.store.path, 'control.db') : ':memory:');
+    cleanups.push(() => void controlDb.close());
+    const publish = async (topic: string, payload: Buffer, retain = false): Promise<void> => {
+      await broker.publish({ topic, payload, qos: 1, retain, clientId: '$control' });
+    };
+    const commands = new CommandService({ db: controlDb, registry, publish: (t, p) => publish(t, p), logger });
+    const config = new ConfigService({ db: controlDb, registry, publishRetained: (t, p) => publish(t, p, true), logger });
+    const consumer = new ControlConsumer(queues, commands, config, logger);
+    consumer.start();
+    cleanups.push(() => consumer.stop());
+    const tick = setInterval(() => void commands.tick().catch((err: unknown) => logger.error('command tick failed', { err })), 1000);
+    tick.unref();
+    cleanups.push(() => clearInterval(tick));
+
+    const handle = broker.handle.bind(broker);
+    const { host } = cfg.mqtt;
+    if (cfg.mqtt.port >= 0) listeners.push(await startTcpListener(host, cfg.mqtt.port, handle));
+    if (cfg.mqtt.tls.port >= 0) listeners.push(await startTlsListener(host, cfg.mqtt.tls.port, cfg.mqtt.tls, handle));
+    if (cfg.mqtt.ws.port >= 0) listeners.push(await startWsListener(host, cfg.mqtt.ws.port, handle));
+    const names = { tcp: 'port', tls: 'tlsPort', ws: 'wsPort' } as const;
+    const ports: Record<string, number> = Object.fromEntries(listeners.map((l) => [names[l.kind], l.port]));
+
+    if (cfg.api.port >= 0) {
+      const api: Server = createApiServer({
+        registry,
+        queues,
+        log: store.log,
+        operatorToken,
+        tokenKey,
+        commands,
+        config,
+        logger,
+        publish: async (r) => {
+          await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });
+        },
+        disconnect: (clientId) => {
+          for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
+        },
+        stats: async () => ({ broker: broker.counters }),
+      });
+      await new Promise<void>((resolve, reject) => {
+        api.once('error', reject);
+        api.listen(cfg.api.port, cfg.api.host, () => resolve());
+      });
+      ports.apiPort = (api.address() as AddressInfo).port;
+      cleanups.push(async () => {
+        api.closeAllConnections();
+        await new Promise((r) => api.close(r));
+      });
+    }
+
+    let health: HealthServer | undefined;
+    if (cfg.health.port >= 0) {
+      health = await startHealthServer({
+        host: cfg.health.host,
+        port: cfg.health.port,
+        registry: cloudMetrics(broker, store.log, commands),
+        check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
+        logger,
+      });
+      ports.healthPort = health.port;
+      cleanups.push(() => health!.close());
+    }
+    return { broker, registry, commands, config, queues, ports, operatorToken, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
