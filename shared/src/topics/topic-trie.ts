@@ -75,9 +75,20 @@ export class TopicTrie<T> {
     return [...out];
   }
 
-  /** True when at least one filter matches the topic. */
+  /** True when at least one filter matches the topic; stops at the first match. */
   hasMatch(topic: string): boolean {
-    return this.match(topic).length > 0;
+    return this.#any(this.#root, topic.split('/'), 0, topic.charCodeAt(0) === 36 /* $ */);
+  }
+
+  #any(n: TrieNode<T>, levels: string[], i: number, dollar: boolean): boolean {
+    const wildcardsAllowed = !(i === 0 && dollar); // [MQTT-4.7.2-1]
+    if (wildcardsAllowed && (n.children.get('#')?.values.size ?? 0) > 0) return true;
+    if (i === levels.length) return n.values.size > 0;
+    const exact = n.children.get(levels[i]!);
+    if (exact !== undefined && this.#any(exact, levels, i + 1, dollar)) return true;
+    if (!wildcardsAllowed) return false;
+    const plus = n.children.get('+');
+    return plus !== undefined && this.#any(plus, levels, i + 1, dollar);
   }
 
   #walk(n: TrieNode<T>, levels: string[], i: number, dollar: boolean, out: Set<T>): void {

@@ -65,6 +65,7 @@ describe('shared/topics/topic-trie', () => {
       const topic = Array.from({ length: depth }, (_, d) => (d === 0 ? pick(5) : pick(4))).join('/');
       const expected = [...filters].filter((f) => matchTopic(f, topic)).sort();
       assert.deepEqual(t.match(topic).sort(), expected, `topic ${JSON.stringify(topic)}`);
+      assert.equal(t.hasMatch(topic), expected.length > 0, `hasMatch ${JSON.stringify(topic)}`);
     }
   });
 });
