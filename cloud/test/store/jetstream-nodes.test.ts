@@ -78,6 +78,32 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     assert.ok(info.state.bytes < 110_000, `stream holds ${info.state.bytes} bytes`);
   });
 
+  it("indexes a publish on one node into the other node's wildcard light queues", async () => {
+    // node A: a session subscribes to tel/+/t (the broker asks for the light queue's next offset)
+    assert.equal(await a.log.nextOffset('f:tel/+/t'), 1);
+    // node B's broker knows no such subscriber: it names only the queues it knows
+    let r = await b.log.append(makeMessage('tel/x/t', 'one'), ['q:tel', 't:tel/x/t']);
+    for (let i = 0; i < 50 && !r.duplicate && r.offsets['f:tel/+/t'] === undefined; i++) {
+      // the registration reaches B through a KV watch: allow it a moment, once
+      await new Promise((res) => setTimeout(res, 20));
+      r = await b.log.append(makeMessage('tel/x/t', 'one'), ['q:tel', 't:tel/x/t']);
+    }
+    assert.ok(!r.duplicate);
+    assert.equal(r.offsets['f:tel/+/t'], 1);
+    const other = await b.log.append(makeMessage('tel/x/other', 'no'), ['q:tel']);
+    assert.ok(!other.duplicate && other.offsets['f:tel/+/t'] === undefined);
+    assert.ok(await a.log.waitForSeq(other.id));
+    assert.deepEqual((await a.log.read('f:tel/+/t', 1, 10)).map((e) => e.message.payload.toString()), ['one']);
+    // a node opened later loads the registered filters before its first append
+    const c = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-c' });
+    try {
+      const rc = await c.log.append(makeMessage('tel/y/t', 'two'), ['q:tel']);
+      assert.ok(!rc.duplicate && rc.offsets['f:tel/+/t'] === 2);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('tells the other node what it pruned', async () => {
     const r1 = await a.log.append(makeMessage('x', 'old', { createdAt: 1000 }), ['Q']);
     const r2 = await a.log.append(makeMessage('x', 'new'), ['Q']);

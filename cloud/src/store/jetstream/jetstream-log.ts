@@ -9,6 +9,8 @@ import { decodeHeaders, decodeRecord, encodeHeaders } from './message-codec.js';
 import type { NormalizedJetStreamOptions } from './jetstream-options.js';
 import { topicToTokens } from './subject-escape.js';
 import { apiErrorCode, waitUntil } from './nats-errors.js';
+import type { FilterRegistry } from './filter-registry.js';
+import { hasWildcard, isValidTopicFilter } from '../../../../shared/src/topics/topic-filter.js';
 
 /** JetStream's "wrong last sequence" (the optimistic-concurrency check failed). */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -55,6 +57,8 @@ export class JetStreamLog implements MessageLog {
     private readonly meta: KV,
     private readonly o: NormalizedJetStreamOptions,
     private readonly assertOpen: () => void,
+    /** cluster-wide wildcard filters (filter-registry.ts); omitted = only the caller's queues are indexed */
+    private readonly filters?: FilterRegistry,
   ) {
     this.cache = new MessageCache({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
   }
@@ -147,7 +151,7 @@ export class JetStreamLog implements MessageLog {
   append(message: NewMessage, queues: readonly string[], options?: AppendOptions): Promise<AppendResult> {
     try {
       this.assertOpen();
-      const names = distinctQueues(queues);
+      const names = distinctQueues(this.filters === undefined ? queues : [...queues, ...this.filters.queuesFor(message.topic)]);
       const max = this.nc.info?.max_payload;
       if (max !== undefined && message.payload.length > max - 4096) {
         throw new StoreError('STORE_INVALID', `payload of ${message.payload.length} bytes exceeds the NATS max_payload of ${max} (less header room)`);
@@ -218,6 +222,7 @@ export class JetStreamLog implements MessageLog {
     checkQueueName(queue);
     checkOffset('fromOffset', fromOffset);
     checkOffset('max', max);
+    await this.registerFilter(queue);
     const entries = this.index.entries(queue, fromOffset, max, Date.now());
     const messages = await Promise.all(entries.map((e) => this.fetch(e.id)));
     const out: QueueEntry[] = [];
@@ -233,7 +238,21 @@ export class JetStreamLog implements MessageLog {
   async nextOffset(queue: string): Promise<number> {
     this.assertOpen();
     checkQueueName(queue);
+    // The broker asks for a light queue's next offset when a session subscribes: the moment other nodes
+    // must start indexing their publishes into it.
+    await this.registerFilter(queue);
     return this.index.nextOffset(queue);
+  }
+
+  private async registerFilter(queue: string): Promise<void> {
+    if (this.filters === undefined || !queue.startsWith('f:')) return;
+    const filter = queue.slice(2);
+    if (!hasWildcard(filter) || !isValidTopicFilter(filter)) return;
+    try {
+      await this.filters.register(filter);
+    } catch (err) {
+      throw new StoreError('STORE_IO', `cannot register wildcard filter ${filter} with the cluster: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async firstOffset(queue: string): Promise<number> {

@@ -36,6 +36,7 @@ export interface JetStreamNames {
   retainedBucket: string;
   sessionsBucket: string;
   metaBucket: string;
+  filtersBucket: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
 }
@@ -63,6 +64,7 @@ export function namesFor(prefix: string): JetStreamNames {
     retainedBucket: `${prefix}_retained`,
     sessionsBucket: `${prefix}_sessions`,
     metaBucket: `${prefix}_meta`,
+    filtersBucket: `${prefix}_filters`,
     notifySubject: `${prefix}.notify`,
   };
 }

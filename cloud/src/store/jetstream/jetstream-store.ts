@@ -2,6 +2,7 @@ import { type JetStreamClient, type JetStreamManager, type KV, type NatsConnecti
 import type { BrokerStore } from '../contract.js';
 import { StoreError } from '../store-error.js';
 import { JetStreamOffsets, JetStreamRetained, JetStreamSessions } from './jetstream-kv-stores.js';
+import { FilterRegistry } from './filter-registry.js';
 import { JetStreamLog } from './jetstream-log.js';
 import { type JetStreamStoreOptions, type NormalizedJetStreamOptions, normalizeJetStreamOptions } from './jetstream-options.js';
 
@@ -35,17 +36,20 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
     const jsm = await nc.jetstreamManager({ timeout: o.timeoutMs });
     const js = nc.jetstream({ timeout: o.timeoutMs });
     const bucket = (name: string): Promise<KV> => js.views.kv(name, { history: 1, replicas: o.replicas, storage: StorageType.File });
-    const [offsetsKv, retainedKv, sessionsKv, metaKv] = await Promise.all([
+    const [offsetsKv, retainedKv, sessionsKv, metaKv, filtersKv] = await Promise.all([
       bucket(o.names.offsetsBucket),
       bucket(o.names.retainedBucket),
       bucket(o.names.sessionsBucket),
       bucket(o.names.metaBucket),
+      bucket(o.names.filtersBucket),
     ]);
     let closed = false;
     const assertOpen = (): void => {
       if (closed) throw new StoreError('STORE_CLOSED', 'jetstream store is closed');
     };
-    const log = new JetStreamLog(nc, js, jsm, metaKv, o, assertOpen);
+    const filters = new FilterRegistry(filtersKv);
+    await filters.start();
+    const log = new JetStreamLog(nc, js, jsm, metaKv, o, assertOpen, filters);
     await log.start();
     return {
       log,
@@ -60,6 +64,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
         if (closed) return;
         closed = true;
         await log.stop();
+        await filters.stop();
         await nc.drain().catch(() => nc.close());
       },
     };
@@ -73,7 +78,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
 /** Deletes everything a store with these options created (tests, `causeway` admin reset). */
 export async function destroyJetStreamStore(jsm: JetStreamManager, o: NormalizedJetStreamOptions): Promise<void> {
   const n = o.names;
-  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket].map((b) => `KV_${b}`)]) {
+  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket].map((b) => `KV_${b}`)]) {
     await jsm.streams.delete(stream).catch(() => undefined);
   }
 }
