@@ -26,6 +26,8 @@ export interface UplinkOptions {
   encode: EncodeOptions;
   maxBytesPerSecond: number;
   agentVersion: string;
+  /** persists a command or desired config before its PUBACK (the command side's inbox); resolve fast */
+  persistDownlink?: (env: CommandEnvelope | ConfigEnvelope, topic: string) => Promise<void>;
   backoff?: BackoffPolicy;
   random?: () => number;
   logger?: Logger;
@@ -112,6 +114,9 @@ export class MqttUplink extends EventEmitter {
   private connect(): void {
     if (this.stopped) return;
     const client = mqtt.connect(this.o.url, this.clientOptions());
+    // MQTT.js calls handleMessage before it sends the PUBACK and waits for its callback (also on 3.1.1,
+    // where customHandleAcks is ignored): the documented hook for acknowledging after persisting.
+    client.handleMessage = (packet, cb) => this.onDownlink(client, packet.topic, packet.payload as Buffer, cb);
     this.client = client;
     client.on('connect', (ack) => {
       if (client !== this.client) return;
@@ -126,7 +131,6 @@ export class MqttUplink extends EventEmitter {
       this.emit('connect');
       this.pump();
     });
-    client.on('message', (topic, payload) => this.onDownlink(topic, payload));
     client.on('error', (err) => {
       if (client === this.client) this.log.warn('uplink error', { err });
     });
@@ -147,24 +151,47 @@ export class MqttUplink extends EventEmitter {
     });
   }
 
-  private onDownlink(topic: string, payload: Buffer): void {
+  /**
+   * Every inbound PUBLISH passes here before its PUBACK (MQTT.js handleMessage). With a
+   * `persistDownlink` hook the PUBACK waits for it, so a command is acknowledged to the cloud only once
+   * the command side has it on disk [MQTT-4.3.2-4]; if the hook fails the PUBACK is withheld and the
+   * broker redelivers on the next connection of this persistent session. MQTT.js reads the next packet
+   * only after this one is settled, so the hook must persist and return, not run the command.
+   */
+  private onDownlink(client: MqttClient, topic: string, payload: Buffer, done: (err?: Error) => void): void {
     const res = tryDecodeEnvelope(payload);
     if (!res.ok) {
       this.s.downlinkInvalid++;
       this.log.warn('downlink payload rejected', { topic, code: res.error.code, error: res.error.message });
+      done(); // acknowledged and dropped: redelivering garbage forever helps no one
       return;
     }
     const env = res.envelope;
-    if (env.type === 'command') {
-      this.log.info('command received', { topic, commandId: env.id, name: env.name });
-      this.emit('command', env as CommandEnvelope, topic);
-    } else if (env.type === 'config') {
-      this.log.info('config received', { topic, version: env.version });
-      this.emit('config', env as ConfigEnvelope, topic);
-    } else {
+    if (env.type !== 'command' && env.type !== 'config') {
       this.s.downlinkInvalid++;
       this.log.warn('downlink envelope of unexpected type', { topic, type: env.type });
+      done();
+      return;
     }
+    const hook = this.o.persistDownlink;
+    const accept = (): void => {
+      if (env.type === 'command') {
+        this.log.info('command received', { topic, commandId: env.id, name: env.name });
+        this.emit('command', env, topic);
+      } else {
+        this.log.info('config received', { topic, version: env.version });
+        this.emit('config', env, topic);
+      }
+      done();
+    };
+    if (!hook) return accept();
+    hook(env, topic).then(accept, (err: unknown) => {
+      this.log.error('downlink not persisted; PUBACK withheld until redelivery', { topic, err });
+      // Drop this connection so the broker redelivers the unacknowledged message on the next one
+      // [MQTT-4.4.0-1]; an error to the callback makes MQTT.js skip the PUBACK.
+      if (client === this.client) client.stream.destroy();
+      done(err instanceof Error ? err : new Error(String(err)));
+    });
   }
 
   /** Fills the in-flight window; a store error is logged and retried shortly, never thrown into MQTT.js. */

@@ -68,6 +68,45 @@ describe('uplink/mqtt-uplink against a real mosquitto', function () {
     assert.deepEqual(got.map((c) => c.id), ['c1', 'c3']);
   });
 
+  it('withholds the PUBACK of a command until persistDownlink resolves; a failed persist is redelivered', async () => {
+    const proxy: FaultProxy = await startFaultProxy({ targetPort: broker.port });
+    cleanups.push(() => proxy.close());
+    const o = outbox();
+    const gw = `gwu${n}`;
+    const calls: string[] = [];
+    let failNext = true;
+    const u = uplink(o, gw, {
+      url: `mqtt://127.0.0.1:${proxy.port}`,
+      persistDownlink: async (env) => {
+        calls.push(env.type === 'command' ? env.id : 'config');
+        await new Promise((r) => setTimeout(r, 50));
+        if (failNext) {
+          failNext = false;
+          throw new Error('disk full');
+        }
+      },
+    });
+    const got: string[] = [];
+    u.on('command', (c: CommandEnvelope) => got.push(c.id));
+    const connected = new Promise((r) => u.once('connect', r));
+    u.start();
+    await connected;
+    await new Promise((r) => setTimeout(r, 200)); // SUBACK
+    const cmd: CommandEnvelope = { v: 1, type: 'command', id: 'p1', name: 'reboot', args: {}, device: 'dev1', issuedAt: T0 };
+    await sub.client.publishAsync(`cmd/${gw}/dev1/p1`, encodeEnvelope(cmd), { qos: 1 });
+    // first delivery: persist fails → no PUBACK, connection dropped → the persistent session redelivers
+    await sub.waitFor(() => got.length === 1, 10_000, 'the command after redelivery');
+    assert.deepEqual(calls, ['p1', 'p1']);
+    assert.deepEqual(got, ['p1'], 'the command is exposed once, after it was persisted');
+    assert.ok(u.stats.connects >= 2);
+    // acknowledged now: a reconnect does not bring it back
+    proxy.cut();
+    proxy.restore();
+    await sub.waitFor(() => u.stats.connects >= 3, 10_000, 'reconnect');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(calls, ['p1', 'p1']);
+  });
+
   it('sends live-first: alarms, then fresh telemetry, then the backlog', async () => {
     const path = join(dir, 'live.db');
     const gw = 'gwu-live';
