@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { once } from 'node:events';
 import { ConfigError } from '../../shared/src/errors/config-error.js';
+import { EXIT } from '../../shared/src/errors/exit-codes.js';
 import { loadConfig } from '../../shared/src/config/load-config.js';
 import { packageVersion, runProgram } from '../../shared/src/cli/program.js';
 import { createLogger } from '../../shared/src/log/logger.js';
@@ -28,6 +29,11 @@ await runProgram(
       commitMaxRecords: cfg.buffer.commitMaxRecords,
       logger: log.child({ part: 'outbox' }),
       onCommit: () => uplink?.wake(),
+      onFatal: (err) => {
+        // Exit non-zero so systemd restarts us; the start-up check then quarantines the file.
+        log.error('outbox file is corrupt; exiting so the restart quarantines it', { err });
+        process.exit(EXIT.IOERR);
+      },
     });
     log.info('outbox open', { path: cfg.store.path, epoch: outbox.epoch, records: outbox.stats().records, quarantined: outbox.quarantine !== undefined });
     const opts: ConstructorParameters<typeof MqttUplink>[0] = {

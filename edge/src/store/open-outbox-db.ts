@@ -14,7 +14,8 @@ const CORRUPTION_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_COR
 
 class CorruptDatabase extends Error {}
 
-function isCorruption(err: unknown): boolean {
+/** Does this error mean the file itself is damaged (as opposed to full, locked or unreadable)? */
+export function isCorruption(err: unknown): boolean {
   if (err instanceof CorruptDatabase) return true;
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && CORRUPTION_CODES.has(code);

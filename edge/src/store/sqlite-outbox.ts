@@ -4,7 +4,7 @@ import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
 import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
-import { openOutboxDb, type Quarantine } from './open-outbox-db.js';
+import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
 import type { ResultSink } from '../commands/contract.js';
 import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
 import { checkEvent, checkQueuedEnvelope, checkReading, encodeEnvelopeBody, encodeEventBody, encodeReadingBody, PRIORITY_NAMES, PRIORITY_RANK } from './record-codec.js';
@@ -24,6 +24,8 @@ export interface OutboxOptions {
   logger?: Logger;
   /** called after every commit that added rows (the uplink wakes up) */
   onCommit?: () => void;
+  /** the file is corrupt at run time; the agent should exit so the start-up check quarantines it */
+  onFatal?: (err: CausewayError) => void;
 }
 
 export type RecordKind = 'reading' | 'event' | 'envelope';
@@ -86,7 +88,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   readonly epoch: string;
   readonly quarantine: Quarantine | undefined;
   private readonly db: Database.Database;
-  private readonly o: Required<Omit<OutboxOptions, 'logger' | 'onCommit'>> & Pick<OutboxOptions, 'onCommit'>;
+  private readonly o: Required<Omit<OutboxOptions, 'logger' | 'onCommit' | 'onFatal'>> & Pick<OutboxOptions, 'onCommit' | 'onFatal'>;
   private readonly log: Logger;
   private pending: Pending[] = [];
   private pendingAcks: string[] = [];
@@ -255,6 +257,9 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
       this.log.error('outbox commit failed', { err: e, records: items.length });
       for (const p of items) p.reject(e);
       this.pendingAcks.push(...acks); // rows stay; retried at the next tick (duplicates are dropped by id)
+      // A file that went bad under us cannot be repaired in place: the owner restarts the agent, and
+      // the start-up check quarantines the file (open-outbox-db.ts). Anything else (disk full) is retried.
+      if (isCorruption(err)) this.o.onFatal?.(e);
       return;
     }
     this.totalRecords += delta.records;
