@@ -41,6 +41,8 @@ describe('edge e2e 01-forward: readings reach a real mosquitto @e2e', function (
     });
     await sub.waitFor(() => sub.events.some((e) => e.event === 'opened'), 5000, 'the alarm event');
     for (let i = 0; i < N; i++) assert.ok(sub.readings.has(`dev${i % 3}/temp/${1_700_000_000_000 + i}`), `reading ${i}`);
+    const batchMsgs = sub.all.filter((m) => m.env.type === 'batch' && m.env.gateway === 'gw-e2e1');
+    assert.ok(batchMsgs.every((m) => m.format.codec === 'cbor' && m.format.deflate && !m.format.plain), 'CBOR+deflate by default');
     const b = sub.batches[0]!;
     assert.equal(b.gateway, 'gw-e2e1');
     assert.match(b.id, /^[0-9a-f]{12}-\d+$/);

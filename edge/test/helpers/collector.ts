@@ -1,5 +1,6 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { sniffFormat, type Format } from '../../../shared/src/codec/content-type.js';
 import type { Envelope, EventEnvelope, ReadingBatch } from '../../../shared/src/envelopes/types.js';
 
 /** A subscriber that decodes everything it receives, on a persistent session so nothing is missed. */
@@ -7,7 +8,7 @@ export interface Collector {
   client: MqttClient;
   batches: ReadingBatch[];
   events: EventEnvelope[];
-  all: Array<{ topic: string; env: Envelope; retain: boolean }>;
+  all: Array<{ topic: string; env: Envelope; retain: boolean; format: Format; bytes: number }>;
   /** every reading received, keyed `${device}/${stream}/${ts}` → batch ids it came in */
   readings: Map<string, Set<string>>;
   waitFor(pred: () => boolean, timeoutMs: number, what: string): Promise<void>;
@@ -35,7 +36,7 @@ export async function startCollector(url: string, filters: string[] = ['telemetr
   };
   client.on('message', (topic, payload, packet) => {
     const env = decodeEnvelope(payload);
-    c.all.push({ topic, env, retain: packet.retain });
+    c.all.push({ topic, env, retain: packet.retain, format: sniffFormat(payload), bytes: payload.length });
     if (env.type === 'batch') {
       c.batches.push(env);
       for (const r of env.readings) {
