@@ -8,7 +8,7 @@ import { sourceAddress } from './source-address.js';
 export interface FleetOptions {
   /** broker to connect to, `mqtt://127.0.0.1:1883` (a load balancer in front of several nodes, or one node) */
   url: string;
-  /** several brokers: gateway i connects to urls[i % urls.length] (client-side spreading without an LB) */
+  /** several brokers: gateway i connects to urls[i % urls.length] first and fails over to the next ones */
   urls?: string[];
   gateways: number;
   /** telemetry publishes per second per gateway; default 1 */
@@ -28,6 +28,8 @@ export interface FleetOptions {
   reconnectMaxMs?: number;
   username?: string;
   password?: string;
+  /** called for each acknowledged telemetry publish with the gateway id and the batch id */
+  onAcked?: (gatewayId: string, batchId: string) => void;
   /** one extra subscriber on telemetry/# measuring reading time → delivery (end-to-end latency) */
   observe?: boolean;
   random?: () => number;
@@ -75,11 +77,10 @@ export function startFleet(o: FleetOptions): Fleet {
   const width = String(o.gateways - 1).length;
   const ids = Array.from({ length: o.gateways }, (_, i) => `${o.idPrefix ?? 'gw-'}${String(i).padStart(width, '0')}`);
   const gateways = ids.map((id, i) => {
-    const target = targets[i % targets.length]!;
+    const first = i % targets.length;
     const g: ConstructorParameters<typeof SimGateway>[0] = {
       id,
-      host: target.host,
-      port: target.port,
+      targets: [...targets.slice(first), ...targets.slice(0, first)],
       devices: o.devices ?? 4,
       rateHz: o.rateHz ?? 1,
       qos: o.qos ?? 1,
@@ -89,6 +90,7 @@ export function startFleet(o: FleetOptions): Fleet {
       random,
     };
     if (spread) g.localAddress = sourceAddress(i);
+    if (o.onAcked !== undefined) g.onAcked = o.onAcked;
     if (o.username !== undefined) g.username = o.username;
     if (o.password !== undefined) g.password = o.password;
     return new SimGateway(g);

@@ -9,8 +9,8 @@ import { reconnectDelay } from './reconnect-delay.js';
 export interface SimGatewayOptions {
   /** gateway id (a valid Causeway id), also the MQTT client id */
   id: string;
-  host: string;
-  port: number;
+  /** brokers to try, first one first; after a lost or failed connection the next one (failover) */
+  targets: { host: string; port: number }[];
   /** source address of its TCP connections (a 127.x.y.z); omitted = the OS picks */
   localAddress?: string;
   /** devices behind the gateway; telemetry rotates over them */
@@ -24,6 +24,8 @@ export interface SimGatewayOptions {
   password?: string;
   stats: FleetStats;
   random: () => number;
+  /** called for each acknowledged telemetry publish (tests check nothing acknowledged is lost) */
+  onAcked?: (gatewayId: string, batchId: string) => void;
 }
 
 /**
@@ -40,6 +42,7 @@ export class SimGateway {
   private everConnected = false;
   private stopped = false;
   private seq = 0;
+  private target = 0;
   connected = false;
 
   constructor(private readonly o: SimGatewayOptions) {}
@@ -60,7 +63,8 @@ export class SimGateway {
     if (o.username !== undefined) options.username = o.username;
     if (o.password !== undefined) options.password = o.password;
     const client = new MqttClient(() => {
-      const opts: TcpNetConnectOpts = { host: o.host, port: o.port };
+      const t = o.targets[this.target % o.targets.length]!;
+      const opts: TcpNetConnectOpts = { host: t.host, port: t.port };
       if (o.localAddress !== undefined) opts.localAddress = o.localAddress;
       return createConnection(opts);
     }, options);
@@ -96,6 +100,8 @@ export class SimGateway {
     if (this.connected) this.o.stats.disconnects++;
     this.connected = false;
     if (this.stopped || this.reconnectTimer !== undefined) return;
+    // Behind no load balancer, a device that lost its node tries the next one.
+    this.target++;
     const delay = reconnectDelay(this.attempt++, { ...this.o.reconnect, minMs: 50 }, this.o.random);
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
@@ -130,6 +136,7 @@ export class SimGateway {
       }
       o.stats.acked++;
       o.stats.ackLatency.add(performance.now() - started);
+      o.onAcked?.(o.id, batch.id);
     });
   }
 

@@ -65,23 +65,13 @@ export class JetStreamLog implements MessageLog {
 
   /** Creates the stream if needed, replays it and keeps tailing it. */
   async start(): Promise<void> {
-    const { stream, msgRoot, prefix } = this.o.names;
+    const { stream, prefix } = this.o.names;
     let messages: number;
     try {
       messages = (await this.jsm.streams.info(stream)).state.messages;
     } catch (err) {
       if (apiErrorCode(err) !== 10059 && (err as { code?: string }).code !== '404') throw err;
-      await this.jsm.streams.add({
-        name: stream,
-        subjects: [`${msgRoot}.>`],
-        storage: StorageType.File,
-        retention: JsRetention.Limits,
-        num_replicas: this.o.replicas,
-        max_age: nanos(this.o.maxAgeMs),
-        max_bytes: this.o.maxBytes > 0 ? this.o.maxBytes : -1,
-        discard: DiscardPolicy.Old,
-        allow_direct: true,
-      });
+      await this.addStream();
       messages = 0;
     }
     const checkpoint = await this.meta.get(COUNTERS_KEY);
@@ -110,6 +100,27 @@ export class JetStreamLog implements MessageLog {
       }
     })();
     await waitUntil(() => caughtUp, 60_000, `replay of stream ${stream}`, this.waiters);
+  }
+
+  /** Creates the log stream; another node creating it at the same moment is fine. */
+  private async addStream(): Promise<void> {
+    const { stream, msgRoot } = this.o.names;
+    try {
+      await this.jsm.streams.add({
+        name: stream,
+        subjects: [`${msgRoot}.>`],
+        storage: StorageType.File,
+        retention: JsRetention.Limits,
+        num_replicas: this.o.replicas,
+        max_age: nanos(this.o.maxAgeMs),
+        max_bytes: this.o.maxBytes > 0 ? this.o.maxBytes : -1,
+        discard: DiscardPolicy.Old,
+        allow_direct: true,
+      });
+    } catch (err) {
+      // 10058: stream name already in use (a node that started at the same time created it)
+      if (apiErrorCode(err) !== 10058) throw err;
+    }
   }
 
   private onRecord(m: JsMsg): void {
