@@ -63,6 +63,11 @@ await runProgram(
 
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
     log.info('draining', { signal });
+    // Backstop: whatever hangs, the commits below are already flushed, so leaving is safe.
+    setTimeout(() => {
+      log.error('drain did not finish in time; exiting anyway (the outbox is committed)');
+      process.exit(EXIT.OK);
+    }, cfg.uplink.drainTimeoutMs + 5000).unref();
     outbox.flush(); // every add already accepted is committed before we go
     await uplink.drain(cfg.uplink.drainTimeoutMs);
     outbox.close();

@@ -264,17 +264,30 @@ export class MqttUplink extends EventEmitter {
     clearTimeout(this.pumpTimer);
     const client = this.client;
     if (!client) return;
+    this.client = undefined; // late PUBACK callbacks are ignored from here on; their rows stay and go again
+    let offlineSent = false;
     if (this.s.connected) {
       // A clean DISCONNECT suppresses the will [MQTT-3.1.2-10], so say offline ourselves.
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, 1000);
-        client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(false), { qos: 1, retain: true }, () => {
+      offlineSent = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 1000);
+        client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(false), { qos: 1, retain: true }, (err) => {
           clearTimeout(t);
-          resolve();
+          resolve(!err);
         });
       });
     }
-    this.client = undefined;
-    await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+    // end(false) waits for every in-flight message, which on a dead link is forever; when the offline
+    // status did not get through, the link is dead: drop it, and the broker sends the will instead.
+    await new Promise<void>((resolve) => {
+      // (a second end() is a no-op in MQTT.js while the first is pending, so the fallback cuts the socket)
+      const t = setTimeout(() => {
+        client.stream?.destroy();
+        resolve();
+      }, 1000);
+      client.end(!offlineSent, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 }
