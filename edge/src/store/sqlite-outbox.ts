@@ -3,6 +3,7 @@ import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { formNewBatches, loadFormedBatches, type FormedBatch, type FormOptions, type OutboxRow } from './outbox-batches.js';
 import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
 import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
 import type { ResultSink } from '../commands/contract.js';
@@ -28,36 +29,7 @@ export interface OutboxOptions {
   onFatal?: (err: CausewayError) => void;
 }
 
-export type RecordKind = 'reading' | 'event' | 'envelope';
-
-export interface OutboxRow {
-  id: number;
-  kind: RecordKind;
-  topic: string;
-  device: string;
-  stream: string;
-  body: Buffer;
-  priority: number;
-  created: number;
-  bytes: number;
-}
-
-/** A set of rows published as one message. Its id and rows never change once formed. */
-export interface FormedBatch {
-  id: string;
-  kind: RecordKind;
-  topic: string;
-  device: string;
-  stream: string;
-  priority: number;
-  rows: OutboxRow[];
-}
-
-export interface FormOptions {
-  maxRecords: number;
-  maxBytes: number;
-  liveWindowMs: number;
-}
+export type { FormedBatch, FormOptions, OutboxRow, RecordKind } from './outbox-batches.js';
 
 export interface OutboxStats {
   records: number;
@@ -336,55 +308,21 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   }
 
   /**
-   * Forms up to `n` new batches, live-first: alarms, then telemetry committed within the live window,
-   * then the telemetry backlog, then bulk; oldest first within each. Their ids are written onto the
-   * rows in one durable transaction BEFORE anything is published, so after a crash the same rows go
-   * out again as the same batch with the same id, and the cloud's dedupe drops the copy.
+   * Forms up to `n` new batches, live-first (see outbox-batches.ts). Their ids are on the rows,
+   * durably, before this returns, so nothing is published under an id a crash could reassign.
    */
   formBatches(n: number, f: FormOptions): FormedBatch[] {
     if (this.closed || n <= 0) return [];
     const now = this.o.now();
     while (this.recent.length > 0 && this.recent[0]!.at < now - f.liveWindowMs) this.recent.shift();
     const liveFrom = this.recent[0]?.firstId ?? Number.MAX_SAFE_INTEGER;
-    const seed = this.db.prepare('SELECT topic, kind FROM records WHERE batch_id IS NULL AND priority = ? AND id >= ? ORDER BY id LIMIT 1');
-    const gather = this.db.prepare('SELECT id, kind, topic, device, stream, body, priority, created, bytes FROM records WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id >= ? ORDER BY id LIMIT ?');
-    const mark = this.db.prepare('UPDATE records SET batch_id = ?, attempts = attempts + 1 WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id BETWEEN ? AND ?');
-    const classes: Array<[number, number]> = [[0, 0], [1, liveFrom], [1, 0], [2, 0]];
-    const out: FormedBatch[] = [];
-    this.db.transaction(() => {
-      for (const [prio, from] of classes) {
-        while (out.length < n) {
-          const s = seed.get(prio, from) as { topic: string; kind: string } | undefined;
-          if (s === undefined) break;
-          const limit = s.kind === 'reading' ? Math.max(1, f.maxRecords) : 1; // events and envelopes go one per message
-          const rows = gather.all(s.topic, prio, from, limit) as OutboxRow[];
-          let bytes = 0;
-          let take = 0;
-          while (take < rows.length && (take === 0 || bytes + rows[take]!.bytes <= f.maxBytes)) bytes += rows[take++]!.bytes;
-          const picked = rows.slice(0, take);
-          const first = picked[0]!;
-          const id = `${this.epoch}-${first.id}`;
-          mark.run(id, s.topic, prio, first.id, picked.at(-1)!.id);
-          out.push({ id, kind: first.kind, topic: first.topic, device: first.device, stream: first.stream, priority: prio, rows: picked.map((r) => ({ ...r, body: Buffer.from(r.body) })) });
-        }
-      }
-    })();
-    return out;
+    return formNewBatches(this.db, this.epoch, liveFrom, n, f);
   }
 
   /** Batches already formed (sent before a reconnect or a crash) that are not in `exclude`, oldest first. */
   formedBatches(exclude: ReadonlySet<string>, limit: number): FormedBatch[] {
-    const ids = this.db.prepare('SELECT batch_id AS b, min(priority) AS p, min(id) AS m FROM records WHERE batch_id IS NOT NULL GROUP BY batch_id ORDER BY p, m').all() as Array<{ b: string; p: number }>;
-    const rowsOf = this.db.prepare('SELECT id, kind, topic, device, stream, body, priority, created, bytes FROM records WHERE batch_id = ? ORDER BY id');
-    const out: FormedBatch[] = [];
-    for (const { b, p } of ids) {
-      if (out.length >= limit) break;
-      if (exclude.has(b) || this.pendingAcks.includes(b)) continue;
-      const rows = rowsOf.all(b) as OutboxRow[];
-      const first = rows[0]!;
-      out.push({ id: b, kind: first.kind, topic: first.topic, device: first.device, stream: first.stream, priority: p, rows });
-    }
-    return out;
+    if (this.closed) return [];
+    return loadFormedBatches(this.db, (id) => exclude.has(id) || this.pendingAcks.includes(id), limit);
   }
 
   stats(): OutboxStats {
