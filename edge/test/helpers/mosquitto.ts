@@ -39,12 +39,15 @@ export interface Mosquitto {
   stop(): Promise<void>;
 }
 
-/** Starts a real mosquitto on a free loopback port with a generated config (in-memory persistence). */
-export async function startMosquitto(): Promise<Mosquitto> {
+/**
+ * Starts a real mosquitto on a free loopback port with a generated config (in-memory persistence).
+ * `listenerLines` go under the listener (e.g. TLS certfile/keyfile).
+ */
+export async function startMosquitto(opts: { listenerLines?: string[]; scheme?: string } = {}): Promise<Mosquitto> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'max_inflight_messages 100', ''].join('\n'));
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, ...(opts.listenerLines ?? []), 'allow_anonymous true', 'persistence false', 'max_queued_messages 100000', 'max_inflight_messages 100', ''].join('\n'));
   const proc: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -56,7 +59,7 @@ export async function startMosquitto(): Promise<Mosquitto> {
   }
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${opts.scheme ?? 'mqtt'}://127.0.0.1:${port}`,
     async stop() {
       if (proc.exitCode === null) {
         proc.kill('SIGTERM');
