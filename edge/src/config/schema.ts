@@ -55,7 +55,7 @@ export const edgeSchema: Schema = {
   buffer: {
     maxBytes: { doc: 'Outbox cap in bytes of buffered records; past it the lowest priority, oldest records are evicted (and reported)', format: 'nat', default: 64 * 1024 * 1024 },
     maxAgeSeconds: { doc: 'A record not delivered after this long expires (counted and reported like an eviction)', format: 'nat', default: 7 * 24 * 3600 },
-    commitIntervalMs: { doc: 'Group commit: at most this long between an add and its durable commit', format: 'nat', default: 10 },
+    commitIntervalMs: { doc: 'Group commit: at most this long between an add and its durable commit. Longer = fewer bytes written per reading at low rates (SD-card wear), later device ACKs', format: 'nat', default: 50 },
     commitMaxRecords: { doc: 'Group commit: commit at once when this many records are pending', format: 'nat', default: 500 },
   },
   uplink: {

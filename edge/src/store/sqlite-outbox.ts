@@ -15,7 +15,7 @@ export interface OutboxOptions {
   gateway: string;
   maxBytes: number;
   maxAgeMs: number;
-  /** group commit: longest wait between an add and its commit (default 10 ms) */
+  /** group commit: longest wait between an add and its commit (default 50 ms) */
   commitIntervalMs?: number;
   /** group commit: commit at once at this many pending records (default 500) */
   commitMaxRecords?: number;
@@ -81,7 +81,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 10, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, ...opts };
     this.log = opts.logger ?? silentLogger;
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
     this.db = db;
