@@ -38,6 +38,8 @@ export interface BuildResult {
 }
 
 const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
+/** A path as shown in progress lines: relative inside the repository, absolute outside it. */
+const shown = (p: string): string => (p.startsWith(`${REPO_ROOT}/`) ? p.slice(REPO_ROOT.length + 1) : p);
 
 /**
  * Builds the edge agent as one executable: bundle → SEA blob → copy of Node with the blob injected →
@@ -58,7 +60,7 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
   checkNodeBinary(o, say);
   const natives = nativeFilesFor(o.target, REPO_ROOT, o.sqliteAddon);
 
-  say(`[1/5] bundle ${entry.slice(REPO_ROOT.length + 1)} with esbuild (cjs, node20)`);
+  say(`[1/5] bundle ${shown(entry)} with esbuild (cjs, node20)`);
   const res = await build({
     entryPoints: [entry],
     bundle: true,
@@ -102,7 +104,7 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
   const { benign, other } = splitPostjectOutput(`${inj.stdout}\n${inj.stderr}`);
   if (inj.status !== 0) throw new Error(`inject: postject exited ${inj.status ?? inj.signal}: ${other.join('\n') || inj.error?.message}`);
   for (const l of other) say(`      postject: ${l}`);
-  if (benign > 0) say(`      (${benign} LIEF warnings about unnamed .note sections of the Debian node binary: harmless, the fuse is flipped)`);
+  if (benign > 0) say(`      (${benign} LIEF warnings about unnamed .note sections of the node binary: harmless, the fuse is flipped)`);
   if (!fuseFlipped(readFileSync(binary))) throw new Error(`inject: ${SEA_FUSE} is not set to :1 in ${binary}; Node would start as plain node`);
   const binBytes = statSync(binary).size;
   say(`      ${mb(binBytes)}`);
@@ -114,7 +116,7 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
     const dest = join(outDir, NATIVE_DIR, f.name === 'sqlite' ? SQLITE_ADDON : SERIALPORT_ADDON);
     copyFileSync(f.from, dest);
     nativeBytes += statSync(dest).size;
-    say(`      ${f.from.slice(REPO_ROOT.length + 1)} (${mb(statSync(dest).size)})`);
+    say(`      ${shown(f.from)} (${mb(statSync(dest).size)})`);
   }
   // program.ts reads the version from <root>/package.json; the bundle maps <root> to the binary's folder.
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };

@@ -3,6 +3,8 @@
  *  [--runner "qemu-aarch64 -L /usr/aarch64-linux-gnu"] [--out DIR] [--no-strip] [--no-code-cache]`
  *
  * Builds causeway-edge as a Node single executable into dist/package/<target>/ (see docs/packaging.md).
+ * For a foreign target without --node, the target's Node and better_sqlite3.node are fetched and
+ * cross-compiled once into dist/package/.cache (cross-prereqs.ts).
  * Exit 0 on success, 1 with the failed step on stderr otherwise.
  */
 import { existsSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { buildSea, REPO_ROOT } from './build-sea.js';
+import { prepareCross, runnerFor } from './cross-prereqs.js';
 import { targetNamed } from './targets.js';
 
 function hasTool(cmd: string): boolean {
@@ -31,10 +34,17 @@ try {
   });
   const target = targetNamed(values.target);
   const native = target.name === `linux-${process.arch}`;
-  const nodeBinary = values.node ?? (native ? process.execPath : undefined);
-  if (!nodeBinary || !existsSync(nodeBinary)) {
-    throw new Error(`${target.name}: pass --node with a Node ${process.version} binary for that platform (see docs/packaging.md)`);
+  const say = (l: string): void => void process.stdout.write(`${l}\n`);
+  let nodeBinary = values.node ?? (native ? process.execPath : undefined);
+  let sqliteAddon = values['sqlite-addon'];
+  let runner = values.runner ? values.runner.split(/\s+/).filter(Boolean) : native ? undefined : runnerFor(target);
+  if (!native && !nodeBinary) {
+    const pre = prepareCross(target, REPO_ROOT, join(REPO_ROOT, 'dist/package/.cache'), say);
+    nodeBinary = pre.nodeBinary;
+    sqliteAddon ??= pre.sqliteAddon;
+    runner ??= pre.runner;
   }
+  if (!nodeBinary || !existsSync(nodeBinary)) throw new Error(`${target.name}: node binary ${nodeBinary} not found`);
   const strip = !values['no-strip'] && hasTool(target.strip);
   const result = await buildSea({
     target,
@@ -43,9 +53,9 @@ try {
     strip,
     // A V8 code cache is only valid for the V8 (and CPU) that made it: the building machine.
     codeCache: native && !values['no-code-cache'],
-    ...(values['sqlite-addon'] ? { sqliteAddon: values['sqlite-addon'] } : {}),
-    ...(values.runner ? { runner: values.runner.split(/\s+/).filter(Boolean) } : {}),
-    progress: (l) => process.stdout.write(`${l}\n`),
+    ...(sqliteAddon ? { sqliteAddon } : {}),
+    ...(runner ? { runner } : {}),
+    progress: say,
   });
   if (!strip && !values['no-strip']) process.stdout.write(`note: ${target.strip} not found, binary left unstripped\n`);
   process.stdout.write(`${result.binary}\n`);

@@ -1,43 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, closeSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { buildSea, REPO_ROOT, type BuildResult } from '../../package/build-sea.js';
 import { TARGETS } from '../../package/targets.js';
 import { startCollector, type Collector } from '../helpers/collector.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { CLEAN_ENV, installInEmptyFolder, mb, median, runAgainstBroker, waitUntil } from './sea-run.js';
 
 const PROBE = fileURLToPath(new URL('./fixtures/serial-probe.ts', import.meta.url));
-const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MB`;
-// A clean environment: no NODE_OPTIONS (mocha's `--import tsx` would be honoured by the SEA and fail
-// in an empty folder), no NODE_PATH, nothing that could lead it back to the repository.
-const CLEAN_ENV = { PATH: '/usr/bin:/bin', HOME: tmpdir() };
-
-/** Copies only what a release ships (binary, native/, package.json) into a new empty folder. */
-function installInEmptyFolder(built: BuildResult, parent: string, name: string): string {
-  const app = join(parent, name);
-  mkdirSync(app);
-  assert.deepEqual(readdirSync(app), [], 'the target folder starts empty');
-  const from = join(built.binary, '..');
-  for (const f of readdirSync(from)) cpSync(join(from, f), join(app, f), { recursive: true });
-  return app;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function waitUntil(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('package 01-sea-smoke: causeway-edge as one executable, run from an empty folder @e2e', function () {
   this.timeout(90_000);
@@ -100,57 +73,8 @@ describe('package 01-sea-smoke: causeway-edge as one executable, run from an emp
   it('against a real mosquitto: opens its SQLite outbox, goes online, forwards a stdin reading, drains on SIGTERM', async () => {
     broker = await startMosquitto();
     sub = await startCollector(broker.url);
-    const gw = 'gw-sea-1';
-    const store = join(tmp, 'data', 'outbox.db');
-    const t0 = performance.now();
-    const proc = spawn('./causeway-edge', ['--gateway.id', gw, '--cloud.url', broker.url, '--store.path', store, '--input.stdin', 'true', '--input.stdinAck', 'true'], {
-      cwd: app,
-      env: CLEAN_ENV,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    procs.push(proc);
-    let stderr = '';
-    let acked = 0;
-    const logs: Array<Record<string, unknown>> = [];
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      try {
-        const o = JSON.parse(line) as Record<string, unknown>;
-        if (typeof o.ack === 'number') acked = Math.max(acked, o.ack);
-        else logs.push(o);
-      } catch {
-        // not JSON: ignore
-      }
-    });
-    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    const isStatus = (online: boolean) => () => sub!.all.some((m) => m.topic === `status/${gw}` && m.env.type === 'status' && m.env.online === online);
-
-    await waitUntil(() => isStatus(true)() || proc.exitCode !== null, 20_000, 'the online status').catch((err) => {
-      throw new Error(`${(err as Error).message}; stderr: ${stderr.slice(-800)}; logs: ${JSON.stringify(logs.slice(-5))}`);
-    });
-    assert.equal(proc.exitCode, null, `the agent died: ${stderr}`);
-    const onlineMs = performance.now() - t0;
-
-    // better-sqlite3 loaded from native/: the outbox is a real SQLite file (header) in WAL mode.
-    assert.ok(existsSync(store), 'outbox file created');
-    const head = Buffer.alloc(16);
-    const fd = openSync(store, 'r');
-    readSync(fd, head, 0, 16, 0);
-    closeSync(fd);
-    assert.equal(head.toString('latin1'), 'SQLite format 3\0');
-    assert.ok(existsSync(`${store}-wal`), 'WAL file beside it');
-    assert.ok(logs.some((l) => l.msg === 'outbox open'), 'logged the outbox open');
-
-    const ts = 1_700_000_000_000;
-    proc.stdin!.write(`${JSON.stringify({ device: 'dev-sea', stream: 'temp', ts, value: 21.5, unit: 'C' })}\n`);
-    await waitUntil(() => acked >= 1, 10_000, 'the stdin ack (durable commit)');
-    await waitUntil(() => sub!.readings.has(`dev-sea/temp/${ts}`), 10_000, 'the reading at the broker');
-
-    proc.kill('SIGTERM');
-    assert.equal(await exited, 0, stderr);
-    await waitUntil(isStatus(false), 5000, 'the offline status');
-    assert.ok(!/Warning|only supports loading built-in modules/.test(stderr), `stderr is clean: ${stderr}`);
-    console.log(`      start → online status at the broker: ${onlineMs.toFixed(0)} ms`);
+    const run = await runAgainstBroker({ app, brokerUrl: broker.url, sub, gw: 'gw-sea-1', store: join(tmp, 'data', 'outbox.db'), timeoutMs: 20_000, procs });
+    console.log(`      start → online status at the broker: ${run.onlineMs.toFixed(0)} ms`);
   });
 
   it('serialport loads its shipped addon inside a SEA: a probe binary talks across a socat PTY pair', async function () {
