@@ -22,6 +22,8 @@ export interface OutboxOptions {
   /** at most one eviction report event per this interval (default 1000 ms) */
   reportIntervalMs?: number;
   now?: () => number;
+  /** a monotonic clock in ms (default performance.now), to tell a wall-clock jump from elapsed time */
+  mono?: () => number;
   logger?: Logger;
   /** called after every commit that added rows (the uplink wakes up) */
   onCommit?: () => void;
@@ -43,6 +45,8 @@ export interface OutboxStats {
 const ROW_OVERHEAD = 48;
 /** Commits remembered for live-first ordering. */
 const MAX_RECENT = 4096;
+/** A wall-clock step larger than this (beyond elapsed monotonic time) is a clock jump, not drift. */
+const CLOCK_JUMP_MS = 60_000;
 
 interface Pending {
   row: Omit<OutboxRow, 'id'>;
@@ -71,6 +75,8 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   private readonly counters = new Map<string, number>();
   private lastReport = 0;
   private nextExpiry = 0;
+  private lastWall: number | undefined;
+  private lastMono = 0;
   private closed = false;
   private rejectedFull = 0;
   /** first id of each recent commit, for live-first ordering */
@@ -81,7 +87,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, mono: () => performance.now(), ...opts };
     this.log = opts.logger ?? silentLogger;
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
     this.db = db;
@@ -172,9 +178,10 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
     const items = this.pending;
     const acks = this.pendingAcks;
     const now = this.o.now();
+    const jump = this.clockJump(now);
     const expireDue = now >= this.nextExpiry;
     const reportDue = now - this.lastReport >= this.o.reportIntervalMs && this.unreported() > 0;
-    if (items.length === 0 && acks.length === 0 && !expireDue && !reportDue) return;
+    if (items.length === 0 && acks.length === 0 && !expireDue && !reportDue && jump === 0) return;
     this.pending = [];
     this.pendingAcks = [];
     const ids: number[] = [];
@@ -190,6 +197,16 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
           delBatch.run(b);
           delta.records -= s.n;
           delta.bytes -= s.b;
+        }
+        if (jump !== 0) {
+          this.db.prepare('UPDATE records SET created = created + ?, expires = expires + ?').run(jump, jump);
+          // adds queued before the jump carry the old clock; those queued after it, the new one
+          for (const p of items) {
+            if (Math.abs(now - p.row.created) > Math.abs(jump) / 2) {
+              p.row.created += jump;
+              p.expires += jump;
+            }
+          }
         }
         const ins = this.db.prepare('INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
         for (const p of items) {
@@ -262,6 +279,25 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
         this.log.error('outbox could not queue the eviction report', { err });
       }
     }
+  }
+
+  /**
+   * How far the wall clock jumped since the last commit beyond the time that really passed (0 if
+   * less than a minute). A Raspberry Pi has no RTC: it boots in 1970 and NTP later moves it decades
+   * forward, which would expire every buffered row at once. Shifting `created`/`expires` by the jump
+   * keeps the TTL a duration. (A jump while the agent is not running cannot be seen this way.)
+   */
+  private clockJump(now: number): number {
+    const mono = this.o.mono();
+    const prev = this.lastWall;
+    const jump = prev === undefined ? 0 : now - prev - (mono - this.lastMono);
+    this.lastWall = now;
+    this.lastMono = mono;
+    if (Math.abs(jump) < CLOCK_JUMP_MS) return 0;
+    this.log.warn('wall clock jumped; buffered records keep their remaining lifetime', { jumpMs: Math.round(jump) });
+    for (const r of this.recent) r.at += jump;
+    this.nextExpiry = 0;
+    return Math.round(jump);
   }
 
   private unreported(): number {

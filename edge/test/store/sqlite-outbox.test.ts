@@ -104,11 +104,11 @@ describe('store/sqlite-outbox', () => {
   it('live-first: fresh telemetry goes before the telemetry backlog', async () => {
     const o = open();
     await Promise.all([o.addReading(r('old', 't', 1)), o.addReading(r('old', 't', 2))]);
-    clock += 60_000;
+    clock += 30_000; // past the 10 s live window, below the 60 s clock-jump threshold
     await o.addReading(r('new', 't', 3));
     const b = o.formBatches(10, FORM);
     assert.deepEqual(b.map((x) => x.device), ['new', 'old']);
-    clock += 60_000;
+    clock += 30_000; // past the 10 s live window, below the 60 s clock-jump threshold
   });
 
   it('bounds batches by count and by bytes', async () => {
@@ -233,6 +233,23 @@ describe('store/sqlite-outbox', () => {
     const ev = b.find((x) => x.stream === 'outbox-eviction');
     assert.ok(ev, 'expiry is reported');
     assert.deepEqual((decodeEventBody(ev.rows[0]!.body).data as { expired: unknown }).expired, { alarm: 0, telemetry: 1, bulk: 1 });
+  });
+
+  it('a wall-clock jump (no RTC, NTP sync) does not expire buffered rows; real elapsed time still does', async () => {
+    let mono = 0;
+    const o = open({ maxAgeMs: 60 * 60_000, mono: () => mono });
+    clock = 10_000; // "1970": the Pi booted without a clock
+    await o.addReading(r('d', 't', 1));
+    clock += 55 * 365 * 86_400_000; // NTP moves the clock 55 years forward…
+    mono += 1000; // …while one second really passed
+    o.flush();
+    assert.deepEqual(o.stats().expired, { alarm: 0, telemetry: 0, bulk: 0 });
+    await o.addReading(r('d', 't', 2));
+    clock += 61 * 60_000; // then an hour really passes
+    mono += 61 * 60_000;
+    o.flush();
+    assert.deepEqual(o.stats().expired, { alarm: 0, telemetry: 2, bulk: 0 });
+    clock = 1_000_000;
   });
 
   for (const [name, damage] of [
