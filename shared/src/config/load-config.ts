@@ -155,6 +155,24 @@ function withRawValues(message: string, argv: readonly string[], env: NodeJS.Pro
     .join('\n');
 }
 
+/**
+ * Validates a whole config object (a remote desired config merged over the local one) against the
+ * schema, strictly; returns it frozen. Throws a ConfigError naming the first failing key.
+ */
+export function validateConfigObject<T>(schema: Schema, value: Record<string, unknown>): Readonly<T> {
+  let cfg: convict.Config<any>;
+  try {
+    cfg = convict(schema, { args: [], env: {} });
+    cfg.load(value);
+    cfg.validate({ allowed: 'strict' });
+  } catch (err) {
+    const msg = (err as Error).message;
+    const key = /^([\w.]+):/.exec(msg)?.[1] ?? /'([\w.]+)' not declared/.exec(msg)?.[1];
+    throw new ConfigError(`invalid configuration: ${msg}`, key === undefined ? { cause: err } : { key, cause: err });
+  }
+  return deepFreeze(cfg.getProperties()) as Readonly<T>;
+}
+
 function deepFreeze<T>(o: T): T {
   if (o !== null && typeof o === 'object') {
     for (const v of Object.values(o)) deepFreeze(v);

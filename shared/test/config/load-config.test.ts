@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeSchema, envNameFor, formatConfigHelp, loadConfig, type Schema } from '../../src/config/load-config.js';
+import { describeSchema, envNameFor, formatConfigHelp, loadConfig, validateConfigObject, type Schema } from '../../src/config/load-config.js';
 import { ConfigError } from '../../src/errors/config-error.js';
 import { EXIT, exitCodeFor } from '../../src/errors/exit-codes.js';
 
@@ -104,4 +104,23 @@ describe('shared/config/load-config', () => {
     assert.deepEqual(keys, ['gateway.id', 'buffer.maxBytes', 'cloud.url', 'cloud.password', 'log.level']);
     assert.match(formatConfigHelp(schema), /--buffer\.maxBytes <nat>\n\s+outbox cap in bytes\n\s+env CAUSEWAY_BUFFER_MAX_BYTES, default 1024/);
   });
+});
+
+describe('shared/config/validateConfigObject', () => {
+  const schema: Schema = {
+    uplink: { inflight: { doc: 'in flight', format: 'nat', default: 8 } },
+    log: { level: { doc: 'level', format: ['info', 'debug'], default: 'info' } },
+  };
+  const TABLE: Array<[string, Record<string, unknown>, RegExp | null]> = [
+    ['a valid object', { uplink: { inflight: 3 } }, null],
+    ['a wrong type', { uplink: { inflight: 'many' } }, /uplink\.inflight/],
+    ['an unknown key', { uplink: { inflite: 3 } }, /uplink\.inflite/],
+    ['a value outside the enum', { log: { level: 'loud' } }, /log\.level/],
+  ];
+  for (const [what, obj, err] of TABLE) {
+    it(`${err === null ? 'accepts' : 'rejects'} ${what}`, () => {
+      if (err === null) assert.equal(validateConfigObject<{ uplink: { inflight: number } }>(schema, obj).uplink.inflight, 3);
+      else assert.throws(() => validateConfigObject(schema, obj), (e: unknown) => e instanceof ConfigError && err.test(e.message) && e.key !== undefined);
+    });
+  }
 });
