@@ -57,8 +57,9 @@ await runProgram(
     if (cfg.cloud.key) opts.keyFile = cfg.cloud.key;
     uplink = new MqttUplink(opts);
     uplink.start();
+    let input: ReturnType<typeof startLineSource> | undefined;
     if (cfg.input.stdin) {
-      startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
+      input = startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
     }
 
     const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
@@ -71,7 +72,7 @@ await runProgram(
     outbox.flush(); // every add already accepted is committed before we go
     await uplink.drain(cfg.uplink.drainTimeoutMs);
     outbox.close();
-    log.info('stopped', { ...uplink.stats, outbox: outbox.stats() });
+    log.info('stopped', { uplink: uplink.stats, outbox: outbox.stats(), ...(input ? { stdin: input.stats } : {}) });
     process.stdin.destroy();
     // Nothing should keep the loop alive now; if a stray handle does, do not hang the service manager.
     setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref();

@@ -185,7 +185,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
     this.pending = [];
     this.pendingAcks = [];
     const ids: number[] = [];
-    let delta = { records: 0, bytes: 0 };
+    const delta = { records: 0, bytes: 0 };
     const counterUpdates = new Map<string, number>();
     let evicted: EvictionResult | undefined;
     try {
@@ -270,7 +270,6 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
       if (this.recent.length > MAX_RECENT) this.recent.splice(0, this.recent.length - MAX_RECENT);
       this.o.onCommit?.();
     }
-    if (evicted && evicted.ids.length > 0) this.log.warn('outbox over its cap; evicted records', { evicted: evicted.ids.length, bytes: evicted.bytes });
     if (this.unreported() > 0 && now - this.lastReport >= this.o.reportIntervalMs) {
       try {
         this.report(now);
@@ -325,6 +324,8 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
     })();
     this.counters.set('reported', total);
     this.lastReport = now;
+    // One line per report (not per commit), so a long outage at the cap does not flood the journal.
+    this.log.warn('outbox dropped records (evicted at the cap, expired or refused); reported to the cloud', { sinceLastReport: since, evicted: data.evicted, expired: data.expired, refused: data.refused });
     this.o.onCommit?.();
   }
 
