@@ -8,6 +8,8 @@ import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { hasNatsServer, startNats } from '../store/jetstream-server.js';
 
+const connected = (c: mqtt.MqttClient): Promise<unknown> => (c.connected ? Promise.resolve() : new Promise((r) => c.once('connect', r)));
+
 interface NodeProcess {
   id: string;
   port: number;
@@ -80,7 +82,16 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
 
   /** Every batch id found in the server-side queue `telemetry`, read through a fresh store on the cluster. */
   async function storedBatchIds(natsUrls: string[]): Promise<Set<string>> {
-    const store = await openJetStreamStore({ servers: natsUrls, prefix, replicas: 3 });
+    // Right after a nats node died the cluster may still be moving leaders: retry opening, bounded.
+    let store: Awaited<ReturnType<typeof openJetStreamStore>> | undefined;
+    for (let i = 0; store === undefined; i++) {
+      try {
+        store = await openJetStreamStore({ servers: natsUrls, prefix, replicas: 3 });
+      } catch (err) {
+        if (i >= 10) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     try {
       const ids = new Set<string>();
       for (const e of await store.log.read('q:telemetry', 1, 1_000_000)) {
@@ -121,9 +132,8 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     clients.push(sub, pub);
     const got: string[] = [];
     sub.on('message', (_t, p) => got.push(p.toString()));
-    await new Promise((r) => sub.once('connect', r));
+    await Promise.all([connected(sub), connected(pub)]);
     await sub.subscribeAsync('alerts/+/fire', { qos: 1 });
-    await new Promise((r) => pub.once('connect', r));
     for (let i = 0; i < 20; i++) await pub.publishAsync(`alerts/gw${i % 3}/fire`, `m${i}`, { qos: 1 });
     await until('20 messages on node A', () => got.length >= 20, 10_000);
     assert.deepEqual([...got].sort(), Array.from({ length: 20 }, (_, i) => `m${i}`).sort());

@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, NatsConnection, StoredMsg, Subscription } from 'nats';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection, StoredMsg, Subscription } from 'nats';
 import { DiscardPolicy, RetentionPolicy as JsRetention, StorageType, nanos } from 'nats';
 import type { AppendOptions, AppendResult, MessageLog, NewMessage, QueueEntry, RetentionPolicy, StoredMessage } from '../contract.js';
 import { MessageCache } from '../sqlite/message-cache.js';
@@ -90,7 +90,9 @@ export class JetStreamLog implements MessageLog {
     });
     let caughtUp = messages === 0;
     const consumer = await this.js.consumers.get(stream);
-    const tail = await consumer.consume({ max_messages: 1000 });
+    // Short heartbeats: if the server holding the tail's consumer dies, notice within seconds and let the
+    // ordered consumer recreate itself elsewhere instead of the default 15 s.
+    const tail = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
     this.tail = tail;
     this.tailDone = (async () => {
       for await (const m of tail) {
@@ -124,11 +126,15 @@ export class JetStreamLog implements MessageLog {
   }
 
   private onRecord(m: JsMsg): void {
-    if (m.seq <= this.index.lastSeq) return;
+    this.applyRecord(m.seq, m.headers, m.data);
+  }
+
+  private applyRecord(seq: number, headers: MsgHdrs | undefined, data: Uint8Array): void {
+    if (seq <= this.index.lastSeq) return;
     try {
-      const h = decodeHeaders(m.headers, m.seq);
-      const stored = decodeRecord(h, m.data, m.seq);
-      const rec: Parameters<LogIndex['apply']>[0] = { id: m.seq, createdAt: stored.createdAt, bytes: stored.payload.length };
+      const h = decodeHeaders(headers, seq);
+      const stored = decodeRecord(h, data, seq);
+      const rec: Parameters<LogIndex['apply']>[0] = { id: seq, createdAt: stored.createdAt, bytes: stored.payload.length };
       if (stored.expiresAt !== undefined) rec.expiresAt = stored.expiresAt;
       if (h.dedupeKey !== undefined) rec.dedupeKey = h.dedupeKey;
       this.index.apply(rec, h.offsets);
@@ -137,7 +143,7 @@ export class JetStreamLog implements MessageLog {
     } catch {
       // Not a Causeway record (someone published into our subjects): skip it, but count the sequence as
       // seen so appends can still name the stream's last sequence.
-      this.index.lastSeq = m.seq;
+      this.index.lastSeq = seq;
     }
   }
 
@@ -220,11 +226,18 @@ export class JetStreamLog implements MessageLog {
       await new Promise((r) => setTimeout(r, 5));
       return;
     }
-    if (await this.waitForSeq(last, 1000)) return;
-    try {
-      await this.jsm.streams.getMessage(this.o.names.stream, { seq: last });
-    } catch (e) {
-      if (apiErrorCode(e) === 10037) this.skipTo = Math.max(this.skipTo, last);
+    if (await this.waitForSeq(last, 500)) return;
+    // The tail is behind (its consumer is being recreated after a server died, or an ack was lost and
+    // our own record is the one missing): fetch the missing records directly, in order.
+    for (let seq = this.index.lastSeq + 1; seq <= last && seq <= this.index.lastSeq + 1000; seq++) {
+      try {
+        const sm = await this.jsm.streams.getMessage(this.o.names.stream, { seq });
+        this.applyRecord(seq, sm.header, sm.data);
+      } catch (e) {
+        if (apiErrorCode(e) !== 10037) return;
+        // deleted (pruned right after it was written): the next attempt may name it as the last
+        if (seq === last) this.skipTo = Math.max(this.skipTo, last);
+      }
     }
   }
 
