@@ -66,7 +66,26 @@ export class CommandExecutor {
       await this.#answer(t.commandId, device, 'REJECTED', undefined, reason);
       return;
     }
-    const env = decoded.envelope;
+    await this.accept(topic, decoded.envelope);
+  }
+
+  /**
+   * Takes a decoded command (the uplink decodes downlink payloads once). Resolves once it is durably in
+   * the inbox; execution continues in the background.
+   */
+  async accept(topic: string, env: CommandEnvelope): Promise<void> {
+    const t = tryParseTopic(topic);
+    if (t === undefined || (t.kind !== 'cmd' && t.kind !== 'cmd-group' && t.kind !== 'cmd-all')) {
+      this.counters.malformed++;
+      this.#o.logger.warn('command on an unexpected topic dropped', { topic });
+      return;
+    }
+    const device = t.kind === 'cmd' ? t.device : this.#o.gateway;
+    if (env.id !== t.commandId) {
+      this.counters.malformed++;
+      await this.#answer(t.commandId, device, 'REJECTED', undefined, `payload is command ${env.id}, topic names ${t.commandId}`);
+      return;
+    }
     const admitted = this.#o.inbox.admit(env, device, this.#now());
     if (!admitted.fresh) {
       this.counters.duplicates++;

@@ -73,6 +73,13 @@ export class ConfigApplier {
     this.#o.inbox.db.prepare('INSERT OR REPLACE INTO refused_config (version, status, at) VALUES (?, ?, ?)').run(version, status, this.#now());
   }
 
+  /** Handles an already-decoded config envelope; serialised like receive(). */
+  receiveEnvelope(env: ConfigEnvelope): Promise<void> {
+    const run = this.#chain.then(() => this.#apply(env));
+    this.#chain = run.catch(() => undefined);
+    return run;
+  }
+
   async #receive(payload: Buffer): Promise<void> {
     if (payload.length === 0) return; // retained config cleared
     const d = tryDecodeEnvelope(payload);
@@ -80,7 +87,10 @@ export class ConfigApplier {
       this.#o.logger.warn('desired config dropped: not a config envelope', { reason: d.ok ? d.envelope.type : d.error.code });
       return;
     }
-    const env: ConfigEnvelope = d.envelope;
+    await this.#apply(d.envelope);
+  }
+
+  async #apply(env: ConfigEnvelope): Promise<void> {
     const cur = this.current();
     if (cur !== undefined && env.version <= cur.version) return; // the retained copy of what we run, or older
     // A version we rejected or rolled back comes again as the retained message on every reconnect: do not
