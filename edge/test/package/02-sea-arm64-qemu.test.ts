@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildSea, REPO_ROOT, type BuildResult } from '../../package/build-sea.js';
 import { cachedCross, type CrossPrereqs } from '../../package/cross-prereqs.js';
 import { elfMachineOfFile, TARGETS } from '../../package/targets.js';
 import { startCollector, type Collector } from '../helpers/collector.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { CLEAN_ENV, installInEmptyFolder, mb, runAgainstBroker } from './sea-run.js';
+import { CLEAN_ENV, installInEmptyFolder, mb, runAgainstBroker, waitUntil } from './sea-run.js';
+
+const PROBE = fileURLToPath(new URL('./fixtures/serial-probe.ts', import.meta.url));
 
 /**
  * The linux-arm64 binary, cross-built here and run under qemu-user. Needs what
@@ -68,5 +71,20 @@ describe('package 02-sea-arm64-qemu: the cross-built linux-arm64 executable runs
     sub = await startCollector(broker.url);
     const run = await runAgainstBroker({ app, runner: pre!.runner!, brokerUrl: broker.url, sub, gw: 'gw-sea-arm64', store: join(tmp!, 'data', 'outbox.db'), timeoutMs: 40_000, procs });
     console.log(`      start → online status under qemu: ${run.onlineMs.toFixed(0)} ms`);
+  });
+
+  it('serialport loads the shipped arm64 prebuild: a probe executable passes a line across a socat PTY pair', async function () {
+    if (spawnSync('socat', ['-V'], { stdio: 'ignore' }).status !== 0) this.skip();
+    const probe = await buildSea({ target: arm64, nodeBinary: pre!.nodeBinary, sqliteAddon: pre!.sqliteAddon, runner: pre!.runner!, outDir: join(tmp!, 'build', 'probe'), entry: PROBE, strip: false });
+    const dir = installInEmptyFolder(probe, tmp!, 'probe-app');
+    const [a, b] = [join(tmp!, 'pty-a'), join(tmp!, 'pty-b')];
+    const socat = spawn('socat', [`pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' });
+    procs.push(socat);
+    await waitUntil(() => existsSync(a) && existsSync(b), 5000, 'socat PTYs');
+    const [cmd, ...args] = [...pre!.runner!, './causeway-edge', a, b];
+    const r = spawnSync(cmd!, args, { cwd: dir, env: CLEAN_ENV, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.stdout.trim(), 'echo ok', r.stderr);
+    assert.equal(r.status, 0);
+    socat.kill('SIGTERM');
   });
 });
