@@ -4,7 +4,10 @@ import { startFaultProxy, type FaultProxy } from '../../src/fault-proxy/fault-pr
 
 /** An echo server on loopback. */
 async function echoServer(): Promise<{ server: Server; port: number }> {
-  const server = createServer((s) => s.pipe(s));
+  const server = createServer((s) => {
+    s.on('error', () => undefined); // a cut resets the echo's side too
+    s.pipe(s);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { server, port: (server.address() as { port: number }).port };
 }
