@@ -76,7 +76,7 @@ describe('edge e2e 02-outage-resend: link cut by the fault proxy @e2e', function
     agent.proc.kill('SIGTERM');
     const { code } = await agent.exited;
     assert.equal(code, 0);
-    assert.ok(Date.now() - t0 < 6000, `exited in ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 9000, `exited in ${Date.now() - t0} ms`); // drain 1 s + offline status ≤ 1 s + close ≤ 1 s, on a loaded machine
     // the unacknowledged rows are still in the outbox: a new agent on a good link delivers them
     const again = startAgent([...args, '--cloud.url', broker.url]);
     agents.push(again);

@@ -111,16 +111,24 @@ describe('fault-proxy', function () {
   });
 
   it('flap cuts and restores on a schedule', async () => {
-    proxy.flap({ downMs: 100, upMs: 150 });
+    const until = async (pred: () => boolean, ms: number): Promise<void> => {
+      const deadline = Date.now() + ms;
+      while (!pred()) {
+        if (Date.now() > deadline) throw new Error('flap did not switch in time');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    proxy.flap({ downMs: 100, upMs: 300 });
     assert.equal(proxy.mode, 'cut');
-    await new Promise((r) => setTimeout(r, 130));
-    assert.equal(proxy.mode, 'pass');
+    await until(() => proxy.mode === 'pass', 2000);
     const s = await open();
     const closed = new Promise((r) => s.once('close', r));
+    await until(() => proxy.mode === 'cut', 2000); // the next down phase cuts the live connection
     await closed;
     assert.ok(proxy.stats.cuts >= 2);
+    await until(() => proxy.mode === 'pass', 2000);
     proxy.stopFlap();
-    proxy.restore();
-    assert.equal(proxy.mode, 'pass');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(proxy.mode, 'pass', 'stopFlap leaves the link as it is');
   });
 });
