@@ -75,6 +75,9 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
     plugins: [projectSourcePlugin({ repoRoot: REPO_ROOT, entry }), betterSqliteAddonPlugin(), serialportAddonPlugin(), absentOptionalModulesPlugin()],
   });
   for (const w of res.warnings) say(`      warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
+  // esbuild turns an `import.meta` it cannot keep into `{}`: a path computed from it would be wrong at run time.
+  const lostMeta = res.warnings.filter((w) => w.id === 'empty-import-meta');
+  if (lostMeta.length > 0) throw new Error(`bundle: import.meta other than import.meta.url is not available in a SEA: ${lostMeta.map((w) => w.location?.file).join(', ')}`);
   const bundleSrc = readFileSync(bundlePath, 'utf8');
   const leftovers = externalRequires(bundleSrc);
   if (leftovers.length > 0) throw new Error(`bundle: these modules would be looked up on disk at run time and are not there in a SEA: ${leftovers.join(', ')}`);

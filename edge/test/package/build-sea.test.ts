@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { externalRequires, fuseFlipped, SEA_FUSE, splitPostjectOutput } from '../../package/build-sea.js';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSea, externalRequires, fuseFlipped, SEA_FUSE, splitPostjectOutput } from '../../package/build-sea.js';
+import { TARGETS } from '../../package/targets.js';
 
 describe('package build-sea: checks on the bundle, the injection and the result', () => {
   const bundles: Array<[string, string, string[]]> = [
@@ -30,5 +34,28 @@ describe('package build-sea: checks on the bundle, the injection and the result'
     assert.equal(fuseFlipped(bin(`${SEA_FUSE}:1`)), true);
     assert.equal(fuseFlipped(bin(`${SEA_FUSE}:0`)), false);
     assert.equal(fuseFlipped(bin('no fuse here')), false);
+  });
+
+  describe('buildSea refuses, at the bundle step, code that would break only at run time', () => {
+    let tmp: string;
+    before(function () {
+      if (process.platform !== 'linux' || process.arch !== 'x64') this.skip();
+      tmp = mkdtempSync(join(tmpdir(), 'sea-refuse-'));
+    });
+    after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+    const entries: Array<[string, string, RegExp]> = [
+      ['import.meta other than .url', 'console.log(import.meta.dirname);\n', /import\.meta other than import\.meta\.url is not available in a SEA: .*bad-0\.ts/],
+      ['a package that is not installed', 'try { require("not-installed-anywhere-xyz"); } catch {}\n', /looked up on disk at run time .*: not-installed-anywhere-xyz/],
+    ];
+    entries.forEach(([what, src, err], i) => {
+      it(what, async () => {
+        const entry = join(tmp, `bad-${i}.ts`);
+        writeFileSync(entry, src);
+        const outDir = join(tmp, `out-${i}`);
+        await assert.rejects(buildSea({ target: TARGETS['linux-x64'], nodeBinary: process.execPath, outDir, entry }), err);
+        assert.ok(!existsSync(join(outDir, 'causeway-edge')), 'no binary left behind');
+      });
+    });
   });
 });
