@@ -1,81 +1,81 @@
 #!/usr/bin/env node
-import { once } from 'node:events';
 import { ConfigError } from '../../shared/src/errors/config-error.js';
-import { EXIT } from '../../shared/src/errors/exit-codes.js';
+import { CausewayError } from '../../shared/src/errors/causeway-error.js';
 import { loadConfig } from '../../shared/src/config/load-config.js';
-import { packageVersion, runProgram } from '../../shared/src/cli/program.js';
+import { runProgram } from '../../shared/src/cli/program.js';
 import { createLogger } from '../../shared/src/log/logger.js';
+import { createNotifier } from '../../shared/src/health/sd-notify.js';
+import { handleServiceSignals } from '../../shared/src/health/service-signals.js';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
-import { startLineSource } from './input/stdin-source.js';
-import { SqliteOutbox } from './store/sqlite-outbox.js';
-import { MqttUplink } from './uplink/mqtt-uplink.js';
+import { startEdgeAgent } from './app/edge-agent.js';
+import { readStatus } from './app/status-socket.js';
+import { dirname, join } from 'node:path';
+
+/** Exit code asking systemd (Restart=on-failure) for a restart: the `restart-agent` command. */
+const EXIT_RESTART = 75;
+
+function load(argv: string[]): EdgeConfig {
+  const cfg = loadConfig<EdgeConfig>(edgeSchema, { argv });
+  if (cfg.cloud.password && !cfg.cloud.username) {
+    // [MQTT-3.1.2-22] a password without a user name is a protocol error; fail here, not per reconnect.
+    throw new ConfigError('cloud.password is set but cloud.username is empty; MQTT needs a user name with a password', { key: 'cloud.username' });
+  }
+  return cfg;
+}
 
 await runProgram(
-  { name: 'causeway-edge', summary: 'edge agent: read sensors, buffer in SQLite, forward to the cloud', schema: edgeSchema },
+  {
+    name: 'causeway-edge',
+    summary: 'edge agent: read sensors, buffer in SQLite, forward to the cloud',
+    usage: 'causeway-edge [--config FILE] [--key value …]\n       causeway-edge status [--config FILE] [--status.socket PATH]   (asks the running agent)',
+    schema: edgeSchema,
+  },
   async (argv) => {
-    const cfg = loadConfig<EdgeConfig>(edgeSchema, { argv });
-    if (cfg.cloud.password && !cfg.cloud.username) {
-      // [MQTT-3.1.2-22] a password without a user name is a protocol error; fail here, not per reconnect.
-      throw new ConfigError('cloud.password is set but cloud.username is empty; MQTT needs a user name with a password', { key: 'cloud.username' });
+    if (argv[0] === 'status') {
+      const cfg = load(argv.slice(1));
+      const path = cfg.status.socket !== '' ? cfg.status.socket : join(dirname(cfg.store.path), 'status.sock');
+      const snap = await readStatus(path).catch((err: unknown) => {
+        throw new CausewayError('IO_AGENT_UNREACHABLE', `no agent answers on ${path}: ${(err as Error).message}`, { cause: err });
+      });
+      process.stdout.write(JSON.stringify(snap, null, 2) + '\n');
+      return 0;
     }
+    const cfg = load(argv);
     const log = createLogger({ level: cfg.log.level, name: 'causeway-edge', fields: { gateway: cfg.gateway.id } });
-    let uplink: MqttUplink | undefined;
-    const outbox = SqliteOutbox.open({
-      path: cfg.store.path,
-      gateway: cfg.gateway.id,
-      maxBytes: cfg.buffer.maxBytes,
-      maxAgeMs: cfg.buffer.maxAgeSeconds * 1000,
-      commitIntervalMs: cfg.buffer.commitIntervalMs,
-      commitMaxRecords: cfg.buffer.commitMaxRecords,
-      logger: log.child({ part: 'outbox' }),
-      onCommit: () => uplink?.wake(),
-      onFatal: (err) => {
-        // Exit non-zero so systemd restarts us; the start-up check then quarantines the file.
-        log.error('outbox file is corrupt; exiting so the restart quarantines it', { err });
-        process.exit(EXIT.IOERR);
+    const notifier = createNotifier(process.env, { logger: log });
+    let exitCode = 0;
+    let stopping: Promise<void> | undefined;
+    const agent = await startEdgeAgent(cfg, log, {
+      onRestart: () => {
+        exitCode = EXIT_RESTART;
+        process.kill(process.pid, 'SIGTERM');
       },
     });
-    log.info('outbox open', { path: cfg.store.path, epoch: outbox.epoch, records: outbox.stats().records, quarantined: outbox.quarantine !== undefined });
-    const opts: ConstructorParameters<typeof MqttUplink>[0] = {
-      outbox,
-      gateway: cfg.gateway.id,
-      url: cfg.cloud.url,
-      keepaliveSeconds: cfg.cloud.keepaliveSeconds,
-      connectTimeoutMs: Math.max(1, cfg.cloud.connectTimeoutSeconds) * 1000,
-      backoff: { baseMs: Math.max(1, cfg.cloud.backoffBaseMs), capMs: Math.max(1, cfg.cloud.backoffMaxMs), minMs: Math.min(100, cfg.cloud.backoffMaxMs) },
-      inflight: Math.max(1, cfg.uplink.inflight),
-      form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000 },
-      encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },
-      maxBytesPerSecond: cfg.uplink.maxBytesPerSecond,
-      agentVersion: packageVersion(),
-      logger: log.child({ part: 'uplink' }),
-    };
-    if (cfg.cloud.username) opts.username = cfg.cloud.username;
-    if (cfg.cloud.password) opts.password = cfg.cloud.password;
-    if (cfg.cloud.ca) opts.caFile = cfg.cloud.ca;
-    if (cfg.cloud.cert) opts.certFile = cfg.cloud.cert;
-    if (cfg.cloud.key) opts.keyFile = cfg.cloud.key;
-    uplink = new MqttUplink(opts);
-    uplink.start();
-    let input: ReturnType<typeof startLineSource> | undefined;
-    if (cfg.input.stdin) {
-      input = startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
-    }
-
-    const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
-    log.info('draining', { signal });
-    // Backstop: whatever hangs, the commits below are already flushed, so leaving is safe.
-    setTimeout(() => {
-      log.error('drain did not finish in time; exiting anyway (the outbox is committed)');
-      process.exit(EXIT.OK);
-    }, cfg.uplink.drainTimeoutMs + 5000).unref();
-    outbox.flush(); // every add already accepted is committed before we go
-    await uplink.drain(cfg.uplink.drainTimeoutMs);
-    outbox.close();
-    log.info('stopped', { uplink: uplink.stats, outbox: outbox.stats(), ...(input ? { stdin: input.stats } : {}) });
+    log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }) });
+    await notifier.ready('running');
+    const stopWatchdog = notifier.startWatchdog();
+    await new Promise<void>((resolve) => {
+      handleServiceSignals({
+        notifier,
+        logger: log,
+        reload: async () => agent.reload(load(argv)),
+        stop: async (signal) => {
+          log.info('draining', { signal });
+          // Backstop: whatever hangs, the commits are flushed first, so leaving is safe.
+          setTimeout(() => {
+            log.error('drain did not finish in time; exiting anyway (the outbox is committed)');
+            process.exit(exitCode);
+          }, cfg.uplink.drainTimeoutMs + 5000).unref();
+          stopWatchdog();
+          stopping ??= agent.stop();
+          await stopping;
+          resolve();
+        },
+      });
+    });
     process.stdin.destroy();
     // Nothing should keep the loop alive now; if a stray handle does, do not hang the service manager.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 3000).unref();
-    return 0;
+    setTimeout(() => process.exit(exitCode), 3000).unref();
+    return exitCode;
   },
 );

@@ -6,7 +6,7 @@ import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import { mergeConfig } from './merge-config.js';
+import { mergeConfig } from '../../../shared/src/config/merge-config.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
 

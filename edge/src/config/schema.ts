@@ -1,3 +1,4 @@
+import { ingestSchema, type IngestConfig } from '../ingest/ingest-schema.js';
 import type { Schema } from '../../../shared/src/config/load-config.js';
 import { isValidId } from '../../../shared/src/topics/topic-id.js';
 
@@ -21,6 +22,10 @@ export interface EdgeConfig {
     drainTimeoutMs: number;
   };
   input: { stdin: boolean; stdinAck: boolean };
+  ingest: IngestConfig;
+  commands: { timeoutMs: number; rollbackTimeoutSeconds: number };
+  health: { host: string; port: number };
+  status: { socket: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
 
@@ -67,6 +72,18 @@ export const edgeSchema: Schema = {
     deflate: { doc: 'Compress payloads with raw deflate', format: Boolean, default: true },
     liveWindowSeconds: { doc: 'Telemetry younger than this goes before the backlog (live-first)', format: 'nat', default: 10 },
     drainTimeoutMs: { doc: 'On SIGTERM, wait this long for in-flight acknowledgements', format: 'nat', default: 2000 },
+  },
+  ingest: ingestSchema,
+  commands: {
+    timeoutMs: { doc: 'A device command without an answer after this long is TIMED_OUT', format: 'nat', default: 10_000 },
+    rollbackTimeoutSeconds: { doc: 'A remote config after which the uplink is not connected within this long is rolled back', format: 'nat', default: 60 },
+  },
+  health: {
+    host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },
+    port: { doc: 'Port of /healthz and /metrics (0 = any free port, -1 = off)', format: 'int', default: -1 },
+  },
+  status: {
+    socket: { doc: 'Unix socket `causeway-edge status` asks (empty: status.sock beside store.path)', format: String, default: '' },
   },
   input: {
     stdin: { doc: 'Read readings as JSON lines (one ReadingInput per line) from stdin', format: Boolean, default: false },

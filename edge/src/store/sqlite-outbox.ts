@@ -371,6 +371,14 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
     return { records: this.totalRecords, bytes: this.totalBytes, evicted: byName('evicted'), expired: byName('expired'), rejectedFull: this.rejectedFull };
   }
 
+  /** Creation time (ms) of the oldest record not yet acknowledged, or undefined when the outbox is empty. */
+  oldestCreated(): number | undefined {
+    if (this.closed) return undefined;
+    // The smallest id is the oldest record (ids follow commit order); the primary key makes this one seek.
+    const r = this.db.prepare('SELECT created FROM records ORDER BY id LIMIT 1').get() as { created: number } | undefined;
+    return r?.created;
+  }
+
   /** Commits what is pending and closes the file. */
   close(): void {
     if (this.closed) return;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mergeConfig } from '../../src/control/merge-config.js';
+import { mergeConfig } from '../../src/config/merge-config.js';
 
 const TABLE: Array<[string, Array<Record<string, unknown>>, Record<string, unknown>]> = [
   ['later layers win', [{ a: 1 }, { a: 2 }], { a: 2 }],
@@ -10,7 +10,7 @@ const TABLE: Array<[string, Array<Record<string, unknown>>, Record<string, unkno
   ['no layers', [], {}],
 ];
 
-describe('cloud/control/merge-config', () => {
+describe('shared/config/merge-config', () => {
   for (const [what, layers, expected] of TABLE) it(what, () => assert.deepEqual(mergeConfig(layers), expected));
   it('does not alias the inputs', () => {
     const layer = { a: { b: [1] } };

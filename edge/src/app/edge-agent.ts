@@ -1,0 +1,228 @@
+import { dirname, join } from 'node:path';
+import { EXIT } from '../../../shared/src/errors/exit-codes.js';
+import { packageVersion } from '../../../shared/src/cli/program.js';
+import type { Logger } from '../../../shared/src/log/logger.js';
+import { startHealthServer, type HealthServer } from '../../../shared/src/health/http-health.js';
+import type { EdgeConfig } from '../config/schema.js';
+import { SqliteOutbox } from '../store/sqlite-outbox.js';
+import { MqttUplink } from '../uplink/mqtt-uplink.js';
+import { startLineSource } from '../input/stdin-source.js';
+import { startIngest, type Ingest } from '../ingest/start-ingest.js';
+import type { IngestCounters } from '../ingest/counters.js';
+import { CommandInbox } from '../commands/command-inbox.js';
+import { CommandExecutor } from '../commands/command-executor.js';
+import { ConfigApplier } from '../commands/config-applier.js';
+import { SerialCommandRouter } from '../commands/serial-command-router.js';
+import { createBuiltins } from '../commands/builtins.js';
+import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
+import { startStatusSocket } from './status-socket.js';
+import { edgeMetrics } from './edge-metrics.js';
+
+export interface EdgeAgent {
+  snapshot(): Record<string, unknown>;
+  ingestCounters(): IngestCounters;
+  /** SIGHUP: re-read local config and apply what can change live */
+  reload(cfg: EdgeConfig): Promise<void>;
+  /** SIGTERM: stop ingest, commit, wait briefly for in-flight PUBACKs, close */
+  stop(): Promise<void>;
+  readonly healthPort?: number;
+  readonly statusSocket: string;
+}
+
+export interface AgentHooks {
+  /** the built-in `restart-agent` command asks for a restart (exit non-zero, systemd starts us again) */
+  onRestart: () => void;
+}
+
+function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persist: ConstructorParameters<typeof MqttUplink>[0]['persistDownlink']): ConstructorParameters<typeof MqttUplink>[0] {
+  const opts: ConstructorParameters<typeof MqttUplink>[0] = {
+    outbox,
+    gateway: cfg.gateway.id,
+    url: cfg.cloud.url,
+    keepaliveSeconds: cfg.cloud.keepaliveSeconds,
+    connectTimeoutMs: Math.max(1, cfg.cloud.connectTimeoutSeconds) * 1000,
+    backoff: { baseMs: Math.max(1, cfg.cloud.backoffBaseMs), capMs: Math.max(1, cfg.cloud.backoffMaxMs), minMs: Math.min(100, cfg.cloud.backoffMaxMs) },
+    inflight: Math.max(1, cfg.uplink.inflight),
+    form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000 },
+    encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },
+    maxBytesPerSecond: cfg.uplink.maxBytesPerSecond,
+    agentVersion: packageVersion(),
+    logger: log.child({ part: 'uplink' }),
+  };
+  if (persist !== undefined) opts.persistDownlink = persist;
+  if (cfg.cloud.username) opts.username = cfg.cloud.username;
+  if (cfg.cloud.password) opts.password = cfg.cloud.password;
+  if (cfg.cloud.ca) opts.caFile = cfg.cloud.ca;
+  if (cfg.cloud.cert) opts.certFile = cfg.cloud.cert;
+  if (cfg.cloud.key) opts.keyFile = cfg.cloud.key;
+  return opts;
+}
+
+/**
+ * Wires one gateway agent: outbox → uplink; ingest (serial, local MQTT, stdin) → outbox; downlink →
+ * command inbox and executor (serial devices, built-ins) and the remote config applier; status socket,
+ * health and metrics. `main.ts` loads the config and handles signals; tests and the demo call this.
+ */
+export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: AgentHooks): Promise<EdgeAgent> {
+  let cfg = initial;
+  /** the local config (file, env, flags) that remote documents are merged over; SIGHUP replaces it */
+  let local = initial;
+  const dataDir = dirname(cfg.store.path);
+  let uplink: MqttUplink | undefined;
+  let lastAckAt: number | undefined;
+  const outbox = SqliteOutbox.open({
+    path: cfg.store.path,
+    gateway: cfg.gateway.id,
+    maxBytes: cfg.buffer.maxBytes,
+    maxAgeMs: cfg.buffer.maxAgeSeconds * 1000,
+    commitIntervalMs: cfg.buffer.commitIntervalMs,
+    commitMaxRecords: cfg.buffer.commitMaxRecords,
+    logger: log.child({ part: 'outbox' }),
+    onCommit: () => uplink?.wake(),
+    onFatal: (err) => {
+      // Exit non-zero so systemd restarts us; the start-up check then quarantines the file.
+      log.error('outbox file is corrupt; exiting so the restart quarantines it', { err });
+      process.exit(EXIT.IOERR);
+    },
+  });
+  log.info('outbox open', { path: cfg.store.path, epoch: outbox.epoch, records: outbox.stats().records, quarantined: outbox.quarantine !== undefined });
+
+  const inbox = new CommandInbox(join(dataDir, 'inbox.db'));
+  let ingest: Ingest | undefined;
+  const router = new SerialCommandRouter(
+    { sendToDevice: (device, line) => ingest?.sendToDevice(device, line) ?? false },
+    () => new Set(cfg.ingest.ports.map((p) => p.device)),
+  );
+  const startIngestFor = (c: EdgeConfig): Ingest => startIngest(c.ingest, outbox, log, { onReply: (d, r) => router.onReply(d, r) });
+
+  const snapshot = (): Record<string, unknown> => {
+    const oldest = outbox.oldestCreated();
+    return {
+      gateway: cfg.gateway.id,
+      version: packageVersion(),
+      link: { ...(uplink?.stats ?? { connected: false }), ...(lastAckAt === undefined ? {} : { lastAckAt }) },
+      outbox: { ...outbox.stats(), ...(oldest === undefined ? {} : { oldestAgeSeconds: Math.max(0, (Date.now() - oldest) / 1000) }) },
+      ingest: ingest?.counters ?? {},
+      commands: { ...executor.counters },
+      config: { version: applier.current()?.version ?? 0 },
+      ports: cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
+    };
+  };
+
+  const executor = new CommandExecutor({
+    gateway: cfg.gateway.id,
+    inbox,
+    results: outbox,
+    router,
+    logger: log.child({ part: 'commands' }),
+    timeoutMs: cfg.commands.timeoutMs,
+    builtins: createBuiltins({
+      status: snapshot,
+      flush: async () => {
+        outbox.flush();
+        uplink?.wake();
+        return { records: outbox.stats().records };
+      },
+      restart: hooks.onRestart,
+    }),
+  });
+
+  const startUplink = (c: EdgeConfig): MqttUplink => {
+    const u = new MqttUplink(
+      uplinkOptions(c, outbox, log, async (env, topic) => {
+        // Persist-before-PUBACK for commands; config is retained and comes again on every subscribe,
+        // so it is applied in the background (applying waits for the link, which must not block the PUBACK).
+        if (env.type === 'command') await executor.accept(topic, env);
+        else void applier.receiveEnvelope(env).catch((err: unknown) => log.error('config apply failed', { err }));
+      }),
+    );
+    u.on('acked', () => (lastAckAt = Date.now()));
+    u.start();
+    return u;
+  };
+
+  const applyConfig = async (next: EdgeConfig): Promise<void> => {
+    const parts = changedParts(cfg, next);
+    const prev = cfg;
+    cfg = next;
+    if (parts.ingestSources) {
+      await ingest?.stop();
+      ingest = startIngestFor(next);
+    } else if (parts.ingestRules) ingest?.updateRules(next.ingest);
+    if (parts.uplink) {
+      const old = uplink;
+      uplink = undefined;
+      await old?.stop();
+      uplink = startUplink(next);
+    }
+    log.info('config applied', { ingestRules: parts.ingestRules, ingestSources: parts.ingestSources, uplink: parts.uplink, from: prev === next ? 'same' : 'changed' });
+  };
+
+  const applier = new ConfigApplier({
+    gateway: cfg.gateway.id,
+    inbox,
+    results: outbox,
+    logger: log.child({ part: 'config' }),
+    rollbackTimeoutMs: cfg.commands.rollbackTimeoutSeconds * 1000,
+    validate: (doc) => void mergeRemoteConfig(local, doc),
+    apply: (doc) => applyConfig(mergeRemoteConfig(local, doc)),
+    linkHealthy: async (timeoutMs) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (uplink?.stats.connected) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return uplink?.stats.connected ?? false;
+    },
+  });
+
+  // A config applied before a restart comes back before anything connects.
+  const restored = await applier.restore().catch((err: unknown) => {
+    log.error('stored remote config no longer valid; running the local config', { err });
+    return undefined;
+  });
+  if (restored !== undefined) log.info('remote config restored', { version: restored });
+  ingest ??= startIngestFor(cfg);
+  uplink ??= startUplink(cfg);
+  await executor.recover();
+
+  if (cfg.input.stdin) {
+    startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
+  }
+
+  const statusPath = cfg.status.socket !== '' ? cfg.status.socket : join(dataDir, 'status.sock');
+  const status = await startStatusSocket(statusPath, snapshot);
+  let health: HealthServer | undefined;
+  const agent: EdgeAgent = {
+    snapshot,
+    ingestCounters: () => ingest!.counters,
+    statusSocket: statusPath,
+    reload: async (fresh) => {
+      local = fresh;
+      const remote = applier.current()?.config ?? {};
+      await applyConfig(mergeRemoteConfig(fresh, remote));
+    },
+    stop: async () => {
+      await ingest?.stop(); // frames already read reach the outbox first
+      await executor.stop();
+      outbox.flush(); // every add already accepted is committed before we go
+      await uplink?.drain(cfg.uplink.drainTimeoutMs);
+      await status.close();
+      await health?.close();
+      inbox.close();
+      outbox.close();
+      log.info('stopped', { ...(uplink?.stats ?? {}), outbox: outbox.stats() });
+    },
+  };
+  if (cfg.health.port >= 0) {
+    health = await startHealthServer({
+      host: cfg.health.host,
+      port: cfg.health.port,
+      registry: edgeMetrics(agent),
+      check: () => ({ ok: true, details: { link: uplink?.stats.connected ?? false, outboxRecords: outbox.stats().records } }),
+      logger: log,
+    });
+    Object.defineProperty(agent, 'healthPort', { value: health.port });
+  }
+  return agent;
+}

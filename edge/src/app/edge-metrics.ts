@@ -1,0 +1,52 @@
+import { Gauge, Registry } from 'prom-client';
+import { registerIngestMetrics } from '../ingest/ingest-metrics.js';
+import type { EdgeAgent } from './edge-agent.js';
+
+/** Prometheus metrics of the agent, read from the counters its parts keep. */
+export function edgeMetrics(agent: EdgeAgent): Registry {
+  const registry = new Registry();
+  registerIngestMetrics(agent.ingestCounters(), registry);
+  new Gauge({
+    name: 'causeway_outbox',
+    help: 'Outbox: buffered records and bytes, oldest unsent record age (s)',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const s = agent.snapshot().outbox as { records: number; bytes: number; oldestAgeSeconds?: number };
+      this.set({ what: 'records' }, s.records);
+      this.set({ what: 'bytes' }, s.bytes);
+      this.set({ what: 'oldest_age_seconds' }, s.oldestAgeSeconds ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'causeway_outbox_dropped',
+    help: 'Records evicted (buffer full) or expired (TTL), by priority',
+    labelNames: ['reason', 'priority'],
+    registers: [registry],
+    collect() {
+      const s = agent.snapshot().outbox as { evicted: Record<string, number>; expired: Record<string, number> };
+      for (const [p, n] of Object.entries(s.evicted)) this.set({ reason: 'evicted', priority: p }, n);
+      for (const [p, n] of Object.entries(s.expired)) this.set({ reason: 'expired', priority: p }, n);
+    },
+  });
+  new Gauge({
+    name: 'causeway_uplink',
+    help: 'Uplink: connected (0/1), connects, batches published, acked, resent, in flight',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const u = agent.snapshot().link as Record<string, number | boolean>;
+      for (const [k, v] of Object.entries(u)) if (typeof v === 'number' || typeof v === 'boolean') this.set({ what: k }, Number(v));
+    },
+  });
+  new Gauge({
+    name: 'causeway_commands',
+    help: 'Commands received, duplicates, and results by outcome',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      for (const [k, v] of Object.entries(agent.snapshot().commands as Record<string, number>)) this.set({ what: k }, v);
+    },
+  });
+  return registry;
+}

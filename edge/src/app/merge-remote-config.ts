@@ -1,0 +1,41 @@
+import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { validateConfigObject } from '../../../shared/src/config/load-config.js';
+import { mergeConfig } from '../../../shared/src/config/merge-config.js';
+import { validateIngestConfig } from '../ingest/ingest-schema.js';
+import { edgeSchema, type EdgeConfig } from '../config/schema.js';
+
+/** Keys a remote config may not change: they name the gateway and where its data lives. */
+const LOCAL_ONLY = ['gateway.id', 'store.path', 'status.socket', 'health.host', 'health.port', 'input.stdin', 'input.stdinAck'];
+
+function get(o: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
+}
+
+/**
+ * The config the agent should run: the remote document merged over the local one, validated against the
+ * agent's schema (and the ingest rules' own checks). Throws a ConfigError naming the key. Pure.
+ */
+export function mergeRemoteConfig(local: EdgeConfig, remote: Record<string, unknown>): EdgeConfig {
+  for (const key of LOCAL_ONLY) {
+    if (get(remote, key) !== undefined && JSON.stringify(get(remote, key)) !== JSON.stringify(get(local as unknown as Record<string, unknown>, key))) {
+      throw new ConfigError(`${key} cannot be changed remotely (it is local to the gateway)`, { key });
+    }
+  }
+  const merged = mergeConfig([structuredClone(local) as unknown as Record<string, unknown>, remote]);
+  const cfg = validateConfigObject<EdgeConfig>(edgeSchema, merged);
+  validateIngestConfig(cfg.ingest);
+  return structuredClone(cfg) as EdgeConfig;
+}
+
+/** Which parts of the running agent a config change touches. Pure. */
+export function changedParts(a: EdgeConfig, b: EdgeConfig): { ingestRules: boolean; ingestSources: boolean; uplink: boolean; commands: boolean } {
+  const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
+  const { rules: ra, ...sa } = a.ingest;
+  const { rules: rb, ...sb } = b.ingest;
+  return {
+    ingestRules: !same(ra, rb),
+    ingestSources: !same(sa, sb),
+    uplink: !same(a.cloud, b.cloud) || !same(a.uplink, b.uplink) || !same(a.buffer, b.buffer),
+    commands: !same(a.commands, b.commands),
+  };
+}
