@@ -4,20 +4,24 @@
  * the composition root needs for `store.backend = jetstream` (docs/scale-out.md), minus config.
  *
  * Usage: node --import tsx 20-scale-out-node.ts <natsUrls,comma-separated> <prefix> <nodeId> <replicas>
+ *    or: node --import tsx 20-scale-out-node.ts sqlite:<dataDir> - <nodeId>   (one node on SQLite, for benchmarks)
  * Prints one JSON line `{"ready":true,"port":N,"crossNode":bool,"sessionsAcrossNodes":bool}`; SIGTERM drains.
  */
 import { Broker } from '../../src/broker/broker.js';
 import { startTcpListener } from '../../src/listeners/tcp-listener.js';
 import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { linkNode } from '../../src/store/jetstream/node-link.js';
+import type { BrokerStore } from '../../src/store/contract.js';
+import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const [urls, prefix, nodeId, replicas] = process.argv.slice(2);
 if (urls === undefined || prefix === undefined || nodeId === undefined) throw new Error('usage: 20-scale-out-node.ts <urls> <prefix> <nodeId> [replicas]');
 
+const sqliteDir = urls.startsWith('sqlite:') ? urls.slice('sqlite:'.length) : undefined;
 // A fresh cluster may still be electing its meta leader: retry opening for a bounded time.
 let store: JetStreamStore | undefined;
 const deadline = Date.now() + 30_000;
-for (let attempt = 0; store === undefined; attempt++) {
+for (let attempt = 0; store === undefined && sqliteDir === undefined; attempt++) {
   try {
     store = await openJetStreamStore({ servers: urls.split(','), prefix, name: nodeId, replicas: Number(replicas ?? '1'), timeoutMs: 3000 });
   } catch (err) {
@@ -25,7 +29,7 @@ for (let attempt = 0; store === undefined; attempt++) {
     await new Promise((r) => setTimeout(r, 250));
   }
 }
-const s = store;
+const s: BrokerStore = sqliteDir === undefined ? store! : openSqliteStore({ dir: sqliteDir });
 
 /** The broker hooks the lead adds (see the report / docs/scale-out.md); until then they are absent. */
 interface CrossNodeBroker {
@@ -33,13 +37,13 @@ interface CrossNodeBroker {
   loadStoredSession?: (clientId: string) => Promise<unknown>;
 }
 let broker: Broker | undefined;
-const link = linkNode(s, { nodeId, onRemote: (topics) => (broker as unknown as CrossNodeBroker | undefined)?.notifyRemote?.(topics) });
+const link = store === undefined ? { onAppend: () => undefined, close: async () => undefined } : linkNode(store, { nodeId, onRemote: (topics) => (broker as unknown as CrossNodeBroker | undefined)?.notifyRemote?.(topics) });
 broker = new Broker(s, { allowAnonymous: true, onAppend: (t) => link.onAppend(t) });
 await broker.start();
 const listener = await startTcpListener('127.0.0.1', 0, broker.handle.bind(broker));
 const hooks = broker as unknown as CrossNodeBroker;
 process.stdout.write(
-  JSON.stringify({ ready: true, port: listener.port, crossNode: typeof hooks.notifyRemote === 'function', sessionsAcrossNodes: typeof hooks.loadStoredSession === 'function' }) + '\n',
+  JSON.stringify({ ready: true, port: listener.port, pid: process.pid, crossNode: typeof hooks.notifyRemote === 'function', sessionsAcrossNodes: typeof hooks.loadStoredSession === 'function' }) + '\n',
 );
 
 process.once('SIGTERM', () => {

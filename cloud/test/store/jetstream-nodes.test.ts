@@ -46,6 +46,8 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
       Array.from({ length: 2 * n }, (_, i) => (i % 2 === 0 ? a : b).log.append(makeMessage('x/y', `m${i}`), i % 4 === 0 ? ['ALL', 'SOME'] : ['ALL'])),
     );
     const ok = results.map((r) => (r.duplicate ? assert.fail('duplicate') : r));
+    // appends queued together went out as pipelined chains, not one round trip each
+    assert.ok(a.log.pipeline.chains + b.log.pipeline.chains < n, `${a.log.pipeline.chains} + ${b.log.pipeline.chains} chains for ${2 * n} appends`);
     assert.deepEqual(ok.map((r) => r.offsets.ALL).sort((x, y) => x! - y!), Array.from({ length: 2 * n }, (_, i) => i + 1));
     assert.deepEqual(ok.map((r) => r.offsets.SOME).filter((o) => o !== undefined).sort((x, y) => x! - y!), Array.from({ length: n / 2 }, (_, i) => i + 1));
     assert.equal(new Set(ok.map((r) => r.id)).size, 2 * n);

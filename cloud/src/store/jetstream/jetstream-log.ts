@@ -5,18 +5,15 @@ import { MessageCache } from '../sqlite/message-cache.js';
 import { checkOffset, checkQueueName, distinctQueues } from '../store-args.js';
 import { StoreError } from '../store-error.js';
 import { LogIndex } from './log-index.js';
-import { decodeHeaders, decodeRecord, encodeHeaders } from './message-codec.js';
+import { decodeHeaders, decodeRecord } from './message-codec.js';
 import type { NormalizedJetStreamOptions } from './jetstream-options.js';
 import { topicToTokens } from './subject-escape.js';
 import { apiErrorCode, waitUntil } from './nats-errors.js';
+import { AppendPipeline } from './append-pipeline.js';
 import type { FilterRegistry } from './filter-registry.js';
 import { hasWildcard, isValidTopicFilter } from '../../../../shared/src/topics/topic-filter.js';
 
-/** JetStream's "wrong last sequence" (the optimistic-concurrency check failed). */
-const WRONG_LAST_SEQUENCE = 10071;
 const COUNTERS_KEY = 'counters';
-/** attempts of one append against concurrent writers on other nodes before giving up with STORE_IO */
-const MAX_ATTEMPTS = 100;
 
 /**
  * MessageLog on one JetStream stream (design and its cost: docs/scale-out.md).
@@ -43,7 +40,7 @@ export class JetStreamLog implements MessageLog {
   private tail: ConsumerMessages | undefined;
   private tailDone: Promise<void> = Promise.resolve();
   private prunedSub: Subscription | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
+  readonly pipeline: AppendPipeline;
   /** a sequence known to be deleted at the tail of the stream (see catchUp) */
   private skipTo = 0;
   private readonly waiters = new Set<() => void>();
@@ -61,6 +58,15 @@ export class JetStreamLog implements MessageLog {
     private readonly filters?: FilterRegistry,
   ) {
     this.cache = new MessageCache({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
+    this.pipeline = new AppendPipeline({
+      js,
+      index: this.index,
+      cache: this.cache,
+      timeoutMs: o.timeoutMs,
+      expectedLast: () => Math.max(this.index.lastSeq, this.skipTo),
+      catchUp: (err) => this.catchUp(err),
+      catchUpTo: (seq) => this.catchUpTo(seq),
+    });
   }
 
   /** Creates the stream if needed, replays it and keeps tailing it. */
@@ -118,6 +124,9 @@ export class JetStreamLog implements MessageLog {
         max_bytes: this.o.maxBytes > 0 ? this.o.maxBytes : -1,
         discard: DiscardPolicy.Old,
         allow_direct: true,
+        // Records carry a Nats-Msg-Id only to chain appends (append-pipeline.ts): keep the server's
+        // duplicate-tracking window short so it does not hold millions of ids.
+        duplicate_window: nanos(2000),
       });
     } catch (err) {
       // 10058: stream name already in use (a node that started at the same time created it)
@@ -148,6 +157,7 @@ export class JetStreamLog implements MessageLog {
   }
 
   async stop(): Promise<void> {
+    this.pipeline.abort(new StoreError('STORE_CLOSED', 'jetstream store is closed'));
     this.tail?.stop();
     await this.tailDone.catch(() => undefined);
     this.prunedSub?.unsubscribe();
@@ -173,46 +183,10 @@ export class JetStreamLog implements MessageLog {
       if (max !== undefined && message.payload.length > max - 4096) {
         throw new StoreError('STORE_INVALID', `payload of ${message.payload.length} bytes exceeds the NATS max_payload of ${max} (less header room)`);
       }
-      const run = this.chain.then(() => this.appendSerial(message, names, options?.dedupeKey));
-      this.chain = run.catch(() => undefined);
-      return run;
+      return this.pipeline.submit(`${this.o.names.msgRoot}.${topicToTokens(message.topic)}`, message, names, options?.dedupeKey);
     } catch (err) {
       return Promise.reject(err);
     }
-  }
-
-  private async appendSerial(message: NewMessage, names: string[], dedupeKey: string | undefined): Promise<AppendResult> {
-    this.assertOpen();
-    const subject = `${this.o.names.msgRoot}.${topicToTokens(message.topic)}`;
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      if (dedupeKey !== undefined && this.index.hasKey(dedupeKey)) return { duplicate: true };
-      const expected = Math.max(this.index.lastSeq, this.skipTo);
-      const offsets = this.index.plan(names);
-      let seq: number;
-      try {
-        const ack = await this.js.publish(subject, message.payload, {
-          headers: encodeHeaders(message, offsets, dedupeKey),
-          expect: { lastSequence: expected },
-          timeout: this.o.timeoutMs,
-        });
-        seq = ack.seq;
-      } catch (err) {
-        if (apiErrorCode(err) === WRONG_LAST_SEQUENCE) {
-          await this.catchUp(err);
-          continue;
-        }
-        throw new StoreError('STORE_IO', `JetStream publish to ${subject} failed: ${(err as Error).message}`, { cause: err });
-      }
-      // The check passed, so nothing was appended between `expected` and us: apply it now rather than
-      // wait for the tail (which will skip it as already applied).
-      const rec: Parameters<LogIndex['apply']>[0] = { id: seq, createdAt: message.createdAt, bytes: message.payload.length };
-      if (message.expiresAt !== undefined) rec.expiresAt = message.expiresAt;
-      if (dedupeKey !== undefined) rec.dedupeKey = dedupeKey;
-      this.index.apply(rec, offsets);
-      this.cache.set({ ...message, id: seq });
-      return { duplicate: false, id: seq, offsets };
-    }
-    throw new StoreError('STORE_IO', `append to ${subject} lost the optimistic-concurrency race ${MAX_ATTEMPTS} times`);
   }
 
   /**
@@ -226,9 +200,16 @@ export class JetStreamLog implements MessageLog {
       await new Promise((r) => setTimeout(r, 5));
       return;
     }
+    await this.catchUpTo(last);
+  }
+
+  /**
+   * Waits briefly for the tail to apply `last`; if it is behind (its consumer being recreated after a
+   * server died, or an ack was lost and our own record is the one missing), fetches the missing records
+   * directly, in order.
+   */
+  private async catchUpTo(last: number): Promise<void> {
     if (await this.waitForSeq(last, 500)) return;
-    // The tail is behind (its consumer is being recreated after a server died, or an ack was lost and
-    // our own record is the one missing): fetch the missing records directly, in order.
     for (let seq = this.index.lastSeq + 1; seq <= last && seq <= this.index.lastSeq + 1000; seq++) {
       try {
         const sm = await this.jsm.streams.getMessage(this.o.names.stream, { seq });

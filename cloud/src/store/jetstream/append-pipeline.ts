@@ -1,0 +1,155 @@
+import { randomBytes } from 'node:crypto';
+import type { JetStreamClient } from 'nats';
+import type { AppendResult, NewMessage } from '../contract.js';
+import type { MessageCache } from '../sqlite/message-cache.js';
+import { StoreError } from '../store-error.js';
+import type { LogIndex } from './log-index.js';
+import { encodeHeaders } from './message-codec.js';
+import { apiErrorCode } from './nats-errors.js';
+
+/** JetStream's optimistic-concurrency failures: wrong last sequence, wrong last msg id. */
+const WRONG_LAST_SEQUENCE = 10071;
+const WRONG_LAST_MSG_ID = 10070;
+/** appends written as one pipelined chain */
+const MAX_CHAIN = 256;
+/** attempts of one append against concurrent writers on other nodes before giving up with STORE_IO */
+const MAX_ATTEMPTS = 100;
+
+interface Pending {
+  subject: string;
+  message: NewMessage;
+  names: string[];
+  dedupeKey: string | undefined;
+  attempts: number;
+  resolve: (r: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface PipelineDeps {
+  js: JetStreamClient;
+  index: LogIndex;
+  cache: MessageCache;
+  timeoutMs: number;
+  /** the sequence an append may name as the stream's last (index.lastSeq, or a deleted one above it) */
+  expectedLast: () => number;
+  /** after a lost race: bring the index up to the winner's records (the error names the last sequence) */
+  catchUp: (err: unknown) => Promise<void>;
+  /** make sure the index holds everything up to `seq` (acks arrived that the index has not applied) */
+  catchUpTo: (seq: number) => Promise<void>;
+}
+
+/**
+ * Writes appends as pipelined chains instead of one round trip each. Appends queued while a chain is in
+ * flight form the next chain; its offsets are planned from the index as if every earlier link succeeds.
+ * Link 0 carries `Nats-Expected-Last-Sequence` (nobody appended since the index's last sequence), link
+ * j > 0 carries `Nats-Expected-Last-Msg-Id` = link j-1's id, so a link commits only right after its
+ * predecessor: when another node wins the race the rest of the chain fails as a whole, the node catches
+ * up and replans it. One node's chain costs one round trip however long it is; two nodes writing at once
+ * alternate chains. Every record carries a fresh `Nats-Msg-Id` for this (not for JetStream's dedupe).
+ */
+export class AppendPipeline {
+  private queue: Pending[] = [];
+  private running = false;
+  private readonly uid = randomBytes(6).toString('hex');
+  private counter = 0;
+  /** chains written; for tests and metrics */
+  chains = 0;
+
+  constructor(private readonly d: PipelineDeps) {}
+
+  submit(subject: string, message: NewMessage, names: string[], dedupeKey: string | undefined): Promise<AppendResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ subject, message, names, dedupeKey, attempts: 0, resolve, reject });
+      if (!this.running) void this.run();
+    });
+  }
+
+  /** Rejects everything still queued (the store is closing). */
+  abort(err: unknown): void {
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) await this.writeChain(this.queue.splice(0, MAX_CHAIN));
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async writeChain(batch: Pending[]): Promise<void> {
+    const { index } = this.d;
+    const expected = this.d.expectedLast();
+    const next = new Map<string, number>();
+    const keys = new Set<string>();
+    const links: { p: Pending; offsets: Record<string, number>; pos: number }[] = [];
+    const later: { p: Pending; pos: number }[] = [];
+    batch.forEach((p, pos) => {
+      if (p.dedupeKey !== undefined) {
+        if (index.hasKey(p.dedupeKey)) return p.resolve({ duplicate: true });
+        // Same key earlier in this chain: a duplicate only if that one commits, so it waits a chain.
+        if (keys.has(p.dedupeKey)) return void later.push({ p, pos });
+        keys.add(p.dedupeKey);
+      }
+      const offsets: Record<string, number> = {};
+      for (const q of p.names) {
+        const o = next.get(q) ?? index.nextOffset(q);
+        offsets[q] = o;
+        next.set(q, o + 1);
+      }
+      links.push({ p, offsets, pos });
+    });
+    if (links.length === 0) {
+      this.queue.unshift(...later.map((l) => l.p));
+      return;
+    }
+    this.chains++;
+    let prevId = '';
+    const results = await Promise.all(
+      links.map((l, j) => {
+        const msgID = `${this.uid}-${++this.counter}`;
+        const expect = j === 0 ? { lastSequence: expected } : { lastMsgID: prevId };
+        prevId = msgID;
+        return this.d.js
+          .publish(l.p.subject, l.p.message.payload, { headers: encodeHeaders(l.p.message, l.offsets, l.p.dedupeKey), msgID, expect, timeout: this.d.timeoutMs })
+          .then((ack) => ({ ok: true as const, seq: ack.seq }), (err: unknown) => ({ ok: false as const, err }));
+      }),
+    );
+    let contiguous = true;
+    let maxSeq = 0;
+    let conflict: unknown;
+    const retry: { p: Pending; pos: number }[] = [...later];
+    results.forEach((r, j) => {
+      const l = links[j]!;
+      if (r.ok) {
+        maxSeq = Math.max(maxSeq, r.seq);
+        if (contiguous && r.seq === expected + 1 + j) {
+          // Committed right after its predecessor: apply now rather than wait for the tail.
+          const rec: Parameters<LogIndex['apply']>[0] = { id: r.seq, createdAt: l.p.message.createdAt, bytes: l.p.message.payload.length };
+          if (l.p.message.expiresAt !== undefined) rec.expiresAt = l.p.message.expiresAt;
+          if (l.p.dedupeKey !== undefined) rec.dedupeKey = l.p.dedupeKey;
+          index.apply(rec, l.offsets);
+          this.d.cache.set({ ...l.p.message, id: r.seq });
+        } else contiguous = false;
+        l.p.resolve({ duplicate: false, id: r.seq, offsets: l.offsets });
+        return;
+      }
+      contiguous = false;
+      const code = apiErrorCode(r.err);
+      if (code === WRONG_LAST_SEQUENCE || code === WRONG_LAST_MSG_ID) {
+        if (code === WRONG_LAST_SEQUENCE) conflict = r.err;
+        if (++l.p.attempts >= MAX_ATTEMPTS) l.p.reject(new StoreError('STORE_IO', `append to ${l.p.subject} lost the optimistic-concurrency race ${MAX_ATTEMPTS} times`));
+        else retry.push({ p: l.p, pos: l.pos });
+        return;
+      }
+      l.p.reject(new StoreError('STORE_IO', `JetStream publish to ${l.p.subject} failed: ${(r.err as Error).message}`, { cause: r.err }));
+    });
+    // A link acknowledged after one that failed (its predecessor timed out but did commit) is not in the
+    // index yet; neither are other nodes' records that made ours lose.
+    if (maxSeq > index.lastSeq) await this.d.catchUpTo(maxSeq);
+    if (conflict !== undefined) await this.d.catchUp(conflict);
+    else if (retry.length > later.length) await new Promise((r) => setTimeout(r, 5));
+    this.queue.unshift(...retry.sort((x, y) => x.pos - y.pos).map((x) => x.p));
+  }
+}
