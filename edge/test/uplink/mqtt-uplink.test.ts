@@ -99,7 +99,9 @@ describe('uplink/mqtt-uplink against a real mosquitto', function () {
     assert.deepEqual(calls, ['p1', 'p1']);
     assert.deepEqual(got, ['p1'], 'the command is exposed once, after it was persisted');
     assert.ok(u.stats.connects >= 2);
-    // acknowledged now: a reconnect does not bring it back
+    // acknowledged now (give the PUBACK time to cross the proxy; a cut before it would rightly
+    // bring a redelivery): a reconnect does not bring it back
+    await new Promise((r) => setTimeout(r, 500));
     proxy.cut();
     proxy.restore();
     await sub.waitFor(() => u.stats.connects >= 3, 10_000, 'reconnect');
