@@ -1,6 +1,7 @@
 /**
  * Scale-out benchmark (issue 9), run by hand — not part of `npm test`:
- *   node --import tsx cloud/test/e2e/21-scale-out-bench.ts [gateways=200] [rateHz=50] [seconds=5] [idleGateways=2000]
+ *   node --import tsx cloud/test/e2e/21-scale-out-bench.ts [gateways=200] [rateHz=50] [seconds=5] [idleGateways=2000] [only]
+ * `only`: comma-separated subset of sqlite,js1,js2 (default all).
  *
  * Starts nats-server (1 node, JetStream, R1) and Causeway nodes as child processes (20-scale-out-node.ts),
  * drives them with the fleet simulator in this process, and prints one JSON line per scenario:
@@ -16,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { startFleet } from '../../../firmware-sim/src/fleet/run-fleet.js';
 import { startNats } from '../store/jetstream-server.js';
 
-const [gateways = 200, rateHz = 50, seconds = 5, idle = 2000] = process.argv.slice(2).map(Number);
+const [gateways = 200, rateHz = 50, seconds = 5, idle = 2000] = process.argv.slice(2, 6).map(Number);
+const only = new Set((process.argv[6] ?? 'sqlite,js1,js2').split(','));
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./20-scale-out-node.ts', import.meta.url));
 const children: ChildProcess[] = [];
@@ -66,17 +68,24 @@ async function connections(label: string, node: { url: string; pid: number }): P
 const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-'));
 const nats = await startNats(1);
 try {
-  const sqlite = await startNode([`sqlite:${dir}`, '-', 'sqlite-1']);
-  await throughput('sqlite-1-node', [sqlite.url]);
-  await connections('sqlite', sqlite);
-  sqlite.child.kill('SIGKILL');
-
-  const prefix = `bench${Date.now()}`;
-  const a = await startNode([nats.urls.join(','), prefix, 'js-a', '1']);
-  await throughput('jetstream-1-node', [a.url]);
-  await connections('jetstream', a);
-  const b = await startNode([nats.urls.join(','), prefix, 'js-b', '1']);
-  await throughput('jetstream-2-nodes', [a.url, b.url]);
+  if (only.has('sqlite')) {
+    const sqlite = await startNode([`sqlite:${dir}`, '-', 'sqlite-1']);
+    await throughput('sqlite-1-node', [sqlite.url]);
+    await connections('sqlite', sqlite);
+    sqlite.child.kill('SIGKILL');
+  }
+  if (only.has('js1')) {
+    const a = await startNode([nats.urls.join(','), `bench1${Date.now()}`, 'js-a', '1']);
+    await throughput('jetstream-1-node', [a.url]);
+    await connections('jetstream', a);
+    a.child.kill('SIGKILL');
+  }
+  if (only.has('js2')) {
+    // a fresh log, so the 2-node figure is not paid for by replaying the 1-node run
+    const prefix = `bench2${Date.now()}`;
+    const [a, b] = await Promise.all([startNode([nats.urls.join(','), prefix, 'js-a', '1']), startNode([nats.urls.join(','), prefix, 'js-b', '1'])]);
+    await throughput('jetstream-2-nodes', [a.url, b.url]);
+  }
 } finally {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
   await nats.stop();
