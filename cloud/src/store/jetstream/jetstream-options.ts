@@ -37,6 +37,7 @@ export interface JetStreamNames {
   sessionsBucket: string;
   metaBucket: string;
   filtersBucket: string;
+  registryBucket: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
 }
@@ -65,6 +66,7 @@ export function namesFor(prefix: string): JetStreamNames {
     sessionsBucket: `${prefix}_sessions`,
     metaBucket: `${prefix}_meta`,
     filtersBucket: `${prefix}_filters`,
+    registryBucket: `${prefix}_registry`,
     notifySubject: `${prefix}.notify`,
   };
 }
