@@ -32,8 +32,8 @@ export interface NatsNode {
   restart(): Promise<void>;
 }
 
-function spawnNode(node: Omit<NatsNode, 'child' | 'kill' | 'restart'>, routes: string[]): Promise<ChildProcess> {
-  const args = ['-js', '-sd', node.dir, '-a', '127.0.0.1', '-p', String(node.port), '-n', node.name];
+function spawnNode(node: Omit<NatsNode, 'child' | 'kill' | 'restart'>, routes: string[], extraArgs: string[]): Promise<ChildProcess> {
+  const args = ['-js', '-sd', node.dir, '-a', '127.0.0.1', '-p', String(node.port), '-n', node.name, ...extraArgs];
   if (routes.length > 0) {
     args.push('--cluster_name', 'cw-test', '--cluster', `nats://127.0.0.1:${node.clusterPort}`, '--routes', routes.join(','));
   }
@@ -60,9 +60,10 @@ function spawnNode(node: Omit<NatsNode, 'child' | 'kill' | 'restart'>, routes: s
 
 /**
  * Starts `size` nats-server processes with JetStream on free loopback ports, each with its own temp data
- * dir; with size > 1 they form one cluster (full mesh of routes). `stop()` kills them and removes the dirs.
+ * dir; with size > 1 they form one cluster (full mesh of routes). `extraArgs` go to every server (e.g.
+ * `--user u --pass p`). `stop()` kills them and removes the dirs.
  */
-export async function startNats(size = 1): Promise<{ nodes: NatsNode[]; urls: string[]; stop: () => Promise<void> }> {
+export async function startNats(size = 1, extraArgs: string[] = []): Promise<{ nodes: NatsNode[]; urls: string[]; stop: () => Promise<void> }> {
   const specs = [];
   for (let i = 0; i < size; i++) {
     const port = await freePort();
@@ -74,7 +75,7 @@ export async function startNats(size = 1): Promise<{ nodes: NatsNode[]; urls: st
     specs.map(async (spec) => {
       const node: NatsNode = {
         ...spec,
-        child: await spawnNode(spec, routes),
+        child: await spawnNode(spec, routes, extraArgs),
         async kill() {
           if (node.child.exitCode !== null || node.child.signalCode !== null) return;
           const exited = new Promise((r) => node.child.once('exit', r));
@@ -82,7 +83,7 @@ export async function startNats(size = 1): Promise<{ nodes: NatsNode[]; urls: st
           await exited;
         },
         async restart() {
-          node.child = await spawnNode(spec, routes);
+          node.child = await spawnNode(spec, routes, extraArgs);
         },
       };
       return node;

@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
+import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
+import { StoreError } from '../../src/store/store-error.js';
+import { hasNatsServer, startNats } from './jetstream-server.js';
+import { makeMessage } from './store-contract.js';
+
+describe('jetstream store options', () => {
+  it('fills every default and splits a comma-separated server list', () => {
+    const o = normalizeJetStreamOptions({ servers: 'nats://127.0.0.1:4222, nats://127.0.0.1:4223' });
+    assert.deepEqual(o.servers, ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223']);
+    assert.equal(o.names.stream, 'causeway_log');
+    assert.equal(o.names.msgRoot, 'causeway.msg');
+    assert.deepEqual([o.replicas, o.maxAgeMs, o.maxBytes, o.timeoutMs], [1, 0, 0, 5000]);
+    assert.equal(o.connection.user, undefined);
+  });
+
+  it('passes credentials and TLS files to the client', () => {
+    const o = normalizeJetStreamOptions({ servers: ['nats://127.0.0.1:1'], user: 'u', pass: 'p', tls: { caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/k.pem' } });
+    assert.deepEqual([o.connection.user, o.connection.pass], ['u', 'p']);
+    assert.deepEqual(o.connection.tls, { caFile: '/ca.pem', certFile: '/c.pem', keyFile: '/k.pem' });
+  });
+
+  const bad: { name: string; opts: Parameters<typeof normalizeJetStreamOptions>[0]; key: string }[] = [
+    { name: 'no servers', opts: { servers: [] }, key: 'servers' },
+    { name: 'blank servers', opts: { servers: ' , ' }, key: 'servers' },
+    { name: 'a prefix with a dot', opts: { servers: 'x', prefix: 'a.b' }, key: 'prefix' },
+    { name: 'replicas 0', opts: { servers: 'x', replicas: 0 }, key: 'replicas' },
+    { name: 'replicas 2.5', opts: { servers: 'x', replicas: 2.5 }, key: 'replicas' },
+    { name: 'negative maxAgeMs', opts: { servers: 'x', maxAgeMs: -1 }, key: 'maxAgeMs' },
+  ];
+  for (const c of bad) {
+    it(`refuses ${c.name} with STORE_INVALID naming the key`, () => {
+      assert.throws(
+        () => normalizeJetStreamOptions(c.opts),
+        (err: unknown) => err instanceof StoreError && err.code === 'STORE_INVALID' && err.message.includes(`store.jetstream.${c.key}`),
+      );
+    });
+  }
+});
+
+describe('jetstream store with user/password auth @e2e', function () {
+  this.timeout(30_000);
+  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+
+  before(async function () {
+    if (!hasNatsServer()) {
+      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
+      this.skip();
+    }
+    nats = await startNats(1, ['--user', 'causeway', '--pass', 's3cret-pass']);
+  });
+  after(async () => {
+    await nats?.stop();
+  });
+
+  it('connects with the right password and refuses a wrong one with STORE_IO, never echoing it', async () => {
+    const store = await openJetStreamStore({ servers: nats!.urls, prefix: 'auth', user: 'causeway', pass: 's3cret-pass' });
+    try {
+      const r = await store.log.append(makeMessage('a/b', 'x'), ['q:a']);
+      assert.equal(r.duplicate, false);
+    } finally {
+      await store.close();
+    }
+    await assert.rejects(
+      openJetStreamStore({ servers: nats!.urls, prefix: 'auth', user: 'causeway', pass: 'wrong-pass-123' }),
+      (err: unknown) => {
+        assert.ok(err instanceof StoreError && err.code === 'STORE_IO', String(err));
+        assert.ok(!err.message.includes('wrong-pass-123') && !err.message.includes('s3cret-pass'), err.message);
+        return true;
+      },
+    );
+  });
+});
