@@ -25,10 +25,10 @@ const COUNTERS_KEY = 'counters';
  * the stream at start and tails it (an ordered consumer), so it knows every queue's next offset as of the
  * last sequence it applied; an append publishes with `Nats-Expected-Last-Sequence` = that sequence, so it
  * commits only if no other node appended in between — one atomic JetStream write carries the message, its
- * offsets and its dedupe key. On "wrong last sequence" the node waits for its tail to catch up and retries.
- * Appends of one node are serialised (one publish round trip each); nodes contend only when they append
- * at the same moment. Dedupe is exact and atomic for the same reason: the keys of every live record are
- * in the index the check runs against.
+ * offsets and its dedupe key. On "wrong last sequence" the node catches up (its tail, else direct gets)
+ * and retries. Appends queued together go out as one pipelined chain (append-pipeline.ts); nodes contend
+ * only when they append at the same moment. Dedupe is exact and atomic for the same reason: the keys of
+ * every live record are in the index the check runs against.
  *
  * Retention is `prune()` (the broker's retention timer): it checkpoints the queue counters in the meta KV
  * bucket (so a queue whose records are all gone keeps its next offset across restarts), deletes the records
