@@ -112,7 +112,7 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     assert.ok(!r2.duplicate && (await b.log.waitForSeq(r2.id)));
     assert.equal((await b.log.stats()).messages, 2);
     assert.equal(await a.log.prune({ maxAgeMs: 60_000, maxBytes: 0 }), 1);
-    for (let i = 0; i < 100 && (await b.log.stats()).messages !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 250 && (await b.log.stats()).messages !== 1; i++) await new Promise((r) => setTimeout(r, 20));
     assert.equal((await b.log.stats()).messages, 1);
     assert.equal(await b.log.get(!r1.duplicate ? r1.id : 0), undefined);
     assert.equal(await b.log.firstOffset('Q'), 2);
@@ -144,7 +144,7 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
       await Promise.all(appends);
       na.flush();
       b.nc.publish(b.options.names.notifySubject, Buffer.from('not json'));
-      for (let i = 0; i < 100 && (pulled.length < 10 || nb.counters.malformed < 1); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && (pulled.length < 10 || nb.counters.malformed < 1); i++) await new Promise((r) => setTimeout(r, 20));
       const topics = got.flatMap((g) => g.topics);
       assert.deepEqual([...new Set(topics)].sort(), ['tel/gw0/t', 'tel/gw1/t', 'tel/gw2/t']);
       assert.ok(na.counters.sent < 30, `sent ${na.counters.sent} messages for 30 appends`);
