@@ -97,6 +97,8 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
       }
     }
     try {
+      // the log is Raft-replicated on all three servers
+      assert.equal((await store.jsm.streams.info(store.options.names.stream)).config.num_replicas, 3);
       const ids = new Set<string>();
       for (const e of await store.log.read('q:telemetry', 1, 1_000_000)) {
         const env = decodeEnvelope(e.message.payload);

@@ -54,6 +54,19 @@ describe('jetstream store with user/password auth @e2e', function () {
     await nats?.stop();
   });
 
+  it('creates the stream with the configured limits and replicas', async () => {
+    const store = await openJetStreamStore({ servers: nats!.urls, prefix: 'limits', user: 'causeway', pass: 's3cret-pass', maxAgeMs: 3_600_000, maxBytes: 10_000_000, replicas: 1 });
+    try {
+      const { config } = await store.jsm.streams.info(store.options.names.stream);
+      assert.deepEqual(
+        { subjects: config.subjects, max_age: config.max_age, max_bytes: config.max_bytes, num_replicas: config.num_replicas, allow_direct: config.allow_direct },
+        { subjects: ['limits.msg.>'], max_age: 3_600_000 * 1_000_000, max_bytes: 10_000_000, num_replicas: 1, allow_direct: true },
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it('connects with the right password and refuses a wrong one with STORE_IO, never echoing it', async () => {
     const store = await openJetStreamStore({ servers: nats!.urls, prefix: 'auth', user: 'causeway', pass: 's3cret-pass' });
     try {
