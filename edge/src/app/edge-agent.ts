@@ -38,6 +38,7 @@ function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persi
   const opts: ConstructorParameters<typeof MqttUplink>[0] = {
     outbox,
     gateway: cfg.gateway.id,
+    groups: cfg.gateway.groups,
     url: cfg.cloud.url,
     keepaliveSeconds: cfg.cloud.keepaliveSeconds,
     connectTimeoutMs: Math.max(1, cfg.cloud.connectTimeoutSeconds) * 1000,

@@ -35,7 +35,7 @@ export function changedParts(a: EdgeConfig, b: EdgeConfig): { ingestRules: boole
   return {
     ingestRules: !same(ra, rb),
     ingestSources: !same(sa, sb),
-    uplink: !same(a.cloud, b.cloud) || !same(a.uplink, b.uplink) || !same(a.buffer, b.buffer),
+    uplink: !same(a.cloud, b.cloud) || !same(a.uplink, b.uplink) || !same(a.buffer, b.buffer) || !same(a.gateway.groups, b.gateway.groups),
     commands: !same(a.commands, b.commands),
   };
 }

@@ -7,7 +7,7 @@ import { isValidId } from '../../../shared/src/topics/topic-id.js';
  * the README's config table is generated from it (`describeSchema`).
  */
 export interface EdgeConfig {
-  gateway: { id: string };
+  gateway: { id: string; groups: string[] };
   cloud: { url: string; username: string; password: string; ca: string; cert: string; key: string; keepaliveSeconds: number; connectTimeoutSeconds: number; backoffBaseMs: number; backoffMaxMs: number };
   store: { path: string };
   buffer: { maxBytes: number; maxAgeSeconds: number; commitIntervalMs: number; commitMaxRecords: number };
@@ -34,6 +34,10 @@ function gatewayId(v: unknown): void {
   if (!isValidId(v)) throw new Error('must be a valid id (non-empty, ≤128 bytes, no + # / or control characters)');
 }
 
+function groupList(v: unknown): void {
+  if (!Array.isArray(v) || !v.every((g) => isValidId(g))) throw new Error('must be an array of valid group names');
+}
+
 function mqttUrl(v: unknown): void {
   if (typeof v !== 'string' || !/^(mqtts?|wss?):\/\/[^/\s]+/.test(v)) throw new Error('must be an mqtt://, mqtts://, ws:// or wss:// URL');
 }
@@ -41,6 +45,7 @@ function mqttUrl(v: unknown): void {
 export const edgeSchema: Schema = {
   gateway: {
     id: { doc: 'Gateway id: MQTT client id and second topic level of everything it publishes', format: gatewayId, default: 'gw-unset' },
+    groups: { doc: 'Groups whose commands this gateway takes (cmd-group/{group}/+); the cloud registry must list it in them', format: groupList, default: [] },
   },
   cloud: {
     url: { doc: 'Broker URL (mqtt://, mqtts://, ws://, wss://)', format: mqttUrl, default: 'mqtt://127.0.0.1:1883' },

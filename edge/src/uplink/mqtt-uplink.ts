@@ -13,6 +13,8 @@ import { newBucket, take, type Bucket } from './token-bucket.js';
 export interface UplinkOptions {
   outbox: SqliteOutbox;
   gateway: string;
+  /** groups this gateway belongs to: it subscribes to their commands (cmd-group/{group}/+) */
+  groups?: readonly string[];
   url: string;
   username?: string;
   password?: string;
@@ -125,7 +127,7 @@ export class MqttUplink extends EventEmitter {
       this.s.connects++;
       this.log.info('uplink connected', { url: this.o.url, sessionPresent: ack.sessionPresent });
       client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(true), { qos: 1, retain: true });
-      client.subscribe(Object.fromEntries(downlinkFilters(this.o.gateway).map((f) => [f, { qos: 1 as const }])), (err) => {
+      client.subscribe(Object.fromEntries(downlinkFilters(this.o.gateway, this.o.groups ?? []).map((f) => [f, { qos: 1 as const }])), (err) => {
         if (err) this.log.warn('downlink subscribe failed', { err });
       });
       this.emit('connect');
