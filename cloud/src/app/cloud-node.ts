@@ -12,6 +12,9 @@ import { startTcpListener } from '../listeners/tcp-listener.js';
 import { startTlsListener } from '../listeners/tls-listener.js';
 import { startWsListener } from '../listeners/ws-listener.js';
 import { openStore } from '../store/open-store.js';
+import type { JetStreamStore } from '../store/jetstream/jetstream-store.js';
+import { openJetStreamRegistry } from '../store/jetstream/jetstream-registry.js';
+import { linkNode } from '../store/jetstream/node-link.js';
 import { startRetention } from '../store/retention-timer.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
@@ -49,13 +52,31 @@ export interface CloudNode {
 export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<CloudNode> {
   const durable = cfg.store.backend !== 'memory';
   if (durable) mkdirSync(cfg.store.path, { recursive: true });
-  const store = await openStore({ backend: cfg.store.backend, path: cfg.store.path });
+  const js = cfg.store.jetstream;
+  const store = await openStore({
+    backend: cfg.store.backend,
+    path: cfg.store.path,
+    jetstream: {
+      servers: js.servers.split(',').map((x) => x.trim()).filter(Boolean),
+      prefix: js.prefix,
+      replicas: js.replicas,
+      maxAgeMs: js.maxAgeMs,
+      maxBytes: js.maxBytes,
+      name: cfg.node.id,
+      ...(js.user === '' ? {} : { user: js.user, pass: js.pass }),
+      ...(js.token === '' ? {} : { token: js.token }),
+      ...(js.tls.caFile === '' && js.tls.certFile === '' ? {} : { tls: { ...(js.tls.caFile === '' ? {} : { caFile: js.tls.caFile }), ...(js.tls.certFile === '' ? {} : { certFile: js.tls.certFile, keyFile: js.tls.keyFile }) } }),
+    },
+  });
   const cleanups: Array<() => Promise<void> | void> = [() => store.close()];
+  const jsStore = cfg.store.backend === 'jetstream' ? (store as JetStreamStore) : undefined;
   const close = async (): Promise<void> => {
     for (const c of cleanups.reverse()) await c();
   };
   try {
-    const registry: DeviceRegistry = durable ? new SqliteRegistry(join(cfg.store.path, 'registry.db')) : new MemoryRegistry();
+    // With JetStream the registry lives in a KV bucket, so every node sees the same devices.
+    const registry: DeviceRegistry =
+      jsStore !== undefined ? await openJetStreamRegistry(jsStore) : durable ? new SqliteRegistry(join(cfg.store.path, 'registry.db')) : new MemoryRegistry();
     cleanups.push(() => registry.close());
     const tokenKey = Buffer.from(cfg.auth.tokenKey !== '' ? cfg.auth.tokenKey : loadOrCreateSecret(cfg.store.path, 'token-key', 32), 'hex');
     const operatorToken = cfg.api.operatorToken !== '' ? cfg.api.operatorToken : loadOrCreateSecret(cfg.store.path, 'operator-token', 24);
@@ -63,11 +84,27 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const auth = new Authenticator({ registry, limiter, allowAnonymous: cfg.auth.allowAnonymous, tokenKey });
 
     let queues: QueueService | undefined;
-    const broker = new Broker(store, {
+    let broker: Broker | undefined;
+    // Several nodes on one JetStream store tell each other which topics got messages (core NATS).
+    const link =
+      jsStore !== undefined
+        ? linkNode(jsStore, {
+            nodeId: cfg.node.id,
+            onRemote: (topics) => {
+              broker?.notifyRemote(topics);
+              for (const t of topics) queues?.notify(splitQueue(t).queue);
+            },
+          })
+        : undefined;
+    if (link !== undefined) cleanups.push(() => link.close());
+    broker = new Broker(store, {
       ...cfg.limits,
       allowAnonymous: cfg.auth.allowAnonymous,
       access: registryAccess(auth, registry, logger),
-      onAppend: (topic) => queues?.notify(splitQueue(topic).queue),
+      onAppend: (topic) => {
+        link?.onAppend(topic);
+        queues?.notify(splitQueue(topic).queue);
+      },
       logger,
     });
     await broker.start();

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import { hasWildcard } from '../../../shared/src/topics/topic-filter.js';
 import { propertiesFor, type QoS } from '../../../shared/src/properties/message-properties.js';
 import type { AppendResult, BrokerStore, NewMessage, PublishMeta, SessionState } from '../store/contract.js';
-import { queuesFor } from '../store/queue-names.js';
+import { filterQueue, queuesFor, topicQueue } from '../store/queue-names.js';
 import { createCounters, type BrokerCounters } from './counters.js';
 import { normalizeBrokerOptions, type BrokerOptions } from './options.js';
 import { Session, type DeliveryContext } from './session.js';
@@ -67,24 +67,43 @@ export class Broker {
 
   /** Restores persistent sessions (and their wildcard filters) from the store; call before accepting clients. */
   async start(): Promise<void> {
-    const now = Date.now();
-    for (const state of await this.store.sessions.listSessions()) {
-      const gone = state.disconnectedAt ?? now;
-      if (state.expiryInterval !== NEVER_EXPIRES && gone + state.expiryInterval * 1000 <= now) {
-        await this.#deleteStored(state.clientId);
-        continue;
-      }
-      const s = this.newSession(state.clientId);
-      s.protocolVersion = state.protocolVersion;
-      s.expiryInterval = state.expiryInterval;
-      for (const st of state.subscriptions) await this.subscribe(s, toSubscription(st), { persist: false, restoring: true });
-      s.restoreOutbound(state.outbound);
-      for (const id of state.inboundQos2) s.inboundQos2.add(id);
-      this.sessions.set(s.clientId, s);
-      this.#scheduleExpiry(s, gone);
-    }
+    for (const state of await this.store.sessions.listSessions()) await this.#restore(state);
     this.#commitTimer = setInterval(() => this.#track(this.commitOffsets()), this.options.offsetCommitIntervalMs);
     this.#commitTimer.unref();
+  }
+
+  /** Rebuilds a persistent session from its stored state (at start, or when another node saved it). */
+  async #restore(state: SessionState): Promise<Session | undefined> {
+    const now = Date.now();
+    const gone = state.disconnectedAt ?? now;
+    if (state.expiryInterval !== NEVER_EXPIRES && gone + state.expiryInterval * 1000 <= now) {
+      await this.#deleteStored(state.clientId);
+      return undefined;
+    }
+    const s = this.newSession(state.clientId);
+    s.protocolVersion = state.protocolVersion;
+    s.expiryInterval = state.expiryInterval;
+    for (const st of state.subscriptions) await this.subscribe(s, toSubscription(st), { persist: false, restoring: true });
+    s.restoreOutbound(state.outbound);
+    for (const id of state.inboundQos2) s.inboundQos2.add(id);
+    this.sessions.set(s.clientId, s);
+    this.#scheduleExpiry(s, gone);
+    return s;
+  }
+
+  /** A persistent session saved by another node (shared store): restore it here as start() would have. */
+  async loadStoredSession(clientId: string): Promise<Session | undefined> {
+    const state = await this.store.sessions.getSession(clientId);
+    return state === undefined ? undefined : this.#restore(state);
+  }
+
+  /** Another node appended on these topics: the cached heads of their queues are stale; pump followers. */
+  notifyRemote(topics: readonly string[]): void {
+    for (const t of topics) {
+      this.#heads.delete(topicQueue(t));
+      for (const f of this.#index.wildcardsMatching(t)) this.#heads.delete(filterQueue(f));
+      this.#notify(t);
+    }
   }
 
   /** Serves one client over any duplex stream. */

@@ -1,4 +1,5 @@
 import type { Schema } from '../../../shared/src/config/load-config.js';
+import { hostname } from 'node:os';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 
 /**
@@ -12,7 +13,12 @@ export interface CloudConfig {
     tls: { port: number; cert: string; key: string; ca: string };
     ws: { port: number };
   };
-  store: { backend: 'sqlite' | 'memory'; path: string; retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
+  node: { id: string };
+  store: {
+    backend: 'sqlite' | 'memory' | 'jetstream';
+    jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
+    path: string;
+    retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string };
   queues: { visibilityTimeoutMs: number; window: number };
@@ -44,8 +50,26 @@ export const cloudSchema: Schema = {
       port: { doc: 'MQTT over WebSocket port, subprotocol "mqtt" (0 = any free port, -1 = off)', format: 'int', default: -1 },
     },
   },
+  node: {
+    id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify)', format: String, default: hostname() },
+  },
   store: {
-    backend: { doc: 'Message store: sqlite (durable) or memory (lost on exit)', format: ['sqlite', 'memory'], default: 'sqlite' },
+    backend: { doc: 'Message store: sqlite (embedded, durable), jetstream (NATS JetStream, for several stateless nodes) or memory (lost on exit)', format: ['sqlite', 'memory', 'jetstream'], default: 'sqlite' },
+    jetstream: {
+      servers: { doc: 'NATS URLs, comma-separated (store.backend=jetstream)', format: String, default: 'nats://127.0.0.1:4222' },
+      prefix: { doc: 'Names the stream, subjects and KV buckets this deployment uses', format: String, default: 'causeway' },
+      replicas: { doc: 'Stream and bucket replicas: 1, or 3 on a 3-node NATS cluster', format: [1, 3, 5], default: 1 },
+      maxAgeMs: { doc: 'Stream limit under the broker retention (0 = none)', format: 'nat', default: 0 },
+      maxBytes: { doc: 'Stream byte limit (0 = none)', format: 'nat', default: 0 },
+      user: { doc: 'NATS user', format: String, default: '' },
+      pass: { doc: 'NATS password', format: String, default: '', sensitive: true },
+      token: { doc: 'NATS token', format: String, default: '', sensitive: true },
+      tls: {
+        caFile: { doc: 'CA file to verify the NATS servers', format: String, default: '' },
+        certFile: { doc: 'Client certificate file (mutual TLS)', format: String, default: '' },
+        keyFile: { doc: 'Client key file (mutual TLS)', format: String, default: '', sensitive: true },
+      },
+    },
     path: { doc: 'Data directory: message store, device registry, control plane, generated secrets', format: String, default: '/var/lib/causeway-cloud' },
     retention: {
       maxAgeSeconds: { doc: 'Drop stored messages older than this (0 = keep)', format: 'nat', default: 7 * 24 * 3600 },

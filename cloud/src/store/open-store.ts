@@ -2,9 +2,11 @@ import type { BrokerStore } from './contract.js';
 import { createMemoryStore } from './memory/memory-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import { StoreError } from './store-error.js';
+import { openJetStreamStore } from './jetstream/jetstream-store.js';
+import type { JetStreamStoreOptions } from './jetstream/jetstream-options.js';
 
-export type StoreBackend = 'memory' | 'sqlite';
-export const STORE_BACKENDS: readonly StoreBackend[] = ['memory', 'sqlite'];
+export type StoreBackend = 'memory' | 'sqlite' | 'jetstream';
+export const STORE_BACKENDS: readonly StoreBackend[] = ['memory', 'sqlite', 'jetstream'];
 
 export interface OpenStoreOptions {
   /** `store.backend`: `sqlite` (durable, the default) or `memory` (lost on exit; tests, throwaway brokers) */
@@ -16,6 +18,8 @@ export interface OpenStoreOptions {
   /** sqlite: hot-message cache bounds (defaults 10,000 messages / 64 MiB) */
   cacheMaxMessages?: number;
   cacheMaxBytes?: number;
+  /** jetstream: NATS servers, credentials, TLS, replicas, limits */
+  jetstream?: JetStreamStoreOptions;
 }
 
 /**
@@ -38,6 +42,8 @@ export async function openStore(options: OpenStoreOptions): Promise<BrokerStore>
       const { backend: _backend, path, ...tuning } = options;
       return openSqliteStore({ dir: path, ...tuning });
     }
+    case 'jetstream':
+      return openJetStreamStore(options.jetstream ?? { servers: [] });
     default:
       throw new StoreError(
         'STORE_INVALID',

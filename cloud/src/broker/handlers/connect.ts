@@ -110,6 +110,9 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
     session = b.sessions.get(clientId);
   }
   let present = false;
+  // Saved by another node sharing the store (JetStream): any node serves any client [issue 9].
+  if (session === undefined && !clean) session = await b.loadStoredSession(clientId);
+  if (conn.closed) return;
   if (session !== undefined && clean) {
     await b.discardSession(session); // [MQTT-3.1.2-4]
     session = undefined;
