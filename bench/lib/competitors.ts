@@ -19,6 +19,10 @@ export interface StartOptions {
   persistence?: boolean;
   /** how long to wait for the port to accept; default 15 s */
   startTimeoutMs?: number;
+  /** causeway: also serve the HTTP API on a free loopback port (RunningBroker.apiUrl, .operatorTokenFile) */
+  api?: boolean;
+  /** mosquitto: extra lines for its config file, e.g. `autosave_interval 1` */
+  mosquittoConfig?: readonly string[];
 }
 
 export interface RunningBroker {
@@ -33,6 +37,12 @@ export interface RunningBroker {
   /** highest MQTT protocol version the broker speaks (aedes 0.51 and nats-server: 3.1.1 only) */
   protocolVersion: 4 | 5;
   stop(): Promise<void>;
+  /** SIGTERM and wait for the exit (SIGKILL after 3 s) but keep the temp dir, to measure what was saved */
+  terminate(): Promise<void>;
+  /** causeway started with `api: true`: http://127.0.0.1:PORT */
+  apiUrl?: string;
+  /** causeway: where the generated operator token is written (readable once the API listens) */
+  operatorTokenFile?: string;
 }
 
 /** Thrown when a broker cannot be started (missing binary, exits at once, never listens). */
@@ -119,6 +129,14 @@ async function spawnBroker(spec: SpawnSpec, timeoutMs: number): Promise<RunningB
     res();
   }));
 
+  const terminate = async (): Promise<void> => {
+    if (!exited) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exitedPromise;
+      clearTimeout(timer);
+    }
+  };
   const stop = async (): Promise<void> => {
     if (!exited) {
       child.kill('SIGTERM');
@@ -146,6 +164,7 @@ async function spawnBroker(spec: SpawnSpec, timeoutMs: number): Promise<RunningB
     dir: spec.dir,
     protocolVersion: spec.protocolVersion,
     stop,
+    terminate,
   };
 }
 
@@ -170,6 +189,7 @@ export async function startMosquitto(opts: StartOptions = {}): Promise<RunningBr
     'log_dest stderr',
     'log_type error',
     'log_type warning',
+    ...(opts.mosquittoConfig ?? []),
     '',
   ].join('\n'));
   const version = versionOf(bin, ['-h'], /mosquitto version (\S+)/);
@@ -223,17 +243,24 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
   const port = await freePort();
   const dir = tempDir('causeway');
   const version = packageVersion(join(repoRoot, 'package.json'));
-  return spawnBroker({
+  const apiPort = opts.api === true ? await freePort() : -1;
+  const broker = await spawnBroker({
     name: 'causeway',
     label: `causeway-cloud ${version} (sqlite store)`,
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', '-1'],
+    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : [])],
     port,
     dir,
     protocolVersion: 5,
   }, opts.startTimeoutMs ?? 15_000);
+  if (apiPort < 0) return broker;
+  if (!(await waitForPort(apiPort, opts.startTimeoutMs ?? 15_000))) {
+    await broker.stop();
+    throw new CompetitorUnavailableError('causeway', `HTTP API did not listen on ${apiPort}`);
+  }
+  return { ...broker, apiUrl: `http://127.0.0.1:${apiPort}`, operatorTokenFile: join(dir, 'store', 'operator-token') };
 }
 
 export async function startCompetitor(name: CompetitorName, opts: StartOptions = {}): Promise<RunningBroker> {
