@@ -1,0 +1,194 @@
+/**
+ * Edge agent footprint: the agent (`dist/edge/src/main.js`, default config, durable SQLite outbox) fed
+ * readings on stdin at fixed rates (default 100 and 1,000/s for 30 s each) and forwarding them to a real
+ * mosquitto; its RSS (VmRSS) and CPU (utime+stime) sampled from /proc every 250 ms. Baseline in the same
+ * run: a minimal MQTT.js forwarder (bench/lib/naive-forwarder.ts: one QoS 1 PUBLISH per reading, no disk,
+ * no batching), which does far less — the ratio prices the agent's durability, not equal work.
+ *
+ *   npm run bench -- edge-footprint [--quick] [--rates 100,1000] [--secs 30]
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { boolFlag, intFlag, listFlag } from './lib/args.js';
+import { startMosquitto, type RunningBroker } from './lib/competitors.js';
+import { startEdgeAgentProcess } from './lib/edge-agent-process.js';
+import { Histogram } from './lib/histogram.js';
+import { feedLines } from './lib/paced-feeder.js';
+import { ProcSampler, type FootprintReport } from './lib/process-sampler.js';
+import { subscribeReadings } from './lib/reading-subscriber.js';
+import type { BenchArgs, BenchResult, ResultRow } from './lib/result.js';
+
+export const description = 'edge agent RSS and CPU at 100 and 1,000 readings/s, vs a minimal MQTT.js forwarder without buffering';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const TARGET_RSS_MIB = 64;
+
+interface Measured {
+  fp: FootprintReport;
+  sent: number;
+  delivered: number;
+  latency: Histogram;
+  backpressured: number;
+}
+
+interface Contender {
+  name: string;
+  ours: boolean;
+  /** starts the process; resolves with its pid, stdin and a stop function once it is ready */
+  start(dir: string): Promise<{ pid: number; stdin: Writable; stop(): Promise<void> }>;
+}
+
+/** Bundles the naive forwarder into one CommonJS file, so it runs on plain node like the agent's dist. */
+async function bundleForwarder(dir: string): Promise<string> {
+  const out = join(dir, 'naive-forwarder.cjs');
+  await build({ entryPoints: [join(here, 'lib', 'naive-forwarder.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: out, logLevel: 'error' });
+  return out;
+}
+
+function naiveContender(bundle: string, broker: RunningBroker): Contender {
+  return {
+    name: 'minimal MQTT.js forwarder (no buffering)',
+    ours: false,
+    start: async () => {
+      const child = spawn(process.execPath, [bundle, '--url', broker.url, '--gateway', 'gw-naive'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      child.stdin.on('error', () => undefined);
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => (err = (err + String(b)).slice(-2000)));
+      const exited = new Promise<void>((res) => child.once('exit', () => res()));
+      const ready = await Promise.race([
+        new Promise<boolean>((res) => child.stdout.on('data', (b: Buffer) => String(b).includes('ready') && res(true))),
+        exited.then(() => false),
+        new Promise<boolean>((res) => setTimeout(() => res(false), 15_000)),
+      ]);
+      const stop = async (): Promise<void> => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      };
+      if (!ready) {
+        await stop();
+        throw new Error(`naive forwarder not ready: ${err.trim() || 'no output'}`);
+      }
+      return { pid: child.pid!, stdin: child.stdin, stop };
+    },
+  };
+}
+
+function agentContender(broker: RunningBroker): Contender {
+  return {
+    name: 'causeway-edge (dist, default config)',
+    ours: true,
+    start: async (dir) => {
+      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge' });
+      return { pid: a.pid, stdin: a.stdin, stop: () => a.stop() };
+    },
+  };
+}
+
+async function measure(c: Contender, broker: RunningBroker, dir: string, rate: number, secs: number): Promise<Measured> {
+  let delivered = 0;
+  const latency = new Histogram();
+  const sub = await subscribeReadings(broker.url, 'telemetry/#', broker.protocolVersion, (r, at) => {
+    delivered++;
+    latency.record((at - r.ts) * 1000);
+  });
+  let p;
+  try {
+    p = await c.start(dir);
+  } catch (err) {
+    await sub.close();
+    throw err;
+  }
+  try {
+    const sampler = new ProcSampler(p.pid, 250);
+    sampler.start();
+    const fed = await feedLines(p.stdin, (seq, now) => JSON.stringify({ device: `dev${seq % 10}`, stream: 'temp', ts: now, value: 20 + (seq % 100) / 10, unit: 'C' }), { rate, durationMs: secs * 1000 });
+    // what is still on its way (group commit, batches in flight): up to 10 s
+    const until = Date.now() + 10_000;
+    while (delivered < fed.sent && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const fp = sampler.stop();
+    return { fp, sent: fed.sent, delivered, latency, backpressured: fed.backpressured };
+  } finally {
+    await p.stop();
+    await sub.close();
+  }
+}
+
+/** RSS of a bare `node` that does nothing, on this machine: the floor under both contenders. */
+async function idleNodeRssMiB(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 1500));
+    const s = new ProcSampler(child.pid!, 250);
+    s.start();
+    return s.stop().rssMaxKiB / 1024;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+export async function run(args: BenchArgs): Promise<BenchResult> {
+  const quick = boolFlag(args, 'quick');
+  const secs = intFlag(args, 'secs', quick ? 5 : 30);
+  const rates = listFlag(args, 'rates', ['100', '1000']).map((r) => {
+    const n = Number(r);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--rates must list positive integers, got ${r}`);
+    return n;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-footprint-'));
+  const rows: ResultRow[] = [];
+  const verdicts: string[] = [];
+  const idleMiB = await idleNodeRssMiB();
+  const broker = await startMosquitto();
+  try {
+    const bundle = await bundleForwarder(dir);
+    const contenders = [agentContender(broker), naiveContender(bundle, broker)];
+    let k = 0;
+    for (const rate of rates) {
+      for (const c of contenders) {
+        const runDir = join(dir, `run${k++}`);
+        mkdirSync(runDir);
+        const rssCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — RSS max, MiB`;
+        const cpuCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — CPU, % of one core`;
+        process.stderr.write(`  ${c.name} at ${rate}/s…\n`);
+        try {
+          const m = await measure(c, broker, runDir, rate, secs);
+          const rssMiB = m.fp.rssMaxKiB / 1024;
+          const facts = `delivered ${m.delivered.toLocaleString('en-US')}/${m.sent.toLocaleString('en-US')} · ts → subscriber ${m.latency.summaryMicros()}; ${m.fp.samples} samples over ${(m.fp.wallMs / 1000).toFixed(1)} s`;
+          rows.push({ case: rssCase, contender: c.name, ours: c.ours, value: rssMiB, detail: `RSS at the end ${(m.fp.rssLastKiB / 1024).toFixed(1)} MiB; ${facts}` });
+          rows.push({ case: cpuCase, contender: c.name, ours: c.ours, value: m.fp.cpuPercent, detail: `${m.fp.cpuSeconds.toFixed(2)} s CPU (user+system) = ${((m.fp.cpuSeconds * 1e6) / Math.max(1, m.sent)).toFixed(0)} µs per reading${m.backpressured > 0 ? `; stdin pipe full ${m.backpressured}×` : ''}` });
+          process.stderr.write(`    RSS max ${rssMiB.toFixed(1)} MiB, CPU ${m.fp.cpuPercent.toFixed(1)} %; ${facts}\n`);
+          if (c.ours) verdicts.push(`${rate}/s: RSS max ${rssMiB.toFixed(1)} MiB — ${rssMiB < TARGET_RSS_MIB ? 'meets' : 'MISSES'} the < ${TARGET_RSS_MIB} MB target`);
+        } catch (err) {
+          const why = `run failed: ${err instanceof Error ? err.message : String(err)}`;
+          rows.push({ case: rssCase, contender: c.name, ours: c.ours, skipped: why }, { case: cpuCase, contender: c.name, ours: c.ours, skipped: why });
+        } finally {
+          rmSync(runDir, { recursive: true, force: true });
+        }
+      }
+    }
+  } finally {
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    name: 'edge-footprint',
+    unit: 'MiB or % (lower is better)',
+    rows,
+    notes: [
+      'LOWER is better here: the ratio column is causeway ÷ baseline, so above 1× the agent uses more than the baseline',
+      ...verdicts,
+      `floor: a bare \`node -e "setInterval(() => {}, 1000)"\` (${process.version}) has ${idleMiB.toFixed(1)} MiB RSS on this machine; V8 sizes its heap from the machine's RAM, so a 1 GiB gateway may show less (not measured here)`,
+      `each process fed ReadingInput JSON lines on stdin by this runner (10 devices, one stream), forwarding to ${broker.label} on loopback; a QoS 1 subscriber counts arrivals; RSS = max VmRSS from /proc/PID/status, CPU = Δ(utime+stime) from /proc/PID/stat over the feed plus the wait for the last arrivals, sampled every 250 ms from when the process was ready`,
+      'the agent (default config): validates, group-commits each reading to its SQLite outbox (WAL, synchronous=FULL), batches per device/stream, CBOR + deflate, QoS 1, deletes on PUBACK; the baseline: JSON.parse and one QoS 1 PUBLISH per reading, nothing on disk — a reading in flight during a crash or outage is lost. Not equal work: the ratio is the price of durability and batching',
+      'the baseline is bundled with esbuild and run with plain node, like the agent from dist/ (no tsx loader in either measured process)',
+    ],
+  };
+}

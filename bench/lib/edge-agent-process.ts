@@ -1,0 +1,108 @@
+/**
+ * The edge agent as a real child process for the benchmarks: `node dist/edge/src/main.js` (the built
+ * binary, as deployed) with flags for the store, the broker and whatever the benchmark varies, stdin as
+ * a pipe (`--input.stdin true`), ready once its status socket answers. Every agent still running when the
+ * runner exits is killed, so none is left behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { readStatus } from '../../edge/src/app/status-socket.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const live = new Set<ChildProcess>();
+let hooked = false;
+
+export interface EdgeAgentProcessOptions {
+  /** store.path; the status socket and inbox.db go beside it */
+  storePath: string;
+  brokerUrl: string;
+  gateway: string;
+  /** more `--key value` flags (e.g. `uplink.inflight: '1'`) */
+  flags?: Readonly<Record<string, string>>;
+  /** how long to wait for the status socket; default 30 s (opening a 1M-row outbox takes a moment) */
+  readyTimeoutMs?: number;
+}
+
+export interface EdgeAgentProcess {
+  pid: number;
+  stdin: Writable;
+  statusPath: string;
+  /** one snapshot from the status socket (`causeway-edge status`) */
+  status(): Promise<Record<string, unknown>>;
+  /** SIGTERM (the agent drains), SIGKILL after `graceMs` */
+  stop(graceMs?: number): Promise<void>;
+  /** the agent's stderr/stdout tail, for error messages */
+  output(): string;
+}
+
+/** `dist/edge/src/main.js`, or CAUSEWAY_BENCH_EDGE_MAIN for another build. */
+export function edgeMain(): string {
+  return resolve(repoRoot, process.env['CAUSEWAY_BENCH_EDGE_MAIN'] ?? join('dist', 'edge', 'src', 'main.js'));
+}
+
+export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise<EdgeAgentProcess> {
+  const main = edgeMain();
+  if (!existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', () => {
+      for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
+  }
+  const statusPath = join(dirname(o.storePath), 'status.sock');
+  const args = [
+    main,
+    '--gateway.id', o.gateway,
+    '--cloud.url', o.brokerUrl,
+    '--store.path', o.storePath,
+    '--input.stdin', 'true',
+    '--log.level', 'warn',
+    '--health.port', '-1',
+    // the reconnect backoff must not make a run wait for a broker that is already up
+    '--cloud.backoffBaseMs', '100',
+    ...Object.entries(o.flags ?? {}).flatMap(([k, v]) => [`--${k}`, v]),
+  ];
+  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  live.add(child);
+  let out = '';
+  const keep = (b: Buffer): void => {
+    out = (out + b.toString('utf8')).slice(-4000);
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  // An agent that exits early closes the pipe: a later write must not crash the runner.
+  child.stdin!.on('error', () => undefined);
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+    live.delete(child);
+  });
+
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    if (gone) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(t);
+  };
+
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    if (gone) throw new Error(`edge agent exited (code ${String(child.exitCode)}) before its status socket answered: ${out.trim().split('\n').slice(-3).join(' / ')}`);
+    try {
+      await readStatus(statusPath, 1000);
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stop(1000);
+        throw new Error(`edge agent: no status on ${statusPath} within ${o.readyTimeoutMs ?? 30_000} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { pid: child.pid!, stdin: child.stdin!, statusPath, status: () => readStatus(statusPath), stop, output: () => out };
+}
