@@ -87,10 +87,11 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     // Right after a nats node died, the streams it led need a new Raft leader (about 10-12 s with
     // nats-server 2.9 here): retry opening for a bounded time.
     let store: Awaited<ReturnType<typeof openJetStreamStore>> | undefined;
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + 90_000;
     while (store === undefined) {
       try {
-        store = await openJetStreamStore({ servers: natsUrls, prefix, replicas: 3, timeoutMs: 3000 });
+        // Generous per-request timeout: on a loaded 2-core CI box a consumer create during re-election can take seconds.
+        store = await openJetStreamStore({ servers: natsUrls, prefix, replicas: 3, timeoutMs: 10_000 });
       } catch (err) {
         if (Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, 500));
