@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { startBroker, until, type BrokerProcess } from './fixtures/broker-process.js';
+import { apiCall, startBroker, until, type BrokerProcess } from './fixtures/broker-process.js';
 
 /**
  * Identity and access end to end: the real broker process with authentication on (the default), devices
@@ -19,12 +19,7 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
   const clients: MqttClient[] = [];
   const secrets: Record<string, string> = {};
 
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
 
   const connect = (opts: IClientOptions): Promise<{ client?: MqttClient; error?: Error & { code?: number } }> =>
     new Promise((resolve) => {

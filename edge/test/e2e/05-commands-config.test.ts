@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
+import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 const run = promisify(execFile);
 
@@ -23,12 +23,7 @@ describe('edge e2e 05: commands and config, CLI → cloud → edge → device an
   const procs: ChildProcess[] = [];
   const secrets: Record<string, string> = {};
 
-  const call = async (method: string, path: string, body?: unknown): Promise<any> => {
-    const res = await fetch(api + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
   const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'cloud/src/cli/main.ts', '--url', api, ...args], { env: { ...process.env, CAUSEWAY_TOKEN: token }, timeout: 60_000 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
