@@ -28,6 +28,7 @@ interface Measured {
   sampleGot: number;
   sample: number;
   files: string;
+  grewIn: string;
 }
 
 /** Waits until the directory's apparent size stops changing for `quietMs` (bounded by `maxMs`). */
@@ -51,10 +52,20 @@ async function settledSize(dir: string, quietMs: number, maxMs: number): Promise
  * SIGUSR1 (mosquitto(8)): ask for it, then read the file size. causeway-cloud: bytes SQLite uses in its
  * databases (dbstat), which is exact where file sizes only move by whole pages at checkpoints.
  */
-async function flushed(broker: RunningBroker): Promise<number> {
+async function flushed(broker: RunningBroker): Promise<{ total: number; byTable: Record<string, number> }> {
   if (broker.name === 'mosquitto') process.kill(broker.pid, 'SIGUSR1');
   const size = await settledSize(broker.dir, 1500, 120_000);
-  return broker.name === 'causeway' ? sqliteUsedBytes(broker.dir).total : size;
+  return broker.name === 'causeway' ? sqliteUsedBytes(broker.dir) : { total: size, byTable: {} };
+}
+
+/** "log:messages +1.2 kB, …": the tables and indexes that grew, largest first. */
+function growth(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.entries(after)
+    .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
+    .filter(([, d]) => d !== 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, d]) => `${k} ${d > 0 ? '+' : ''}${d} B`)
+    .join(', ');
 }
 
 async function measure(broker: RunningBroker, n: number, concurrency: number, sampleSize: number, setupMs: number): Promise<Measured> {
@@ -80,7 +91,7 @@ async function measure(broker: RunningBroker, n: number, concurrency: number, sa
   }, Date.now() + setupMs);
   const setup = performance.now() - t0;
   process.stderr.write(`    ${sessions.toLocaleString('en-US')} sessions set up in ${(setup / 1000).toFixed(1)} s; measuring the store…\n`);
-  const storeBefore = await flushed(broker);
+  const before = await flushed(broker);
 
   const pub = await rawConnect({ host, port: broker.port, clientId: `${prefix}-pub`, clean: true, protocolVersion: 4 });
   const payload = Buffer.alloc(1024, 0x61);
@@ -88,7 +99,7 @@ async function measure(broker: RunningBroker, n: number, concurrency: number, sa
   await pub.publish(`cmd-all/bench-${Date.now()}`, payload, 1);
   const ackMs = performance.now() - tPub;
   await pub.disconnect();
-  const storeAfter = await flushed(broker);
+  const after = await flushed(broker);
   const files = Object.entries(diskUsage(broker.dir).files).filter(([f]) => !f.endsWith('.conf')).map(([f, b]) => `${f} ${formatBytes(b)}`).join(', ');
 
   // Proof the broadcast is queued for the offline sessions: a spread sample reconnects and must get it.
@@ -119,7 +130,7 @@ async function measure(broker: RunningBroker, n: number, concurrency: number, sa
     await c.disconnect();
     if (await got) sampleGot++;
   });
-  return { sessions, setupMs: setup, storeBefore, storeAfter, ackMs, sampleGot, sample, files };
+  return { sessions, setupMs: setup, storeBefore: before.total, storeAfter: after.total, ackMs, sampleGot, sample, files, grewIn: growth(before.byTable, after.byTable) };
 }
 
 export async function run(args: BenchArgs): Promise<BenchResult> {
@@ -153,7 +164,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       rows.push({ case: `bytes stored for 1 broadcast, ${label(m)} (lower is better)`, contender: broker.label, ours, value: grew, detail: `store ${formatBytes(m.storeBefore)} → ${formatBytes(m.storeAfter)} (${(grew / m.sessions).toFixed(1)} B/session); ${ok}` });
       rows.push({ case: `publish → PUBACK ms, ${label(m)} (lower is better)`, contender: broker.label, ours, value: m.ackMs, detail: ok });
       rows.push({ case: `session setup, sessions/s, ${label(m)}`, contender: broker.label, ours, value: m.sessions / (m.setupMs / 1000), detail: `${(m.setupMs / 1000).toFixed(1)} s for connect + SUBSCRIBE + DISCONNECT × ${m.sessions.toLocaleString('en-US')}, ${concurrency} at a time; store after setup ${formatBytes(m.storeBefore)}` });
-      notes.push(`${broker.label} files after the broadcast: ${m.files}`);
+      notes.push(`${broker.label} files after the broadcast: ${m.files}${m.grewIn === '' ? '' : `; SQLite growth by table/index: ${m.grewIn}`}`);
       if (m.sessions < n) notes.push(`${broker.label}: only ${m.sessions} of ${n} sessions were set up within --setup-ms ${setupMs}`);
     } catch (err) {
       rows.push({ case: `bytes stored for 1 broadcast, ${label(undefined)} (lower is better)`, contender: broker.label, ours, skipped: `run failed: ${err instanceof Error ? err.message : String(err)}` });

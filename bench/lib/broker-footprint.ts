@@ -68,8 +68,9 @@ export function formatBytes(n: number): string {
  * included, as a reader sees the last commit). File sizes cannot show one new message: a WAL is reused
  * from its start after each checkpoint and the main file grows in whole pages only at checkpoints.
  */
-export function sqliteUsedBytes(root: string): { total: number; byFile: Record<string, number> } {
+export function sqliteUsedBytes(root: string): { total: number; byFile: Record<string, number>; byTable: Record<string, number> } {
   const byFile: Record<string, number> = {};
+  const byTable: Record<string, number> = {};
   let total = 0;
   for (const f of Object.keys(diskUsage(root).files).filter((x) => x.endsWith('.db'))) {
     const db = new Database(join(root, f), { readonly: true, fileMustExist: true });
@@ -77,9 +78,13 @@ export function sqliteUsedBytes(root: string): { total: number; byFile: Record<s
       const r = db.prepare('SELECT SUM(pgsize - unused) AS used FROM dbstat').get() as { used: number | null };
       byFile[f] = r.used ?? 0;
       total += r.used ?? 0;
+      // per table and index ("file:name"), to say where growth went
+      for (const t of db.prepare('SELECT name, SUM(pgsize - unused) AS used FROM dbstat GROUP BY name').all() as Array<{ name: string; used: number }>) {
+        byTable[`${f.replace(/^.*\//, '').replace(/\.db$/, '')}:${t.name}`] = t.used;
+      }
     } finally {
       db.close();
     }
   }
-  return { total, byFile };
+  return { total, byFile, byTable };
 }

@@ -38,6 +38,7 @@ describe('bench broker footprint', () => {
     const grew = after.total - before;
     assert.ok(grew >= 1024 && grew < 1200, `grew ${grew}`);
     assert.deepEqual(Object.keys(after.byFile), ['x.db']);
+    assert.ok(after.byTable['x:t']! >= 1024, JSON.stringify(after.byTable));
   });
 
   it('formats byte counts', () => {
