@@ -34,8 +34,9 @@ export interface FormOptions {
 const COLUMNS = 'id, kind, topic, device, stream, body, priority, created, bytes';
 
 /**
- * Forms up to `n` new batches from unsent rows, live-first: alarms, then telemetry committed since
- * `liveFrom` (the live window), then the telemetry backlog, then bulk; oldest first within each; one
+ * Forms up to `n` new batches from unsent rows, live-first: alarms, then the streams with telemetry
+ * committed since `liveFrom` (the live window), then the telemetry backlog, then bulk; within a stream
+ * always oldest first, so a stream's readings reach the cloud in order; one
  * topic per batch, bounded by `maxRecords` and `maxBytes`; events and envelopes one per message.
  * The batch id (`${epoch}-${firstRowId}`) is written onto the rows in one durable transaction BEFORE
  * anything is published, so after a crash the same rows go out again as the same batch with the same
@@ -53,7 +54,9 @@ export function formNewBatches(db: Database.Database, epoch: string, liveFrom: n
         const s = seed.get(prio, from) as { topic: string; kind: RecordKind } | undefined;
         if (s === undefined) break;
         const limit = s.kind === 'reading' ? Math.max(1, f.maxRecords) : 1;
-        const rows = gather.all(s.topic, prio, from, limit) as OutboxRow[];
+        // A live topic is picked for its fresh rows, but its batch starts at the topic's OLDEST unsent
+        // row: live-first orders streams, never the readings within one (per-stream order is kept).
+        const rows = gather.all(s.topic, prio, 0, limit) as OutboxRow[];
         let bytes = 0;
         let take = 0;
         while (take < rows.length && (take === 0 || bytes + rows[take]!.bytes <= f.maxBytes)) bytes += rows[take++]!.bytes;

@@ -10,7 +10,7 @@ import { killNineRounds } from '../helpers/kill-rounds.js';
 /**
  * Issue 4's promise end to end on our own cloud: kill -9 the agent repeatedly while readings flow and the
  * link flaps; at the server-side `telemetry` queue every committed reading arrives exactly once (the
- * cloud drops re-sent batches by `clientId:batchId` before they reach the queue).
+ * cloud drops re-sent batches by `clientId:batchId` before they reach the queue), in per-stream order.
  */
 describe('edge e2e 06: kill -9 and a flapping link, checked at the cloud server-side queue @e2e', function () {
   this.timeout(150_000);
@@ -31,7 +31,7 @@ describe('edge e2e 06: kill -9 and a flapping link, checked at the cloud server-
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every committed reading is in the telemetry queue exactly once', async () => {
+  it('every committed reading is in the telemetry queue exactly once, in per-stream order', async () => {
     proxy.flap({ downMs: 300, upMs: 700 });
     const { committed, args } = await killNineRounds({ gateway: 'gw-e2e6', url: `mqtt://127.0.0.1:${proxy.port}`, dir, rounds: 5, onAgent: (a) => (agent = a) });
     assert.ok(committed.length > 400, `enough readings were committed (${committed.length})`);
@@ -42,6 +42,9 @@ describe('edge e2e 06: kill -9 and a flapping link, checked at the cloud server-
     const token = readFileSync(join(dir, 'cloud', 'operator-token'), 'utf8').trim();
     const seen = new Map<string, number>();
     const batchIds = new Map<string, number>();
+    /** per stream: readings out of order in queue order (a reading older than one before it) */
+    const lastTs = new Map<string, number>();
+    let inversions = 0;
     const deadline = Date.now() + 60_000;
     while (!committed.every((k) => seen.has(k)) && Date.now() < deadline) {
       const r = await apiCall(api, token, 'POST', '/v1/queues/telemetry/groups/check/pull', { member: 'm', max: 1000, waitMs: 500 });
@@ -49,6 +52,11 @@ describe('edge e2e 06: kill -9 and a flapping link, checked at the cloud server-
         const b = m.envelope;
         assert.equal(b?.type, 'batch', `a batch envelope at offset ${m.offset}`);
         batchIds.set(b.id, (batchIds.get(b.id) ?? 0) + 1);
+        for (const x of b.readings) {
+          const stream = `${b.device}/${b.stream}`;
+          if (x.ts < (lastTs.get(stream) ?? 0)) inversions++;
+          lastTs.set(stream, Math.max(x.ts, lastTs.get(stream) ?? 0));
+        }
         for (const x of b.readings) seen.set(`${b.device}/${b.stream}/${x.ts}`, (seen.get(`${b.device}/${b.stream}/${x.ts}`) ?? 0) + 1);
       }
       if (r.messages.length > 0) await apiCall(api, token, 'POST', '/v1/queues/telemetry/groups/check/ack', { member: 'm', offsets: r.messages.map((m: { offset: number }) => m.offset) });
@@ -58,5 +66,6 @@ describe('edge e2e 06: kill -9 and a flapping link, checked at the cloud server-
     const twice = [...seen].filter(([, n]) => n > 1);
     assert.deepEqual(twice.slice(0, 5), [], `${twice.length} readings are in the queue more than once`);
     assert.deepEqual([...batchIds].filter(([, n]) => n > 1), [], 'no batch is stored twice');
+    assert.equal(inversions, 0, 'per-stream order is kept in the queue');
   });
 });
