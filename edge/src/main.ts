@@ -51,7 +51,7 @@ await runProgram(
         process.kill(process.pid, 'SIGTERM');
       },
     });
-    log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }) });
+    log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }), ...(agent.localMqttPort === undefined ? {} : { localMqttPort: agent.localMqttPort }) });
     await notifier.ready('running');
     const stopWatchdog = notifier.startWatchdog();
     await new Promise<void>((resolve) => {

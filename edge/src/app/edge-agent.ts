@@ -17,6 +17,9 @@ import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import { startStatusSocket } from './status-socket.js';
 import { edgeMetrics } from './edge-metrics.js';
+import { Broker } from '../../../cloud/src/broker/broker.js';
+import { openStore } from '../../../cloud/src/store/open-store.js';
+import { startTcpListener } from '../../../cloud/src/listeners/tcp-listener.js';
 
 export interface EdgeAgent {
   snapshot(): Record<string, unknown>;
@@ -26,7 +29,31 @@ export interface EdgeAgent {
   /** SIGTERM: stop ingest, commit, wait briefly for in-flight PUBACKs, close */
   stop(): Promise<void>;
   readonly healthPort?: number;
+  /** port of the hosted MQTT listener for LAN sensors (ingest.mqtt.listen) */
+  readonly localMqttPort?: number;
   readonly statusSocket: string;
+}
+
+/** The optional MQTT listener for LAN sensors (ingest.mqtt.listen). */
+async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
+  const listen = cfg.ingest.mqtt.listen;
+  if (listen === undefined || listen.port < 0) return undefined;
+  const store = await openStore({ backend: 'sqlite', path: join(dataDir, 'local-mqtt') });
+  // LAN sensors rarely carry credentials; the listener binds to ingest.mqtt.listen.host (loopback by
+  // default), so exposing it to the LAN is the installer's explicit choice.
+  const broker = new Broker(store, { allowAnonymous: true, logger: log.child({ part: 'local-mqtt' }) });
+  await broker.start();
+  const listener = await startTcpListener(listen.host, listen.port, broker.handle.bind(broker));
+  log.info('local MQTT listener', { host: listen.host, port: listener.port });
+  return {
+    port: listener.port,
+    close: async () => {
+      const closing = listener.close();
+      await broker.close();
+      await closing;
+      await store.close();
+    },
+  };
 }
 
 export interface AgentHooks {
@@ -94,7 +121,14 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     { sendToDevice: (device, line) => ingest?.sendToDevice(device, line) ?? false },
     () => new Set(cfg.ingest.ports.map((p) => p.device)),
   );
-  const startIngestFor = (c: EdgeConfig): Ingest => startIngest(c.ingest, outbox, log, { onReply: (d, r) => router.onReply(d, r) });
+  // LAN sensors can publish to the agent itself: the project's own broker on a SQLite store beside the
+  // outbox, so a sensor's QoS 1 message is durable when the sensor gets its PUBACK.
+  const lan = await startLocalListener(cfg, dataDir, log);
+  const withLocal = (c: EdgeConfig): EdgeConfig['ingest'] =>
+    lan === undefined || c.ingest.mqtt.url !== ''
+      ? c.ingest
+      : { ...c.ingest, mqtt: { ...c.ingest.mqtt, url: `mqtt://127.0.0.1:${lan.port}`, clientId: c.ingest.mqtt.clientId || `${c.gateway.id}-ingest` } };
+  const startIngestFor = (c: EdgeConfig): Ingest => startIngest(withLocal(c), outbox, log, { onReply: (d, r) => router.onReply(d, r) });
 
   const snapshot = (): Record<string, unknown> => {
     const oldest = outbox.oldestCreated();
@@ -195,6 +229,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const status = await startStatusSocket(statusPath, snapshot);
   let health: HealthServer | undefined;
   const agent: EdgeAgent = {
+    ...(lan === undefined ? {} : { localMqttPort: lan.port }),
     snapshot,
     ingestCounters: () => ingest!.counters,
     statusSocket: statusPath,
@@ -210,6 +245,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       await uplink?.drain(cfg.uplink.drainTimeoutMs);
       await status.close();
       await health?.close();
+      await lan?.close();
       inbox.close();
       outbox.close();
       log.info('stopped', { ...(uplink?.stats ?? {}), outbox: outbox.stats() });

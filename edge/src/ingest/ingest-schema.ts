@@ -27,7 +27,7 @@ export interface IngestConfig {
   rules: StreamRulesConfig[];
   tickMs: number;
   reopen: { initialMs: number; maxMs: number };
-  mqtt: { url: string; clientId: string; username: string; password: string; sources: MqttSourceMapping[] };
+  mqtt: { url: string; clientId: string; username: string; password: string; sources: MqttSourceMapping[]; listen?: { host: string; port: number } };
 }
 
 const PORT_KEYS = ['path', 'baudRate', 'device', 'framing', 'protocol', 'streams', 'ack'];
@@ -120,7 +120,11 @@ export const ingestSchema: Schema = {
     maxMs: { doc: 'Longest delay between reopen attempts', format: 'nat', default: 30_000 },
   },
   mqtt: {
-    url: { doc: 'Local broker of MQTT sensors (empty: none), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
+    listen: {
+      host: { doc: 'Address of the MQTT listener the agent hosts for LAN sensors (the project\'s own broker, SQLite-backed)', format: String, default: '127.0.0.1' },
+      port: { doc: 'Port of that listener (-1: none; 0: any free port); with it, ingest.mqtt.url defaults to it', format: 'int', default: -1 },
+    },
+    url: { doc: 'Local broker of MQTT sensors (empty: none, or the hosted listener), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
     clientId: { doc: 'Client id at the local broker (set it for a persistent session)', format: String, default: '' },
     username: { doc: 'Local broker username', format: String, default: '' },
     password: { doc: 'Local broker password', format: String, default: '', sensitive: true },
