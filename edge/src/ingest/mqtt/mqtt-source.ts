@@ -120,6 +120,12 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
         throw err;
       }),
     );
+    if (packet.qos === 0) {
+      // No PUBACK to hold back: take the next message now instead of waiting for the commit.
+      void Promise.all(work).catch(() => undefined);
+      done();
+      return;
+    }
     // A failed sink withholds the PUBACK (MQTT.js drops the connection on the error); with a fixed
     // clientId the session is persistent, so the broker redelivers on reconnect [MQTT-4.4.0-1].
     Promise.all(work).then(() => done(), (err: Error) => done(err));

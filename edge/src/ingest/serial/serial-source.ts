@@ -82,9 +82,14 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
       paused = true;
       p.pause();
     }
+    // Parsing, rules and the durable add start now, in frame order (the processor steps its rules
+    // synchronously); only the ACKs wait in line. Awaiting each commit before reading the next frame
+    // would cap a port at one frame per group commit (20 frames/s at the default 50 ms).
+    const handled = o.handle(frame);
+    handled.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled meanwhile
     chain = chain.then(async () => {
       try {
-        const ack = await o.handle(frame);
+        const ack = await handled;
         if (ack !== null && p.isOpen) p.write(ack);
       } catch (err) {
         log.error('frame handler failed', { err });

@@ -71,9 +71,10 @@ describe('ingest/serial/serial-source', () => {
     };
     const seen: string[] = [];
     const handle = async (f: Buffer): Promise<string | null> => {
-      // later frames finish faster: order must still hold
-      await new Promise((r) => setTimeout(r, f.toString() === 'a' ? 30 : 1));
+      // frames reach the handler in order (rules see them in order); later ones finish faster, and
+      // their ACKs must still be written in order
       seen.push(f.toString());
+      await new Promise((r) => setTimeout(r, f.toString() === 'a' ? 30 : 1));
       return `ACK ${f.toString()}\n`;
     };
     const counters = newSourceCounters();
