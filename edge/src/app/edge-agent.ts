@@ -119,7 +119,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   let ingest: Ingest | undefined;
   const router = new SerialCommandRouter(
     { sendToDevice: (device, line) => ingest?.sendToDevice(device, line) ?? false },
-    () => new Set(cfg.ingest.ports.map((p) => p.device)),
+    () => ingest?.commandableDevices() ?? new Set<string>(),
   );
   // LAN sensors can publish to the agent itself: the project's own broker on a SQLite store beside the
   // outbox, so a sensor's QoS 1 message is durable when the sensor gets its PUBACK.

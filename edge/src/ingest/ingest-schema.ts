@@ -27,7 +27,7 @@ export interface IngestConfig {
   rules: StreamRulesConfig[];
   tickMs: number;
   reopen: { initialMs: number; maxMs: number };
-  mqtt: { url: string; clientId: string; username: string; password: string; sources: MqttSourceMapping[]; listen?: { host: string; port: number } };
+  mqtt: { url: string; clientId: string; username: string; password: string; sources: MqttSourceMapping[]; listen?: { host: string; port: number }; commandTopic?: string; replyTopic?: string };
 }
 
 const PORT_KEYS = ['path', 'baudRate', 'device', 'framing', 'protocol', 'streams', 'ack'];
@@ -125,6 +125,8 @@ export const ingestSchema: Schema = {
       port: { doc: 'Port of that listener (-1: none; 0: any free port); with it, ingest.mqtt.url defaults to it', format: 'int', default: -1 },
     },
     url: { doc: 'Local broker of MQTT sensors (empty: none, or the hosted listener), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
+    commandTopic: { doc: 'Commands to MQTT sensors are published here, {device} replaced (e.g. sensors/{device}/cmd); empty: none', format: String, default: '' },
+    replyTopic: { doc: 'MQTT sensors answer commands here, one {device} level (e.g. sensors/{device}/reply)', format: String, default: '' },
     clientId: { doc: 'Client id at the local broker (set it for a persistent session)', format: String, default: '' },
     username: { doc: 'Local broker username', format: String, default: '' },
     password: { doc: 'Local broker password', format: String, default: '', sensitive: true },

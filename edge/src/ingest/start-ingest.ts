@@ -19,6 +19,8 @@ export interface Ingest {
    * false if no port has that device or it is unplugged now. Its answer comes to deps.onReply.
    */
   sendToDevice(device: string, line: string): boolean;
+  /** every device a command can reach: serial ports' devices and MQTT sensors heard from */
+  commandableDevices(): ReadonlySet<string>;
   /**
    * Hot reload of the rules (SIGHUP): pass the reloaded ingest config or just its rules. Throws a
    * ConfigError naming the bad rule and keeps the old ones. Ports and MQTT sources are not reloaded.
@@ -79,6 +81,9 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   let mqttSource: MqttSource | null = null;
   if (config.mqtt.url !== '' && config.mqtt.sources.length > 0) {
     mqttSource = startMqttSource({
+      ...(config.mqtt.commandTopic ? { commandTopic: config.mqtt.commandTopic } : {}),
+      ...(config.mqtt.replyTopic ? { replyTopic: config.mqtt.replyTopic } : {}),
+      ...(deps.onReply === undefined ? {} : { onReply: deps.onReply }),
       url: config.mqtt.url,
       clientId: config.mqtt.clientId,
       username: config.mqtt.username,
@@ -104,7 +109,13 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     updateRules: (c) => processor.updateRules(Array.isArray(c) ? c : (c as IngestConfig).rules),
     sendToDevice(device, line) {
       const i = config.ports.findIndex((p) => p.device === device);
-      return i >= 0 && serial[i]!.write(line);
+      if (i >= 0) return serial[i]!.write(line);
+      return mqttSource?.sendCommand(device, line) ?? false;
+    },
+    commandableDevices() {
+      const out = new Set(config.ports.map((p) => p.device));
+      if (config.mqtt.commandTopic) for (const d of mqttSource?.devices ?? []) out.add(d);
+      return out;
     },
     async stop() {
       clearInterval(timer);

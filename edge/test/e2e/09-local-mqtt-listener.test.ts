@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { decodeEnvelope, encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { startAgent, type Agent } from '../helpers/agent.js';
 import { startCollector, type Collector } from '../helpers/collector.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
@@ -11,7 +13,7 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
  * LAN sensors publish to the agent itself: with `ingest.mqtt.listen.port`, the agent hosts the project's
  * own broker (SQLite-backed) and its MQTT source reads from it — no second broker on the gateway.
  */
-describe('edge e2e 09: MQTT sensors publish to the listener the agent hosts @e2e', function () {
+describe('edge e2e 09: MQTT sensors publish to the listener the agent hosts, and answer commands @e2e', function () {
   this.timeout(60_000);
   let cloud: Mosquitto;
   let sub: Collector;
@@ -37,7 +39,14 @@ describe('edge e2e 09: MQTT sensors publish to the listener the agent hosts @e2e
       gateway: { id: 'gw-e2e9' },
       cloud: { url: cloud.url },
       store: { path: join(dir, 'outbox.db') },
-      ingest: { mqtt: { listen: { port: 0 }, sources: [{ topic: 'sensors/+/state', device: '{2}', stream: 'temp', path: 'temp', qos: 1, unit: 'C' }] } },
+      ingest: {
+        mqtt: {
+          listen: { port: 0 },
+          sources: [{ topic: 'sensors/+/state', device: '{2}', stream: 'temp', path: 'temp', qos: 1, unit: 'C' }],
+          commandTopic: 'sensors/{device}/cmd',
+          replyTopic: 'sensors/{device}/reply',
+        },
+      },
     };
     writeFileSync(join(dir, 'edge.json'), JSON.stringify(cfg));
     agent = startAgent(['--config', join(dir, 'edge.json')]);
@@ -47,11 +56,46 @@ describe('edge e2e 09: MQTT sensors publish to the listener the agent hosts @e2e
     assert.ok(port !== undefined && port > 0, `the agent reports its listener port: ${JSON.stringify(agent.logs.slice(-3))}`);
 
     const N = 30;
-    sim = spawn(process.execPath, ['--import', 'tsx', 'firmware-sim/src/main.ts', 'mqtt', '--profile', 'thermometer', '--url', `mqtt://127.0.0.1:${port}`, '--device', 'th-lan', '--rate', '50', '--count', String(N), '--qos', '1'], { stdio: 'ignore' });
+    sim = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'firmware-sim/src/main.ts', 'mqtt', '--profile', 'thermometer', '--url', `mqtt://127.0.0.1:${port}`, '--device', 'th-lan', '--rate', '50', '--count', String(N), '--qos', '1', '--command-topic', 'sensors/{device}/cmd', '--reply-topic', 'sensors/{device}/reply'],
+      { stdio: 'ignore' },
+    );
     await sub.waitFor(() => [...sub.readings.keys()].filter((k) => k.startsWith('th-lan/temp/')).length === N, 30_000, `${N} readings from th-lan`);
     const batch = sub.batches.find((b) => b.device === 'th-lan')!;
     assert.equal(batch.gateway, 'gw-e2e9');
     assert.equal(typeof batch.readings[0]!.value, 'number');
     assert.equal(batch.readings[0]!.unit, 'C');
+  });
+
+  it('a command to an MQTT sensor is published to it and its reply becomes the command result', async () => {
+    // a long-running sensor this time (the first one stopped after its count)
+    sim?.kill('SIGKILL');
+    const port = agent!.logs.find((l) => l.msg === 'agent started')!.localMqttPort as number;
+    sim = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'firmware-sim/src/main.ts', 'mqtt', '--profile', 'thermometer', '--url', `mqtt://127.0.0.1:${port}`, '--device', 'th-lan', '--rate', '5', '--qos', '1', '--command-topic', 'sensors/{device}/cmd', '--reply-topic', 'sensors/{device}/reply'],
+      { stdio: 'ignore' },
+    );
+    const before = sub.batches.length;
+    await sub.waitFor(() => sub.batches.length > before, 20_000, 'the sensor publishing again');
+    const results: Array<{ status: string; output?: unknown; error?: string }> = [];
+    const c = await mqtt.connectAsync(cloud.url, { clientId: `results-${process.pid}` });
+    await c.subscribeAsync('cmd-result/gw-e2e9/+/+', { qos: 1 });
+    c.on('message', (_t, p) => {
+      const env = decodeEnvelope(p);
+      if (env.type === 'command-result') results.push(env);
+    });
+    const send = async (id: string, name: string, args: Record<string, unknown>): Promise<void> => {
+      const env = encodeEnvelope({ v: 1, type: 'command', id, name, args, issuedAt: Date.now() });
+      await c.publishAsync(`cmd/gw-e2e9/th-lan/${id}`, env, { qos: 1 });
+    };
+    await send('c-relay', 'set-relay', { state: true });
+    await send('c-bad', 'frobnicate', {});
+    await sub.waitFor(() => results.filter((r) => r.status !== 'DELIVERED').length === 2, 20_000, 'two results');
+    await c.endAsync(true);
+    const final = results.filter((r) => r.status !== 'DELIVERED');
+    assert.deepEqual(final.map((r) => r.status).sort(), ['REJECTED', 'SUCCEEDED']);
+    assert.deepEqual(final.find((r) => r.status === 'SUCCEEDED')!.output, { reply: 'ok set-relay on' });
   });
 });

@@ -11,6 +11,7 @@ export const USAGE = `causeway-sim serial --profile thermometer|vibration|gps|ro
       [--split-every N] [--burst-every N] [--burst-size N] [--vanish-every-ms MS] [--vanish-for-ms MS]
   causeway-sim mqtt --profile NAME --url mqtt://127.0.0.1:1883 [--topic sensors/{device}/state]
       [--device ID] [--rate HZ] [--seed N] [--noise X] [--count N] [--qos 0|1]
+      [--command-topic sensors/{device}/cmd --reply-topic sensors/{device}/reply]
 Events go to stdout as JSON lines; SIGUSR1 (serial) unplugs the port for --vanish-for-ms (default 1000).`;
 
 const emit = (ev: Record<string, unknown>): void => {
@@ -64,7 +65,7 @@ export async function serialCommand(argv: string[]): Promise<number> {
 }
 
 export async function mqttCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['profile', 'url', 'topic', 'device', 'rate', 'seed', 'noise', 'count', 'qos']);
+  const args = parseArgs(argv, ['profile', 'url', 'topic', 'device', 'rate', 'seed', 'noise', 'count', 'qos', 'command-topic', 'reply-topic']);
   const profile = profileArg(args);
   if (!args.url) throw new CausewayError('USAGE', '--url mqtt://HOST:PORT is required');
   const qos = numberArg(args, 'qos', { min: 0, integer: true }) ?? 0;
@@ -76,6 +77,8 @@ export async function mqttCommand(argv: string[]): Promise<number> {
     profile,
     url: args.url,
     topic: args.topic ?? 'sensors/{device}/state',
+    ...(args['command-topic'] === undefined ? {} : { commandTopic: args['command-topic'] }),
+    ...(args['reply-topic'] === undefined ? {} : { replyTopic: args['reply-topic'] }),
     device: args.device ?? `${profile.name}-1`,
     rateHz: numberArg(args, 'rate', { min: 0.001 }) ?? 1,
     qos: qos as 0 | 1,

@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
 import type { DeviceProfile, DeviceState } from '../profiles/profile.js';
+import { answerCommand } from '../devices/commands.js';
 
 export interface MqttSensorOptions {
   profile: DeviceProfile;
@@ -12,6 +13,10 @@ export interface MqttSensorOptions {
   noise?: number;
   count?: number;
   qos?: 0 | 1;
+  /** commands arrive here (`{device}` replaced) and are answered like a serial device would */
+  commandTopic?: string;
+  /** answers (`>ok …` / `>err …`) go here */
+  replyTopic?: string;
   emit: (ev: Record<string, unknown>) => void;
 }
 
@@ -33,8 +38,18 @@ export function startMqttSensor(o: MqttSensorOptions): MqttSensor {
   let timer: NodeJS.Timeout | null = null;
   let resolveDone!: (n: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
+  const commands = o.commandTopic?.replaceAll('{device}', o.device);
+  const replies = o.replyTopic?.replaceAll('{device}', o.device);
+  client.on('message', (t, payload) => {
+    if (t !== commands) return;
+    const r = answerCommand(payload.toString('utf8'), st);
+    st = r.state;
+    o.emit({ event: 'command', line: payload.toString('utf8'), reply: r.reply });
+    if (r.reply !== null && replies !== undefined) client.publish(replies, r.reply, { qos: 0 });
+  });
   client.on('connect', () => {
     o.emit({ event: 'connected', url: o.url, topic });
+    if (commands !== undefined) client.subscribe(commands, { qos: 1 });
     if (timer) return;
     timer = setInterval(() => {
       if (o.count !== undefined && st.seq >= o.count) return;

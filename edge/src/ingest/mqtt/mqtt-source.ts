@@ -32,10 +32,28 @@ export interface MqttSourceOptions {
   counters: IngestCounters;
   logger: Logger;
   now?: () => number;
+  /** commands to MQTT sensors: `{device}` is replaced (e.g. `sensors/{device}/cmd`); empty: none */
+  commandTopic?: string;
+  /** where sensors answer (e.g. `sensors/{device}/reply`), one `{device}` level; empty: none */
+  replyTopic?: string;
+  /** a sensor answered a command */
+  onReply?: (device: string, reply: string) => void;
 }
 
 export interface MqttSource {
+  /** devices this source has heard from (readings or replies) */
+  readonly devices: ReadonlySet<string>;
+  /** publishes a command line to a sensor on commandTopic; false when commands are not configured or the link is down */
+  sendCommand(device: string, line: string): boolean;
   stop(): Promise<void>;
+}
+
+/** `sensors/{device}/reply` → the filter `sensors/+/reply` and the level that holds the device. */
+export function replyFilter(template: string): { filter: string; level: number } | undefined {
+  const levels = template.split('/');
+  const level = levels.indexOf('{device}');
+  if (level < 0 || levels.filter((l) => l === '{device}').length !== 1) return undefined;
+  return { filter: levels.map((l) => (l === '{device}' ? '+' : l)).join('/'), level };
 }
 
 /** Decodes one payload to a value by the mapping: JSON first, else a bare number. */
@@ -71,10 +89,13 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   if (o.password) opts.password = o.password;
   const client: MqttClient = mqtt.connect(o.url, opts);
   const per = o.mappings.map((m) => ({ m, c: sourceCounters(o.counters, `mqtt:${m.topic}`) }));
+  const devices = new Set<string>();
+  const replies = o.replyTopic ? replyFilter(o.replyTopic) : undefined;
 
   client.on('connect', () => {
     const subs: Record<string, { qos: 0 | 1 }> = {};
     for (const { m } of per) subs[m.topic] = { qos: Math.max(subs[m.topic]?.qos ?? 0, m.qos ?? 0) as 0 | 1 };
+    if (replies !== undefined) subs[replies.filter] = { qos: 0 };
     client.subscribe(subs, (err) => {
       if (err) {
         log.warn('local broker subscribe failed', { err });
@@ -102,6 +123,7 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
       countDrop(c, 'unmapped');
       return;
     }
+    devices.add(device);
     const v = valueFromPayload(payload, m.path ?? '');
     if (!v.ok) {
       countDrop(c, v.reason);
@@ -114,6 +136,16 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   // after the sink's durable commit keeps "acknowledged = stored" across the local hop too.
   client.handleMessage = (packet, done) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    if (replies !== undefined && matchTopic(replies.filter, packet.topic)) {
+      const device = packet.topic.split('/')[replies.level]!;
+      const t = frameText(payload);
+      if (isValidId(device) && t.ok) {
+        devices.add(device);
+        o.onReply?.(device, t.text.replace(/^>/, ''));
+      }
+      done();
+      return;
+    }
     const work = per.filter(({ m }) => matchTopic(m.topic, packet.topic)).map(({ m, c }) =>
       handleOne(packet.topic, payload, m, c).catch((err: unknown) => {
         countDrop(c, 'sink-failed');
@@ -132,6 +164,12 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   };
 
   return {
+    devices,
+    sendCommand(device, line) {
+      if (!o.commandTopic || !client.connected || !isValidId(device)) return false;
+      client.publish(o.commandTopic.replaceAll('{device}', device), line.trimEnd(), { qos: 1 });
+      return true;
+    },
     stop: () => new Promise<void>((resolve) => client.end(false, {}, () => resolve())),
   };
 }
