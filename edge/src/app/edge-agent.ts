@@ -225,6 +225,18 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
   }
 
+  // Progress of a long backlog drain, for the operator following the journal after an outage.
+  let lastDepth = outbox.stats().records;
+  const progress = setInterval(() => {
+    const depth = outbox.stats().records;
+    const rate = (lastDepth - depth) / 10;
+    if (uplink?.stats.connected && depth >= 1000 && rate > 0) {
+      log.info('backlog draining', { records: depth, perSecond: Math.round(rate), etaSeconds: Math.round(depth / rate) });
+    }
+    lastDepth = depth;
+  }, 10_000);
+  progress.unref();
+
   const statusPath = cfg.status.socket !== '' ? cfg.status.socket : join(dataDir, 'status.sock');
   const status = await startStatusSocket(statusPath, snapshot);
   let health: HealthServer | undefined;
@@ -239,6 +251,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       await applyConfig(mergeRemoteConfig(fresh, remote));
     },
     stop: async () => {
+      clearInterval(progress);
       await ingest?.stop(); // frames already read reach the outbox first
       await executor.stop();
       outbox.flush(); // every add already accepted is committed before we go
