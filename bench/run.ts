@@ -1,7 +1,8 @@
 /**
  * Benchmark runner: `npm run bench -- NAME [--flags]` runs bench/NAME.ts, prints a table with each
  * contender's figure and Causeway's ratio to it, then a markdown block to paste into docs/benchmarks.md.
- * `npm run bench -- --list` lists the benchmarks. Nothing is written to disk.
+ * `npm run bench -- --list` lists the benchmarks. Nothing is written to disk, except with `--plot`:
+ * an SVG bar chart of the result in docs/plots/NAME.svg.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -12,6 +13,8 @@ import { stopAllCompetitors } from './lib/competitors.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { markdownBlock, textTable } from './lib/report.js';
 import type { BenchModule } from './lib/result.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { barChartSvg } from './lib/plot.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const NAME = /^[a-z0-9][a-z0-9-]*$/;
@@ -63,6 +66,13 @@ async function main(argv: string[]): Promise<number> {
   process.stdout.write(`\n${textTable(result)}\n\n`);
   for (const n of result.notes) process.stdout.write(`note: ${n}\n`);
   process.stdout.write(`\n--- markdown for docs/benchmarks.md ---\n${markdownBlock(result, machine, command, when, codeVersion())}\n---\n`);
+  if (flags['plot'] === true) {
+    const dir = new URL('../docs/plots/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    const file = new URL(`${result.name}.svg`, dir);
+    writeFileSync(file, barChartSvg(result));
+    process.stdout.write(`plot written to docs/plots/${result.name}.svg\n`);
+  }
   return 0;
 }
 
