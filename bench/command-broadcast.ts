@@ -200,7 +200,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     let broker: RunningBroker;
     try {
       process.stderr.write(`starting ${name}…\n`);
-      broker = await startCompetitor(name, ours ? { api: true } : { persistence: true });
+      broker = await startCompetitor(name, ours ? { api: true, causewayArgs: ['--limits.maxConnections', String(k + 100)] } : { persistence: true });
     } catch (err) {
       rows.push({ case: cases.done, contender: name, ours, skipped: err instanceof CompetitorUnavailableError ? err.message : String(err) });
       continue;

@@ -75,7 +75,8 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     try {
       process.stderr.write(`starting ${name}…\n`);
       // mosquitto without persistence, like the others hold idle clean sessions in memory only
-      broker = await startCompetitor(name, { persistence: false });
+      // causeway-cloud refuses connections past limits.maxConnections (default 10,000): raise it as an operator would
+      broker = await startCompetitor(name, { persistence: false, causewayArgs: ['--limits.maxConnections', String(n + 100)] });
     } catch (err) {
       rows.push({ case: label, contender: name, ours, skipped: err instanceof CompetitorUnavailableError ? err.message : String(err) });
       continue;
@@ -105,7 +106,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       `MQTT 3.1.1 clean sessions, keepalive 900 s (no PINGREQ during the run), no subscriptions, each from its own 127.x.y.z source address; connected ${concurrency} at a time by one Node process using bare sockets (bench/lib/raw-mqtt.ts)`,
       `RSS = VmRSS from /proc/PID/status, the highest of 5 readings 200 ms apart taken ${settleMs} ms after the broker started and again ${settleMs} ms after the last CONNACK; per connection = (after − before) ÷ connections`,
       'lower is better here, so the ratio column (causeway ÷ this) reads < 1 where causeway-cloud uses less; the Node brokers\' RSS includes garbage not yet collected, so their figure is an upper bound',
-      'mosquitto persistence off (nothing to persist for clean sessions); causeway-cloud keeps its SQLite store open as always',
+      `mosquitto persistence off (nothing to persist for clean sessions); causeway-cloud keeps its SQLite store open as always and runs with --limits.maxConnections ${n + 100} (its default, 10,000, refuses the rest)`,
       'the 20,000-descriptor hard limit per process on this machine (the broker and the load generator both hold one socket per connection) caps N below 20,000',
     ],
   };

@@ -21,6 +21,8 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** causeway: also serve the HTTP API on a free loopback port (RunningBroker.apiUrl, .operatorTokenFile) */
   api?: boolean;
+  /** causeway: extra flags, e.g. `['--limits.maxConnections', '25000']` (the default refuses past 10,000) */
+  causewayArgs?: readonly string[];
   /** mosquitto: extra lines for its config file, e.g. `autosave_interval 1` */
   mosquittoConfig?: readonly string[];
 }
@@ -250,7 +252,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : [])],
+    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...(opts.causewayArgs ?? [])],
     port,
     dir,
     protocolVersion: 5,
