@@ -271,10 +271,10 @@ export class Broker {
   async discardSession(s: Session): Promise<void> {
     if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
     for (const filter of [...s.subscriptions.keys()]) await this.unsubscribe(s, filter, { persist: false });
-    for (const { groupKey, message } of s.takeGroupDeliveries()) {
+    for (const { groupKey, message, offset } of s.takeGroupDeliveries()) {
       const g = this.#groups.get(groupKey);
       if (g === undefined) continue;
-      g.requeue(message);
+      g.requeue(message, offset);
       this.#track(g.pump());
     }
     s.clearInflight();
@@ -313,9 +313,11 @@ export class Broker {
     try {
       for (const s of this.sessions.values()) await this.#commitSession(s);
       for (const g of this.#groups.values()) {
-        if (!g.dirty || g.readOffset === undefined) continue;
+        const off = g.committable(this.sessions.values());
+        if (off === undefined || off === g.committed) continue;
         g.dirty = false;
-        await this.store.offsets.setOffset(g.consumer, g.queue, g.readOffset);
+        g.committed = off;
+        await this.store.offsets.setOffset(g.consumer, g.queue, off);
       }
     } catch (err) {
       this.counters.storeErrors++;

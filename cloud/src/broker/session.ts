@@ -162,14 +162,25 @@ export class Session {
   }
 
   /** Removes and returns unacknowledged shared-subscription deliveries (the session is ending). */
-  takeGroupDeliveries(): Array<{ groupKey: string; message: StoredMessage }> {
-    const out: Array<{ groupKey: string; message: StoredMessage }> = [];
+  takeGroupDeliveries(): Array<{ groupKey: string; message: StoredMessage; offset?: number }> {
+    const out: Array<{ groupKey: string; message: StoredMessage; offset?: number }> = [];
     for (const [id, f] of this.#inflight) {
       if (f.groupKey === undefined || f.stage !== 'publish') continue;
-      out.push({ groupKey: f.groupKey, message: f.message });
+      const offset = f.positions[0]?.offset;
+      out.push({ groupKey: f.groupKey, message: f.message, ...(offset === undefined ? {} : { offset }) });
       this.#inflight.delete(id);
     }
     return out;
+  }
+
+  /** Oldest group-queue offset this session holds unacknowledged for the shared group `groupKey`. */
+  oldestGroupDelivery(groupKey: string): number | undefined {
+    let min: number | undefined;
+    for (const f of this.#inflight.values()) {
+      if (f.groupKey !== groupKey || f.stage !== 'publish') continue;
+      for (const p of f.positions) if (min === undefined || p.offset < min) min = p.offset;
+    }
+    return min;
   }
 
   /** Forgets in-flight deliveries (clean start) */

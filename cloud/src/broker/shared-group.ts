@@ -19,7 +19,9 @@ export class SharedGroup {
   dirty = false;
   readonly #members = new Map<string, { session: Session; sub: Subscription }>();
   /** messages a member took but never acknowledged before its session ended; they go out first */
-  readonly #redeliver: StoredMessage[] = [];
+  readonly #redeliver: Array<{ message: StoredMessage; offset?: number }> = [];
+  /** the offset last made durable */
+  committed: number | undefined;
   readonly #log: MessageLog;
   readonly #counters: BrokerCounters;
   readonly #now: () => number;
@@ -74,13 +76,30 @@ export class SharedGroup {
    * A member's session ended with this message unacknowledged: it goes to another member [MQTT-4.8.2-6
    * "SHOULD send the Application Message to another Client"].
    */
-  requeue(message: StoredMessage): void {
-    this.#redeliver.push(message);
+  requeue(message: StoredMessage, offset?: number): void {
+    this.#redeliver.push(offset === undefined ? { message } : { message, offset });
+  }
+
+  /**
+   * The offset safe to make durable: the read position held back to the oldest message a member took
+   * and has not acknowledged (or that waits for redelivery), so a broker crash redelivers it rather
+   * than losing it (at-least-once for the group, as for a persistent session).
+   */
+  committable(sessions: Iterable<Session>): number | undefined {
+    if (this.readOffset === undefined) return undefined;
+    let min = this.readOffset;
+    for (const r of this.#redeliver) if (r.offset !== undefined && r.offset < min) min = r.offset;
+    for (const s of sessions) {
+      const o = s.oldestGroupDelivery(this.key);
+      if (o !== undefined && o < min) min = o;
+    }
+    return min;
   }
 
   async #drain(): Promise<void> {
     while (this.#redeliver.length > 0) {
-      if (!this.#deliver(this.#redeliver[0]!, undefined)) return;
+      const r = this.#redeliver[0]!;
+      if (!this.#deliver(r.message, r.offset === undefined ? undefined : { queue: this.queue, offset: r.offset })) return;
       this.#redeliver.shift();
     }
     for (let round = 0; round < 64; round++) {

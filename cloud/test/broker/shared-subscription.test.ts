@@ -66,4 +66,31 @@ describe('broker: shared subscriptions', () => {
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x82);
   });
+  it("the group's durable position stays at the oldest message a member has not acknowledged (a crash redelivers, never loses)", async () => {
+    const r = h.raw(5);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'slow', clean: true, keepalive: 0 }, 5);
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/jobs', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
+    await r.next('suback');
+    const pub = await h.client({ clientId: 'pub' });
+    for (let i = 1; i <= 3; i++) await pub.publishAsync('jobs', `job-${i}`, { qos: 1 });
+    const got = [];
+    for (let i = 0; i < 3; i++) got.push((await r.next('publish')) as { messageId: number; payload: Buffer });
+    const committed = async (): Promise<number | undefined> => {
+      await h.broker.commitOffsets();
+      return h.store.offsets.getOffset('$share/g', 't:jobs');
+    };
+    assert.equal(await committed(), 1, 'nothing acknowledged: the position stays at the first message');
+    r.send({ cmd: 'puback', messageId: got[0]!.messageId, reasonCode: 0 }, 5);
+    r.send({ cmd: 'puback', messageId: got[1]!.messageId, reasonCode: 0 }, 5);
+    const eventually = async (want: number): Promise<void> => {
+      const deadline = Date.now() + 2000;
+      let last: number | undefined;
+      while ((last = await committed()) !== want && Date.now() < deadline) await sleep(10);
+      assert.equal(last, want);
+    };
+    await eventually(3); // past the two acknowledged ones, held at the third
+    r.send({ cmd: 'puback', messageId: got[2]!.messageId, reasonCode: 0 }, 5);
+    await eventually(4); // past everything acknowledged
+  });
 });
