@@ -236,7 +236,24 @@ export class Session {
     }
   }
 
+  /**
+   * Retained messages for a new subscription that did not fit the client's in-flight window at SUBACK
+   * time; they go out first when the window frees (pump), instead of being dropped.
+   */
+  readonly #pendingRetained: Array<{ message: StoredMessage; qos: QoS; subscriptionIds: number[] }> = [];
+
+  /** Sends a retained message now, or as soon as the in-flight window allows. */
+  deliverRetained(message: StoredMessage, qos: QoS, subscriptionIds: number[]): void {
+    if (this.#pendingRetained.length === 0 && this.deliverDirect(message, qos, true, subscriptionIds)) return;
+    this.#pendingRetained.push({ message, qos, subscriptionIds });
+  }
+
   async #pumpRounds(): Promise<void> {
+    while (this.#pendingRetained.length > 0) {
+      const r = this.#pendingRetained[0]!;
+      if (!this.deliverDirect(r.message, r.qos, true, r.subscriptionIds)) return;
+      this.#pendingRetained.shift();
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (this.link === undefined || !this.link.writable) return;
       const reads = await this.#readQueues();

@@ -100,4 +100,21 @@ describe('broker: retained messages and wills', () => {
     r.send({ cmd: 'disconnect', reasonCode: 0x04 }, 5);
     await until(() => got.length === 1);
   });
+  it('retained messages that do not fit the client\'s receive maximum are delayed until acks free the window, not dropped', async () => {
+    const pub = await h.client({ clientId: 'pub-r' });
+    for (let i = 1; i <= 3; i++) await pub.publishAsync(`rm/${i}`, `r${i}`, { qos: 1, retain: true });
+    const r = h.raw(5);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'narrow', clean: true, keepalive: 0, properties: { receiveMaximum: 1 } }, 5);
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'rm/#', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
+    await r.next('suback');
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const p = (await r.next('publish')) as { messageId: number; payload: Buffer; retain: boolean };
+      assert.equal(p.retain, true);
+      got.push(p.payload.toString());
+      r.send({ cmd: 'puback', messageId: p.messageId, reasonCode: 0 }, 5);
+    }
+    assert.deepEqual(got.sort(), ['r1', 'r2', 'r3']);
+  });
 });

@@ -59,7 +59,8 @@ export async function handleSubscribe(conn: Connection, packet: ISubscribePacket
     for (const m of msgs.sort((x, y) => x.id - y.id)) {
       if (!matchTopic(sub.topicFilter, m.topic)) continue;
       const ids = sub.subscriptionId === undefined ? [] : [sub.subscriptionId];
-      s.deliverDirect(m, Math.min(sub.qos, m.qos) as QoS, true, ids); // retained on subscribe keep RETAIN=1 [MQTT-3.3.1-8]
+      // retained on subscribe keep RETAIN=1 [MQTT-3.3.1-8]; a full in-flight window delays them, never drops them
+      s.deliverRetained(m, Math.min(sub.qos, m.qos) as QoS, ids);
     }
   }
 }
