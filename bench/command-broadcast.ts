@@ -200,13 +200,16 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     let broker: RunningBroker;
     try {
       process.stderr.write(`starting ${name}…\n`);
-      broker = await startCompetitor(name, ours ? { api: true, causewayArgs: ['--limits.maxConnections', String(k + 100)] } : { persistence: true });
+      // mosquitto drops QoS 1 messages past max_queued_messages (default 1000) queued for one client: the
+      // backend that collects K replies needs it unlimited (0)
+      broker = await startCompetitor(name, ours ? { api: true, causewayArgs: ['--limits.maxConnections', String(k + 100)] } : { persistence: true, mosquittoConfig: ['max_queued_messages 0'] });
     } catch (err) {
       rows.push({ case: cases.done, contender: name, ours, skipped: err instanceof CompetitorUnavailableError ? err.message : String(err) });
       continue;
     }
     try {
       const m = ours ? await runCauseway(broker, k, concurrency, timeoutMs) : await runMosquitto(broker, k, concurrency, timeoutMs);
+      process.stderr.write(`    all delivered ${m.deliveredMs.toFixed(0)} ms (${m.delivered.summaryMicros()}), all done ${m.doneMs.toFixed(0)} ms (${m.done.summaryMicros()}), stored ${formatBytes(m.storedBytes)}: ${m.storedDetail}\n`);
       const how = ours ? 'POST /v1/commands {all:true} → 1 message on cmd-all/{id}' : `${n} QoS 1 publishes on cmd/{gw}/{gw}/{id}`;
       const recorded = m.recordedDeliveredMs === undefined ? '' : `; the command service had all ${n} DELIVERED after ${Math.round(m.recordedDeliveredMs).toLocaleString('en-US')} ms`;
       rows.push({ case: cases.delivered, contender: broker.label, ours, value: m.deliveredMs, detail: `${how}; per device, command out → received by the gateway: ${m.delivered.summaryMicros()}${recorded}` });
@@ -226,7 +229,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       `${n} gateways as bare MQTT 3.1.1 clients (bench/lib/raw-mqtt.ts) in one Node process, each from its own 127.x.y.z address, connected ${concurrency} at a time; on causeway-cloud each is first registered with POST /v1/devices (50 in parallel), which is what the command service targets`,
       '"time to all delivered" = command out (just before POST /v1/commands, or the first of the K publishes) → the last gateway received it, on the load generator\'s clock; causeway-cloud gateways answer DELIVERED then SUCCEEDED (as causeway-edge does), mosquitto gateways answer once; the mosquitto side has no registry, no per-target state and no TTL, i.e. it does less work',
       'per-device SUCCEEDED times on causeway-cloud are the command service\'s updatedAt − the command\'s createdAt (server clock, ms resolution); the "all" times are from polling GET /v1/commands/{id} every 100 ms',
-      'bytes stored: causeway-cloud, SQLite bytes in use (dbstat) after − before, which includes one command_targets row per gateway and the K×2 command-result messages kept in the log for the cmd-result queue; mosquitto, mosquitto.db written on SIGUSR1 after − before (delivered QoS 1 messages leave nothing behind)',
+      'mosquitto runs with max_queued_messages 0 (unlimited): at its default of 1,000 it silently drops the replies queued for the one backend client beyond that; ' + 'bytes stored: causeway-cloud, SQLite bytes in use (dbstat) after − before, which includes one command_targets row per gateway and the K×2 command-result messages kept in the log for the cmd-result queue; mosquitto, mosquitto.db written on SIGUSR1 after − before (delivered QoS 1 messages leave nothing behind)',
       'for these lower-is-better cases the ratio column reads causeway ÷ mosquitto, so < 1 favours causeway',
     ],
   };
