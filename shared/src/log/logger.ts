@@ -18,7 +18,12 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
+/** syslog priorities journald reads from a `<N>` line prefix (SyslogLevelPrefix=yes, its default). */
+const SYSLOG: Record<Exclude<LogLevel, 'silent'>, number> = { debug: 7, info: 6, warn: 4, error: 3 };
+
 export interface LoggerOptions {
+  /** prefix each line with `<N>` so journald records the level; default: when stdout is a journal stream (JOURNAL_STREAM is set) */
+  journald?: boolean;
   level?: LogLevel;
   name?: string;
   /** where lines go; default process.stdout */
@@ -54,10 +59,12 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
   const base: Record<string, unknown> = { ...(opts.name === undefined ? {} : { name: opts.name }), ...opts.fields };
   const min = RANK[level];
+  const journald = opts.journald ?? process.env.JOURNAL_STREAM !== undefined;
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;
     const rec = redact({ ...base, ...fields }) as Record<string, unknown>;
-    write(JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...rec }) + '\n');
+    const line = JSON.stringify({ ts: new Date().toISOString(), level: lvl, msg, ...rec }) + '\n';
+    write(journald ? `<${SYSLOG[lvl]}>${line}` : line);
   };
   return {
     level,
@@ -65,7 +72,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),
     error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...opts, level, write, fields: { ...opts.fields, ...fields } }),
+    child: (fields) => createLogger({ ...opts, level, write, journald, fields: { ...opts.fields, ...fields } }),
   };
 }
 

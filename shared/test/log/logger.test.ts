@@ -44,4 +44,14 @@ describe('shared/log/logger', () => {
       body: '[5 bytes]',
     });
   });
+  it('under systemd, prefixes each line with its syslog priority so journald maps the level', () => {
+    const lines: string[] = [];
+    const log = createLogger({ level: 'debug', journald: true, write: (l) => lines.push(l) }).child({ part: 'x' });
+    log.error('e');
+    log.warn('w');
+    log.info('i');
+    log.debug('d');
+    assert.deepEqual(lines.map((l) => l.slice(0, 3)), ['<3>', '<4>', '<6>', '<7>']);
+    assert.equal(JSON.parse(lines[0]!.slice(3)).msg, 'e');
+  });
 });
