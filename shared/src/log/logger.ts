@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 /**
  * Structured logging: one JSON object per line on stdout (journald keeps it, `jq` reads it). Fields
  * whose names look secret are replaced before they are written, wherever they are nested, so a
@@ -18,11 +19,26 @@ export interface Logger {
   readonly level: LogLevel;
 }
 
+/**
+ * True when our stdout is the journal stream systemd connected (JOURNAL_STREAM names its device:inode).
+ * A child process inherits the variable with a different stdout (a pipe), so the variable alone is not enough.
+ */
+function stdoutIsJournal(): boolean {
+  const js = process.env.JOURNAL_STREAM;
+  if (js === undefined) return false;
+  try {
+    const st = fstatSync(1);
+    return js === `${st.dev}:${st.ino}`;
+  } catch {
+    return false;
+  }
+}
+
 /** syslog priorities journald reads from a `<N>` line prefix (SyslogLevelPrefix=yes, its default). */
 const SYSLOG: Record<Exclude<LogLevel, 'silent'>, number> = { debug: 7, info: 6, warn: 4, error: 3 };
 
 export interface LoggerOptions {
-  /** prefix each line with `<N>` so journald records the level; default: when stdout is a journal stream (JOURNAL_STREAM is set) */
+  /** prefix each line with `<N>` so journald records the level; default: when stdout is the journal stream (JOURNAL_STREAM) */
   journald?: boolean;
   level?: LogLevel;
   name?: string;
@@ -59,7 +75,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const write = opts.write ?? ((line: string) => process.stdout.write(line));
   const base: Record<string, unknown> = { ...(opts.name === undefined ? {} : { name: opts.name }), ...opts.fields };
   const min = RANK[level];
-  const journald = opts.journald ?? process.env.JOURNAL_STREAM !== undefined;
+  const journald = opts.journald ?? stdoutIsJournal();
   const emit = (lvl: Exclude<LogLevel, 'silent'>, msg: string, fields?: Record<string, unknown>): void => {
     if (RANK[lvl] < min) return;
     const rec = redact({ ...base, ...fields }) as Record<string, unknown>;
