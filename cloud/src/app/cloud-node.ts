@@ -128,12 +128,15 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     };
     const commands = new CommandService({ db: controlDb, registry, publish: (t, p) => publish(t, p), logger });
     const config = new ConfigService({ db: controlDb, registry, publishRetained: (t, p) => publish(t, p, true), logger });
-    const consumer = new ControlConsumer(queues, commands, config, logger);
-    consumer.start();
-    cleanups.push(() => consumer.stop());
-    const tick = setInterval(() => void commands.tick().catch((err: unknown) => logger.error('command tick failed', { err })), 1000);
-    tick.unref();
-    cleanups.push(() => clearInterval(tick));
+    // The control plane's state is in this node's control.db, so exactly one node may run it.
+    if (cfg.control.enabled) {
+      const consumer = new ControlConsumer(queues, commands, config, logger);
+      consumer.start();
+      cleanups.push(() => consumer.stop());
+      const tick = setInterval(() => void commands.tick().catch((err: unknown) => logger.error('command tick failed', { err })), 1000);
+      tick.unref();
+      cleanups.push(() => clearInterval(tick));
+    }
 
     const handle = broker.handle.bind(broker);
     const { host } = cfg.mqtt;
@@ -150,8 +153,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         log: store.log,
         operatorToken,
         tokenKey,
-        commands,
-        config,
+        ...(cfg.control.enabled ? { commands, config } : {}),
         logger,
         publish: async (r) => {
           await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });

@@ -14,6 +14,7 @@ export interface CloudConfig {
     ws: { port: number };
   };
   node: { id: string };
+  control: { enabled: boolean };
   store: {
     backend: 'sqlite' | 'memory' | 'jetstream';
     jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
@@ -49,6 +50,9 @@ export const cloudSchema: Schema = {
     ws: {
       port: { doc: 'MQTT over WebSocket port, subprotocol "mqtt" (0 = any free port, -1 = off)', format: 'int', default: -1 },
     },
+  },
+  control: {
+    enabled: { doc: 'Run the control plane (commands, config, their API) on this node. Its state is in this node\'s control.db: with several nodes on one JetStream store, enable it on exactly one', format: Boolean, default: true },
   },
   node: {
     id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify)', format: String, default: hostname() },

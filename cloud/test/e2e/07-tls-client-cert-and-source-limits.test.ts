@@ -76,4 +76,17 @@ describe('07 TLS client certificates and per-source limits @e2e', function () {
     const fifth = await connect(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'x', protocolVersion: 5 });
     assert.equal(fifth.error?.code, 0x87, 'once the sockets closed the source may connect again (and is asked for credentials)');
   });
+  it('a node with control.enabled false serves devices and queues but not commands or config', async () => {
+    const other = await startBroker(join(dir, 'store-2'), ['--control.enabled', 'false']);
+    try {
+      const token = readFileSync(join(dir, 'store-2', 'operator-token'), 'utf8').trim();
+      const get = (path: string): Promise<number> => fetch(`http://127.0.0.1:${other.apiPort}${path}`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+      assert.equal(await get('/v1/devices'), 200);
+      assert.equal(await get('/v1/queues'), 200);
+      assert.equal(await get('/v1/commands'), 404);
+      assert.equal(await get('/v1/config/status'), 404);
+    } finally {
+      await other.stop();
+    }
+  });
 });
