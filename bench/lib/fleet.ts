@@ -2,18 +2,10 @@
  * Deterministic, realistic Causeway fleet traffic for the matching benchmarks: subscription filters of
  * the shapes backend apps and gateways use, and topic names of the shapes gateways publish.
  */
+import { prng } from '../../firmware-sim/src/devices/prng.js';
 
-/** mulberry32: a tiny seeded PRNG so every run benchmarks the same data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, shared with the simulated devices, so every run benchmarks the same data. */
+export const seededRandom = prng;
 
 export interface FleetShape {
   gateways: number;
