@@ -306,6 +306,8 @@ export class Broker {
     if (!s.persistent || !s.dirty) return;
     s.dirty = false;
     for (const [q, off] of s.committableOffsets()) await this.store.offsets.setOffset(s.clientId, q, off);
+    // The in-flight state too, so after a crash the resent messages carry DUP and QoS 2 PUBRELs resume.
+    if (s.link !== undefined) await this.persistSession(s);
   }
 
   /** Makes the read positions of persistent sessions and shared groups durable. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { Harness, collect, sleep, until } from './fixtures/harness.js';
+import { duplexPair } from './fixtures/duplex-pair.js';
+import { Broker } from '../../src/broker/broker.js';
+import { Harness, RawClient, collect, sleep, until } from './fixtures/harness.js';
 
 describe('broker: sessions', () => {
   let h: Harness;
@@ -145,5 +147,31 @@ describe('broker: sessions', () => {
     await pub.publishAsync('u/a', '2', { qos: 1 });
     await sleep(100);
     assert.equal(got.length, 1);
+  });
+  it('after a broker crash, an unacknowledged QoS 1 message is resent to the persistent session with DUP', async () => {
+    const r = h.raw(5);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'crashy', clean: false, keepalive: 0, properties: { sessionExpiryInterval: 600 } }, 5);
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'crash/t', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
+    await r.next('suback');
+    const pub = await h.client({ clientId: 'pub-c' });
+    await pub.publishAsync('crash/t', 'once', { qos: 1 });
+    const first = (await r.next('publish')) as { dup: boolean; payload: Buffer };
+    assert.equal(first.dup, false);
+    await h.broker.commitOffsets(); // the periodic commit a running broker does every second
+    // "crash": the old broker is never closed; a new one starts on the same store
+    const next = new Broker(h.store, {});
+    await next.start();
+    const [clientSide, serverSide] = duplexPair();
+    next.handle(serverSide);
+    const r2 = new RawClient(clientSide, 5);
+    r2.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'crashy', clean: false, keepalive: 0, properties: { sessionExpiryInterval: 600 } }, 5);
+    const ack = (await r2.next('connack')) as { sessionPresent: boolean };
+    assert.equal(ack.sessionPresent, true);
+    const again = (await r2.next('publish')) as { dup: boolean; payload: Buffer };
+    assert.equal(again.payload.toString(), 'once');
+    assert.equal(again.dup, true);
+    r2.stream.destroy();
+    await next.close();
   });
 });
