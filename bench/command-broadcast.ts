@@ -106,8 +106,21 @@ async function runCauseway(broker: RunningBroker, k: number, concurrency: number
     let doneMs = NaN;
     const deadline = Date.now() + timeoutMs;
     let lastLog = Date.now();
+    let pollErrors = 0;
+    let pollFailures = 0;
     while (Date.now() < deadline) {
-      const c = await api.call<{ counts: Record<string, number> }>('GET', `/v1/commands/${id}`);
+      let c: { counts: Record<string, number> };
+      try {
+        c = await api.call<{ counts: Record<string, number> }>('GET', `/v1/commands/${id}`);
+        pollErrors = 0;
+      } catch (err) {
+        // A broker busy applying results can let a kept-alive socket time out (ECONNRESET on reuse):
+        // count it, retry a bounded number of times in a row.
+        if (++pollErrors > 10) throw err;
+        pollFailures++;
+        await sleep(200);
+        continue;
+      }
       const succeeded = c.counts['SUCCEEDED'] ?? 0;
       const reached = (c.counts['DELIVERED'] ?? 0) + succeeded + (c.counts['FAILED'] ?? 0);
       if (Number.isNaN(deliveredMs) && reached >= k) deliveredMs = performance.now() - fleet.t0;
@@ -122,6 +135,7 @@ async function runCauseway(broker: RunningBroker, k: number, concurrency: number
       await sleep(100);
     }
     if (Number.isNaN(doneMs)) throw new Error(`not all ${k} targets SUCCEEDED within ${timeoutMs} ms`);
+    if (pollFailures > 0) process.stderr.write(`    ${pollFailures} status polls failed and were retried\n`);
     // Per device, as the command service recorded it: SUCCEEDED at updatedAt, from the command's creation.
     const done = new Histogram();
     const targets = await api.call<{ targets: Array<{ state: string; updatedAt: number }> }>('GET', `/v1/commands/${id}/targets?state=SUCCEEDED`);
@@ -216,7 +230,16 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       rows.push({ case: cases.done, contender: broker.label, ours, value: m.doneMs, detail: `per device, command out → ${ours ? 'SUCCEEDED recorded by the command service' : 'reply received by the backend'}: ${m.done.summaryMicros()}; ${m.answered}/${m.gateways} gateways answered; setup ${(m.setupMs / 1000).toFixed(1)} s` });
       rows.push({ case: cases.stored, contender: broker.label, ours, value: m.storedBytes, detail: m.storedDetail });
     } catch (err) {
-      rows.push({ case: cases.done, contender: broker.label, ours, skipped: `run failed: ${err instanceof Error ? err.message : String(err)}` });
+      const alive = (() => {
+        try {
+          process.kill(broker.pid, 0);
+          return 'still running';
+        } catch {
+          return 'exited';
+        }
+      })();
+      process.stderr.write(`    failed: ${err instanceof Error ? err.message : String(err)}; broker ${alive}; its last output: ${broker.output().slice(-1500)}\n`);
+      rows.push({ case: cases.done, contender: broker.label, ours, skipped: `run failed: ${err instanceof Error ? err.message : String(err)} (broker ${alive})` });
     } finally {
       await broker.stop();
     }

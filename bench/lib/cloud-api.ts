@@ -26,11 +26,18 @@ export async function cloudApi(broker: RunningBroker, timeoutMs = 10_000): Promi
   const base = broker.apiUrl;
   return {
     async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-      const res = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      let res: Response;
+      try {
+        res = await fetch(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      } catch (err) {
+        // undici says only "fetch failed"; the reason (ECONNREFUSED, socket closed…) is in its cause
+        const cause = (err as { cause?: unknown }).cause;
+        throw new Error(`${method} ${path}: ${err instanceof Error ? err.message : String(err)}${cause instanceof Error ? ` (${cause.message})` : ''}`, { cause: err });
+      }
       const text = await res.text();
       if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
       return (text === '' ? undefined : JSON.parse(text)) as T;

@@ -41,6 +41,8 @@ export interface RunningBroker {
   stop(): Promise<void>;
   /** SIGTERM and wait for the exit (SIGKILL after 3 s) but keep the temp dir, to measure what was saved */
   terminate(): Promise<void>;
+  /** the last ~4,000 characters the broker wrote to stdout/stderr, to explain a failure */
+  output(): string;
   /** causeway started with `api: true`: http://127.0.0.1:PORT */
   apiUrl?: string;
   /** causeway: where the generated operator token is written (readable once the API listens) */
@@ -167,6 +169,7 @@ async function spawnBroker(spec: SpawnSpec, timeoutMs: number): Promise<RunningB
     protocolVersion: spec.protocolVersion,
     stop,
     terminate,
+    output: () => output,
   };
 }
 
