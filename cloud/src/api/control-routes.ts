@@ -70,17 +70,24 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
     write('counts', commands.counts(id));
     await new Promise<void>((resolve) => {
       const finish = (): void => {
+        clearTimeout(countsTimer);
         commands.off('target', onTarget);
         commands.off('command', onCommand);
         resolve();
       };
+      // Counts are a query over every target: send them at most every 200 ms, not per change.
+      let countsTimer: NodeJS.Timeout | undefined;
       const onTarget = (e: { commandId: string }): void => {
         if (e.commandId !== id) return;
         write('target', e);
-        write('counts', commands.counts(id));
+        countsTimer ??= setTimeout(() => {
+          countsTimer = undefined;
+          if (!res.writableEnded) write('counts', commands.counts(id));
+        }, 200);
       };
       const onCommand = (e: { commandId: string; status: string }): void => {
         if (e.commandId !== id) return;
+        write('counts', commands.counts(id));
         write('done', e);
         finish();
       };

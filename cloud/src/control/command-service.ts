@@ -8,7 +8,7 @@ import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import { isTerminal, next, STATES, type TargetEvent, type TargetState } from './command-state.js';
+import { next, STATES, type TargetEvent, type TargetState } from './command-state.js';
 
 export type CommandTarget = { device: string } | { group: string } | { all: true };
 
@@ -212,7 +212,10 @@ export class CommandService extends EventEmitter {
   #maybeFinish(commandId: string): void {
     const rec = this.get(commandId);
     if (rec === undefined || rec.status !== 'RUNNING') return;
-    if (this.targets(commandId).every((r) => isTerminal(r.state))) this.#setStatus(rec, 'COMPLETED');
+    const open = this.#d.db
+      .prepare("SELECT 1 FROM command_targets WHERE command_id = ? AND state IN ('QUEUED', 'SENT', 'DELIVERED') LIMIT 1")
+      .get(commandId);
+    if (open === undefined) this.#setStatus(rec, 'COMPLETED');
   }
 
   #setStatus(rec: CommandRecord, status: CommandRecord['status']): void {

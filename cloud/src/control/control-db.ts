@@ -38,6 +38,9 @@ const MIGRATIONS: readonly string[] = [
      reported_at INTEGER
    );
    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`,
+  // 2: "is anything of this command still open?" and counts by state in one index seek per result,
+  // not a scan of every target (a 2,000-gateway broadcast took 37 s to settle without it).
+  `CREATE INDEX command_targets_command_state ON command_targets(command_id, state);`,
 ];
 
 export function openControlDb(file: string): Database.Database {
