@@ -4,9 +4,10 @@ import { type FleetOptions, startFleet } from './run-fleet.js';
 
 export const FLEET_USAGE = `causeway-sim fleet --url mqtt://127.0.0.1:1883[,mqtt://127.0.0.1:1884] --gateways N
       [--rate HZ per gateway, default 1] [--devices N] [--qos 0|1] [--duration S (default: until SIGTERM)]
-      [--connect-rate PER_S] [--spread-addresses true|false] [--observe true|false] [--report-every S]
+      [--connect-rate PER_S] [--spread-addresses true|false] [--address-offset N] [--observe true|false] [--report-every S]
       [--id-prefix gw-] [--username U] [--password P]
-Each gateway is one MQTT connection from its own 127.x.y.z; progress and the final report (throughput,
+Each gateway is one MQTT connection from its own 127.x.y.z (gateway i from the (offset+i)-th, so several
+fleet processes with different --address-offset never share one); progress and the final report (throughput,
 ack and end-to-end latency percentiles, reconnects, memory) go to stdout as JSON lines.`;
 
 const emit = (ev: Record<string, unknown>): void => {
@@ -22,7 +23,7 @@ function boolArg(args: Record<string, string>, key: string): boolean | undefined
 
 /** Parses `causeway-sim fleet …` into FleetOptions (pure, for tests). */
 export function fleetOptionsFrom(argv: readonly string[]): FleetOptions & { durationS?: number; reportEveryS: number } {
-  const args = parseArgs(argv, ['url', 'gateways', 'rate', 'devices', 'qos', 'duration', 'connect-rate', 'spread-addresses', 'observe', 'report-every', 'id-prefix', 'username', 'password']);
+  const args = parseArgs(argv, ['url', 'gateways', 'rate', 'devices', 'qos', 'duration', 'connect-rate', 'spread-addresses', 'address-offset', 'observe', 'report-every', 'id-prefix', 'username', 'password']);
   if (!args.url) throw new CausewayError('USAGE', '--url mqtt://HOST:PORT is required (comma-separated for several nodes)');
   const urls = args.url.split(',').map((u) => u.trim()).filter((u) => u !== '');
   const gateways = numberArg(args, 'gateways', { min: 1, integer: true });
@@ -40,6 +41,8 @@ export function fleetOptionsFrom(argv: readonly string[]): FleetOptions & { dura
   if (connectRate !== undefined) o.connectRatePerSec = connectRate;
   const spread = boolArg(args, 'spread-addresses');
   if (spread !== undefined) o.spreadSourceAddresses = spread;
+  const addressOffset = numberArg(args, 'address-offset', { min: 0, integer: true });
+  if (addressOffset !== undefined) o.addressOffset = addressOffset;
   const observe = boolArg(args, 'observe');
   if (observe !== undefined) o.observe = observe;
   if (args['id-prefix'] !== undefined) o.idPrefix = args['id-prefix'];
@@ -57,8 +60,8 @@ export async function fleetCommand(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   const progress = setInterval(() => {
-    const { ackLatencyMs, ...r } = fleet.report();
-    emit({ event: 'progress', ...r, ackP50Ms: ackLatencyMs.p50, ackP99Ms: ackLatencyMs.p99 });
+    const { ackLatencyMs, commandLatencyMs, ...r } = fleet.report();
+    emit({ event: 'progress', ...r, ackP50Ms: ackLatencyMs.p50, ackP99Ms: ackLatencyMs.p99, commandP50Ms: commandLatencyMs.p50, commandP99Ms: commandLatencyMs.p99 });
   }, o.reportEveryS * 1000);
   try {
     await Promise.race([fleet.allConnected(120_000).then(() => emit({ event: 'connected', gateways: o.gateways })), stopped]);

@@ -17,6 +17,10 @@ export class FleetStats {
   badCommands = 0;
   /** publish → PUBACK (QoS 1) or → written (QoS 0), ms */
   readonly ackLatency = new LatencyStats();
+  /** command issuedAt → received by the gateway, ms (wall clocks of one machine; a broadcast's spread) */
+  readonly commandLatency = new LatencyStats();
+  /** Date.now() when the last command arrived (0 = none): "every gateway had it by" for a broadcast */
+  lastCommandAt = 0;
   /** reading timestamp → seen by the observer subscriber, ms (only with `observe`) */
   readonly e2eLatency = new LatencyStats();
   observed = 0;
@@ -40,6 +44,10 @@ export interface FleetReport {
   commandsReceived: number;
   commandsAnswered: number;
   badCommands: number;
+  /** command issuedAt → received, over every command received (all zeros when none) */
+  commandLatencyMs: Percentiles;
+  /** epoch ms when the last command arrived, 0 when none did */
+  lastCommandAt: number;
   ackLatencyMs: Percentiles;
   e2eLatencyMs?: Percentiles & { observed: number };
   /** resident set size of the simulator process, bytes */
@@ -63,6 +71,8 @@ export function reportOf(stats: FleetStats, gateways: number, connected: number,
     commandsReceived: stats.commandsReceived,
     commandsAnswered: stats.commandsAnswered,
     badCommands: stats.badCommands,
+    commandLatencyMs: stats.commandLatency.percentiles(),
+    lastCommandAt: stats.lastCommandAt,
     ackLatencyMs: stats.ackLatency.percentiles(),
     rssBytes: process.memoryUsage().rss,
   };

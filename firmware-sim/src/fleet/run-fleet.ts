@@ -19,6 +19,11 @@ export interface FleetOptions {
   qos?: 0 | 1;
   /** bind each gateway to its own 127.x.y.z source address (default true) */
   spreadSourceAddresses?: boolean;
+  /**
+   * gateway i binds sourceAddress(addressOffset + i); default 0. Several fleet processes against the same
+   * brokers give each its own offset so that together they still look like one fleet of distinct hosts.
+   */
+  addressOffset?: number;
   /** connections opened per second while ramping up; default 500 */
   connectRatePerSec?: number;
   /** gateway ids are `${idPrefix}${index padded}`; default `gw-` */
@@ -74,6 +79,16 @@ export function startFleet(o: FleetOptions): Fleet {
   const stats = new FleetStats();
   const random = o.random ?? Math.random;
   const spread = o.spreadSourceAddresses ?? true;
+  const offset = o.addressOffset ?? 0;
+  if (!Number.isSafeInteger(offset) || offset < 0) throw new CausewayError('USAGE', `addressOffset must be a whole number ≥ 0, got ${offset}`);
+  // fail before connecting anything rather than on the first gateway past 127.255.255.254
+  if (spread) {
+    try {
+      sourceAddress(offset + o.gateways - 1);
+    } catch (err) {
+      throw new CausewayError('USAGE', `addressOffset ${offset} + ${o.gateways} gateways goes past the last 127.x.y.z source address`, { cause: err });
+    }
+  }
   const width = String(o.gateways - 1).length;
   const ids = Array.from({ length: o.gateways }, (_, i) => `${o.idPrefix ?? 'gw-'}${String(i).padStart(width, '0')}`);
   const gateways = ids.map((id, i) => {
@@ -89,7 +104,7 @@ export function startFleet(o: FleetOptions): Fleet {
       stats,
       random,
     };
-    if (spread) g.localAddress = sourceAddress(i);
+    if (spread) g.localAddress = sourceAddress(offset + i);
     if (o.onAcked !== undefined) g.onAcked = o.onAcked;
     if (o.username !== undefined) g.username = o.username;
     if (o.password !== undefined) g.password = o.password;

@@ -151,6 +151,9 @@ export class SimGateway {
       return;
     }
     const cmd = decoded.envelope;
+    const now = Date.now();
+    o.stats.lastCommandAt = Math.max(o.stats.lastCommandAt, now);
+    o.stats.commandLatency.add(now - cmd.issuedAt);
     const device = t.kind === 'cmd' ? t.device : (cmd.device ?? 'dev0');
     const result: CommandResultEnvelope = {
       v: 1,

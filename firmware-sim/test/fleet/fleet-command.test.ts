@@ -7,10 +7,11 @@ describe('causeway-sim fleet arguments', () => {
     const o = fleetOptionsFrom([
       '--url', 'mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884', '--gateways', '2000', '--rate', '0.5', '--devices', '2', '--qos', '0',
       '--duration', '60', '--connect-rate', '1000', '--spread-addresses', 'false', '--observe', 'true', '--report-every', '2', '--id-prefix', 'x-',
+      '--address-offset', '17000',
     ]);
     assert.deepEqual(o, {
       url: 'mqtt://127.0.0.1:1883', urls: ['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884'], gateways: 2000, qos: 0, reportEveryS: 2,
-      rateHz: 0.5, devices: 2, durationS: 60, connectRatePerSec: 1000, spreadSourceAddresses: false, observe: true, idPrefix: 'x-',
+      rateHz: 0.5, devices: 2, durationS: 60, connectRatePerSec: 1000, spreadSourceAddresses: false, observe: true, idPrefix: 'x-', addressOffset: 17000,
     });
   });
 
@@ -21,6 +22,8 @@ describe('causeway-sim fleet arguments', () => {
     { argv: ['--url', 'mqtt://127.0.0.1:1', '--gateways', '1', '--qos', '2'], message: /--qos must be 0 or 1/ },
     { argv: ['--url', 'mqtt://127.0.0.1:1', '--gateways', '1', '--observe', 'yes'], message: /true or false/ },
     { argv: ['--url', 'mqtt://127.0.0.1:1', '--gateways', '1', '--bogus', '1'], message: /unknown option --bogus/ },
+    { argv: ['--url', 'mqtt://127.0.0.1:1', '--gateways', '1', '--address-offset', '-1'], message: /--address-offset must be a whole number >= 0/ },
+    { argv: ['--url', 'mqtt://127.0.0.1:1', '--gateways', '1', '--address-offset', '1.5'], message: /--address-offset must be a whole number/ },
   ];
   for (const c of bad) {
     it(`refuses ${c.argv.join(' ')}`, () => {

@@ -4,6 +4,7 @@ import mqtt from 'mqtt';
 import { encodeEnvelope, decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
 import { type Fleet, runFleet, startFleet } from '../../src/fleet/run-fleet.js';
+import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { sourceAddress } from '../../src/fleet/source-address.js';
 import { MosquittoProcess, RecordingRelay } from './fleet-fixtures.js';
 
@@ -62,6 +63,11 @@ describe('causeway-sim fleet against a real mosquitto @e2e', function () {
       { gateway: results[0]!.gateway, device: results[0]!.device, commandId: results[0]!.commandId, status: results[0]!.status },
       { gateway: gw, device: 'dev1', commandId: 'c-1', status: 'SUCCEEDED' },
     );
+    // the good command's issuedAt → arrival is recorded (the bad one has no issuedAt: not counted)
+    const cmdStats = fleet.report();
+    assert.equal(cmdStats.commandLatencyMs.count, 1);
+    assert.ok(cmdStats.commandLatencyMs.max >= 0 && cmdStats.commandLatencyMs.max < 5000, `command latency ${cmdStats.commandLatencyMs.max} ms`);
+    assert.ok(cmdStats.lastCommandAt >= cmd.issuedAt && cmdStats.lastCommandAt <= Date.now(), 'lastCommandAt is when it arrived');
 
     // steady state: 50 gateways × 10 Hz ≈ 500 acked/s
     fleet.markWindow();
@@ -94,6 +100,18 @@ describe('causeway-sim fleet against a real mosquitto @e2e', function () {
     fleet = undefined;
     assert.equal(final.gateways, N);
     assert.ok(final.rssBytes > 0);
+  });
+
+  it('a fleet with an address offset connects from the addresses after it', async () => {
+    const before = relay.accepted.length;
+    const report = await runFleet({ url: `mqtt://127.0.0.1:${relay.port}`, gateways: 5, rateHz: 0, durationMs: 100, idPrefix: 'off-', addressOffset: 3000 });
+    assert.equal(report.connects, 5);
+    const addrs = relay.accepted.slice(before).map((a) => a.address.replace(/^::ffff:/, '')).sort();
+    assert.deepEqual(addrs, [0, 1, 2, 3, 4].map((i) => sourceAddress(3000 + i)).sort());
+  });
+
+  it('refuses an address offset that runs past 127.255.255.254', () => {
+    assert.throws(() => startFleet({ url: 'mqtt://127.0.0.1:1', gateways: 10, addressOffset: 254 * 65_535 - 5 }), (err: unknown) => err instanceof CausewayError && err.code === 'USAGE' && /addressOffset/.test(err.message));
   });
 
   it('runFleet runs for a duration and reports', async () => {
