@@ -1,4 +1,5 @@
-import { isTerminal, STATES, type TargetState } from '../control/command-state.js';
+import { STATES, type TargetState } from '../control/command-state.js';
+import type { ControlChange } from '../control/control-store.js';
 import type { CommandService, CommandTarget } from '../control/command-service.js';
 import type { ConfigScope, ConfigService } from '../control/config-service.js';
 import { ApiError } from './http-status.js';
@@ -16,8 +17,8 @@ function targetOf(body: Record<string, unknown>): CommandTarget {
 
 /** /v1/commands and /v1/config. */
 export function controlRoutes(router: Router, commands: CommandService, config: ConfigService): void {
-  const mustGet = (id: string) => {
-    const c = commands.get(id);
+  const mustGet = async (id: string) => {
+    const c = await commands.get(id);
     if (c === undefined) throw new ApiError('API_NOT_FOUND', `no command ${id}`);
     return c;
   };
@@ -40,66 +41,80 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
         ...(rate === undefined ? {} : { rolloutPerMinute: Number(rate) }),
         ...(abort === undefined ? {} : { abortThresholdPercent: Number(abort) }),
       });
-      return { command: cmd, counts: commands.counts(cmd.id) };
+      return { command: cmd, counts: await commands.counts(cmd.id) };
     },
     201,
   );
 
-  router.add('GET', '/v1/commands', async ({ query }) => ({ commands: commands.list(int(queryObject(query), 'limit', 50, 1, 1000)) }));
+  router.add('GET', '/v1/commands', async ({ query }) => ({ commands: await commands.list(int(queryObject(query), 'limit', 50, 1, 1000)) }));
 
-  router.add('GET', '/v1/commands/:id', async ({ params }) => ({ command: mustGet(params.id!), counts: commands.counts(params.id!) }));
+  router.add('GET', '/v1/commands/:id', async ({ params }) => ({ command: await mustGet(params.id!), counts: await commands.counts(params.id!) }));
 
   router.add('GET', '/v1/commands/:id/targets', async ({ params, query }) => {
-    mustGet(params.id!);
+    await mustGet(params.id!);
     const state = str(queryObject(query), 'state');
     if (state !== undefined && !(STATES as readonly string[]).includes(state)) throw new ApiError('API_BAD_REQUEST', `state must be one of ${STATES.join(', ')}`);
-    return { targets: commands.targets(params.id!, state as TargetState | undefined) };
+    return { targets: await commands.targets(params.id!, state as TargetState | undefined) };
   });
 
   router.add('POST', '/v1/commands/:id/cancel', async ({ params }) => {
-    mustGet(params.id!);
-    return { canceled: commands.cancel(params.id!), counts: commands.counts(params.id!) };
+    await mustGet(params.id!);
+    return { canceled: await commands.cancel(params.id!), counts: await commands.counts(params.id!) };
   });
 
-  // Server-sent events: every state change of the command's targets, then `done` when all are terminal.
+  // Server-sent events: every state change of the command's targets (made by any node when the store is
+  // shared), counts at most every 200 ms, then `done` when the command is no longer RUNNING.
   router.add('GET', '/v1/commands/:id/stream', async ({ params, res, signal }) => {
     const id = params.id!;
-    mustGet(id);
+    await mustGet(id);
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     const write = (event: string, data: unknown): void => void res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    write('counts', commands.counts(id));
-    await new Promise<void>((resolve) => {
-      const finish = (): void => {
-        clearTimeout(countsTimer);
-        commands.off('target', onTarget);
-        commands.off('command', onCommand);
-        resolve();
-      };
-      // Counts are a query over every target: send them at most every 200 ms, not per change.
-      let countsTimer: NodeJS.Timeout | undefined;
-      const onTarget = (e: { commandId: string }): void => {
-        if (e.commandId !== id) return;
-        write('target', e);
-        countsTimer ??= setTimeout(() => {
-          countsTimer = undefined;
-          if (!res.writableEnded) write('counts', commands.counts(id));
-        }, 200);
-      };
-      const onCommand = (e: { commandId: string; status: string }): void => {
-        if (e.commandId !== id) return;
-        write('counts', commands.counts(id));
-        write('done', e);
-        finish();
-      };
-      commands.on('target', onTarget);
-      commands.on('command', onCommand);
-      signal.addEventListener('abort', finish, { once: true });
-      const c = commands.get(id)!;
-      if (c.status !== 'RUNNING' || commands.targets(id).every((t) => isTerminal(t.state))) {
-        write('done', { commandId: id, status: c.status });
-        finish();
+    write('counts', await commands.counts(id));
+    let finished = false;
+    let stopWatching = (): void => undefined;
+    let countsTimer: NodeJS.Timeout | undefined;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(countsTimer);
+      stopWatching();
+      resolveDone();
+    };
+    const sendCounts = async (): Promise<void> => {
+      const c = await commands.counts(id);
+      if (!res.writableEnded && !finished) write('counts', c);
+    };
+    const complete = async (status: string): Promise<void> => {
+      if (finished) return;
+      const c = await commands.counts(id);
+      if (finished) return;
+      write('counts', c);
+      write('done', { commandId: id, status });
+      finish();
+    };
+    const onChange = (e: ControlChange): void => {
+      if (finished) return;
+      if (e.kind === 'command') {
+        void complete(e.status).catch(finish);
+        return;
       }
-    });
+      const { kind: _kind, ...target } = e;
+      write('target', target);
+      // Counts are a query over every target: at most every 200 ms, not per change.
+      countsTimer ??= setTimeout(() => {
+        countsTimer = undefined;
+        void sendCounts().catch(finish);
+      }, 200);
+    };
+    signal.addEventListener('abort', finish, { once: true });
+    stopWatching = await commands.watch(id, onChange);
+    // Watching started after the first read: a command that finished in between is done now.
+    const c = (await commands.get(id))!;
+    if (c.status !== 'RUNNING') await complete(c.status);
+    if (finished) stopWatching();
+    await done;
     res.end();
     return undefined;
   });
@@ -121,6 +136,6 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
     if (eff === undefined) throw new ApiError('API_NOT_FOUND', `no desired config applies to ${params.gateway}`);
     return eff;
   });
-  router.add('GET', '/v1/config/status', async () => ({ gateways: config.status() }));
+  router.add('GET', '/v1/config/status', async () => ({ gateways: await config.status() }));
 }
 

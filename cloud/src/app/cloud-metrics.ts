@@ -46,9 +46,9 @@ export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandS
     help: 'Targets of the 50 newest commands by state',
     labelNames: ['state'],
     registers: [registry],
-    collect() {
+    async collect() {
       const totals: Record<string, number> = {};
-      for (const c of commands.list(50)) for (const [s, n] of Object.entries(commands.counts(c.id))) totals[s] = (totals[s] ?? 0) + n;
+      for (const c of await commands.list(50)) for (const [s, n] of Object.entries(await commands.counts(c.id))) totals[s] = (totals[s] ?? 0) + n;
       for (const [s, n] of Object.entries(totals)) this.set({ state: s }, n);
     },
   });

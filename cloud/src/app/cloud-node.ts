@@ -23,7 +23,8 @@ import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { MemoryRegistry } from '../identity/registry/memory-registry.js';
 import { SqliteRegistry } from '../identity/registry/sqlite-registry.js';
 import { QueueService } from '../queues/queue-service.js';
-import { openControlDb } from '../control/control-db.js';
+import { openSqliteControlStore } from '../control/sqlite-control-store.js';
+import { openJetStreamControlStore } from '../store/jetstream/jetstream-control-store.js';
 import { CommandService } from '../control/command-service.js';
 import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
@@ -121,19 +122,30 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const retention = startRetention(store.log, { maxAgeMs: cfg.store.retention.maxAgeSeconds * 1000, maxBytes: cfg.store.retention.maxBytes }, Math.max(1, cfg.store.retention.intervalSeconds) * 1000, logger);
     cleanups.push(() => retention.stop());
 
-    const controlDb = openControlDb(durable ? join(cfg.store.path, 'control.db') : ':memory:');
-    cleanups.push(() => void controlDb.close());
+    // With JetStream the control plane's state is in KV too, so every node can run it; otherwise control.db.
+    const control = jsStore !== undefined ? await openJetStreamControlStore(jsStore) : openSqliteControlStore(durable ? join(cfg.store.path, 'control.db') : ':memory:');
+    cleanups.push(() => control.close());
     const publish = async (topic: string, payload: Buffer, retain = false): Promise<void> => {
       await broker.publish({ topic, payload, qos: 1, retain, clientId: '$control' });
     };
-    const commands = new CommandService({ db: controlDb, registry, publish: (t, p) => publish(t, p), logger });
-    const config = new ConfigService({ db: controlDb, registry, publishRetained: (t, p) => publish(t, p, true), logger });
-    // The control plane's state is in this node's control.db, so exactly one node may run it.
+    const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
+    const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
       const consumer = new ControlConsumer(queues, commands, config, logger);
       consumer.start();
-      cleanups.push(() => consumer.stop());
-      const tick = setInterval(() => void commands.tick().catch((err: unknown) => logger.error('command tick failed', { err })), 1000);
+      cleanups.push(async () => {
+        await consumer.stop();
+        await commands.settled();
+      });
+      let ticking = false; // a tick over a large KV store can outlast the interval: never two at once
+      const tick = setInterval(() => {
+        if (ticking) return;
+        ticking = true;
+        void commands
+          .tick()
+          .catch((err: unknown) => logger.error('command tick failed', { err }))
+          .finally(() => (ticking = false));
+      }, 1000);
       tick.unref();
       cleanups.push(() => clearInterval(tick));
     }

@@ -52,7 +52,7 @@ export const cloudSchema: Schema = {
     },
   },
   control: {
-    enabled: { doc: 'Run the control plane (commands, config, their API) on this node. Its state is in this node\'s control.db: with several nodes on one JetStream store, enable it on exactly one', format: Boolean, default: true },
+    enabled: { doc: 'Run the control plane (commands, config, their API) on this node. Its state is in control.db (sqlite) or in JetStream KV (jetstream: every node can run it over the same state)', format: Boolean, default: true },
   },
   node: {
     id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify)', format: String, default: hostname() },

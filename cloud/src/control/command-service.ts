@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type Database from 'better-sqlite3';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
@@ -8,9 +7,13 @@ import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import { next, STATES, type TargetEvent, type TargetState } from './command-state.js';
+import type { TargetEvent, TargetState } from './command-state.js';
+import type { CommandRecord, CommandStatus, CommandStore, CommandTarget, ControlChange, TargetKey, TargetRow } from './control-store.js';
 
-export type CommandTarget = { device: string } | { group: string } | { all: true };
+export type { CommandRecord, CommandTarget, TargetRow } from './control-store.js';
+
+/** targets changed at once by a group event (sent, expire, cancel) */
+const APPLY_CONCURRENCY = 32;
 
 export interface CommandRequest {
   name: string;
@@ -24,29 +27,8 @@ export interface CommandRequest {
   abortThresholdPercent?: number;
 }
 
-export interface CommandRecord {
-  id: string;
-  name: string;
-  args: Record<string, unknown>;
-  target: CommandTarget;
-  createdAt: number;
-  expiresAt: number;
-  rolloutPerMinute?: number;
-  abortThresholdPercent?: number;
-  status: 'RUNNING' | 'COMPLETED' | 'ABORTED' | 'CANCELED';
-}
-
-export interface TargetRow {
-  gateway: string;
-  device: string;
-  state: TargetState;
-  reason?: string;
-  output?: unknown;
-  updatedAt: number;
-}
-
 export interface CommandDeps {
-  db: Database.Database;
+  store: CommandStore;
   registry: DeviceRegistry;
   /** publish into the broker; resolves after the durable append */
   publish: (topic: string, payload: Buffer) => Promise<void>;
@@ -60,10 +42,17 @@ export interface CommandDeps {
  * Commands from operators to devices, with per-device states. A command to a group or to all devices
  * without a rollout rate is ONE message on `cmd-group/{group}/{id}` or `cmd-all/{id}` (stored once);
  * with a rollout rate, targets are sent unicast at that pace so the abort threshold can stop the rest.
+ *
+ * The state is in a CommandStore, which several nodes may share (JetStream KV): every change is an atomic
+ * transition in the store, so nodes racing on the same result, expiry or rollout agree. A rollout step that
+ * two nodes both take sends a target twice; the gateway's inbox runs a command at most once per device and
+ * answers the repeat from its stored result.
  */
 export class CommandService extends EventEmitter {
   readonly #d: CommandDeps;
   readonly #now: () => number;
+  /** per command: the finish check running now, and whether another was asked for meanwhile */
+  readonly #finishing = new Map<string, { run: Promise<void>; again: boolean }>();
 
   constructor(deps: CommandDeps) {
     super();
@@ -115,15 +104,10 @@ export class CommandService extends EventEmitter {
       ...(req.rolloutPerMinute === undefined ? {} : { rolloutPerMinute: req.rolloutPerMinute }),
       ...(req.abortThresholdPercent === undefined ? {} : { abortThresholdPercent: req.abortThresholdPercent }),
     };
-    const { db } = this.#d;
-    db.transaction(() => {
-      db.prepare('INSERT INTO commands (id, doc, status, created_at) VALUES (?, ?, ?, ?)').run(rec.id, JSON.stringify(rec), rec.status, now);
-      const ins = db.prepare('INSERT INTO command_targets (command_id, gateway, device, state, updated_at) VALUES (?, ?, ?, ?, ?)');
-      for (const t of targets) ins.run(rec.id, t.gateway, t.device, 'QUEUED', now);
-    })();
+    await this.#d.store.create(rec, targets, now);
     this.#d.logger.info('command created', { commandId: rec.id, name: rec.name, target: rec.target, targets: targets.length });
-    if (rec.rolloutPerMinute === undefined) await this.#sendAll(rec);
-    else await this.tick();
+    if (rec.rolloutPerMinute === undefined) await this.#sendAll(rec, targets);
+    else await this.#rollout(rec);
     return rec;
   }
 
@@ -132,140 +116,166 @@ export class CommandService extends EventEmitter {
     return encodeEnvelope(env);
   }
 
-  async #sendAll(rec: CommandRecord): Promise<void> {
+  async #sendAll(rec: CommandRecord, targets: readonly TargetKey[]): Promise<void> {
     const t = rec.target;
     if ('device' in t) {
-      const [row] = this.targets(rec.id);
-      await this.#sendOne(rec, row!);
+      await this.#sendOne(rec, targets[0]!);
       return;
     }
     const topic = 'group' in t ? formatTopic({ kind: 'cmd-group', group: t.group, commandId: rec.id }) : formatTopic({ kind: 'cmd-all', commandId: rec.id });
     await this.#d.publish(topic, this.#envelope(rec));
-    this.#applyAll(rec.id, { type: 'sent' }, 'QUEUED');
+    await this.#applyAll(rec.id, targets, { type: 'sent' });
   }
 
-  async #sendOne(rec: CommandRecord, row: TargetRow): Promise<void> {
+  async #sendOne(rec: CommandRecord, row: TargetKey): Promise<void> {
     const topic = formatTopic({ kind: 'cmd', gateway: row.gateway, device: row.device, commandId: rec.id });
     await this.#d.publish(topic, this.#envelope(rec, row.device));
-    this.#apply(rec.id, row.gateway, row.device, { type: 'sent' });
+    await this.#apply(rec.id, row, { type: 'sent' });
   }
 
-  #apply(commandId: string, gateway: string, device: string, event: TargetEvent, reason?: string, output?: unknown): boolean {
-    const { db } = this.#d;
-    const row = db.prepare('SELECT state FROM command_targets WHERE command_id = ? AND gateway = ? AND device = ?').get(commandId, gateway, device) as { state: TargetState } | undefined;
-    if (row === undefined) return false;
-    const to = next(row.state, event);
+  async #apply(commandId: string, t: TargetKey, event: TargetEvent, reason?: string, output?: unknown): Promise<boolean> {
+    const detail = { ...(reason === undefined ? {} : { reason }), ...(output === undefined ? {} : { output }) };
+    const to = await this.#d.store.transition(commandId, t, event, detail, this.#now());
     if (to === undefined) return false;
-    const now = this.#now();
-    db.prepare('UPDATE command_targets SET state = ?, reason = COALESCE(?, reason), output = COALESCE(?, output), updated_at = ?, sent_at = CASE WHEN ? = \'SENT\' THEN ? ELSE sent_at END WHERE command_id = ? AND gateway = ? AND device = ?')
-      .run(to, reason ?? null, output === undefined ? null : JSON.stringify(output), now, to, now, commandId, gateway, device);
-    this.emit('target', { commandId, gateway, device, state: to, ...(reason === undefined ? {} : { reason }) });
+    const change: ControlChange = { kind: 'target', commandId, gateway: t.gateway, device: t.device, state: to, ...(reason === undefined ? {} : { reason }) };
+    this.emit('target', change);
     return true;
   }
 
-  #applyAll(commandId: string, event: TargetEvent, only?: TargetState, reason?: string): number {
+  /** Applies one event to many targets, a bounded number at a time (a KV store is one round trip each). */
+  async #applyAll(commandId: string, targets: readonly TargetKey[], event: TargetEvent, reason?: string): Promise<number> {
     let n = 0;
-    for (const r of this.targets(commandId)) if ((only === undefined || r.state === only) && this.#apply(commandId, r.gateway, r.device, event, reason)) n++;
+    for (let i = 0; i < targets.length; i += APPLY_CONCURRENCY) {
+      const done = await Promise.all(targets.slice(i, i + APPLY_CONCURRENCY).map((t) => this.#apply(commandId, t, event, reason)));
+      n += done.filter(Boolean).length;
+    }
     return n;
   }
 
-  /** A command-result arrived on cmd-result/{gateway}/{device}/{commandId} (topic ids are authoritative). */
-  handleResult(topicIds: { gateway: string; device: string; commandId: string }, env: CommandResultEnvelope): boolean {
+  /**
+   * A command-result arrived on cmd-result/{gateway}/{device}/{commandId} (topic ids are authoritative).
+   * Whether the command is now complete is checked in the background, coalesced per command (`settled()`
+   * waits for it): that check reads every target, so one per result would make a broadcast quadratic.
+   */
+  async handleResult(topicIds: { gateway: string; device: string; commandId: string }, env: CommandResultEnvelope): Promise<boolean> {
     const event: TargetEvent = env.status === 'DELIVERED' ? { type: 'delivered' } : { type: 'result', status: env.status };
-    const ok = this.#apply(topicIds.commandId, topicIds.gateway, topicIds.device, event, env.error, env.output);
-    if (ok) this.#maybeFinish(topicIds.commandId);
+    const ok = await this.#apply(topicIds.commandId, topicIds, event, env.error, env.output);
+    if (ok) this.#scheduleFinish(topicIds.commandId);
     return ok;
   }
 
-  /** Pacing, abort threshold and expiry; the service calls it every second, tests call it with a fake clock. */
+  #scheduleFinish(commandId: string): void {
+    const cur = this.#finishing.get(commandId);
+    if (cur !== undefined) {
+      cur.again = true;
+      return;
+    }
+    const entry = { run: Promise.resolve(), again: false };
+    entry.run = (async () => {
+      try {
+        do {
+          entry.again = false;
+          await this.#maybeFinish(commandId);
+        } while (entry.again);
+      } catch (err) {
+        this.#d.logger.error('command finish check failed; the tick retries it', { commandId, err });
+      } finally {
+        this.#finishing.delete(commandId);
+      }
+    })();
+    this.#finishing.set(commandId, entry);
+  }
+
+  /** Resolves when no finish check is pending (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#finishing.size > 0) await Promise.all([...this.#finishing.values()].map((e) => e.run));
+  }
+
+  /** Pacing, abort threshold and expiry; every node calls it every second, tests call it with a fake clock. */
   async tick(): Promise<void> {
     const now = this.#now();
-    const running = (this.#d.db.prepare("SELECT doc FROM commands WHERE status = 'RUNNING'").all() as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as CommandRecord);
-    for (const rec of running) {
+    for (const rec of await this.#d.store.running()) {
       if (now >= rec.expiresAt) {
-        this.#applyAll(rec.id, { type: 'expire' }, undefined, 'TTL passed');
-        this.#maybeFinish(rec.id);
+        await this.#applyAll(rec.id, await this.#d.store.targets(rec.id), { type: 'expire' }, 'TTL passed');
+        await this.#maybeFinish(rec.id);
         continue;
       }
-      if (rec.abortThresholdPercent !== undefined && this.#failedTooMuch(rec)) {
-        this.#applyAll(rec.id, { type: 'cancel' }, 'QUEUED', `aborted: more than ${rec.abortThresholdPercent}% failed`);
-        this.#setStatus(rec, 'ABORTED');
+      if (rec.abortThresholdPercent !== undefined && (await this.#failedTooMuch(rec))) {
+        await this.#applyAll(rec.id, await this.#d.store.targets(rec.id, 'QUEUED'), { type: 'cancel' }, `aborted: more than ${rec.abortThresholdPercent}% failed`);
+        await this.#setStatus(rec.id, 'ABORTED');
         continue;
       }
-      if (rec.rolloutPerMinute !== undefined) {
-        const rows = this.targets(rec.id);
-        const sent = rows.filter((r) => r.state !== 'QUEUED' && r.state !== 'CANCELED').length;
-        const allowed = Math.floor(((now - rec.createdAt) / 60_000) * rec.rolloutPerMinute) + 1;
-        for (const r of rows.filter((x) => x.state === 'QUEUED').slice(0, Math.max(0, allowed - sent))) await this.#sendOne(rec, r);
-      }
-      this.#maybeFinish(rec.id);
+      if (rec.rolloutPerMinute !== undefined) await this.#rollout(rec);
+      await this.#maybeFinish(rec.id);
     }
   }
 
-  #failedTooMuch(rec: CommandRecord): boolean {
-    const c = this.counts(rec.id);
+  async #rollout(rec: CommandRecord): Promise<void> {
+    const rows = await this.#d.store.targets(rec.id);
+    const sent = rows.filter((r) => r.state !== 'QUEUED' && r.state !== 'CANCELED').length;
+    const allowed = Math.floor(((this.#now() - rec.createdAt) / 60_000) * rec.rolloutPerMinute!) + 1;
+    for (const r of rows.filter((x) => x.state === 'QUEUED').slice(0, Math.max(0, allowed - sent))) await this.#sendOne(rec, r);
+  }
+
+  async #failedTooMuch(rec: CommandRecord): Promise<boolean> {
+    const c = await this.#d.store.counts(rec.id);
     const failed = c.FAILED + c.REJECTED + c.TIMED_OUT;
     const finished = failed + c.SUCCEEDED;
     return finished > 0 && (failed * 100) / finished > rec.abortThresholdPercent!;
   }
 
-  #maybeFinish(commandId: string): void {
-    const rec = this.get(commandId);
+  async #maybeFinish(commandId: string): Promise<void> {
+    const rec = await this.#d.store.get(commandId);
     if (rec === undefined || rec.status !== 'RUNNING') return;
-    const open = this.#d.db
-      .prepare("SELECT 1 FROM command_targets WHERE command_id = ? AND state IN ('QUEUED', 'SENT', 'DELIVERED') LIMIT 1")
-      .get(commandId);
-    if (open === undefined) this.#setStatus(rec, 'COMPLETED');
+    if (!(await this.#d.store.hasOpen(commandId))) await this.#setStatus(commandId, 'COMPLETED');
   }
 
-  #setStatus(rec: CommandRecord, status: CommandRecord['status']): void {
-    const updated = { ...rec, status };
-    this.#d.db.prepare('UPDATE commands SET doc = ?, status = ? WHERE id = ?').run(JSON.stringify(updated), status, rec.id);
-    this.emit('command', { commandId: rec.id, status });
+  async #setStatus(commandId: string, status: Exclude<CommandStatus, 'RUNNING'>): Promise<void> {
+    if (await this.#d.store.setStatus(commandId, status)) {
+      const change: ControlChange = { kind: 'command', commandId, status };
+      this.emit('command', change);
+    }
   }
 
   /** Operator cancel: every target not yet finished becomes CANCELED. */
-  cancel(commandId: string): number {
-    const rec = this.get(commandId);
+  async cancel(commandId: string): Promise<number> {
+    const rec = await this.get(commandId);
     if (rec === undefined) throw new CausewayError('COMMAND_NOT_FOUND', `no command ${commandId}`);
-    const n = this.#applyAll(commandId, { type: 'cancel' }, undefined, 'canceled by operator');
-    if (rec.status === 'RUNNING') this.#setStatus(rec, 'CANCELED');
+    const n = await this.#applyAll(commandId, await this.#d.store.targets(commandId), { type: 'cancel' }, 'canceled by operator');
+    if (rec.status === 'RUNNING') await this.#setStatus(commandId, 'CANCELED');
     return n;
   }
 
-  get(commandId: string): CommandRecord | undefined {
-    const r = this.#d.db.prepare('SELECT doc FROM commands WHERE id = ?').get(commandId) as { doc: string } | undefined;
-    return r === undefined ? undefined : (JSON.parse(r.doc) as CommandRecord);
+  /**
+   * Every change to one command, whichever node made it (with a shared store), or this node's changes
+   * (with a store of its own). Returns the function that stops watching.
+   */
+  async watch(commandId: string, onChange: (c: ControlChange) => void): Promise<() => void> {
+    if (this.#d.store.watch !== undefined) return this.#d.store.watch(commandId, onChange);
+    const onTarget = (c: ControlChange): void => {
+      if (c.commandId === commandId) onChange(c);
+    };
+    this.on('target', onTarget);
+    this.on('command', onTarget);
+    return () => {
+      this.off('target', onTarget);
+      this.off('command', onTarget);
+    };
   }
 
-  list(limit = 50): CommandRecord[] {
-    return (this.#d.db.prepare('SELECT doc FROM commands ORDER BY created_at DESC LIMIT ?').all(limit) as Array<{ doc: string }>).map((r) => JSON.parse(r.doc) as CommandRecord);
+  get(commandId: string): Promise<CommandRecord | undefined> {
+    return this.#d.store.get(commandId);
   }
 
-  targets(commandId: string, state?: TargetState): TargetRow[] {
-    const rows = (state === undefined
-      ? this.#d.db.prepare('SELECT gateway, device, state, reason, output, updated_at FROM command_targets WHERE command_id = ? ORDER BY gateway, device').all(commandId)
-      : this.#d.db.prepare('SELECT gateway, device, state, reason, output, updated_at FROM command_targets WHERE command_id = ? AND state = ? ORDER BY gateway, device').all(commandId, state)) as Array<{
-      gateway: string;
-      device: string;
-      state: TargetState;
-      reason: string | null;
-      output: string | null;
-      updated_at: number;
-    }>;
-    return rows.map((r) => ({
-      gateway: r.gateway,
-      device: r.device,
-      state: r.state,
-      updatedAt: r.updated_at,
-      ...(r.reason === null ? {} : { reason: r.reason }),
-      ...(r.output === null ? {} : { output: JSON.parse(r.output) as unknown }),
-    }));
+  list(limit = 50): Promise<CommandRecord[]> {
+    return this.#d.store.list(limit);
   }
 
-  counts(commandId: string): Record<TargetState, number> {
-    const out = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TargetState, number>;
-    for (const r of this.#d.db.prepare('SELECT state, COUNT(*) AS n FROM command_targets WHERE command_id = ? GROUP BY state').all(commandId) as Array<{ state: TargetState; n: number }>) out[r.state] = r.n;
-    return out;
+  targets(commandId: string, state?: TargetState): Promise<TargetRow[]> {
+    return this.#d.store.targets(commandId, state);
+  }
+
+  counts(commandId: string): Promise<Record<TargetState, number>> {
+    return this.#d.store.counts(commandId);
   }
 }

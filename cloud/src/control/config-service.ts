@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import type { ConfigEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
@@ -7,6 +6,7 @@ import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { mergeConfig } from '../../../shared/src/config/merge-config.js';
+import type { ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
 
@@ -21,7 +21,7 @@ export interface ConfigStatusRow {
 }
 
 export interface ConfigDeps {
-  db: Database.Database;
+  store: ConfigStore;
   registry: DeviceRegistry;
   /** publish a retained message into the broker; resolves after the durable append */
   publishRetained: (topic: string, payload: Buffer) => Promise<void>;
@@ -40,7 +40,7 @@ function scopeKey(s: ConfigScope): string {
  * Desired config per gateway, per group and for all, versioned with one monotonic counter so a
  * gateway's effective version only grows. Each change re-publishes the merged document, retained, on
  * `config/{gateway}` for every gateway it affects; reports on `config-reported/{gateway}` are recorded
- * so operators see drift.
+ * so operators see drift. The state is in a ConfigStore, which several nodes may share.
  */
 export class ConfigService {
   readonly #d: ConfigDeps;
@@ -51,22 +51,11 @@ export class ConfigService {
     this.#now = deps.now ?? Date.now;
   }
 
-  #nextVersion(): number {
-    const db = this.#d.db;
-    db.prepare("INSERT INTO counters (name, value) VALUES ('config_version', 1) ON CONFLICT(name) DO UPDATE SET value = value + 1").run();
-    return (db.prepare("SELECT value FROM counters WHERE name = 'config_version'").get() as { value: number }).value;
-  }
-
-  #doc(scope: string): { version: number; doc: Record<string, unknown> } | undefined {
-    const r = this.#d.db.prepare('SELECT version, doc FROM config_docs WHERE scope = ?').get(scope) as { version: number; doc: string } | undefined;
-    return r === undefined ? undefined : { version: r.version, doc: JSON.parse(r.doc) as Record<string, unknown> };
-  }
-
   /** The merged document and version a gateway should run. */
   async effective(gateway: string): Promise<{ version: number; config: Record<string, unknown> } | undefined> {
     const e = await this.#d.registry.get(gateway);
     const scopes = ['all', ...(e?.groups ?? []).map((g) => `group:${g}`), `gateway:${gateway}`];
-    const docs = scopes.map((s) => this.#doc(s)).filter((d) => d !== undefined);
+    const docs = (await Promise.all(scopes.map((s) => this.#d.store.getDoc(s)))).filter((d) => d !== undefined);
     if (docs.length === 0) return undefined;
     return { version: Math.max(...docs.map((d) => d.version)), config: mergeConfig(docs.map((d) => d.doc)) };
   }
@@ -79,13 +68,8 @@ export class ConfigService {
     const bytes = Buffer.byteLength(JSON.stringify(config));
     const max = this.#d.maxConfigBytes ?? 64 * 1024;
     if (bytes > max) throw new CausewayError('CONFIG_INVALID', `config is ${bytes} bytes, the limit is ${max}`);
-    const db = this.#d.db;
-    const version = db.transaction(() => {
-      const v = this.#nextVersion();
-      db.prepare('INSERT INTO config_docs (scope, version, doc, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at')
-        .run(scopeKey(scope), v, JSON.stringify(config), this.#now());
-      return v;
-    })();
+    const version = await this.#d.store.nextVersion();
+    await this.#d.store.putDoc(scopeKey(scope), { version, doc: config }, this.#now());
     const gateways =
       'gateway' in scope
         ? [scope.gateway]
@@ -101,40 +85,17 @@ export class ConfigService {
     if (eff === undefined) return undefined;
     const env: ConfigEnvelope = { v: 1, type: 'config', version: eff.version, issuedAt: this.#now(), config: eff.config };
     await this.#d.publishRetained(formatTopic({ kind: 'config', gateway }), encodeEnvelope(env));
-    this.#d.db
-      .prepare('INSERT INTO config_status (gateway, desired_version) VALUES (?, ?) ON CONFLICT(gateway) DO UPDATE SET desired_version = excluded.desired_version')
-      .run(gateway, eff.version);
+    await this.#d.store.setDesired(gateway, eff.version);
     return eff.version;
   }
 
   /** A report arrived on config-reported/{gateway} (the topic's gateway is authoritative). */
-  handleReported(gateway: string, env: ConfigReportedEnvelope): void {
-    this.#d.db
-      .prepare(
-        `INSERT INTO config_status (gateway, reported_version, status, error, reported_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT(gateway) DO UPDATE SET reported_version = excluded.reported_version, status = excluded.status, error = excluded.error, reported_at = excluded.reported_at`,
-      )
-      .run(gateway, env.version, env.status, env.error === undefined ? null : JSON.stringify(env.error), env.ts);
+  async handleReported(gateway: string, env: ConfigReportedEnvelope): Promise<void> {
+    await this.#d.store.setReported(gateway, { version: env.version, status: env.status, at: env.ts, ...(env.error === undefined ? {} : { error: env.error }) });
   }
 
   /** Per gateway: desired vs reported version, last status and error. */
-  status(): ConfigStatusRow[] {
-    const rows = this.#d.db.prepare('SELECT gateway, desired_version, reported_version, status, error, reported_at FROM config_status ORDER BY gateway').all() as Array<{
-      gateway: string;
-      desired_version: number | null;
-      reported_version: number | null;
-      status: string | null;
-      error: string | null;
-      reported_at: number | null;
-    }>;
-    return rows.map((r) => ({
-      gateway: r.gateway,
-      ...(r.desired_version === null ? {} : { desiredVersion: r.desired_version }),
-      ...(r.reported_version === null ? {} : { reportedVersion: r.reported_version }),
-      ...(r.status === null ? {} : { status: r.status }),
-      ...(r.error === null ? {} : { error: JSON.parse(r.error) as { key?: string; message: string } }),
-      ...(r.reported_at === null ? {} : { reportedAt: r.reported_at }),
-      inSync: r.desired_version !== null && r.desired_version === r.reported_version && r.status === 'APPLIED',
-    }));
+  async status(): Promise<ConfigStatusRow[]> {
+    return (await this.#d.store.status()).map((r) => ({ ...r, inSync: r.desiredVersion !== undefined && r.desiredVersion === r.reportedVersion && r.status === 'APPLIED' }));
   }
 }

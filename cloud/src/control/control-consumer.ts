@@ -31,7 +31,7 @@ export class ControlConsumer {
     while (!this.#ac.signal.aborted) {
       try {
         const msgs = await this.queues.pull(spec, 'control', 200, 1000, this.#ac.signal);
-        for (const m of msgs) this.#apply(queue, m.topic, m.payload);
+        for (const m of msgs) await this.#apply(queue, m.topic, m.payload);
         if (msgs.length > 0) await this.queues.ack(spec, 'control', msgs.map((m) => m.offset));
       } catch (err) {
         if (this.#ac.signal.aborted) break;
@@ -41,7 +41,7 @@ export class ControlConsumer {
     }
   }
 
-  #apply(queue: string, topic: string, payload: Buffer): void {
+  async #apply(queue: string, topic: string, payload: Buffer): Promise<void> {
     const t = tryParseTopic(topic);
     const d = tryDecodeEnvelope(payload);
     if (t === undefined || !d.ok) {
@@ -51,10 +51,10 @@ export class ControlConsumer {
     }
     if (queue === 'cmd-result' && t.kind === 'cmd-result' && d.envelope.type === 'command-result') {
       this.counters.results++;
-      this.commands.handleResult({ gateway: t.gateway, device: t.device, commandId: t.commandId }, d.envelope);
+      await this.commands.handleResult({ gateway: t.gateway, device: t.device, commandId: t.commandId }, d.envelope);
     } else if (queue === 'config-reported' && t.kind === 'config-reported' && d.envelope.type === 'config-reported') {
       this.counters.reports++;
-      this.config.handleReported(t.gateway, d.envelope);
+      await this.config.handleReported(t.gateway, d.envelope);
     } else this.counters.malformed++;
   }
 

@@ -8,7 +8,7 @@ import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { QueueService } from '../../src/queues/queue-service.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import type { BrokerStore } from '../../src/store/contract.js';
-import { openControlDb } from '../../src/control/control-db.js';
+import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { CommandService } from '../../src/control/command-service.js';
 import { ConfigService } from '../../src/control/config-service.js';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
@@ -30,10 +30,10 @@ describe('causeway send / commands / config against a real API server', () => {
     store = createMemoryStore();
     const registry = new MemoryRegistry();
     for (const id of ['gw1', 'gw2', 'gw3']) await registry.create({ id, kind: 'gateway', groups: ['north'], tags: {}, enabled: true, createdAt: 0, online: false });
-    const db = openControlDb(':memory:');
+    const control = openSqliteControlStore(':memory:');
     // A stand-in for the gateways: each answers a group command a little later (gw3 fails).
     commands = new CommandService({
-      db,
+      store: control.commands,
       registry,
       logger: silentLogger,
       publish: async (topic, payload) => {
@@ -41,15 +41,15 @@ describe('causeway send / commands / config against a real API server', () => {
         const env = decodeEnvelope(payload);
         if (t.kind !== 'cmd-group' || env.type !== 'command') return;
         for (const gw of ['gw1', 'gw2', 'gw3']) {
-          setTimeout(() => {
+          setTimeout(async () => {
             const ids = { gateway: gw, device: gw, commandId: env.id };
-            commands.handleResult(ids, { v: 1, type: 'command-result', id: `${gw}-d`, commandId: env.id, gateway: gw, device: gw, status: 'DELIVERED', ts: 1 });
-            commands.handleResult(ids, { v: 1, type: 'command-result', id: `${gw}-r`, commandId: env.id, gateway: gw, device: gw, status: gw === 'gw3' ? 'FAILED' : 'SUCCEEDED', ts: 2, ...(gw === 'gw3' ? { error: 'relay stuck' } : {}) });
+            await commands.handleResult(ids, { v: 1, type: 'command-result', id: `${gw}-d`, commandId: env.id, gateway: gw, device: gw, status: 'DELIVERED', ts: 1 });
+            await commands.handleResult(ids, { v: 1, type: 'command-result', id: `${gw}-r`, commandId: env.id, gateway: gw, device: gw, status: gw === 'gw3' ? 'FAILED' : 'SUCCEEDED', ts: 2, ...(gw === 'gw3' ? { error: 'relay stuck' } : {}) });
           }, 300);
         }
       },
     });
-    config = new ConfigService({ db, registry, logger: silentLogger, publishRetained: async () => {} });
+    config = new ConfigService({ store: control.config, registry, logger: silentLogger, publishRetained: async () => {} });
     const queues = new QueueService(store.log, store.offsets, { visibilityTimeoutMs: 30_000, window: 100 });
     server = createApiServer({ registry, queues, log: store.log, operatorToken: TOKEN, commands, config, logger: silentLogger });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

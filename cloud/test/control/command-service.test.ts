@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { openControlDb } from '../../src/control/control-db.js';
+import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { CommandService } from '../../src/control/command-service.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
@@ -32,7 +32,7 @@ describe('cloud/control/command-service', () => {
       await registry.create({ id: `gw${i}`, kind: 'gateway', groups: i <= 4 ? ['north'] : ['south'], tags: {}, enabled: i !== 10, createdAt: 0, online: false });
     }
     await registry.create({ id: 'relay-1', kind: 'device', gateway: 'gw1', groups: [], tags: {}, enabled: true, createdAt: 0, online: false });
-    svc = new CommandService({ db: openControlDb(':memory:'), registry, publish: async (topic, payload) => void sent.push({ topic, payload }), logger: silentLogger, now: () => clock });
+    svc = new CommandService({ store: openSqliteControlStore(':memory:').commands, registry, publish: async (topic, payload) => void sent.push({ topic, payload }), logger: silentLogger, now: () => clock });
   });
 
   it('sends a unicast command to a device behind its gateway and follows it to SUCCEEDED', async () => {
@@ -44,32 +44,33 @@ describe('cloud/control/command-service', () => {
     const env = decodeEnvelope(sent[0]!.payload);
     assert.equal(env.type, 'command');
     assert.deepEqual(env.type === 'command' && env.args, { on: true });
-    svc.handleResult({ gateway: 'gw1', device: 'relay-1', commandId: c.id }, result(c.id, 'gw1', 'relay-1', 'DELIVERED'));
-    svc.handleResult({ gateway: 'gw1', device: 'relay-1', commandId: c.id }, result(c.id, 'gw1', 'relay-1', 'SUCCEEDED'));
+    await svc.handleResult({ gateway: 'gw1', device: 'relay-1', commandId: c.id }, result(c.id, 'gw1', 'relay-1', 'DELIVERED'));
+    await svc.handleResult({ gateway: 'gw1', device: 'relay-1', commandId: c.id }, result(c.id, 'gw1', 'relay-1', 'SUCCEEDED'));
     assert.deepEqual(states, ['SENT', 'DELIVERED', 'SUCCEEDED']);
-    assert.equal(svc.get(c.id)?.status, 'COMPLETED');
+    await svc.settled(); // the finish check runs in the background, coalesced per command
+    assert.equal((await svc.get(c.id))?.status, 'COMPLETED');
   });
 
   it('broadcasts to a group as ONE stored message and tracks every gateway', async () => {
     const c = await svc.create({ name: 'ping', args: {}, target: { group: 'north' } });
     assert.deepEqual(sent.map((s) => s.topic), [`cmd-group/north/${c.id}`]);
-    assert.equal(svc.counts(c.id).SENT, 4);
+    assert.equal((await svc.counts(c.id)).SENT, 4);
     const all = await svc.create({ name: 'ping', args: {}, target: { all: true } });
     assert.deepEqual(sent.map((s) => s.topic).slice(1), [`cmd-all/${all.id}`]);
-    assert.equal(svc.counts(all.id).SENT, 9, 'disabled gateways are not targeted');
+    assert.equal((await svc.counts(all.id)).SENT, 9, 'disabled gateways are not targeted');
   });
 
   it('expires undelivered targets and times out delivered ones when the TTL passes', async () => {
     const c = await svc.create({ name: 'ping', args: {}, target: { group: 'north' }, ttlSeconds: 10 });
-    svc.handleResult({ gateway: 'gw1', device: 'gw1', commandId: c.id }, result(c.id, 'gw1', 'gw1', 'DELIVERED'));
-    svc.handleResult({ gateway: 'gw2', device: 'gw2', commandId: c.id }, result(c.id, 'gw2', 'gw2', 'SUCCEEDED'));
+    await svc.handleResult({ gateway: 'gw1', device: 'gw1', commandId: c.id }, result(c.id, 'gw1', 'gw1', 'DELIVERED'));
+    await svc.handleResult({ gateway: 'gw2', device: 'gw2', commandId: c.id }, result(c.id, 'gw2', 'gw2', 'SUCCEEDED'));
     clock += 10_001;
     await svc.tick();
-    const counts = svc.counts(c.id);
+    const counts = await svc.counts(c.id);
     assert.deepEqual([counts.EXPIRED, counts.TIMED_OUT, counts.SUCCEEDED], [2, 1, 1]);
-    assert.equal(svc.get(c.id)?.status, 'COMPLETED', 'nothing left in a non-terminal state');
+    assert.equal((await svc.get(c.id))?.status, 'COMPLETED', 'nothing left in a non-terminal state');
     // a late result changes nothing
-    assert.equal(svc.handleResult({ gateway: 'gw3', device: 'gw3', commandId: c.id }, result(c.id, 'gw3', 'gw3', 'SUCCEEDED')), false);
+    assert.equal(await svc.handleResult({ gateway: 'gw3', device: 'gw3', commandId: c.id }, result(c.id, 'gw3', 'gw3', 'SUCCEEDED')), false);
   });
 
   it('rolls out at the given pace and aborts past the failure threshold', async () => {
@@ -81,21 +82,21 @@ describe('cloud/control/command-service', () => {
     assert.ok(sent.every((s) => s.topic.startsWith('cmd/')), 'rollout goes unicast');
     for (const s of sent.slice(0, 2)) {
       const gw = s.topic.split('/')[1]!;
-      svc.handleResult({ gateway: gw, device: gw, commandId: c.id }, result(c.id, gw, gw, 'FAILED', 'flash error'));
+      await svc.handleResult({ gateway: gw, device: gw, commandId: c.id }, result(c.id, gw, gw, 'FAILED', 'flash error'));
     }
     await svc.tick();
-    assert.equal(svc.get(c.id)?.status, 'ABORTED');
-    const counts = svc.counts(c.id);
+    assert.equal((await svc.get(c.id))?.status, 'ABORTED');
+    const counts = await svc.counts(c.id);
     assert.equal(counts.QUEUED, 0);
     assert.equal(counts.CANCELED, 6);
-    assert.match(svc.targets(c.id, 'CANCELED')[0]!.reason!, /aborted: more than 40% failed/);
-    assert.equal(svc.targets(c.id, 'FAILED')[0]!.reason, 'flash error');
+    assert.match((await svc.targets(c.id, 'CANCELED'))[0]!.reason!, /aborted: more than 40% failed/);
+    assert.equal((await svc.targets(c.id, 'FAILED'))[0]!.reason, 'flash error');
   });
 
   it('cancels what is not finished', async () => {
     const c = await svc.create({ name: 'ping', args: {}, target: { group: 'south' } });
-    assert.equal(svc.cancel(c.id), 5);
-    assert.equal(svc.get(c.id)?.status, 'CANCELED');
+    assert.equal(await svc.cancel(c.id), 5);
+    assert.equal((await svc.get(c.id))?.status, 'CANCELED');
   });
 
   const BAD: Array<[string, Parameters<CommandService['create']>[0], RegExp]> = [

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { openControlDb } from '../../src/control/control-db.js';
+import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { ConfigService } from '../../src/control/config-service.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
@@ -16,7 +16,7 @@ describe('cloud/control/config-service', () => {
     await registry.create({ id: 'gw1', kind: 'gateway', groups: ['north'], tags: {}, enabled: true, createdAt: 0, online: false });
     await registry.create({ id: 'gw2', kind: 'gateway', groups: [], tags: {}, enabled: true, createdAt: 0, online: false });
     svc = new ConfigService({
-      db: openControlDb(':memory:'),
+      store: openSqliteControlStore(':memory:').config,
       registry,
       publishRetained: async (topic, payload) => void pushed.set(topic, decodeEnvelope(payload)),
       logger: silentLogger,
@@ -35,16 +35,16 @@ describe('cloud/control/config-service', () => {
 
   it('shows drift: applied, rejected with the failing key, and not yet reported', async () => {
     const { version } = await svc.setDesired({ all: true }, { ingest: { rate: 2 } });
-    svc.handleReported('gw1', { v: 1, type: 'config-reported', id: 'r1', gateway: 'gw1', version, status: 'APPLIED', ts: 5 });
-    svc.handleReported('gw2', { v: 1, type: 'config-reported', id: 'r2', gateway: 'gw2', version, status: 'REJECTED', ts: 6, error: { key: 'ingest.rate', message: 'must be ≥ 5' } });
-    const st = svc.status();
+    await svc.handleReported('gw1', { v: 1, type: 'config-reported', id: 'r1', gateway: 'gw1', version, status: 'APPLIED', ts: 5 });
+    await svc.handleReported('gw2', { v: 1, type: 'config-reported', id: 'r2', gateway: 'gw2', version, status: 'REJECTED', ts: 6, error: { key: 'ingest.rate', message: 'must be ≥ 5' } });
+    const st = await svc.status();
     assert.deepEqual(st.map((r) => [r.gateway, r.desiredVersion, r.reportedVersion, r.status, r.inSync]), [
       ['gw1', version, version, 'APPLIED', true],
       ['gw2', version, version, 'REJECTED', false],
     ]);
     assert.equal(st[1]!.error?.key, 'ingest.rate');
     await svc.setDesired({ gateway: 'gw1' }, { ingest: { rate: 9 } });
-    assert.equal(svc.status()[0]!.inSync, false, 'a newer desired version is drift until reported');
+    assert.equal((await svc.status())[0]!.inSync, false, 'a newer desired version is drift until reported');
   });
 
   it('refuses a config that is not an object or too large', async () => {

@@ -38,6 +38,10 @@ export interface JetStreamNames {
   metaBucket: string;
   filtersBucket: string;
   registryBucket: string;
+  /** control plane: commands, their per-device targets, config */
+  commandsBucket: string;
+  targetsBucket: string;
+  configBucket: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
 }
@@ -67,6 +71,9 @@ export function namesFor(prefix: string): JetStreamNames {
     metaBucket: `${prefix}_meta`,
     filtersBucket: `${prefix}_filters`,
     registryBucket: `${prefix}_registry`,
+    commandsBucket: `${prefix}_commands`,
+    targetsBucket: `${prefix}_cmd_targets`,
+    configBucket: `${prefix}_config`,
     notifySubject: `${prefix}.notify`,
   };
 }

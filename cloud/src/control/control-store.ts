@@ -1,0 +1,124 @@
+import type { TargetEvent, TargetState } from './command-state.js';
+
+/**
+ * Where the control plane keeps its state: commands with their per-device targets, and desired/reported
+ * config. One contract, two backends with one shared test suite (cloud/test/control/control-store-contract.ts):
+ * - SQLite (`control.db` in the data directory) for one node;
+ * - JetStream KV (cloud/src/store/jetstream/jetstream-control-store.ts), so every node of a scaled-out
+ *   cluster runs the control plane over the same state: a result consumed by any node settles the command
+ *   another node created.
+ *
+ * Several nodes may write at once, so every change that depends on the current value is atomic in the
+ * store (a transaction, or a compare-and-set on the KV revision): `transition` applies the pure state
+ * machine (`command-state.ts`) to what is stored *now*, `setStatus` only moves a RUNNING command, versions
+ * and desired versions only grow.
+ */
+
+export type CommandTarget = { device: string } | { group: string } | { all: true };
+
+export type CommandStatus = 'RUNNING' | 'COMPLETED' | 'ABORTED' | 'CANCELED';
+
+export interface CommandRecord {
+  id: string;
+  name: string;
+  args: Record<string, unknown>;
+  target: CommandTarget;
+  createdAt: number;
+  expiresAt: number;
+  rolloutPerMinute?: number;
+  abortThresholdPercent?: number;
+  status: CommandStatus;
+}
+
+export interface TargetRow {
+  gateway: string;
+  device: string;
+  state: TargetState;
+  reason?: string;
+  output?: unknown;
+  updatedAt: number;
+}
+
+export interface TargetKey {
+  gateway: string;
+  device: string;
+}
+
+/** What a change to a target carries besides the event (kept when absent). */
+export interface TargetDetail {
+  reason?: string;
+  output?: unknown;
+}
+
+/** A change seen by `watch`: a target moved, or the command's status did. */
+export type ControlChange =
+  | { kind: 'target'; commandId: string; gateway: string; device: string; state: TargetState; reason?: string }
+  | { kind: 'command'; commandId: string; status: CommandStatus };
+
+export interface CommandStore {
+  /** Stores a new command and its targets, all QUEUED, atomically. */
+  create(rec: CommandRecord, targets: readonly TargetKey[], at: number): Promise<void>;
+  get(id: string): Promise<CommandRecord | undefined>;
+  /** Newest first. */
+  list(limit: number): Promise<CommandRecord[]>;
+  /** Every command still RUNNING (the tick's work list). */
+  running(): Promise<CommandRecord[]>;
+  /** RUNNING → `status`; false when the command is unknown or no longer RUNNING (another node won). */
+  setStatus(id: string, status: Exclude<CommandStatus, 'RUNNING'>): Promise<boolean>;
+  /**
+   * Applies `event` to the target's stored state with `next()`; returns the new state, or undefined when
+   * the target is unknown or the event does not apply (late, duplicate, already terminal).
+   */
+  transition(id: string, target: TargetKey, event: TargetEvent, detail: TargetDetail, at: number): Promise<TargetState | undefined>;
+  /** Targets ordered by gateway, then device; only those in `state` when given. */
+  targets(id: string, state?: TargetState): Promise<TargetRow[]>;
+  counts(id: string): Promise<Record<TargetState, number>>;
+  /** Is any target still QUEUED, SENT or DELIVERED? */
+  hasOpen(id: string): Promise<boolean>;
+  /**
+   * Changes made by any node, for backends shared by several nodes; absent when this node makes every
+   * change itself (the service then reports its own). Returns the function that stops watching.
+   */
+  watch?(id: string, onChange: (c: ControlChange) => void): Promise<() => void>;
+}
+
+export interface ConfigDoc {
+  version: number;
+  doc: Record<string, unknown>;
+}
+
+export interface ConfigStatusRecord {
+  gateway: string;
+  desiredVersion?: number;
+  reportedVersion?: number;
+  status?: string;
+  error?: { key?: string; message: string };
+  reportedAt?: number;
+}
+
+export interface ConfigReport {
+  version: number;
+  status: string;
+  error?: { key?: string; message: string };
+  at: number;
+}
+
+export interface ConfigStore {
+  /** The next version of the one cluster-wide counter (1, 2, …), never handed out twice. */
+  nextVersion(): Promise<number>;
+  /** Stores the document of a scope (`all`, `group:<g>`, `gateway:<id>`) unless a newer version is stored. */
+  putDoc(scope: string, entry: ConfigDoc, at: number): Promise<void>;
+  getDoc(scope: string): Promise<ConfigDoc | undefined>;
+  /** Records the version pushed to a gateway; never lowers it. */
+  setDesired(gateway: string, version: number): Promise<void>;
+  /** Records a gateway's report (the latest report wins). */
+  setReported(gateway: string, report: ConfigReport): Promise<void>;
+  /** Every gateway with a desired or reported version, ordered by gateway. */
+  status(): Promise<ConfigStatusRecord[]>;
+}
+
+export interface ControlStore {
+  readonly commands: CommandStore;
+  readonly config: ConfigStore;
+  close(): Promise<void>;
+}

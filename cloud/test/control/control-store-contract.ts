@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import type { CommandRecord, ControlChange, ControlStore } from '../../src/control/control-store.js';
+
+export interface ControlStoreHarness {
+  store: ControlStore;
+  /** a second handle on the same state (another node of a shared store, or the same store again) */
+  peer: () => Promise<ControlStore>;
+  cleanup?: () => Promise<void>;
+}
+
+const record = (id: string, createdAt: number, extra: Partial<CommandRecord> = {}): CommandRecord => ({
+  id,
+  name: 'reboot',
+  args: { delay: 1 },
+  target: { group: 'north' },
+  createdAt,
+  expiresAt: createdAt + 60_000,
+  status: 'RUNNING',
+  ...extra,
+});
+
+/**
+ * The behaviour every control store gives the command and config services (one suite, every backend):
+ * run by cloud/test/control/sqlite-control-store.test.ts and cloud/test/store/jetstream-control-store.test.ts.
+ * `shared`: several nodes use the store at once, so it must report the changes other nodes make (`watch`).
+ */
+export function describeControlStoreContract(name: string, open: () => Promise<ControlStoreHarness>, opts: { shared: boolean }): void {
+  describe(`control store contract: ${name}`, () => {
+    let h: ControlStoreHarness;
+    beforeEach(async () => {
+      h = await open();
+    });
+    afterEach(async () => {
+      await h.store.close();
+      await h.cleanup?.();
+    });
+
+    it('stores a command with its targets QUEUED, ordered by gateway then device', async () => {
+      const c = h.store.commands;
+      await c.create(record('c1', 10), [{ gateway: 'gw2', device: 'gw2' }, { gateway: 'gw1', device: 'relay.1' }, { gateway: 'gw1', device: 'gw1' }], 10);
+      assert.deepEqual(await c.get('c1'), record('c1', 10));
+      assert.equal(await c.get('nope'), undefined);
+      assert.deepEqual((await c.targets('c1')).map((t) => [t.gateway, t.device, t.state, t.updatedAt]), [
+        ['gw1', 'gw1', 'QUEUED', 10],
+        ['gw1', 'relay.1', 'QUEUED', 10],
+        ['gw2', 'gw2', 'QUEUED', 10],
+      ]);
+      const counts = await c.counts('c1');
+      assert.equal(counts.QUEUED, 3);
+      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 3, 'every state is counted, zero or not');
+      assert.equal(await c.hasOpen('c1'), true);
+      assert.deepEqual(await c.targets('unknown'), []);
+    });
+
+    it('applies the state machine to what is stored: late and duplicate events change nothing', async () => {
+      const c = h.store.commands;
+      const gw = { gateway: 'gw1', device: 'gw1' };
+      await c.create(record('c1', 10), [gw], 10);
+      assert.equal(await c.transition('c1', gw, { type: 'sent' }, {}, 11), 'SENT');
+      assert.equal(await c.transition('c1', gw, { type: 'sent' }, {}, 12), undefined, 'sent twice');
+      assert.equal(await c.transition('c1', gw, { type: 'result', status: 'FAILED' }, { reason: 'flash error', output: { code: 7 } }, 13), 'FAILED');
+      assert.equal(await c.transition('c1', gw, { type: 'delivered' }, {}, 14), undefined, 'a late delivered report');
+      assert.equal(await c.transition('c1', gw, { type: 'cancel' }, { reason: 'x' }, 15), undefined, 'terminal stays terminal');
+      assert.equal(await c.transition('c1', { gateway: 'gw9', device: 'gw9' }, { type: 'sent' }, {}, 16), undefined, 'not a target');
+      const [t] = await c.targets('c1');
+      assert.deepEqual(t, { gateway: 'gw1', device: 'gw1', state: 'FAILED', reason: 'flash error', output: { code: 7 }, updatedAt: 13 });
+      assert.equal(await c.hasOpen('c1'), false);
+      assert.deepEqual((await c.targets('c1', 'FAILED')).length, 1);
+      assert.deepEqual(await c.targets('c1', 'SENT'), []);
+    });
+
+    it('lists newest first, keeps only RUNNING commands in the work list, and moves a status once', async () => {
+      const c = h.store.commands;
+      for (let i = 1; i <= 4; i++) await c.create(record(`c${i}`, i * 100), [{ gateway: 'gw1', device: 'gw1' }], i * 100);
+      assert.deepEqual((await c.list(3)).map((r) => r.id), ['c4', 'c3', 'c2']);
+      assert.equal(await c.setStatus('c2', 'COMPLETED'), true);
+      assert.equal(await c.setStatus('c2', 'CANCELED'), false, 'no longer RUNNING');
+      assert.equal(await c.setStatus('nope', 'CANCELED'), false);
+      assert.equal((await c.get('c2'))?.status, 'COMPLETED');
+      assert.deepEqual((await c.running()).map((r) => r.id).sort(), ['c1', 'c3', 'c4']);
+    });
+
+    it('lets two nodes race on the same targets and status without losing or doubling a change', async () => {
+      const other = await h.peer();
+      try {
+        const targets = Array.from({ length: 20 }, (_, i) => ({ gateway: `gw${i}`, device: `gw${i}` }));
+        await h.store.commands.create(record('c1', 1), targets, 1);
+        // every target is sent by both nodes at once: exactly one of each pair wins
+        const wins = await Promise.all(targets.flatMap((t) => [h.store.commands, other.commands].map((s) => s.transition('c1', t, { type: 'sent' }, {}, 2))));
+        assert.equal(wins.filter((w) => w === 'SENT').length, 20);
+        // results through one node, expiry through the other: each target ends in exactly one terminal state
+        await Promise.all(
+          targets.flatMap((t, i) => [
+            h.store.commands.transition('c1', t, { type: 'result', status: 'SUCCEEDED' }, {}, 3 + i),
+            other.commands.transition('c1', t, { type: 'expire' }, { reason: 'TTL passed' }, 3 + i),
+          ]),
+        );
+        const counts = await other.commands.counts('c1');
+        assert.equal(counts.SUCCEEDED + counts.EXPIRED, 20);
+        const statuses = await Promise.all([h.store.commands.setStatus('c1', 'COMPLETED'), other.commands.setStatus('c1', 'CANCELED')]);
+        assert.equal(statuses.filter(Boolean).length, 1, 'one status change wins');
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('hands out config versions once each, from any node', async () => {
+      const other = await h.peer();
+      try {
+        const versions = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? h.store : other).config.nextVersion()));
+        assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('keeps the newest document per scope and never lowers a desired version', async () => {
+      const cfg = h.store.config;
+      await cfg.putDoc('group:north', { version: 5, doc: { a: 1 } }, 1);
+      await cfg.putDoc('group:north', { version: 3, doc: { a: 'old' } }, 2);
+      assert.deepEqual(await cfg.getDoc('group:north'), { version: 5, doc: { a: 1 } });
+      await cfg.putDoc('group:north', { version: 6, doc: { a: 2 } }, 3);
+      assert.deepEqual(await cfg.getDoc('group:north'), { version: 6, doc: { a: 2 } });
+      assert.equal(await cfg.getDoc('all'), undefined);
+      await cfg.setDesired('gw1', 6);
+      await cfg.setDesired('gw1', 4);
+      await cfg.setReported('gw2', { version: 2, status: 'REJECTED', error: { key: 'ingest.rate', message: 'too low' }, at: 9 });
+      await cfg.setReported('gw1', { version: 6, status: 'APPLIED', at: 10 });
+      assert.deepEqual(await cfg.status(), [
+        { gateway: 'gw1', desiredVersion: 6, reportedVersion: 6, status: 'APPLIED', reportedAt: 10 },
+        { gateway: 'gw2', reportedVersion: 2, status: 'REJECTED', error: { key: 'ingest.rate', message: 'too low' }, reportedAt: 9 },
+      ]);
+    });
+
+    it('keeps ids with dots, slashes and non-ASCII apart', async () => {
+      const c = h.store.commands;
+      const odd = [
+        { gateway: 'gw.1', device: 'a/b' },
+        { gateway: 'gw', device: '1.a' },
+        { gateway: 'gw-ü', device: 'x y' },
+      ];
+      await c.create(record('c1', 1), odd, 1);
+      await c.transition('c1', odd[0]!, { type: 'sent' }, {}, 2);
+      assert.deepEqual((await c.targets('c1')).map((t) => [t.gateway, t.device, t.state]), [
+        ['gw', '1.a', 'QUEUED'],
+        ['gw-ü', 'x y', 'QUEUED'],
+        ['gw.1', 'a/b', 'SENT'],
+      ]);
+      await h.store.config.setDesired('gw.1', 1);
+      assert.deepEqual((await h.store.config.status()).map((r) => r.gateway), ['gw.1']);
+    });
+
+    if (opts.shared) it('reports changes made through another node', async () => {
+      assert.ok(h.store.commands.watch, 'a shared store must report other nodes\' changes');
+      const other = await h.peer();
+      try {
+        const gw = { gateway: 'gw1', device: 'gw1' };
+        await h.store.commands.create(record('c1', 1), [gw], 1);
+        const seen: ControlChange[] = [];
+        const stop = await h.store.commands.watch!('c1', (e) => seen.push(e));
+        await other.commands.transition('c1', gw, { type: 'result', status: 'SUCCEEDED' }, {}, 2);
+        await other.commands.setStatus('c1', 'COMPLETED');
+        for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+        stop();
+        assert.deepEqual(seen, [
+          { kind: 'target', commandId: 'c1', gateway: 'gw1', device: 'gw1', state: 'SUCCEEDED' },
+          { kind: 'command', commandId: 'c1', status: 'COMPLETED' },
+        ]);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+}

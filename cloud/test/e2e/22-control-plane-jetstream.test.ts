@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hasNatsServer, startNats } from '../store/jetstream-server.js';
+import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
+
+/**
+ * The control plane on a scaled-out cluster (issue 9): two causeway-cloud processes on one JetStream store,
+ * a real causeway-edge gateway connected to node B only. Commands and config state live in JetStream KV, so
+ * a command created on node A is settled by node B after A is gone, and a restarted A shows what B recorded.
+ */
+describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e', function () {
+  this.timeout(120_000);
+  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  let dir: string;
+  let a: BrokerProcess | undefined;
+  let b: BrokerProcess;
+  let edge: ChildProcess | undefined;
+  let secret: string;
+  const operatorToken = randomBytes(16).toString('hex');
+  const tokenKey = randomBytes(32).toString('hex');
+  const prefix = `e22${randomBytes(3).toString('hex')}`;
+
+  const node = (id: string): Promise<BrokerProcess> =>
+    startBroker(join(dir, id), [
+      '--auth.allowAnonymous', 'false',
+      '--store.backend', 'jetstream',
+      '--store.jetstream.servers', nats!.urls.join(','),
+      '--store.jetstream.prefix', prefix,
+      '--node.id', id,
+      // every node of a cluster shares the operator token and the token key (see docs/scale-out.md)
+      '--api.operatorToken', operatorToken,
+      '--auth.tokenKey', tokenKey,
+    ]);
+  const api = (n: BrokerProcess, method: string, path: string, body?: unknown): Promise<any> => apiCall(`http://127.0.0.1:${n.apiPort}`, operatorToken, method, path, body);
+  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = await probe().catch(() => undefined);
+      if (v !== undefined) return v;
+      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+
+  const online = (n: BrokerProcess, want: boolean): Promise<true> =>
+    waitFor(`gw1 ${want ? 'online' : 'offline'}`, 30_000, async () => ((await api(n, 'GET', '/v1/devices/gw1')).online === want ? true : undefined));
+  const startEdge = async (): Promise<void> => {
+    edge = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(dir, 'gw1.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    edge.stderr!.resume();
+    await online(b, true);
+  };
+  const stopEdge = async (): Promise<void> => {
+    const p = edge!;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    await exited;
+    await online(b, false);
+  };
+
+  before(async function () {
+    if (!hasNatsServer()) {
+      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
+      this.skip();
+    }
+    dir = tempDir('e2e22');
+    nats = await startNats(1);
+    [a, b] = await Promise.all([node('node-a'), node('node-b')]);
+    secret = (await api(a, 'POST', '/v1/devices', { id: 'gw1', groups: ['fleet'] })).secret;
+    const cfg = {
+      gateway: { id: 'gw1', groups: ['fleet'] },
+      cloud: { url: `mqtt://127.0.0.1:${b.port}`, username: 'gw1', password: secret, backoffBaseMs: 100, backoffMaxMs: 1000 },
+      store: { path: join(dir, 'gw1', 'outbox.db') },
+    };
+    mkdirSync(join(dir, 'gw1'), { recursive: true });
+    writeFileSync(join(dir, 'gw1.json'), JSON.stringify(cfg));
+    // registered through A, authenticated by B: the registry is in KV too
+    await startEdge();
+  });
+  after(async () => {
+    edge?.kill('SIGKILL');
+    await a?.stop();
+    await b?.stop();
+    await nats?.stop();
+    if (dir !== undefined) removeDir(dir);
+  });
+
+  it('a command created on node A is settled by node B after A is killed', async () => {
+    // The gateway is offline while A creates the command and dies, so every result reaches the cluster
+    // after A is gone.
+    await stopEdge();
+    const created = await api(a!, 'POST', '/v1/commands', { name: 'ping', device: 'gw1', ttlSeconds: 60 });
+    const id = created.command.id as string;
+    assert.equal(created.counts.SENT, 1, 'A stored the command and sent it');
+    await a!.kill9();
+    a = undefined;
+    await startEdge(); // its persistent session on B gets the command
+    // B never saw the create request: it knows the command from KV, and its control consumer applies the
+    // gateway's DELIVERED and SUCCEEDED results to it.
+    const done = await waitFor('the command COMPLETED on node B', 30_000, async () => {
+      const r = await api(b, 'GET', `/v1/commands/${id}`);
+      return r.command.status === 'COMPLETED' ? r : undefined;
+    });
+    assert.equal(done.counts.SUCCEEDED, 1);
+    const [t] = (await api(b, 'GET', `/v1/commands/${id}/targets`)).targets;
+    assert.equal(t.state, 'SUCCEEDED');
+    assert.equal(typeof t.output.pong, 'number', 'the output the gateway sent');
+  });
+
+  it('config set on node B is reported by the gateway and seen in sync from a restarted node A', async () => {
+    const set = await api(b, 'PUT', '/v1/config/gateways/gw1', { config: { uplink: { batchMaxReadings: 40 } } });
+    a = await node('node-a');
+    const row = await waitFor('gw1 reported the config (seen from the restarted node A)', 30_000, async () => {
+      const r = (await api(a!, 'GET', '/v1/config/status')).gateways.find((g: { gateway: string }) => g.gateway === 'gw1');
+      return r?.reportedVersion === set.version ? r : undefined;
+    });
+    assert.deepEqual([row.desiredVersion, row.status, row.inSync], [set.version, 'APPLIED', true]);
+    // versions come from one cluster-wide counter: a change made on A is newer than B's
+    const next = await api(a!, 'PUT', '/v1/config/all', { config: { uplink: { batchMaxReadings: 60 } } });
+    assert.ok(next.version > set.version, `${next.version} > ${set.version}`);
+    assert.equal((await api(b, 'GET', '/v1/config/gateways/gw1')).config.uplink.batchMaxReadings, 40, 'the gateway scope still wins over all');
+    // and the command history is the same from both nodes
+    const [fromA, fromB] = await Promise.all([api(a!, 'GET', '/v1/commands'), api(b, 'GET', '/v1/commands')]);
+    assert.deepEqual(fromA.commands, fromB.commands);
+    assert.equal(fromA.commands[0].status, 'COMPLETED');
+  });
+});
