@@ -14,6 +14,7 @@ import { startWsListener } from '../listeners/ws-listener.js';
 import { openStore } from '../store/open-store.js';
 import type { JetStreamStore } from '../store/jetstream/jetstream-store.js';
 import { openJetStreamRegistry } from '../store/jetstream/jetstream-registry.js';
+import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.js';
 import { linkNode } from '../store/jetstream/node-link.js';
 import { startRetention } from '../store/retention-timer.js';
 import { Authenticator } from '../identity/authenticator.js';
@@ -79,8 +80,11 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const registry: DeviceRegistry =
       jsStore !== undefined ? await openJetStreamRegistry(jsStore) : durable ? new SqliteRegistry(join(cfg.store.path, 'registry.db')) : new MemoryRegistry();
     cleanups.push(() => registry.close());
-    const tokenKey = Buffer.from(cfg.auth.tokenKey !== '' ? cfg.auth.tokenKey : loadOrCreateSecret(cfg.store.path, 'token-key', 32), 'hex');
-    const operatorToken = cfg.api.operatorToken !== '' ? cfg.api.operatorToken : loadOrCreateSecret(cfg.store.path, 'operator-token', 24);
+    // Generated secrets: per node in store.path, or once per cluster in KV so every node accepts the same ones.
+    const generated = (name: string, bytes: number): Promise<string> | string =>
+      jsStore !== undefined ? loadOrCreateSharedSecret(jsStore, cfg.store.path, name, bytes) : loadOrCreateSecret(cfg.store.path, name, bytes);
+    const tokenKey = Buffer.from(cfg.auth.tokenKey !== '' ? cfg.auth.tokenKey : await generated('token-key', 32), 'hex');
+    const operatorToken = cfg.api.operatorToken !== '' ? cfg.api.operatorToken : await generated('operator-token', 24);
     const limiter = new FailureLimiter({ burst: cfg.auth.failures.burst, refillPerSecond: cfg.auth.failures.refillPerSecond, maxSources: 100_000 });
     const auth = new Authenticator({ registry, limiter, allowAnonymous: cfg.auth.allowAnonymous, tokenKey });
 

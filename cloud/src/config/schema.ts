@@ -83,7 +83,7 @@ export const cloudSchema: Schema = {
   },
   auth: {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
-    tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key', format: String, default: '', sensitive: true },
+    tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
     failures: {
       burst: { doc: 'Failed logins a source may make in a burst before it is refused', format: 'nat', default: 10 },
       refillPerSecond: { doc: 'Failed logins a source regains per second', format: Number, default: 0.2 },
@@ -92,7 +92,7 @@ export const cloudSchema: Schema = {
   api: {
     host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },
     port: { doc: 'HTTP API port (0 = any free port, -1 = off)', format: 'int', default: 8080 },
-    operatorToken: { doc: 'Bearer token of the HTTP API; empty = generated once into <store.path>/operator-token (mode 0600)', format: String, default: '', sensitive: true },
+    operatorToken: { doc: 'Bearer token of the HTTP API; empty = generated once into <store.path>/operator-token, mode 0600 (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
   },
   queues: {
     visibilityTimeoutMs: { doc: 'Server-side queues: ms a pulled message stays leased before it is redelivered', format: 'nat', default: 30000 },

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import mqtt from 'mqtt';
 import { join } from 'node:path';
 import { hasNatsServer, startNats } from '../store/jetstream-server.js';
 import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
@@ -19,8 +20,7 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
   let b: BrokerProcess;
   let edge: ChildProcess | undefined;
   let secret: string;
-  const operatorToken = randomBytes(16).toString('hex');
-  const tokenKey = randomBytes(32).toString('hex');
+  let operatorToken: string;
   const prefix = `e22${randomBytes(3).toString('hex')}`;
 
   const node = (id: string): Promise<BrokerProcess> =>
@@ -30,9 +30,6 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
       '--store.jetstream.servers', nats!.urls.join(','),
       '--store.jetstream.prefix', prefix,
       '--node.id', id,
-      // every node of a cluster shares the operator token and the token key (see docs/scale-out.md)
-      '--api.operatorToken', operatorToken,
-      '--auth.tokenKey', tokenKey,
     ]);
   const api = (n: BrokerProcess, method: string, path: string, body?: unknown): Promise<any> => apiCall(`http://127.0.0.1:${n.apiPort}`, operatorToken, method, path, body);
   const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
@@ -67,7 +64,9 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     }
     dir = tempDir('e2e22');
     nats = await startNats(1);
+    // Both start at once with no operator token or token key configured: the cluster generates ONE of each.
     [a, b] = await Promise.all([node('node-a'), node('node-b')]);
+    operatorToken = readFileSync(join(dir, 'node-a', 'operator-token'), 'utf8').trim();
     secret = (await api(a, 'POST', '/v1/devices', { id: 'gw1', groups: ['fleet'] })).secret;
     const cfg = {
       gateway: { id: 'gw1', groups: ['fleet'] },
@@ -85,6 +84,16 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     await b?.stop();
     await nats?.stop();
     if (dir !== undefined) removeDir(dir);
+  });
+
+  it('generates one operator token and one device-token key for the whole cluster', async () => {
+    assert.equal(readFileSync(join(dir, 'node-b', 'operator-token'), 'utf8').trim(), operatorToken, 'node B writes the same operator token');
+    assert.equal(statSync(join(dir, 'node-b', 'operator-token')).mode & 0o777, 0o600);
+    // a device token issued by node A lets the device in on node B
+    await api(a!, 'POST', '/v1/devices', { id: 'gw-tok' });
+    const { token } = await api(a!, 'POST', '/v1/devices/gw-tok/token', { ttlSeconds: 60 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: 'gw-tok', username: 'gw-tok', password: token, reconnectPeriod: 0 });
+    await client.endAsync();
   });
 
   it('a command created on node A is settled by node B after A is killed', async () => {

@@ -42,6 +42,8 @@ export interface JetStreamNames {
   commandsBucket: string;
   targetsBucket: string;
   configBucket: string;
+  /** generated secrets every node shares (operator token, device-token key) */
+  secretsBucket: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
 }
@@ -74,6 +76,7 @@ export function namesFor(prefix: string): JetStreamNames {
     commandsBucket: `${prefix}_commands`,
     targetsBucket: `${prefix}_cmd_targets`,
     configBucket: `${prefix}_config`,
+    secretsBucket: `${prefix}_secrets`,
     notifySubject: `${prefix}.notify`,
   };
 }

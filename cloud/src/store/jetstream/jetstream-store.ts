@@ -78,7 +78,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
 /** Deletes everything a store with these options created (tests, `causeway` admin reset). */
 export async function destroyJetStreamStore(jsm: JetStreamManager, o: NormalizedJetStreamOptions): Promise<void> {
   const n = o.names;
-  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket].map((b) => `KV_${b}`)]) {
+  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket, n.secretsBucket].map((b) => `KV_${b}`)]) {
     await jsm.streams.delete(stream).catch(() => undefined);
   }
 }
