@@ -25,6 +25,11 @@ export interface StartOptions {
   causewayArgs?: readonly string[];
   /** mosquitto: extra lines for its config file, e.g. `autosave_interval 1` */
   mosquittoConfig?: readonly string[];
+  /**
+   * nats: false = JetStream only, no MQTT block (a store for causeway-cloud nodes, not an MQTT contender);
+   * then `port` is the NATS client port. Default true.
+   */
+  natsMqtt?: boolean;
 }
 
 export interface RunningBroker {
@@ -47,6 +52,8 @@ export interface RunningBroker {
   apiUrl?: string;
   /** causeway: where the generated operator token is written (readable once the API listens) */
   operatorTokenFile?: string;
+  /** nats: the NATS client URL, nats://127.0.0.1:PORT (what causeway-cloud's store.jetstream.servers takes) */
+  natsUrl?: string;
 }
 
 /** Thrown when a broker cannot be started (missing binary, exits at once, never listens). */
@@ -226,15 +233,18 @@ export async function startNats(opts: StartOptions = {}): Promise<RunningBroker>
   mkdirSync(join(dir, 'js'));
   const conf = join(dir, 'nats.conf');
   // MQTT in nats-server needs JetStream and a server_name; QoS 1 messages and sessions live in streams.
+  const mqtt = opts.natsMqtt ?? true;
   writeFileSync(conf, [
     `listen: "127.0.0.1:${clientPort}"`,
     'server_name: "causeway-bench"',
     `jetstream { store_dir: "${join(dir, 'js')}" }`,
-    `mqtt { listen: "127.0.0.1:${port}" }`,
+    ...(mqtt ? [`mqtt { listen: "127.0.0.1:${port}" }`] : []),
     '',
   ].join('\n'));
   const version = versionOf(bin, ['--version'], /v(\d+\.\d+\.\d+)/);
-  return spawnBroker({ name: 'nats', label: `nats-server ${version} (MQTT on JetStream)`, command: bin, args: ['-js', '-c', conf], port, dir, protocolVersion: 4 }, opts.startTimeoutMs ?? 15_000);
+  const label = `nats-server ${version} (${mqtt ? 'MQTT on JetStream' : 'JetStream, file store'})`;
+  const broker = await spawnBroker({ name: 'nats', label, command: bin, args: ['-js', '-c', conf], port: mqtt ? port : clientPort, dir, protocolVersion: 4 }, opts.startTimeoutMs ?? 15_000);
+  return { ...broker, natsUrl: `nats://127.0.0.1:${clientPort}` };
 }
 
 /**
@@ -251,7 +261,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
   const apiPort = opts.api === true ? await freePort() : -1;
   const broker = await spawnBroker({
     name: 'causeway',
-    label: `causeway-cloud ${version} (sqlite store)`,
+    label: `causeway-cloud ${version} (${storeBackend(opts.causewayArgs ?? [])} store)`,
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
@@ -266,6 +276,17 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     throw new CompetitorUnavailableError('causeway', `HTTP API did not listen on ${apiPort}`);
   }
   return { ...broker, apiUrl: `http://127.0.0.1:${apiPort}`, operatorTokenFile: join(dir, 'store', 'operator-token') };
+}
+
+/** The value of the last `--store.backend X` among causeway-cloud's flags; sqlite, its default, when absent. */
+export function storeBackend(args: readonly string[]): string {
+  let backend = 'sqlite';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--store.backend' && args[i + 1] !== undefined) backend = args[++i]!;
+    else if (a.startsWith('--store.backend=')) backend = a.slice('--store.backend='.length);
+  }
+  return backend;
 }
 
 export async function startCompetitor(name: CompetitorName, opts: StartOptions = {}): Promise<RunningBroker> {

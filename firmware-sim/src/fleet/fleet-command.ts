@@ -5,6 +5,7 @@ import { type FleetOptions, startFleet } from './run-fleet.js';
 export const FLEET_USAGE = `causeway-sim fleet --url mqtt://127.0.0.1:1883[,mqtt://127.0.0.1:1884] --gateways N
       [--rate HZ per gateway, default 1] [--devices N] [--qos 0|1] [--duration S (default: until SIGTERM)]
       [--connect-rate PER_S] [--spread-addresses true|false] [--address-offset N] [--observe true|false] [--report-every S]
+      [--connect-timeout S (default 120; past it the fleet reports and exits with an error)]
       [--id-prefix gw-] [--username U] [--password P]
 Each gateway is one MQTT connection from its own 127.x.y.z (gateway i from the (offset+i)-th, so several
 fleet processes with different --address-offset never share one); progress and the final report (throughput,
@@ -22,15 +23,22 @@ function boolArg(args: Record<string, string>, key: string): boolean | undefined
 }
 
 /** Parses `causeway-sim fleet …` into FleetOptions (pure, for tests). */
-export function fleetOptionsFrom(argv: readonly string[]): FleetOptions & { durationS?: number; reportEveryS: number } {
-  const args = parseArgs(argv, ['url', 'gateways', 'rate', 'devices', 'qos', 'duration', 'connect-rate', 'spread-addresses', 'address-offset', 'observe', 'report-every', 'id-prefix', 'username', 'password']);
+export function fleetOptionsFrom(argv: readonly string[]): FleetOptions & { durationS?: number; reportEveryS: number; connectTimeoutS: number } {
+  const args = parseArgs(argv, ['url', 'gateways', 'rate', 'devices', 'qos', 'duration', 'connect-rate', 'spread-addresses', 'address-offset', 'connect-timeout', 'observe', 'report-every', 'id-prefix', 'username', 'password']);
   if (!args.url) throw new CausewayError('USAGE', '--url mqtt://HOST:PORT is required (comma-separated for several nodes)');
   const urls = args.url.split(',').map((u) => u.trim()).filter((u) => u !== '');
   const gateways = numberArg(args, 'gateways', { min: 1, integer: true });
   if (gateways === undefined) throw new CausewayError('USAGE', '--gateways N is required');
   const qos = numberArg(args, 'qos', { min: 0, integer: true }) ?? 1;
   if (qos > 1) throw new CausewayError('USAGE', '--qos must be 0 or 1');
-  const o: FleetOptions & { durationS?: number; reportEveryS: number } = { url: urls[0]!, urls, gateways, qos: qos as 0 | 1, reportEveryS: numberArg(args, 'report-every', { min: 0.1 }) ?? 5 };
+  const o: FleetOptions & { durationS?: number; reportEveryS: number; connectTimeoutS: number } = {
+    url: urls[0]!,
+    urls,
+    gateways,
+    qos: qos as 0 | 1,
+    reportEveryS: numberArg(args, 'report-every', { min: 0.1 }) ?? 5,
+    connectTimeoutS: numberArg(args, 'connect-timeout', { min: 1 }) ?? 120,
+  };
   const rate = numberArg(args, 'rate', { min: 0 });
   if (rate !== undefined) o.rateHz = rate;
   const devices = numberArg(args, 'devices', { min: 1, integer: true });
@@ -64,7 +72,7 @@ export async function fleetCommand(argv: string[]): Promise<number> {
     emit({ event: 'progress', ...r, ackP50Ms: ackLatencyMs.p50, ackP99Ms: ackLatencyMs.p99, commandP50Ms: commandLatencyMs.p50, commandP99Ms: commandLatencyMs.p99 });
   }, o.reportEveryS * 1000);
   try {
-    await Promise.race([fleet.allConnected(120_000).then(() => emit({ event: 'connected', gateways: o.gateways })), stopped]);
+    await Promise.race([fleet.allConnected(o.connectTimeoutS * 1000).then(() => emit({ event: 'connected', gateways: o.gateways })), stopped]);
     fleet.markWindow();
     await Promise.race([stopped, o.durationS === undefined ? new Promise(() => undefined) : new Promise((r) => setTimeout(r, o.durationS! * 1000))]);
   } finally {

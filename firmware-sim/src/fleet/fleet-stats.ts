@@ -6,6 +6,10 @@ export class FleetStats {
   reconnects = 0;
   connectErrors = 0;
   disconnects = 0;
+  /** SUBACKs of the downlink subscriptions (one per connect) */
+  subscribed = 0;
+  /** PUBACKs of the retained online status each connect publishes (QoS 1): the broker stored it */
+  statusAcked = 0;
   published = 0;
   acked = 0;
   publishErrors = 0;
@@ -35,6 +39,8 @@ export interface FleetReport {
   reconnects: number;
   connectErrors: number;
   disconnects: number;
+  subscribed: number;
+  statusAcked: number;
   published: number;
   acked: number;
   publishErrors: number;
@@ -63,6 +69,8 @@ export function reportOf(stats: FleetStats, gateways: number, connected: number,
     reconnects: stats.reconnects,
     connectErrors: stats.connectErrors,
     disconnects: stats.disconnects,
+    subscribed: stats.subscribed,
+    statusAcked: stats.statusAcked,
     published: stats.published,
     acked: stats.acked,
     publishErrors: stats.publishErrors,

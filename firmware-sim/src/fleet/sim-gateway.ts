@@ -92,8 +92,12 @@ export class SimGateway {
     if (this.everConnected) o.stats.reconnects++;
     this.everConnected = true;
     const online: StatusEnvelope = { v: 1, type: 'status', gateway: o.id, online: true, ts: Date.now() };
-    this.client!.publish(formatTopic({ kind: 'status', gateway: o.id }), encodeEnvelope(online), { qos: 1, retain: true });
-    this.client!.subscribe(downlinkFilters(o.id), { qos: 1 });
+    this.client!.publish(formatTopic({ kind: 'status', gateway: o.id }), encodeEnvelope(online), { qos: 1, retain: true }, (err) => {
+      if (!err) o.stats.statusAcked++;
+    });
+    this.client!.subscribe(downlinkFilters(o.id), { qos: 1 }, (err) => {
+      if (!err) o.stats.subscribed++;
+    });
   }
 
   private onClose(): void {

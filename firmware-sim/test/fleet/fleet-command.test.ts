@@ -7,10 +7,10 @@ describe('causeway-sim fleet arguments', () => {
     const o = fleetOptionsFrom([
       '--url', 'mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884', '--gateways', '2000', '--rate', '0.5', '--devices', '2', '--qos', '0',
       '--duration', '60', '--connect-rate', '1000', '--spread-addresses', 'false', '--observe', 'true', '--report-every', '2', '--id-prefix', 'x-',
-      '--address-offset', '17000',
+      '--address-offset', '17000', '--connect-timeout', '600',
     ]);
     assert.deepEqual(o, {
-      url: 'mqtt://127.0.0.1:1883', urls: ['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884'], gateways: 2000, qos: 0, reportEveryS: 2,
+      url: 'mqtt://127.0.0.1:1883', urls: ['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884'], gateways: 2000, qos: 0, reportEveryS: 2, connectTimeoutS: 600,
       rateHz: 0.5, devices: 2, durationS: 60, connectRatePerSec: 1000, spreadSourceAddresses: false, observe: true, idPrefix: 'x-', addressOffset: 17000,
     });
   });

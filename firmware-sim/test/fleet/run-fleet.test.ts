@@ -104,8 +104,10 @@ describe('causeway-sim fleet against a real mosquitto @e2e', function () {
 
   it('a fleet with an address offset connects from the addresses after it', async () => {
     const before = relay.accepted.length;
-    const report = await runFleet({ url: `mqtt://127.0.0.1:${relay.port}`, gateways: 5, rateHz: 0, durationMs: 100, idPrefix: 'off-', addressOffset: 3000 });
+    const report = await runFleet({ url: `mqtt://127.0.0.1:${relay.port}`, gateways: 5, rateHz: 0, durationMs: 1000, idPrefix: 'off-', addressOffset: 3000 });
     assert.equal(report.connects, 5);
+    assert.equal(report.subscribed, 5, 'each SUBACK counted');
+    assert.equal(report.statusAcked, 5, 'each retained status PUBACK counted');
     const addrs = relay.accepted.slice(before).map((a) => a.address.replace(/^::ffff:/, '')).sort();
     assert.deepEqual(addrs, [0, 1, 2, 3, 4].map((i) => sourceAddress(3000 + i)).sort());
   });
