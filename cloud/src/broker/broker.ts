@@ -278,12 +278,15 @@ export class Broker {
       this.#track(g.pump());
     }
     s.clearInflight();
-    await this.#deleteStored(s.clientId);
+    // A clean session stores nothing; only an earlier persistent one (maybe on another node) left state.
+    // One read instead of a delete per clean disconnect: deleting offsets lists the store's keys.
+    if (s.persistent || (await this.store.sessions.getSession(s.clientId)) !== undefined) await this.#deleteStored(s.clientId);
   }
 
+  /** Offsets first: a session record without offsets is harmless, offsets without a record would never be found. */
   async #deleteStored(clientId: string): Promise<void> {
-    await this.store.sessions.deleteSession(clientId);
     await this.store.offsets.deleteConsumer(clientId);
+    await this.store.sessions.deleteSession(clientId);
   }
 
   async persistSession(s: Session, disconnectedAt?: number): Promise<void> {

@@ -160,6 +160,28 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     }
   });
 
+  it('finds retained messages set on the other node, exact and by wildcard, without a consumer per lookup', async () => {
+    const consumers = async (): Promise<number> => (await a.jsm.streams.info(`KV_${a.options.names.retainedBucket}`)).state.consumer_count;
+    const before = await consumers(); // each node's index watch
+    for (let i = 0; i < 20; i++) await a.retained.setRetained({ ...makeMessage(`status/gw${i}`, `up${i}`, { retain: true }), id: i + 1 });
+    await a.retained.setRetained({ ...makeMessage('$SYS/x', 'sys', { retain: true }), id: 100 });
+    // an exact topic is a direct read: seen on B at once
+    assert.deepEqual((await b.retained.matchRetained('status/gw3')).map((m) => m.payload.toString()), ['up3']);
+    // wildcards go through B's index, fed by its watch of the bucket
+    const deadline = Date.now() + 5000;
+    while ((await b.retained.matchRetained('status/+')).length < 20 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await b.retained.matchRetained('status/+')).length, 20);
+    assert.deepEqual((await b.retained.matchRetained('#')).length, 20, 'a first-level wildcard never matches $ topics');
+    // cleared on A: gone on B
+    await a.retained.setRetained({ ...makeMessage('status/gw3', '', { retain: true }), id: 200 });
+    assert.deepEqual(await a.retained.matchRetained('status/gw3'), []);
+    assert.equal((await a.retained.matchRetained('status/+')).length, 19);
+    while ((await b.retained.matchRetained('status/+')).length !== 19 && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await b.retained.matchRetained('status/+')).length, 19);
+    for (let i = 0; i < 50; i++) await b.retained.matchRetained(`status/gw${i}/+`);
+    assert.equal(await consumers(), before, 'lookups created consumers on the retained bucket');
+  });
+
   it('lets a native NATS client consume a server-side queue through a durable consumer', async () => {
     await a.log.append(makeMessage('telemetry/gw1/d1/temp', '21.5', { meta: { contentType: 'text/plain' } }), ['q:telemetry']);
     await a.log.append(makeMessage('other/x', 'no'), ['q:other']);

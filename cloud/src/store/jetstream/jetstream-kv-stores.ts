@@ -1,10 +1,11 @@
 import type { KV, KvEntry } from 'nats';
-import { matchTopic } from '../../../../shared/src/topics/topic-filter.js';
+import { hasWildcard, matchTopic } from '../../../../shared/src/topics/topic-filter.js';
 import type { OffsetStore, RetainedStore, SessionState, SessionStore, StoredMessage } from '../contract.js';
 import { checkOffset, checkQueueName, isExpired } from '../store-args.js';
 import { StoreError } from '../store-error.js';
 import { decodeRetained, encodeRetained } from './message-codec.js';
-import { escapeToken, filterToPatterns, topicToTokens, unescapeToken } from './subject-escape.js';
+import type { RetainedIndex } from './retained-index.js';
+import { escapeToken, topicToTokens, unescapeToken } from './subject-escape.js';
 
 /**
  * The small durable state any node must see after a client reconnects elsewhere, as JetStream KV buckets
@@ -72,9 +73,17 @@ export class JetStreamOffsets implements OffsetStore {
   }
 }
 
-/** Retained messages: key = the escaped topic, value = the whole message (own copy, not a log pointer). */
+/**
+ * Retained messages: key = the escaped topic, value = the whole message (own copy, not a log pointer).
+ * Lookups: an exact topic is one direct get; a wildcard filter walks the node's RetainedIndex and gets
+ * the matching keys — no consumer is created per SUBSCRIBE.
+ */
 export class JetStreamRetained implements RetainedStore {
-  constructor(private readonly kv: KV, private readonly assertOpen: () => void) {}
+  constructor(
+    private readonly kv: KV,
+    private readonly index: RetainedIndex,
+    private readonly assertOpen: () => void,
+  ) {}
 
   async setRetained(message: StoredMessage): Promise<void> {
     this.assertOpen();
@@ -82,23 +91,25 @@ export class JetStreamRetained implements RetainedStore {
     // A zero-byte retained payload removes the retained message of the topic [MQTT-3.3.1-10].
     if (message.payload.length === 0) await io('purge', () => this.kv.purge(key));
     else await io('put', () => this.kv.put(key, encodeRetained(message)));
+    this.index.apply(key, message.payload.length > 0);
   }
 
   async matchRetained(filter: string): Promise<StoredMessage[]> {
     this.assertOpen();
-    const keys = await io('keys', () => collectKeys(this.kv, filterToPatterns(filter)));
+    const keys = hasWildcard(filter) ? this.index.topics.match(filter).map(topicToTokens) : [topicToTokens(filter)];
     const now = Date.now();
     const out: StoredMessage[] = [];
-    for (const key of new Set(keys)) {
-      const e = live(await io('get', () => this.kv.get(key)));
+    const entries = await io('get', () => Promise.all(keys.map((k) => this.kv.get(k))));
+    for (const [i, key] of keys.entries()) {
+      const e = live(entries[i]!);
       if (e === undefined) continue;
       const m = decodeRetained(e.value);
       if (isExpired(m, now)) {
         // An expired retained message must not be delivered [MQTT-3.3.2-5]; forget it.
         await io('purge', () => this.kv.purge(key));
+        this.index.apply(key, false);
         continue;
       }
-      // NATS wildcards match `$`-topics; MQTT's must not [MQTT-4.7.2-1].
       if (matchTopic(filter, m.topic)) out.push(m);
     }
     return out;

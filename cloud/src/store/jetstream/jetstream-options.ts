@@ -44,6 +44,10 @@ export interface JetStreamNames {
   configBucket: string;
   /** generated secrets every node shares (operator token, device-token key) */
   secretsBucket: string;
+  /** which node runs each consumer group (leases) */
+  leasesBucket: string;
+  /** core subject prefix of requests forwarded to a group's node: `<prefix>.queues.<node>` */
+  queuesSubject: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
 }
@@ -77,6 +81,8 @@ export function namesFor(prefix: string): JetStreamNames {
     targetsBucket: `${prefix}_cmd_targets`,
     configBucket: `${prefix}_config`,
     secretsBucket: `${prefix}_secrets`,
+    leasesBucket: `${prefix}_leases`,
+    queuesSubject: `${prefix}.queues`,
     notifySubject: `${prefix}.notify`,
   };
 }

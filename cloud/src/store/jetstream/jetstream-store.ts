@@ -3,6 +3,7 @@ import type { BrokerStore } from '../contract.js';
 import { StoreError } from '../store-error.js';
 import { JetStreamOffsets, JetStreamRetained, JetStreamSessions } from './jetstream-kv-stores.js';
 import { FilterRegistry } from './filter-registry.js';
+import { RetainedIndex } from './retained-index.js';
 import { JetStreamLog } from './jetstream-log.js';
 import { type JetStreamStoreOptions, type NormalizedJetStreamOptions, normalizeJetStreamOptions } from './jetstream-options.js';
 
@@ -49,12 +50,14 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
     };
     const filters = new FilterRegistry(filtersKv);
     await filters.start();
+    const retainedIndex = new RetainedIndex(retainedKv);
+    await retainedIndex.start();
     const log = new JetStreamLog(nc, js, jsm, metaKv, o, assertOpen, filters);
     await log.start();
     return {
       log,
       offsets: new JetStreamOffsets(offsetsKv, assertOpen),
-      retained: new JetStreamRetained(retainedKv, assertOpen),
+      retained: new JetStreamRetained(retainedKv, retainedIndex, assertOpen),
       sessions: new JetStreamSessions(sessionsKv, assertOpen),
       nc,
       js,
@@ -65,6 +68,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
         closed = true;
         await log.stop();
         await filters.stop();
+        await retainedIndex.stop();
         await nc.drain().catch(() => nc.close());
       },
     };
@@ -78,7 +82,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
 /** Deletes everything a store with these options created (tests, `causeway` admin reset). */
 export async function destroyJetStreamStore(jsm: JetStreamManager, o: NormalizedJetStreamOptions): Promise<void> {
   const n = o.names;
-  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket, n.secretsBucket].map((b) => `KV_${b}`)]) {
+  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket, n.secretsBucket, n.leasesBucket].map((b) => `KV_${b}`)]) {
     await jsm.streams.delete(stream).catch(() => undefined);
   }
 }
