@@ -3,7 +3,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import type { QueueService } from '../queues/queue-service.js';
+import type { ServerQueues } from '../queues/contract.js';
 import type { MessageLog } from '../store/contract.js';
 import { ApiError, statusFor } from './http-status.js';
 import { Router, type RequestContext } from './router.js';
@@ -22,7 +22,7 @@ export interface PublishRequest {
 
 export interface ApiDeps {
   registry: DeviceRegistry;
-  queues: QueueService;
+  queues: ServerQueues;
   log: MessageLog;
   /** bearer token operators and backend apps present */
   operatorToken: string;

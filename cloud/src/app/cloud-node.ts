@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -16,6 +17,8 @@ import type { JetStreamStore } from '../store/jetstream/jetstream-store.js';
 import { openJetStreamRegistry } from '../store/jetstream/jetstream-registry.js';
 import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.js';
 import { linkNode } from '../store/jetstream/node-link.js';
+import { ClusteredQueues } from '../store/jetstream/clustered-queues.js';
+import { openGroupLeases } from '../store/jetstream/group-leases.js';
 import { startRetention } from '../store/retention-timer.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
@@ -24,6 +27,7 @@ import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { MemoryRegistry } from '../identity/registry/memory-registry.js';
 import { SqliteRegistry } from '../identity/registry/sqlite-registry.js';
 import { QueueService } from '../queues/queue-service.js';
+import type { ServerQueues } from '../queues/contract.js';
 import { openSqliteControlStore } from '../control/sqlite-control-store.js';
 import { openJetStreamControlStore } from '../store/jetstream/jetstream-control-store.js';
 import { CommandService } from '../control/command-service.js';
@@ -39,7 +43,8 @@ export interface CloudNode {
   registry: DeviceRegistry;
   commands: CommandService;
   config: ConfigService;
-  queues: QueueService;
+  /** server-side queues: this node's QueueService, or ClusteredQueues over it on JetStream */
+  queues: ServerQueues;
   /** bound ports: tcp `port`, `tlsPort`, `wsPort`, `apiPort`, `healthPort` */
   ports: Record<string, number>;
   operatorToken: string;
@@ -88,7 +93,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const limiter = new FailureLimiter({ burst: cfg.auth.failures.burst, refillPerSecond: cfg.auth.failures.refillPerSecond, maxSources: 100_000 });
     const auth = new Authenticator({ registry, limiter, allowAnonymous: cfg.auth.allowAnonymous, tokenKey });
 
-    let queues: QueueService | undefined;
+    let queues: ServerQueues | undefined;
     let broker: Broker | undefined;
     // Several nodes on one JetStream store tell each other which topics got messages (core NATS).
     const link =
@@ -121,7 +126,18 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       await broker.close();
       await Promise.all(closing);
     });
-    queues = new QueueService(store.log, store.offsets, { visibilityTimeoutMs: cfg.queues.visibilityTimeoutMs, window: cfg.queues.window });
+    const local = new QueueService(store.log, store.offsets, { visibilityTimeoutMs: cfg.queues.visibilityTimeoutMs, window: cfg.queues.window });
+    queues = local;
+    if (jsStore !== undefined) {
+      // Several nodes: each consumer group runs on the node holding its lease; the others forward to it.
+      // The holder id is per process, so a restarted node never mistakes its predecessor's leases for its own.
+      let clustered: ClusteredQueues | undefined;
+      const leases = await openGroupLeases(jsStore, { nodeId: `${cfg.node.id}-${randomBytes(4).toString('hex')}`, onLost: (key) => clustered?.onLeaseLost(key) });
+      clustered = new ClusteredQueues(local, jsStore.nc, leases, { subject: jsStore.options.names.queuesSubject, logger });
+      clustered.start();
+      cleanups.push(() => clustered.close());
+      queues = clustered;
+    }
 
     const retention = startRetention(store.log, { maxAgeMs: cfg.store.retention.maxAgeSeconds * 1000, maxBytes: cfg.store.retention.maxBytes }, Math.max(1, cfg.store.retention.intervalSeconds) * 1000, logger);
     cleanups.push(() => retention.stop());

@@ -1,7 +1,7 @@
 import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
-import type { QueueService } from '../queues/queue-service.js';
+import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from './command-service.js';
 import type { ConfigService } from './config-service.js';
 
@@ -16,7 +16,7 @@ export class ControlConsumer {
   readonly counters = { results: 0, reports: 0, malformed: 0 };
 
   constructor(
-    private readonly queues: QueueService,
+    private readonly queues: ServerQueues,
     private readonly commands: CommandService,
     private readonly config: ConfigService,
     private readonly logger: Logger,

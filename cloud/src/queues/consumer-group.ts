@@ -146,6 +146,23 @@ export class QueueCursor {
     });
   }
 
+  /**
+   * Hands leased offsets back at once (a negative acknowledgement): they go to the next pull, of any
+   * member, instead of waiting out the visibility timeout. Returns how many were released.
+   */
+  release(member: string, offsets: readonly number[]): Promise<number> {
+    return this.#serial(async () => {
+      let n = 0;
+      for (const off of offsets) {
+        const s = this.#slots.get(off);
+        if (s === undefined || s.acked || s.member !== member) continue;
+        this.#release(s);
+        n++;
+      }
+      return n;
+    });
+  }
+
   async #advance(): Promise<void> {
     const before = this.#committed;
     while (true) {

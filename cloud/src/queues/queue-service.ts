@@ -4,6 +4,7 @@ import { validateTopicFilter } from '../../../shared/src/topics/topic-filter.js'
 import type { MessageLog, OffsetStore } from '../store/contract.js';
 import { QueueCursor, type GroupMode } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';
+import type { GroupPosition, ServerQueues } from './contract.js';
 
 export interface GroupSpec {
   queue: string;
@@ -11,6 +12,16 @@ export interface GroupSpec {
   mode: GroupMode;
   /** mqttSecondTopic pattern, e.g. `/gw1/+/temp` */
   filter?: string;
+}
+
+/** Throws unless the queue, group and filter of `spec` are well-formed (ID_INVALID, QUEUE_BAD_FILTER, FILTER_INVALID). */
+export function validateGroupSpec(spec: GroupSpec): void {
+  validateId(spec.queue, 'queue name');
+  validateId(spec.group, 'consumer group');
+  if (spec.filter !== undefined) {
+    if (!spec.filter.startsWith('/')) throw new CausewayError('QUEUE_BAD_FILTER', `filter "${spec.filter}" must start with "/" (it matches mqttSecondTopic)`);
+    validateTopicFilter(spec.queue + spec.filter);
+  }
 }
 
 export interface QueueServiceOptions {
@@ -24,7 +35,7 @@ export interface QueueServiceOptions {
  * a group holds only an offset). Long-poll waiters are woken by `notify(queue)`, which the broker calls
  * after each append.
  */
-export class QueueService {
+export class QueueService implements ServerQueues {
   readonly #log: MessageLog;
   readonly #offsets: OffsetStore;
   readonly #o: QueueServiceOptions;
@@ -38,12 +49,7 @@ export class QueueService {
   }
 
   #group(spec: GroupSpec): { spec: GroupSpec; cursors: Map<string, QueueCursor> } {
-    validateId(spec.queue, 'queue name');
-    validateId(spec.group, 'consumer group');
-    if (spec.filter !== undefined) {
-      if (!spec.filter.startsWith('/')) throw new CausewayError('QUEUE_BAD_FILTER', `filter "${spec.filter}" must start with "/" (it matches mqttSecondTopic)`);
-      validateTopicFilter(spec.queue + spec.filter);
-    }
+    validateGroupSpec(spec);
     const id = `${spec.queue}\u0000${spec.group}`;
     let g = this.#groups.get(id);
     if (g === undefined) {
@@ -85,6 +91,11 @@ export class QueueService {
     return this.#cursor(spec, member).ack(member, offsets);
   }
 
+  /** Hands leased messages back before their visibility timeout (they go to the next pull). */
+  release(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number> {
+    return this.#cursor(spec, member).release(member, offsets);
+  }
+
   /** Replays from an offset or from the first message at/after a time, for the group (or one broadcasting member). */
   async seek(spec: GroupSpec, member: string, to: { offset: number } | { time: number }): Promise<number> {
     const offset = 'offset' in to ? to.offset : await this.#log.offsetForTime(`q:${spec.queue}`, to.time);
@@ -92,8 +103,16 @@ export class QueueService {
     return offset;
   }
 
-  async lag(spec: GroupSpec, member = 'default'): Promise<{ committed: number; next: number; lag: number; inFlight: number }> {
+  async lag(spec: GroupSpec, member = 'default'): Promise<GroupPosition> {
     return this.#cursor(spec, member).position();
+  }
+
+  /**
+   * Forgets a group: its cursors, their leases and its mode, so the next use reloads the committed
+   * offsets. Called when another node took the group over (cloud/src/store/jetstream/clustered-queues.ts).
+   */
+  forgetGroup(queue: string, group: string): boolean {
+    return this.#groups.delete(`${queue}\u0000${group}`);
   }
 
   /** Groups known to this node, with their mode. */

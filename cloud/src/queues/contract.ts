@@ -1,0 +1,27 @@
+import type { GroupSpec } from './queue-service.js';
+import type { QueueMessage } from './queue-message.js';
+
+export interface GroupPosition {
+  committed: number;
+  next: number;
+  lag: number;
+  inFlight: number;
+}
+
+/**
+ * Server-side queues as the API and the control plane use them. One node: `QueueService` (cursors in this
+ * process). Several nodes on JetStream: `ClusteredQueues` (cloud/src/store/jetstream/clustered-queues.ts),
+ * where each group's cursor lives on one node and the others forward to it, so a clustering group hands
+ * each message to one member whichever node the member talks to.
+ */
+export interface ServerQueues {
+  /** Leases up to `max` messages; waits up to `waitMs` for the first one (long-poll). */
+  pull(spec: GroupSpec, member: string, max: number, waitMs?: number, signal?: AbortSignal): Promise<QueueMessage[]>;
+  ack(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number>;
+  seek(spec: GroupSpec, member: string, to: { offset: number } | { time: number }): Promise<number>;
+  lag(spec: GroupSpec, member?: string): Promise<GroupPosition>;
+  /** Groups this node has seen. */
+  groups(): GroupSpec[];
+  /** Wakes long-polls on a queue (bare name); called after each append, local or announced by another node. */
+  notify(queue: string): void;
+}
