@@ -30,6 +30,8 @@ export interface StartOptions {
    * then `port` is the NATS client port. Default true.
    */
   natsMqtt?: boolean;
+  /** nats: also serve its HTTP monitoring endpoints (/varz, /jsz) on a free loopback port (RunningBroker.natsMonitorUrl) */
+  natsMonitor?: boolean;
 }
 
 export interface RunningBroker {
@@ -54,6 +56,8 @@ export interface RunningBroker {
   operatorTokenFile?: string;
   /** nats: the NATS client URL, nats://127.0.0.1:PORT (what causeway-cloud's store.jetstream.servers takes) */
   natsUrl?: string;
+  /** nats started with `natsMonitor`: http://127.0.0.1:PORT */
+  natsMonitorUrl?: string;
 }
 
 /** Thrown when a broker cannot be started (missing binary, exits at once, never listens). */
@@ -234,17 +238,19 @@ export async function startNats(opts: StartOptions = {}): Promise<RunningBroker>
   const conf = join(dir, 'nats.conf');
   // MQTT in nats-server needs JetStream and a server_name; QoS 1 messages and sessions live in streams.
   const mqtt = opts.natsMqtt ?? true;
+  const monitorPort = opts.natsMonitor === true ? await freePort() : -1;
   writeFileSync(conf, [
     `listen: "127.0.0.1:${clientPort}"`,
     'server_name: "causeway-bench"',
     `jetstream { store_dir: "${join(dir, 'js')}" }`,
     ...(mqtt ? [`mqtt { listen: "127.0.0.1:${port}" }`] : []),
+    ...(monitorPort > 0 ? [`http: "127.0.0.1:${monitorPort}"`] : []),
     '',
   ].join('\n'));
   const version = versionOf(bin, ['--version'], /v(\d+\.\d+\.\d+)/);
   const label = `nats-server ${version} (${mqtt ? 'MQTT on JetStream' : 'JetStream, file store'})`;
   const broker = await spawnBroker({ name: 'nats', label, command: bin, args: ['-js', '-c', conf], port: mqtt ? port : clientPort, dir, protocolVersion: 4 }, opts.startTimeoutMs ?? 15_000);
-  return { ...broker, natsUrl: `nats://127.0.0.1:${clientPort}` };
+  return { ...broker, natsUrl: `nats://127.0.0.1:${clientPort}`, ...(monitorPort > 0 ? { natsMonitorUrl: `http://127.0.0.1:${monitorPort}` } : {}) };
 }
 
 /**

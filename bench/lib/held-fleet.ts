@@ -143,6 +143,8 @@ export interface BroadcastResult {
   pubackMs: number;
   /** command issuedAt → the last gateway got it (its own clock: same machine), ms; NaN when not all did */
   allMs: number;
+  /** command issuedAt → the last of the `reached` gateways got it, ms (all or not) */
+  lastMs: number;
   /** the slowest fleet process's p50 / p99 of issuedAt → received, ms */
   p50Ms: number;
   p99Ms: number;
@@ -170,19 +172,18 @@ export async function broadcastAll(o: { port: number; fleets: readonly FleetProc
     const deadline = issuedAt + o.timeoutMs;
     let reached = 0;
     while (Date.now() < deadline && (reached = sum('commandsReceived') - before.received) < o.expected) await sleep(200);
-    const allMs = reached >= o.expected ? Math.max(...o.fleets.map((f) => f.latest()?.lastCommandAt ?? 0)) - issuedAt : NaN;
-    let answered = 0;
-    let answeredMs = NaN;
-    while (Date.now() < deadline) {
-      answered = sum('commandsAnswered') - before.answered;
-      if (answered >= o.expected) {
-        answeredMs = Date.now() - issuedAt;
-        break;
-      }
+    const lastMs = reached > 0 ? Math.max(...o.fleets.map((f) => f.latest()?.lastCommandAt ?? 0)) - issuedAt : NaN;
+    const allMs = reached >= o.expected ? lastMs : NaN;
+    // Answers: until every gateway that got the command answered, or the deadline (read at least once).
+    let answered = sum('commandsAnswered') - before.answered;
+    let answeredMs = answered >= reached && reached > 0 ? Date.now() - issuedAt : NaN;
+    while (Number.isNaN(answeredMs) && Date.now() < deadline) {
       await sleep(200);
+      answered = sum('commandsAnswered') - before.answered;
+      if (answered >= reached) answeredMs = Date.now() - issuedAt;
     }
     const p = o.fleets.map((f) => f.latest()).filter((x) => x !== undefined);
-    return { expected: o.expected, reached, pubackMs, allMs, p50Ms: Math.max(...p.map((x) => x.commandP50Ms)), p99Ms: Math.max(...p.map((x) => x.commandP99Ms)), answered, answeredMs };
+    return { expected: o.expected, reached, pubackMs, allMs, lastMs, p50Ms: Math.max(...p.map((x) => x.commandP50Ms)), p99Ms: Math.max(...p.map((x) => x.commandP99Ms)), answered, answeredMs };
   } finally {
     publisher.destroy();
   }

@@ -21,8 +21,6 @@ export function jetstreamNodeArgs(o: { natsUrl: string; prefix: string; index: n
     '--store.jetstream.servers', o.natsUrl,
     '--store.jetstream.prefix', o.prefix,
     '--node.id', `node-${o.index}`,
-    // its state is in one node's control.db: exactly one node runs the control plane (docs/scale-out.md)
-    '--control.enabled', String(o.index === 0),
     // the default, 10,000, refuses the rest: raise it as an operator would
     '--limits.maxConnections', String(o.maxConnections),
   ];
@@ -33,7 +31,7 @@ export function jetstreamNodeArgs(o: { natsUrl: string; prefix: string; index: n
  * On any failure everything started so far is stopped before the error is rethrown.
  */
 export async function startJetStreamCluster(o: { nodes: number; maxConnectionsPerNode: number; prefix: string; extraArgs?: readonly string[] }): Promise<JetStreamCluster> {
-  const nats = await startNats({ natsMqtt: false });
+  const nats = await startNats({ natsMqtt: false, natsMonitor: true });
   const nodes: RunningBroker[] = [];
   let stopped = false;
   const stop = async (): Promise<void> => {
