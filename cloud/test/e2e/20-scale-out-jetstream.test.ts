@@ -87,7 +87,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     // Right after a nats node died, the streams it led need a new Raft leader (about 10-12 s with
     // nats-server 2.9 here): retry opening for a bounded time.
     let store: Awaited<ReturnType<typeof openJetStreamStore>> | undefined;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 150_000;
     while (store === undefined) {
       try {
         // Generous per-request timeout: on a loaded 2-core CI box a consumer create during re-election can take seconds.
@@ -191,11 +191,10 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${acked.size} acknowledged batches missing from the log`);
   });
 
-  // Opt-in: it passes alone (about 16 s) but under the full suite on a loaded 2-core machine the Raft
-  // re-election after the kill outlasts the test's budget and its retries then load the tests after it.
-  // Run it with CAUSEWAY_TEST_NATS_KILL=1 (issue 9 tracks making it robust enough for CI).
+  // The Raft re-election after the kill takes 10-12 s alone and longer on a loaded 2-core CI machine:
+  // the budget is generous, and the verification waits for the cluster to answer before reading.
   it('kill -9 one nats node: service continues and nothing acknowledged is lost', async function () {
-    if (process.env.CAUSEWAY_TEST_NATS_KILL !== '1') this.skip();
+    this.timeout(360_000);
     const acked = new Set<string>();
     const fleet = startFleet({ url: b.url, gateways: 10, rateHz: 20, qos: 1, idPrefix: 'nk-', reconnectBaseMs: 100, reconnectMaxMs: 1000, onAcked: (_g, id) => acked.add(id) });
     stopFleet = () => fleet.stop();
@@ -203,7 +202,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     await until('acks before', () => fleet.stats.acked > 200, 20_000);
     await nats!.nodes[0]!.kill();
     const atKill = fleet.stats.acked;
-    await until('acks after a nats node died', () => fleet.stats.acked > atKill + 400, 60_000);
+    await until('acks after a nats node died', () => fleet.stats.acked > atKill + 400, 150_000);
     await fleet.stop();
     stopFleet = undefined;
     const stored = await storedBatchIds(nats!.urls.slice(1));
