@@ -55,7 +55,7 @@ export const cloudSchema: Schema = {
     enabled: { doc: 'Run the control plane (commands, config, their API) on this node. Its state is in control.db (sqlite) or in JetStream KV (jetstream: every node can run it over the same state)', format: Boolean, default: true },
   },
   node: {
-    id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify)', format: String, default: hostname() },
+    id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify; consumer-group leases add a per-process suffix)', format: String, default: hostname() },
   },
   store: {
     backend: { doc: 'Message store: sqlite (embedded, durable), jetstream (NATS JetStream, for several stateless nodes) or memory (lost on exit)', format: ['sqlite', 'memory', 'jetstream'], default: 'sqlite' },
