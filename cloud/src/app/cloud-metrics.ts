@@ -2,13 +2,25 @@ import { Gauge, Registry } from 'prom-client';
 import type { Broker } from '../broker/broker.js';
 import type { MessageLog } from '../store/contract.js';
 import type { CommandService } from '../control/command-service.js';
+import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 
 /**
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
  * bookkeeping): broker counters, store size, messages by queue, command states.
  */
-export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService): Registry {
+export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService, groups?: { counters: ClusteredQueuesCounters }): Registry {
   const registry = new Registry();
+  if (groups !== undefined) {
+    new Gauge({
+      name: 'causeway_consumer_groups',
+      help: 'Consumer groups across nodes (JetStream): calls forwarded to and served for other nodes, owners evicted, groups lost to another node, messages handed back',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(groups.counters)) this.set({ counter: k }, v);
+      },
+    });
+  }
   new Gauge({
     name: 'causeway_broker_events',
     help: 'Broker counters (connections, publishes, refusals, drops) by name',

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { cloudMetrics } from '../../src/app/cloud-metrics.js';
+import type { Broker } from '../../src/broker/broker.js';
+import type { CommandService } from '../../src/control/command-service.js';
+import { createMemoryStore } from '../../src/store/memory/memory-store.js';
+import type { ClusteredQueuesCounters } from '../../src/store/jetstream/clustered-queues.js';
+
+describe('cloud/app/cloud-metrics', () => {
+  const broker = { counters: { connectionsOpen: 3, publishesIn: 10 } } as unknown as Broker;
+  const commands = { list: async () => [] } as unknown as CommandService;
+
+  it('exports the broker counters, and the consumer-group counters of a clustered node', async () => {
+    const store = createMemoryStore();
+    try {
+      const counters: ClusteredQueuesCounters = { forwarded: 7, served: 2, evicted: 1, released: 0, lost: 1 };
+      const registry = cloudMetrics(broker, store.log, commands, { counters });
+      const text = await registry.metrics();
+      assert.match(text, /causeway_broker_events\{counter="connectionsOpen"\} 3/);
+      assert.match(text, /causeway_consumer_groups\{counter="forwarded"\} 7/);
+      assert.match(text, /causeway_consumer_groups\{counter="evicted"\} 1/);
+      counters.forwarded = 9; // read at scrape time, not copied
+      assert.match(await registry.metrics(), /causeway_consumer_groups\{counter="forwarded"\} 9/);
+      // one node (SQLite): no such metric
+      assert.doesNotMatch(await cloudMetrics(broker, store.log, commands).metrics(), /causeway_consumer_groups/);
+    } finally {
+      await store.close();
+    }
+  });
+});
