@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { startFleet } from '../../../firmware-sim/src/fleet/run-fleet.js';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
+import { connect } from 'nats';
+import { decodeHeaders } from '../../src/store/jetstream/message-codec.js';
+import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { hasNatsServer, startNats } from '../store/jetstream-server.js';
 
 const connected = (c: mqtt.MqttClient): Promise<unknown> => (c.connected ? Promise.resolve() : new Promise((r) => c.once('connect', r)));
@@ -82,32 +84,44 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     });
   }
 
-  /** Every batch id found in the server-side queue `telemetry`, read through a fresh store on the cluster. */
+  /**
+   * Every batch id in the server-side queue `telemetry`, read from the replicated log record by record with
+   * direct gets, which need only the stream's leader. (Opening a whole new store right after a nats node
+   * died creates consumers, which nats-server 2.9 may place on the dead peer: that can hang for minutes
+   * while the running nodes serve on — the verification must not depend on it.)
+   */
   async function storedBatchIds(natsUrls: string[]): Promise<Set<string>> {
-    // Right after a nats node died, the streams it led need a new Raft leader (about 10-12 s with
-    // nats-server 2.9 here): retry opening for a bounded time.
-    let store: Awaited<ReturnType<typeof openJetStreamStore>> | undefined;
-    const deadline = Date.now() + 150_000;
-    while (store === undefined) {
-      try {
-        // Generous per-request timeout: on a loaded 2-core CI box a consumer create during re-election can take seconds.
-        store = await openJetStreamStore({ servers: natsUrls, prefix, replicas: 3, timeoutMs: 10_000 });
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    const nc = await connect({ servers: natsUrls });
     try {
+      const jsm = await nc.jetstreamManager({ timeout: 10_000, checkAPI: false }); // no account-info round trip: it would need the meta leader
+      const stream = normalizeJetStreamOptions({ servers: natsUrls, prefix }).names.stream;
+      // Right after a nats node died the log may need a new Raft leader (10-12 s here): retry, bounded.
+      const retry = async <T>(what: string, f: () => Promise<T>): Promise<T> => {
+        const deadline = Date.now() + 120_000;
+        for (;;) {
+          try {
+            return await f();
+          } catch (err) {
+            if ((err as { code?: string }).code === '404' || /not found/i.test((err as Error).message) || Date.now() > deadline) throw new Error(`${what}: ${(err as Error).message}`, { cause: err });
+            await new Promise((r) => setTimeout(r, 500));
+          }
+        }
+      };
+      const info = await retry('stream info', () => jsm.streams.info(stream));
       // the log is Raft-replicated on all three servers
-      assert.equal((await store.jsm.streams.info(store.options.names.stream)).config.num_replicas, 3);
+      assert.equal(info.config.num_replicas, 3);
       const ids = new Set<string>();
-      for (const e of await store.log.read('q:telemetry', 1, 1_000_000)) {
-        const env = decodeEnvelope(e.message.payload);
+      for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+        const m = await retry(`record ${seq}`, () => jsm.streams.getMessage(stream, { seq })).catch(() => undefined); // a pruned record: 404
+        if (m === undefined) continue;
+        const h = decodeHeaders(m.header, seq);
+        if (h.offsets['q:telemetry'] === undefined) continue;
+        const env = decodeEnvelope(Buffer.from(m.data));
         if (env.type === 'batch') ids.add(env.id);
       }
       return ids;
     } finally {
-      await store.close();
+      await nc.close();
     }
   }
 
