@@ -52,8 +52,13 @@ export class GroupLeases {
   }
 
   start(): void {
+    let busy = false;
     this.#timer = setInterval(() => {
-      this.#renewing = this.#renewAll();
+      // Never two renewals at once: the second would write with a revision the first just replaced and
+      // take the refusal for a lost lease.
+      if (busy) return;
+      busy = true;
+      this.#renewing = this.#renewAll().finally(() => (busy = false));
     }, Math.max(50, Math.floor(this.#leaseMs / 4)));
     this.#timer.unref();
   }
