@@ -136,6 +136,10 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
     const b = await startNode('b');
     await a.queues.pull(clustering, 'm', 1);
     await assert.rejects(b.queues.pull({ ...clustering, mode: 'broadcasting' }, 'm', 1), { code: 'QUEUE_GROUP_CONFLICT' });
+    // the refused spec is not listed by B (GET /v1/queues would then fail asking lag of it)
+    assert.deepEqual(b.queues.groups(), []);
+    await b.queues.lag(clustering);
+    assert.deepEqual(b.queues.groups(), [clustering]);
   });
 
   it('a node that stops cleanly hands its groups over at once; unacknowledged messages come back', async () => {

@@ -177,8 +177,14 @@ export class ClusteredQueues implements ServerQueues {
 
   async #call(r: QueueRequest, waitMs = 0, signal?: AbortSignal): Promise<unknown> {
     validateGroupSpec(r.spec);
-    const key = groupKey(r.spec.queue, r.spec.group);
+    const out = await this.#route(r, waitMs, signal);
+    // listed only once the owner accepted it: a spec refused (a mode conflict) must not reach GET /v1/queues
     this.#seen.set(`${r.spec.queue}\u0000${r.spec.group}`, r.spec);
+    return out;
+  }
+
+  async #route(r: QueueRequest, waitMs: number, signal?: AbortSignal): Promise<unknown> {
+    const key = groupKey(r.spec.queue, r.spec.group);
     for (let attempt = 0; attempt < 3; attempt++) {
       const owner = await this.#leases.owner(key);
       if (owner === this.#leases.nodeId) return this.#runLocal(r, signal);
