@@ -218,8 +218,11 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   });
   if (restored !== undefined) log.info('remote config restored', { version: restored });
   ingest ??= startIngestFor(cfg);
+  // Recovery reads and claims what it resumes synchronously, before the uplink can redeliver anything
+  // (issue 22); its FAILED answers are committed while the link comes up.
+  const recovering = executor.recover();
   uplink ??= startUplink(cfg);
-  await executor.recover();
+  await recovering;
 
   if (cfg.input.stdin) {
     startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });

@@ -97,17 +97,27 @@ export class CommandExecutor {
     this.#spawn(env, device, true);
   }
 
-  /** Resumes after a restart: runs what was received but not started, answers what was interrupted. */
+  /**
+   * Resumes after a restart: answers what was interrupted, runs what was received but not started.
+   *
+   * Everything to resume is read in one synchronous step when this is called, and each interrupted row is
+   * settled (DONE) before the first await. Call it before the uplink starts, so that no command admitted
+   * after the restart can be mistaken for one the restart interrupted. A redelivered copy of a waiting
+   * command is a duplicate to accept(), and a run claims its row before touching the device, so however
+   * recovery and redelivery interleave a command starts at most once (issue 22).
+   */
   async recover(): Promise<void> {
     const { inbox } = this.#o;
-    for (const row of inbox.unqueuedResults()) {
+    const unqueued = inbox.unqueuedResults();
+    const interrupted = inbox.byState('RUNNING');
+    const waiting = inbox.byState('RECEIVED');
+    const pending: Promise<void>[] = unqueued.map(async (row) => {
       await this.#o.results.sendResult(row.result!);
       inbox.markResultQueued(row.commandId, row.device);
-    }
-    for (const row of inbox.byState('RUNNING')) {
-      await this.#finish(row.envelope, row.device, 'FAILED', undefined, 'agent restarted during execution; not run again (at most once)');
-    }
-    for (const row of inbox.byState('RECEIVED')) this.#spawn(row.envelope, row.device, true);
+    });
+    for (const row of interrupted) pending.push(this.#finish(row.envelope, row.device, 'FAILED', undefined, 'agent restarted during execution; not run again (at most once)'));
+    for (const row of waiting) this.#spawn(row.envelope, row.device, true);
+    await Promise.all(pending);
   }
 
   #spawn(env: CommandEnvelope, device: string, announce: boolean): void {
@@ -118,6 +128,15 @@ export class CommandExecutor {
 
   async #run(env: CommandEnvelope, device: string, announce: boolean): Promise<void> {
     if (announce) await this.#answer(env.id, device, 'DELIVERED', undefined, undefined, false);
+    // Of two starts of the same command (recovery and a redelivery, however they interleave) exactly one
+    // wins this claim: it is one synchronous, committed statement with nothing awaited between it and the
+    // decision. It commits before the device sees anything, so a power cut after it means FAILED, never a
+    // second run; a crash before it (e.g. while DELIVERED commits) leaves RECEIVED, run after restart.
+    if (!this.#o.inbox.claim(env.id, device)) {
+      this.counters.duplicates++;
+      this.#o.logger.warn('command already started; not run again', { commandId: env.id, device });
+      return;
+    }
     const now = this.#now();
     if (env.expiresAt !== undefined && env.expiresAt <= now) {
       await this.#finish(env, device, 'EXPIRED', undefined, 'expired before it could run');
@@ -133,7 +152,6 @@ export class CommandExecutor {
       await this.#finish(env, device, 'REJECTED', undefined, `device ${device} is not attached to gateway ${this.#o.gateway}`);
       return;
     }
-    this.#o.inbox.markRunning(env.id, device);
     const budget = Math.min(this.#o.timeoutMs, env.expiresAt === undefined ? Infinity : env.expiresAt - now);
     const ac = new AbortController();
     const onStop = (): void => ac.abort();

@@ -84,8 +84,15 @@ export class CommandInbox {
     return r === undefined ? undefined : this.#row(r);
   }
 
-  markRunning(commandId: string, device: string): void {
-    this.db.prepare("UPDATE inbox SET state = 'RUNNING' WHERE command_id = ? AND device = ? AND state = 'RECEIVED'").run(commandId, device);
+  /**
+   * Claims a received command for execution: RECEIVED → RUNNING in one committed statement. Only one
+   * caller ever gets true for a (command, device): whoever else tries to start the same command (a
+   * redelivery racing start-up recovery, issue 22) gets false and must not touch the device. The commit
+   * (synchronous=FULL) lands before the device sees anything, so after a power cut the row says RUNNING
+   * and the command is answered FAILED instead of being run a second time.
+   */
+  claim(commandId: string, device: string): boolean {
+    return this.db.prepare("UPDATE inbox SET state = 'RUNNING' WHERE command_id = ? AND device = ? AND state = 'RECEIVED'").run(commandId, device).changes === 1;
   }
 
   complete(commandId: string, device: string, result: CommandResultEnvelope): void {

@@ -104,4 +104,57 @@ describe('edge/commands/command-executor', () => {
       assert.equal(router.runs.length, 0);
     });
   }
+  describe('recovery racing redelivery (issue 22)', () => {
+    /** A result sink whose commits wait for open(): the 1 s group commit that made the race easy to hit. */
+    class GatedResults extends RecordingResults {
+      #open!: () => void;
+      readonly #gate = new Promise<void>((r) => (this.#open = r));
+      override async sendResult(r: Parameters<RecordingResults['sendResult']>[0]): Promise<void> {
+        await this.#gate;
+        return super.sendResult(r);
+      }
+      open(): void {
+        this.#open();
+      }
+    }
+    const restarted = (sink: RecordingResults): CommandExecutor =>
+      new CommandExecutor({ gateway: 'gw1', inbox, results: sink, router, builtins: {}, logger: silentLogger, timeoutMs: 200, now: () => clock });
+
+    it('a command redelivered while recovery still answers an interrupted one runs once', async () => {
+      // Before the "crash": a1 was running on the device, b1 was received and not started.
+      const env = (id: string): CommandEnvelope => ({ v: 1, type: 'command', id, name: 'set-relay', args: {}, issuedAt: 1 });
+      inbox.admit(env('a1'), 'relay', clock);
+      assert.equal(inbox.claim('a1', 'relay'), true);
+      inbox.admit(env('b1'), 'relay', clock);
+      const sink = new GatedResults();
+      const again = restarted(sink);
+      const recovering = again.recover();
+      // The persistent session redelivers b1 and brings c1 while the FAILED answer for a1 is committing.
+      await again.receive('cmd/gw1/relay/b1', cmd('b1', 'set-relay'));
+      await again.receive('cmd/gw1/relay/c1', cmd('c1', 'set-relay'));
+      sink.open();
+      await recovering;
+      await again.idle();
+      await again.stop();
+      const runs = router.runs.length;
+      assert.equal(runs, 2, 'b1 and c1 each ran exactly once, a1 not again');
+      const byCommand = (id: string): string[] => sink.results.filter((r) => r.commandId === id).map((r) => r.status);
+      assert.deepEqual(byCommand('a1'), ['FAILED']);
+      assert.equal(byCommand('b1').at(-1), 'SUCCEEDED');
+      assert.equal(byCommand('c1').filter((s) => s === 'SUCCEEDED').length, 1);
+    });
+
+    it('only one claim of a received command succeeds, and it is committed', () => {
+      inbox.admit({ v: 1, type: 'command', id: 'd1', name: 'set-relay', args: {}, issuedAt: 1 }, 'relay', clock);
+      assert.equal(inbox.claim('d1', 'relay'), true);
+      assert.equal(inbox.claim('d1', 'relay'), false);
+      const other = new CommandInbox(join(dir, 'inbox.db')); // another connection sees the committed claim
+      try {
+        assert.equal(other.get('d1', 'relay')!.state, 'RUNNING');
+        assert.equal(other.claim('d1', 'relay'), false);
+      } finally {
+        other.close();
+      }
+    });
+  });
 });
