@@ -34,6 +34,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX inbox_state ON inbox(state);
    CREATE TABLE applied_config (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, doc TEXT NOT NULL, previous TEXT);
    CREATE TABLE refused_config (version INTEGER PRIMARY KEY, status TEXT NOT NULL, at INTEGER NOT NULL);`,
+  // 2: a remote config stays unconfirmed until the uplink has worked with it once; the rollback and its
+  // count of boots survive restarts and power cuts (issue 23, item 4). Rows from before are confirmed.
+  `ALTER TABLE applied_config ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE applied_config ADD COLUMN boots INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 type Raw = { command_id: string; device: string; envelope: string; state: InboxState; result: string | null; result_queued: number; received_at: number };

@@ -20,10 +20,29 @@ export interface ConfigApplierOptions {
   now?: () => number;
 }
 
+/** Boots with an unconfirmed config after which it is rolled back at once, without trying again. */
+export const MAX_UNCONFIRMED_BOOTS = 3;
+
+interface AppliedRow {
+  version: number;
+  doc: string;
+  previous: string | null;
+  confirmed: number;
+  boots: number;
+}
+
+type Snapshot = { version: number; config: Record<string, unknown> };
+
 /**
- * Applies desired config pushed on `config/{gateway}` (retained): validate → apply → persist → confirm
- * the uplink still works → report. A config after which the link does not come back within the timeout
- * is rolled back to the previous one and reported ROLLED_BACK.
+ * Applies desired config pushed on `config/{gateway}` (retained): validate → persist (unconfirmed) →
+ * apply → confirm the uplink works with it → report. A config after which the link does not come back
+ * within the timeout is rolled back to the previous one and reported ROLLED_BACK.
+ *
+ * The document is persisted before it is applied and stays unconfirmed until the link has worked with
+ * it once, so the rollback holds across restarts and power cuts (issue 23, item 4): a restart with an
+ * unconfirmed config re-arms the timer, and after MAX_UNCONFIRMED_BOOTS such restarts (a config that
+ * crashes the agent) the previous config is restored before anything else runs. A version is applied
+ * once: its retained copy, redelivered on every reconnect, is recognised by its version (issue 22).
  */
 export class ConfigApplier {
   readonly #o: ConfigApplierOptions;
@@ -35,17 +54,46 @@ export class ConfigApplier {
     this.#now = opts.now ?? Date.now;
   }
 
+  #row(): AppliedRow | undefined {
+    return this.#o.inbox.db.prepare('SELECT version, doc, previous, confirmed, boots FROM applied_config WHERE id = 1').get() as AppliedRow | undefined;
+  }
+
   /** The version and document applied now (undefined before the first remote config). */
-  current(): { version: number; config: Record<string, unknown> } | undefined {
-    const r = this.#o.inbox.db.prepare('SELECT version, doc FROM applied_config WHERE id = 1').get() as { version: number; doc: string } | undefined;
+  current(): Snapshot | undefined {
+    const r = this.#row();
     return r === undefined ? undefined : { version: r.version, config: JSON.parse(r.doc) as Record<string, unknown> };
   }
 
-  /** Re-applies the persisted config at start-up, before the uplink connects. */
+  /** True while the current config has not yet been confirmed by a working uplink. */
+  pendingConfirmation(): boolean {
+    return this.#row()?.confirmed === 0;
+  }
+
+  /**
+   * Re-applies the persisted config at start-up, before the uplink connects. An unconfirmed one gets its
+   * rollback timer again (confirmed in the background once the uplink is up), or is rolled back at once
+   * when it has already survived MAX_UNCONFIRMED_BOOTS restarts without a working link.
+   */
   async restore(): Promise<number | undefined> {
-    const cur = this.current();
-    if (cur === undefined) return undefined;
+    const row = this.#row();
+    if (row === undefined) return undefined;
+    const cur: Snapshot = { version: row.version, config: JSON.parse(row.doc) as Record<string, unknown> };
+    if (row.confirmed === 1) {
+      await this.#o.apply(cur.config);
+      return cur.version;
+    }
+    const previous = row.previous === null ? undefined : (JSON.parse(row.previous) as Snapshot);
+    const boots = row.boots + 1;
+    this.#o.inbox.db.prepare('UPDATE applied_config SET boots = ? WHERE id = 1').run(boots);
+    if (boots > MAX_UNCONFIRMED_BOOTS) {
+      this.#o.logger.warn('unconfirmed config survived too many restarts; rolling back', { version: cur.version, boots: row.boots, to: previous?.version });
+      await this.#rollback(cur.version, previous, `agent restarted ${row.boots} times before the uplink worked with this config`);
+      return previous?.version;
+    }
     await this.#o.apply(cur.config);
+    this.#o.logger.info('unconfirmed config restored; rollback re-armed', { version: cur.version, boots, timeoutMs: this.#o.rollbackTimeoutMs });
+    const run = this.#chain.then(() => this.#confirm(cur.version, previous));
+    this.#chain = run.catch((err: unknown) => this.#o.logger.error('config confirmation failed', { err }));
     return cur.version;
   }
 
@@ -100,30 +148,47 @@ export class ConfigApplier {
       this.#o.validate(env.config);
     } catch (err) {
       const e = err instanceof ConfigError ? { ...(err.key === undefined ? {} : { key: err.key }), message: err.message } : { message: (err as Error).message };
-      this.#o.logger.warn('desired config rejected', { version: env.version, key: e.key });
+      this.#o.logger.warn('desired config rejected', { version: env.version, configKey: e.key });
       this.#refuse(env.version, 'REJECTED');
       await this.#report(env.version, 'REJECTED', e);
       return;
     }
-    const db = this.#o.inbox.db;
-    await this.#o.apply(env.config);
-    db.prepare('INSERT INTO applied_config (id, version, doc, previous) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = excluded.doc, previous = excluded.previous')
+    // Persisted, unconfirmed, before it takes effect: whatever happens from here (a kill -9, a power cut,
+    // a link that never comes back), the next start knows to confirm it or roll it back.
+    this.#o.inbox.db
+      .prepare(
+        `INSERT INTO applied_config (id, version, doc, previous, confirmed, boots) VALUES (1, ?, ?, ?, 0, 0)
+         ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = excluded.doc, previous = excluded.previous, confirmed = 0, boots = 0`,
+      )
       .run(env.version, JSON.stringify(env.config), cur === undefined ? null : JSON.stringify(cur));
+    await this.#o.apply(env.config);
+    await this.#confirm(env.version, cur);
+  }
+
+  /** Waits for a working uplink with the config `version`; reports APPLIED, or rolls back to `previous`. */
+  async #confirm(version: number, previous: Snapshot | undefined): Promise<void> {
     if (await this.#o.linkHealthy(this.#o.rollbackTimeoutMs)) {
-      this.#o.logger.info('desired config applied', { version: env.version });
-      await this.#report(env.version, 'APPLIED');
+      this.#o.inbox.db.prepare('UPDATE applied_config SET confirmed = 1, boots = 0 WHERE id = 1 AND version = ?').run(version);
+      this.#o.logger.info('desired config applied', { version });
+      await this.#report(version, 'APPLIED');
       return;
     }
     // The new config broke the uplink: go back to what worked.
-    this.#o.logger.warn('desired config broke the uplink; rolling back', { version: env.version, to: cur?.version });
-    if (cur !== undefined) {
-      await this.#o.apply(cur.config);
-      db.prepare('UPDATE applied_config SET version = ?, doc = ?, previous = NULL WHERE id = 1').run(cur.version, JSON.stringify(cur.config));
-    } else {
-      await this.#o.apply({});
-      db.prepare('DELETE FROM applied_config WHERE id = 1').run();
-    }
-    this.#refuse(env.version, 'ROLLED_BACK');
-    await this.#report(env.version, 'ROLLED_BACK', { message: `uplink did not reconnect within ${this.#o.rollbackTimeoutMs} ms` });
+    this.#o.logger.warn('desired config broke the uplink; rolling back', { version, to: previous?.version });
+    await this.#rollback(version, previous, `uplink did not reconnect within ${this.#o.rollbackTimeoutMs} ms`);
+  }
+
+  async #rollback(version: number, previous: Snapshot | undefined, reason: string): Promise<void> {
+    const db = this.#o.inbox.db;
+    await this.#o.apply(previous?.config ?? {});
+    db.transaction(() => {
+      if (previous !== undefined) {
+        db.prepare('UPDATE applied_config SET version = ?, doc = ?, previous = NULL, confirmed = 1, boots = 0 WHERE id = 1').run(previous.version, JSON.stringify(previous.config));
+      } else {
+        db.prepare('DELETE FROM applied_config WHERE id = 1').run();
+      }
+      this.#refuse(version, 'ROLLED_BACK');
+    })();
+    await this.#report(version, 'ROLLED_BACK', { message: reason });
   }
 }

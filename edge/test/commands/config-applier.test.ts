@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigApplier } from '../../src/commands/config-applier.js';
+import { ConfigApplier, MAX_UNCONFIRMED_BOOTS } from '../../src/commands/config-applier.js';
 import { CommandInbox } from '../../src/commands/command-inbox.js';
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
@@ -17,6 +17,8 @@ describe('edge/commands/config-applier', () => {
   let results: RecordingResults;
   let applied: Array<Record<string, unknown>>;
   let linkOk: boolean;
+  /** set: linkHealthy never answers, as when the agent is killed during the rollback wait */
+  let linkHangs: boolean;
   const make = (): ConfigApplier =>
     new ConfigApplier({
       gateway: 'gw1',
@@ -27,7 +29,7 @@ describe('edge/commands/config-applier', () => {
         if (rate !== undefined && (typeof rate !== 'number' || rate <= 0)) throw new ConfigError(`ingest.rate: must be a positive number: value was ${JSON.stringify(rate)}`, { key: 'ingest.rate' });
       },
       apply: async (c) => void applied.push(c),
-      linkHealthy: async () => linkOk,
+      linkHealthy: () => (linkHangs ? new Promise<boolean>(() => {}) : Promise.resolve(linkOk)),
       rollbackTimeoutMs: 50,
       logger: silentLogger,
     });
@@ -38,6 +40,7 @@ describe('edge/commands/config-applier', () => {
     results = new RecordingResults();
     applied = [];
     linkOk = true;
+    linkHangs = false;
   });
   afterEach(() => {
     inbox.close();
@@ -88,5 +91,62 @@ describe('edge/commands/config-applier', () => {
     await a.receive(Buffer.alloc(0));
     assert.equal(results.reports.length, 0);
     assert.equal(applied.length, 0);
+  });
+  describe('the rollback holds across restarts (issue 23, item 4)', () => {
+    /** Applies v1 (confirmed), then v2 whose confirmation never finishes: the agent "dies" there. */
+    const crashDuringConfirmation = async (): Promise<void> => {
+      const a = make();
+      await a.receive(doc(1, { uplink: { inflight: 4 } }));
+      linkHangs = true;
+      void a.receive(doc(2, { uplink: { inflight: 2 } }));
+      while (applied.length < 2) await new Promise((r) => setTimeout(r, 5));
+      assert.equal(a.pendingConfirmation(), true);
+    };
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 50));
+
+    it('a restart with an unconfirmed config re-arms the rollback: no link → ROLLED_BACK, previous config back', async () => {
+      await crashDuringConfirmation();
+      linkHangs = false;
+      linkOk = false;
+      const restarted = make();
+      assert.equal(await restarted.restore(), 2, 'the new config runs again at start-up, on probation');
+      await settle();
+      assert.deepEqual(applied.at(-1), { uplink: { inflight: 4 } }, 'rolled back to v1');
+      assert.deepEqual(results.reports.map((r) => [r.version, r.status]), [[1, 'APPLIED'], [2, 'ROLLED_BACK']]);
+      assert.equal(restarted.current()?.version, 1);
+      assert.equal(restarted.pendingConfirmation(), false);
+      // and the retained v2, redelivered on reconnect, is not applied again
+      linkOk = true;
+      const count = applied.length;
+      await restarted.receive(doc(2, { uplink: { inflight: 2 } }));
+      assert.equal(applied.length, count);
+    });
+
+    it('a restart with an unconfirmed config and a working link confirms it: APPLIED once', async () => {
+      await crashDuringConfirmation();
+      linkHangs = false;
+      const restarted = make();
+      assert.equal(await restarted.restore(), 2);
+      await settle();
+      assert.deepEqual(results.reports.map((r) => [r.version, r.status]), [[1, 'APPLIED'], [2, 'APPLIED']]);
+      assert.equal(restarted.pendingConfirmation(), false);
+      await restarted.receive(doc(2, { uplink: { inflight: 2 } })); // retained copy
+      assert.equal(applied.filter((c) => JSON.stringify(c) === JSON.stringify({ uplink: { inflight: 2 } })).length, 2, 'applied when received and once at the restart, never for the redelivery');
+    });
+
+    it(`after ${MAX_UNCONFIRMED_BOOTS} restarts without a confirmation (a config that kills the agent) the previous config is restored at start-up`, async () => {
+      await crashDuringConfirmation();
+      for (let boot = 1; boot <= MAX_UNCONFIRMED_BOOTS; boot++) {
+        const b = make();
+        assert.equal(await b.restore(), 2, `boot ${boot} still tries v2`);
+      }
+      const count = applied.length;
+      const last = make();
+      assert.equal(await last.restore(), 1, 'the next boot starts on v1');
+      assert.deepEqual(applied.slice(count), [{ uplink: { inflight: 4 } }], 'v2 is not applied again');
+      const rolled = results.reports.find((r) => r.version === 2);
+      assert.equal(rolled?.status, 'ROLLED_BACK');
+      assert.match(rolled?.error?.message ?? '', /restarted 3 times/);
+    });
   });
 });

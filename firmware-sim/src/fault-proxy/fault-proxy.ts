@@ -10,7 +10,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * const proxy = await startFaultProxy({ targetPort: broker.port });
  * proxy.cut(); … proxy.restore();
  */
-export type FaultMode = 'pass' | 'cut' | 'blackhole';
+export type FaultMode = 'pass' | 'cut' | 'blackhole' | 'refuse-new';
 
 export interface FaultProxyOptions {
   targetPort: number;
@@ -35,6 +35,8 @@ export interface FaultProxy {
   readonly stats: FaultProxyStats;
   cut(): void;
   blackhole(): void;
+  /** keep the connections that are up, refuse new ones (a link that breaks at the next reconnect) */
+  refuseNew(): void;
   restore(): void;
   /** added one-way latency per chunk, ms */
   setDelay(ms: number): void;
@@ -127,7 +129,7 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
   const stats: FaultProxyStats = { accepted: 0, refused: 0, cuts: 0, bytesUp: 0, bytesDown: 0, dropped: 0 };
 
   const server: Server = createServer((client) => {
-    if (mode === 'cut') {
+    if (mode === 'cut' || mode === 'refuse-new') {
       stats.refused++;
       client.destroy();
       return;
@@ -201,6 +203,10 @@ export async function startFaultProxy(o: FaultProxyOptions): Promise<FaultProxy>
     blackhole: () => {
       stopFlap();
       mode = 'blackhole';
+    },
+    refuseNew: () => {
+      stopFlap();
+      mode = 'refuse-new';
     },
     restore: () => {
       stopFlap();

@@ -75,6 +75,22 @@ describe('fault-proxy', function () {
     assert.equal((await got).toString(), 'back');
   });
 
+  it('refuseNew keeps the connections that are up and refuses new ones until restore', async () => {
+    const s = await open();
+    proxy.refuseNew();
+    const got = collect(s, 200);
+    s.write('still');
+    assert.equal((await got).toString(), 'still');
+    const s2 = await open();
+    await new Promise((r) => s2.once('close', r));
+    assert.equal(proxy.stats.refused, 1);
+    proxy.restore();
+    const s3 = await open();
+    const back = collect(s3, 200);
+    s3.write('back');
+    assert.equal((await back).toString(), 'back');
+  });
+
   it('blackhole keeps the connection open but drops every byte', async () => {
     const s = await open();
     proxy.blackhole();
