@@ -30,6 +30,18 @@ export function edgeMetrics(agent: EdgeAgent): Registry {
     },
   });
   new Gauge({
+    name: 'causeway_stdin_lines',
+    help: 'stdin input (input.stdin): lines read, committed, invalid, and refused by reason (overlong, oversized)',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const s = agent.snapshot().stdin as { lines: number; committed: number; invalid: number; drops: Record<string, number> } | undefined;
+      if (s === undefined) return;
+      for (const k of ['lines', 'committed', 'invalid'] as const) this.set({ what: k }, s[k]);
+      for (const [reason, n] of Object.entries(s.drops)) this.set({ what: `dropped_${reason}` }, n);
+    },
+  });
+  new Gauge({
     name: 'causeway_uplink',
     help: 'Uplink: connected (0/1), connects, batches published, acked, resent, in flight',
     labelNames: ['what'],

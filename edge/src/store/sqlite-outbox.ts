@@ -3,6 +3,7 @@ import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { DEFAULT_MAX_READING_BYTES, isOversized, readingSize } from '../ingest/reading-size.js';
 import { formNewBatches, loadFormedBatches, type FormedBatch, type FormOptions, type OutboxRow } from './outbox-batches.js';
 import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
 import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
@@ -19,6 +20,8 @@ export interface OutboxOptions {
   commitIntervalMs?: number;
   /** group commit: commit at once at this many pending records (default 500) */
   commitMaxRecords?: number;
+  /** ingest.maxReadingBytes, the backstop behind every ingest path: larger readings are refused (default 8 KiB; 0: none) */
+  maxReadingBytes?: number;
   /** at most one eviction report event per this interval (default 1000 ms) */
   reportIntervalMs?: number;
   now?: () => number;
@@ -87,7 +90,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, mono: () => performance.now(), ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
     this.log = opts.logger ?? silentLogger;
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
     this.db = db;
@@ -108,6 +111,9 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   addReading(reading: ReadingInput): Promise<void> {
     return this.enqueue(() => {
       checkReading(reading);
+      if (isOversized(reading, this.o.maxReadingBytes)) {
+        throw new CausewayError('INPUT_TOO_LARGE', `reading of ${readingSize(reading)} bytes exceeds ingest.maxReadingBytes ${this.o.maxReadingBytes}`);
+      }
       const topic = formatTopic({ kind: 'telemetry', gateway: this.o.gateway, device: reading.device, stream: reading.stream });
       return { kind: 'reading', topic, device: reading.device, stream: reading.stream, body: encodeReadingBody(reading), priority: PRIORITY_RANK[reading.priority ?? 'telemetry'] };
     });

@@ -62,6 +62,13 @@ describe('store/sqlite-outbox', () => {
     assert.equal(o.stats().records, 1);
   });
 
+  it('refuses a reading over maxReadingBytes (the backstop behind every ingest path) and keeps going', async () => {
+    const o = open({ maxReadingBytes: 512 });
+    await assert.rejects(o.addReading({ device: 'd', stream: 's', ts: 1, value: 'x'.repeat(600) }), { code: 'INPUT_TOO_LARGE' });
+    await o.addReading({ device: 'd', stream: 's', ts: 2, value: 'x'.repeat(400) });
+    assert.equal(o.stats().records, 1);
+  });
+
   it('forms batches per topic: alarms first, then telemetry, then bulk, oldest first', async () => {
     const o = open();
     await Promise.all([
