@@ -20,13 +20,14 @@ export function edgeMetrics(agent: EdgeAgent): Registry {
   });
   new Gauge({
     name: 'causeway_outbox_dropped',
-    help: 'Records evicted (buffer full) or expired (TTL), by priority',
+    help: 'Records evicted (buffer full), expired (TTL) or quarantined (refused by the broker), by priority',
     labelNames: ['reason', 'priority'],
     registers: [registry],
     collect() {
-      const s = agent.snapshot().outbox as { evicted: Record<string, number>; expired: Record<string, number> };
+      const s = agent.snapshot().outbox as { evicted: Record<string, number>; expired: Record<string, number>; quarantined: Record<string, number> };
       for (const [p, n] of Object.entries(s.evicted)) this.set({ reason: 'evicted', priority: p }, n);
       for (const [p, n] of Object.entries(s.expired)) this.set({ reason: 'expired', priority: p }, n);
+      for (const [p, n] of Object.entries(s.quarantined)) this.set({ reason: 'quarantined', priority: p }, n);
     },
   });
   new Gauge({

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteOutbox, type OutboxOptions } from '../../src/store/sqlite-outbox.js';
+import { OUTBOX_MIGRATIONS } from '../../src/store/outbox-migrations.js';
 import { decodeEventBody, decodeReadingBody } from '../../src/store/record-codec.js';
 import type { ReadingInput } from '../../src/ingest/sink.js';
 import { batchEnvelope } from '../../src/uplink/batch-payload.js';
@@ -48,7 +49,7 @@ describe('store/sqlite-outbox', () => {
     open({}, path);
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, 2);
+    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, OUTBOX_MIGRATIONS.at(-1)!.version);
     db.close();
   });
 
