@@ -6,7 +6,7 @@ import { startHealthServer, type HealthServer } from '../../../shared/src/health
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
-import { startLineSource } from '../input/stdin-source.js';
+import { startLineSource, type LineSourceStats } from '../input/stdin-source.js';
 import { startIngest, type Ingest } from '../ingest/start-ingest.js';
 import type { IngestCounters } from '../ingest/counters.js';
 import { CommandInbox } from '../commands/command-inbox.js';
@@ -17,6 +17,7 @@ import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import { startStatusSocket } from './status-socket.js';
 import { edgeMetrics } from './edge-metrics.js';
+import { checkListenExposure, listenerAccess } from './local-listener-access.js';
 import { Broker } from '../../../cloud/src/broker/broker.js';
 import { openStore } from '../../../cloud/src/store/open-store.js';
 import { startTcpListener } from '../../../cloud/src/listeners/tcp-listener.js';
@@ -38,13 +39,14 @@ export interface EdgeAgent {
 async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
   const listen = cfg.ingest.mqtt.listen;
   if (listen === undefined || listen.port < 0) return undefined;
+  // Issue 23 item 13: beyond loopback, credentials or an explicit opt-in (ConfigError → exit 78).
+  checkListenExposure(listen);
   const store = await openStore({ backend: 'sqlite', path: join(dataDir, 'local-mqtt') });
-  // LAN sensors rarely carry credentials; the listener binds to ingest.mqtt.listen.host (loopback by
-  // default), so exposing it to the LAN is the installer's explicit choice.
-  const broker = new Broker(store, { allowAnonymous: true, logger: log.child({ part: 'local-mqtt' }) });
+  const anonymous = (listen.username ?? '') === '';
+  const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }) });
   await broker.start();
   const listener = await startTcpListener(listen.host, listen.port, broker.handle.bind(broker));
-  log.info('local MQTT listener', { host: listen.host, port: listener.port });
+  log.info('local MQTT listener', { host: listen.host, port: listener.port, anonymous });
   return {
     port: listener.port,
     close: async () => {
@@ -105,6 +107,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     maxAgeMs: cfg.buffer.maxAgeSeconds * 1000,
     commitIntervalMs: cfg.buffer.commitIntervalMs,
     commitMaxRecords: cfg.buffer.commitMaxRecords,
+    ...(cfg.ingest.maxReadingBytes === undefined ? {} : { maxReadingBytes: cfg.ingest.maxReadingBytes }),
     logger: log.child({ part: 'outbox' }),
     onCommit: () => uplink?.wake(),
     onFatal: (err) => {
@@ -117,6 +120,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
 
   const inbox = new CommandInbox(join(dataDir, 'inbox.db'));
   let ingest: Ingest | undefined;
+  let stdin: LineSourceStats | undefined;
   const router = new SerialCommandRouter(
     { sendToDevice: (device, line) => ingest?.sendToDevice(device, line) ?? false },
     () => ingest?.commandableDevices() ?? new Set<string>(),
@@ -127,7 +131,17 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const withLocal = (c: EdgeConfig): EdgeConfig['ingest'] =>
     lan === undefined || c.ingest.mqtt.url !== ''
       ? c.ingest
-      : { ...c.ingest, mqtt: { ...c.ingest.mqtt, url: `mqtt://127.0.0.1:${lan.port}`, clientId: c.ingest.mqtt.clientId || `${c.gateway.id}-ingest` } };
+      : {
+          ...c.ingest,
+          mqtt: {
+            ...c.ingest.mqtt,
+            url: `mqtt://127.0.0.1:${lan.port}`,
+            clientId: c.ingest.mqtt.clientId || `${c.gateway.id}-ingest`,
+            // the agent's own client presents the listener's credentials unless others are configured
+            username: c.ingest.mqtt.username || (c.ingest.mqtt.listen?.username ?? ''),
+            password: c.ingest.mqtt.username ? c.ingest.mqtt.password : (c.ingest.mqtt.listen?.password ?? ''),
+          },
+        };
   const startIngestFor = (c: EdgeConfig): Ingest => startIngest(withLocal(c), outbox, log, { onReply: (d, r) => router.onReply(d, r) });
 
   const snapshot = (): Record<string, unknown> => {
@@ -138,6 +152,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       link: { ...(uplink?.stats ?? { connected: false }), ...(lastAckAt === undefined ? {} : { lastAckAt }) },
       outbox: { ...outbox.stats(), ...(oldest === undefined ? {} : { oldestAgeSeconds: Math.max(0, (Date.now() - oldest) / 1000) }) },
       ingest: ingest?.counters ?? {},
+      ...(stdin === undefined ? {} : { stdin: { ...stdin, drops: { ...stdin.drops } } }),
       commands: { ...executor.counters },
       config: { version: applier.current()?.version ?? 0 },
       ports: cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
@@ -225,7 +240,11 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   await recovering;
 
   if (cfg.input.stdin) {
-    startLineSource(process.stdin, outbox, { logger: log.child({ part: 'stdin' }), ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}) });
+    stdin = startLineSource(process.stdin, outbox, {
+      logger: log.child({ part: 'stdin' }),
+      ...(cfg.ingest.maxReadingBytes === undefined ? {} : { maxReadingBytes: cfg.ingest.maxReadingBytes }),
+      ...(cfg.input.stdinAck ? { ackTo: process.stdout } : {}),
+    }).stats;
   }
 
   // Progress of a long backlog drain, for the operator following the journal after an outage.

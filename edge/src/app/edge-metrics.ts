@@ -20,13 +20,26 @@ export function edgeMetrics(agent: EdgeAgent): Registry {
   });
   new Gauge({
     name: 'causeway_outbox_dropped',
-    help: 'Records evicted (buffer full) or expired (TTL), by priority',
+    help: 'Records evicted (buffer full), expired (TTL) or quarantined (refused by the broker), by priority',
     labelNames: ['reason', 'priority'],
     registers: [registry],
     collect() {
-      const s = agent.snapshot().outbox as { evicted: Record<string, number>; expired: Record<string, number> };
+      const s = agent.snapshot().outbox as { evicted: Record<string, number>; expired: Record<string, number>; quarantined: Record<string, number> };
       for (const [p, n] of Object.entries(s.evicted)) this.set({ reason: 'evicted', priority: p }, n);
       for (const [p, n] of Object.entries(s.expired)) this.set({ reason: 'expired', priority: p }, n);
+      for (const [p, n] of Object.entries(s.quarantined)) this.set({ reason: 'quarantined', priority: p }, n);
+    },
+  });
+  new Gauge({
+    name: 'causeway_stdin_lines',
+    help: 'stdin input (input.stdin): lines read, committed, invalid, and refused by reason (overlong, oversized)',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const s = agent.snapshot().stdin as { lines: number; committed: number; invalid: number; drops: Record<string, number> } | undefined;
+      if (s === undefined) return;
+      for (const k of ['lines', 'committed', 'invalid'] as const) this.set({ what: k }, s[k]);
+      for (const [reason, n] of Object.entries(s.drops)) this.set({ what: `dropped_${reason}` }, n);
     },
   });
   new Gauge({

@@ -22,7 +22,7 @@ export function registerIngestMetrics(counters: IngestCounters, registry: Regist
   });
   new Gauge({
     name: 'causeway_ingest_dropped_frames',
-    help: 'Frames refused per source and reason (overlong, invalid-utf8, bad-checksum, non-numeric, malformed, unsupported, unmapped, sink-failed)',
+    help: 'Frames refused per source and reason (overlong, oversized, invalid-utf8, bad-checksum, non-numeric, malformed, unsupported, unmapped, sink-failed)',
     labelNames: ['source', 'reason'],
     registers: [registry],
     collect() {

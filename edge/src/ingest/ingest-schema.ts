@@ -9,6 +9,7 @@ import type { ProtocolConfig } from './protocols/create-protocol.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import type { MqttSourceMapping } from './mqtt/mqtt-source.js';
 import { compileRules, type StreamRulesConfig } from './stream-processor.js';
+import { DEFAULT_MAX_READING_BYTES } from './reading-size.js';
 
 export interface PortConfig {
   path: string;
@@ -27,7 +28,18 @@ export interface IngestConfig {
   rules: StreamRulesConfig[];
   tickMs: number;
   reopen: { initialMs: number; maxMs: number };
-  mqtt: { url: string; clientId: string; username: string; password: string; sources: MqttSourceMapping[]; listen?: { host: string; port: number }; commandTopic?: string; replyTopic?: string };
+  /** largest reading accepted at any ingest path, bytes (see reading-size.ts); larger ones are dropped as `oversized` */
+  maxReadingBytes?: number;
+  mqtt: {
+    url: string;
+    clientId: string;
+    username: string;
+    password: string;
+    sources: MqttSourceMapping[];
+    listen?: { host: string; port: number; username?: string; password?: string; allowAnonymous?: boolean };
+    commandTopic?: string;
+    replyTopic?: string;
+  };
 }
 
 const PORT_KEYS = ['path', 'baudRate', 'device', 'framing', 'protocol', 'streams', 'ack'];
@@ -114,6 +126,11 @@ export const ingestSchema: Schema = {
     format: fmt('causeway-stream-rules', (v) => void compileRules(v as StreamRulesConfig[])),
     default: [],
   },
+  maxReadingBytes: {
+    doc: 'Largest reading accepted, in bytes (its device, stream, unit and value, plus 32); larger ones are dropped and counted as `oversized` at every ingest path (serial, local MQTT, stdin), so one huge value cannot block the uplink. Keep it well under uplink.batchMaxBytes and the broker\'s maximum packet size (0: no limit)',
+    format: 'nat',
+    default: DEFAULT_MAX_READING_BYTES,
+  },
   tickMs: { doc: 'How often time-driven rules (windows) are checked', format: 'nat', default: 1000 },
   reopen: {
     initialMs: { doc: 'First delay before reopening a missing or vanished serial port', format: 'nat', default: 250 },
@@ -123,6 +140,9 @@ export const ingestSchema: Schema = {
     listen: {
       host: { doc: 'Address of the MQTT listener the agent hosts for LAN sensors (the project\'s own broker, SQLite-backed)', format: String, default: '127.0.0.1' },
       port: { doc: 'Port of that listener (-1: none; 0: any free port); with it, ingest.mqtt.url defaults to it', format: 'int', default: -1 },
+      username: { doc: 'Username LAN sensors must present to that listener (with listen.password). Required, or listen.allowAnonymous, when listen.host is not a loopback address', format: String, default: '' },
+      password: { doc: 'Password LAN sensors must present to that listener (with listen.username)', format: String, default: '', sensitive: true },
+      allowAnonymous: { doc: 'Accept clients without credentials on a listener bound beyond loopback (explicit opt-in; every client gets full access to the listener)', format: Boolean, default: false },
     },
     url: { doc: 'Local broker of MQTT sensors (empty: none, or the hosted listener), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
     commandTopic: { doc: 'Commands to MQTT sensors are published here, {device} replaced (e.g. sensors/{device}/cmd); empty: none', format: String, default: '' },

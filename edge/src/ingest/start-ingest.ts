@@ -50,7 +50,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   validateIngestConfig(config);
   const counters = newIngestCounters();
   const log = logger.child({ part: 'ingest' });
-  const processor = createStreamProcessor({ rules: config.rules, sink, counters, logger: log });
+  const processor = createStreamProcessor({ rules: config.rules, sink, counters, logger: log, ...(config.maxReadingBytes === undefined ? {} : { maxReadingBytes: config.maxReadingBytes }) });
   const now = deps.now ?? Date.now;
 
   const serial: SerialSource[] = config.ports.map((p, i) => {

@@ -3,6 +3,7 @@ import type { ReadingValue } from '../../../shared/src/envelopes/types.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { IngestCounters, SourceCounters } from './counters.js';
 import { countDrop } from './counters.js';
+import { DEFAULT_MAX_READING_BYTES, isOversized } from './reading-size.js';
 import type { EventInput, ReadingInput, UplinkSink } from './sink.js';
 import { compilePipeline, initPipeline, runPipeline, tickPipeline, type Pipeline } from './rules/pipeline.js';
 import type { RuleEvent, Sample } from './rules/rule.js';
@@ -64,8 +65,9 @@ export function compileRules(rules: readonly StreamRulesConfig[], key = 'ingest.
   return out;
 }
 
-export function createStreamProcessor(opts: { rules: readonly StreamRulesConfig[]; sink: UplinkSink; counters: IngestCounters; logger: Logger }): StreamProcessor {
+export function createStreamProcessor(opts: { rules: readonly StreamRulesConfig[]; sink: UplinkSink; counters: IngestCounters; logger: Logger; maxReadingBytes?: number }): StreamProcessor {
   const { sink, counters, logger } = opts;
+  const maxReadingBytes = opts.maxReadingBytes ?? DEFAULT_MAX_READING_BYTES;
   let compiled = compileRules(opts.rules);
   const streams = new Map<string, StreamState>();
 
@@ -102,6 +104,12 @@ export function createStreamProcessor(opts: { rules: readonly StreamRulesConfig[
       for (const v of values) {
         const key = `${device}\u0000${v.stream}`;
         const entry = entryFor(device, v.stream);
+        // Refused here, before the sink: a value the sink refused would withhold a QoS 1 PUBACK and
+        // come back for ever; an oversized one is dropped, counted, and the message acknowledged.
+        if (isOversized({ device, stream: v.stream, value: v.value, unit: entry?.unit ?? v.unit }, maxReadingBytes)) {
+          countDrop(source, 'oversized');
+          continue;
+        }
         if (entry === undefined || entry.pipeline.rules.length === 0) {
           const r: ReadingInput = { device, stream: v.stream, ts, value: v.value };
           const unit = entry?.unit ?? v.unit;

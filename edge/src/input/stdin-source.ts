@@ -1,19 +1,30 @@
-import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
+import type { DropReason } from '../ingest/drop-reason.js';
+import { DEFAULT_MAX_READING_BYTES, isOversized } from '../ingest/reading-size.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { boundedLines } from './bounded-lines.js';
 
 export interface StdinSourceOptions {
   /** write `{"ack":N}` when lines 1..N are settled and `{"nack":N,"code":…}` for a line not committed */
   ackTo?: Writable;
   logger?: Logger;
+  /** ingest.maxReadingBytes: larger readings are refused (INPUT_TOO_LARGE); 0: no limit */
+  maxReadingBytes?: number;
 }
 
 export interface LineSourceStats {
   lines: number;
   committed: number;
   invalid: number;
+  /** lines refused before the sink: `overlong` (longer than 4 × maxReadingBytes + 1 KiB, never held whole), `oversized` */
+  drops: Partial<Record<DropReason, number>>;
+}
+
+/** A JSON line carries escapes and field names: the line may be this much longer than the reading. */
+export function maxLineBytes(maxReadingBytes: number): number {
+  return maxReadingBytes > 0 ? 4 * maxReadingBytes + 1024 : Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -22,7 +33,8 @@ export interface LineSourceStats {
  */
 export function startLineSource(input: Readable, sink: UplinkSink, opts: StdinSourceOptions = {}): { stats: LineSourceStats; done: Promise<void> } {
   const log = opts.logger ?? silentLogger;
-  const stats: LineSourceStats = { lines: 0, committed: 0, invalid: 0 };
+  const stats: LineSourceStats = { lines: 0, committed: 0, invalid: 0, drops: {} };
+  const maxReading = opts.maxReadingBytes ?? DEFAULT_MAX_READING_BYTES;
   const settled = new Set<number>();
   let acked = 0;
   let ackQueued = false;
@@ -49,17 +61,23 @@ export function startLineSource(input: Readable, sink: UplinkSink, opts: StdinSo
     opts.ackTo?.write(JSON.stringify({ nack: lineNo, code }) + '\n');
     settle(lineNo);
   };
-  const rl = createInterface({ input, crlfDelay: Infinity });
-  rl.on('line', (line) => {
+  const drop = (lineNo: number, reason: DropReason, message: string): void => {
+    stats.drops[reason] = (stats.drops[reason] ?? 0) + 1;
+    fail(lineNo, new CausewayError('INPUT_TOO_LARGE', message));
+  };
+  const onLine = (text: string): void => {
     const lineNo = ++stats.lines;
-    if (line.trim() === '') return settle(lineNo);
+    if (text.trim() === '') return settle(lineNo);
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(text);
     } catch (err) {
       return fail(lineNo, new CausewayError('INPUT_INVALID', 'line is not JSON', { cause: err }));
     }
     const isEvent = typeof value === 'object' && value !== null && 'event' in value;
+    if (!isEvent && typeof value === 'object' && value !== null && isOversized(value as ReadingInput, maxReading)) {
+      return drop(lineNo, 'oversized', `reading exceeds ingest.maxReadingBytes ${maxReading}`);
+    }
     const p = isEvent ? sink.addEvent(value as EventInput) : sink.addReading(value as ReadingInput);
     p.then(
       () => {
@@ -68,7 +86,26 @@ export function startLineSource(input: Readable, sink: UplinkSink, opts: StdinSo
       },
       (err: unknown) => fail(lineNo, err),
     );
+  };
+  const maxLine = maxLineBytes(maxReading);
+  const lines = boundedLines(maxLine);
+  const each = (ls: ReturnType<typeof lines.push>): void => {
+    for (const l of ls) {
+      if ('text' in l) onLine(l.text);
+      else drop(++stats.lines, 'overlong', `line of ${l.overlong} bytes exceeds ${maxLine}`);
+    }
+  };
+  input.on('data', (chunk: Buffer | string) => each(lines.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)));
+  const done = new Promise<void>((resolve) => {
+    let ended = false;
+    const end = (): void => {
+      if (ended) return;
+      ended = true;
+      each(lines.end());
+      resolve();
+    };
+    input.once('end', end);
+    input.once('close', end);
   });
-  const done = new Promise<void>((resolve) => rl.once('close', () => resolve()));
   return { stats, done };
 }

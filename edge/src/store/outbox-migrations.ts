@@ -78,6 +78,30 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
       else db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'records'").run(Math.max(now, seq));
     },
   },
+  {
+    // Issue 23 item 5: a batch the broker refuses (too large for it, or poison) is moved here out of
+    // the way of the queue, kept for the operator to inspect, and reported to the cloud as an event.
+    version: 3,
+    up(db) {
+      db.exec(`
+        CREATE TABLE quarantine (
+          id          INTEGER PRIMARY KEY, -- the row's outbox id (its reading seq)
+          batch_id    TEXT    NOT NULL,
+          kind        TEXT    NOT NULL,
+          topic       TEXT    NOT NULL,
+          device      TEXT    NOT NULL,
+          stream      TEXT    NOT NULL,
+          body        BLOB    NOT NULL,
+          bytes       INTEGER NOT NULL,
+          priority    INTEGER NOT NULL,
+          created     INTEGER NOT NULL,
+          quarantined INTEGER NOT NULL, -- ms since the epoch
+          reason      TEXT    NOT NULL
+        ) STRICT;
+        CREATE INDEX quarantine_at ON quarantine (quarantined);
+      `);
+    },
+  },
 ];
 
 /** Applies the missing migrations, each in its own transaction. Returns the resulting version. */

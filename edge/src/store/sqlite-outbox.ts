@@ -3,8 +3,10 @@ import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { DEFAULT_MAX_READING_BYTES, isOversized, readingSize } from '../ingest/reading-size.js';
 import { formNewBatches, loadFormedBatches, type FormedBatch, type FormOptions, type OutboxRow } from './outbox-batches.js';
 import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.js';
+import { quarantineFormedBatch, splitFormedBatch, type QuarantineResult } from './outbox-quarantine.js';
 import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
 import type { ResultSink } from '../commands/contract.js';
 import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
@@ -19,6 +21,8 @@ export interface OutboxOptions {
   commitIntervalMs?: number;
   /** group commit: commit at once at this many pending records (default 500) */
   commitMaxRecords?: number;
+  /** ingest.maxReadingBytes, the backstop behind every ingest path: larger readings are refused (default 8 KiB; 0: none) */
+  maxReadingBytes?: number;
   /** at most one eviction report event per this interval (default 1000 ms) */
   reportIntervalMs?: number;
   now?: () => number;
@@ -38,6 +42,8 @@ export interface OutboxStats {
   bytes: number;
   evicted: Record<'alarm' | 'telemetry' | 'bulk', number>;
   expired: Record<'alarm' | 'telemetry' | 'bulk', number>;
+  /** records the broker refused, moved to the quarantine table (issue 23 item 5) */
+  quarantined: Record<'alarm' | 'telemetry' | 'bulk', number>;
   rejectedFull: number;
 }
 
@@ -87,7 +93,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, now: Date.now, mono: () => performance.now(), ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
     this.log = opts.logger ?? silentLogger;
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
     this.db = db;
@@ -108,6 +114,9 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
   addReading(reading: ReadingInput): Promise<void> {
     return this.enqueue(() => {
       checkReading(reading);
+      if (isOversized(reading, this.o.maxReadingBytes)) {
+        throw new CausewayError('INPUT_TOO_LARGE', `reading of ${readingSize(reading)} bytes exceeds ingest.maxReadingBytes ${this.o.maxReadingBytes}`);
+      }
       const topic = formatTopic({ kind: 'telemetry', gateway: this.o.gateway, device: reading.device, stream: reading.stream });
       return { kind: 'reading', topic, device: reading.device, stream: reading.stream, body: encodeReadingBody(reading), priority: PRIORITY_RANK[reading.priority ?? 'telemetry'] };
     });
@@ -356,6 +365,49 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
     return formNewBatches(this.db, this.epoch, liveFrom, n, f);
   }
 
+  /**
+   * A formed batch the broker refused (issue 23 item 5): split in two under new ids so the good half
+   * goes through (see outbox-quarantine.ts). Returns the new ids; [] for a batch of one row.
+   */
+  splitBatch(batchId: string): string[] {
+    if (this.closed) return [];
+    const ids = splitFormedBatch(this.db, this.epoch, batchId);
+    if (ids.length > 0) this.log.warn('refused batch split in two', { batchId, into: ids });
+    return ids;
+  }
+
+  /**
+   * A refused batch that cannot be split: its rows move to the `quarantine` table, counted per
+   * priority, and an `outbox-quarantine` event (ranked with alarms) tells the cloud what and why, in
+   * the same transaction. The queue then moves on past it.
+   */
+  quarantineBatch(batchId: string, reason: string): QuarantineResult | undefined {
+    if (this.closed) return undefined;
+    const now = this.o.now();
+    let res: QuarantineResult | undefined;
+    const updates = new Map<string, number>();
+    this.db.transaction(() => {
+      res = quarantineFormedBatch(this.db, batchId, reason, now);
+      if (res === undefined) return;
+      const up = this.db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+      res.byPriority.forEach((n, p) => {
+        if (n === 0) return;
+        const v = (this.counters.get(`quarantined.${p}`) ?? 0) + n;
+        updates.set(`quarantined.${p}`, v);
+        up.run(`quarantined.${p}`, v);
+      });
+      this.totalRecords -= res.rows;
+      this.totalBytes -= res.bytes;
+      // seqs are the readings' ids at the cloud's contract level; a few name them, the count says how many
+      this.insertOwnEvent('outbox-quarantine', 'alarm', { batchId, topic: res.topic, records: res.rows, bytes: res.bytes, seqs: res.ids.slice(0, 20), reason: reason.slice(0, 200) });
+    })();
+    if (res === undefined) return undefined;
+    for (const [k, v] of updates) this.counters.set(k, v);
+    this.log.error('batch refused by the broker moved to quarantine; reported to the cloud', { batchId, topic: res.topic, records: res.rows, bytes: res.bytes, reason });
+    this.o.onCommit?.();
+    return res;
+  }
+
   /** Batches already formed (sent before a reconnect or a crash) that are not in `exclude`, oldest first. */
   formedBatches(exclude: ReadonlySet<string>, limit: number): FormedBatch[] {
     if (this.closed) return [];
@@ -368,7 +420,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink {
       telemetry: this.counters.get(`${kind}.1`) ?? 0,
       bulk: this.counters.get(`${kind}.2`) ?? 0,
     });
-    return { records: this.totalRecords, bytes: this.totalBytes, evicted: byName('evicted'), expired: byName('expired'), rejectedFull: this.rejectedFull };
+    return { records: this.totalRecords, bytes: this.totalBytes, evicted: byName('evicted'), expired: byName('expired'), quarantined: byName('quarantined'), rejectedFull: this.rejectedFull };
   }
 
   /** Creation time (ms) of the oldest record not yet acknowledged, or undefined when the outbox is empty. */

@@ -8,6 +8,7 @@ import { downlinkFilters, formatTopic } from '../../../shared/src/topics/topic-s
 import type { FormOptions, SqliteOutbox } from '../store/sqlite-outbox.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import { batchPayload } from './batch-payload.js';
+import { DEFAULT_REFUSAL, inflightWindow, refusalAction, strikeOnClose, type RefusalPolicy } from './refusal.js';
 import { newBucket, take, type Bucket } from './token-bucket.js';
 
 export interface UplinkOptions {
@@ -31,6 +32,8 @@ export interface UplinkOptions {
   /** persists a command or desired config before its PUBACK (the command side's inbox); resolve fast */
   persistDownlink?: (env: CommandEnvelope | ConfigEnvelope, topic: string) => Promise<void>;
   backoff?: BackoffPolicy;
+  /** when a batch counts as refused by the broker (issue 23 item 5); default DEFAULT_REFUSAL */
+  refusal?: RefusalPolicy;
   random?: () => number;
   logger?: Logger;
 }
@@ -43,6 +46,9 @@ export interface UplinkStats {
   resent: number;
   inflight: number;
   downlinkInvalid: number;
+  /** batches the broker refused that were split in two, and moved to quarantine (issue 23 item 5) */
+  refusedSplit: number;
+  refusedQuarantined: number;
 }
 
 /**
@@ -55,6 +61,10 @@ export interface UplinkStats {
 export class MqttUplink extends EventEmitter {
   private client: MqttClient | undefined;
   private readonly inflight = new Set<string>();
+  /** per in-flight batch: when it was published, its rows and payload bytes (refusal detection) */
+  private readonly sent = new Map<string, { at: number; rows: number; bytes: number }>();
+  /** suspects: batches in flight at closes right after their PUBLISH, and how many in a row */
+  private strikes = new Map<string, number>();
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
@@ -63,7 +73,7 @@ export class MqttUplink extends EventEmitter {
   private draining = false;
   private bucket: Bucket;
   private readonly log: Logger;
-  private readonly s: UplinkStats = { connected: false, connects: 0, published: 0, acked: 0, resent: 0, inflight: 0, downlinkInvalid: 0 };
+  private readonly s: UplinkStats = { connected: false, connects: 0, published: 0, acked: 0, resent: 0, inflight: 0, downlinkInvalid: 0, refusedSplit: 0, refusedQuarantined: 0 };
 
   constructor(private readonly o: UplinkOptions) {
     super();
@@ -140,8 +150,10 @@ export class MqttUplink extends EventEmitter {
       if (client !== this.client) return;
       const was = this.s.connected;
       this.s.connected = false;
+      this.judgeRefusals();
       // Whatever was in flight is unacknowledged: the rows stay, and go again as the same batches.
       this.inflight.clear();
+      this.sent.clear();
       client.removeAllListeners('connect');
       client.end(true);
       this.client = undefined;
@@ -196,6 +208,35 @@ export class MqttUplink extends EventEmitter {
     });
   }
 
+  /**
+   * The connection closed with batches unacknowledged: count it against those published just before
+   * (refusal.ts); a batch refused `strikes` times in a row is split, or, a single row, quarantined, so
+   * the queue moves on. A store error leaves the batch where it is (tried again on the next refusal).
+   */
+  private judgeRefusals(): void {
+    const policy = this.o.refusal ?? DEFAULT_REFUSAL;
+    const inflight = [...this.inflight].map((id) => ({ id, publishedAt: this.sent.get(id)?.at ?? 0 }));
+    const v = strikeOnClose(this.strikes, inflight, Date.now(), policy);
+    this.strikes = v.strikes;
+    for (const id of v.refused) {
+      const sent = this.sent.get(id);
+      const action = refusalAction(sent?.rows ?? 1, policy);
+      try {
+        const halves = action.action === 'split' ? this.o.outbox.splitBatch(id) : [];
+        if (halves.length > 0) {
+          this.s.refusedSplit++;
+          if (action.action === 'split') for (const h of halves) this.strikes.set(h, action.halfStrikes);
+          continue;
+        }
+        const reason = `the broker closed the connection right after this batch (${sent?.bytes ?? '?'} payload bytes) was published, ${policy.strikes} times in a row: larger than its maximum packet size, or refused`;
+        if (this.o.outbox.quarantineBatch(id, reason) !== undefined) this.s.refusedQuarantined++;
+      } catch (err) {
+        this.log.error('could not set a refused batch aside; it stays in the outbox', { batchId: id, err });
+      }
+    }
+    if (v.refused.length === 0 && this.strikes.size > 0) this.log.warn('connection closed right after publishing; sending one batch at a time until these are through', { suspects: [...this.strikes.keys()] });
+  }
+
   /** Fills the in-flight window; a store error is logged and retried shortly, never thrown into MQTT.js. */
   private pump(): void {
     try {
@@ -213,9 +254,12 @@ export class MqttUplink extends EventEmitter {
   private fill(): void {
     const client = this.client;
     if (!client || !this.s.connected || this.stopped || this.pumpTimer) return;
-    let room = this.o.inflight - this.inflight.size;
+    let room = inflightWindow(this.strikes, this.o.inflight) - this.inflight.size;
     while (room > 0) {
       const again = this.o.outbox.formedBatches(this.inflight, room);
+      // A suspect is a formed batch; none left outside the window means the others are gone (acked,
+      // evicted, expired): forget them, or the window would stay at one for ever.
+      if (again.length === 0 && this.strikes.size > 0) for (const id of this.strikes.keys()) if (!this.inflight.has(id)) this.strikes.delete(id);
       const batches = again.length > 0 ? again : this.draining ? [] : this.o.outbox.formBatches(room, this.o.form);
       if (batches.length === 0) return;
       for (const b of batches) {
@@ -232,6 +276,7 @@ export class MqttUplink extends EventEmitter {
         this.bucket = t.bucket;
         if (again.length > 0) this.s.resent++;
         this.inflight.add(b.id);
+        this.sent.set(b.id, { at: Date.now(), rows: b.rows.length, bytes: payload.length });
         this.s.published++;
         room--;
         client.publish(b.topic, payload, { qos: 1 }, (err) => {
@@ -242,6 +287,8 @@ export class MqttUplink extends EventEmitter {
           }
           // PUBACK [MQTT-4.3.2-1]: the broker owns the message now; only now may the rows go.
           this.inflight.delete(b.id);
+          this.sent.delete(b.id);
+          this.strikes.delete(b.id);
           this.o.outbox.ack(b.id);
           this.s.acked++;
           this.log.debug('batch acknowledged', { batchId: b.id, topic: b.topic, readings: b.rows.length });

@@ -5,11 +5,11 @@ import { newIngestCounters, newSourceCounters } from '../../src/ingest/counters.
 import { createStreamProcessor, type StreamRulesConfig } from '../../src/ingest/stream-processor.js';
 import { RecordingSink } from './helpers/recording-sink.js';
 
-const setup = (rules: StreamRulesConfig[]) => {
+const setup = (rules: StreamRulesConfig[], maxReadingBytes?: number) => {
   const sink = new RecordingSink();
   const counters = newIngestCounters();
   const src = newSourceCounters();
-  const p = createStreamProcessor({ rules, sink, counters, logger: silentLogger });
+  const p = createStreamProcessor({ rules, sink, counters, logger: silentLogger, ...(maxReadingBytes === undefined ? {} : { maxReadingBytes }) });
   return { sink, counters, src, p };
 };
 
@@ -34,6 +34,15 @@ describe('ingest/stream-processor', () => {
     await p.process('d', [{ stream: 't', value: 'hot' }], 1, src);
     assert.equal(sink.readings.length, 0);
     assert.deepEqual(src.drops, { 'non-numeric': 1 });
+  });
+
+  it('a value larger than maxReadingBytes never reaches the sink: dropped as oversized, the rest of the frame kept', async () => {
+    const { sink, src, p } = setup([], 256);
+    // resolves (no sink error): an MQTT source then sends its PUBACK instead of getting the message again
+    await p.process('d', [{ stream: 'big', value: 'x'.repeat(900 * 1024) }, { stream: 't', value: 21 }, { stream: 'u', value: 1, unit: 'u'.repeat(300) }], 1, src);
+    assert.deepEqual(sink.readings, [{ device: 'd', stream: 't', ts: 1, value: 21 }]);
+    assert.deepEqual(src.drops, { oversized: 2 });
+    assert.equal(src.readings, 1);
   });
 
   it('state is per device and stream', async () => {

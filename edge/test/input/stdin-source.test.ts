@@ -41,7 +41,7 @@ describe('input/stdin-source', () => {
     assert.deepEqual(acked, [...acked].sort((a, b) => a - b), 'acks only grow');
     assert.equal(acked.at(-1), 5);
     assert.deepEqual(parsed.filter((p) => p.nack !== undefined).map((p) => [p.nack, p.code]), [[3, 'INPUT_INVALID'], [5, 'OUTBOX_FULL']]);
-    assert.deepEqual(stats, { lines: 5, committed: 3, invalid: 1 });
+    assert.deepEqual(stats, { lines: 5, committed: 3, invalid: 1, drops: {} });
     assert.equal(sink.got.length, 3);
   });
 
@@ -61,5 +61,27 @@ describe('input/stdin-source', () => {
     release();
     await new Promise((r) => setTimeout(r, 30));
     assert.deepEqual(out, [2]);
+  });
+  it('refuses an oversized reading and a line too long to hold, counts both by reason, and keeps going', async () => {
+    const input = new PassThrough();
+    const acks = new PassThrough();
+    const out: string[] = [];
+    acks.on('data', (d: Buffer) => out.push(...d.toString().trim().split('\n')));
+    const sink = fakeSink(() => false);
+    const { stats, done } = startLineSource(input, sink, { ackTo: acks, maxReadingBytes: 1024 });
+    input.write('{"device":"d","stream":"s","ts":1,"value":1}\n');
+    input.write(JSON.stringify({ device: 'd', stream: 's', ts: 3, value: 'x'.repeat(2000) }) + '\n'); // fits the line, not the reading
+    // 5 MB in pieces with no newline yet: never held whole, dropped as overlong when it ends
+    for (let i = 0; i < 80; i++) input.write('y'.repeat(64 * 1024));
+    input.write('\n');
+    input.write('{"device":"d","stream":"s","ts":5,"value":2}\n');
+    input.end();
+    await done;
+    await new Promise((r) => setTimeout(r, 80));
+    const parsed = out.map((l) => JSON.parse(l) as { ack?: number; nack?: number; code?: string });
+    assert.deepEqual(parsed.filter((p) => p.nack !== undefined).map((p) => [p.nack, p.code]), [[2, 'INPUT_TOO_LARGE'], [3, 'INPUT_TOO_LARGE']]);
+    assert.equal(parsed.filter((p) => p.ack !== undefined).at(-1)!.ack, 4);
+    assert.deepEqual(stats, { lines: 4, committed: 2, invalid: 0, drops: { oversized: 1, overlong: 1 } });
+    assert.deepEqual((sink.got as Array<{ ts: number }>).map((r) => r.ts).sort(), [1, 5]);
   });
 });

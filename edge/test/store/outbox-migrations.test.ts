@@ -59,3 +59,15 @@ describe('store/outbox-migrations v1 → v2', () => {
     db.close();
   });
 });
+
+describe('store/outbox-migrations v2 → v3', () => {
+  it('adds the quarantine table and keeps every outbox row', () => {
+    const db = new Database(':memory:');
+    migrate(db, OUTBOX_MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires, batch_id) VALUES ('reading', 't', 'd', 's', x'00', 1, 1, 1, 2, 'e-1')").run();
+    assert.equal(migrate(db), 3);
+    assert.equal((db.prepare('SELECT count(*) AS c FROM records').get() as { c: number }).c, 1);
+    assert.equal((db.prepare('SELECT count(*) AS c FROM quarantine').get() as { c: number }).c, 0);
+    db.close();
+  });
+});

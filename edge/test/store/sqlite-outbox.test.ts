@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteOutbox, type OutboxOptions } from '../../src/store/sqlite-outbox.js';
+import { OUTBOX_MIGRATIONS } from '../../src/store/outbox-migrations.js';
 import { decodeEventBody, decodeReadingBody } from '../../src/store/record-codec.js';
 import type { ReadingInput } from '../../src/ingest/sink.js';
 import { batchEnvelope } from '../../src/uplink/batch-payload.js';
@@ -48,7 +49,7 @@ describe('store/sqlite-outbox', () => {
     open({}, path);
     const db = new Database(path, { readonly: true });
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, 2);
+    assert.equal((db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number }).v, OUTBOX_MIGRATIONS.at(-1)!.version);
     db.close();
   });
 
@@ -59,6 +60,13 @@ describe('store/sqlite-outbox', () => {
     await assert.rejects(o.addReading({ device: 'd', stream: 't', ts: 1, value: Number.NaN }), { code: 'INPUT_INVALID' });
     await assert.rejects(o.addEvent({ device: 'd', event: 'e', severity: 'bogus' as 'info', ts: 1 }), { code: 'INPUT_INVALID' });
     await o.addReading(r('d', 't', 1));
+    assert.equal(o.stats().records, 1);
+  });
+
+  it('refuses a reading over maxReadingBytes (the backstop behind every ingest path) and keeps going', async () => {
+    const o = open({ maxReadingBytes: 512 });
+    await assert.rejects(o.addReading({ device: 'd', stream: 's', ts: 1, value: 'x'.repeat(600) }), { code: 'INPUT_TOO_LARGE' });
+    await o.addReading({ device: 'd', stream: 's', ts: 2, value: 'x'.repeat(400) });
     assert.equal(o.stats().records, 1);
   });
 
