@@ -25,7 +25,7 @@ type Step = (typeof STEPS)[number];
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'CANCELED']);
 
 for (const commitIntervalMs of [50, 1000]) {
-  describe(`edge e2e 10: a command runs at most once across kill -9 and redelivery (commit interval ${commitIntervalMs} ms) @e2e`, function () {
+  describe(`edge e2e 12: a command runs at most once across kill -9 and redelivery (commit interval ${commitIntervalMs} ms) @e2e`, function () {
     this.timeout(240_000);
     let dir: string;
     let cloud: BrokerProcess;
