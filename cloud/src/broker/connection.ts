@@ -87,6 +87,11 @@ export class Connection implements DeliveryLink {
 
   #onPacket(p: Packet): void {
     if (this.closed) return;
+    // A packet that arrived whole in one read was parsed before #onData could look at its length.
+    if ((p.length ?? 0) > this.broker.options.maxPacketSize) {
+      this.fail(new ProtocolError('MQTT_PACKET_TOO_LARGE', `packet of ${p.length} bytes exceeds ${this.broker.options.maxPacketSize}`));
+      return;
+    }
     this.broker.counters.packetsIn++;
     this.#touchKeepAlive();
     // Packets pipelined right behind CONNECT wait on the chain for it; anything else first is refused.

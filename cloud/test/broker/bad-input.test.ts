@@ -58,6 +58,15 @@ describe('broker: bad input', () => {
     assert.equal(h.broker.counters.oversizedPackets, 1);
   });
 
+  it('v5: an oversized packet that arrives whole in one read is refused too, and not stored', async () => {
+    const r = await connected(h, 5, 'big-one-read');
+    r.send({ cmd: 'publish', topic: 'big/one', payload: Buffer.alloc(2000, 0x61), qos: 1, dup: false, retain: false, messageId: 1 }, 5);
+    const d = (await r.next('disconnect')) as { reasonCode?: number };
+    assert.equal(d.reasonCode, 0x95);
+    assert.equal(h.broker.counters.oversizedPackets, 1);
+    assert.equal((await h.store.log.stats()).messages, 0);
+  });
+
   it('v5: an invalid topic name (wildcard) gets DISCONNECT 0x90; other clients are unaffected', async () => {
     const bystander = await h.client({ clientId: 'ok' });
     await bystander.subscribeAsync('fine/#', { qos: 1 });
