@@ -146,12 +146,38 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.match(text, /"topic":"events\/gw1\/d\/alarm"/);
   });
 
-  it('sends to a device through a queue using mqttSecondTopic', async () => {
-    const r = await call('POST', '/v1/queues/cmd/messages', { mqttSecondTopic: '/gw1/relay/c1', payload: '{"v":1}', qoslevel: 1 });
+  it('publishes on an application topic using mqttSecondTopic', async () => {
+    const r = await call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: '/site1/door', payload: '{"v":1}', qoslevel: 1 });
     assert.equal(r.status, 202);
-    assert.equal(published[0]!.topic, 'cmd/gw1/relay/c1');
-    assert.equal((await call('POST', '/v1/queues/cmd/messages', { mqttSecondTopic: 'no-slash', payload: 'x' })).status, 400);
-    assert.equal((await call('POST', '/v1/queues/cmd/messages', { mqttRealTopic: 'telemetry/a', payload: 'x' })).status, 400);
+    assert.equal(published[0]!.topic, 'alerts/site1/door');
+    assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: 'no-slash', payload: 'x' })).status, 400);
+    assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: 'telemetry/a', payload: 'x' })).status, 400);
+  });
+
+  // Issue 23 item 10: commands and config go through their services (size limits, tracking), not raw.
+  const RAW_REFUSED: Array<[string, string, Record<string, unknown>, number]> = [
+    ['a command topic', 'cmd', { mqttSecondTopic: '/gw1/relay/c1' }, 403],
+    ['a group command topic', 'cmd-group', { mqttSecondTopic: '/north/c1' }, 403],
+    ['a broadcast command topic', 'cmd-all', { mqttSecondTopic: '/c1' }, 403],
+    ['a desired-config topic', 'config', { mqttSecondTopic: '/gw1' }, 403],
+    ['a ".." level', 'alerts', { mqttSecondTopic: '/../cmd/gw1/relay/c1' }, 400],
+    ['a "." level', 'alerts', { mqttSecondTopic: '/a/./b' }, 400],
+    ['a "$" topic', '$SYS', { mqttSecondTopic: '/x' }, 403],
+  ];
+  for (const [what, queue, props, status] of RAW_REFUSED) {
+    it(`refuses to publish raw on ${what} (${status})`, async () => {
+      const r = await call('POST', `/v1/queues/${encodeURIComponent(queue)}/messages`, { ...props, payload: 'x' });
+      assert.equal(r.status, status);
+      assert.equal(typeof r.json.error.message, 'string');
+      assert.equal(published.length, 0);
+    });
+  }
+
+  it('refuses consumer group names starting with "_" (the control plane\'s own)', async () => {
+    const r = await call('POST', '/v1/queues/cmd-result/groups/_control/pull', { member: 'm' });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /reserved/);
+    assert.equal((await call('GET', '/v1/queues/telemetry/groups/_x')).status, 400);
   });
 
   it('answers 404 for unknown routes and 405 for a wrong method', async () => {
