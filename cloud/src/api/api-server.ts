@@ -58,9 +58,13 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** The request target as a URL; only origin-form (`/path?query`) is served. */
+/** RFC 3986 origin-form: `/` path segments of pchars, an optional query; `%` only as an escape. */
+const ORIGIN_FORM = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
+
+/** The request target as a URL; only origin-form (`/path?query`) is served, anything else is a 400. */
 function requestUrl(raw: string | undefined): URL {
   if (raw === undefined || !raw.startsWith('/')) throw new ApiError('API_BAD_REQUEST', 'the request target must be a path starting with "/"');
+  if (!ORIGIN_FORM.test(raw)) throw new ApiError('API_BAD_REQUEST', 'malformed request URL (characters outside RFC 3986 or a bad % escape)');
   try {
     // Prefixing the origin (instead of resolving against a base) keeps `//host/…` a path, not a host.
     return new URL(`http://localhost${raw}`);
