@@ -36,7 +36,7 @@ export function statusFor(err: unknown): number {
 
 export class ApiError extends CausewayError {
   override name = 'ApiError';
-  constructor(code: 'API_UNAUTHORIZED' | 'API_FORBIDDEN' | 'API_NOT_FOUND' | 'API_BAD_REQUEST' | 'API_TOO_LARGE' | 'API_METHOD_NOT_ALLOWED' | 'API_BUSY', message: string) {
-    super(code, message);
+  constructor(code: 'API_UNAUTHORIZED' | 'API_FORBIDDEN' | 'API_NOT_FOUND' | 'API_BAD_REQUEST' | 'API_TOO_LARGE' | 'API_METHOD_NOT_ALLOWED' | 'API_BUSY', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

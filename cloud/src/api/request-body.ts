@@ -5,10 +5,16 @@ import { ApiError } from './http-status.js';
 export async function readBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) throw new ApiError('API_TOO_LARGE', `request body is larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
+  try {
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > limit) throw new ApiError('API_TOO_LARGE', `request body is larger than ${limit} bytes`);
+      chunks.push(c as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    // The client went away or broke the framing mid-body: its fault, not a 500.
+    throw new ApiError('API_BAD_REQUEST', 'the request body was not received completely', { cause: err });
   }
   if (size === 0) return {};
   let parsed: unknown;

@@ -2,22 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { removeDir, sleep, startBroker, tempDir, type BrokerProcess } from './fixtures/broker-process.js';
 import { rawRequest, statusOf } from '../api/fixtures/raw-http.js';
-
-/** The broker answers MQTT: a client subscribes, publishes QoS 1 and gets its message back. */
-export async function mqttRoundTrip(port: number): Promise<void> {
-  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0, connectTimeout: 5000, clientId: `probe-${Date.now()}` });
-  try {
-    await c.subscribeAsync('probe/+', { qos: 1 });
-    const got = new Promise<string>((resolve) => c.once('message', (_t, p) => resolve(p.toString())));
-    await c.publishAsync('probe/1', 'alive', { qos: 1 });
-    assert.equal(await Promise.race([got, sleep(5000).then(() => 'nothing in 5 s')]), 'alive');
-  } finally {
-    await c.endAsync(true);
-  }
-}
+import { mqttRoundTrip } from './fixtures/mqtt-probe.js';
 
 /**
  * Issue 23 items 1 and 16 against the real process: one malformed request used to exit the whole cloud
