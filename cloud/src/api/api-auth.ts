@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
+import type { FailureLimiter } from '../identity/failure-limiter.js';
 import { verifySecret } from '../identity/secret-hash.js';
 import { parseAppToken, type Principal } from './app-access.js';
 
@@ -25,12 +26,16 @@ export class ApiAuth {
   /** sha256(token) → the secret hash it was verified against; valid while the entry still holds that hash */
   readonly #verified = new Map<string, string>();
 
-  constructor(operatorToken: string, registry: DeviceRegistry) {
+  readonly #failures: FailureLimiter;
+
+  /** `failures` limits wrong app secrets per source: each costs an scrypt, so guessing is also a way to load the CPU. */
+  constructor(operatorToken: string, registry: DeviceRegistry, failures: FailureLimiter) {
     this.#operatorToken = operatorToken;
     this.#registry = registry;
+    this.#failures = failures;
   }
 
-  async principal(authorization: string | undefined): Promise<Principal | undefined> {
+  async principal(authorization: string | undefined, source: string): Promise<Principal | undefined> {
     const auth = authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
     if (token === '') return undefined;
@@ -42,7 +47,12 @@ export class ApiAuth {
     if (e === undefined || e.kind !== 'app' || !e.enabled || e.secretHash === undefined) return undefined;
     const key = sha256(token).toString('hex');
     if (this.#verified.get(key) !== e.secretHash) {
-      if (!(await verifySecret(parsed.secret, e.secretHash))) return undefined;
+      if (!this.#failures.allowed(source)) return undefined;
+      if (!(await verifySecret(parsed.secret, e.secretHash))) {
+        this.#failures.fail(source);
+        return undefined;
+      }
+      this.#failures.succeed(source);
       if (this.#verified.size >= CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(key, e.secretHash);
     }

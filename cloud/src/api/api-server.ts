@@ -12,6 +12,7 @@ import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
 import { ApiAuth } from './api-auth.js';
+import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters, type ApiCounters } from './api-counters.js';
 import { readBody } from './request-body.js';
 import type { CommandService } from '../control/command-service.js';
@@ -48,6 +49,8 @@ export interface ApiDeps {
   requestTimeoutMs?: number;
   /** event streams open at once (api.maxStreams); more are answered 503 */
   maxStreams?: number;
+  /** wrong app secrets a source may send in a burst, and regains per second (auth.failures) */
+  authFailures?: { burst: number; refillPerSecond: number };
   /** counters to fill (the node's metrics read them); a fresh set when absent */
   counters?: ApiCounters;
 }
@@ -104,7 +107,7 @@ export function createApiServer(deps: ApiDeps): Server {
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
-  const auth = new ApiAuth(deps.operatorToken, deps.registry);
+  const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   const limit = deps.maxBodyBytes ?? 1024 * 1024;
   const maxStreams = deps.maxStreams ?? 100;
 
@@ -129,7 +132,7 @@ export function createApiServer(deps: ApiDeps): Server {
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
       // do not map the routes for it (issue 23 item 16).
-      const principal = await auth.principal(req.headers.authorization);
+      const principal = await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
       if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
       const m = router.match(req.method ?? 'GET', path);
       if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${path}`);

@@ -105,7 +105,9 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
       const encoding = str(ctx.body, 'encoding') ?? 'utf8';
       if (encoding !== 'utf8' && encoding !== 'base64') throw new ApiError('API_BAD_REQUEST', 'encoding must be utf8 or base64');
       const payload = Buffer.from(reqStr(ctx.body, 'payload'), encoding);
-      await deps.publish({ topic, payload, qos, clientId: str(ctx.body, 'clientId') ?? 'api' });
+      // An app publishes as itself; only the operator may name another publisher.
+      const clientId = ctx.principal.kind === 'app' ? ctx.principal.id : (str(ctx.body, 'clientId') ?? 'api');
+      await deps.publish({ topic, payload, qos, clientId });
       return { topic, bytes: payload.length };
     },
     { status: 202, apps: true },

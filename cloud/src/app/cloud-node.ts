@@ -199,6 +199,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,
         maxStreams: cfg.api.maxStreams,
+        authFailures: cfg.auth.failures,
         counters: apiCounters,
       });
       await new Promise<void>((resolve, reject) => {

@@ -59,16 +59,28 @@ describe('cloud/api/app-routes: scoped app credentials (issue 23 item 10)', () =
     });
   }
 
-  it('lets the app publish within its filters', async () => {
-    const r = await api.call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: '/billing/late', payload: 'x' }, token);
+  it('lets the app publish within its filters, as itself', async () => {
+    const r = await api.call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: '/billing/late', payload: 'x', clientId: 'gw1' }, token);
     assert.equal(r.status, 202);
     assert.equal(api.published[0]!.topic, 'alerts/billing/late');
+    assert.equal(api.published[0]!.clientId, 'billing');
+  });
+
+  it('stops checking app secrets from a source after a burst of wrong ones (each costs an scrypt)', async () => {
+    await api.close();
+    api = await startApi({ authFailures: { burst: 2, refillPerSecond: 0 } });
+    token = (await api.call('POST', '/v1/apps', { name: 'billing', read: ['telemetry'] })).json.token;
+    const path = '/v1/queues/telemetry/groups/billing';
+    const wrong = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
+    for (let i = 0; i < 2; i++) assert.equal((await api.call('GET', path, undefined, wrong)).status, 401);
+    assert.equal((await api.call('GET', path, undefined, token)).status, 401, 'the source is refused even with the right token');
+    assert.equal((await api.call('GET', path)).status, 200, 'the operator token is not an scrypt check and still works');
   });
 
   it('refuses the token once the app is revoked, disabled, or with a wrong secret', async () => {
     const path = '/v1/queues/telemetry/groups/billing';
     assert.equal((await api.call('GET', path, undefined, token)).status, 200);
-    assert.equal((await api.call('GET', path, undefined, token.slice(0, -2) + 'xx')).status, 401);
+    assert.equal((await api.call('GET', path, undefined, token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A'))).status, 401);
     assert.equal((await api.call('GET', path, undefined, 'cwa_nobody.abc')).status, 401);
     await api.call('POST', '/v1/devices/billing/disable');
     assert.equal((await api.call('GET', path, undefined, token)).status, 401);
