@@ -12,7 +12,7 @@ import { propertiesFor } from '../../../shared/src/properties/message-properties
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { verifySecret } from '../../src/identity/secret-hash.js';
 import { verifyToken } from '../../src/identity/access-token.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { createLogger, silentLogger } from '../../../shared/src/log/logger.js';
 import net from 'node:net';
 import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
 import { rawRequest, statusOf } from './fixtures/raw-http.js';
@@ -277,8 +277,11 @@ describe('cloud/api/api-server: hygiene (issue 23 items 1 and 16)', () => {
     ac3.abort();
   });
 
-  it('answers an unexpected exception with a 500, counts it, and keeps serving', async () => {
+  it('answers an unexpected exception with a 500, logs it without the token, counts it, and keeps serving', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (l: string) => void lines.push(l) });
     api = await startApi({
+      logger,
       stats: async () => {
         throw new Error('boom');
       },
@@ -287,6 +290,8 @@ describe('cloud/api/api-server: hygiene (issue 23 items 1 and 16)', () => {
     assert.equal(r.status, 500);
     assert.deepEqual(r.json, { error: { code: 'INTERNAL', message: 'internal error' } });
     assert.equal(api.counters.internalErrors, 1);
+    assert.ok(lines.some((l) => l.includes('api request failed') && l.includes('boom')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes(api!.token)));
     assert.equal((await api.call('GET', '/v1/devices')).status, 200);
   });
 });
