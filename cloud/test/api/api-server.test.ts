@@ -257,6 +257,15 @@ describe('cloud/api/api-server: hygiene (issue 23 items 1 and 16)', () => {
     assert.ok(api.counters.clientErrors >= 1);
   });
 
+  it('lets a long-poll answer after api.requestTimeoutMs: the timeout covers receiving the request only', async () => {
+    api = await startApi({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const started = Date.now();
+    const r = await api.call('POST', '/v1/queues/telemetry/groups/slow/pull', { member: 'm', waitMs: 1500 });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.messages, []);
+    assert.ok(Date.now() - started >= 1400, `answered after ${Date.now() - started} ms`);
+  });
+
   it('caps open event streams (api.maxStreams): one more is a 503 with a clear error, counted', async () => {
     api = await startApi({ maxStreams: 1 });
     const ac = new AbortController();
