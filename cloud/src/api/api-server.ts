@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual, createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
@@ -10,6 +10,11 @@ import { Router, type RequestContext } from './router.js';
 import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
+import { appRoutes } from './app-routes.js';
+import { ApiAuth } from './api-auth.js';
+import { FailureLimiter } from '../identity/failure-limiter.js';
+import { newApiCounters, type ApiCounters } from './api-counters.js';
+import { readBody } from './request-body.js';
 import type { CommandService } from '../control/command-service.js';
 import type { ConfigService } from '../control/config-service.js';
 
@@ -24,7 +29,7 @@ export interface ApiDeps {
   registry: DeviceRegistry;
   queues: ServerQueues;
   log: MessageLog;
-  /** bearer token operators and backend apps present */
+  /** bearer token of the operator (backend apps get their own, POST /v1/apps) */
   operatorToken: string;
   /** HMAC key for device access tokens (POST /v1/devices/:id/token) */
   tokenKey?: Buffer;
@@ -38,31 +43,16 @@ export interface ApiDeps {
   config?: ConfigService;
   logger: Logger;
   maxBodyBytes?: number;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  // Hash first so the comparison is constant-time whatever the lengths.
-  const h = (s: string): Buffer => createHash('sha256').update(s).digest();
-  return timingSafeEqual(h(a), h(b));
-}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > limit) throw new ApiError('API_TOO_LARGE', `request body is larger than ${limit} bytes`);
-    chunks.push(c as Buffer);
-  }
-  if (size === 0) return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ApiError('API_BAD_REQUEST', 'request body is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError('API_BAD_REQUEST', 'request body must be a JSON object');
-  return parsed as Record<string, unknown>;
+  /** ms a client has to send the request line and headers (api.headersTimeoutMs) */
+  headersTimeoutMs?: number;
+  /** ms a client has to send the whole request, body included (api.requestTimeoutMs) */
+  requestTimeoutMs?: number;
+  /** event streams open at once (api.maxStreams); more are answered 503 */
+  maxStreams?: number;
+  /** wrong app secrets a source may send in a burst, and regains per second (auth.failures) */
+  authFailures?: { burst: number; refillPerSecond: number };
+  /** counters to fill (the node's metrics read them); a fresh set when absent */
+  counters?: ApiCounters;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -71,44 +61,138 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** RFC 3986 origin-form: `/` path segments of pchars, an optional query; `%` only as an escape. */
+const ORIGIN_FORM = /^\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
+
+/** The request target as a URL; only origin-form (`/path?query`) is served, anything else is a 400. */
+function requestUrl(raw: string | undefined): URL {
+  if (raw === undefined || !raw.startsWith('/')) throw new ApiError('API_BAD_REQUEST', 'the request target must be a path starting with "/"');
+  if (!ORIGIN_FORM.test(raw)) throw new ApiError('API_BAD_REQUEST', 'malformed request URL (characters outside RFC 3986 or a bad % escape)');
+  try {
+    // Prefixing the origin (instead of resolving against a base) keeps `//host/…` a path, not a host.
+    return new URL(`http://localhost${raw}`);
+  } catch {
+    throw new ApiError('API_BAD_REQUEST', 'malformed request URL');
+  }
+}
+
+/** Answers for what the HTTP parser refused before a request existed ('clientError'). */
+const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
+};
+
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (err.code !== 'ECONNRESET' && socket.writable) {
+    const [status, reason] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
+    const body = JSON.stringify({ error: { code: status === 400 ? 'API_BAD_REQUEST' : status === 408 ? 'API_TIMEOUT' : 'API_TOO_LARGE', message: `unparseable or incomplete request (${err.code ?? 'unknown'})` } });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 /**
- * The operator and backend HTTP API, versioned under /v1 (docs/api.md). Every route but /v1/health needs
- * `Authorization: Bearer <operator token>`.
+ * The operator and backend HTTP API, versioned under /v1 (docs/api.md). Every request but GET /v1/health
+ * is authenticated before it is routed; backend apps reach only the queue routes they were granted.
+ * Nothing a client sends can throw out of the request path: malformed input is a 4xx, anything else a
+ * logged and counted 500, and the process (with the MQTT broker in it) keeps running (issue 23 item 1).
  */
 export function createApiServer(deps: ApiDeps): Server {
+  const counters = deps.counters ?? newApiCounters();
   const router = new Router();
-  router.add('GET', '/v1/health', async () => ({ ok: true }));
   deviceRoutes(router, deps);
+  appRoutes(router, deps);
   queueRoutes(router, deps);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
-  router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), ...(deps.stats ? await deps.stats() : {}) }));
+  router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
+  const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   const limit = deps.maxBodyBytes ?? 1024 * 1024;
-  return createServer((req, res) => {
+  const maxStreams = deps.maxStreams ?? 100;
+
+  const count = (status: number, err: unknown): void => {
+    const code = err instanceof CausewayError ? err.code : '';
+    if (code === 'API_BUSY') return; // counted as streamsRefused where it is thrown
+    if (status === 401) counters.unauthorized++;
+    else if (status === 403) counters.forbidden++;
+    else if (status === 500) counters.internalErrors++;
+    else if (status < 500) counters.badRequests++;
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const ac = new AbortController();
     res.on('close', () => ac.abort());
-    void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      try {
-        const m = router.match(req.method ?? 'GET', url.pathname);
-        if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${url.pathname}`);
-        if (url.pathname !== '/v1/health') {
-          const auth = req.headers.authorization ?? '';
-          const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-          if (token === '' || !sameSecret(token, deps.operatorToken)) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
+    // A late write to a closed response must not become an uncaught 'error'.
+    res.on('error', (err) => deps.logger.debug('api response error', { err }));
+    let path = '?';
+    try {
+      const url = requestUrl(req.url);
+      path = url.pathname;
+      if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
+      // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
+      // do not map the routes for it (issue 23 item 16).
+      const principal = await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
+      if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
+      const m = router.match(req.method ?? 'GET', path);
+      if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${path}`);
+      if (principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
+      let release = (): void => undefined;
+      if (m.stream) {
+        if (counters.streamsOpen >= maxStreams) {
+          counters.streamsRefused++;
+          throw new ApiError('API_BUSY', `${maxStreams} event streams are open (api.maxStreams); try again later`);
         }
-        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: await readBody(req, limit), signal: ac.signal };
+        counters.streamsOpen++;
+        let released = false;
+        release = () => {
+          if (!released) counters.streamsOpen--;
+          released = true;
+        };
+      }
+      try {
+        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: await readBody(req, limit), signal: ac.signal, principal };
         const out = await m.handler(ctx);
         if (out !== undefined && !res.headersSent) send(res, m.status, out);
-      } catch (err) {
-        const status = statusFor(err);
-        if (status >= 500) deps.logger.error('api request failed', { method: req.method, path: url.pathname, err });
-        else deps.logger.info('api request refused', { method: req.method, path: url.pathname, status, code: (err as CausewayError).code });
-        if (!res.headersSent) {
-          const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message } } : { error: { code: 'INTERNAL', message: 'internal error' } };
-          send(res, status, body);
-        } else res.end();
+      } finally {
+        release();
       }
-    })();
+    } catch (err) {
+      const status = statusFor(err);
+      count(status, err);
+      // Never the headers (the token) or the body: method, path and the error only.
+      if (status >= 500) deps.logger.error('api request failed', { method: req.method, path, err });
+      else deps.logger.info('api request refused', { method: req.method, path, status, code: (err as CausewayError).code });
+      if (!res.headersSent) {
+        const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message } } : { error: { code: 'INTERNAL', message: 'internal error' } };
+        send(res, status, body);
+      } else res.end();
+    }
+  };
+
+  const headersTimeout = deps.headersTimeoutMs ?? 10_000;
+  const server = createServer(
+    {
+      headersTimeout,
+      requestTimeout: deps.requestTimeoutMs ?? 30_000,
+      // Node checks both timeouts on this interval (30 s by default, which let slow headers hang on
+      // for 88 s); check often enough that the timeouts mean what they say.
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 2))),
+    },
+    (req, res) => {
+      counters.requests++;
+      handle(req, res).catch((err: unknown) => {
+        // Only a failure while answering a failure gets here: close the exchange, keep the process.
+        counters.internalErrors++;
+        deps.logger.error('api request failed while answering', { method: req.method, err });
+        res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    counters.clientErrors++;
+    deps.logger.info('api request unparseable', { code: err.code });
+    answerClientError(err, socket);
   });
+  return server;
 }

@@ -117,7 +117,7 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
     await done;
     res.end();
     return undefined;
-  });
+  }, { stream: true });
 
   const scopes: Array<[string, (p: Record<string, string>) => ConfigScope]> = [
     ['/v1/config/gateways/:gateway', (p) => ({ gateway: p.gateway! })],

@@ -8,6 +8,7 @@ const BY_CODE: Record<string, number> = {
   API_BAD_REQUEST: 400,
   API_TOO_LARGE: 413,
   API_METHOD_NOT_ALLOWED: 405,
+  API_BUSY: 503,
   REGISTRY_EXISTS: 409,
   REGISTRY_NOT_FOUND: 404,
   QUEUE_GROUP_CONFLICT: 409,
@@ -35,7 +36,7 @@ export function statusFor(err: unknown): number {
 
 export class ApiError extends CausewayError {
   override name = 'ApiError';
-  constructor(code: 'API_UNAUTHORIZED' | 'API_FORBIDDEN' | 'API_NOT_FOUND' | 'API_BAD_REQUEST' | 'API_TOO_LARGE' | 'API_METHOD_NOT_ALLOWED', message: string) {
-    super(code, message);
+  constructor(code: 'API_UNAUTHORIZED' | 'API_FORBIDDEN' | 'API_NOT_FOUND' | 'API_BAD_REQUEST' | 'API_TOO_LARGE' | 'API_METHOD_NOT_ALLOWED' | 'API_BUSY', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }

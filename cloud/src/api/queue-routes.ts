@@ -4,6 +4,7 @@ import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
 import { serverQueue } from '../store/queue-names.js';
 import type { ApiDeps } from './api-server.js';
+import { checkGroupName, checkRawPublishTopic, mayPublish, mayRead } from './app-access.js';
 import { ApiError } from './http-status.js';
 import { int, numArray, queryObject, reqStr, str } from './params.js';
 import { renderMessage } from './render.js';
@@ -12,7 +13,10 @@ import type { RequestContext, Router } from './router.js';
 /** The server-side queues every deployment has (the uplink first levels of the wire contract). */
 export const KNOWN_QUEUES = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status'] as const;
 
+/** The group a request names; an app must have been granted the queue. */
 function specOf(ctx: RequestContext, src: Record<string, unknown>): GroupSpec {
+  checkGroupName(ctx.params.group!);
+  mayRead(ctx.principal, ctx.params.queue!);
   const mode = (str(src, 'mode') ?? 'clustering') as GroupMode;
   if (mode !== 'clustering' && mode !== 'broadcasting') throw new ApiError('API_BAD_REQUEST', 'mode must be clustering or broadcasting');
   const filter = str(src, 'filter');
@@ -37,7 +41,7 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
     const q = queryObject(ctx.query);
     const spec = specOf(ctx, q);
     return { ...spec, ...(await queues.lag(spec, str(q, 'member') ?? 'default')) };
-  });
+  }, { apps: true });
 
   router.add('POST', '/v1/queues/:queue/groups/:group/pull', async (ctx) => {
     const spec = specOf(ctx, ctx.body);
@@ -46,13 +50,13 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
     const waitMs = int(ctx.body, 'waitMs', 0, 0, 60_000);
     const msgs = await queues.pull(spec, member, max, waitMs, ctx.signal);
     return { messages: msgs.map(renderMessage) };
-  });
+  }, { apps: true });
 
   router.add('POST', '/v1/queues/:queue/groups/:group/ack', async (ctx) => {
     const spec = specOf(ctx, ctx.body);
     const member = str(ctx.body, 'member') ?? 'default';
     return { acked: await queues.ack(spec, member, numArray(ctx.body, 'offsets')) };
-  });
+  }, { apps: true });
 
   router.add('POST', '/v1/queues/:queue/groups/:group/seek', async (ctx) => {
     const spec = specOf(ctx, ctx.body);
@@ -60,7 +64,7 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
     const to = ctx.body.offset !== undefined ? { offset: int(ctx.body, 'offset', 1, 1, Number.MAX_SAFE_INTEGER) } : ctx.body.time !== undefined ? { time: int(ctx.body, 'time', 0, 0, Number.MAX_SAFE_INTEGER) } : undefined;
     if (to === undefined) throw new ApiError('API_BAD_REQUEST', 'give offset or time (ms since the epoch)');
     return { offset: await queues.seek(spec, member, to) };
-  });
+  }, { apps: true });
 
   // Server-sent events: each message is written, then acked once the write was flushed to the socket.
   router.add('GET', '/v1/queues/:queue/groups/:group/stream', async (ctx) => {
@@ -82,9 +86,9 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
     }
     ctx.res.end();
     return undefined;
-  });
+  }, { apps: true, stream: true });
 
-  // A backend app sends to a device through a queue: the properties name the device topic.
+  // Raw publish on an application topic: the properties name it. Commands and config have their own routes.
   router.add(
     'POST',
     '/v1/queues/:queue/messages',
@@ -95,13 +99,17 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
       const real = str(ctx.body, 'mqttRealTopic');
       const topic = real ?? joinQueue(queue, reqStr(ctx.body, 'mqttSecondTopic'));
       if (!topic.startsWith(`${queue}/`) && topic !== queue) throw new ApiError('API_BAD_REQUEST', `mqttRealTopic ${topic} is not in queue ${queue}`);
+      checkRawPublishTopic(topic);
+      mayPublish(ctx.principal, topic);
       const qos = int(ctx.body, 'qoslevel', 1, 0, 2) as 0 | 1 | 2;
       const encoding = str(ctx.body, 'encoding') ?? 'utf8';
       if (encoding !== 'utf8' && encoding !== 'base64') throw new ApiError('API_BAD_REQUEST', 'encoding must be utf8 or base64');
       const payload = Buffer.from(reqStr(ctx.body, 'payload'), encoding);
-      await deps.publish({ topic, payload, qos, clientId: str(ctx.body, 'clientId') ?? 'api' });
+      // An app publishes as itself; only the operator may name another publisher.
+      const clientId = ctx.principal.kind === 'app' ? ctx.principal.id : (str(ctx.body, 'clientId') ?? 'api');
+      await deps.publish({ topic, payload, qos, clientId });
       return { topic, bytes: payload.length };
     },
-    202,
+    { status: 202, apps: true },
   );
 }

@@ -3,13 +3,25 @@ import type { Broker } from '../broker/broker.js';
 import type { MessageLog } from '../store/contract.js';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
+import type { ApiCounters } from '../api/api-counters.js';
 
 /**
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
  * bookkeeping): broker counters, store size, messages by queue, command states.
  */
-export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService, groups?: { counters: ClusteredQueuesCounters }): Registry {
+export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService, groups?: { counters: ClusteredQueuesCounters }, api?: ApiCounters): Registry {
   const registry = new Registry();
+  if (api !== undefined) {
+    new Gauge({
+      name: 'causeway_api_events',
+      help: 'HTTP API counters: requests, refusals (bad request, unauthorized, forbidden, unparseable), internal errors, event streams open and refused',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(api)) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (groups !== undefined) {
     new Gauge({
       name: 'causeway_consumer_groups',

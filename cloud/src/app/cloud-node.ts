@@ -34,6 +34,7 @@ import { CommandService } from '../control/command-service.js';
 import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
 import { createApiServer } from '../api/api-server.js';
+import { newApiCounters } from '../api/api-counters.js';
 import { splitQueue } from '../../../shared/src/properties/message-properties.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
@@ -178,6 +179,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const names = { tcp: 'port', tls: 'tlsPort', ws: 'wsPort' } as const;
     const ports: Record<string, number> = Object.fromEntries(listeners.map((l) => [names[l.kind], l.port]));
 
+    const apiCounters = newApiCounters();
     if (cfg.api.port >= 0) {
       const api: Server = createApiServer({
         registry,
@@ -194,6 +196,11 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
         stats: async () => ({ broker: broker.counters }),
+        headersTimeoutMs: cfg.api.headersTimeoutMs,
+        requestTimeoutMs: cfg.api.requestTimeoutMs,
+        maxStreams: cfg.api.maxStreams,
+        authFailures: cfg.auth.failures,
+        counters: apiCounters,
       });
       await new Promise<void>((resolve, reject) => {
         api.once('error', reject);
@@ -211,7 +218,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined),
+        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters),
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });

@@ -6,12 +6,14 @@ import { ApiClient, clientOptions } from './api-client.js';
 import { DEVICES_HELP, devicesCommand, groupsCommand } from './commands/devices.js';
 import { QUEUES_HELP, consumeCommand, queuesCommand } from './commands/queues.js';
 import { SEND_HELP, commandsCommand, configCommand, sendCommand } from './commands/send.js';
+import { APPS_HELP, appsCommand } from './commands/apps.js';
 
 const USAGE = `causeway [--url URL] [--token T | --token-file F] <command> …
 
 ${DEVICES_HELP}
 ${QUEUES_HELP}
 ${SEND_HELP}
+${APPS_HELP}
 
 The API URL defaults to http://127.0.0.1:8080 (env CAUSEWAY_API_URL); the operator token comes from
 --token, --token-file, CAUSEWAY_TOKEN or CAUSEWAY_TOKEN_FILE.`;
@@ -48,6 +50,8 @@ await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway clo
       return commandsCommand(api, rest, out);
     case 'config':
       return configCommand(api, rest, out);
+    case 'apps':
+      return appsCommand(api, rest, out);
     default:
       throw new CausewayError('USAGE', `unknown command "${command}"\n\n${USAGE}`);
   }

@@ -21,7 +21,7 @@ export interface CloudConfig {
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
-  api: { host: string; port: number; operatorToken: string };
+  api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   health: { host: string; port: number };
   limits: {
@@ -93,6 +93,9 @@ export const cloudSchema: Schema = {
     host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },
     port: { doc: 'HTTP API port (0 = any free port, -1 = off)', format: 'int', default: 8080 },
     operatorToken: { doc: 'Bearer token of the HTTP API; empty = generated once into <store.path>/operator-token, mode 0600 (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
+    headersTimeoutMs: { doc: 'HTTP API: ms a client has to send the request line and headers; slower ones get 408 and are closed', format: 'nat', default: 10000 },
+    requestTimeoutMs: { doc: 'HTTP API: ms a client has to send a whole request, body included (at least api.headersTimeoutMs); long-polls and event streams are not limited by it', format: 'nat', default: 30000 },
+    maxStreams: { doc: 'HTTP API: event streams (queue and command streams) open at once; more are answered 503', format: 'nat', default: 100 },
   },
   queues: {
     visibilityTimeoutMs: { doc: 'Server-side queues: ms a pulled message stays leased before it is redelivered', format: 'nat', default: 30000 },
@@ -128,7 +131,12 @@ export function checkCloudConfig(cfg: CloudConfig): void {
     ['limits.maxPacketSize', cfg.limits.maxPacketSize],
     ['limits.maxInflight', cfg.limits.maxInflight],
     ['limits.maxQueuedPerSession', cfg.limits.maxQueuedPerSession],
+    ['api.headersTimeoutMs', cfg.api.headersTimeoutMs],
+    ['api.requestTimeoutMs', cfg.api.requestTimeoutMs],
   ];
+  if (cfg.api.headersTimeoutMs > cfg.api.requestTimeoutMs) {
+    throw new ConfigError(`api.headersTimeoutMs (${cfg.api.headersTimeoutMs}) must not be larger than api.requestTimeoutMs (${cfg.api.requestTimeoutMs})`, { key: 'api.headersTimeoutMs' });
+  }
   for (const [key, v] of positives) if (v < 1) throw new ConfigError(`${key} must be at least 1, got ${v}`, { key });
   if (cfg.auth.tokenKey !== '' && !/^([0-9a-fA-F]{2}){32,}$/.test(cfg.auth.tokenKey)) {
     throw new ConfigError('auth.tokenKey must be hex, at least 32 bytes (64 hex digits)', { key: 'auth.tokenKey' });

@@ -12,7 +12,11 @@ import { propertiesFor } from '../../../shared/src/properties/message-properties
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { verifySecret } from '../../src/identity/secret-hash.js';
 import { verifyToken } from '../../src/identity/access-token.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { createLogger, silentLogger } from '../../../shared/src/log/logger.js';
+import net from 'node:net';
+import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
+import { rawRequest, statusOf } from './fixtures/raw-http.js';
+import { sleep, until } from '../e2e/fixtures/broker-process.js';
 
 describe('cloud/api/api-server (real HTTP)', () => {
   let server: Server;
@@ -146,16 +150,157 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.match(text, /"topic":"events\/gw1\/d\/alarm"/);
   });
 
-  it('sends to a device through a queue using mqttSecondTopic', async () => {
-    const r = await call('POST', '/v1/queues/cmd/messages', { mqttSecondTopic: '/gw1/relay/c1', payload: '{"v":1}', qoslevel: 1 });
+  it('publishes on an application topic using mqttSecondTopic', async () => {
+    const r = await call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: '/site1/door', payload: '{"v":1}', qoslevel: 1 });
     assert.equal(r.status, 202);
-    assert.equal(published[0]!.topic, 'cmd/gw1/relay/c1');
-    assert.equal((await call('POST', '/v1/queues/cmd/messages', { mqttSecondTopic: 'no-slash', payload: 'x' })).status, 400);
-    assert.equal((await call('POST', '/v1/queues/cmd/messages', { mqttRealTopic: 'telemetry/a', payload: 'x' })).status, 400);
+    assert.equal(published[0]!.topic, 'alerts/site1/door');
+    assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttSecondTopic: 'no-slash', payload: 'x' })).status, 400);
+    assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: 'telemetry/a', payload: 'x' })).status, 400);
+  });
+
+  // Issue 23 item 10: commands and config go through their services (size limits, tracking), not raw.
+  const RAW_REFUSED: Array<[string, string, Record<string, unknown>, number]> = [
+    ['a command topic', 'cmd', { mqttSecondTopic: '/gw1/relay/c1' }, 403],
+    ['a group command topic', 'cmd-group', { mqttSecondTopic: '/north/c1' }, 403],
+    ['a broadcast command topic', 'cmd-all', { mqttSecondTopic: '/c1' }, 403],
+    ['a desired-config topic', 'config', { mqttSecondTopic: '/gw1' }, 403],
+    ['a ".." level', 'alerts', { mqttSecondTopic: '/../cmd/gw1/relay/c1' }, 400],
+    ['a "." level', 'alerts', { mqttSecondTopic: '/a/./b' }, 400],
+    ['a "$" topic', '$SYS', { mqttSecondTopic: '/x' }, 403],
+  ];
+  for (const [what, queue, props, status] of RAW_REFUSED) {
+    it(`refuses to publish raw on ${what} (${status})`, async () => {
+      const r = await call('POST', `/v1/queues/${encodeURIComponent(queue)}/messages`, { ...props, payload: 'x' });
+      assert.equal(r.status, status);
+      assert.equal(typeof r.json.error.message, 'string');
+      assert.equal(published.length, 0);
+    });
+  }
+
+  it('refuses consumer group names starting with "_" (the control plane\'s own)', async () => {
+    const r = await call('POST', '/v1/queues/cmd-result/groups/_control/pull', { member: 'm' });
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /reserved/);
+    assert.equal((await call('GET', '/v1/queues/telemetry/groups/_x')).status, 400);
   });
 
   it('answers 404 for unknown routes and 405 for a wrong method', async () => {
     assert.equal((await call('GET', '/v1/nothing')).status, 404);
     assert.equal((await call('PUT', '/v1/devices')).status, 405);
+  });
+});
+
+describe('cloud/api/api-server: hygiene (issue 23 items 1 and 16)', () => {
+  let api: ApiFixture | undefined;
+  afterEach(async () => {
+    await api?.close();
+    api = undefined;
+  });
+
+  it('answers 401 to an unauthenticated request whatever its path or method, so routes are not revealed', async () => {
+    api = await startApi();
+    for (const [method, path] of [['GET', '/v1/nothing'], ['PUT', '/v1/devices'], ['POST', '/v1/health'], ['GET', '/'], ['DELETE', '/v1/apps/x']] as const) {
+      const r = await api.call(method, path, undefined, '');
+      assert.equal(r.status, 401, `${method} ${path}`);
+      assert.equal(r.json.error.code, 'API_UNAUTHORIZED');
+    }
+    assert.equal((await api.call('GET', '/v1/nothing', undefined, 'wrong')).status, 401);
+    assert.equal(api.counters.unauthorized, 6);
+    assert.equal((await api.call('GET', '/v1/health', undefined, '')).status, 200);
+    // with the token, routing answers as before
+    assert.equal((await api.call('GET', '/v1/nothing')).status, 404);
+    assert.equal((await api.call('PUT', '/v1/devices')).status, 405);
+  });
+
+  const MALFORMED: Array<[string, string]> = [
+    ['a URL the WHATWG parser refuses', 'GET //[ HTTP/1.1'],
+    ['an asterisk target', 'GET * HTTP/1.1'],
+    ['an absolute-form target', 'GET http://x/v1/health HTTP/1.1'],
+  ];
+  for (const [what, line] of MALFORMED) {
+    it(`answers 400 with a JSON error to ${what}, and keeps serving`, async () => {
+      api = await startApi();
+      const { response } = await rawRequest(api.port, `${line}\r\nHost: x\r\nAuthorization: Bearer ${api.token}\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(response), 400, response);
+      assert.equal(JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)).error.code, 'API_BAD_REQUEST');
+      assert.equal(api.counters.badRequests, 1);
+      assert.equal((await api.call('GET', '/v1/health')).status, 200);
+    });
+  }
+
+  it('answers 400 to an unparseable request line and counts it as a client error', async () => {
+    api = await startApi();
+    const { response, closedByServer } = await rawRequest(api.port, 'NOT HTTP AT ALL\r\n\r\n');
+    assert.equal(statusOf(response), 400, response);
+    assert.match(response, /"code":"API_BAD_REQUEST"/);
+    assert.ok(closedByServer);
+    assert.equal(api.counters.clientErrors, 1);
+  });
+
+  it('answers 408 and closes a connection whose headers come too slowly (api.headersTimeoutMs)', async () => {
+    api = await startApi({ headersTimeoutMs: 400, requestTimeoutMs: 2000 });
+    const socket = net.connect(api.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    let got = '';
+    socket.on('data', (c) => (got += c.toString()));
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
+    const started = Date.now();
+    socket.write('GET /v1/health HTTP/1.1\r\nHost: x\r\n');
+    // one header byte every 100 ms: never a complete header block (slowloris)
+    const drip = setInterval(() => socket.writable && socket.write('X'), 100);
+    const at = await Promise.race([closed, sleep(10_000).then(() => -1)]);
+    clearInterval(drip);
+    socket.destroy();
+    assert.notEqual(at, -1, 'the server still holds the connection after 10 s');
+    assert.ok(at - started < 5000, `closed after ${at - started} ms`);
+    assert.equal(statusOf(got), 408, got);
+    assert.ok(api.counters.clientErrors >= 1);
+  });
+
+  it('lets a long-poll answer after api.requestTimeoutMs: the timeout covers receiving the request only', async () => {
+    api = await startApi({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    const started = Date.now();
+    const r = await api.call('POST', '/v1/queues/telemetry/groups/slow/pull', { member: 'm', waitMs: 1500 });
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json.messages, []);
+    assert.ok(Date.now() - started >= 1400, `answered after ${Date.now() - started} ms`);
+  });
+
+  it('caps open event streams (api.maxStreams): one more is a 503 with a clear error, counted', async () => {
+    api = await startApi({ maxStreams: 1 });
+    const ac = new AbortController();
+    const first = await fetch(`${api.base}/v1/queues/events/groups/tail/stream?member=a`, { headers: { authorization: `Bearer ${api.token}` }, signal: ac.signal });
+    assert.equal(first.status, 200);
+    const second = await api.call('GET', '/v1/queues/events/groups/tail2/stream?member=b');
+    assert.equal(second.status, 503);
+    assert.equal(second.json.error.code, 'API_BUSY');
+    assert.match(second.json.error.message, /api\.maxStreams/);
+    assert.equal(api.counters.streamsRefused, 1);
+    assert.equal(api.counters.streamsOpen, 1);
+    ac.abort();
+    const a = api;
+    await until(() => a.counters.streamsOpen === 0, 5000, 'the closed stream to give its slot back');
+    const ac3 = new AbortController();
+    const third = await fetch(`${api.base}/v1/queues/events/groups/tail/stream?member=a`, { headers: { authorization: `Bearer ${api.token}` }, signal: ac3.signal });
+    assert.equal(third.status, 200);
+    ac3.abort();
+  });
+
+  it('answers an unexpected exception with a 500, logs it without the token, counts it, and keeps serving', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', write: (l: string) => void lines.push(l) });
+    api = await startApi({
+      logger,
+      stats: async () => {
+        throw new Error('boom');
+      },
+    });
+    const r = await api.call('GET', '/v1/stats');
+    assert.equal(r.status, 500);
+    assert.deepEqual(r.json, { error: { code: 'INTERNAL', message: 'internal error' } });
+    assert.equal(api.counters.internalErrors, 1);
+    assert.ok(lines.some((l) => l.includes('api request failed') && l.includes('boom')), lines.join('\n'));
+    assert.ok(!lines.some((l) => l.includes(api!.token)));
+    assert.equal((await api.call('GET', '/v1/devices')).status, 200);
   });
 });

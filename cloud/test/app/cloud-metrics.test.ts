@@ -4,6 +4,7 @@ import type { Broker } from '../../src/broker/broker.js';
 import type { CommandService } from '../../src/control/command-service.js';
 import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import type { ClusteredQueuesCounters } from '../../src/store/jetstream/clustered-queues.js';
+import { newApiCounters } from '../../src/api/api-counters.js';
 
 describe('cloud/app/cloud-metrics', () => {
   const broker = { counters: { connectionsOpen: 3, publishesIn: 10 } } as unknown as Broker;
@@ -22,6 +23,20 @@ describe('cloud/app/cloud-metrics', () => {
       assert.match(await registry.metrics(), /causeway_consumer_groups\{counter="forwarded"\} 9/);
       // one node (SQLite): no such metric
       assert.doesNotMatch(await cloudMetrics(broker, store.log, commands).metrics(), /causeway_consumer_groups/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('exports the HTTP API counters, read at scrape time', async () => {
+    const store = createMemoryStore();
+    try {
+      const api = newApiCounters();
+      api.clientErrors = 4;
+      const registry = cloudMetrics(broker, store.log, commands, undefined, api);
+      assert.match(await registry.metrics(), /causeway_api_events\{counter="clientErrors"\} 4/);
+      api.streamsRefused = 2;
+      assert.match(await registry.metrics(), /causeway_api_events\{counter="streamsRefused"\} 2/);
     } finally {
       await store.close();
     }

@@ -18,6 +18,7 @@ describe('e2e 05: causeway-cloud refuses a bad config with exit 78 @e2e', functi
     { name: 'an unknown store backend', args: ['--store.backend', 'floppy'], key: 'store.backend' },
     { name: 'an unknown option', args: ['--mqtt.prot', '1883'], key: 'mqtt.prot' },
     { name: 'TLS without a certificate', args: ['--mqtt.port', '0', '--mqtt.tls.port', '0'], key: 'mqtt.tls.cert' },
+    { name: 'an API header timeout above the request timeout', args: ['--mqtt.port', '0', '--api.port', '0', '--api.headersTimeoutMs', '5000', '--api.requestTimeoutMs', '1000'], key: 'api.headersTimeoutMs' },
   ];
   for (const c of cases) {
     it(`${c.name}: exit 78 and a message naming ${c.key}`, () => {

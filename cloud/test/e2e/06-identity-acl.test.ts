@@ -102,12 +102,15 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
     assert.equal(mine[0].envelope.readings[0].value, 21.5);
   });
 
-  it('a backend app sends to a device through a queue by mqttSecondTopic', async () => {
+  it('the raw publish API cannot reach a device on cmd/…: commands go through /v1/commands (issue 23 item 10)', async () => {
     const gw1 = await gateway('gw1', { clientId: 'gw1' });
     await gw1.subscribeAsync('cmd/gw1/+/+', { qos: 1 });
-    const got = new Promise<string>((resolve) => gw1.once('message', (topic) => resolve(topic)));
-    await call('POST', '/v1/queues/cmd/messages', { mqttSecondTopic: '/gw1/relay/c-77', payload: '{"hello":1}' });
-    assert.equal(await got, 'cmd/gw1/relay/c-77');
+    let got = 0;
+    gw1.on('message', () => got++);
+    const res = await fetch(`${api}/v1/queues/cmd/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: JSON.stringify({ mqttSecondTopic: '/gw1/relay/c-77', payload: '{"hello":1}' }) });
+    assert.equal(res.status, 403);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(got, 0);
   });
 
   it('issues tokens: a valid one connects, an expired or forged one does not', async () => {

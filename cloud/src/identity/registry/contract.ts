@@ -22,6 +22,8 @@ export interface RegistryEntry {
   queues?: string[];
   /** apps: may they send to devices */
   canSend?: boolean;
+  /** apps: topic filters they may publish on through the HTTP API (POST /v1/apps) */
+  publish?: string[];
 }
 
 export interface RegistryQuery {
