@@ -78,7 +78,13 @@ export class Authenticator {
       if (this.#o.tokenKey === undefined) return { ok: false, code: 'BAD_CREDENTIALS', reason: 'tokens are not enabled on this broker' };
       const check = verifyToken(this.#o.tokenKey, password, req.clientId, (this.#o.now ?? Date.now)());
       if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: ${check.reason}` };
-      return this.#principal(check.clientId, req.clientId, async () => true);
+      // A token issued before the last rotation or disable is revoked (issue 23 item 6).
+      let revoked = false;
+      const r = await this.#principal(check.clientId, req.clientId, async (e) => {
+        revoked = (e.tokenGeneration ?? 0) !== check.generation;
+        return !revoked;
+      });
+      return revoked ? { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: REVOKED` } : r;
     }
     const id = req.username !== undefined && req.username !== '' ? req.username : req.clientId;
     return this.#principal(id, req.clientId, async (e) => e.secretHash !== undefined && (await verifySecret(password, e.secretHash)));

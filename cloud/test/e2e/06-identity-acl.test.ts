@@ -116,9 +116,33 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
     assert.ok(ok.client);
     ok.client!.end(true);
     const parts = t.token.split('.');
-    const forged = [parts[0], parts[1], String(Number(parts[2]) + 3600), parts[3]].join('.');
+    const forged = [parts[0], parts[1], parts[2], String(Number(parts[3]) + 3600), parts[4]].join('.');
     const bad = await connect({ clientId: 'gw2', username: 'gw2', password: forged });
     assert.equal(bad.error?.code, 0x86);
+  });
+
+  // Issue 23 item 6. Own principals, so their refusals count toward nobody else's failure ban.
+  it('revokes the tokens issued before a secret rotation', async () => {
+    await call('POST', '/v1/devices', { id: 'gw-rot' });
+    const before = (await call('POST', '/v1/devices/gw-rot/token', { ttlSeconds: 30 * 24 * 3600 })).token;
+    const ok = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: before });
+    assert.ok(ok.client, `the fresh token connects: ${ok.error?.message}`);
+    await call('POST', '/v1/devices/gw-rot/rotate');
+    const refused = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: before });
+    assert.equal(refused.error?.code, 0x86);
+    await until(() => broker.lines.some((l) => l.includes('REVOKED')), 5000, 'a log line saying the token was revoked');
+    const after = (await call('POST', '/v1/devices/gw-rot/token', { ttlSeconds: 60 })).token;
+    const again = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: after });
+    assert.ok(again.client, `a token issued after the rotation connects: ${again.error?.message}`);
+  });
+
+  it('revokes the tokens issued before a disable, also after the device is enabled again', async () => {
+    await call('POST', '/v1/devices', { id: 'gw-dis' });
+    const before = (await call('POST', '/v1/devices/gw-dis/token', { ttlSeconds: 3600 })).token;
+    await call('POST', '/v1/devices/gw-dis/disable');
+    await call('POST', '/v1/devices/gw-dis/enable');
+    const refused = await connect({ clientId: 'gw-dis', username: 'gw-dis', password: before });
+    assert.equal(refused.error?.code, 0x86);
   });
 
   it('disconnects a device that is disabled, and refuses it afterwards', async () => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
+import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
 
 /**
  * The registry in SQLite (`registry.db` in the cloud's data directory). Entries are small and read on
@@ -81,7 +81,7 @@ export class SqliteRegistry implements DeviceRegistry {
   async update(id: string, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): Promise<RegistryEntry> {
     const cur = await this.get(id);
     if (cur === undefined) throw new CausewayError('REGISTRY_NOT_FOUND', `no gateway, device or app with id ${id}`);
-    const next = { ...cur, ...patch } as RegistryEntry;
+    const next = applyPatch(cur, patch);
     const { online, lastSeenAt, ...doc } = next;
     this.#db
       .prepare('UPDATE principals SET kind = ?, doc = ?, online = ?, last_seen_at = ? WHERE id = ?')
