@@ -85,8 +85,8 @@ export const cloudSchema: Schema = {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
     tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
     failures: {
-      burst: { doc: 'Failed logins a source may make in a burst before it is refused', format: 'nat', default: 10 },
-      refillPerSecond: { doc: 'Failed logins a source regains per second', format: Number, default: 0.2 },
+      burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
+      refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
     },
   },
   api: {

@@ -43,6 +43,17 @@ function clientIdAllowed(e: RegistryEntry, clientId: string): boolean {
   return e.kind === 'app' && clientId.startsWith(`${e.id}.`);
 }
 
+/** The principal a CONNECT claims to be: its username, else its client id (as #check reads them). */
+function claimedPrincipal(req: AuthRequest): string {
+  if (req.certificateId !== undefined) return req.certificateId;
+  return req.username !== undefined && req.username !== '' ? req.username : req.clientId;
+}
+
+/** The failure limiter's key: source and claimed principal (NUL cannot occur in either). */
+function failureKey(req: AuthRequest): string {
+  return `${req.source}\u0000${claimedPrincipal(req)}`;
+}
+
 /**
  * Authenticates a CONNECT. Never throws for bad input and never puts a secret in a reason string
  * (reasons are logged).
@@ -56,12 +67,17 @@ export class Authenticator {
 
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const { limiter } = this.#o;
-    if (!limiter.allowed(req.source)) {
-      return { ok: false, code: 'BANNED', reason: `too many failed attempts from ${req.source}` };
+    // Failures are counted per (source, claimed principal), not per source: many gateways behind one
+    // carrier NAT share an address, and one of them guessing must not lock out the others (issue 23
+    // item 9). A banned pair is refused even with the right secret until it refills, so guessing one
+    // principal's secret stays as slow as before.
+    const key = failureKey(req);
+    if (!limiter.allowed(key)) {
+      return { ok: false, code: 'BANNED', reason: `too many failed attempts for ${claimedPrincipal(req)} from ${req.source}` };
     }
     const result = await this.#check(req);
-    if (result.ok) limiter.succeed(req.source);
-    else if (result.code === 'BAD_CREDENTIALS') limiter.fail(req.source);
+    if (result.ok) limiter.succeed(key);
+    else if (result.code === 'BAD_CREDENTIALS') limiter.fail(key);
     return result;
   }
 

@@ -156,11 +156,17 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
     assert.equal(list.devices.find((d: { id: string }) => d.id === 'gw1').lastSeenAt > 0, true);
   });
 
-  it('bans a source after repeated failures', async () => {
-    // the first test already spent two failures from 127.0.0.1; burst is 3
+  it('bans a (source, principal) pair after repeated failures, and only that pair', async () => {
+    // the first test already spent two failures for gw1 from 127.0.0.1; burst is 3
     for (let i = 0; i < 3; i++) await connect({ clientId: 'gw1', username: 'gw1', password: 'guess' + i });
     const banned = await connect({ clientId: 'gw1', username: 'gw1', password: secrets.gw1! });
     assert.equal(banned.error?.code, 0x8a);
     await until(() => broker.lines.some((l) => l.includes('too many failed attempts')), 2000, 'a log line naming the ban');
+    // Issue 23 item 9: another principal behind the same address (a carrier NAT) is not locked out …
+    const other = await connect({ clientId: 'analytics.w2', username: 'analytics', password: secrets.analytics! });
+    assert.ok(other.client, `a principal with the right secret from the same address connects: ${other.error?.message}`);
+    // … and the banned pair stays banned
+    const still = await connect({ clientId: 'gw1', username: 'gw1', password: secrets.gw1! });
+    assert.equal(still.error?.code, 0x8a);
   });
 });

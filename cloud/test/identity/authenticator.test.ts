@@ -101,6 +101,18 @@ describe('cloud/identity/authenticator', () => {
     assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'evil' })).ok, true);
   });
 
+  it('bans a (source, principal) pair, not the whole source: other gateways behind the same NAT still connect (issue 23 item 9)', async () => {
+    await registry.create({ id: 'gw3', kind: 'gateway', groups: [], tags: {}, secretHash: await hashSecret(secret), enabled: true, createdAt: 0, online: false });
+    for (let i = 0; i < 5; i++) await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: `guess${i}`, source: 'nat' });
+    const gw1 = await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'nat' });
+    assert.equal((gw1 as { code: string }).code, 'BANNED', 'the guessed pair stays banned, even with the right secret');
+    const gw3 = await auth.authenticate({ clientId: 'gw3', username: 'gw3', password: secret, source: 'nat' });
+    assert.equal(gw3.ok, true, 'another gateway behind the same address is not locked out');
+    // a token for the banned principal is no way around the ban
+    const t = issueToken(key, 'gw1', clock + 60_000, 0);
+    assert.equal(((await auth.authenticate({ clientId: 'gw1', password: t, source: 'nat' })) as { code: string }).code, 'BANNED');
+  });
+
   it('tracks a bounded number of sources', () => {
     const l = new FailureLimiter({ burst: 1, refillPerSecond: 1, maxSources: 10 }, () => 0);
     for (let i = 0; i < 1000; i++) l.fail(`s${i}`);
