@@ -1,3 +1,4 @@
+import { clip } from '../../../shared/src/log/clip.js';
 import type { Identity } from './acl.js';
 import { looksLikeToken, verifyToken } from './access-token.js';
 import type { FailureLimiter } from './failure-limiter.js';
@@ -73,7 +74,7 @@ export class Authenticator {
     // principal's secret stays as slow as before.
     const key = failureKey(req);
     if (!limiter.allowed(key)) {
-      return { ok: false, code: 'BANNED', reason: `too many failed attempts for ${claimedPrincipal(req)} from ${req.source}` };
+      return { ok: false, code: 'BANNED', reason: `too many failed attempts for ${clip(claimedPrincipal(req))} from ${req.source}` };
     }
     const result = await this.#check(req);
     if (result.ok) limiter.succeed(key);
@@ -88,19 +89,19 @@ export class Authenticator {
     }
     if (password === undefined || password === '') {
       if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };
-      return { ok: false, code: 'NOT_AUTHORIZED', reason: `client ${req.clientId} sent no credentials and anonymous access is off` };
+      return { ok: false, code: 'NOT_AUTHORIZED', reason: `client ${clip(req.clientId)} sent no credentials and anonymous access is off` };
     }
     if (looksLikeToken(password)) {
       if (this.#o.tokenKey === undefined) return { ok: false, code: 'BAD_CREDENTIALS', reason: 'tokens are not enabled on this broker' };
       const check = verifyToken(this.#o.tokenKey, password, req.clientId, (this.#o.now ?? Date.now)());
-      if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: ${check.reason}` };
+      if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${clip(req.clientId)}: ${check.reason}` };
       // A token issued before the last rotation or disable is revoked (issue 23 item 6).
       let revoked = false;
       const r = await this.#principal(check.clientId, req.clientId, async (e) => {
         revoked = (e.tokenGeneration ?? 0) !== check.generation;
         return !revoked;
       });
-      return revoked ? { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: REVOKED` } : r;
+      return revoked ? { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${clip(req.clientId)}: REVOKED` } : r;
     }
     const id = req.username !== undefined && req.username !== '' ? req.username : req.clientId;
     return this.#principal(id, req.clientId, async (e) => e.secretHash !== undefined && (await verifySecret(password, e.secretHash)));
@@ -109,9 +110,9 @@ export class Authenticator {
   async #principal(id: string, clientId: string, verify: (e: RegistryEntry) => Promise<boolean>): Promise<AuthResult> {
     const e = await this.#o.registry.get(id);
     // Unknown id and wrong secret give the same answer so ids cannot be probed.
-    if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${id}` };
+    if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${clip(id)}` };
     if (!e.enabled) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} is disabled` };
-    if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clientId}` };
+    if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clip(clientId)}` };
     return { ok: true, identity: identityOf(e) };
   }
 }
