@@ -37,7 +37,7 @@ export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' |
   maxInflight: 64,
   maxQueuedPerSession: 100_000,
   maxConnections: 10_000,
-  maxConnectionsPerSource: 0,
+  maxConnectionsPerSource: 1000,
   maxKeepAlive: 0,
   maxSessionExpiry: 7 * 24 * 3600,
   topicAliasMaximum: 32,

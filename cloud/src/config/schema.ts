@@ -104,7 +104,7 @@ export const cloudSchema: Schema = {
   },
   limits: {
     maxConnections: { doc: 'Connections served at once; more are refused', format: 'nat', default: 10000 },
-    maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit)', format: 'nat', default: 0 },
+    maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
     maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
