@@ -11,6 +11,7 @@ import { toSubscription, type Subscription } from './subscription.js';
 import { WillScheduler, type Will } from './will.js';
 import { SubscriptionIndex, type Follower } from './subscription-index.js';
 import { Connection } from './connection.js';
+import { QueueCardinality } from './queue-cardinality.js';
 import { REFUSAL_LOG_DEFAULTS, ThrottledLog } from '../../../shared/src/log/log-throttle.js';
 
 export interface PublishInput {
@@ -52,12 +53,15 @@ export class Broker {
   #commitTimer: NodeJS.Timeout | undefined;
   #closing = false;
 
+  /** light queues per gateway (limits.maxQueuesPerGateway, issue 23 item 11) */
+  readonly queueCardinality: QueueCardinality;
   /** refusal warnings a peer can provoke at will, rate-limited per reason and source (issue 23 item 7) */
   readonly refusals: ThrottledLog;
 
   constructor(store: BrokerStore, options: Partial<BrokerOptions> = {}) {
     this.store = store;
     this.options = normalizeBrokerOptions(options);
+    this.queueCardinality = new QueueCardinality(this.options.maxQueuesPerGateway);
     this.refusals = new ThrottledLog(this.options.logger, REFUSAL_LOG_DEFAULTS, () => this.counters.logLinesSuppressed++);
     this.#ctx = { log: store.log, heads: this.#heads, counters: this.counters, maxQueued: this.options.maxQueuedPerSession, now: () => Date.now() };
   }

@@ -33,6 +33,8 @@ export interface BrokerCounters {
   aclDenied: number;
   /** connections refused because their source address already had limits.maxConnectionsPerSource */
   connectionsRefusedPerSource: number;
+  /** publishes refused because their gateway reached limits.maxQueuesPerGateway distinct topics */
+  queueLimitRefused: number;
   /** repeated refusal log lines left out by the log throttle (issue 23 item 7) */
   logLinesSuppressed: number;
 }
@@ -62,6 +64,7 @@ export function createCounters(): BrokerCounters {
     authFailures: 0,
     aclDenied: 0,
     connectionsRefusedPerSource: 0,
+    queueLimitRefused: 0,
     logLinesSuppressed: 0,
   };
 }

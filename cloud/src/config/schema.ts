@@ -27,6 +27,7 @@ export interface CloudConfig {
   limits: {
     maxConnections: number;
     maxConnectionsPerSource: number;
+    maxQueuesPerGateway: number;
     maxPacketSize: number;
     maxInflight: number;
     maxQueuedPerSession: number;
@@ -105,6 +106,7 @@ export const cloudSchema: Schema = {
   limits: {
     maxConnections: { doc: 'Connections served at once; more are refused', format: 'nat', default: 10000 },
     maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
+    maxQueuesPerGateway: { doc: 'Distinct telemetry/events topics (device/stream and device/event-type pairs, one light queue each) one gateway may publish on, counted per node since it started; a publish on a new one past the limit is refused with v5 reason 0x97 (3.1.1: acknowledged and dropped), counted (queueLimitRefused) and logged rate-limited. 0 = no limit', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
     maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
