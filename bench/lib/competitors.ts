@@ -271,7 +271,8 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...(opts.causewayArgs ?? [])],
+    // Every load generator connects from loopback: lift the per-source cap (default 1,000) unless the caller sets it.
+    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
     port,
     dir,
     protocolVersion: 5,

@@ -23,6 +23,8 @@ export function jetstreamNodeArgs(o: { natsUrl: string; prefix: string; index: n
     '--node.id', `node-${o.index}`,
     // the default, 10,000, refuses the rest: raise it as an operator would
     '--limits.maxConnections', String(o.maxConnections),
+    // the fleet gives each gateway its own 127.x.y.z, but other loads come from 127.0.0.1 (default cap 1,000)
+    '--limits.maxConnectionsPerSource', '0',
   ];
 }
 

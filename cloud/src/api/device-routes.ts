@@ -107,7 +107,7 @@ export function deviceRoutes(router: Router, deps: ApiDeps): void {
     if (deps.tokenKey === undefined) throw new ApiError('API_BAD_REQUEST', 'access tokens are not enabled (auth.tokenKey is not set)');
     const ttl = int(body, 'ttlSeconds', 3600, 60, 30 * 24 * 3600);
     const expiresAt = Date.now() + ttl * 1000;
-    return { clientId: e.id, token: issueToken(deps.tokenKey, e.id, expiresAt), expiresAt };
+    return { clientId: e.id, token: issueToken(deps.tokenKey, e.id, expiresAt, e.tokenGeneration ?? 0), expiresAt };
   });
 
   router.add('GET', '/v1/groups', async () => {

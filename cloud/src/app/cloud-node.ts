@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +37,7 @@ import { newApiCounters } from '../api/api-counters.js';
 import { splitQueue } from '../../../shared/src/properties/message-properties.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
+import { ensurePrivateDir } from '../../../shared/src/fs/private-files.js';
 
 export interface CloudNode {
   broker: Broker;
@@ -59,7 +59,7 @@ export interface CloudNode {
  */
 export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<CloudNode> {
   const durable = cfg.store.backend !== 'memory';
-  if (durable) mkdirSync(cfg.store.path, { recursive: true });
+  if (durable) ensurePrivateDir(cfg.store.path);
   const js = cfg.store.jetstream;
   const store = await openStore({
     backend: cfg.store.backend,

@@ -11,6 +11,8 @@ import { toSubscription, type Subscription } from './subscription.js';
 import { WillScheduler, type Will } from './will.js';
 import { SubscriptionIndex, type Follower } from './subscription-index.js';
 import { Connection } from './connection.js';
+import { QueueCardinality } from './queue-cardinality.js';
+import { REFUSAL_LOG_DEFAULTS, ThrottledLog } from '../../../shared/src/log/log-throttle.js';
 
 export interface PublishInput {
   topic: string;
@@ -51,9 +53,16 @@ export class Broker {
   #commitTimer: NodeJS.Timeout | undefined;
   #closing = false;
 
+  /** light queues per gateway (limits.maxQueuesPerGateway, issue 23 item 11) */
+  readonly queueCardinality: QueueCardinality;
+  /** refusal warnings a peer can provoke at will, rate-limited per reason and source (issue 23 item 7) */
+  readonly refusals: ThrottledLog;
+
   constructor(store: BrokerStore, options: Partial<BrokerOptions> = {}) {
     this.store = store;
     this.options = normalizeBrokerOptions(options);
+    this.queueCardinality = new QueueCardinality(this.options.maxQueuesPerGateway);
+    this.refusals = new ThrottledLog(this.options.logger, REFUSAL_LOG_DEFAULTS, () => this.counters.logLinesSuppressed++);
     this.#ctx = { log: store.log, heads: this.#heads, counters: this.counters, maxQueued: this.options.maxQueuedPerSession, now: () => Date.now() };
   }
 
@@ -68,7 +77,10 @@ export class Broker {
   /** Restores persistent sessions (and their wildcard filters) from the store; call before accepting clients. */
   async start(): Promise<void> {
     for (const state of await this.store.sessions.listSessions()) await this.#restore(state);
-    this.#commitTimer = setInterval(() => this.#track(this.commitOffsets()), this.options.offsetCommitIntervalMs);
+    this.#commitTimer = setInterval(() => {
+      this.#track(this.commitOffsets());
+      this.refusals.flush();
+    }, this.options.offsetCommitIntervalMs);
     this.#commitTimer.unref();
   }
 
@@ -120,8 +132,18 @@ export class Broker {
       else this.#perSource.set(conn.remoteAddress, n);
     });
     const max = this.options.maxConnectionsPerSource;
-    if (this.#closing || this.connections.size > this.options.maxConnections || (max > 0 && perSource >= max)) {
+    if (this.#closing) {
       this.counters.connectionsRefused++;
+      conn.refuseBusy();
+    } else if (this.connections.size > this.options.maxConnections) {
+      this.counters.connectionsRefused++;
+      this.refusals.warn('max-connections', 'connection refused: limits.maxConnections reached', { remoteAddress: conn.remoteAddress, limit: this.options.maxConnections });
+      conn.refuseBusy();
+    } else if (max > 0 && perSource >= max) {
+      // One address must not take every slot (issue 23 item 8); logged per source, rate-limited.
+      this.counters.connectionsRefused++;
+      this.counters.connectionsRefusedPerSource++;
+      this.refusals.warn(`per-source|${conn.remoteAddress}`, 'connection refused: limits.maxConnectionsPerSource reached for this address', { remoteAddress: conn.remoteAddress, limit: max });
       conn.refuseBusy();
     }
     return conn;
@@ -349,6 +371,7 @@ export class Broker {
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
+    this.refusals.flush(true);
     this.wills.clear();
     for (const c of [...this.connections]) c.shutdown();
     for (let i = 0; i < 10 && this.#background.size > 0; i++) await Promise.allSettled([...this.#background]);

@@ -8,6 +8,7 @@ import { CONNACK_V4, RC, parserErrorCode, reasonFor } from './reason-codes.js';
 import type { DeliveryLink, OutgoingPublish, Session } from './session.js';
 import type { Will } from './will.js';
 import { route } from './handlers/index.js';
+import { clip } from '../../../shared/src/log/clip.js';
 
 /** Packets parsed but not handled, or QoS 0 appends outstanding, before the socket is no longer read. */
 const PENDING_LIMIT = 1024;
@@ -224,7 +225,10 @@ export class Connection implements DeliveryLink {
     const { reasonCode, counter } = reasonFor(err);
     this.broker.counters[counter]++;
     const e = err as { code?: string; message?: string };
-    this.broker.log.warn('closing connection', { clientId: this.clientId, code: e.code, reason: e.message, reasonCode });
+    const fields = { clientId: clip(this.clientId), remoteAddress: this.remoteAddress, code: e.code, reason: e.message, reasonCode };
+    // Before CONNECT is accepted the peer is unknown and may repeat at will: rate-limit (issue 23 item 7).
+    if (this.connected) this.broker.log.warn('closing connection', fields);
+    else this.broker.refusals.warn(`fail|${String(e.code)}|${this.remoteAddress}`, 'closing connection', fields);
     if (this.version === 5) {
       if (this.connected) this.send({ cmd: 'disconnect', reasonCode });
       else this.send({ cmd: 'connack', sessionPresent: false, reasonCode });

@@ -31,6 +31,12 @@ export interface BrokerCounters {
   authFailures: number;
   /** publishes and subscriptions refused by the ACL */
   aclDenied: number;
+  /** connections refused because their source address already had limits.maxConnectionsPerSource */
+  connectionsRefusedPerSource: number;
+  /** publishes refused because their gateway reached limits.maxQueuesPerGateway distinct topics */
+  queueLimitRefused: number;
+  /** repeated refusal log lines left out by the log throttle (issue 23 item 7) */
+  logLinesSuppressed: number;
 }
 
 export function createCounters(): BrokerCounters {
@@ -57,5 +63,8 @@ export function createCounters(): BrokerCounters {
     storeErrors: 0,
     authFailures: 0,
     aclDenied: 0,
+    connectionsRefusedPerSource: 0,
+    queueLimitRefused: 0,
+    logLinesSuppressed: 0,
   };
 }

@@ -14,6 +14,11 @@ export interface BrokerOptions {
   maxConnections: number;
   /** connections accepted at once from one remote address (0 = no limit) */
   maxConnectionsPerSource: number;
+  /**
+   * distinct telemetry/events topics (light queues) one gateway may publish on; past it its publishes
+   * on new ones are refused (v5 0x97) or, for 3.1.1, acknowledged and dropped; counted. 0 = no limit
+   */
+  maxQueuesPerGateway: number;
   /** largest keep-alive we accept (s); a client asking for more (or 0) gets this as Server Keep Alive (v5). 0 = any */
   maxKeepAlive: number;
   /** largest session expiry we grant (s) */
@@ -37,7 +42,8 @@ export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' |
   maxInflight: 64,
   maxQueuedPerSession: 100_000,
   maxConnections: 10_000,
-  maxConnectionsPerSource: 0,
+  maxConnectionsPerSource: 1000,
+  maxQueuesPerGateway: 1000,
   maxKeepAlive: 0,
   maxSessionExpiry: 7 * 24 * 3600,
   topicAliasMaximum: 32,

@@ -27,6 +27,7 @@ export interface CloudConfig {
   limits: {
     maxConnections: number;
     maxConnectionsPerSource: number;
+    maxQueuesPerGateway: number;
     maxPacketSize: number;
     maxInflight: number;
     maxQueuedPerSession: number;
@@ -85,8 +86,8 @@ export const cloudSchema: Schema = {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
     tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
     failures: {
-      burst: { doc: 'Failed logins a source may make in a burst before it is refused', format: 'nat', default: 10 },
-      refillPerSecond: { doc: 'Failed logins a source regains per second', format: Number, default: 0.2 },
+      burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
+      refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
     },
   },
   api: {
@@ -107,7 +108,8 @@ export const cloudSchema: Schema = {
   },
   limits: {
     maxConnections: { doc: 'Connections served at once; more are refused', format: 'nat', default: 10000 },
-    maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit)', format: 'nat', default: 0 },
+    maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
+    maxQueuesPerGateway: { doc: 'Distinct telemetry/events topics (device/stream and device/event-type pairs, one light queue each) one gateway may publish on, counted per node since it started; a publish on a new one past the limit is refused with v5 reason 0x97 (3.1.1: acknowledged and dropped), counted (queueLimitRefused) and logged rate-limited. 0 = no limit', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
     maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { privateDbFile } from '../../../shared/src/fs/private-files.js';
 
 /**
  * The cloud's control-plane database (`control.db` in the data directory): commands, their per-device
@@ -44,7 +45,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function openControlDb(file: string): Database.Database {
-  const db = new Database(file);
+  const db = new Database(privateDbFile(file));
   db.pragma('journal_mode = WAL');
   // Operator actions are acknowledged with HTTP 2xx: durable before the answer.
   db.pragma('synchronous = FULL');

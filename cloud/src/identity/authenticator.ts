@@ -1,3 +1,4 @@
+import { clip } from '../../../shared/src/log/clip.js';
 import type { Identity } from './acl.js';
 import { looksLikeToken, verifyToken } from './access-token.js';
 import type { FailureLimiter } from './failure-limiter.js';
@@ -43,6 +44,17 @@ function clientIdAllowed(e: RegistryEntry, clientId: string): boolean {
   return e.kind === 'app' && clientId.startsWith(`${e.id}.`);
 }
 
+/** The principal a CONNECT claims to be: its username, else its client id (as #check reads them). */
+function claimedPrincipal(req: AuthRequest): string {
+  if (req.certificateId !== undefined) return req.certificateId;
+  return req.username !== undefined && req.username !== '' ? req.username : req.clientId;
+}
+
+/** The failure limiter's key: source and claimed principal (NUL cannot occur in either). */
+function failureKey(req: AuthRequest): string {
+  return `${req.source}\u0000${claimedPrincipal(req)}`;
+}
+
 /**
  * Authenticates a CONNECT. Never throws for bad input and never puts a secret in a reason string
  * (reasons are logged).
@@ -56,12 +68,17 @@ export class Authenticator {
 
   async authenticate(req: AuthRequest): Promise<AuthResult> {
     const { limiter } = this.#o;
-    if (!limiter.allowed(req.source)) {
-      return { ok: false, code: 'BANNED', reason: `too many failed attempts from ${req.source}` };
+    // Failures are counted per (source, claimed principal), not per source: many gateways behind one
+    // carrier NAT share an address, and one of them guessing must not lock out the others (issue 23
+    // item 9). A banned pair is refused even with the right secret until it refills, so guessing one
+    // principal's secret stays as slow as before.
+    const key = failureKey(req);
+    if (!limiter.allowed(key)) {
+      return { ok: false, code: 'BANNED', reason: `too many failed attempts for ${clip(claimedPrincipal(req))} from ${req.source}` };
     }
     const result = await this.#check(req);
-    if (result.ok) limiter.succeed(req.source);
-    else if (result.code === 'BAD_CREDENTIALS') limiter.fail(req.source);
+    if (result.ok) limiter.succeed(key);
+    else if (result.code === 'BAD_CREDENTIALS') limiter.fail(key);
     return result;
   }
 
@@ -72,13 +89,19 @@ export class Authenticator {
     }
     if (password === undefined || password === '') {
       if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };
-      return { ok: false, code: 'NOT_AUTHORIZED', reason: `client ${req.clientId} sent no credentials and anonymous access is off` };
+      return { ok: false, code: 'NOT_AUTHORIZED', reason: `client ${clip(req.clientId)} sent no credentials and anonymous access is off` };
     }
     if (looksLikeToken(password)) {
       if (this.#o.tokenKey === undefined) return { ok: false, code: 'BAD_CREDENTIALS', reason: 'tokens are not enabled on this broker' };
       const check = verifyToken(this.#o.tokenKey, password, req.clientId, (this.#o.now ?? Date.now)());
-      if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${req.clientId}: ${check.reason}` };
-      return this.#principal(check.clientId, req.clientId, async () => true);
+      if (!check.ok) return { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${clip(req.clientId)}: ${check.reason}` };
+      // A token issued before the last rotation or disable is revoked (issue 23 item 6).
+      let revoked = false;
+      const r = await this.#principal(check.clientId, req.clientId, async (e) => {
+        revoked = (e.tokenGeneration ?? 0) !== check.generation;
+        return !revoked;
+      });
+      return revoked ? { ok: false, code: 'BAD_CREDENTIALS', reason: `token refused for client ${clip(req.clientId)}: REVOKED` } : r;
     }
     const id = req.username !== undefined && req.username !== '' ? req.username : req.clientId;
     return this.#principal(id, req.clientId, async (e) => e.secretHash !== undefined && (await verifySecret(password, e.secretHash)));
@@ -87,9 +110,9 @@ export class Authenticator {
   async #principal(id: string, clientId: string, verify: (e: RegistryEntry) => Promise<boolean>): Promise<AuthResult> {
     const e = await this.#o.registry.get(id);
     // Unknown id and wrong secret give the same answer so ids cannot be probed.
-    if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${id}` };
+    if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${clip(id)}` };
     if (!e.enabled) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} is disabled` };
-    if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clientId}` };
+    if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clip(clientId)}` };
     return { ok: true, identity: identityOf(e) };
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Brute-force protection: a token bucket per source address for FAILED authentications. Each failure
- * takes a token; a source with none left is refused before its credentials are even checked, until
- * tokens refill. Pure state + injected clock, so it is tested without waiting.
+ * Brute-force protection: a token bucket per key for FAILED authentications. Each failure takes a token;
+ * a key with none left is refused before its credentials are even checked, until tokens refill. The
+ * authenticator keys it on (source address, claimed principal) — see failureKey in authenticator.ts.
+ * Pure state + injected clock, so it is tested without waiting.
  */
 export interface FailureLimiterOptions {
   /** failures allowed in a burst */

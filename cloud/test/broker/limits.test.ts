@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { Harness, collect, sleep, until } from './fixtures/harness.js';
+import { createLogger } from '../../../shared/src/log/logger.js';
+import { normalizeBrokerOptions } from '../../src/broker/options.js';
 
 describe('broker: limits and backpressure', () => {
   let h: Harness | undefined;
@@ -66,6 +68,24 @@ describe('broker: limits and backpressure', () => {
     const r = h.raw();
     await r.waitClosed();
     assert.equal(h.broker.counters.connectionsRefused, 1);
+  });
+
+  it('refuses connections from one source beyond maxConnectionsPerSource, counts and logs them rate-limited (issue 23 item 8)', async () => {
+    const lines: string[] = [];
+    h = await new Harness({ maxConnectionsPerSource: 2, logger: createLogger({ write: (l) => lines.push(l) }) }).start();
+    await h.client({ clientId: 'one' });
+    await h.client({ clientId: 'two' });
+    const refused = Array.from({ length: 20 }, () => h!.raw());
+    await Promise.all(refused.map((r) => r.waitClosed()));
+    assert.equal(h.broker.counters.connectionsRefusedPerSource, 20);
+    const logged = lines.filter((l) => l.includes('limits.maxConnectionsPerSource'));
+    assert.ok(logged.length >= 1 && logged.length <= 5, `${logged.length} refusal lines for 20 refusals`);
+    assert.equal(h.broker.counters.logLinesSuppressed, 20 - logged.length);
+    assert.equal(JSON.parse(logged[0]!).limit, 2);
+  });
+
+  it('caps connections per source by default, high enough for a fleet behind one NAT address', () => {
+    assert.equal(normalizeBrokerOptions({}).maxConnectionsPerSource, 1000);
   });
 
   it('v5: does not send a message larger than the client Maximum Packet Size, and counts it', async () => {

@@ -119,9 +119,33 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
     assert.ok(ok.client);
     ok.client!.end(true);
     const parts = t.token.split('.');
-    const forged = [parts[0], parts[1], String(Number(parts[2]) + 3600), parts[3]].join('.');
+    const forged = [parts[0], parts[1], parts[2], String(Number(parts[3]) + 3600), parts[4]].join('.');
     const bad = await connect({ clientId: 'gw2', username: 'gw2', password: forged });
     assert.equal(bad.error?.code, 0x86);
+  });
+
+  // Issue 23 item 6. Own principals, so their refusals count toward nobody else's failure ban.
+  it('revokes the tokens issued before a secret rotation', async () => {
+    await call('POST', '/v1/devices', { id: 'gw-rot' });
+    const before = (await call('POST', '/v1/devices/gw-rot/token', { ttlSeconds: 30 * 24 * 3600 })).token;
+    const ok = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: before });
+    assert.ok(ok.client, `the fresh token connects: ${ok.error?.message}`);
+    await call('POST', '/v1/devices/gw-rot/rotate');
+    const refused = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: before });
+    assert.equal(refused.error?.code, 0x86);
+    await until(() => broker.lines.some((l) => l.includes('REVOKED')), 5000, 'a log line saying the token was revoked');
+    const after = (await call('POST', '/v1/devices/gw-rot/token', { ttlSeconds: 60 })).token;
+    const again = await connect({ clientId: 'gw-rot', username: 'gw-rot', password: after });
+    assert.ok(again.client, `a token issued after the rotation connects: ${again.error?.message}`);
+  });
+
+  it('revokes the tokens issued before a disable, also after the device is enabled again', async () => {
+    await call('POST', '/v1/devices', { id: 'gw-dis' });
+    const before = (await call('POST', '/v1/devices/gw-dis/token', { ttlSeconds: 3600 })).token;
+    await call('POST', '/v1/devices/gw-dis/disable');
+    await call('POST', '/v1/devices/gw-dis/enable');
+    const refused = await connect({ clientId: 'gw-dis', username: 'gw-dis', password: before });
+    assert.equal(refused.error?.code, 0x86);
   });
 
   it('disconnects a device that is disabled, and refuses it afterwards', async () => {
@@ -135,11 +159,17 @@ describe('06 identity, ACL and server-side queues @e2e', function () {
     assert.equal(list.devices.find((d: { id: string }) => d.id === 'gw1').lastSeenAt > 0, true);
   });
 
-  it('bans a source after repeated failures', async () => {
-    // the first test already spent two failures from 127.0.0.1; burst is 3
+  it('bans a (source, principal) pair after repeated failures, and only that pair', async () => {
+    // the first test already spent two failures for gw1 from 127.0.0.1; burst is 3
     for (let i = 0; i < 3; i++) await connect({ clientId: 'gw1', username: 'gw1', password: 'guess' + i });
     const banned = await connect({ clientId: 'gw1', username: 'gw1', password: secrets.gw1! });
     assert.equal(banned.error?.code, 0x8a);
     await until(() => broker.lines.some((l) => l.includes('too many failed attempts')), 2000, 'a log line naming the ban');
+    // Issue 23 item 9: another principal behind the same address (a carrier NAT) is not locked out …
+    const other = await connect({ clientId: 'analytics.w2', username: 'analytics', password: secrets.analytics! });
+    assert.ok(other.client, `a principal with the right secret from the same address connects: ${other.error?.message}`);
+    // … and the banned pair stays banned
+    const still = await connect({ clientId: 'gw1', username: 'gw1', password: secrets.gw1! });
+    assert.equal(still.error?.code, 0x8a);
   });
 });

@@ -41,15 +41,35 @@ describe('cloud/identity/authenticator', () => {
   });
 
   it('accepts an unexpired token and refuses an expired or forged one', async () => {
-    const t = issueToken(key, 'gw1', clock + 60_000);
+    const t = issueToken(key, 'gw1', clock + 60_000, 0);
     assert.equal((await auth.authenticate({ clientId: 'gw1', password: t, source: 's' })).ok, true);
     clock += 61_000;
     const expired = await auth.authenticate({ clientId: 'gw1', password: t, source: 's' });
     assert.equal(expired.ok, false);
     assert.match((expired as { reason: string }).reason, /EXPIRED/);
-    const forged = await auth.authenticate({ clientId: 'gw1', password: issueToken(randomBytes(32), 'gw1', clock + 60_000), source: 's2' });
+    const forged = await auth.authenticate({ clientId: 'gw1', password: issueToken(randomBytes(32), 'gw1', clock + 60_000, 0), source: 's2' });
     assert.deepEqual({ ok: forged.ok, code: (forged as { code: string }).code }, { ok: false, code: 'BAD_CREDENTIALS' });
   });
+
+  // Issue 23 item 6: a token must not outlive a rotation or a disable.
+  for (const [what, change] of [
+    ['the secret is rotated', async () => registry.update('gw1', { secretHash: await hashSecret(generateSecret()) })],
+    ['the gateway is disabled and enabled again', async () => {
+      await registry.update('gw1', { enabled: false });
+      await registry.update('gw1', { enabled: true });
+    }],
+  ] as const) {
+    it(`refuses a token issued before ${what}, and accepts one issued after`, async () => {
+      const before = issueToken(key, 'gw1', clock + 60_000, (await registry.get('gw1'))!.tokenGeneration ?? 0);
+      assert.equal((await auth.authenticate({ clientId: 'gw1', password: before, source: 's' })).ok, true);
+      await change();
+      const r = await auth.authenticate({ clientId: 'gw1', password: before, source: 's' });
+      assert.deepEqual({ ok: r.ok, code: (r as { code: string }).code }, { ok: false, code: 'BAD_CREDENTIALS' });
+      assert.match((r as { reason: string }).reason, /REVOKED/);
+      const after = issueToken(key, 'gw1', clock + 60_000, (await registry.get('gw1'))!.tokenGeneration ?? 0);
+      assert.equal((await auth.authenticate({ clientId: 'gw1', password: after, source: 's' })).ok, true);
+    });
+  }
 
   const REFUSED: Array<[string, () => Parameters<Authenticator['authenticate']>[0], string]> = [
     ['a wrong secret', () => ({ clientId: 'gw1', username: 'gw1', password: 'nope', source: 'a' }), 'BAD_CREDENTIALS'],
@@ -79,6 +99,18 @@ describe('cloud/identity/authenticator', () => {
     assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'other' })).ok, true);
     clock += 2_000; // one token back
     assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'evil' })).ok, true);
+  });
+
+  it('bans a (source, principal) pair, not the whole source: other gateways behind the same NAT still connect (issue 23 item 9)', async () => {
+    await registry.create({ id: 'gw3', kind: 'gateway', groups: [], tags: {}, secretHash: await hashSecret(secret), enabled: true, createdAt: 0, online: false });
+    for (let i = 0; i < 5; i++) await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: `guess${i}`, source: 'nat' });
+    const gw1 = await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 'nat' });
+    assert.equal((gw1 as { code: string }).code, 'BANNED', 'the guessed pair stays banned, even with the right secret');
+    const gw3 = await auth.authenticate({ clientId: 'gw3', username: 'gw3', password: secret, source: 'nat' });
+    assert.equal(gw3.ok, true, 'another gateway behind the same address is not locked out');
+    // a token for the banned principal is no way around the ban
+    const t = issueToken(key, 'gw1', clock + 60_000, 0);
+    assert.equal(((await auth.authenticate({ clientId: 'gw1', password: t, source: 'nat' })) as { code: string }).code, 'BANNED');
   });
 
   it('tracks a bounded number of sources', () => {

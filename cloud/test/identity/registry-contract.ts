@@ -69,14 +69,33 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       assert.equal(await registry.delete('gw1'), false);
     });
 
+    it('bumps the token generation on a new secret or a disable, and only then (issue 23 item 6)', async () => {
+      await registry.create(gw('gw1', { secretHash: 'h1' }));
+      const gen = async (): Promise<number> => (await registry.get('gw1'))?.tokenGeneration ?? 0;
+      assert.equal(await gen(), 0);
+      assert.equal((await registry.update('gw1', { groups: ['g'] })).tokenGeneration ?? 0, 0);
+      assert.equal((await registry.update('gw1', { secretHash: 'h1' })).tokenGeneration ?? 0, 0, 'the same hash is no rotation');
+      assert.equal((await registry.update('gw1', { secretHash: 'h2' })).tokenGeneration, 1);
+      assert.equal(await gen(), 1);
+      await registry.update('gw1', { enabled: false });
+      assert.equal(await gen(), 2);
+      await registry.update('gw1', { enabled: false }); // already disabled
+      await registry.update('gw1', { enabled: true });
+      assert.equal(await gen(), 2);
+      await registry.markSeen('gw1', true, 7);
+      assert.equal(await gen(), 2);
+    });
+
     it('keeps entries across a reopen when the backend is durable', async function () {
       if (reopen === undefined) this.skip();
       await registry.create(gw('gw1', { secretHash: 'h', groups: ['g'] }));
+      await registry.update('gw1', { secretHash: 'h2' });
       await registry.markSeen('gw1', true, 42);
       await registry.close();
       registry = await reopen!();
       const e = await registry.get('gw1');
-      assert.equal(e?.secretHash, 'h');
+      assert.equal(e?.secretHash, 'h2');
+      assert.equal(e?.tokenGeneration, 1, 'a revocation survives a restart');
       assert.equal(e?.lastSeenAt, 42);
       assert.deepEqual(e?.groups, ['g']);
     });

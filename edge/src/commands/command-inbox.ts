@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
+import { privateDbFile } from '../../../shared/src/fs/private-files.js';
 
 /**
  * The gateway's command inbox (`inbox.db`): a command is persisted here BEFORE the gateway acknowledges
@@ -46,7 +47,7 @@ export class CommandInbox {
   readonly db: Database.Database;
 
   constructor(file: string) {
-    this.db = new Database(file);
+    this.db = new Database(privateDbFile(file));
     this.db.pragma('journal_mode = WAL');
     // The commit below is what lets the gateway PUBACK a command: it must survive a power cut.
     this.db.pragma('synchronous = FULL');

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { migrate } from './outbox-migrations.js';
+import { ensurePrivateDir, privateDbFile } from '../../../shared/src/fs/private-files.js';
 
 export interface Quarantine {
   /** where the damaged file went */
@@ -30,7 +31,7 @@ export function isCorruption(err: unknown): boolean {
  * on power loss. Group commit (one transaction per tick) is what pays for the fsync.
  */
 function openAndCheck(path: string): Database.Database {
-  const db = new Database(path);
+  const db = new Database(privateDbFile(path));
   try {
     // 1 KiB pages (new files only): a small commit rewrites whole pages in the WAL and again at the
     // checkpoint, so smaller pages halve the bytes written per reading (bench/outbox-ingest.ts), which
@@ -61,7 +62,7 @@ function openAndCheck(path: string): Database.Database {
  * permission, disk full) are IO errors: moving a good file aside for those would lose data.
  */
 export function openOutboxDb(path: string, now: () => number = Date.now): { db: Database.Database; quarantine?: Quarantine } {
-  mkdirSync(dirname(path), { recursive: true });
+  ensurePrivateDir(dirname(path));
   try {
     return { db: openAndCheck(path) };
   } catch (err) {

@@ -21,7 +21,7 @@ function str(o: Obj, k: string, where: string): string {
   return o[k] as string;
 }
 function id(o: Obj, k: string, where: string): void {
-  if (!isValidId(o[k])) bad(`${where}.${k} must be a valid id (non-empty, ≤128 bytes, no + # / or control characters)`);
+  if (!isValidId(o[k])) bad(`${where}.${k} must be a valid id (non-empty, ≤128 bytes, no + # /, control or bidi characters, not . or .., no leading $ or edge whitespace)`);
 }
 function int(o: Obj, k: string, where: string, min = 0): void {
   const v = o[k];

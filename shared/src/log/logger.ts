@@ -1,4 +1,5 @@
 import { fstatSync } from 'node:fs';
+import { clip, LOG_FIELD_CHARS } from './clip.js';
 /**
  * Structured logging: one JSON object per line on stdout (journald keeps it, `jq` reads it). Fields
  * whose names look secret are replaced before they are written, wherever they are nested, so a
@@ -48,11 +49,11 @@ export interface LoggerOptions {
   fields?: Record<string, unknown>;
 }
 
-/** Replaces secret-looking fields and turns Errors into plain objects. Pure; exported for tests. */
+/** Replaces secret-looking fields, turns Errors into plain objects and clips long strings. Pure; exported for tests. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return '[depth]';
   if (value instanceof Error) {
-    const out: Record<string, unknown> = { name: value.name, message: value.message };
+    const out: Record<string, unknown> = { name: value.name, message: clip(value.message, LOG_FIELD_CHARS) };
     const code = (value as { code?: unknown }).code;
     if (code !== undefined) out.code = code;
     if (value.cause !== undefined) out.cause = redact(value.cause, depth + 1);
@@ -66,6 +67,8 @@ export function redact(value: unknown, depth = 0): unknown {
     return out;
   }
   if (typeof value === 'bigint') return value.toString();
+  // No field may make a line huge, whoever forgot to clip it (issue 23 item 7).
+  if (typeof value === 'string') return clip(value, LOG_FIELD_CHARS);
   return value;
 }
 

@@ -54,4 +54,10 @@ describe('shared/log/logger', () => {
     assert.deepEqual(lines.map((l) => l.slice(0, 3)), ['<3>', '<4>', '<6>', '<7>']);
     assert.equal(JSON.parse(lines[0]!.slice(3)).msg, 'e');
   });
+  it('clips any string field to a bounded length (issue 23 item 7)', () => {
+    const lines: string[] = [];
+    createLogger({ write: (l) => lines.push(l) }).warn('refused', { clientId: 'x'.repeat(60_000), err: new Error('y'.repeat(60_000)) });
+    assert.ok(lines[0]!.length < 3000, `line of ${lines[0]!.length} chars`);
+    assert.match(lines[0]!, /… \(60000 chars\)/);
+  });
 });

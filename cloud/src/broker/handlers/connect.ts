@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { clip } from '../../../../shared/src/log/clip.js';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
@@ -66,8 +67,15 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
   if (conn.closed) return;
   if (!auth.ok) {
     b.counters.authFailures++;
-    // The reason names the client and the cause, never the secret.
-    b.log.warn('connection refused', { clientId, remoteAddress: conn.remoteAddress, code: auth.code, reason: auth.reason });
+    // The reason names the client and the cause, never the secret. Peer-chosen ids are clipped and the
+    // line is rate-limited per cause and source: refusals cost an attacker nothing (issue 23 item 7).
+    b.refusals.warn(`connect|${auth.code}|${conn.remoteAddress}`, 'connection refused', {
+      clientId: clip(clientId),
+      ...(packet.username === undefined ? {} : { username: clip(packet.username) }),
+      remoteAddress: conn.remoteAddress,
+      code: auth.code,
+      reason: auth.reason,
+    });
     const [v5, v4] = AUTH_FAILURE_CODES[auth.code];
     return conn.refuse(v5, v4);
   }
@@ -148,6 +156,6 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
   conn.connected = true;
   conn.setKeepAlive(keepAlive);
   b.options.access.connected?.(auth.identity, clientId);
-  b.log.info('client connected', { clientId, version, bridge: conn.bridge, sessionPresent: present, persistent: session.persistent });
+  b.log.info('client connected', { clientId: clip(clientId), version, bridge: conn.bridge, sessionPresent: present, persistent: session.persistent });
   b.attach(session, conn);
 }

@@ -7,6 +7,7 @@ import type { Connection } from '../connection.js';
 import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
 import { RC } from '../reason-codes.js';
+import { clip } from '../../../../shared/src/log/clip.js';
 
 /** First levels of the Causeway uplink topics whose envelopes carry a per-gateway dedupe id. */
 const UPLINK_QUEUES = new Set(['telemetry', 'events', 'cmd-result', 'config-reported']);
@@ -38,6 +39,14 @@ function metaOf(p: IPublishPacket['properties']): PublishMeta | undefined {
   return Object.keys(m).length > 0 ? m : undefined;
 }
 
+/** Answers a refused PUBLISH: v5 PUBACK/PUBREC with `reasonCode`, 3.1.1 a plain acknowledgement. */
+function refusePublish(conn: Connection, packet: IPublishPacket, reasonCode: number): void {
+  const id = packet.messageId ?? 0;
+  const rc = conn.version === 5 ? { reasonCode } : {};
+  if (packet.qos === 1) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'puback', messageId: id, ...rc }));
+  else if (packet.qos === 2) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id, ...rc }));
+}
+
 /**
  * Inbound PUBLISH: validate, append to the log once, and acknowledge only after the append committed
  * [ack after commit]. An envelope re-sent after an edge crash keeps its id, so `clientId:id` makes the
@@ -56,9 +65,15 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     b.counters.aclDenied++;
     b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });
     // v5 says why (0x87); 3.1.1 has no way to, so the message is acknowledged and dropped, as Mosquitto does.
-    const rc = conn.version === 5 ? { reasonCode: RC.NOT_AUTHORIZED } : {};
-    if (packet.qos === 1) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'puback', messageId: id, ...rc }));
-    else if (packet.qos === 2) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id, ...rc }));
+    refusePublish(conn, packet, RC.NOT_AUTHORIZED);
+    return;
+  }
+  const who = conn.identity!;
+  if (who.role === 'gateway' && !b.queueCardinality.admit(who.id, topic)) {
+    b.counters.queueLimitRefused++;
+    b.refusals.warn(`queue-limit|${who.id}`, 'publish refused: limits.maxQueuesPerGateway reached', { clientId: clip(conn.clientId), topic, limit: b.options.maxQueuesPerGateway });
+    // v5 says why (0x97 Quota exceeded); 3.1.1 cannot, so acknowledged and dropped as an ACL refusal is.
+    refusePublish(conn, packet, RC.QUOTA_EXCEEDED);
     return;
   }
   if (packet.qos > 0 && conn.pendingInbound >= b.options.maxInflight) {

@@ -24,6 +24,11 @@ export interface RegistryEntry {
   canSend?: boolean;
   /** apps: topic filters they may publish on through the HTTP API (POST /v1/apps) */
   publish?: string[];
+  /**
+   * Access tokens carry the generation they were issued at and are refused once it differs; rotating the
+   * secret or disabling the entry increments it (see applyPatch, access-token.ts). Absent = 0.
+   */
+  tokenGeneration?: number;
 }
 
 export interface RegistryQuery {
@@ -45,6 +50,19 @@ export interface DeviceRegistry {
   /** Records presence; cheap, called on connect and disconnect. */
   markSeen(id: string, online: boolean, at: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Pure: the entry after `patch`, as every backend's update computes it. A new secret or a disable also
+ * increments `tokenGeneration`, which revokes every access token issued before (issue 23 item 6), so no
+ * caller (API, CLI) can rotate or disable and forget the tokens.
+ */
+export function applyPatch(cur: RegistryEntry, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): RegistryEntry {
+  const next = { ...cur, ...structuredClone(patch) } as RegistryEntry;
+  const rotated = patch.secretHash !== undefined && patch.secretHash !== cur.secretHash;
+  const disabled = cur.enabled && patch.enabled === false;
+  if (rotated || disabled) next.tokenGeneration = (cur.tokenGeneration ?? 0) + 1;
+  return next;
 }
 
 /** Pure: does an entry satisfy a query. Shared by the backends so they agree. */

@@ -1,5 +1,5 @@
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
+import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
 
 const clone = (e: RegistryEntry): RegistryEntry => structuredClone(e);
 
@@ -24,7 +24,7 @@ export class MemoryRegistry implements DeviceRegistry {
   async update(id: string, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): Promise<RegistryEntry> {
     const e = this.#entries.get(id);
     if (e === undefined) throw new CausewayError('REGISTRY_NOT_FOUND', `no gateway, device or app with id ${id}`);
-    const next = { ...e, ...structuredClone(patch) } as RegistryEntry;
+    const next = applyPatch(e, patch);
     this.#entries.set(id, next);
     return clone(next);
   }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
+import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
+import { privateDbFile } from '../../../../shared/src/fs/private-files.js';
 
 /**
  * The registry in SQLite (`registry.db` in the cloud's data directory). Entries are small and read on
@@ -24,7 +25,7 @@ export class SqliteRegistry implements DeviceRegistry {
   readonly #db: Database.Database;
 
   constructor(file: string) {
-    this.#db = new Database(file);
+    this.#db = new Database(privateDbFile(file));
     this.#db.pragma('journal_mode = WAL');
     // Registry writes are operator actions, rare and acknowledged by an HTTP 2xx: make them durable.
     this.#db.pragma('synchronous = FULL');
@@ -81,7 +82,7 @@ export class SqliteRegistry implements DeviceRegistry {
   async update(id: string, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): Promise<RegistryEntry> {
     const cur = await this.get(id);
     if (cur === undefined) throw new CausewayError('REGISTRY_NOT_FOUND', `no gateway, device or app with id ${id}`);
-    const next = { ...cur, ...patch } as RegistryEntry;
+    const next = applyPatch(cur, patch);
     const { online, lastSeenAt, ...doc } = next;
     this.#db
       .prepare('UPDATE principals SET kind = ?, doc = ?, online = ?, last_seen_at = ? WHERE id = ?')

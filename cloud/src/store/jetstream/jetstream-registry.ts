@@ -1,6 +1,6 @@
 import { type KV, StorageType } from 'nats';
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { type DeviceRegistry, type RegistryEntry, type RegistryQuery, matchesQuery } from '../../identity/registry/contract.js';
+import { type DeviceRegistry, type RegistryEntry, type RegistryQuery, applyPatch, matchesQuery } from '../../identity/registry/contract.js';
 import { apiErrorCode } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import { escapeToken } from './subject-escape.js';
@@ -46,7 +46,7 @@ export class JetStreamRegistry implements DeviceRegistry {
   }
 
   async update(id: string, patch: Partial<Omit<RegistryEntry, 'id' | 'createdAt'>>): Promise<RegistryEntry> {
-    const next = await this.cas(id, (e) => ({ ...e, ...structuredClone(patch) }) as RegistryEntry);
+    const next = await this.cas(id, (e) => applyPatch(e, patch));
     if (next === undefined) throw new CausewayError('REGISTRY_NOT_FOUND', `no gateway, device or app with id ${id}`);
     return next;
   }

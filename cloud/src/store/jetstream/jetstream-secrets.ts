@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { StorageType } from 'nats';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiErrorCode } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
+import { ensurePrivateDir } from '../../../../shared/src/fs/private-files.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
 
@@ -24,7 +25,7 @@ export async function loadOrCreateSharedSecret(store: JetStreamStore, dir: strin
     if (e === null || e.operation !== 'PUT') throw new Error(`shared secret ${name} exists but cannot be read`, { cause: err });
     secret = e.string();
   }
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const file = join(dir, name);
   writeFileSync(file, secret + '\n', { mode: 0o600 });
   chmodSync(file, 0o600);

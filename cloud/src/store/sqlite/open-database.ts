@@ -1,8 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { StoreError } from '../store-error.js';
 import { migrate } from './migrations.js';
+import { privateDbFile } from '../../../../shared/src/fs/private-files.js';
 
 /**
  * Opens (creating if needed) the store's database file with the settings the acknowledge-after-commit
@@ -17,8 +16,7 @@ import { migrate } from './migrations.js';
 export function openDatabase(file: string, options: { migrateTo?: number } = {}): Database.Database {
   let db: Database.Database;
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    db = new Database(file);
+    db = new Database(privateDbFile(file));
   } catch (err) {
     throw new StoreError('STORE_IO', `cannot open store database ${file}: ${(err as Error).message}`, { cause: err });
   }
