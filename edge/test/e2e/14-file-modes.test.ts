@@ -8,7 +8,7 @@ import { startAgent, type Agent } from '../helpers/agent.js';
  * Issue 23 item 14: the real agent, started under umask 022, creates its data directory, outbox,
  * command inbox and local-MQTT store owner-only (they hold readings and commands of the site).
  */
-describe('edge e2e 10: data files are owner-only under umask 022 @e2e', function () {
+describe('edge e2e 14: data files are owner-only under umask 022 @e2e', function () {
   this.timeout(60_000);
   let dir: string;
   let agent: Agent | undefined;

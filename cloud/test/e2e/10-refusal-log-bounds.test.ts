@@ -6,7 +6,7 @@ import { removeDir, startBroker, tempDir, type BrokerProcess } from './fixtures/
  * Issue 23 item 7: an unauthenticated peer must not be able to inflate the log. The real causeway-cloud
  * process with authentication on; refused CONNECTs carrying a 60 KB client id, then many while banned.
  */
-describe('08 refusal logs stay bounded @e2e', function () {
+describe('e2e 10: refusal logs stay bounded @e2e', function () {
   this.timeout(60_000);
   let dir: string;
   let broker: BrokerProcess;

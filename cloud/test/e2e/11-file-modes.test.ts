@@ -7,7 +7,7 @@ import { apiCall, removeDir, startBroker, tempDir, type BrokerProcess } from './
  * Issue 23 item 14: the real causeway-cloud, started under umask 022, creates its data directory and every
  * file holding secrets or data owner-only (registry.db holds scrypt hashes, the token files the keys).
  */
-describe('09 data files are owner-only under umask 022 @e2e', function () {
+describe('e2e 11: data files are owner-only under umask 022 @e2e', function () {
   this.timeout(60_000);
   let dir: string;
   let broker: BrokerProcess;
