@@ -2,6 +2,8 @@ import { validateTopicFilter, validateTopicName, matchTopic } from '../../../sha
 import { DOWNLINK_KINDS } from '../../../shared/src/topics/topic-scheme.js';
 import { ApiError } from './http-status.js';
 
+const GATEWAY_REPORT_KINDS = ['cmd-result', 'config-reported', 'status'] as const;
+
 /**
  * What a backend app may do over the HTTP API (issue 23 item 10): read the server-side queues it was
  * granted, publish on topics its filters match, nothing else. The operator may do anything the routes
@@ -32,6 +34,11 @@ export function checkRawPublishTopic(topic: string): void {
   const first = levels[0]!;
   if ((DOWNLINK_KINDS as readonly string[]).includes(first)) {
     throw new ApiError('API_FORBIDDEN', `${first}/… topics cannot be published raw: use POST /v1/commands or PUT /v1/config`);
+  }
+  // What gateways report about commands, config and their own presence feeds the control plane's state:
+  // only the gateway itself may say it (over MQTT, under its own id).
+  if ((GATEWAY_REPORT_KINDS as readonly string[]).includes(first)) {
+    throw new ApiError('API_FORBIDDEN', `${first}/… topics are reports from gateways and cannot be published through the API`);
   }
   if (first.startsWith('$')) throw new ApiError('API_FORBIDDEN', `topics starting with "$" are reserved for the broker (got "${topic}")`);
   if (levels.some((l) => l === '.' || l === '..')) throw new ApiError('API_BAD_REQUEST', `topic "${topic}" must not have "." or ".." levels`);
