@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
+import { JsonError } from '../../../shared/src/errors/json-error.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import type { ServerQueues } from '../queues/contract.js';
 import type { MessageLog } from '../store/contract.js';
@@ -57,8 +59,10 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Record<str
   if (size === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
+    // A `__proto__`, `constructor` or `prototype` key at any depth is refused: 400 JSON_UNSAFE_KEY naming its path (issue 23 item 2).
+    parsed = parseJson(Buffer.concat(chunks).toString('utf8'), 'request body');
+  } catch (err) {
+    if (err instanceof JsonError && err.code === 'JSON_UNSAFE_KEY') throw err;
     throw new ApiError('API_BAD_REQUEST', 'request body is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError('API_BAD_REQUEST', 'request body must be a JSON object');

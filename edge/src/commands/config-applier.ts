@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 import type { ConfigEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { CommandInbox } from './command-inbox.js';
@@ -38,7 +39,14 @@ export class ConfigApplier {
   /** The version and document applied now (undefined before the first remote config). */
   current(): { version: number; config: Record<string, unknown> } | undefined {
     const r = this.#o.inbox.db.prepare('SELECT version, doc FROM applied_config WHERE id = 1').get() as { version: number; doc: string } | undefined;
-    return r === undefined ? undefined : { version: r.version, config: JSON.parse(r.doc) as Record<string, unknown> };
+    if (r === undefined) return undefined;
+    try {
+      return { version: r.version, config: parseJson(r.doc, 'stored remote config') as Record<string, unknown> };
+    } catch (err) {
+      // A document an older version stored with a prototype key is not run again (issue 23 item 2).
+      this.#o.logger.error('stored remote config refused; running the local config', { version: r.version, err });
+      return undefined;
+    }
   }
 
   /** Re-applies the persisted config at start-up, before the uplink connects. */
@@ -100,7 +108,7 @@ export class ConfigApplier {
       this.#o.validate(env.config);
     } catch (err) {
       const e = err instanceof ConfigError ? { ...(err.key === undefined ? {} : { key: err.key }), message: err.message } : { message: (err as Error).message };
-      this.#o.logger.warn('desired config rejected', { version: env.version, key: e.key });
+      this.#o.logger.warn('desired config rejected', { version: env.version, configKey: e.key });
       this.#refuse(env.version, 'REJECTED');
       await this.#report(env.version, 'REJECTED', e);
       return;
