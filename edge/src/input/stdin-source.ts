@@ -3,6 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
+import { JsonError } from '../../../shared/src/errors/json-error.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 
 export interface StdinSourceOptions {
   /** write `{"ack":N}` when lines 1..N are settled and `{"nack":N,"code":…}` for a line not committed */
@@ -55,9 +57,11 @@ export function startLineSource(input: Readable, sink: UplinkSink, opts: StdinSo
     if (line.trim() === '') return settle(lineNo);
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJson(line, 'line');
     } catch (err) {
-      return fail(lineNo, new CausewayError('INPUT_INVALID', 'line is not JSON', { cause: err }));
+      // a prototype key is refused like a line that does not parse (issue 23 item 2)
+      const unsafe = err instanceof JsonError && err.code === 'JSON_UNSAFE_KEY';
+      return fail(lineNo, new CausewayError('INPUT_INVALID', unsafe ? err.message : 'line is not JSON', { cause: err }));
     }
     const isEvent = typeof value === 'object' && value !== null && 'event' in value;
     const p = isEvent ? sink.addEvent(value as EventInput) : sink.addReading(value as ReadingInput);
