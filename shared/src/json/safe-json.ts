@@ -8,9 +8,22 @@ import { JsonError } from '../errors/json-error.js';
  */
 export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
-function childPath(parent: string, key: string | number): string {
-  if (typeof key === 'number') return `${parent}[${key}]`;
-  return parent === '' ? key : `${parent}.${key}`;
+interface Node {
+  value: unknown;
+  parent: Node | undefined;
+  key: string | number;
+}
+
+/** `a.b[2].c`, built only for the key that is refused (the walk runs on every envelope). */
+function pathOf(node: Node | undefined, key: string, root: string): string {
+  const parts: Array<string | number> = [key];
+  for (let n = node; n !== undefined && n.parent !== undefined; n = n.parent) parts.push(n.key);
+  let out = root;
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const p = parts[i]!;
+    out = typeof p === 'number' ? `${out}[${p}]` : out === '' ? p : `${out}.${p}`;
+  }
+  return out;
 }
 
 /**
@@ -18,18 +31,22 @@ function childPath(parent: string, key: string | number): string {
  * Walks with an explicit stack, so a deeply nested value cannot overflow the call stack. Pure.
  */
 export function findUnsafeKey(value: unknown, root = ''): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, root]];
+  const stack: Node[] = [{ value, parent: undefined, key: '' }];
   while (stack.length > 0) {
-    const [v, path] = stack.pop()!;
+    const node = stack.pop()!;
+    const v = node.value;
     if (v === null || typeof v !== 'object') continue;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], childPath(path, i)]);
+      for (let i = v.length - 1; i >= 0; i--) if (v[i] !== null && typeof v[i] === 'object') stack.push({ value: v[i], parent: node, key: i });
       continue;
     }
     // Object.keys sees an own `__proto__` (JSON.parse and cborg create one rather than calling the setter).
     const keys = Object.keys(v);
-    for (const k of keys) if (UNSAFE_KEYS.has(k)) return childPath(path, k);
-    for (let i = keys.length - 1; i >= 0; i--) stack.push([(v as Record<string, unknown>)[keys[i]!], childPath(path, keys[i]!)]);
+    for (const k of keys) if (UNSAFE_KEYS.has(k)) return pathOf(node, k, root);
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const c = (v as Record<string, unknown>)[keys[i]!];
+      if (c !== null && typeof c === 'object') stack.push({ value: c, parent: node, key: keys[i]! });
+    }
   }
   return undefined;
 }
