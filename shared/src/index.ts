@@ -6,3 +6,4 @@ export * from './codec/index.js';
 export * from './log/logger.js';
 export * from './config/load-config.js';
 export * from './cli/program.js';
+export * from './json/safe-json.js';

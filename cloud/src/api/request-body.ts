@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import { JsonError } from '../../../shared/src/errors/json-error.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 import { ApiError } from './http-status.js';
 
-/** Reads a JSON object body of at most `limit` bytes; {} when empty. Bad JSON or a non-object is a 400. */
+/** Reads a JSON object body of at most `limit` bytes; {} when empty. Bad JSON, a prototype key or a non-object is a 400. */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -19,8 +21,10 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Rec
   if (size === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
+    // A `__proto__`, `constructor` or `prototype` key at any depth is refused: 400 JSON_UNSAFE_KEY naming its path (issue 23 item 2).
+    parsed = parseJson(Buffer.concat(chunks).toString('utf8'), 'request body');
+  } catch (err) {
+    if (err instanceof JsonError && err.code === 'JSON_UNSAFE_KEY') throw err;
     throw new ApiError('API_BAD_REQUEST', 'request body is not valid JSON');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ApiError('API_BAD_REQUEST', 'request body must be a JSON object');

@@ -6,6 +6,9 @@ import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { mergeConfig } from '../../../shared/src/config/merge-config.js';
+import { localOnlyKeyIn } from '../../../shared/src/config/remote-config-policy.js';
+import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
 import type { ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
@@ -55,9 +58,21 @@ export class ConfigService {
   async effective(gateway: string): Promise<{ version: number; config: Record<string, unknown> } | undefined> {
     const e = await this.#d.registry.get(gateway);
     const scopes = ['all', ...(e?.groups ?? []).map((g) => `group:${g}`), `gateway:${gateway}`];
-    const docs = (await Promise.all(scopes.map((s) => this.#d.store.getDoc(s)))).filter((d) => d !== undefined);
+    const docs = (await Promise.all(scopes.map(async (s) => this.#safe(s, await this.#d.store.getDoc(s))))).filter((d) => d !== undefined);
     if (docs.length === 0) return undefined;
     return { version: Math.max(...docs.map((d) => d.version)), config: mergeConfig(docs.map((d) => d.doc)) };
+  }
+
+  /**
+   * A stored document with a prototype key (one stored before they were refused) is left out, with an
+   * error logged, rather than merged: merging it once crashed the process on every restart (issue 23 item 2).
+   */
+  #safe(scope: string, d: { version: number; doc: Record<string, unknown> } | undefined): typeof d {
+    if (d === undefined) return undefined;
+    const path = findUnsafeKey(d.doc);
+    if (path === undefined) return d;
+    this.#d.logger.error('stored desired config refused: forbidden key; set the scope again', { scope, version: d.version, path });
+    return undefined;
   }
 
   /** Sets a desired document and pushes the result to every affected gateway. Returns the new version. */
@@ -65,6 +80,11 @@ export class ConfigService {
     if ('gateway' in scope) validateId(scope.gateway, 'gateway id');
     if ('group' in scope) validateId(scope.group, 'group name');
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new CausewayError('CONFIG_INVALID', 'config must be a JSON object');
+    const unsafe = findUnsafeKey(config);
+    if (unsafe !== undefined) throw new ConfigError(`${unsafe} is a forbidden key (__proto__, constructor and prototype are refused)`, { key: unsafe });
+    // The gateway refuses these too, but only after the document is stored and pushed (issue 23 item 3).
+    const local = localOnlyKeyIn(config);
+    if (local !== undefined) throw new ConfigError(`${local} cannot be set remotely: it is local to each gateway (docs/operations.md "What a remote config may change")`, { key: local });
     const bytes = Buffer.byteLength(JSON.stringify(config));
     const max = this.#d.maxConfigBytes ?? 64 * 1024;
     if (bytes > max) throw new CausewayError('CONFIG_INVALID', `config is ${bytes} bytes, the limit is ${max}`);

@@ -102,6 +102,21 @@ describe('cloud/api/api-server (real HTTP)', () => {
     });
   }
 
+  // issue 23 item 2: refused before any route sees it, naming the path
+  it('answers 400 JSON_UNSAFE_KEY naming the path for a prototype key at any depth, and creates nothing', async () => {
+    for (const [body, path] of [
+      ['{"id":"x","__proto__":{"polluted":1}}', '__proto__'],
+      ['{"id":"x","groups":[],"tags":{"a":"b"},"extra":[{"constructor":{"prototype":{"polluted":1}}}]}', 'extra[0].constructor'],
+    ] as const) {
+      const r = await call('POST', '/v1/devices', body);
+      assert.equal(r.status, 400);
+      assert.equal(r.json.error.code, 'JSON_UNSAFE_KEY');
+      assert.match(r.json.error.message, new RegExp(`at ${path.replace(/[[\]]/g, '\\$&')} `));
+    }
+    assert.equal(await registry.get('x'), undefined);
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
   it('disables (and disconnects), rotates and issues tokens', async () => {
     const created = await call('POST', '/v1/devices', { id: 'gw2' });
     assert.equal((await call('POST', '/v1/devices/gw2/disable')).json.enabled, false);

@@ -3,23 +3,29 @@ import { openSqliteControlStore } from '../../src/control/sqlite-control-store.j
 import { ConfigService } from '../../src/control/config-service.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { createLogger } from '../../../shared/src/log/logger.js';
+import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import type { ConfigStore } from '../../src/control/control-store.js';
 
 describe('cloud/control/config-service', () => {
   let registry: MemoryRegistry;
   let pushed: Map<string, unknown>;
   let svc: ConfigService;
+  let store: ConfigStore;
+  let lines: string[];
 
   beforeEach(async () => {
     registry = new MemoryRegistry();
     pushed = new Map();
     await registry.create({ id: 'gw1', kind: 'gateway', groups: ['north'], tags: {}, enabled: true, createdAt: 0, online: false });
     await registry.create({ id: 'gw2', kind: 'gateway', groups: [], tags: {}, enabled: true, createdAt: 0, online: false });
+    store = openSqliteControlStore(':memory:').config;
+    lines = [];
     svc = new ConfigService({
-      store: openSqliteControlStore(':memory:').config,
+      store,
       registry,
       publishRetained: async (topic, payload) => void pushed.set(topic, decodeEnvelope(payload)),
-      logger: silentLogger,
+      logger: createLogger({ write: (l) => void lines.push(l) }),
     });
   });
 
@@ -51,5 +57,46 @@ describe('cloud/control/config-service', () => {
     await assert.rejects(svc.setDesired({ all: true }, [] as unknown as Record<string, unknown>), /JSON object/);
     await assert.rejects(svc.setDesired({ all: true }, { blob: 'x'.repeat(70_000) }), /limit/);
     await assert.rejects(svc.setDesired({ gateway: 'a/b' }, {}), /gateway id/);
+  });
+
+  // issue 23 item 3: where the data and the secrets go is not the cloud's to change
+  const LOCAL_ONLY: Array<[string, Record<string, unknown>, string]> = [
+    ['the broker URL', { cloud: { url: 'mqtt://attacker:1883' } }, 'cloud.url'],
+    ['the broker password', { uplink: { inflight: 2 }, cloud: { password: 'x' } }, 'cloud.password'],
+    ['the trusted CA', { cloud: { ca: '/tmp/evil.pem' } }, 'cloud.ca'],
+    ['a dotted name', { 'cloud.username': 'x' }, 'cloud.username'],
+    ['the whole cloud section', { cloud: null }, 'cloud.url'],
+    ['the local broker URL', { ingest: { mqtt: { url: 'mqtt://attacker' } } }, 'ingest.mqtt.url'],
+    ['the listener address', { ingest: { mqtt: { listen: { host: '0.0.0.0' } } } }, 'ingest.mqtt.listen.host'],
+    ['the gateway id', { gateway: { id: 'other' } }, 'gateway.id'],
+    ['the outbox file', { store: { path: '/tmp/x.db' } }, 'store.path'],
+  ];
+  for (const [what, doc, key] of LOCAL_ONLY) {
+    it(`refuses a document that sets ${what} (${key}), storing and pushing nothing`, async () => {
+      await assert.rejects(svc.setDesired({ gateway: 'gw1' }, doc), (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_INVALID' && e.key === key && e.message.includes(key));
+      assert.equal(await store.getDoc('gateway:gw1'), undefined);
+      assert.equal(pushed.size, 0);
+    });
+  }
+  it('accepts the cloud tuning keys that move nothing (keepalive, backoff) and the listener port', async () => {
+    await svc.setDesired({ gateway: 'gw1' }, { cloud: { keepaliveSeconds: 20, backoffMaxMs: 5000 }, ingest: { mqtt: { listen: { port: 1884 } } } });
+    assert.ok(pushed.has('config/gw1'));
+  });
+
+  // issue 23 item 2
+  it('refuses a document with a prototype key, naming its path', async () => {
+    const doc = JSON.parse('{"uplink":{"__proto__":{"polluted":1}}}') as Record<string, unknown>;
+    await assert.rejects(svc.setDesired({ all: true }, doc), (e: unknown) => e instanceof ConfigError && e.key === 'uplink.__proto__');
+    assert.equal(pushed.size, 0);
+  });
+  it('leaves out a stored document with a prototype key (stored by an older version) and logs it, without polluting', async () => {
+    await svc.setDesired({ gateway: 'gw1' }, { uplink: { batch: 7 } });
+    await store.putDoc('all', { version: await store.nextVersion(), doc: JSON.parse('{"__proto__":{"polluted":1},"ingest":{"rate":3}}') as Record<string, unknown> }, 0);
+    const eff = await svc.effective('gw1');
+    assert.deepEqual(JSON.parse(JSON.stringify(eff?.config)), { uplink: { batch: 7 } });
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.level === 'error');
+    assert.equal(logged?.scope, 'all');
+    assert.equal(logged?.path, '__proto__');
   });
 });

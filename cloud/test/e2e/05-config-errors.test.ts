@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, tempDir } from './fixtures/broker-process.js';
 
@@ -27,4 +29,12 @@ describe('e2e 05: causeway-cloud refuses a bad config with exit 78 @e2e', functi
       assert.match(r.stderr, new RegExp(c.key.replace(/\./g, '\\.')));
     });
   }
+
+  it('a config file with a __proto__ key: exit 78 naming the key path (issue 23 item 2)', () => {
+    const file = join(dir, 'proto.json');
+    writeFileSync(file, '{"mqtt":{"__proto__":{"polluted":1}}}');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'cloud/src/main.ts', '--store.path', dir, '--config', file], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 78, `exit ${r.status}: ${r.stderr}`);
+    assert.match(r.stderr, /mqtt\.__proto__/);
+  });
 });

@@ -1,26 +1,21 @@
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { validateConfigObject } from '../../../shared/src/config/load-config.js';
 import { mergeConfig } from '../../../shared/src/config/merge-config.js';
+import { localOnlyKeyIn } from '../../../shared/src/config/remote-config-policy.js';
+import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
 import { validateIngestConfig } from '../ingest/ingest-schema.js';
 import { edgeSchema, type EdgeConfig } from '../config/schema.js';
-
-/** Keys a remote config may not change: they name the gateway and where its data lives. */
-const LOCAL_ONLY = ['gateway.id', 'store.path', 'status.socket', 'health.host', 'health.port', 'input.stdin', 'input.stdinAck'];
-
-function get(o: Record<string, unknown>, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), o);
-}
 
 /**
  * The config the agent should run: the remote document merged over the local one, validated against the
  * agent's schema (and the ingest rules' own checks). Throws a ConfigError naming the key. Pure.
  */
 export function mergeRemoteConfig(local: EdgeConfig, remote: Record<string, unknown>): EdgeConfig {
-  for (const key of LOCAL_ONLY) {
-    if (get(remote, key) !== undefined && JSON.stringify(get(remote, key)) !== JSON.stringify(get(local as unknown as Record<string, unknown>, key))) {
-      throw new ConfigError(`${key} cannot be changed remotely (it is local to the gateway)`, { key });
-    }
-  }
+  // The cloud refuses both at PUT /v1/config; checked again here as defence in depth (issue 23 items 2, 3).
+  const unsafe = findUnsafeKey(remote);
+  if (unsafe !== undefined) throw new ConfigError(`${unsafe} is a forbidden key (__proto__, constructor and prototype are refused)`, { key: unsafe });
+  const key = localOnlyKeyIn(remote, local as unknown as Record<string, unknown>);
+  if (key !== undefined) throw new ConfigError(`${key} cannot be changed remotely (it is local to the gateway)`, { key });
   const merged = mergeConfig([structuredClone(local) as unknown as Record<string, unknown>, remote]);
   const cfg = validateConfigObject<EdgeConfig>(edgeSchema, merged);
   validateIngestConfig(cfg.ingest);

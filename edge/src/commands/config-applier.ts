@@ -1,5 +1,6 @@
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 import type { ConfigEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { CommandInbox } from './command-inbox.js';
@@ -61,7 +62,19 @@ export class ConfigApplier {
   /** The version and document applied now (undefined before the first remote config). */
   current(): Snapshot | undefined {
     const r = this.#row();
-    return r === undefined ? undefined : { version: r.version, config: JSON.parse(r.doc) as Record<string, unknown> };
+    if (r === undefined) return undefined;
+    const config = this.#parse(r.doc, r.version);
+    return config === undefined ? undefined : { version: r.version, config };
+  }
+
+  /** A stored document, or undefined when it holds a prototype key (stored by an older version; issue 23 item 2). */
+  #parse(doc: string, version: number): Record<string, unknown> | undefined {
+    try {
+      return parseJson(doc, 'stored remote config') as Record<string, unknown>;
+    } catch (err) {
+      this.#o.logger.error('stored remote config refused; running the local config', { version, err });
+      return undefined;
+    }
   }
 
   /** True while the current config has not yet been confirmed by a working uplink. */
@@ -77,12 +90,14 @@ export class ConfigApplier {
   async restore(): Promise<number | undefined> {
     const row = this.#row();
     if (row === undefined) return undefined;
-    const cur: Snapshot = { version: row.version, config: JSON.parse(row.doc) as Record<string, unknown> };
+    const config = this.#parse(row.doc, row.version);
+    if (config === undefined) return undefined;
+    const cur: Snapshot = { version: row.version, config };
     if (row.confirmed === 1) {
       await this.#o.apply(cur.config);
       return cur.version;
     }
-    const previous = row.previous === null ? undefined : (JSON.parse(row.previous) as Snapshot);
+    const previous = row.previous === null ? undefined : (this.#parse(row.previous, row.version) as Snapshot | undefined);
     const boots = row.boots + 1;
     this.#o.inbox.db.prepare('UPDATE applied_config SET boots = ? WHERE id = 1').run(boots);
     if (boots > MAX_UNCONFIRMED_BOOTS) {

@@ -5,6 +5,8 @@ import type { DropReason } from '../ingest/drop-reason.js';
 import { DEFAULT_MAX_READING_BYTES, isOversized } from '../ingest/reading-size.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
 import { boundedLines } from './bounded-lines.js';
+import { JsonError } from '../../../shared/src/errors/json-error.js';
+import { parseJson } from '../../../shared/src/json/safe-json.js';
 
 export interface StdinSourceOptions {
   /** write `{"ack":N}` when lines 1..N are settled and `{"nack":N,"code":…}` for a line not committed */
@@ -70,9 +72,11 @@ export function startLineSource(input: Readable, sink: UplinkSink, opts: StdinSo
     if (text.trim() === '') return settle(lineNo);
     let value: unknown;
     try {
-      value = JSON.parse(text);
+      value = parseJson(text, 'line');
     } catch (err) {
-      return fail(lineNo, new CausewayError('INPUT_INVALID', 'line is not JSON', { cause: err }));
+      // a prototype key is refused like a line that does not parse (issue 23 item 2)
+      const unsafe = err instanceof JsonError && err.code === 'JSON_UNSAFE_KEY';
+      return fail(lineNo, new CausewayError('INPUT_INVALID', unsafe ? err.message : 'line is not JSON', { cause: err }));
     }
     const isEvent = typeof value === 'object' && value !== null && 'event' in value;
     if (!isEvent && typeof value === 'object' && value !== null && isOversized(value as ReadingInput, maxReading)) {

@@ -2,6 +2,7 @@ import * as cborg from 'cborg';
 import type { CommandResultEnvelope, ConfigReportedEnvelope, Reading, ReadingValue, Severity } from '../../../shared/src/envelopes/types.js';
 import { validateEnvelope } from '../../../shared/src/envelopes/validate.js';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
 import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { EventInput, Priority, ReadingInput } from '../ingest/sink.js';
 
@@ -64,6 +65,9 @@ export function checkEvent(e: unknown): asserts e is EventInput {
   checkTs(e.ts);
   if (!['info', 'warning', 'alarm', 'critical'].includes(e.severity as string)) throw new InvalidInputError('severity must be info, warning, alarm or critical');
   if (e.data !== undefined && !isObj(e.data)) throw new InvalidInputError('data must be an object when present');
+  // the cloud refuses an envelope with such a key, so it must not enter the outbox (issue 23 item 2)
+  const unsafe = findUnsafeKey(e.data, 'data');
+  if (unsafe !== undefined) throw new InvalidInputError(`event has a forbidden key at ${unsafe} (__proto__, constructor and prototype are refused)`);
   checkPriority(e.priority);
 }
 

@@ -6,7 +6,7 @@ import { ConfigApplier, MAX_UNCONFIRMED_BOOTS } from '../../src/commands/config-
 import { CommandInbox } from '../../src/commands/command-inbox.js';
 import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { createLogger, silentLogger } from '../../../shared/src/log/logger.js';
 import { RecordingResults } from './fakes.js';
 
 const doc = (version: number, config: Record<string, unknown>): Buffer => encodeEnvelope({ v: 1, type: 'config', version, issuedAt: 1, config });
@@ -147,6 +147,47 @@ describe('edge/commands/config-applier', () => {
       const rolled = results.reports.find((r) => r.version === 2);
       assert.equal(rolled?.status, 'ROLLED_BACK');
       assert.match(rolled?.error?.message ?? '', /restarted 3 times/);
+    });
+  });
+
+  describe('issue 23', () => {
+    let lines: string[];
+    const logged = (): Array<Record<string, unknown>> => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const withLog = (): ConfigApplier =>
+      new ConfigApplier({
+        gateway: 'gw1',
+        inbox,
+        results,
+        validate: (c) => {
+          if ((c.cloud as { url?: unknown } | undefined)?.url !== undefined) throw new ConfigError('cloud.url cannot be changed remotely', { key: 'cloud.url' });
+        },
+        apply: async (c) => void applied.push(c),
+        linkHealthy: async () => linkOk,
+        rollbackTimeoutMs: 50,
+        logger: createLogger({ write: (l) => void lines.push(l) }),
+      });
+    beforeEach(() => (lines = []));
+
+    it('item 15: the log line of a rejected config names the key (not redacted)', async () => {
+      await withLog().receive(doc(4, { cloud: { url: 'mqtt://attacker:1883' } }));
+      const line = logged().find((l) => l.msg === 'desired config rejected');
+      assert.equal(line?.configKey, 'cloud.url');
+      assert.doesNotMatch(lines.join(''), /\[redacted\]/);
+    });
+
+    it('item 2: a stored document with a prototype key is refused with an error logged, not run again', async () => {
+      inbox.db.prepare('INSERT INTO applied_config (id, version, doc, previous) VALUES (1, ?, ?, NULL)').run(7, '{"__proto__":{"polluted":1},"ingest":{"rate":5}}');
+      const a = withLog();
+      assert.equal(a.current(), undefined);
+      assert.equal(await a.restore(), undefined);
+      assert.equal(applied.length, 0);
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+      const line = logged().find((l) => l.level === 'error');
+      assert.equal(line?.version, 7);
+      assert.match(String((line?.err as { message?: string } | undefined)?.message), /__proto__/);
+      // a newer version from the cloud is applied as usual
+      await a.receive(doc(8, { ingest: { rate: 5 } }));
+      assert.equal(a.current()?.version, 8);
     });
   });
 });

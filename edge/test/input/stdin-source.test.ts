@@ -83,5 +83,20 @@ describe('input/stdin-source', () => {
     assert.equal(parsed.filter((p) => p.ack !== undefined).at(-1)!.ack, 4);
     assert.deepEqual(stats, { lines: 4, committed: 2, invalid: 0, drops: { oversized: 1, overlong: 1 } });
     assert.deepEqual((sink.got as Array<{ ts: number }>).map((r) => r.ts).sort(), [1, 5]);
+    });
+
+  it('refuses a line with a prototype key as invalid, naming the path (issue 23 item 2)', async () => {
+    const input = new PassThrough();
+    const acks = new PassThrough();
+    const out: string[] = [];
+    acks.on('data', (d: Buffer) => out.push(...d.toString().trim().split('\n')));
+    const sink = fakeSink(() => false);
+    const { stats, done } = startLineSource(input, sink, { ackTo: acks });
+    input.write('{"device":"d","event":"door","severity":"info","ts":1,"data":{"__proto__":{"polluted":1}}}\n');
+    input.end();
+    await done;
+    assert.deepEqual(out.map((l) => JSON.parse(l) as unknown), [{ nack: 1, code: 'INPUT_INVALID' }]);
+    assert.deepEqual(stats, { lines: 1, committed: 0, invalid: 1, drops: {} });
+    assert.equal(sink.got.length, 0);
   });
 });

@@ -37,5 +37,7 @@ describe('store/record-codec', () => {
   it('refuses an event with a bad severity or data', () => {
     assert.throws(() => checkEvent({ device: 'd', event: 'e', severity: 'meh', ts: 1 }), { code: 'INPUT_INVALID' });
     assert.throws(() => checkEvent({ device: 'd', event: 'e', severity: 'info', ts: 1, data: [] }), { code: 'INPUT_INVALID' });
+    // issue 23 item 2: the cloud would refuse the envelope, so it never enters the outbox
+    assert.throws(() => checkEvent({ device: 'd', event: 'e', severity: 'info', ts: 1, data: JSON.parse('{"a":{"__proto__":{}}}') }), { code: 'INPUT_INVALID', message: /data\.a\.__proto__/ });
   });
 });

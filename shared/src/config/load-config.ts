@@ -1,6 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import convict from 'convict';
 import { ConfigError } from '../errors/config-error.js';
+import { JsonError } from '../errors/json-error.js';
+import { assertSafeKeys, findUnsafeKey, parseJson } from '../json/safe-json.js';
 
 /**
  * The one config convention of every Causeway program. Keys are dotted paths (`buffer.maxBytes`); each
@@ -112,15 +114,22 @@ export function loadConfig<T>(schema: Schema, opts: LoadOptions = {}): Readonly<
   }
   if (file !== undefined) {
     if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`, { key: 'config' });
+    let doc: unknown;
     try {
-      cfg.loadFile(file);
+      // Parsed here, not by convict's loadFile, so a `__proto__` key is refused before convict merges it.
+      doc = parseJson(readFileSync(file, 'utf8'), `config file ${file}`);
+      cfg.load(doc);
     } catch (err) {
+      if (err instanceof JsonError) throw new ConfigError(err.message, { key: err.path ?? 'config', cause: err });
       throw new ConfigError(`config file ${file} could not be read: ${(err as Error).message}`, { key: 'config', cause: err });
     }
   }
   try {
+    // Object-valued keys given as JSON in the environment or on the command line are external JSON too.
+    assertSafeKeys(cfg.getProperties(), 'configuration');
     cfg.validate({ allowed: 'strict' });
   } catch (err) {
+    if (err instanceof JsonError && err.path !== undefined) throw new ConfigError(err.message, { key: err.path, cause: err });
     const sensitive = new Set(entries.filter((e) => e.sensitive).map((e) => e.key));
     const msg = withRawValues((err as Error).message, rest, env, sensitive);
     const key = /^([\w.]+):/.exec(msg)?.[1];
@@ -160,6 +169,8 @@ function withRawValues(message: string, argv: readonly string[], env: NodeJS.Pro
  * schema, strictly; returns it frozen. Throws a ConfigError naming the first failing key.
  */
 export function validateConfigObject<T>(schema: Schema, value: Record<string, unknown>): Readonly<T> {
+  const unsafe = findUnsafeKey(value);
+  if (unsafe !== undefined) throw new ConfigError(`${unsafe} is a forbidden key (__proto__, constructor and prototype are refused)`, { key: unsafe });
   let cfg: convict.Config<any>;
   try {
     cfg = convict(schema, { args: [], env: {} });

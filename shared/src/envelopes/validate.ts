@@ -1,4 +1,5 @@
 import { DecodeError } from '../errors/decode-error.js';
+import { findUnsafeKey } from '../json/safe-json.js';
 import { isValidId } from '../topics/topic-id.js';
 import {
   COMMAND_RESULT_STATUSES,
@@ -51,6 +52,10 @@ function reading(r: unknown, where: string): asserts r is Reading {
  */
 export function validateEnvelope(x: unknown): Envelope {
   if (!isObj(x)) bad('envelope must be an object');
+  // A config envelope's document is checked by the gateway's config validation instead, so the gateway
+  // can report it REJECTED naming the key rather than drop it unseen (issue 23 item 2).
+  const unsafe = findUnsafeKey(x.type === 'config' && Object.hasOwn(x, 'config') ? { ...x, config: null } : x);
+  if (unsafe !== undefined) throw new DecodeError('UNSAFE_KEY', `envelope has a forbidden key at ${unsafe} (__proto__, constructor and prototype are refused)`);
   if (x.v !== CONTRACT_VERSION) {
     throw new DecodeError('UNKNOWN_VERSION', `envelope version ${JSON.stringify(x.v)} is not supported (this build speaks v${CONTRACT_VERSION})`);
   }

@@ -7,7 +7,9 @@ export type DecodeReason =
   | 'BAD_TYPE'
   | 'UNKNOWN_VERSION'
   | 'UNKNOWN_CONTENT_TYPE'
-  | 'MALFORMED';
+  | 'MALFORMED'
+  /** a `__proto__`, `constructor` or `prototype` key (issue 23 item 2) */
+  | 'UNSAFE_KEY';
 
 /** Input bytes could not be decoded into a valid envelope. Decoders throw nothing else. */
 export class DecodeError extends CausewayError {

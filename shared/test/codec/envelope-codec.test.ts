@@ -81,6 +81,11 @@ describe('shared/codec/envelope-codec', () => {
     ['an oversized payload', Buffer.alloc(300 * 1024, 0x7b), 'DECODE_OVERSIZED'],
     ['a zip bomb', Buffer.concat([Buffer.from([FRAME_MAGIC, 0x11]), deflateRawSync(Buffer.alloc(8 * 1024 * 1024, 0x20))]), 'DECODE_OVERSIZED'],
     ['CBOR with duplicate keys', Buffer.concat([Buffer.from([FRAME_MAGIC, 0x02]), Buffer.from([0xa2, 0x61, 0x76, 0x01, 0x61, 0x76, 0x01])]), 'DECODE_MALFORMED'],
+    // issue 23 item 2: prototype keys anywhere in an envelope, JSON or CBOR (cborg makes them own keys)
+    ['JSON with __proto__ in event data', Buffer.from('{"v":1,"type":"event","id":"e","gateway":"g","device":"d","event":"x","severity":"info","ts":1,"data":{"a":{"__proto__":{"polluted":1}}}}'), 'DECODE_UNSAFE_KEY'],
+    ['JSON with constructor in command args', Buffer.from('{"v":1,"type":"command","id":"c","name":"n","args":{"constructor":{"prototype":{}}},"issuedAt":1}'), 'DECODE_UNSAFE_KEY'],
+    ['CBOR with __proto__ at the top', Buffer.concat([Buffer.from([FRAME_MAGIC, 0x02]), cborg.encode(new Map<string, unknown>([['v', 1], ['type', 'status'], ['__proto__', { polluted: 1 }]]))]), 'DECODE_UNSAFE_KEY'],
+    ['CBOR with prototype in a reading', Buffer.concat([Buffer.from([FRAME_MAGIC, 0x02]), cborg.encode({ ...batch, readings: [new Map<string, unknown>([['seq', 1], ['prototype', 1]])] })]), 'DECODE_UNSAFE_KEY'],
     ['CBOR that is not a map', Buffer.concat([Buffer.from([FRAME_MAGIC, 0x02]), cborg.encode([1, 2, 3])]), 'DECODE_BAD_TYPE'],
   ];
   for (const [what, bytes, code] of REJECTS) {

@@ -77,6 +77,23 @@ describe('shared/config/load-config', () => {
     assert.throws(() => loadConfig(schema, { argv: ['--config', file], env: {} }), (e: unknown) => e instanceof ConfigError && /gateway\.idd/.test(e.message));
   });
 
+  // issue 23 item 2
+  for (const [what, text, key] of [
+    ['__proto__', '{"__proto__":{"polluted":1}}', '__proto__'],
+    ['a nested constructor.prototype', '{"cloud":{"constructor":{"prototype":{"polluted":1}}}}', 'cloud.constructor'],
+    ['prototype', '{"buffer":{"prototype":1}}', 'buffer.prototype'],
+  ] as const) {
+    it(`rejects a config file with ${what}, naming ${key} (exit 78), without polluting`, () => {
+      const file = join(dir, 'proto.json');
+      writeFileSync(file, text);
+      assert.throws(
+        () => loadConfig(schema, { argv: ['--config', file], env: {} }),
+        (e: unknown) => e instanceof ConfigError && e.key === key && e.message.includes(key) && exitCodeFor(e) === EXIT.CONFIG,
+      );
+      assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+  }
+
   it('rejects a config file that is not JSON', () => {
     const file = join(dir, 'garbage.json');
     writeFileSync(file, '{ not json');
@@ -116,6 +133,8 @@ describe('shared/config/validateConfigObject', () => {
     ['a wrong type', { uplink: { inflight: 'many' } }, /uplink\.inflight/],
     ['an unknown key', { uplink: { inflite: 3 } }, /uplink\.inflite/],
     ['a value outside the enum', { log: { level: 'loud' } }, /log\.level/],
+    ['__proto__ (issue 23 item 2)', JSON.parse('{"uplink":{"__proto__":{"inflight":3}}}') as Record<string, unknown>, /uplink\.__proto__/],
+    ['constructor (issue 23 item 2)', JSON.parse('{"constructor":{"prototype":{}}}') as Record<string, unknown>, /constructor/],
   ];
   for (const [what, obj, err] of TABLE) {
     it(`${err === null ? 'accepts' : 'rejects'} ${what}`, () => {

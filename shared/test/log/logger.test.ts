@@ -37,6 +37,15 @@ describe('shared/log/logger', () => {
     });
   }
 
+  // issue 23 item 15: a config key's name is not a secret; it is logged as configKey, which stays readable
+  it('writes the name of a config key logged as configKey (a field named key is redacted)', () => {
+    const lines: string[] = [];
+    createLogger({ write: (l) => lines.push(l) }).warn('desired config rejected', { configKey: 'cloud.url', key: 'hunter2' });
+    const rec = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.equal(rec.configKey, 'cloud.url');
+    assert.equal(rec.key, REDACTED);
+  });
+
   it('serialises errors with code and cause, and buffers as a length', () => {
     const err = new CausewayError('STORE_FULL', 'full', { cause: new Error('disk') });
     assert.deepEqual(redact({ err, body: Buffer.alloc(5) }), {

@@ -8,6 +8,7 @@ import { countDrop, sourceCounters } from '../counters.js';
 import { frameText, parseScalar } from '../protocols/protocol.js';
 import type { StreamProcessor } from '../stream-processor.js';
 import { fillTopicTemplate, readJsonPath } from './json-path.js';
+import { findUnsafeKey } from '../../../../shared/src/json/safe-json.js';
 
 export interface MqttSourceMapping {
   /** topic filter on the local broker, wildcards allowed */
@@ -68,6 +69,8 @@ export function valueFromPayload(payload: Buffer, path: string): { ok: true; val
     const v = parseScalar(t.text);
     return v === null ? { ok: false, reason: 'non-numeric', detail: 'payload is not a number' } : { ok: true, value: v };
   }
+  const unsafe = findUnsafeKey(doc); // issue 23 item 2
+  if (unsafe !== undefined) return { ok: false, reason: 'malformed', detail: `payload has a forbidden key at ${unsafe}` };
   const v = readJsonPath(doc, path);
   if (v === undefined) return { ok: false, reason: 'malformed', detail: `no value at path "${path}"` };
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') return { ok: true, value: v };

@@ -1,5 +1,6 @@
 import type { Field, ParseResult, Protocol } from './protocol.js';
 import { fail, frameText } from './protocol.js';
+import { findUnsafeKey } from '../../../../shared/src/json/safe-json.js';
 
 const MAX_DEPTH = 4;
 
@@ -21,6 +22,8 @@ export const jsonLines: Protocol = {
       return fail('malformed', `not JSON: ${(err as Error).message}`);
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return fail('malformed', 'JSON frame is not an object');
+    const unsafe = findUnsafeKey(doc); // issue 23 item 2
+    if (unsafe !== undefined) return fail('malformed', `JSON frame has a forbidden key at ${unsafe}`);
     const fields: Field[] = [];
     let ts: number | undefined;
     let seq: string | undefined;

@@ -51,6 +51,8 @@ describe('ingest/mqtt/json-path', () => {
     ['hot', 't', 'malformed'],
     ['{"t":{}}', 't', 'non-numeric'],
     ['{"u":1}', 't', 'malformed'],
+    ['{"t":1,"__proto__":{"t":2}}', 't', 'malformed'], // issue 23 item 2
+    ['{"constructor":{"prototype":1}}', 'constructor.prototype', 'malformed'],
   ];
   for (const [p, path, want] of payloads) {
     it(`payload ${p} at "${path}"`, () => {

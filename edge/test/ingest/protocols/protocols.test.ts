@@ -38,6 +38,8 @@ describe('ingest/protocols/json-lines', () => {
     ['top-level array refused', '[1,2]', { reason: 'malformed' }],
     ['truncated line refused', '{"temp":21.', { reason: 'malformed' }],
     ['not JSON', 'hello', { reason: 'malformed' }],
+    ['a __proto__ key refused (issue 23 item 2)', '{"temp":1,"__proto__":{"x":2}}', { reason: 'malformed' }],
+    ['a nested constructor key refused', '{"env":{"constructor":{"prototype":1}}}', { reason: 'malformed' }],
     ['invalid UTF-8', garbage, { reason: 'invalid-utf8' }],
   ];
   for (const [name, input, want] of table) it(name, () => check(jsonLines, input, want));
