@@ -14,7 +14,7 @@ import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2
  * it (here published retained on config/gw1 by an admin client, as an older cloud would have) is
  * REJECTED by the agent naming the key, and the agent stays connected to the real cloud.
  */
-describe('edge e2e 10: remote config may not move the gateway or pollute it @e2e', function () {
+describe('edge e2e 15: remote config may not move the gateway or pollute it @e2e', function () {
   this.timeout(120_000);
   let dir: string;
   let cloud: BrokerProcess;

@@ -10,7 +10,7 @@ import { removeDir, startBroker, tempDir, type BrokerProcess } from './fixtures/
  * restart, the document being stored. Now it is refused with 400 naming the key path, nothing is stored,
  * and the process serves on, across a restart.
  */
-describe('e2e 08: causeway-cloud refuses prototype keys in API bodies and keeps serving @e2e', function () {
+describe('e2e 12: causeway-cloud refuses prototype keys in API bodies and keeps serving @e2e', function () {
   this.timeout(90_000);
   let dir: string;
   let cloud: BrokerProcess;
