@@ -69,6 +69,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       replicas: js.replicas,
       maxAgeMs: js.maxAgeMs,
       maxBytes: js.maxBytes,
+      appendRetryMs: js.appendRetryMs,
       name: cfg.node.id,
       ...(js.user === '' ? {} : { user: js.user, pass: js.pass }),
       ...(js.token === '' ? {} : { token: js.token }),

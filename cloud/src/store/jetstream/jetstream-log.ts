@@ -63,6 +63,7 @@ export class JetStreamLog implements MessageLog {
       index: this.index,
       cache: this.cache,
       timeoutMs: o.timeoutMs,
+      appendRetryMs: o.appendRetryMs,
       expectedLast: () => Math.max(this.index.lastSeq, this.skipTo),
       catchUp: (err) => this.catchUp(err),
       catchUpTo: (seq) => this.catchUpTo(seq),
