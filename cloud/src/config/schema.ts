@@ -13,7 +13,7 @@ export interface CloudConfig {
     tls: { port: number; cert: string; key: string; ca: string };
     ws: { port: number };
   };
-  node: { id: string };
+  node: { id: string; drainTimeoutMs: number };
   control: { enabled: boolean };
   store: {
     backend: 'sqlite' | 'memory' | 'jetstream';
@@ -56,6 +56,7 @@ export const cloudSchema: Schema = {
   },
   node: {
     id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify; consumer-group leases add a per-process suffix)', format: String, default: hostname() },
+    drainTimeoutMs: { doc: 'On SIGTERM/SIGINT, ms to close connections and flush to the store; the process exits when they pass even if something still waits (e.g. every nats-server is down)', format: 'nat', default: 10000 },
   },
   store: {
     backend: { doc: 'Message store: sqlite (embedded, durable), jetstream (NATS JetStream, for several stateless nodes) or memory (lost on exit)', format: ['sqlite', 'memory', 'jetstream'], default: 'sqlite' },

@@ -8,7 +8,7 @@ import { duplexPair } from '../broker/fixtures/duplex-pair.js';
 import { RawClient, sleep } from '../broker/fixtures/harness.js';
 import { hasNatsServer, startNats } from './jetstream-server.js';
 
-describe('jetstream store: appends while the stream is unavailable', function () {
+describe('jetstream store: a nats-server lost (issue 23)', function () {
   this.timeout(60_000);
 
   describe('isTransientPublishError', () => {
@@ -99,6 +99,17 @@ describe('jetstream store: appends while the stream is unavailable', function ()
       assert.equal(c.packets.filter((p) => p.cmd === 'puback').length, 0);
       const disconnect = c.packets.find((p) => p.cmd === 'disconnect') as { reasonCode?: number } | undefined;
       assert.equal(disconnect?.reasonCode, 0x83);
+    });
+
+    it('close() ends the NATS connection even when the server is down, so its reconnect timers do not keep the process alive', async () => {
+      store = await openJetStreamStore({ servers: nats!.urls, prefix: `c${randomBytes(4).toString('hex')}`, timeoutMs: 1000 });
+      await nats!.nodes[0]!.kill();
+      await sleep(500);
+      const t0 = Date.now();
+      await store.close();
+      assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms`);
+      assert.equal(store.nc.isClosed(), true, 'the NATS connection is still reconnecting after close()');
+      store = undefined;
     });
   });
 });
