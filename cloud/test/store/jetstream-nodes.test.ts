@@ -93,6 +93,16 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     assert.equal(all.filter((e) => e.message.payload.toString().startsWith('a')).length, 8);
   });
 
+  it('a node whose tail stalled still reaches another node\'s announced sequence (so its subscribers get the message) [issue 23]', async () => {
+    (a.log as unknown as { tail: { stop(): void } }).tail.stop();
+    const r = await b.log.append(makeMessage('x/y', 'from b'), ['ALL']);
+    assert.equal(r.duplicate, false);
+    const t0 = Date.now();
+    assert.equal(await a.log.reach(r.duplicate ? 0 : r.id), true);
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual((await a.log.read('ALL', 1, 10)).map((e) => e.message.payload.toString()), ['from b']);
+  });
+
   it('admits exactly one of concurrent appends with the same dedupe key across nodes', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).log.append(makeMessage('x', String(i)), ['Q'], { dedupeKey: 'gw1:e1' })),

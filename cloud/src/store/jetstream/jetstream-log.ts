@@ -187,6 +187,16 @@ export class JetStreamLog implements MessageLog {
     }
   }
 
+  /**
+   * Like waitForSeq, but if the tail does not bring `seq` within 500 ms (its consumer lost with a dead
+   * nats-server, not re-created yet) fetches the missing records itself: another node's notification must
+   * reach this node's subscribers even while its tail is stalled [issue 23].
+   */
+  async reach(seq: number): Promise<boolean> {
+    await this.catchUpTo(seq);
+    return this.index.lastSeq >= seq || (await this.waitForSeq(seq));
+  }
+
   append(message: NewMessage, queues: readonly string[], options?: AppendOptions): Promise<AppendResult> {
     try {
       this.assertOpen();
