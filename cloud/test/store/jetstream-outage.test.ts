@@ -7,6 +7,7 @@ import { isTransientPublishError } from '../../src/store/jetstream/nats-errors.j
 import { duplexPair } from '../broker/fixtures/duplex-pair.js';
 import { RawClient, sleep } from '../broker/fixtures/harness.js';
 import { hasNatsServer, startNats } from './jetstream-server.js';
+import { makeMessage } from './store-contract.js';
 
 describe('jetstream store: a nats-server lost (issue 23)', function () {
   this.timeout(60_000);
@@ -99,6 +100,19 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
       assert.equal(c.packets.filter((p) => p.cmd === 'puback').length, 0);
       const disconnect = c.packets.find((p) => p.cmd === 'disconnect') as { reasonCode?: number } | undefined;
       assert.equal(disconnect?.reasonCode, 0x83);
+    });
+
+    it('an append still being retried when the store closes fails at once with STORE_CLOSED, not at the end of the bound', async () => {
+      store = await openJetStreamStore({ servers: nats!.urls, prefix: `a${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs: 30_000 });
+      await nats!.nodes[0]!.kill();
+      const pending = store.log.append(makeMessage('telemetry/gw-1/d/t', 'x'), ['q:telemetry']);
+      const outcome = pending.then(() => 'acknowledged', (err: unknown) => (err as { code?: string }).code);
+      await sleep(1500);
+      const t0 = Date.now();
+      await store.close();
+      assert.equal(await outcome, 'STORE_CLOSED');
+      assert.ok(Date.now() - t0 < 4000, `took ${Date.now() - t0} ms`);
+      store = undefined;
     });
 
     it('close() ends the NATS connection even when the server is down, so its reconnect timers do not keep the process alive', async () => {

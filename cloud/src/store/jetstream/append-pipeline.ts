@@ -88,6 +88,7 @@ export class AppendPipeline {
 
   /** Waits `ms`, or less if the pipeline is aborted meanwhile. */
   private pause(ms: number): Promise<void> {
+    if (this.closed !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = undefined;
