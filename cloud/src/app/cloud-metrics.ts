@@ -8,8 +8,25 @@ import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queue
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
  * bookkeeping): broker counters, store size, messages by queue, command states.
  */
-export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService, groups?: { counters: ClusteredQueuesCounters }): Registry {
+export function cloudMetrics(
+  broker: Broker,
+  log: MessageLog,
+  commands: CommandService,
+  groups?: { counters: ClusteredQueuesCounters },
+  jetstream?: { counters: Record<string, number> },
+): Registry {
   const registry = new Registry();
+  if (jetstream !== undefined) {
+    new Gauge({
+      name: 'causeway_jetstream_log',
+      help: 'JetStream log (totals since start): append chains, appends retried while the stream was unavailable and those that failed past store.jetstream.appendRetryMs, catch-ups without the tail',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(jetstream.counters)) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (groups !== undefined) {
     new Gauge({
       name: 'causeway_consumer_groups',

@@ -87,6 +87,8 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
         q.map((e) => e.message.payload.toString()),
         ['reading 1', 'reading 2'],
       );
+      assert.ok(store!.log.counters.retriedUnavailable > 0, 'the retries are not counted');
+      assert.equal(store!.log.counters.failedUnavailable, 0);
     });
 
     it('closes the publisher with 0x83 once the outage outlasts store.jetstream.appendRetryMs, never acknowledging', async () => {
@@ -100,6 +102,7 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
       assert.equal(c.packets.filter((p) => p.cmd === 'puback').length, 0);
       const disconnect = c.packets.find((p) => p.cmd === 'disconnect') as { reasonCode?: number } | undefined;
       assert.equal(disconnect?.reasonCode, 0x83);
+      assert.equal(store!.log.counters.failedUnavailable, 1);
     });
 
     it('an append still being retried when the store closes fails at once with STORE_CLOSED, not at the end of the bound', async () => {

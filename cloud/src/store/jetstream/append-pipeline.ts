@@ -69,6 +69,9 @@ export class AppendPipeline {
   private wakeUp: (() => void) | undefined;
   /** chains written; for tests and metrics */
   chains = 0;
+  /** appends sent again because the stream was unavailable, and appends that failed past the bound (metrics) */
+  retriedUnavailable = 0;
+  failedUnavailable = 0;
 
   constructor(private readonly d: PipelineDeps) {}
 
@@ -188,10 +191,12 @@ export class AppendPipeline {
         const left = l.p.unavailableSince + this.d.appendRetryMs - now;
         if (left > 0) {
           unavailable = Math.max(unavailable, l.p.unavailable++);
+          this.retriedUnavailable++;
           budgetMs = Math.min(budgetMs, left);
           retry.push({ p: l.p, pos: l.pos });
           return;
         }
+        this.failedUnavailable++;
         l.p.reject(new StoreError('STORE_IO', `JetStream publish to ${l.p.subject} failed for ${this.d.appendRetryMs} ms (store.jetstream.appendRetryMs): ${(r.err as Error).message}`, { cause: r.err }));
         return;
       }

@@ -57,6 +57,12 @@ export class JetStreamLog implements MessageLog {
   /** catch-ups that had to fetch records directly; for tests and metrics */
   directCatchUps = 0;
 
+  /** What /metrics shows of the log during an outage (causeway_jetstream_log) [issue 23]. */
+  get counters(): Record<'chains' | 'retriedUnavailable' | 'failedUnavailable' | 'directCatchUps', number> {
+    const p = this.pipeline;
+    return { chains: p.chains, retriedUnavailable: p.retriedUnavailable, failedUnavailable: p.failedUnavailable, directCatchUps: this.directCatchUps };
+  }
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
