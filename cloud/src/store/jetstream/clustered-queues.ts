@@ -98,6 +98,8 @@ export class ClusteredQueues implements ServerQueues {
   readonly #seen = new Map<string, GroupSpec>();
   #sub: Subscription | undefined;
   readonly #serving = new Set<Promise<void>>();
+  /** liveness probes in flight, by owner */
+  readonly #probes = new Map<string, Promise<'alive' | 'gone' | 'silent'>>();
 
   constructor(local: QueueService, nc: NatsConnection, leases: GroupLeases, o: ClusteredQueuesOptions) {
     this.#local = local;
@@ -201,11 +203,19 @@ export class ClusteredQueues implements ServerQueues {
   async #forward(owner: string, r: QueueRequest, waitMs: number): Promise<Reply | 'gone'> {
     const subject = this.#subjectOf(owner);
     const noResponders = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === ErrorCode.NoResponders;
-    const probe = (): Promise<'alive' | 'gone' | 'silent'> =>
-      this.#nc.request(subject, PING, { timeout: PROBE_MS }).then(
-        () => 'alive' as const,
-        (err: unknown) => (noResponders(err) ? 'gone' : 'silent'),
-      );
+    const probe = (): Promise<'alive' | 'gone' | 'silent'> => {
+      // Calls waiting on the same owner share one probe: many long-polls cost one ping a second, not one each.
+      let p = this.#probes.get(owner);
+      if (p === undefined) {
+        p = this.#nc.request(subject, PING, { timeout: PROBE_MS }).then(
+          () => 'alive' as const,
+          (err: unknown) => (noResponders(err) ? 'gone' : 'silent'),
+        );
+        this.#probes.set(owner, p);
+        void p.finally(() => this.#probes.delete(owner));
+      }
+      return p;
+    };
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const watchdog = new Promise<'gone'>((resolve) => {
