@@ -33,6 +33,14 @@ await runProgram(
       });
     });
     logger.info('draining', { signal });
+    // The stop is bounded [issue 23]: a close waiting on a store that is unreachable (every nats-server
+    // down) or a client library's reconnect timers must not keep the process alive. Nothing is lost by
+    // exiting: a PUBACK is only sent once the store has the message.
+    const deadline = setTimeout(() => {
+      logger.warn('drain timed out: exiting', { drainTimeoutMs: cfg.node.drainTimeoutMs });
+      process.exit(0);
+    }, cfg.node.drainTimeoutMs);
+    deadline.unref();
     await notifier.stopping('draining');
     stopWatchdog();
     await node.close();

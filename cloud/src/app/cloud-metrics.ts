@@ -9,8 +9,26 @@ import type { ApiCounters } from '../api/api-counters.js';
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
  * bookkeeping): broker counters, store size, messages by queue, command states.
  */
-export function cloudMetrics(broker: Broker, log: MessageLog, commands: CommandService, groups?: { counters: ClusteredQueuesCounters }, api?: ApiCounters): Registry {
+export function cloudMetrics(
+  broker: Broker,
+  log: MessageLog,
+  commands: CommandService,
+  groups?: { counters: ClusteredQueuesCounters },
+  api?: ApiCounters,
+  jetstream?: { counters: Record<string, number> },
+): Registry {
   const registry = new Registry();
+  if (jetstream !== undefined) {
+    new Gauge({
+      name: 'causeway_jetstream_log',
+      help: 'JetStream log (totals since start): append chains, appends retried while the stream was unavailable and those that failed past store.jetstream.appendRetryMs, catch-ups without the tail',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(jetstream.counters)) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (api !== undefined) {
     new Gauge({
       name: 'causeway_api_events',

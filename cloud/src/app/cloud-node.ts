@@ -70,6 +70,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       replicas: js.replicas,
       maxAgeMs: js.maxAgeMs,
       maxBytes: js.maxBytes,
+      appendRetryMs: js.appendRetryMs,
       name: cfg.node.id,
       ...(js.user === '' ? {} : { user: js.user, pass: js.pass }),
       ...(js.token === '' ? {} : { token: js.token }),
@@ -218,7 +219,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters),
+        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log),
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });

@@ -13,11 +13,11 @@ export interface CloudConfig {
     tls: { port: number; cert: string; key: string; ca: string };
     ws: { port: number };
   };
-  node: { id: string };
+  node: { id: string; drainTimeoutMs: number };
   control: { enabled: boolean };
   store: {
     backend: 'sqlite' | 'memory' | 'jetstream';
-    jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
+    jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; appendRetryMs: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
@@ -57,6 +57,7 @@ export const cloudSchema: Schema = {
   },
   node: {
     id: { doc: 'This node\'s name among several sharing one JetStream store (cross-node notify; consumer-group leases add a per-process suffix)', format: String, default: hostname() },
+    drainTimeoutMs: { doc: 'On SIGTERM/SIGINT, ms to close connections and flush to the store; the process exits when they pass even if something still waits (e.g. every nats-server is down)', format: 'nat', default: 10000 },
   },
   store: {
     backend: { doc: 'Message store: sqlite (embedded, durable), jetstream (NATS JetStream, for several stateless nodes) or memory (lost on exit)', format: ['sqlite', 'memory', 'jetstream'], default: 'sqlite' },
@@ -66,6 +67,7 @@ export const cloudSchema: Schema = {
       replicas: { doc: 'Stream and bucket replicas: 1, or 3 on a 3-node NATS cluster', format: [1, 3, 5], default: 1 },
       maxAgeMs: { doc: 'Stream limit under the broker retention (0 = none)', format: 'nat', default: 0 },
       maxBytes: { doc: 'Stream byte limit (0 = none)', format: 'nat', default: 0 },
+      appendRetryMs: { doc: 'While the log stream is unavailable (a nats-server died and its Raft group elects a new leader), a publish is retried with backoff for this many ms, its PUBACK withheld; past it the publisher is disconnected (0x83)', format: 'nat', default: 30000 },
       user: { doc: 'NATS user', format: String, default: '' },
       pass: { doc: 'NATS password', format: String, default: '', sensitive: true },
       token: { doc: 'NATS token', format: String, default: '', sensitive: true },

@@ -14,6 +14,8 @@ export type { CommandRecord, CommandTarget, TargetRow } from './control-store.js
 
 /** targets changed at once by a group event (sent, expire, cancel) */
 const APPLY_CONCURRENCY = 32;
+/** ms between the tick's safety-net finish checks of one running command (results trigger their own) */
+const SWEEP_MS = 30_000;
 
 export interface CommandRequest {
   name: string;
@@ -51,6 +53,8 @@ export interface CommandDeps {
 export class CommandService extends EventEmitter {
   readonly #d: CommandDeps;
   readonly #now: () => number;
+  /** per running command: when the tick last ran its safety-net finish check */
+  readonly #swept = new Map<string, number>();
   /** per command: the finish check running now, and whether another was asked for meanwhile */
   readonly #finishing = new Map<string, { run: Promise<void>; again: boolean }>();
 
@@ -194,7 +198,9 @@ export class CommandService extends EventEmitter {
   /** Pacing, abort threshold and expiry; every node calls it every second, tests call it with a fake clock. */
   async tick(): Promise<void> {
     const now = this.#now();
-    for (const rec of await this.#d.store.running()) {
+    const recs = await this.#d.store.running();
+    const running = new Set(recs.map((r) => r.id));
+    for (const rec of recs) {
       if (now >= rec.expiresAt) {
         await this.#applyAll(rec.id, await this.#d.store.targets(rec.id), { type: 'expire' }, 'TTL passed');
         await this.#maybeFinish(rec.id);
@@ -206,8 +212,16 @@ export class CommandService extends EventEmitter {
         continue;
       }
       if (rec.rolloutPerMinute !== undefined) await this.#rollout(rec);
-      await this.#maybeFinish(rec.id);
+      // Results trigger their own finish check; the tick's is a safety net (a node that died between a
+      // result and its check). On JetStream each check reads every target through a new consumer, so it
+      // runs every SWEEP_MS per command, not every second [issue 23].
+      const last = this.#swept.get(rec.id);
+      if (last === undefined || now - last >= SWEEP_MS) {
+        this.#swept.set(rec.id, now);
+        await this.#maybeFinish(rec.id);
+      }
     }
+    for (const id of this.#swept.keys()) if (!running.has(id)) this.#swept.delete(id);
   }
 
   async #rollout(rec: CommandRecord): Promise<void> {

@@ -22,7 +22,20 @@ describe('cloud/app/cloud-metrics', () => {
       counters.forwarded = 9; // read at scrape time, not copied
       assert.match(await registry.metrics(), /causeway_consumer_groups\{counter="forwarded"\} 9/);
       // one node (SQLite): no such metric
-      assert.doesNotMatch(await cloudMetrics(broker, store.log, commands).metrics(), /causeway_consumer_groups/);
+      assert.doesNotMatch(await cloudMetrics(broker, store.log, commands).metrics(), /causeway_consumer_groups|causeway_jetstream_log/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('exports the JetStream log counters of a JetStream node, read at scrape time (issue 23)', async () => {
+    const store = createMemoryStore();
+    try {
+      const counters = { chains: 4, retriedUnavailable: 12, failedUnavailable: 0, directCatchUps: 1 };
+      const registry = cloudMetrics(broker, store.log, commands, undefined, undefined, { counters });
+      assert.match(await registry.metrics(), /causeway_jetstream_log\{counter="retriedUnavailable"\} 12/);
+      counters.failedUnavailable = 3;
+      assert.match(await registry.metrics(), /causeway_jetstream_log\{counter="failedUnavailable"\} 3/);
     } finally {
       await store.close();
     }

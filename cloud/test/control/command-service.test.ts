@@ -60,6 +60,31 @@ describe('cloud/control/command-service', () => {
     assert.equal((await svc.counts(all.id)).SENT, 9, 'disabled gateways are not targeted');
   });
 
+  it('the tick checks a running command for completion every 30 s, not every second (each check reads every target) [issue 23]', async () => {
+    const store = openSqliteControlStore(':memory:').commands;
+    let checks = 0;
+    const hasOpen = store.hasOpen.bind(store);
+    store.hasOpen = (id) => {
+      checks++;
+      return hasOpen(id);
+    };
+    const s = new CommandService({ store, registry, publish: async () => undefined, logger: silentLogger, now: () => clock });
+    const c = await s.create({ name: 'ping', args: {}, target: { group: 'north' }, ttlSeconds: 3600 });
+    checks = 0;
+    for (let i = 0; i < 5; i++) {
+      await s.tick();
+      clock += 1000;
+    }
+    assert.equal(checks, 1, `${checks} finish checks in 5 ticks`);
+    clock += 30_000;
+    await s.tick();
+    assert.equal(checks, 2);
+    // a result still triggers its own check at once: the last open target done → COMPLETED without a tick
+    for (const gw of ['gw1', 'gw2', 'gw3', 'gw4']) await s.handleResult({ gateway: gw, device: gw, commandId: c.id }, result(c.id, gw, gw, 'SUCCEEDED'));
+    await s.settled();
+    assert.equal((await s.get(c.id))?.status, 'COMPLETED');
+  });
+
   it('expires undelivered targets and times out delivered ones when the TTL passes', async () => {
     const c = await svc.create({ name: 'ping', args: {}, target: { group: 'north' }, ttlSeconds: 10 });
     await svc.handleResult({ gateway: 'gw1', device: 'gw1', commandId: c.id }, result(c.id, 'gw1', 'gw1', 'DELIVERED'));

@@ -26,12 +26,12 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
 
   const clustering: GroupSpec = { queue: 'telemetry', group: 'analytics', mode: 'clustering' };
 
-  async function startNode(name: string, leaseMs = 2000): Promise<Node> {
+  async function startNode(name: string, leaseMs = 2000, requestTimeoutMs = 2000): Promise<Node> {
     const store = await openJetStreamStore({ servers: nats!.urls, prefix, name });
     const local = new QueueService(store.log, store.offsets, { visibilityTimeoutMs: 30_000, window: 1000 });
     let q: ClusteredQueues | undefined;
     const leases = await openGroupLeases(store, { nodeId: `${name}-${randomBytes(3).toString('hex')}`, leaseMs, onLost: (k) => q?.onLeaseLost(k) });
-    q = new ClusteredQueues(local, store.nc, leases, { subject: store.options.names.queuesSubject, requestTimeoutMs: 2000 });
+    q = new ClusteredQueues(local, store.nc, leases, { subject: store.options.names.queuesSubject, requestTimeoutMs });
     q.start();
     const n = { name, store, local, queues: q };
     open.push(n);
@@ -175,6 +175,41 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
     assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
     assert.equal(b.queues.counters.evicted, 1);
     assert.deepEqual(after.map((m) => m.payload.toString()).sort(), ['m1', 'm2', 'm3', 'm4', 'm5']);
+  });
+
+  it('an owner killed with the call in hand (a timeout, not no responders) is replaced within about a second, not after the call\'s timeout [issue 23]', async () => {
+    const a = await startNode('a', 60_000);
+    const b = await startNode('b', 60_000, 8000); // the call alone would wait 8 s
+    await publish(a.store, 4);
+    assert.equal((await a.queues.pull(clustering, 'm1', 4)).length, 4);
+    // a's subscription is still known to the server when the call arrives, and a dies holding it
+    const hole = await connect({ servers: nats!.urls });
+    hole.subscribe(a.queues.subject, { callback: () => void hole.close() });
+    await hole.flush();
+    await crash(a);
+    const t0 = Date.now();
+    const after = await b.queues.pull(clustering, 'm2', 100);
+    const took = Date.now() - t0;
+    assert.ok(took < 4000, `took ${took} ms`);
+    assert.equal(b.queues.counters.evicted, 1);
+    assert.deepEqual(after.map((m) => m.payload.toString()).sort(), ['m0', 'm1', 'm2', 'm3']);
+  });
+
+  it('an owner that is alive but slow is not evicted: the call fails with QUEUE_OWNER_UNAVAILABLE', async () => {
+    const a = await startNode('a', 60_000);
+    const b = await startNode('b', 60_000, 1500);
+    await publish(a.store, 1);
+    await a.queues.lag(clustering); // a runs the group
+    const lag = a.local.lag.bind(a.local);
+    a.local.lag = async (...args) => {
+      await new Promise((r) => setTimeout(r, 3000)); // slower than b's request timeout
+      return lag(...args);
+    };
+    await assert.rejects(b.queues.lag(clustering), (err: unknown) => (err as { code?: string }).code === 'QUEUE_OWNER_UNAVAILABLE');
+    assert.equal(b.queues.counters.evicted, 0);
+    a.local.lag = lag;
+    assert.equal((await b.queues.pull(clustering, 'm', 1)).length, 1, 'the group stayed on a');
+    assert.equal(b.queues.counters.evicted, 0);
   });
 
   it('a node whose lease was taken drops its cursors (they would hand out what the new owner hands out)', async () => {

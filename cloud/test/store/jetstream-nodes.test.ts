@@ -63,6 +63,46 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     assert.deepEqual(ids, [...ids].sort((x, y) => x - y));
   });
 
+  it('a node whose tail stalled (its consumer lost with a dead nats-server) still wins appends against a busy node: it fetches what it missed at once, no 500 ms wait per lost race [issue 23]', async () => {
+    // a's tail stops as when the server holding its ordered consumer dies; b keeps appending
+    (a.log as unknown as { tail: { stop(): void } }).tail.stop();
+    let running = true;
+    const busy = (async () => {
+      let i = 0;
+      while (running) {
+        await b.log.append(makeMessage('x/y', `b${i++}`), ['ALL']);
+        await new Promise((r) => setTimeout(r, 5)); // ~150 appends/s, like a node with busy publishers
+      }
+    })();
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const t0 = Date.now();
+      for (let i = 0; i < 8; i++) {
+        const r = await a.log.append(makeMessage('x/y', `a${i}`), ['ALL']);
+        assert.equal(r.duplicate, false);
+      }
+      const took = Date.now() - t0;
+      assert.ok(took < 3000, `8 appends took ${took} ms`);
+      assert.ok(a.log.directCatchUps > 0, 'the stalled tail was never bypassed');
+    } finally {
+      running = false;
+      await busy;
+    }
+    const all = await b.log.read('ALL', 1, 100_000);
+    assert.deepEqual(all.map((e) => e.offset), all.map((_, i) => i + 1), 'offsets not dense');
+    assert.equal(all.filter((e) => e.message.payload.toString().startsWith('a')).length, 8);
+  });
+
+  it('a node whose tail stalled still reaches another node\'s announced sequence (so its subscribers get the message) [issue 23]', async () => {
+    (a.log as unknown as { tail: { stop(): void } }).tail.stop();
+    const r = await b.log.append(makeMessage('x/y', 'from b'), ['ALL']);
+    assert.equal(r.duplicate, false);
+    const t0 = Date.now();
+    assert.equal(await a.log.reach(r.duplicate ? 0 : r.id), true);
+    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    assert.deepEqual((await a.log.read('ALL', 1, 10)).map((e) => e.message.payload.toString()), ['from b']);
+  });
+
   it('admits exactly one of concurrent appends with the same dedupe key across nodes', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).log.append(makeMessage('x', String(i)), ['Q'], { dedupeKey: 'gw1:e1' })),

@@ -11,7 +11,7 @@ describe('jetstream store options', () => {
     assert.deepEqual(o.servers, ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223']);
     assert.equal(o.names.stream, 'causeway_log');
     assert.equal(o.names.msgRoot, 'causeway.msg');
-    assert.deepEqual([o.replicas, o.maxAgeMs, o.maxBytes, o.timeoutMs], [1, 0, 0, 5000]);
+    assert.deepEqual([o.replicas, o.maxAgeMs, o.maxBytes, o.timeoutMs, o.appendRetryMs], [1, 0, 0, 5000, 30_000]);
     assert.equal(o.connection.user, undefined);
   });
 
@@ -28,6 +28,7 @@ describe('jetstream store options', () => {
     { name: 'replicas 0', opts: { servers: 'x', replicas: 0 }, key: 'replicas' },
     { name: 'replicas 2.5', opts: { servers: 'x', replicas: 2.5 }, key: 'replicas' },
     { name: 'negative maxAgeMs', opts: { servers: 'x', maxAgeMs: -1 }, key: 'maxAgeMs' },
+    { name: 'negative appendRetryMs', opts: { servers: 'x', appendRetryMs: -1 }, key: 'appendRetryMs' },
   ];
   for (const c of bad) {
     it(`refuses ${c.name} with STORE_INVALID naming the key`, () => {

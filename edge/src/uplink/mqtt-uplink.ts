@@ -6,7 +6,7 @@ import type { CommandEnvelope, ConfigEnvelope, StatusEnvelope } from '../../../s
 import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
 import { downlinkFilters, formatTopic } from '../../../shared/src/topics/topic-scheme.js';
 import type { FormOptions, SqliteOutbox } from '../store/sqlite-outbox.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../shared/src/retry/backoff.js';
 import { batchPayload } from './batch-payload.js';
 import { DEFAULT_REFUSAL, inflightWindow, refusalAction, strikeOnClose, type RefusalPolicy } from './refusal.js';
 import { newBucket, take, type Bucket } from './token-bucket.js';
@@ -110,7 +110,7 @@ export class MqttUplink extends EventEmitter {
       clean: false,
       protocolVersion: 4,
       keepalive: this.o.keepaliveSeconds,
-      reconnectPeriod: 0, // our own backoff with jitter decides (backoff.ts)
+      reconnectPeriod: 0, // our own backoff with jitter decides (shared/src/retry/backoff.ts)
       connectTimeout: this.o.connectTimeoutMs ?? 10_000,
       // [MQTT-3.1.2-8] the broker publishes this if the link dies without a DISCONNECT.
       will: { topic: formatTopic({ kind: 'status', gateway: this.o.gateway }), payload: this.status(false), qos: 1, retain: true },

@@ -5,7 +5,8 @@ import type { MessageCache } from '../sqlite/message-cache.js';
 import { StoreError } from '../store-error.js';
 import type { LogIndex } from './log-index.js';
 import { encodeHeaders } from './message-codec.js';
-import { apiErrorCode } from './nats-errors.js';
+import { apiErrorCode, isTransientPublishError } from './nats-errors.js';
+import { backoffDelay, type BackoffPolicy } from '../../../../shared/src/retry/backoff.js';
 
 /** JetStream's optimistic-concurrency failures: wrong last sequence, wrong last msg id. */
 const WRONG_LAST_SEQUENCE = 10071;
@@ -14,6 +15,8 @@ const WRONG_LAST_MSG_ID = 10070;
 const MAX_CHAIN = 256;
 /** attempts of one append against concurrent writers on other nodes before giving up with STORE_IO */
 const MAX_ATTEMPTS = 100;
+/** pause between attempts while the stream is unavailable: full jitter, 50 ms .. 2 s */
+const UNAVAILABLE_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 200, capMs: 2000, minMs: 50 });
 
 interface Pending {
   subject: string;
@@ -21,6 +24,10 @@ interface Pending {
   names: string[];
   dedupeKey: string | undefined;
   attempts: number;
+  /** when its first transient failure happened (the stream without a leader); undefined while none */
+  unavailableSince: number | undefined;
+  /** transient failures so far: the backoff's attempt number */
+  unavailable: number;
   resolve: (r: AppendResult) => void;
   reject: (err: unknown) => void;
 }
@@ -30,6 +37,11 @@ export interface PipelineDeps {
   index: LogIndex;
   cache: MessageCache;
   timeoutMs: number;
+  /**
+   * how long an append keeps being retried while JetStream is unavailable (503, timeout) before it fails
+   * with STORE_IO; the publisher gets no PUBACK meanwhile [issue 23]
+   */
+  appendRetryMs: number;
   /** the sequence an append may name as the stream's last (index.lastSeq, or a deleted one above it) */
   expectedLast: () => number;
   /** after a lost race: bring the index up to the winner's records (the error names the last sequence) */
@@ -52,27 +64,51 @@ export class AppendPipeline {
   private running = false;
   private readonly uid = randomBytes(6).toString('hex');
   private counter = 0;
+  /** set by abort(): retries waiting out a backoff are rejected with it instead of being sent */
+  private closed: unknown;
+  private wakeUp: (() => void) | undefined;
   /** chains written; for tests and metrics */
   chains = 0;
+  /** appends sent again because the stream was unavailable, and appends that failed past the bound (metrics) */
+  retriedUnavailable = 0;
+  failedUnavailable = 0;
 
   constructor(private readonly d: PipelineDeps) {}
 
   submit(subject: string, message: NewMessage, names: string[], dedupeKey: string | undefined): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ subject, message, names, dedupeKey, attempts: 0, resolve, reject });
+      this.queue.push({ subject, message, names, dedupeKey, attempts: 0, unavailableSince: undefined, unavailable: 0, resolve, reject });
       if (!this.running) void this.run();
     });
   }
 
   /** Rejects everything still queued (the store is closing). */
   abort(err: unknown): void {
+    this.closed = err;
     for (const p of this.queue.splice(0)) p.reject(err);
+    this.wakeUp?.();
+  }
+
+  /** Waits `ms`, or less if the pipeline is aborted meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (this.closed !== undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = undefined;
+        resolve();
+      };
+    });
   }
 
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length > 0) await this.writeChain(this.queue.splice(0, MAX_CHAIN));
+      while (this.queue.length > 0 && this.closed === undefined) await this.writeChain(this.queue.splice(0, MAX_CHAIN));
     } finally {
       this.running = false;
     }
@@ -119,6 +155,10 @@ export class AppendPipeline {
     let contiguous = true;
     let maxSeq = 0;
     let conflict: unknown;
+    /** the largest backoff attempt among links that failed because the stream was unavailable */
+    let unavailable = -1;
+    let budgetMs = Infinity;
+    const now = Date.now();
     const retry: { p: Pending; pos: number }[] = [...later];
     results.forEach((r, j) => {
       const l = links[j]!;
@@ -143,13 +183,35 @@ export class AppendPipeline {
         else retry.push({ p: l.p, pos: l.pos });
         return;
       }
+      // No stream leader (a nats-server died and Raft is electing a new one), or the connection is
+      // reconnecting: withhold the PUBACK and try again within the bound instead of failing the publisher,
+      // whose reconnect and re-send would only add load to the re-election [issue 23].
+      if (isTransientPublishError(r.err)) {
+        l.p.unavailableSince ??= now;
+        const left = l.p.unavailableSince + this.d.appendRetryMs - now;
+        if (left > 0) {
+          unavailable = Math.max(unavailable, l.p.unavailable++);
+          this.retriedUnavailable++;
+          budgetMs = Math.min(budgetMs, left);
+          retry.push({ p: l.p, pos: l.pos });
+          return;
+        }
+        this.failedUnavailable++;
+        l.p.reject(new StoreError('STORE_IO', `JetStream publish to ${l.p.subject} failed for ${this.d.appendRetryMs} ms (store.jetstream.appendRetryMs): ${(r.err as Error).message}`, { cause: r.err }));
+        return;
+      }
       l.p.reject(new StoreError('STORE_IO', `JetStream publish to ${l.p.subject} failed: ${(r.err as Error).message}`, { cause: r.err }));
     });
     // A link acknowledged after one that failed (its predecessor timed out but did commit) is not in the
     // index yet; neither are other nodes' records that made ours lose.
     if (maxSeq > index.lastSeq) await this.d.catchUpTo(maxSeq);
     if (conflict !== undefined) await this.d.catchUp(conflict);
-    else if (retry.length > later.length) await new Promise((r) => setTimeout(r, 5));
+    if (unavailable >= 0) await this.pause(Math.min(budgetMs, backoffDelay(unavailable, Math.random(), UNAVAILABLE_BACKOFF)));
+    else if (conflict === undefined && retry.length > later.length) await new Promise((r) => setTimeout(r, 5));
+    if (this.closed !== undefined) {
+      for (const x of retry) x.p.reject(this.closed);
+      return;
+    }
     this.queue.unshift(...retry.sort((x, y) => x.pos - y.pos).map((x) => x.p));
   }
 }

@@ -22,6 +22,14 @@ interface WireMessage extends Omit<QueueMessage, 'payload'> {
 
 type Reply = { ok: unknown } | { error: { code: string; message: string } };
 
+/**
+ * While a forwarded call waits, the owner is asked "are you there?" this often (and given as long to
+ * answer): a dead owner is found within about this long, not after the call's timeout [issue 23].
+ */
+const PROBE_MS = 1000;
+/** A liveness probe: any reply (even an error from an older node) means the owner is there. */
+const PING = JSON.stringify({ op: 'ping' });
+
 export interface ClusteredQueuesCounters {
   /** operations this node sent to the node that runs the group */
   forwarded: number;
@@ -38,7 +46,7 @@ export interface ClusteredQueuesCounters {
 export interface ClusteredQueuesOptions {
   /** `<prefix>.queues`: requests for node N go to `<prefix>.queues.<N escaped>` */
   subject: string;
-  /** ms to wait for the owning node beyond a pull's own wait; default 5000 */
+  /** ms to wait for the owning node beyond a pull's own wait; default 5000 (a dead owner is found sooner, by probes) */
   requestTimeoutMs?: number;
   logger?: Logger;
 }
@@ -90,6 +98,8 @@ export class ClusteredQueues implements ServerQueues {
   readonly #seen = new Map<string, GroupSpec>();
   #sub: Subscription | undefined;
   readonly #serving = new Set<Promise<void>>();
+  /** liveness probes in flight, by owner */
+  readonly #probes = new Map<string, Promise<'alive' | 'gone' | 'silent'>>();
 
   constructor(local: QueueService, nc: NatsConnection, leases: GroupLeases, o: ClusteredQueuesOptions) {
     this.#local = local;
@@ -183,25 +193,77 @@ export class ClusteredQueues implements ServerQueues {
     return out;
   }
 
+  /**
+   * Sends `r` to the owner and waits for its reply, probing the owner meanwhile: a kill -9 of the owner
+   * after it received the call (or while its subscription was still known to the cluster) otherwise shows
+   * only as a timeout after the call's whole wait [issue 23]. 'gone': no responders, or the owner answered
+   * neither the call nor a probe. An owner that answers probes but not the call in time is slow, not gone:
+   * QUEUE_OWNER_UNAVAILABLE (503; the client tries again).
+   */
+  async #forward(owner: string, r: QueueRequest, waitMs: number): Promise<Reply | 'gone'> {
+    const subject = this.#subjectOf(owner);
+    const noResponders = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === ErrorCode.NoResponders;
+    const probe = (): Promise<'alive' | 'gone' | 'silent'> => {
+      // Calls waiting on the same owner share one probe: many long-polls cost one ping a second, not one each.
+      let p = this.#probes.get(owner);
+      if (p === undefined) {
+        p = this.#nc.request(subject, PING, { timeout: PROBE_MS }).then(
+          () => 'alive' as const,
+          (err: unknown) => (noResponders(err) ? 'gone' : 'silent'),
+        );
+        this.#probes.set(owner, p);
+        void p.finally(() => this.#probes.delete(owner));
+      }
+      return p;
+    };
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const watchdog = new Promise<'gone'>((resolve) => {
+      const tick = (): void => {
+        timer = setTimeout(() => {
+          void probe().then((p) => {
+            if (settled) return;
+            if (p === 'gone') resolve('gone');
+            else tick();
+          });
+        }, PROBE_MS);
+      };
+      tick();
+    });
+    const call = this.#nc.request(subject, JSON.stringify(r), { timeout: waitMs + this.#timeoutMs }).then(
+      (m) => m.json<Reply>(),
+      async (err: unknown): Promise<Reply | 'gone'> => {
+        if (noResponders(err)) return 'gone';
+        const p = await probe();
+        if (p !== 'alive') return 'gone';
+        throw new CausewayError('QUEUE_OWNER_UNAVAILABLE', `node ${owner}, which runs group ${r.spec.group} on ${r.spec.queue}, did not answer: ${(err as Error).message}`, { cause: err });
+      },
+    );
+    try {
+      return await Promise.race([call, watchdog]);
+    } finally {
+      settled = true;
+      clearTimeout(timer);
+      // the abandoned call (owner gone) still times out later; nobody waits for it
+      call.catch(() => undefined);
+    }
+  }
+
   async #route(r: QueueRequest, waitMs: number, signal?: AbortSignal): Promise<unknown> {
     const key = groupKey(r.spec.queue, r.spec.group);
     for (let attempt = 0; attempt < 3; attempt++) {
       const owner = await this.#leases.owner(key);
       if (owner === this.#leases.nodeId) return this.#runLocal(r, signal);
       this.counters.forwarded++;
-      let reply: Reply;
-      try {
-        const m = await this.#nc.request(this.#subjectOf(owner), JSON.stringify(r), { timeout: waitMs + this.#timeoutMs });
-        reply = m.json<Reply>();
-      } catch (err) {
-        if ((err as { code?: unknown } | null)?.code === ErrorCode.NoResponders) {
-          // Nobody listens for the owner any more: it died or lost NATS. Take the group over.
-          this.counters.evicted++;
-          this.#o.logger?.warn('consumer group owner is gone; taking the group over', { queue: r.spec.queue, group: r.spec.group, owner });
-          await this.#leases.evict(key, owner);
-          continue;
-        }
-        throw new CausewayError('QUEUE_OWNER_UNAVAILABLE', `node ${owner}, which runs group ${r.spec.group} on ${r.spec.queue}, did not answer: ${(err as Error).message}`, { cause: err });
+      const reply = await this.#forward(owner, r, waitMs);
+      if (reply === 'gone') {
+        // Nobody listens for the owner any more (it died or lost NATS), or it took the call and went
+        // silent: take the group over. If it is merely hung, its next renewal finds the lease gone and it
+        // drops its cursors (duplicates at worst, never a loss).
+        this.counters.evicted++;
+        this.#o.logger?.warn('consumer group owner is gone; taking the group over', { queue: r.spec.queue, group: r.spec.group, owner });
+        await this.#leases.evict(key, owner);
+        continue;
       }
       if ('ok' in reply) return r.op === 'pull' ? (reply.ok as WireMessage[]).map(fromWire) : reply.ok;
       if (reply.error.code === 'QUEUE_NOT_OWNER') {
@@ -221,6 +283,10 @@ export class ClusteredQueues implements ServerQueues {
         body = msg.json();
       } catch {
         throw new CausewayError('QUEUE_BAD_REQUEST', 'forwarded queue request: not JSON');
+      }
+      if ((body as { op?: unknown } | null)?.op === 'ping') {
+        msg.respond(JSON.stringify({ ok: true }));
+        return;
       }
       const r = parseRequest(body);
       if (!this.#leases.holds(groupKey(r.spec.queue, r.spec.group))) {

@@ -17,6 +17,7 @@ import type {
 } from '../../control/control-store.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import { apiErrorCode } from './nats-errors.js';
+import { RunningMarkers } from './running-markers.js';
 import { escapeToken, unescapeToken } from './subject-escape.js';
 
 const WRONG_LAST_SEQUENCE = 10071;
@@ -111,11 +112,21 @@ const byGatewayDevice = (a: TargetKey, b: TargetKey): number =>
  * service coalesces them per command.
  */
 export class JetStreamCommandStore implements CommandStore {
+  /** the `r.<id>` markers, followed by one watch rather than read anew each tick [issue 23] */
+  readonly markers: RunningMarkers;
+
   constructor(
     private readonly commandsKv: KV,
     private readonly targetsKv: KV,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.markers = new RunningMarkers(commandsKv, timeoutMs);
+  }
+
+  /** Ends the markers' watch (the connection itself belongs to the store). */
+  stop(): void {
+    this.markers.stop();
+  }
 
   #targetKey(id: string, t: TargetKey): string {
     return `${escapeToken(id)}.${escapeToken(t.gateway)}.${escapeToken(t.device)}`;
@@ -130,6 +141,7 @@ export class JetStreamCommandStore implements CommandStore {
     });
     await this.commandsKv.put(`r.${escapeToken(rec.id)}`, '1');
     await this.commandsKv.put(`c.${escapeToken(rec.id)}`, JSON.stringify(rec));
+    this.markers.add(rec.id);
   }
 
   async get(id: string): Promise<CommandRecord | undefined> {
@@ -143,7 +155,7 @@ export class JetStreamCommandStore implements CommandStore {
   }
 
   async running(): Promise<CommandRecord[]> {
-    const ids = (await scan(this.commandsKv, 'r.>', this.timeoutMs)).map((e) => unescapeToken(e.key.slice(2)));
+    const ids = await this.markers.ids();
     const recs = await Promise.all(ids.map((id) => this.get(id)));
     // A marker without its record is a create that died half-way: never RUNNING.
     return recs.filter((r): r is CommandRecord => r !== undefined && r.status === 'RUNNING');
@@ -153,7 +165,10 @@ export class JetStreamCommandStore implements CommandStore {
     const won = await cas<CommandRecord, true>(this.commandsKv, `c.${escapeToken(id)}`, (cur) =>
       cur === undefined || cur.status !== 'RUNNING' ? undefined : { value: { ...cur, status }, result: true },
     );
-    if (won === true) await this.commandsKv.delete(`r.${escapeToken(id)}`);
+    if (won === true) {
+      await this.commandsKv.delete(`r.${escapeToken(id)}`);
+      this.markers.delete(id);
+    }
     return won === true;
   }
 
@@ -289,10 +304,13 @@ export async function openJetStreamControlStore(store: JetStreamStore): Promise<
   const o = store.options;
   const bucket = (name: string): Promise<KV> => store.js.views.kv(name, { history: 1, replicas: o.replicas, storage: StorageType.File });
   const [commandsKv, targetsKv, configKv] = await Promise.all([bucket(o.names.commandsBucket), bucket(o.names.targetsBucket), bucket(o.names.configBucket)]);
+  const commands = new JetStreamCommandStore(commandsKv, targetsKv, o.timeoutMs);
   return {
-    commands: new JetStreamCommandStore(commandsKv, targetsKv, o.timeoutMs),
+    commands,
     config: new JetStreamConfigStore(configKv, o.timeoutMs),
-    // The buckets belong to the store's connection, which the store closes.
-    async close() {},
+    // The buckets belong to the store's connection, which the store closes; the markers' watch is ours.
+    async close() {
+      commands.stop();
+    },
   };
 }

@@ -14,6 +14,8 @@ import type { FilterRegistry } from './filter-registry.js';
 import { hasWildcard, isValidTopicFilter } from '../../../../shared/src/topics/topic-filter.js';
 
 const COUNTERS_KEY = 'counters';
+/** records fetched at once when the index catches up without its tail */
+const CATCH_UP_BATCH = 64;
 
 /**
  * MessageLog on one JetStream stream (design and its cost: docs/scale-out.md).
@@ -46,6 +48,20 @@ export class JetStreamLog implements MessageLog {
   private readonly waiters = new Set<() => void>();
   /** records applied from the tail; for tests and metrics */
   applied = 0;
+  /**
+   * The tail failed to reach a sequence in time and has delivered nothing since (its consumer being
+   * re-placed after a nats-server died): catch-ups go straight to direct gets instead of first waiting
+   * for it [issue 23].
+   */
+  private tailBehind = false;
+  /** catch-ups that had to fetch records directly; for tests and metrics */
+  directCatchUps = 0;
+
+  /** What /metrics shows of the log during an outage (causeway_jetstream_log) [issue 23]. */
+  get counters(): Record<'chains' | 'retriedUnavailable' | 'failedUnavailable' | 'directCatchUps', number> {
+    const p = this.pipeline;
+    return { chains: p.chains, retriedUnavailable: p.retriedUnavailable, failedUnavailable: p.failedUnavailable, directCatchUps: this.directCatchUps };
+  }
 
   constructor(
     private readonly nc: NatsConnection,
@@ -63,6 +79,7 @@ export class JetStreamLog implements MessageLog {
       index: this.index,
       cache: this.cache,
       timeoutMs: o.timeoutMs,
+      appendRetryMs: o.appendRetryMs,
       expectedLast: () => Math.max(this.index.lastSeq, this.skipTo),
       catchUp: (err) => this.catchUp(err),
       catchUpTo: (seq) => this.catchUpTo(seq),
@@ -102,6 +119,7 @@ export class JetStreamLog implements MessageLog {
     this.tail = tail;
     this.tailDone = (async () => {
       for await (const m of tail) {
+        this.tailBehind = false;
         this.onRecord(m);
         if (!caughtUp && m.info.pending === 0) caughtUp = true;
         for (const w of this.waiters) w();
@@ -175,6 +193,16 @@ export class JetStreamLog implements MessageLog {
     }
   }
 
+  /**
+   * Like waitForSeq, but if the tail does not bring `seq` within 500 ms (its consumer lost with a dead
+   * nats-server, not re-created yet) fetches the missing records itself: another node's notification must
+   * reach this node's subscribers even while its tail is stalled [issue 23].
+   */
+  async reach(seq: number): Promise<boolean> {
+    await this.catchUpTo(seq);
+    return this.index.lastSeq >= seq || (await this.waitForSeq(seq));
+  }
+
   append(message: NewMessage, queues: readonly string[], options?: AppendOptions): Promise<AppendResult> {
     try {
       this.assertOpen();
@@ -206,18 +234,34 @@ export class JetStreamLog implements MessageLog {
   /**
    * Waits briefly for the tail to apply `last`; if it is behind (its consumer being recreated after a
    * server died, or an ack was lost and our own record is the one missing), fetches the missing records
-   * directly, in order.
+   * directly, in order — and keeps doing so without waiting until the tail delivers again.
    */
   private async catchUpTo(last: number): Promise<void> {
-    if (await this.waitForSeq(last, 500)) return;
-    for (let seq = this.index.lastSeq + 1; seq <= last && seq <= this.index.lastSeq + 1000; seq++) {
-      try {
-        const sm = await this.jsm.streams.getMessage(this.o.names.stream, { seq });
-        this.applyRecord(seq, sm.header, sm.data);
-      } catch (e) {
-        if (apiErrorCode(e) !== 10037) return;
+    if (this.index.lastSeq >= last) return;
+    // With the tail stalled, waiting for it on every lost race would cost each append 500 ms while the
+    // other nodes keep appending: this node would lose every race until its tail came back (issue 23:
+    // one node's publishers got no PUBACK for 23 s after a nats-server was killed, the other's for 9 s).
+    if (!this.tailBehind && (await this.waitForSeq(last, 500))) return;
+    this.tailBehind = true;
+    this.directCatchUps++;
+    // In parallel batches, applied in order: one get after another could not keep up with a busy node.
+    // From the leader (not a direct get, which a lagging replica could answer "not found").
+    const end = Math.min(last, this.index.lastSeq + 1000);
+    for (let from = this.index.lastSeq + 1; from <= end; from += CATCH_UP_BATCH) {
+      const seqs = Array.from({ length: Math.min(CATCH_UP_BATCH, end - from + 1) }, (_, i) => from + i);
+      const got = await Promise.all(
+        seqs.map((seq) =>
+          this.jsm.streams.getMessage(this.o.names.stream, { seq }).then(
+            (sm) => ({ seq, sm, deleted: false }),
+            (e: unknown) => ({ seq, sm: undefined, deleted: apiErrorCode(e) === 10037 }),
+          ),
+        ),
+      );
+      for (const g of got) {
+        if (g.sm !== undefined) this.applyRecord(g.seq, g.sm.header, g.sm.data);
+        else if (!g.deleted) return; // not reachable now: the next attempt catches up again
         // deleted (pruned right after it was written): the next attempt may name it as the last
-        if (seq === last) this.skipTo = Math.max(this.skipTo, last);
+        else if (g.seq === last) this.skipTo = Math.max(this.skipTo, last);
       }
     }
   }

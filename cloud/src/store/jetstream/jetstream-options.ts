@@ -25,6 +25,8 @@ export interface JetStreamStoreOptions {
   name?: string;
   /** ms to wait for a publish ack or API reply; default 5000 */
   timeoutMs?: number;
+  /** ms an append keeps being retried while JetStream is unavailable (no stream leader, timeouts) before it fails; default 30000 */
+  appendRetryMs?: number;
 }
 
 export interface JetStreamNames {
@@ -61,10 +63,11 @@ export interface NormalizedJetStreamOptions {
   cacheMaxMessages: number;
   cacheMaxBytes: number;
   timeoutMs: number;
+  appendRetryMs: number;
   connection: ConnectionOptions;
 }
 
-const DEFAULTS = Object.freeze({ prefix: 'causeway', replicas: 1, maxAgeMs: 0, maxBytes: 0, cacheMaxMessages: 10_000, cacheMaxBytes: 64 * 1024 * 1024, timeoutMs: 5000 });
+const DEFAULTS = Object.freeze({ prefix: 'causeway', replicas: 1, maxAgeMs: 0, maxBytes: 0, cacheMaxMessages: 10_000, cacheMaxBytes: 64 * 1024 * 1024, timeoutMs: 5000, appendRetryMs: 30_000 });
 
 export function namesFor(prefix: string): JetStreamNames {
   return {
@@ -125,6 +128,7 @@ export function normalizeJetStreamOptions(o: JetStreamStoreOptions): NormalizedJ
     cacheMaxMessages: num('cacheMaxMessages', o.cacheMaxMessages, 1),
     cacheMaxBytes: num('cacheMaxBytes', o.cacheMaxBytes, 1),
     timeoutMs: num('timeoutMs', o.timeoutMs, 1),
+    appendRetryMs: num('appendRetryMs', o.appendRetryMs, 0),
     connection,
   });
 }

@@ -69,7 +69,7 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
         await log.stop();
         await filters.stop();
         await retainedIndex.stop();
-        await nc.drain().catch(() => nc.close());
+        await closeConnection(nc, o.timeoutMs);
       },
     };
   } catch (err) {
@@ -77,6 +77,18 @@ export async function openJetStreamStore(options: JetStreamStoreOptions): Promis
     if (err instanceof StoreError) throw err;
     throw new StoreError('STORE_IO', `cannot set up JetStream store: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Drains the connection (flushes what was published) within `timeoutMs`, then makes sure it is closed:
+ * with every nats-server down, drain() resolves without closing, and the client's reconnect timers would
+ * keep the process alive after it logged "stopped" [issue 23].
+ */
+async function closeConnection(nc: NatsConnection, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([nc.drain().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+  clearTimeout(timer);
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
 }
 
 /** Deletes everything a store with these options created (tests, `causeway` admin reset). */

@@ -26,3 +26,19 @@ export function waitUntil(ready: () => boolean, timeoutMs: number, what: string,
     wakers.add(check);
   });
 }
+
+/** JetStream API error "JetStream system temporarily unavailable" (a stream or the meta group without a leader). */
+const JS_TEMPORARILY_UNAVAILABLE = 10008;
+
+/**
+ * Whether a failed JetStream publish may succeed if sent again shortly: the stream has no leader right now
+ * (no responders, 503), the request timed out (a re-election in progress, or the connection is
+ * reconnecting), or the server said so. A timed-out publish may have committed: sending it again can write
+ * a second record (a duplicate, never a loss) [issue 23].
+ */
+export function isTransientPublishError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === '503' || code === 'TIMEOUT' || code === '408' || code === 'DISCONNECT') return true;
+  const api = (err as { api_error?: { code?: number; err_code?: number } } | null)?.api_error;
+  return api?.err_code === JS_TEMPORARILY_UNAVAILABLE || api?.code === 503;
+}

@@ -22,7 +22,8 @@ export function linkNode(store: JetStreamStore, o: { nodeId: string; onRemote: (
     subject: store.options.names.notifySubject,
     nodeId: o.nodeId,
     onRemote: o.onRemote,
-    waitForSeq: (seq) => store.log.waitForSeq(seq),
+    // reach, not waitForSeq: with this node's tail stalled (a nats-server died) it fetches the records itself
+    waitForSeq: (seq) => store.log.reach(seq),
     ...(o.coalesceMs === undefined ? {} : { coalesceMs: o.coalesceMs }),
   });
   return {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from '../../src/uplink/backoff.js';
+import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from '../../src/retry/backoff.js';
 
-describe('uplink/backoff', () => {
+describe('retry/backoff', () => {
   const p = { baseMs: 500, capMs: 30_000, minMs: 100 };
 
   const ceilings: Array<[number, number]> = [
