@@ -21,6 +21,8 @@ export interface ProgramInfo {
   summary: string;
   usage?: string;
   schema?: Schema;
+  /** help of a sub-command (`causeway send --help`), or undefined for the program's own help */
+  helpFor?: (argv: string[]) => string | undefined;
 }
 
 /** Usage text shared by every binary. */
@@ -38,7 +40,7 @@ export function helpText(p: ProgramInfo): string {
 export async function runProgram(p: ProgramInfo, main: (argv: string[]) => Promise<number | void>): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText(p));
+    process.stdout.write(p.helpFor?.(argv) ?? helpText(p));
     return;
   }
   if (argv.includes('--version') || argv.includes('-V')) {
