@@ -6,6 +6,7 @@ import { validateId } from '../../../shared/src/topics/topic-id.js';
 import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { mergeConfig } from '../../../shared/src/config/merge-config.js';
+import { validateRemoteEdgeConfig } from '../../../shared/src/config/edge-schema.js';
 import type { ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
@@ -68,6 +69,9 @@ export class ConfigService {
     const bytes = Buffer.byteLength(JSON.stringify(config));
     const max = this.#d.maxConfigBytes ?? 64 * 1024;
     if (bytes > max) throw new CausewayError('CONFIG_INVALID', `config is ${bytes} bytes, the limit is ${max}`);
+    // Refused here, before a version is taken, with the key and the reason (issue 24): the agent's own
+    // schema, so a document the cloud stores is one the gateways accept (the deep ingest checks aside).
+    validateRemoteEdgeConfig(config);
     const version = await this.#d.store.nextVersion();
     await this.#d.store.putDoc(scopeKey(scope), { version, doc: config }, this.#now());
     const gateways =

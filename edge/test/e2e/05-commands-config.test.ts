@@ -137,11 +137,17 @@ describe('edge e2e 05: commands and config, CLI → cloud → edge → device an
     const ok = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":50}}']);
     const v1 = Number(/config version (\d+)/.exec(ok.stdout)![1]);
     assert.equal((await status(v1)).status, 'APPLIED');
-    const bad = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":"lots"}}']);
+    // A wrong type is refused by the cloud before it is stored (issue 24) …
+    const refused = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":"lots"}}']);
+    assert.equal(refused.code, 65);
+    assert.match(refused.stderr, /uplink\.batchMaxReadings: must be a positive integer/);
+    // … what only the agent can check (a rule's pipeline) is rejected by the gateway, naming the key.
+    const bad = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"ingest":{"rules":[{"stream":"temp","pipeline":[{"type":"nope"}]}]}}']);
     const v2 = Number(/config version (\d+)/.exec(bad.stdout)![1]);
+    assert.equal(v2, v1 + 1, 'a refused document takes no version');
     const rejected = await status(v2);
     assert.equal(rejected.status, 'REJECTED');
-    assert.equal(rejected.error.key, 'uplink.batchMaxReadings');
+    assert.match(rejected.error.key, /^ingest\.rules/);
     const breaking = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"cloud":{"url":"mqtt://127.0.0.1:1"}}']);
     const v3 = Number(/config version (\d+)/.exec(breaking.stdout)![1]);
     const rolled = await status(v3);
