@@ -10,7 +10,7 @@ export interface ClientOptions {
 
 export function clientOptions(flags: { url?: string | undefined; token?: string | undefined; tokenFile?: string | undefined }, env: NodeJS.ProcessEnv): ClientOptions {
   const url = flags.url ?? env.CAUSEWAY_API_URL ?? 'http://127.0.0.1:8080';
-  let token = flags.token ?? env.CAUSEWAY_TOKEN;
+  let token = flags.token ?? (env.CAUSEWAY_TOKEN || undefined);
   const file = flags.tokenFile ?? env.CAUSEWAY_TOKEN_FILE;
   if (token === undefined && file !== undefined) {
     try {

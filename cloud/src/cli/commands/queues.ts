@@ -76,7 +76,7 @@ async function consumeRun(ctx: CliContext, argv: string[]): Promise<number> {
   }
   const pos = await ctx.api.call('GET', `${base}?${new URLSearchParams({ ...spec, member })}`);
   const start = from === undefined ? 'where the group left off' : from.kind === 'time' ? `the first message at or after ${when(from.time)}` : `the ${from.kind} message`;
-  ctx.err(`consuming ${queue} as group ${group} (${mode}) from offset ${pos.next}, ${start}; ${pos.lag} waiting. Ctrl-C to stop.\n`);
+  ctx.err(`consuming ${queue} as group ${group} (${mode}) from offset ${pos.committed}, ${start}; ${pos.lag} waiting. Ctrl-C to stop.\n`);
 
   const q = new URLSearchParams({ ...spec, member });
   const ac = new AbortController();
