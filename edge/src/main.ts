@@ -29,6 +29,7 @@ await runProgram(
     summary: 'edge agent: read sensors, buffer in SQLite, forward to the cloud',
     usage: 'causeway-edge [--config FILE] [--key value …]\n       causeway-edge status [--config FILE] [--status.socket PATH]   (asks the running agent)',
     schema: edgeSchema,
+    examples: ['causeway-edge --config /etc/causeway-edge/config.json', 'causeway-edge status --config /etc/causeway-edge/config.json'],
   },
   async (argv) => {
     if (argv[0] === 'status') {

@@ -21,6 +21,8 @@ export interface ProgramInfo {
   summary: string;
   usage?: string;
   schema?: Schema;
+  /** command lines shown under Examples: in --help */
+  examples?: string[];
   /** help of a sub-command (`causeway send --help`), or undefined for the program's own help */
   helpFor?: (argv: string[]) => string | undefined;
 }
@@ -28,7 +30,9 @@ export interface ProgramInfo {
 /** Usage text shared by every binary. */
 export function helpText(p: ProgramInfo): string {
   const lines = [`${p.name} ${packageVersion()} — ${p.summary}`, '', `Usage: ${p.usage ?? `${p.name} [--config FILE] [--key value …]`}`, ''];
-  lines.push('Options:', '  --help        show this help', '  --version     print the version', '  --config FILE load a JSON config file');
+  lines.push('Options:', '  --help        show this help', '  --version     print the version');
+  if (p.schema) lines.push('  --config FILE load a JSON config file');
+  if (p.examples !== undefined && p.examples.length > 0) lines.push('', 'Examples:', ...p.examples.map((e) => `  ${e}`));
   if (p.schema) lines.push('', 'Config keys (file, env var, or flag; flags win):', formatConfigHelp(p.schema));
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import convict from 'convict';
 import { ConfigError } from '../errors/config-error.js';
+import { typeWords } from './type-words.js';
 
 /**
  * The one config convention of every Causeway program. Keys are dotted paths (`buffer.maxBytes`); each
@@ -186,7 +187,7 @@ export function formatConfigHelp(schema: Schema): string {
   return describeSchema(schema)
     .map((e) => {
       const def = e.sensitive ? '(secret)' : JSON.stringify(e.default);
-      return `  ${e.flag} <${e.format}>\n      ${e.doc}\n      env ${e.env}, default ${def}`;
+      return `  ${e.flag} <${typeWords(e.format)}>\n      ${e.doc}\n      env ${e.env}, default ${def}`;
     })
     .join('\n');
 }
