@@ -7,7 +7,7 @@ import type { Logger } from '../../../shared/src/log/logger.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { mergeConfig } from '../../../shared/src/config/merge-config.js';
 import { validateRemoteEdgeConfig } from '../../../shared/src/config/edge-schema.js';
-import type { ConfigStore } from './control-store.js';
+import type { ConfigHistoryEntry, ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
 
@@ -96,6 +96,11 @@ export class ConfigService {
   /** A report arrived on config-reported/{gateway} (the topic's gateway is authoritative). */
   async handleReported(gateway: string, env: ConfigReportedEnvelope): Promise<void> {
     await this.#d.store.setReported(gateway, { version: env.version, status: env.status, at: env.ts, ...(env.error === undefined ? {} : { error: env.error }) });
+  }
+
+  /** The accepted changes, newest first: version, scope (`all`, `group:<g>`, `gateway:<id>`), document, time. */
+  async history(limit: number): Promise<ConfigHistoryEntry[]> {
+    return this.#d.store.history(limit);
   }
 
   /** Per gateway: desired vs reported version, last status and error. */

@@ -216,6 +216,22 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
       assert.match(next.stdout, new RegExp(`config version ${v1 + 1} pushed`));
     });
 
+    it('history lists each accepted change; diff shows what a version changed', async () => {
+      const h = await cli(['config', 'history']);
+      assert.equal(h.code, 0, h.stderr);
+      const rows = h.stdout.split('\n').slice(1, -1);
+      assert.match(h.stdout, /^VERSION\s+SCOPE\s+SET AT\s+KEYS\n/);
+      const versions = rows.map((r) => Number(r.split(/\s+/)[0]));
+      assert.deepEqual(versions, [...versions].sort((a, b) => b - a), 'newest first');
+      assert.deepEqual(versions.slice(0, -1).map((v, i) => v - versions[i + 1]!), versions.slice(1).map(() => 1), 'one version per accepted change, no gaps');
+      assert.match(rows[0]!, /^\d+\s+group north\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\s+uplink\.inflight=2$/);
+      const d = await cli(['config', 'diff', String(versions[0])]);
+      assert.equal(d.stdout, `--- version ${versions[1]} (group north)\n+++ version ${versions[0]} (group north)\n- uplink.inflight: 4\n+ uplink.inflight: 2\n`);
+      const missing = await cli(['config', 'diff', '999']);
+      assert.equal(missing.code, 64);
+      assert.match(firstLine(missing.stderr), /^causeway: USAGE: no config version 999; the versions are \d+, \d+$/);
+    });
+
     it('set --wait waits for each gateway to apply it; exit 75 when one never answers', async () => {
       const r = await cli(['config', 'set', '--group', 'north', '--json', '{"uplink":{"inflight":3}}', '--wait']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -240,7 +256,7 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
   });
 
   it('-o json and -o wide on every listing command', async () => {
-    for (const args of [['groups'], ['queues'], ['commands'], ['config', 'status']]) {
+    for (const args of [['groups'], ['queues'], ['commands'], ['config', 'status'], ['config', 'history'], ['devices', 'list']]) {
       const j = await cli([...args, '-o', 'json']);
       assert.equal(j.code, 0, `${args.join(' ')}: ${j.stderr}`);
       assert.ok(Array.isArray(JSON.parse(j.stdout)), args.join(' '));

@@ -132,6 +132,19 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       ]);
     });
 
+    it('records every config change in the history, newest first (issue 24)', async () => {
+      const cfg = h.store.config;
+      await cfg.putDoc('all', { version: 1, doc: { a: 1 } }, 10);
+      await cfg.putDoc('group:north', { version: 2, doc: { b: 2 } }, 11);
+      await cfg.putDoc('all', { version: 3, doc: { a: 3 } }, 12);
+      assert.deepEqual(await cfg.history(10), [
+        { version: 3, scope: 'all', doc: { a: 3 }, at: 12 },
+        { version: 2, scope: 'group:north', doc: { b: 2 }, at: 11 },
+        { version: 1, scope: 'all', doc: { a: 1 }, at: 10 },
+      ]);
+      assert.deepEqual((await cfg.history(2)).map((e) => e.version), [3, 2]);
+    });
+
     it('keeps ids with dots, slashes and non-ASCII apart', async () => {
       const c = h.store.commands;
       const odd = [

@@ -6,6 +6,7 @@ import { outputFormat, parseCommand, str, unknownAction, type CommandSpec } from
 import { suggestingIds } from '../id-suggestion.js';
 import { table } from '../table.js';
 import { when } from '../time-format.js';
+import { diffDocs, oneLine } from '../config-diff.js';
 
 const CONFIG: CommandSpec = {
   name: 'config',
@@ -13,6 +14,8 @@ const CONFIG: CommandSpec = {
   usage: [
     'causeway config set (--gateway GW | --group G | --all) (--file F | --json \'{…}\') [--wait [--timeout SECONDS]]',
     'causeway config status [-o table|json|wide]',
+    'causeway config history [--limit N] [-o table|json|wide]',
+    'causeway config diff VERSION [OTHER]   (VERSION against the scope\'s previous one, or against OTHER)',
   ],
   flags: {
     gateway: { type: 'string', value: 'GW', help: 'set: for this gateway only' },
@@ -22,10 +25,11 @@ const CONFIG: CommandSpec = {
     json: { type: 'string', value: 'DOC', help: 'set: the config document inline' },
     wait: { type: 'boolean', help: 'set: wait until each gateway reported APPLIED or REJECTED; exit 1 if one rejected, 75 on timeout' },
     timeout: { type: 'string', value: 'SECONDS', help: 'set --wait: give up after this long (default 60)' },
-    output: { type: 'string', short: 'o', value: 'table|json|wide', help: 'status: output format (default table)' },
+    limit: { type: 'string', value: 'N', help: 'history: the last N changes (default 20)' },
+    output: { type: 'string', short: 'o', value: 'table|json|wide', help: 'status, history: output format (default table)' },
   },
-  examples: ['causeway config set --group north --json \'{"uplink":{"maxBytesPerSecond":20000}}\' --wait', 'causeway config status -o wide'],
-  actions: ['set', 'status'],
+  examples: ['causeway config set --group north --json \'{"uplink":{"maxBytesPerSecond":20000}}\' --wait', 'causeway config diff 7'],
+  actions: ['set', 'status', 'history', 'diff'],
 };
 
 function errorText(e: { key?: string; message: string } | undefined): string {
@@ -67,11 +71,50 @@ async function waitFor(ctx: CliContext, version: number, gateways: string[], tim
   }
 }
 
+function scopeText(scope: string): string {
+  return scope === 'all' ? 'all gateways' : scope.replace(':', ' ');
+}
+
+async function history(ctx: CliContext, values: Record<string, unknown>): Promise<number> {
+  const fmt = outputFormat({ output: values.output as string | undefined });
+  const limit = Number(str(values.limit) ?? 20);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new CausewayError('USAGE', `--limit must be a whole number from 1 to 1000, got "${str(values.limit)}"`);
+  const r = await ctx.api.call('GET', `/v1/config/history?limit=${limit}`);
+  if (fmt === 'json') return ctx.out(JSON.stringify(r.history, null, 2) + '\n'), 0;
+  const rows = r.history.map((h: any) => [h.version, scopeText(h.scope), when(h.at), fmt === 'wide' ? JSON.stringify(h.doc) : oneLine(h.doc)]);
+  ctx.out(table(['VERSION', 'SCOPE', 'SET AT', fmt === 'wide' ? 'DOCUMENT' : 'KEYS'], rows));
+  return 0;
+}
+
+/** `config diff V [W]`: V against the previous version of its scope, or against W. */
+async function diff(ctx: CliContext, positionals: string[]): Promise<number> {
+  const nums = positionals.slice(1).map((p) => {
+    const n = Number(p);
+    if (!Number.isInteger(n) || n < 1) throw new CausewayError('USAGE', `config diff wants version numbers, got "${p}"`);
+    return n;
+  });
+  if (nums.length < 1 || nums.length > 2) throw new CausewayError('USAGE', 'causeway config diff needs VERSION [OTHER] (see causeway config --help)');
+  const all = (await ctx.api.call('GET', '/v1/config/history?limit=1000')).history as Array<{ version: number; scope: string; doc: unknown }>;
+  const find = (v: number) => {
+    const h = all.find((x) => x.version === v);
+    if (h === undefined) throw new CausewayError('USAGE', `no config version ${v}; the versions are ${all.map((x) => x.version).reverse().join(', ') || 'none yet'}`);
+    return h;
+  };
+  const b = find(nums[nums.length === 2 ? 1 : 0]!);
+  const a = nums.length === 2 ? find(nums[0]!) : all.find((x) => x.scope === b.scope && x.version < b.version);
+  ctx.out(`--- ${a === undefined ? `nothing before version ${b.version}` : `version ${a.version} (${scopeText(a.scope)})`}\n+++ version ${b.version} (${scopeText(b.scope)})\n`);
+  const lines = diffDocs(a?.doc ?? {}, b.doc);
+  ctx.out(lines.length === 0 ? 'no differences\n' : lines.join('\n') + '\n');
+  return 0;
+}
+
 async function configRun(ctx: CliContext, argv: string[]): Promise<number> {
   const { values, positionals } = parseCommand(CONFIG, argv);
   const action = positionals[0] ?? 'status';
   if (!CONFIG.actions!.includes(action)) throw unknownAction(CONFIG, action);
   if (action === 'status') return status(ctx, values);
+  if (action === 'history') return history(ctx, values);
+  if (action === 'diff') return diff(ctx, positionals);
   const file = str(values.file);
   let text: string | undefined;
   if (file !== undefined) {
