@@ -143,7 +143,7 @@ From a second terminal (in this folder):
   ${cli} consume telemetry --group me
   ${cli} send set-relay --device th-1 --args '{"state":true}' --wait
   ${cli} send ping --group vehicles --wait
-  ${cli} config set --gateway gw-rsu-1 --json '{"uplink":{"batchMaxReadings":50}}' && ${cli} config status
+  ${cli} config set --gateway gw-rsu-1 --json '{"uplink":{"batchMaxReadings":50}}' --wait && ${cli} config history
   node ${fromSource ? '--import tsx ' + join(root, 'edge/src/main.ts') : join(root, 'dist/edge/src/main.js')} status --config ${join(dir, DEMO_GATEWAYS[0]!.id, 'edge.json')}
 Ctrl-C stops everything.
 `);
