@@ -95,7 +95,8 @@ describe('edge e2e 05: commands and config, CLI → cloud → edge → device an
 
     const sent = await cli(['send', 'set-relay', '--device', 'th-1', '--args', '{"state":true}', '--wait']);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
-    assert.match(sent.stdout, /COMPLETED: SUCCEEDED=1\n$/);
+    assert.match(sent.stdout, /\ngw1\s+th-1\s+SUCCEEDED\s+\d+(\.\d)? m?s\s+\{"reply":"ok set-relay on"\}\n/, 'the device\'s answer and round trip (issue 24)');
+    assert.match(sent.stdout, /COMPLETED: SUCCEEDED=1 \(1 target\(s\), slowest \d+(\.\d)? m?s\)\n$/);
     const id = /command (\S+):/.exec(sent.stdout)![1]!;
     const targets = await call('GET', `/v1/commands/${id}/targets`);
     assert.deepEqual(targets.targets[0].output, { reply: 'ok set-relay on' });
