@@ -37,6 +37,8 @@ export interface TargetRow {
   reason?: string;
   output?: unknown;
   updatedAt: number;
+  /** when the command went out to this target (the start of its round trip, issue 24) */
+  sentAt?: number;
 }
 
 export interface TargetKey {

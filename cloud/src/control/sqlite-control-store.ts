@@ -70,7 +70,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async targets(id: string, state?: TargetState): Promise<TargetRow[]> {
-    const cols = 'SELECT gateway, device, state, reason, output, updated_at FROM command_targets WHERE command_id = ?';
+    const cols = 'SELECT gateway, device, state, reason, output, updated_at, sent_at FROM command_targets WHERE command_id = ?';
     const rows = (state === undefined
       ? this.db.prepare(`${cols} ORDER BY gateway, device`).all(id)
       : this.db.prepare(`${cols} AND state = ? ORDER BY gateway, device`).all(id, state)) as Array<{
@@ -80,6 +80,7 @@ export class SqliteCommandStore implements CommandStore {
       reason: string | null;
       output: string | null;
       updated_at: number;
+      sent_at: number | null;
     }>;
     return rows.map((r) => ({
       gateway: r.gateway,
@@ -88,6 +89,7 @@ export class SqliteCommandStore implements CommandStore {
       updatedAt: r.updated_at,
       ...(r.reason === null ? {} : { reason: r.reason }),
       ...(r.output === null ? {} : { output: JSON.parse(r.output) as unknown }),
+      ...(r.sent_at === null ? {} : { sentAt: r.sent_at }),
     }));
   }
 

@@ -63,7 +63,7 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       assert.equal(await c.transition('c1', gw, { type: 'cancel' }, { reason: 'x' }, 15), undefined, 'terminal stays terminal');
       assert.equal(await c.transition('c1', { gateway: 'gw9', device: 'gw9' }, { type: 'sent' }, {}, 16), undefined, 'not a target');
       const [t] = await c.targets('c1');
-      assert.deepEqual(t, { gateway: 'gw1', device: 'gw1', state: 'FAILED', reason: 'flash error', output: { code: 7 }, updatedAt: 13 });
+      assert.deepEqual(t, { gateway: 'gw1', device: 'gw1', state: 'FAILED', reason: 'flash error', output: { code: 7 }, updatedAt: 13, sentAt: 11 });
       assert.equal(await c.hasOpen('c1'), false);
       assert.deepEqual((await c.targets('c1', 'FAILED')).length, 1);
       assert.deepEqual(await c.targets('c1', 'SENT'), []);

@@ -45,12 +45,17 @@ function answer(t: { output?: unknown; reason?: string }): string {
   return typeof t.output === 'string' ? t.output : JSON.stringify(t.output);
 }
 
+/** From the command going out to this target (or, not sent yet, its creation) to the target's answer. */
+export function roundTrip(t: { updatedAt: number; sentAt?: number }, createdAt: number): number {
+  return t.updatedAt - (t.sentAt ?? createdAt);
+}
+
 /**
- * One row per target that answered, with the time from the command's creation to its answer (the
- * round trip through cloud, gateway and device), so a group's operator sees which gateway answered what.
+ * One row per target with its answer and round trip through cloud, gateway and device, so a group's
+ * operator sees which gateway answered what (issue 24).
  */
 export function targetRows(targets: any[], createdAt: number): Array<Array<string>> {
-  return targets.map((t) => [t.gateway, t.device, t.state, TERMINAL.includes(t.state) ? duration(t.updatedAt - createdAt) : '-', answer(t)]);
+  return targets.map((t) => [t.gateway, t.device, t.state, TERMINAL.includes(t.state) ? duration(roundTrip(t, createdAt)) : '-', answer(t)]);
 }
 
 async function sendRun(ctx: CliContext, argv: string[]): Promise<number> {
@@ -104,7 +109,7 @@ async function sendRun(ctx: CliContext, argv: string[]): Promise<number> {
   const t = await ctx.api.call('GET', `/v1/commands/${id}/targets`);
   if (values.json) ctx.out(JSON.stringify({ ...final, targets: t.targets }) + '\n');
   else ctx.out(table(['GATEWAY', 'DEVICE', 'STATE', 'ROUND TRIP', 'ANSWER'], targetRows(t.targets, final.command.createdAt)));
-  const times = (t.targets as any[]).filter((x) => TERMINAL.includes(x.state)).map((x) => x.updatedAt - final.command.createdAt);
+  const times = (t.targets as any[]).filter((x) => TERMINAL.includes(x.state)).map((x) => roundTrip(x, final.command.createdAt));
   const slowest = times.length === 0 ? '' : `, slowest ${duration(Math.max(...times))}`;
   ctx.out(`${final.command.status}: ${summary(final.counts)} (${total} target(s)${slowest})\n`);
   const failed = (final.counts.FAILED ?? 0) + (final.counts.REJECTED ?? 0) + (final.counts.TIMED_OUT ?? 0) + (final.counts.EXPIRED ?? 0);

@@ -182,8 +182,7 @@ export class JetStreamCommandStore implements CommandStore {
   async targets(id: string, state?: TargetState): Promise<TargetRow[]> {
     return (await this.#all(id))
       .filter((t) => state === undefined || t.state === state)
-      .sort(byGatewayDevice)
-      .map(({ sentAt: _sentAt, ...row }) => row);
+      .sort(byGatewayDevice);
   }
 
   async counts(id: string): Promise<Record<TargetState, number>> {
