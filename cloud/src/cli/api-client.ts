@@ -68,7 +68,13 @@ export class ApiClient {
       throw new CausewayError('IO_API_UNREACHABLE', `cannot reach the Causeway API at ${this.opts.url}: ${(err as Error).message}`, { cause: err });
     }
     const text = await res.text();
-    const json = text === '' ? undefined : (JSON.parse(text) as any);
+    let json: any;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch (err) {
+      // A proxy's HTML error page, not the API: one line, not a SyntaxError stack.
+      throw new CausewayError('IO_API_BAD_RESPONSE', `${this.opts.url} answered ${method} ${path} with HTTP ${res.status} and no JSON (is --url the Causeway API?)`, { cause: err });
+    }
     if (!res.ok) {
       const e = json?.error as { code?: string; message?: string } | undefined;
       throw new ApiRefusedError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`);

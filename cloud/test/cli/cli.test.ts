@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApiServer } from '../../src/api/api-server.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { QueueService } from '../../src/queues/queue-service.js';
@@ -60,5 +60,21 @@ describe('causeway CLI against a real API server', () => {
     await assert.rejects(cli(['frobnicate']), (e: any) => e.code === 64 && /unknown command "frobnicate"/.test(e.stderr));
     await assert.rejects(cli(['devices', 'list'], { CAUSEWAY_TOKEN: 'wrong' }), (e: any) => e.code === 77 && /API_UNAUTHORIZED/.test(e.stderr));
     await assert.rejects(run(process.execPath, [...CLI, '--url', 'http://127.0.0.1:1', 'devices', 'list'], { env: { ...process.env, CAUSEWAY_TOKEN: TOKEN } }), (e: any) => e.code === 74 && /cannot reach/.test(e.stderr));
+  });
+
+  it('an answer that is not JSON (a proxy error page) is one line, not a stack trace', async () => {
+    const proxy = createServer((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      await assert.rejects(run(process.execPath, [...CLI, '--url', at, 'queues'], { env: { ...process.env, CAUSEWAY_TOKEN: TOKEN } }), (e: any) =>
+        e.code === 74 && e.stderr === `causeway: IO_API_BAD_RESPONSE: ${at} answered GET /v1/queues with HTTP 502 and no JSON (is --url the Causeway API?)\n`,
+      );
+    } finally {
+      proxy.close();
+    }
   });
 });
