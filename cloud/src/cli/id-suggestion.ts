@@ -21,3 +21,16 @@ export async function suggestingIds<T>(api: ApiClient, id: string, fn: () => Pro
     throw Object.assign(new ApiRefusedError(err.status, err.code, `${err.message}${hint}`), { cause: err }) as CausewayError;
   }
 }
+
+/** Like suggestingIds for a group name: when nothing matched the group, "did you mean north?". */
+export async function suggestingGroups<T>(api: ApiClient, group: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof ApiRefusedError) || err.code !== 'COMMAND_NO_TARGETS') throw err;
+    const names = (((await api.call('GET', '/v1/groups').catch(() => undefined))?.groups ?? []) as Array<{ name: string }>).map((g) => g.name);
+    const hint = didYouMean(group, names);
+    if (hint === '') throw err;
+    throw Object.assign(new ApiRefusedError(err.status, err.code, `${err.message}${hint}`), { cause: err }) as CausewayError;
+  }
+}

@@ -126,6 +126,12 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
       assert.equal(firstLine(r.stderr), 'causeway: API_NOT_FOUND: no gateway, device or app with id th1; did you mean th-1?');
     });
 
+    it('send to group nrth', async () => {
+      const r = await cli(['send', 'ping', '--group', 'nrth']);
+      assert.equal(r.code, 65);
+      assert.equal(firstLine(r.stderr), 'causeway: COMMAND_NO_TARGETS: no enabled gateway matches {"group":"nrth"}; did you mean north?');
+    });
+
     it('send to gw-1', async () => {
       const r = await cli(['send', 'ping', '--device', 'gw-1']);
       assert.equal(r.code, 65);
@@ -241,6 +247,9 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
       const silent = await cli(['config', 'set', '--gateway', 'gw3', '--json', '{"uplink":{"inflight":3}}', '--wait', '--timeout', '2']);
       assert.equal(silent.code, 75);
       assert.match(silent.stdout, /\ngw3\s+-\s+NO ANSWER\s*\n/);
+      const typo = await cli(['config', 'set', '--group', 'nrth', '--json', '{"uplink":{"inflight":3}}']);
+      assert.equal(typo.code, 0);
+      assert.equal(firstLine(typo.stderr), 'warning: no gateway is in group nrth; did you mean north?');
     });
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { didYouMean } from '../../../../shared/src/cli/did-you-mean.js';
 import { EXIT } from '../../../../shared/src/errors/exit-codes.js';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { outputFormat, parseCommand, str, unknownAction, type CommandSpec } from '../command-spec.js';
@@ -140,6 +141,11 @@ async function configRun(ctx: CliContext, argv: string[]): Promise<number> {
   const put = (): Promise<any> => ctx.api.call('PUT', path, { config });
   const r = gateway === undefined ? await put() : await suggestingIds(ctx.api, gateway, put, ['gateway']);
   ctx.out(`config version ${r.version} pushed to ${r.gateways.length} gateway(s)\n`);
+  if (group !== undefined && r.gateways.length === 0) {
+    // Stored (a gateway may join the group later), but most likely a typo: say so.
+    const names = ((await ctx.api.call('GET', '/v1/groups')).groups as Array<{ name: string }>).map((g) => g.name);
+    ctx.err(`warning: no gateway is in group ${group}${didYouMean(group, names)}\n`);
+  }
   return values.wait ? waitFor(ctx, r.version, r.gateways, timeout * 1000) : 0;
 }
 

@@ -1,7 +1,7 @@
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { OUTPUT_FLAGS, outputFormat, parseCommand, str, unknownAction, type CommandSpec } from '../command-spec.js';
-import { suggestingIds } from '../id-suggestion.js';
+import { suggestingGroups, suggestingIds } from '../id-suggestion.js';
 import { progressLine } from '../progress-bar.js';
 import { table } from '../table.js';
 import { duration, when } from '../time-format.js';
@@ -86,7 +86,8 @@ async function sendRun(ctx: CliContext, argv: string[]): Promise<number> {
   if (values.rate) body.rolloutPerMinute = num('rate');
   if (values['abort-at']) body.abortThresholdPercent = num('abort-at');
   const post = (): Promise<any> => ctx.api.call('POST', '/v1/commands', body);
-  const created = device === undefined ? await post() : await suggestingIds(ctx.api, device, post);
+  const group = str(values.group);
+  const created = device !== undefined ? await suggestingIds(ctx.api, device, post) : group !== undefined ? await suggestingGroups(ctx.api, group, post) : await post();
   const id: string = created.command.id;
   const total = Object.values(created.counts as Record<string, number>).reduce((a, b) => a + b, 0);
   if (!values.wait) {
