@@ -8,7 +8,12 @@ import { startCloudNode } from './app/cloud-node.js';
 
 /** Composition root: config → cloud node (app/cloud-node.ts); systemd notify; SIGTERM/SIGINT drain. */
 await runProgram(
-  { name: 'causeway-cloud', summary: 'cloud broker: MQTT 3.1.1/5 on a store-once log with server-side queues', schema: cloudSchema },
+  {
+    name: 'causeway-cloud',
+    summary: 'cloud broker: MQTT 3.1.1/5 on a store-once log with server-side queues',
+    schema: cloudSchema,
+    examples: ['causeway-cloud --store.path /var/lib/causeway --auth.allowAnonymous false', 'causeway-cloud --config /etc/causeway/cloud.json --api.port 8080'],
+  },
   async (argv) => {
     const cfg = loadConfig<CloudConfig>(cloudSchema, { argv });
     checkCloudConfig(cfg);

@@ -9,6 +9,7 @@ import { handleServiceSignals } from '../../shared/src/health/service-signals.js
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
 import { readStatus } from './app/status-socket.js';
+import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 
 /** Exit code asking systemd (Restart=on-failure) for a restart: the `restart-agent` command. */
@@ -27,17 +28,19 @@ await runProgram(
   {
     name: 'causeway-edge',
     summary: 'edge agent: read sensors, buffer in SQLite, forward to the cloud',
-    usage: 'causeway-edge [--config FILE] [--key value …]\n       causeway-edge status [--config FILE] [--status.socket PATH]   (asks the running agent)',
+    usage: 'causeway-edge [--config FILE] [--key value …]\n       causeway-edge status [--json] [--config FILE] [--status.socket PATH]   (asks the running agent)',
     schema: edgeSchema,
+    examples: ['causeway-edge --config /etc/causeway-edge/config.json', 'causeway-edge status --config /etc/causeway-edge/config.json'],
   },
   async (argv) => {
     if (argv[0] === 'status') {
-      const cfg = load(argv.slice(1));
+      const json = argv.includes('--json');
+      const cfg = load(argv.slice(1).filter((a) => a !== '--json'));
       const path = cfg.status.socket !== '' ? cfg.status.socket : join(dirname(cfg.store.path), 'status.sock');
       const snap = await readStatus(path).catch((err: unknown) => {
         throw new CausewayError('IO_AGENT_UNREACHABLE', `no agent answers on ${path}: ${(err as Error).message}`, { cause: err });
       });
-      process.stdout.write(JSON.stringify(snap, null, 2) + '\n');
+      process.stdout.write(json ? JSON.stringify(snap, null, 2) + '\n' : statusSummary(snap));
       return 0;
     }
     const cfg = load(argv);

@@ -4,8 +4,10 @@ import { CausewayError } from '../../shared/src/errors/causeway-error.js';
 import { mqttCommand, serialCommand, USAGE } from './cli/commands.js';
 import { fleetCommand, FLEET_USAGE } from './fleet/fleet-command.js';
 
+const SIM_EXAMPLES = ['causeway-sim serial --profile gps --link /tmp/ttyGPS --rate 1', 'causeway-sim fleet --url mqtt://127.0.0.1:1883 --gateways 100 --duration 60'];
+
 await runProgram(
-  { name: 'causeway-sim', summary: 'simulated sensors, devices and fleets for tests, demos and benchmarks', usage: `${USAGE}\n  ${FLEET_USAGE}` },
+  { name: 'causeway-sim', summary: 'simulated sensors, devices and fleets for tests, demos and benchmarks', usage: `${USAGE}\n  ${FLEET_USAGE}`, examples: SIM_EXAMPLES },
   async (argv) => {
     const [cmd, ...rest] = argv;
     switch (cmd) {

@@ -137,5 +137,6 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
     return eff;
   });
   router.add('GET', '/v1/config/status', async () => ({ gateways: await config.status() }));
+  router.add('GET', '/v1/config/history', async ({ query }) => ({ history: await config.history(int(queryObject(query), 'limit', 50, 1, 1000)) }));
 }
 

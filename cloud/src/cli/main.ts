@@ -1,58 +1,76 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import { runProgram } from '../../../shared/src/cli/program.js';
+import { didYouMean } from '../../../shared/src/cli/did-you-mean.js';
 import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { ApiClient, clientOptions } from './api-client.js';
-import { DEVICES_HELP, devicesCommand, groupsCommand } from './commands/devices.js';
-import { QUEUES_HELP, consumeCommand, queuesCommand } from './commands/queues.js';
-import { SEND_HELP, commandsCommand, configCommand, sendCommand } from './commands/send.js';
-import { APPS_HELP, appsCommand } from './commands/apps.js';
+import type { CliCommand } from './cli-context.js';
+import { formatCommandHelp } from './command-spec.js';
+import { configCommand } from './commands/config.js';
+import { devicesCommand, groupsCommand } from './commands/devices.js';
+import { consumeCommand, queuesCommand } from './commands/queues.js';
+import { commandsCommand, sendCommand } from './commands/send.js';
+import { appsCommand } from './commands/apps.js';
+
+/** Every command, in the order `causeway --help` lists them. */
+const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand];
+const byName = new Map(COMMANDS.map((c) => [c.spec.name, c]));
+
+const GLOBAL = { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } } as const;
 
 const USAGE = `causeway [--url URL] [--token T | --token-file F] <command> …
 
-${DEVICES_HELP}
-${QUEUES_HELP}
-${SEND_HELP}
-${APPS_HELP}
+Commands:
+${COMMANDS.map((c) => `  ${c.spec.name.padEnd(9)} ${c.spec.summary}`).join('\n')}
+
+Run causeway <command> --help for a command's flags and examples.
+
+Examples:
+  causeway --token-file /var/lib/causeway/operator-token devices list
+  causeway send reboot --device gw-7 --wait
 
 The API URL defaults to http://127.0.0.1:8080 (env CAUSEWAY_API_URL); the operator token comes from
---token, --token-file, CAUSEWAY_TOKEN or CAUSEWAY_TOKEN_FILE.`;
+--token, --token-file, CAUSEWAY_TOKEN or CAUSEWAY_TOKEN_FILE (causeway-cloud writes it to
+<store.path>/operator-token).`;
 
-await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE }, async (argv) => {
-  const { values, tokens } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: false,
-    tokens: true,
-    options: { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } },
-  });
-  // Global flags come before the command; everything from the command on belongs to it.
-  const first = tokens.find((t) => t.kind === 'positional');
-  if (first === undefined) throw new CausewayError('USAGE', `no command given\n\n${USAGE}`);
-  const command = argv[first.index]!;
-  const rest = argv.slice(first.index + 1);
-  const api = new ApiClient(clientOptions({ url: values.url as string | undefined, token: values.token as string | undefined, tokenFile: values['token-file'] as string | undefined }, process.env));
-  const out = (s: string): void => void process.stdout.write(s);
+/** Splits global flags from the command and its arguments; a global flag after the command is the command's. */
+function split(argv: string[]): { globals: Record<string, string | undefined>; command: string | undefined; rest: string[] } {
+  const globals: Record<string, string | undefined> = {};
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('-')) break;
+    const [flag, inline] = a.split(/=(.*)/s, 2) as [string, string | undefined];
+    const name = flag.replace(/^--/, '');
+    if (!(name in GLOBAL)) {
+      if (flag === '--help' || flag === '-h' || flag === '--version' || flag === '-V') continue;
+      throw new CausewayError('USAGE', `unknown flag ${flag}${didYouMean(flag, Object.keys(GLOBAL).map((n) => `--${n}`))} (global flags go before the command; see causeway --help)`);
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new CausewayError('USAGE', `${flag} needs a value`);
+    globals[name] = value;
+  }
+  return { globals, command: argv[i], rest: argv.slice(i + 1) };
+}
+
+/** `causeway <command> … --help` prints that command's help; `causeway --help` the overview. */
+function helpFor(argv: string[]): string | undefined {
+  try {
+    const { command } = split(argv.filter((a) => a !== '--help' && a !== '-h'));
+    const c = command === undefined ? undefined : byName.get(command);
+    return c === undefined ? undefined : formatCommandHelp(c.spec);
+  } catch {
+    return undefined;
+  }
+}
+
+await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE, helpFor }, async (argv) => {
+  const { globals, command, rest } = split(argv);
+  if (command === undefined) throw new CausewayError('USAGE', 'no command given; see causeway --help');
+  const c = byName.get(command);
+  if (c === undefined) throw new CausewayError('USAGE', `unknown command "${command}"${didYouMean(command, [...byName.keys()])} (see causeway --help)`);
+  // The token is read when the first request goes out, so usage mistakes are reported without one.
+  const api = new ApiClient(() => clientOptions({ url: globals.url, token: globals.token, tokenFile: globals['token-file'] }, process.env));
   const ac = new AbortController();
   process.once('SIGINT', () => ac.abort());
-  switch (command) {
-    case 'devices':
-      return devicesCommand(api, rest, out);
-    case 'groups':
-      return groupsCommand(api, out);
-    case 'queues':
-      return queuesCommand(api, out);
-    case 'consume':
-      return consumeCommand(api, rest, out, ac.signal);
-    case 'send':
-      return sendCommand(api, rest, out, process.stdout.isTTY === true, ac.signal);
-    case 'commands':
-      return commandsCommand(api, rest, out);
-    case 'config':
-      return configCommand(api, rest, out);
-    case 'apps':
-      return appsCommand(api, rest, out);
-    default:
-      throw new CausewayError('USAGE', `unknown command "${command}"\n\n${USAGE}`);
-  }
+  return c.run({ api, out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s), isTty: process.stdout.isTTY === true, signal: ac.signal }, rest);
 });

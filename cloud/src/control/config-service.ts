@@ -9,7 +9,8 @@ import { mergeConfig } from '../../../shared/src/config/merge-config.js';
 import { localOnlyKeyIn } from '../../../shared/src/config/remote-config-policy.js';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
-import type { ConfigStore } from './control-store.js';
+import { validateRemoteEdgeConfig } from '../../../shared/src/config/edge-schema.js';
+import type { ConfigHistoryEntry, ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
 
@@ -88,6 +89,9 @@ export class ConfigService {
     const bytes = Buffer.byteLength(JSON.stringify(config));
     const max = this.#d.maxConfigBytes ?? 64 * 1024;
     if (bytes > max) throw new CausewayError('CONFIG_INVALID', `config is ${bytes} bytes, the limit is ${max}`);
+    // Refused here, before a version is taken, with the key and the reason (issue 24): the agent's own
+    // schema, so a document the cloud stores is one the gateways accept (the deep ingest checks aside).
+    validateRemoteEdgeConfig(config);
     const version = await this.#d.store.nextVersion();
     await this.#d.store.putDoc(scopeKey(scope), { version, doc: config }, this.#now());
     const gateways =
@@ -112,6 +116,11 @@ export class ConfigService {
   /** A report arrived on config-reported/{gateway} (the topic's gateway is authoritative). */
   async handleReported(gateway: string, env: ConfigReportedEnvelope): Promise<void> {
     await this.#d.store.setReported(gateway, { version: env.version, status: env.status, at: env.ts, ...(env.error === undefined ? {} : { error: env.error }) });
+  }
+
+  /** The accepted changes, newest first: version, scope (`all`, `group:<g>`, `gateway:<id>`), document, time. */
+  async history(limit: number): Promise<ConfigHistoryEntry[]> {
+    return this.#d.store.history(limit);
   }
 
   /** Per gateway: desired vs reported version, last status and error. */

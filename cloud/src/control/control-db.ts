@@ -42,6 +42,14 @@ const MIGRATIONS: readonly string[] = [
   // 2: "is anything of this command still open?" and counts by state in one index seek per result,
   // not a scan of every target (a 2,000-gateway broadcast took 37 s to settle without it).
   `CREATE INDEX command_targets_command_state ON command_targets(command_id, state);`,
+  // 3: every accepted config document by version, for `causeway config history` and `config diff` (issue 24).
+  `CREATE TABLE config_history (
+     version INTEGER PRIMARY KEY,
+     scope TEXT NOT NULL,
+     doc TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   INSERT INTO config_history (version, scope, doc, at) SELECT version, scope, doc, updated_at FROM config_docs;`,
 ];
 
 export function openControlDb(file: string): Database.Database {

@@ -37,6 +37,8 @@ export interface TargetRow {
   reason?: string;
   output?: unknown;
   updatedAt: number;
+  /** when the command went out to this target (the start of its round trip, issue 24) */
+  sentAt?: number;
 }
 
 export interface TargetKey {
@@ -87,6 +89,14 @@ export interface ConfigDoc {
   doc: Record<string, unknown>;
 }
 
+/** One accepted change: the document a scope got at a version (issue 24: `causeway config history`). */
+export interface ConfigHistoryEntry {
+  version: number;
+  scope: string;
+  doc: Record<string, unknown>;
+  at: number;
+}
+
 export interface ConfigStatusRecord {
   gateway: string;
   desiredVersion?: number;
@@ -106,9 +116,14 @@ export interface ConfigReport {
 export interface ConfigStore {
   /** The next version of the one cluster-wide counter (1, 2, …), never handed out twice. */
   nextVersion(): Promise<number>;
-  /** Stores the document of a scope (`all`, `group:<g>`, `gateway:<id>`) unless a newer version is stored. */
+  /**
+   * Stores the document of a scope (`all`, `group:<g>`, `gateway:<id>`) unless a newer version is stored,
+   * and records it in the history either way (each version is handed out once, so it is one change).
+   */
   putDoc(scope: string, entry: ConfigDoc, at: number): Promise<void>;
   getDoc(scope: string): Promise<ConfigDoc | undefined>;
+  /** The recorded changes, newest first, at most `limit`. */
+  history(limit: number): Promise<ConfigHistoryEntry[]>;
   /** Records the version pushed to a gateway; never lowers it. */
   setDesired(gateway: string, version: number): Promise<void>;
   /** Records a gateway's report (the latest report wins). */

@@ -6,6 +6,7 @@ import type {
   CommandStatus,
   CommandStore,
   ConfigDoc,
+  ConfigHistoryEntry,
   ConfigReport,
   ConfigStatusRecord,
   ConfigStore,
@@ -69,7 +70,7 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async targets(id: string, state?: TargetState): Promise<TargetRow[]> {
-    const cols = 'SELECT gateway, device, state, reason, output, updated_at FROM command_targets WHERE command_id = ?';
+    const cols = 'SELECT gateway, device, state, reason, output, updated_at, sent_at FROM command_targets WHERE command_id = ?';
     const rows = (state === undefined
       ? this.db.prepare(`${cols} ORDER BY gateway, device`).all(id)
       : this.db.prepare(`${cols} AND state = ? ORDER BY gateway, device`).all(id, state)) as Array<{
@@ -79,6 +80,7 @@ export class SqliteCommandStore implements CommandStore {
       reason: string | null;
       output: string | null;
       updated_at: number;
+      sent_at: number | null;
     }>;
     return rows.map((r) => ({
       gateway: r.gateway,
@@ -87,6 +89,7 @@ export class SqliteCommandStore implements CommandStore {
       updatedAt: r.updated_at,
       ...(r.reason === null ? {} : { reason: r.reason }),
       ...(r.output === null ? {} : { output: JSON.parse(r.output) as unknown }),
+      ...(r.sent_at === null ? {} : { sentAt: r.sent_at }),
     }));
   }
 
@@ -114,11 +117,19 @@ export class SqliteConfigStore implements ConfigStore {
   }
 
   async putDoc(scope: string, entry: ConfigDoc, at: number): Promise<void> {
-    this.db
-      .prepare(
+    const { db } = this;
+    const doc = JSON.stringify(entry.doc);
+    db.transaction(() => {
+      db.prepare(
         'INSERT INTO config_docs (scope, version, doc, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(scope) DO UPDATE SET version = excluded.version, doc = excluded.doc, updated_at = excluded.updated_at WHERE excluded.version > config_docs.version',
-      )
-      .run(scope, entry.version, JSON.stringify(entry.doc), at);
+      ).run(scope, entry.version, doc, at);
+      db.prepare('INSERT OR IGNORE INTO config_history (version, scope, doc, at) VALUES (?, ?, ?, ?)').run(entry.version, scope, doc, at);
+    })();
+  }
+
+  async history(limit: number): Promise<ConfigHistoryEntry[]> {
+    const rows = this.db.prepare('SELECT version, scope, doc, at FROM config_history ORDER BY version DESC LIMIT ?').all(limit) as Array<{ version: number; scope: string; doc: string; at: number }>;
+    return rows.map((r) => ({ version: r.version, scope: r.scope, doc: JSON.parse(r.doc) as Record<string, unknown>, at: r.at }));
   }
 
   async getDoc(scope: string): Promise<ConfigDoc | undefined> {

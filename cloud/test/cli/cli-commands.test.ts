@@ -69,7 +69,8 @@ describe('causeway send / commands / config against a real API server', () => {
     assert.equal(err.code, 1);
     assert.match(err.stdout, /command \S+: 3 target\(s\)/);
     assert.match(err.stdout, /\[#+\] 3\/3/);
-    assert.match(err.stdout, /COMPLETED: SUCCEEDED=2 FAILED=1\n$/);
+    assert.match(err.stdout, /\ngw3\s+gw3\s+FAILED\s+\d+ ms\s+relay stuck\n/);
+    assert.match(err.stdout, /COMPLETED: SUCCEEDED=2 FAILED=1 \(3 target\(s\), slowest \d+ ms\)\n$/);
     const list = await cli(['commands']);
     assert.match(list.stdout, /set-relay\s+\{"group":"north"\}\s+COMPLETED/);
     const id = /command (\S+):/.exec(err.stdout)![1]!;
@@ -83,7 +84,7 @@ describe('causeway send / commands / config against a real API server', () => {
   });
 
   it('config set pushes a version and config status shows drift', async () => {
-    const r = await cli(['config', 'set', '--group', 'north', '--json', '{"ingest":{"rate":5}}']);
+    const r = await cli(['config', 'set', '--group', 'north', '--json', '{"ingest":{"tickMs":5}}']);
     assert.match(r.stdout, /config version 1 pushed to 3 gateway\(s\)/);
     config.handleReported('gw1', { v: 1, type: 'config-reported', id: 'x', gateway: 'gw1', version: 1, status: 'APPLIED', ts: 1 });
     config.handleReported('gw2', { v: 1, type: 'config-reported', id: 'y', gateway: 'gw2', version: 1, status: 'REJECTED', ts: 1, error: { key: 'ingest.rate', message: 'too fast' } });

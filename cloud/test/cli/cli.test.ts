@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApiServer } from '../../src/api/api-server.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { QueueService } from '../../src/queues/queue-service.js';
@@ -42,7 +42,7 @@ describe('causeway CLI against a real API server', () => {
     assert.match(added.stdout, /created gateway gw1\nsecret \(shown once, store it now\): \S{20,}/);
     const list = await cli(['devices', 'list', '--group', 'north']);
     assert.match(list.stdout, /^ID\s+KIND\s+GROUPS/);
-    assert.match(list.stdout, /gw1\s+gateway\s+north\s+true\s+false/);
+    assert.match(list.stdout, /gw1\s+gateway\s+north\s+true\s+no\s+-/);
     const groups = await cli(['groups']);
     assert.match(groups.stdout, /north\s+gw1/);
   });
@@ -51,14 +51,30 @@ describe('causeway CLI against a real API server', () => {
     const topic = 'telemetry/gw1/d1/temp';
     await store.log.append({ topic, payload: Buffer.from('{"hello":1}'), qos: 1, retain: false, properties: propertiesFor(topic, { clientId: 'gw1' }), createdAt: Date.now() }, [firstLevelQueue(topic)]);
     const r = await cli(['consume', 'telemetry', '--group', 'ops', '--count', '1']);
-    assert.equal(r.stdout, `1\ttelemetry/gw1/d1/temp\tgw1\t{"hello":1}\n`);
+    assert.match(r.stdout, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}\t#1\ttelemetry\/gw1\/d1\/temp\tgw1\t\{"hello":1\}\n$/);
     assert.match((await cli(['queues'])).stdout, /telemetry\s+1/);
   });
 
   it('fails with a clear message and a usage exit code', async () => {
     await assert.rejects(cli(['devices', 'add']), (e: any) => e.code === 64 && /needs an ID/.test(e.stderr));
     await assert.rejects(cli(['frobnicate']), (e: any) => e.code === 64 && /unknown command "frobnicate"/.test(e.stderr));
-    await assert.rejects(cli(['devices', 'list'], { CAUSEWAY_TOKEN: 'wrong' }), (e: any) => e.code !== 0 && /API_UNAUTHORIZED/.test(e.stderr));
+    await assert.rejects(cli(['devices', 'list'], { CAUSEWAY_TOKEN: 'wrong' }), (e: any) => e.code === 77 && /API_UNAUTHORIZED/.test(e.stderr));
     await assert.rejects(run(process.execPath, [...CLI, '--url', 'http://127.0.0.1:1', 'devices', 'list'], { env: { ...process.env, CAUSEWAY_TOKEN: TOKEN } }), (e: any) => e.code === 74 && /cannot reach/.test(e.stderr));
+  });
+
+  it('an answer that is not JSON (a proxy error page) is one line, not a stack trace', async () => {
+    const proxy = createServer((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html>bad gateway</html>');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const at = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      await assert.rejects(run(process.execPath, [...CLI, '--url', at, 'queues'], { env: { ...process.env, CAUSEWAY_TOKEN: TOKEN } }), (e: any) =>
+        e.code === 74 && e.stderr === `causeway: IO_API_BAD_RESPONSE: ${at} answered GET /v1/queues with HTTP 502 and no JSON (is --url the Causeway API?)\n`,
+      );
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -63,7 +63,7 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       assert.equal(await c.transition('c1', gw, { type: 'cancel' }, { reason: 'x' }, 15), undefined, 'terminal stays terminal');
       assert.equal(await c.transition('c1', { gateway: 'gw9', device: 'gw9' }, { type: 'sent' }, {}, 16), undefined, 'not a target');
       const [t] = await c.targets('c1');
-      assert.deepEqual(t, { gateway: 'gw1', device: 'gw1', state: 'FAILED', reason: 'flash error', output: { code: 7 }, updatedAt: 13 });
+      assert.deepEqual(t, { gateway: 'gw1', device: 'gw1', state: 'FAILED', reason: 'flash error', output: { code: 7 }, updatedAt: 13, sentAt: 11 });
       assert.equal(await c.hasOpen('c1'), false);
       assert.deepEqual((await c.targets('c1', 'FAILED')).length, 1);
       assert.deepEqual(await c.targets('c1', 'SENT'), []);
@@ -130,6 +130,19 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
         { gateway: 'gw1', desiredVersion: 6, reportedVersion: 6, status: 'APPLIED', reportedAt: 10 },
         { gateway: 'gw2', reportedVersion: 2, status: 'REJECTED', error: { key: 'ingest.rate', message: 'too low' }, reportedAt: 9 },
       ]);
+    });
+
+    it('records every config change in the history, newest first (issue 24)', async () => {
+      const cfg = h.store.config;
+      await cfg.putDoc('all', { version: 1, doc: { a: 1 } }, 10);
+      await cfg.putDoc('group:north', { version: 2, doc: { b: 2 } }, 11);
+      await cfg.putDoc('all', { version: 3, doc: { a: 3 } }, 12);
+      assert.deepEqual(await cfg.history(10), [
+        { version: 3, scope: 'all', doc: { a: 3 }, at: 12 },
+        { version: 2, scope: 'group:north', doc: { b: 2 }, at: 11 },
+        { version: 1, scope: 'all', doc: { a: 1 }, at: 10 },
+      ]);
+      assert.deepEqual((await cfg.history(2)).map((e) => e.version), [3, 2]);
     });
 
     it('keeps ids with dots, slashes and non-ASCII apart', async () => {

@@ -1,5 +1,5 @@
-import convict from 'convict';
 import type { Schema } from '../../../shared/src/config/load-config.js';
+import { ingestSchemaWith, PORT_KEYS } from '../../../shared/src/config/edge-schema.js';
 import { ConfigError } from '../../../shared/src/errors/config-error.js';
 import { isValidId } from '../../../shared/src/topics/topic-id.js';
 import { validateTopicFilter } from '../../../shared/src/topics/index.js';
@@ -9,7 +9,6 @@ import type { ProtocolConfig } from './protocols/create-protocol.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import type { MqttSourceMapping } from './mqtt/mqtt-source.js';
 import { compileRules, type StreamRulesConfig } from './stream-processor.js';
-import { DEFAULT_MAX_READING_BYTES } from './reading-size.js';
 
 export interface PortConfig {
   path: string;
@@ -42,7 +41,6 @@ export interface IngestConfig {
   };
 }
 
-const PORT_KEYS = ['path', 'baudRate', 'device', 'framing', 'protocol', 'streams', 'ack'];
 
 /** Checks every port (and builds its framer and protocol once, to surface their errors). */
 export function validatePorts(ports: unknown, key = 'ingest.ports'): asserts ports is PortConfig[] {
@@ -95,65 +93,15 @@ export function validateIngestConfig(c: IngestConfig): void {
 }
 
 /**
- * Registers a named convict format (convict accepts only functions or registered names as `format`);
- * `coerce` parses JSON given as a flag or env var. convict turns a thrown error into "key: message".
+ * The `ingest` fragment of the edge schema: `edgeSchema = edgeSchemaWith(ingestSchema)`. Its keys are
+ * declared once in shared/src/config/edge-schema.ts (the cloud checks remote config against them); the
+ * agent adds the deep checks that need its framers, protocols and rule compiler.
  */
-const fmt = (name: string, check: (v: unknown) => void): string => {
-  convict.addFormat({
-    name,
-    validate: check,
-    coerce: (v: unknown) => {
-      if (typeof v !== 'string') return v;
-      try {
-        return JSON.parse(v) as unknown;
-      } catch {
-        return v; // validate then says what was expected
-      }
-    },
-  });
-  return name;
-};
-
-/** The `ingest` fragment of the edge schema: `edgeSchema = { …, ingest: ingestSchema }`. */
-export const ingestSchema: Schema = {
-  ports: {
-    doc: 'Serial ports: [{path, baudRate, device, framing:{type:line|length-prefixed,…}, protocol:{type:json|kv|csv|nmea,…}, streams:{field:stream}, ack:"ACK {seq}"}]',
-    format: fmt('causeway-serial-ports', (v) => validatePorts(v)),
-    default: [],
+export const ingestSchema: Schema = ingestSchemaWith(
+  {
+    ports: (v) => validatePorts(v),
+    rules: (v) => void compileRules(v as StreamRulesConfig[]),
+    sources: (v) => validateMqttSources(v),
   },
-  rules: {
-    doc: 'Pre-processing per stream: [{device:"*", stream, unit?, pipeline:[{type:scale|deadband|on-change|min-interval|window|threshold|filter,…}]}]',
-    format: fmt('causeway-stream-rules', (v) => void compileRules(v as StreamRulesConfig[])),
-    default: [],
-  },
-  maxReadingBytes: {
-    doc: 'Largest reading accepted, in bytes (its device, stream, unit and value, plus 32); larger ones are dropped and counted as `oversized` at every ingest path (serial, local MQTT, stdin), so one huge value cannot block the uplink. Keep it well under uplink.batchMaxBytes and the broker\'s maximum packet size (0: no limit)',
-    format: 'nat',
-    default: DEFAULT_MAX_READING_BYTES,
-  },
-  tickMs: { doc: 'How often time-driven rules (windows) are checked', format: 'nat', default: 1000 },
-  reopen: {
-    initialMs: { doc: 'First delay before reopening a missing or vanished serial port', format: 'nat', default: 250 },
-    maxMs: { doc: 'Longest delay between reopen attempts', format: 'nat', default: 30_000 },
-  },
-  mqtt: {
-    listen: {
-      host: { doc: 'Address of the MQTT listener the agent hosts for LAN sensors (the project\'s own broker, SQLite-backed)', format: String, default: '127.0.0.1' },
-      port: { doc: 'Port of that listener (-1: none; 0: any free port); with it, ingest.mqtt.url defaults to it', format: 'int', default: -1 },
-      username: { doc: 'Username LAN sensors must present to that listener (with listen.password). Required, or listen.allowAnonymous, when listen.host is not a loopback address', format: String, default: '' },
-      password: { doc: 'Password LAN sensors must present to that listener (with listen.username)', format: String, default: '', sensitive: true },
-      allowAnonymous: { doc: 'Accept clients without credentials on a listener bound beyond loopback (explicit opt-in; every client gets full access to the listener)', format: Boolean, default: false },
-    },
-    url: { doc: 'Local broker of MQTT sensors (empty: none, or the hosted listener), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
-    commandTopic: { doc: 'Commands to MQTT sensors are published here, {device} replaced (e.g. sensors/{device}/cmd); empty: none', format: String, default: '' },
-    replyTopic: { doc: 'MQTT sensors answer commands here, one {device} level (e.g. sensors/{device}/reply)', format: String, default: '' },
-    clientId: { doc: 'Client id at the local broker (set it for a persistent session)', format: String, default: '' },
-    username: { doc: 'Local broker username', format: String, default: '' },
-    password: { doc: 'Local broker password', format: String, default: '', sensitive: true },
-    sources: {
-      doc: 'Topic mappings: [{topic:"zigbee/+/state", device:"{2}", stream:"temp", path:"temperature", unit?, qos?}]',
-      format: fmt('causeway-mqtt-sources', (v) => validateMqttSources(v)),
-      default: [],
-    },
-  },
-};
+  'causeway',
+);

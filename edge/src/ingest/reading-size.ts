@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_READING_BYTES } from '../../../shared/src/config/edge-schema.js';
 import type { ReadingInput } from './sink.js';
 
 /**
@@ -5,7 +6,7 @@ import type { ReadingInput } from './sink.js';
  * where a batch holding it can be larger than the broker accepts and block every reading behind it.
  * Every ingest path refuses a reading larger than `ingest.maxReadingBytes` and counts it as `oversized`.
  */
-export const DEFAULT_MAX_READING_BYTES = 8 * 1024;
+export { DEFAULT_MAX_READING_BYTES };
 
 /** Allowance for the timestamp, quality and encoding overhead of one reading. */
 const FIXED_BYTES = 32;

@@ -95,7 +95,8 @@ describe('edge e2e 05: commands and config, CLI → cloud → edge → device an
 
     const sent = await cli(['send', 'set-relay', '--device', 'th-1', '--args', '{"state":true}', '--wait']);
     assert.equal(sent.code, 0, sent.stdout + sent.stderr);
-    assert.match(sent.stdout, /COMPLETED: SUCCEEDED=1\n$/);
+    assert.match(sent.stdout, /\ngw1\s+th-1\s+SUCCEEDED\s+\d+(\.\d)? m?s\s+\{"reply":"ok set-relay on"\}\n/, 'the device\'s answer and round trip (issue 24)');
+    assert.match(sent.stdout, /COMPLETED: SUCCEEDED=1 \(1 target\(s\), slowest \d+(\.\d)? m?s\)\n$/);
     const id = /command (\S+):/.exec(sent.stdout)![1]!;
     const targets = await call('GET', `/v1/commands/${id}/targets`);
     assert.deepEqual(targets.targets[0].output, { reply: 'ok set-relay on' });
@@ -137,11 +138,17 @@ describe('edge e2e 05: commands and config, CLI → cloud → edge → device an
     const ok = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":50}}']);
     const v1 = Number(/config version (\d+)/.exec(ok.stdout)![1]);
     assert.equal((await status(v1)).status, 'APPLIED');
-    const bad = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":"lots"}}']);
+    // A wrong type is refused by the cloud before it is stored (issue 24) …
+    const refused = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"uplink":{"batchMaxReadings":"lots"}}']);
+    assert.equal(refused.code, 65);
+    assert.match(refused.stderr, /uplink\.batchMaxReadings: must be a positive integer/);
+    // … what only the agent can check (a rule's pipeline) is rejected by the gateway, naming the key.
+    const bad = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"ingest":{"rules":[{"stream":"temp","pipeline":[{"type":"nope"}]}]}}']);
     const v2 = Number(/config version (\d+)/.exec(bad.stdout)![1]);
+    assert.equal(v2, v1 + 1, 'a refused document takes no version');
     const rejected = await status(v2);
     assert.equal(rejected.status, 'REJECTED');
-    assert.equal(rejected.error.key, 'uplink.batchMaxReadings');
+    assert.match(rejected.error.key, /^ingest\.rules/);
     // cloud.url is local-only now (issue 23 item 3); a keepalive MQTT cannot encode (> 65535 s) passes the
     // schema but no CONNECT goes out with it, so the link stays down.
     const breaking = await cli(['config', 'set', '--gateway', 'gw1', '--json', '{"cloud":{"keepaliveSeconds":70000}}']);

@@ -47,7 +47,7 @@ describe('edge e2e 08: status, health, metrics and reload of the running agent @
     let snap: any;
     const deadline = Date.now() + 10_000;
     do {
-      const r = await run(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', 'status', '--config', configFile()], { timeout: 20_000 });
+      const r = await run(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', 'status', '--json', '--config', configFile()], { timeout: 20_000 });
       snap = JSON.parse(r.stdout);
       if (snap.link.connected && snap.link.lastAckAt !== undefined) break;
       await new Promise((r2) => setTimeout(r2, 200));
@@ -58,6 +58,10 @@ describe('edge e2e 08: status, health, metrics and reload of the running agent @
     assert.equal(typeof snap.outbox.records, 'number');
     assert.deepEqual(Object.keys(snap.outbox.evicted).sort(), ['alarm', 'bulk', 'telemetry']);
     assert.equal(snap.config.version, 0);
+    // Without --json: a readable summary (issue 24).
+    const text = (await run(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', 'status', '--config', configFile()], { timeout: 20_000 })).stdout;
+    assert.match(text, /^Gateway:\s+gw-e2e8 \(causeway-edge \S+\)\nLink:\s+connected; last upload \d+[smhd] ago; /);
+    assert.match(text, /\nOutbox:\s+\d+ records /);
   });
 
   it('status on a gateway with no agent running fails clearly', async () => {

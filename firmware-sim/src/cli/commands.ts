@@ -6,7 +6,7 @@ import { PROFILES, type DeviceProfile } from '../profiles/index.js';
 import { numberArg, parseArgs } from './parse-args.js';
 
 export const USAGE = `causeway-sim serial --profile thermometer|vibration|gps|roadside-unit --link PATH [--rate HZ]
-      [--seed N] [--noise X] [--count N] [--device-link PATH] [--wait-peer true]
+      [--seed N] [--noise X] [--count N] [--device-link PATH] [--wait-peer true] [--epoch MS (GPS time of fix 0; default: now)]
       [--garbage-every N] [--partial-every N] [--overlong-every N] [--overlong-bytes N]
       [--split-every N] [--burst-every N] [--burst-size N] [--vanish-every-ms MS] [--vanish-for-ms MS]
   causeway-sim mqtt --profile NAME --url mqtt://127.0.0.1:1883 [--topic sensors/{device}/state]
@@ -32,7 +32,7 @@ const untilSignal = (): Promise<void> =>
 
 export async function serialCommand(argv: string[]): Promise<number> {
   const mis = ['garbage-every', 'partial-every', 'overlong-every', 'overlong-bytes', 'split-every', 'burst-every', 'burst-size'] as const;
-  const args = parseArgs(argv, ['profile', 'link', 'device-link', 'rate', 'seed', 'noise', 'count', 'vanish-every-ms', 'vanish-for-ms', 'wait-peer', ...mis]);
+  const args = parseArgs(argv, ['profile', 'link', 'device-link', 'rate', 'seed', 'noise', 'count', 'vanish-every-ms', 'vanish-for-ms', 'wait-peer', 'epoch', ...mis]);
   const profile = profileArg(args);
   if (!args.link) throw new CausewayError('USAGE', '--link PATH is required (the path the edge opens)');
   const misbehave: MisbehaviourOptions = {};
@@ -55,6 +55,7 @@ export async function serialCommand(argv: string[]): Promise<number> {
     ...opt('seed', numberArg(args, 'seed', { integer: true })),
     ...opt('noise', numberArg(args, 'noise', { min: 0 })),
     ...opt('count', numberArg(args, 'count', { min: 0, integer: true })),
+    ...opt('epochMs', numberArg(args, 'epoch', { min: 0, integer: true })),
     ...opt('vanishEveryMs', numberArg(args, 'vanish-every-ms', { min: 1 })),
   });
   process.on('SIGUSR1', () => void dev.vanish(vanishFor));

@@ -10,6 +10,7 @@ import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { readStatus } from '../../../edge/src/app/status-socket.js';
 import { DEMO_GATEWAYS } from './demo-plan.js';
 import { renderView, type GatewayRow } from './demo-view.js';
+import { prepareDemoDir } from './demo-state.js';
 
 /**
  * `npm start`: the whole system on embedded defaults — causeway-cloud (SQLite), one causeway-edge per
@@ -21,8 +22,9 @@ const fromSource = import.meta.url.endsWith('.ts');
 const root = resolve(here, '../../..', fromSource ? '' : '..');
 const entry = (rel: string): string[] => (fromSource ? ['--import', 'tsx', join(root, `${rel}.ts`)] : [join(root, 'dist', `${rel}.js`)]);
 
-const USAGE = `npm start [-- --dir DIR] [--duration SECONDS] [--plain]
+const USAGE = `npm start [-- --dir DIR] [--fresh] [--duration SECONDS] [--plain]
   --dir DIR          data directory (default ./.demo); kept between runs
+  --fresh            remove an earlier run's state first (registry, queues, outboxes)
   --duration S       stop by itself after S seconds (tests, CI)
   --plain            one status block per second instead of redrawing the screen`;
 
@@ -40,14 +42,16 @@ function freePort(preferred: number): Promise<number> {
 }
 
 await runProgram({ name: 'causeway-demo', summary: 'the whole Causeway stack on one machine, with a live view', usage: USAGE }, async (argv) => {
-  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, duration: { type: 'string' }, plain: { type: 'boolean' } } });
+  const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, duration: { type: 'string' }, plain: { type: 'boolean' }, fresh: { type: 'boolean' } } });
   const dir = resolve(values.dir ?? '.demo');
   const duration = values.duration === undefined ? undefined : Number(values.duration);
   if (duration !== undefined && !(duration > 0)) throw new CausewayError('USAGE', '--duration must be a positive number of seconds');
   const plain = values.plain === true || !process.stdout.isTTY;
-  mkdirSync(join(dir, 'tty'), { recursive: true });
   const children: ChildProcess[] = [];
   const say = (s: string): void => void process.stdout.write(s + '\n');
+  const notice = prepareDemoDir(dir, values.fresh === true);
+  if (notice !== undefined) say(notice);
+  mkdirSync(join(dir, 'tty'), { recursive: true });
   const start = (name: string, args: string[]): ChildProcess => {
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -139,7 +143,7 @@ From a second terminal (in this folder):
   ${cli} consume telemetry --group me
   ${cli} send set-relay --device th-1 --args '{"state":true}' --wait
   ${cli} send ping --group vehicles --wait
-  ${cli} config set --gateway gw-rsu-1 --json '{"uplink":{"batchMaxReadings":50}}' && ${cli} config status
+  ${cli} config set --gateway gw-rsu-1 --json '{"uplink":{"batchMaxReadings":50}}' --wait && ${cli} config history
   node ${fromSource ? '--import tsx ' + join(root, 'edge/src/main.ts') : join(root, 'dist/edge/src/main.js')} status --config ${join(dir, DEMO_GATEWAYS[0]!.id, 'edge.json')}
 Ctrl-C stops everything.
 `);

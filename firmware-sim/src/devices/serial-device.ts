@@ -13,6 +13,8 @@ export interface SerialDeviceOptions {
   rateHz: number;
   seed?: number;
   noise?: number;
+  /** time of message 0 for time-carrying profiles (GPS); absent: the current time */
+  epochMs?: number;
   /** stop sending after this many messages (the port stays up until stop) */
   count?: number;
   misbehave?: MisbehaviourOptions;
@@ -62,7 +64,7 @@ export async function startSerialDevice(o: SerialDeviceOptions): Promise<SerialD
   const mis = o.misbehave ?? {};
   const rand = prng(seed ^ 0x5bd1e995);
   const summary: DeviceSummary = { sent: 0, delivered: 0, injected: {}, acked: 0, retransmits: 0, commands: 0, vanished: 0 };
-  let st: DeviceState = { intervalMs: Math.max(1, Math.round(1000 / o.rateHz)), relay: false, seq: 0 };
+  let st: DeviceState = { intervalMs: Math.max(1, Math.round(1000 / o.rateHz)), relay: false, seq: 0, ...(o.epochMs === undefined ? {} : { epochMs: o.epochMs }) };
   let pair: PtyPair | null = null;
   let port: SerialPort | null = null;
   let stopped = false;

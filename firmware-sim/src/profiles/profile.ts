@@ -3,6 +3,8 @@ export interface DeviceState {
   intervalMs: number;
   relay: boolean;
   seq: number;
+  /** time of message 0 for profiles that carry a time (GPS), each next one a second later; absent: the current time (issue 24) */
+  epochMs?: number;
 }
 
 /**

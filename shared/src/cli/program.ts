@@ -21,12 +21,18 @@ export interface ProgramInfo {
   summary: string;
   usage?: string;
   schema?: Schema;
+  /** command lines shown under Examples: in --help */
+  examples?: string[];
+  /** help of a sub-command (`causeway send --help`), or undefined for the program's own help */
+  helpFor?: (argv: string[]) => string | undefined;
 }
 
 /** Usage text shared by every binary. */
 export function helpText(p: ProgramInfo): string {
   const lines = [`${p.name} ${packageVersion()} — ${p.summary}`, '', `Usage: ${p.usage ?? `${p.name} [--config FILE] [--key value …]`}`, ''];
-  lines.push('Options:', '  --help        show this help', '  --version     print the version', '  --config FILE load a JSON config file');
+  lines.push('Options:', '  --help        show this help', '  --version     print the version');
+  if (p.schema) lines.push('  --config FILE load a JSON config file');
+  if (p.examples !== undefined && p.examples.length > 0) lines.push('', 'Examples:', ...p.examples.map((e) => `  ${e}`));
   if (p.schema) lines.push('', 'Config keys (file, env var, or flag; flags win):', formatConfigHelp(p.schema));
   return lines.join('\n') + '\n';
 }
@@ -38,7 +44,7 @@ export function helpText(p: ProgramInfo): string {
 export async function runProgram(p: ProgramInfo, main: (argv: string[]) => Promise<number | void>): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText(p));
+    process.stdout.write(p.helpFor?.(argv) ?? helpText(p));
     return;
   }
   if (argv.includes('--version') || argv.includes('-V')) {

@@ -3,6 +3,7 @@ import convict from 'convict';
 import { ConfigError } from '../errors/config-error.js';
 import { JsonError } from '../errors/json-error.js';
 import { assertSafeKeys, findUnsafeKey, parseJson } from '../json/safe-json.js';
+import { typeWords } from './type-words.js';
 
 /**
  * The one config convention of every Causeway program. Keys are dotted paths (`buffer.maxBytes`); each
@@ -197,7 +198,7 @@ export function formatConfigHelp(schema: Schema): string {
   return describeSchema(schema)
     .map((e) => {
       const def = e.sensitive ? '(secret)' : JSON.stringify(e.default);
-      return `  ${e.flag} <${e.format}>\n      ${e.doc}\n      env ${e.env}, default ${def}`;
+      return `  ${e.flag} <${typeWords(e.format)}>\n      ${e.doc}\n      env ${e.env}, default ${def}`;
     })
     .join('\n');
 }

@@ -5,6 +5,9 @@ export const EXIT = Object.freeze({
   OK: 0,
   SOFTWARE: 70,
   USAGE: 64,
+  DATAERR: 65,
+  TEMPFAIL: 75,
+  NOPERM: 77,
   UNAVAILABLE: 69,
   IOERR: 74,
   CONFIG: 78,
@@ -13,6 +16,9 @@ export const EXIT = Object.freeze({
 /** The one place that maps an error to an exit code. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof CausewayError) {
+    // An error that knows its exit code (the CLI's refused API requests) keeps it.
+    const own = (err as { exitCode?: unknown }).exitCode;
+    if (typeof own === 'number') return own;
     if (err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
     if (err.code === 'USAGE') return EXIT.USAGE;
     if (err.code.startsWith('IO_')) return EXIT.IOERR;

@@ -13,6 +13,9 @@ describe('binaries answer --help and --version', () => {
       const help = execFileSync(file, ['--help'], { encoding: 'utf8' });
       assert.match(help, new RegExp(`^${name} ${pkg.version.replace(/\./g, '\\.')} — `));
       assert.match(help, /Usage:/);
+      // Issue 24: examples, and config types in words rather than convict's format names.
+      assert.match(help, /\nExamples:\n {2}\S.*\n {2}\S/);
+      assert.doesNotMatch(help, /<(nat|int|String|Boolean|Number)>/);
     });
   }
 

@@ -119,7 +119,7 @@ describe('shared/config/load-config', () => {
   it('describes every key for help and docs', () => {
     const keys = describeSchema(schema).map((e) => e.key);
     assert.deepEqual(keys, ['gateway.id', 'buffer.maxBytes', 'cloud.url', 'cloud.password', 'log.level']);
-    assert.match(formatConfigHelp(schema), /--buffer\.maxBytes <nat>\n\s+outbox cap in bytes\n\s+env CAUSEWAY_BUFFER_MAX_BYTES, default 1024/);
+    assert.match(formatConfigHelp(schema), /--buffer\.maxBytes <whole number ≥ 0>\n\s+outbox cap in bytes\n\s+env CAUSEWAY_BUFFER_MAX_BYTES, default 1024/);
   });
 });
 

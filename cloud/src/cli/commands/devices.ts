@@ -1,13 +1,41 @@
-import { parseArgs } from 'node:util';
 import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import type { ApiClient } from '../api-client.js';
+import type { CliCommand, CliContext } from '../cli-context.js';
+import { OUTPUT_FLAGS, outputFormat, parseCommand, str, strs, unknownAction, type CommandSpec } from '../command-spec.js';
+import { suggestingIds } from '../id-suggestion.js';
 import { table } from '../table.js';
+import { ago, when } from '../time-format.js';
 
-export const DEVICES_HELP = `causeway devices list [--kind gateway|device|app] [--group G] [--tag k=v] [--json]
-causeway devices add ID [--kind gateway|device|app] [--group G]… [--tag k=v]… [--gateway GW] [--queues a,b] [--can-send]
-causeway devices show|disable|enable|rotate|delete ID
-causeway devices token ID [--ttl SECONDS]
-causeway groups`;
+const DEVICES: CommandSpec = {
+  name: 'devices',
+  summary: 'register and manage gateways, devices and apps',
+  usage: [
+    'causeway devices list [--kind gateway|device|app] [--group G] [--tag k=v] [-o table|json|wide]',
+    'causeway devices add ID [--kind gateway|device|app] [--group G]… [--tag k=v]… [--gateway GW] [--queues a,b] [--can-send]',
+    'causeway devices show ID [--json]',
+    'causeway devices disable|enable|rotate|delete ID',
+    'causeway devices token ID [--ttl SECONDS]',
+  ],
+  flags: {
+    kind: { type: 'string', value: 'gateway|device|app', help: 'list: only this kind; add: the kind (default gateway)' },
+    group: { type: 'string', multiple: true, value: 'G', help: 'list: members of G; add: put it in G' },
+    tag: { type: 'string', multiple: true, value: 'k=v', help: 'list: with this tag; add: set this tag' },
+    gateway: { type: 'string', value: 'GW', help: 'add a device: the gateway it is reached through' },
+    queues: { type: 'string', value: 'a,b', help: 'add an app: the queues it may read' },
+    'can-send': { type: 'boolean', help: 'add an app: it may send to devices' },
+    ttl: { type: 'string', value: 'SECONDS', help: 'token: lifetime of the access token (default 3600)' },
+    ...OUTPUT_FLAGS,
+  },
+  examples: ['causeway devices add gw-7 --group north --tag site=depot', 'causeway devices list --kind device -o wide'],
+  actions: ['list', 'add', 'show', 'disable', 'enable', 'rotate', 'delete', 'token'],
+};
+
+const GROUPS: CommandSpec = {
+  name: 'groups',
+  summary: 'list the groups and their members',
+  usage: ['causeway groups [-o table|json|wide]'],
+  flags: { ...OUTPUT_FLAGS },
+  examples: ['causeway groups', 'causeway groups -o json'],
+};
 
 function tags(list: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -19,78 +47,130 @@ function tags(list: string[] | undefined): Record<string, string> {
   return out;
 }
 
-export async function devicesCommand(api: ApiClient, argv: string[], out: (s: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      kind: { type: 'string' },
-      group: { type: 'string', multiple: true },
-      tag: { type: 'string', multiple: true },
-      gateway: { type: 'string' },
-      queues: { type: 'string' },
-      'can-send': { type: 'boolean' },
-      ttl: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+/**
+ * ONLINE of a device behind a gateway is its gateway's: the device never connects itself, so its own
+ * flag stays false while it is reachable (issue 24).
+ */
+export function reachability(d: any, byId: Map<string, any>): string {
+  if (d.gateway !== undefined && d.kind === 'device') {
+    const gw = byId.get(d.gateway);
+    return gw?.online ? `via ${d.gateway}` : `no (${d.gateway} offline)`;
+  }
+  return d.online ? 'yes' : 'no';
+}
+
+const print = (ctx: CliContext, v: unknown): void => ctx.out(JSON.stringify(v, null, 2) + '\n');
+
+async function list(ctx: CliContext, values: Record<string, unknown>): Promise<number> {
+  const fmt = outputFormat(values);
+  const q = new URLSearchParams();
+  const kind = str(values.kind);
+  if (kind) q.set('kind', kind);
+  const group = strs(values.group)?.[0];
+  if (group) q.set('group', group);
+  const tag = strs(values.tag)?.[0];
+  if (tag) q.set('tag', tag);
+  const r = await ctx.api.call('GET', `/v1/devices?${q}`);
+  if (fmt === 'json') return print(ctx, r.devices), 0;
+  // Gateways of listed devices may be outside the filter: look them up in the full list.
+  const all = q.size === 0 ? r.devices : (await ctx.api.call('GET', '/v1/devices')).devices;
+  const byId = new Map<string, any>(all.map((d: any) => [d.id, d]));
+  const lastSeen = (d: any): string => {
+    const at = d.lastSeenAt ?? (d.kind === 'device' && d.gateway ? byId.get(d.gateway)?.lastSeenAt : undefined);
+    return at === undefined ? '-' : ago(at);
+  };
+  if (fmt === 'wide') {
+    ctx.out(table(['ID', 'KIND', 'GATEWAY', 'GROUPS', 'TAGS', 'ENABLED', 'ONLINE', 'LAST SEEN', 'CREATED'], r.devices.map((d: any) => [d.id, d.kind, d.gateway ?? '-', d.groups.join(',') || '-', Object.entries(d.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '-', d.enabled, reachability(d, byId), lastSeen(d), when(d.createdAt)])));
+  } else {
+    ctx.out(table(['ID', 'KIND', 'GROUPS', 'ENABLED', 'ONLINE', 'LAST SEEN'], r.devices.map((d: any) => [d.id, d.kind, d.groups.join(',') || '-', d.enabled, reachability(d, byId), lastSeen(d)])));
+  }
+  return 0;
+}
+
+/** `devices show`: a readable summary; the raw JSON with --json / -o json. */
+export function deviceSummary(d: any, gateway: any | undefined): string {
+  const rows: Array<[string, string]> = [
+    ['ID', d.id],
+    ['Kind', d.kind],
+    ...(d.gateway ? ([['Gateway', `${d.gateway} (${gateway?.online ? 'online' : 'offline'})`]] as Array<[string, string]>) : []),
+    ['Groups', d.groups.join(', ') || '-'],
+    ['Tags', Object.entries(d.tags ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '-'],
+    ['Enabled', d.enabled ? 'yes' : 'no'],
+    ['Online', d.kind === 'device' && d.gateway ? (gateway?.online ? `reachable via ${d.gateway}` : 'no') : d.online ? 'yes' : 'no'],
+    ['Last seen', d.lastSeenAt === undefined ? 'never' : `${when(d.lastSeenAt)} (${ago(d.lastSeenAt)})`],
+    ['Created', when(d.createdAt)],
+    ['Secret', d.hasSecret ? 'set' : 'none (token only)'],
+    ...(d.kind === 'app' ? ([['Queues', (d.queues ?? []).join(', ') || '-'], ['Can send', d.canSend ? 'yes' : 'no']] as Array<[string, string]>) : []),
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
+}
+
+async function devicesRun(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(DEVICES, argv);
   const [action = 'list', id] = positionals;
+  if (!DEVICES.actions!.includes(action)) throw unknownAction(DEVICES, action);
   const needId = (): string => {
-    if (id === undefined) throw new CausewayError('USAGE', `causeway devices ${action} needs an ID`);
+    if (id === undefined) throw new CausewayError('USAGE', `causeway devices ${action} needs an ID (see causeway devices --help)`);
     return id;
   };
-  const print = (v: unknown): void => out(JSON.stringify(v, null, 2) + '\n');
+  const path = (suffix = ''): string => `/v1/devices/${encodeURIComponent(needId())}${suffix}`;
+  const api = ctx.api;
   switch (action) {
-    case 'list': {
-      const q = new URLSearchParams();
-      if (values.kind) q.set('kind', values.kind);
-      if (values.group?.[0]) q.set('group', values.group[0]);
-      if (values.tag?.[0]) q.set('tag', values.tag[0]);
-      const r = await api.call('GET', `/v1/devices?${q}`);
-      if (values.json) print(r.devices);
-      else out(table(['ID', 'KIND', 'GROUPS', 'ENABLED', 'ONLINE', 'LAST SEEN'], r.devices.map((d: any) => [d.id, d.kind, d.groups.join(','), d.enabled, d.online, d.lastSeenAt ? new Date(d.lastSeenAt).toISOString() : '-'])));
-      return 0;
-    }
+    case 'list':
+      return list(ctx, values);
     case 'add': {
-      const body: Record<string, unknown> = { id: needId(), kind: values.kind ?? 'gateway', groups: values.group ?? [], tags: tags(values.tag) };
-      if (values.gateway) body.gateway = values.gateway;
-      if (values.queues) body.queues = values.queues.split(',');
+      const body: Record<string, unknown> = { id: needId(), kind: str(values.kind) ?? 'gateway', groups: strs(values.group) ?? [], tags: tags(strs(values.tag)) };
+      const gateway = str(values.gateway);
+      if (gateway) body.gateway = gateway;
+      const queues = str(values.queues);
+      if (queues) body.queues = queues.split(',');
       if (values['can-send']) body.canSend = true;
       const r = await api.call('POST', '/v1/devices', body);
-      if (values.json) print(r);
-      else out(`created ${r.device.kind} ${r.device.id}\nsecret (shown once, store it now): ${r.secret}\n`);
+      if (outputFormat(values) === 'json') print(ctx, r);
+      else ctx.out(`created ${r.device.kind} ${r.device.id}\nsecret (shown once, store it now): ${r.secret}\n`);
       return 0;
     }
-    case 'show':
-      print(await api.call('GET', `/v1/devices/${encodeURIComponent(needId())}`));
+    case 'show': {
+      const d = await suggestingIds(api, needId(), () => api.call('GET', path()));
+      if (outputFormat(values) === 'json') return print(ctx, d), 0;
+      const gw = d.gateway ? await api.call('GET', `/v1/devices/${encodeURIComponent(d.gateway)}`).catch(() => undefined) : undefined;
+      ctx.out(deviceSummary(d, gw));
       return 0;
+    }
     case 'disable':
     case 'enable':
     case 'delete': {
-      const method = action === 'delete' ? 'DELETE' : 'POST';
-      const path = action === 'delete' ? `/v1/devices/${encodeURIComponent(needId())}` : `/v1/devices/${encodeURIComponent(needId())}/${action}`;
-      await api.call(method, path);
-      out(`${action}d ${id}\n`);
+      await suggestingIds(api, needId(), () => (action === 'delete' ? api.call('DELETE', path()) : api.call('POST', path(`/${action}`))));
+      ctx.out(`${action}d ${id}\n`);
       return 0;
     }
     case 'rotate': {
-      const r = await api.call('POST', `/v1/devices/${encodeURIComponent(needId())}/rotate`);
-      out(`new secret for ${id} (shown once): ${r.secret}\n`);
+      const r = await suggestingIds(api, needId(), () => api.call('POST', path('/rotate')));
+      ctx.out(`new secret for ${id} (shown once): ${r.secret}\n`);
       return 0;
     }
-    case 'token': {
-      const r = await api.call('POST', `/v1/devices/${encodeURIComponent(needId())}/token`, { ttlSeconds: Number(values.ttl ?? 3600) });
-      if (values.json) print(r);
-      else out(`${r.token}\n`);
+    default: {
+      const ttl = Number(str(values.ttl) ?? 3600);
+      if (!Number.isInteger(ttl) || ttl <= 0) throw new CausewayError('USAGE', `--ttl must be a whole number of seconds, got "${str(values.ttl)}"`);
+      const r = await suggestingIds(api, needId(), () => api.call('POST', path('/token'), { ttlSeconds: ttl }));
+      if (outputFormat(values) === 'json') print(ctx, r);
+      else ctx.out(`${r.token}\n`);
       return 0;
     }
-    default:
-      throw new CausewayError('USAGE', `unknown devices action "${action}"\n${DEVICES_HELP}`);
   }
 }
 
-export async function groupsCommand(api: ApiClient, out: (s: string) => void): Promise<number> {
-  const r = await api.call('GET', '/v1/groups');
-  out(table(['GROUP', 'MEMBERS'], r.groups.map((g: any) => [g.name, g.members.join(',')])));
+async function groupsRun(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(GROUPS, argv);
+  if (positionals.length > 0) throw new CausewayError('USAGE', `causeway groups takes no arguments, got "${positionals[0]}"`);
+  const fmt = outputFormat(values);
+  const r = await ctx.api.call('GET', '/v1/groups');
+  if (fmt === 'json') return print(ctx, r.groups), 0;
+  if (fmt === 'wide') ctx.out(table(['GROUP', 'SIZE', 'MEMBERS'], r.groups.map((g: any) => [g.name, g.members.length, g.members.join(',')])));
+  else ctx.out(table(['GROUP', 'MEMBERS'], r.groups.map((g: any) => [g.name, g.members.join(',')])));
   return 0;
 }
+
+export const devicesCommand: CliCommand = { spec: DEVICES, run: devicesRun };
+export const groupsCommand: CliCommand = { spec: GROUPS, run: groupsRun };

@@ -6,6 +6,7 @@ import type {
   CommandStatus,
   CommandStore,
   ConfigDoc,
+  ConfigHistoryEntry,
   ConfigReport,
   ConfigStatusRecord,
   ConfigStore,
@@ -196,8 +197,7 @@ export class JetStreamCommandStore implements CommandStore {
   async targets(id: string, state?: TargetState): Promise<TargetRow[]> {
     return (await this.#all(id))
       .filter((t) => state === undefined || t.state === state)
-      .sort(byGatewayDevice)
-      .map(({ sentAt: _sentAt, ...row }) => row);
+      .sort(byGatewayDevice);
   }
 
   async counts(id: string): Promise<Record<TargetState, number>> {
@@ -242,7 +242,7 @@ interface DesiredValue {
 
 /**
  * Config in the KV bucket `<prefix>_config`: `version` = the cluster-wide counter, `doc.<scope>` = a
- * scope's document, `desired.<gateway>` and `reported.<gateway>` = what was pushed and what the gateway
+ * scope's document, `history.<version>` = every accepted change, `desired.<gateway>` and `reported.<gateway>` = what was pushed and what the gateway
  * said (two keys, so a push and a report never contend).
  */
 export class JetStreamConfigStore implements ConfigStore {
@@ -260,9 +260,17 @@ export class JetStreamConfigStore implements ConfigStore {
   }
 
   async putDoc(scope: string, entry: ConfigDoc, at: number): Promise<void> {
+    // History first: a version is handed out once, so its key is written once (`history.<version>`).
+    const h: ConfigHistoryEntry = { version: entry.version, scope, doc: entry.doc, at };
+    await this.kv.put(`history.${entry.version}`, JSON.stringify(h));
     await cas<ConfigDoc & { updatedAt: number }, true>(this.kv, `doc.${escapeToken(scope)}`, (cur) =>
       cur !== undefined && cur.version >= entry.version ? undefined : { value: { ...entry, updatedAt: at }, result: true },
     );
+  }
+
+  async history(limit: number): Promise<ConfigHistoryEntry[]> {
+    const all = (await scan(this.kv, 'history.>', this.timeoutMs)).map((e) => e.json() as ConfigHistoryEntry);
+    return all.sort((a, b) => b.version - a.version).slice(0, limit);
   }
 
   async getDoc(scope: string): Promise<ConfigDoc | undefined> {

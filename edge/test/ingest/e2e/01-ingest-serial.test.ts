@@ -131,7 +131,7 @@ describe('01-ingest-serial @e2e: simulator on real PTYs → serial source → ru
     const sink = new RecordingSink();
     ingest(config([{ path: link, device: 'bus-7', protocol: { type: 'nmea' }, streams: { lat: 'lat', lon: 'lon', speed: 'speed', fix: 'fix', valid: '', sats: '', hdop: '', alt: '', course: '' } }]), sink);
     const N = 40;
-    const s = sim(['serial', '--profile', 'gps', '--link', link, '--rate', '100', '--count', String(N), '--seed', '5', '--noise', '3', '--garbage-every', '9', '--wait-peer', 'true']);
+    const s = sim(['serial', '--profile', 'gps', '--link', link, '--rate', '100', '--count', String(N), '--seed', '5', '--noise', '3', '--garbage-every', '9', '--wait-peer', 'true', '--epoch', String(GPS_EPOCH)]);
     await s.waitFor('done');
     await waitUntil(() => sink.values('lat').length >= 2 * N, 10_000, () => `lat readings, have ${sink.values('lat').length}`);
     const lat = sink.values('lat') as number[];

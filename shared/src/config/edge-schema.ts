@@ -1,0 +1,234 @@
+import convict from 'convict';
+import type { Schema } from './load-config.js';
+import { validateConfigObject } from './load-config.js';
+import { isValidId } from '../topics/topic-id.js';
+import { didYouMean } from '../cli/did-you-mean.js';
+import { ConfigError } from '../errors/config-error.js';
+
+/** ingest.maxReadingBytes by default: room for a long string value, far below a batch or a packet (issue 23 item 5). */
+export const DEFAULT_MAX_READING_BYTES = 8 * 1024;
+
+/**
+ * The one declaration of causeway-edge's config keys (issue 24: one source of truth). The agent loads
+ * its config with it (edge/src/config/schema.ts adds the ingest parts' deep checks: framers, protocols,
+ * rules); the cloud checks remote config documents against it before storing them, so an unknown key or
+ * a wrong type is refused when the operator sets it, not reported REJECTED later by every gateway.
+ */
+
+// convict takes a validating function as a format; the function name shows in --help.
+function gatewayId(v: unknown): void {
+  if (!isValidId(v)) throw new Error('must be a valid id (non-empty, ≤128 bytes, no + # / or control characters)');
+}
+
+function groupList(v: unknown): void {
+  if (!Array.isArray(v) || !v.every((g) => isValidId(g))) throw new Error('must be an array of valid group names');
+}
+
+function mqttUrl(v: unknown): void {
+  if (typeof v !== 'string' || !/^(mqtts?|wss?):\/\/[^/\s]+/.test(v)) throw new Error('must be an mqtt://, mqtts://, ws:// or wss:// URL');
+}
+
+/** The keys a serial port entry may have (ingest.ports[i]). */
+export const PORT_KEYS = ['path', 'baudRate', 'device', 'framing', 'protocol', 'streams', 'ack'];
+
+/** Checks of the three structured ingest keys; each throws an Error saying what is wrong. */
+export interface IngestChecks {
+  ports: (v: unknown) => void;
+  rules: (v: unknown) => void;
+  sources: (v: unknown) => void;
+}
+
+/** The shape alone: what the cloud can check without the agent's framers, protocols and rule compiler. */
+export const INGEST_SHAPE_CHECKS: IngestChecks = {
+  ports: (v) => {
+    if (!Array.isArray(v)) throw new Error('must be an array of ports');
+    v.forEach((p, i) => {
+      if (p === null || typeof p !== 'object' || Array.isArray(p)) throw new Error(`[${i}] must be an object`);
+      for (const k of Object.keys(p)) if (!PORT_KEYS.includes(k)) throw new Error(`[${i}]: unknown key "${k}" (allowed: ${PORT_KEYS.join(', ')})`);
+    });
+  },
+  rules: (v) => {
+    if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of rule objects');
+  },
+  sources: (v) => {
+    if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of {topic, device, stream, path?} objects');
+  },
+};
+
+/**
+ * Registers a named convict format (convict accepts only functions or registered names as `format`);
+ * `coerce` parses JSON given as a flag or env var. convict turns a thrown error into "key: message".
+ */
+const fmt = (name: string, check: (v: unknown) => void): string => {
+  convict.addFormat({
+    name,
+    validate: check,
+    coerce: (v: unknown) => {
+      if (typeof v !== 'string') return v;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v; // validate then says what was expected
+      }
+    },
+  });
+  return name;
+};
+
+/** The `ingest` fragment, with the given checks under formats named `<prefix>-serial-ports` etc. */
+export function ingestSchemaWith(checks: IngestChecks, prefix: string): Schema {
+  return {
+    ports: {
+      doc: 'Serial ports: [{path, baudRate, device, framing:{type:line|length-prefixed,…}, protocol:{type:json|kv|csv|nmea,…}, streams:{field:stream}, ack:"ACK {seq}"}]',
+      format: fmt(`${prefix}-serial-ports`, checks.ports),
+      default: [],
+    },
+    rules: {
+      doc: 'Pre-processing per stream: [{device:"*", stream, unit?, pipeline:[{type:scale|deadband|on-change|min-interval|window|threshold|filter,…}]}]',
+      format: fmt(`${prefix}-stream-rules`, checks.rules),
+      default: [],
+    },
+    maxReadingBytes: {
+      doc: 'Largest reading accepted, in bytes (its device, stream, unit and value, plus 32); larger ones are dropped and counted as `oversized` at every ingest path (serial, local MQTT, stdin), so one huge value cannot block the uplink. Keep it well under uplink.batchMaxBytes and the broker\'s maximum packet size (0: no limit)',
+      format: 'nat',
+      default: DEFAULT_MAX_READING_BYTES,
+    },
+    tickMs: { doc: 'How often time-driven rules (windows) are checked', format: 'nat', default: 1000 },
+    reopen: {
+      initialMs: { doc: 'First delay before reopening a missing or vanished serial port', format: 'nat', default: 250 },
+      maxMs: { doc: 'Longest delay between reopen attempts', format: 'nat', default: 30_000 },
+    },
+    mqtt: {
+      listen: {
+        host: { doc: 'Address of the MQTT listener the agent hosts for LAN sensors (the project\'s own broker, SQLite-backed)', format: String, default: '127.0.0.1' },
+        port: { doc: 'Port of that listener (-1: none; 0: any free port); with it, ingest.mqtt.url defaults to it', format: 'int', default: -1 },
+        username: { doc: 'Username LAN sensors must present to that listener (with listen.password). Required, or listen.allowAnonymous, when listen.host is not a loopback address', format: String, default: '' },
+        password: { doc: 'Password LAN sensors must present to that listener (with listen.username)', format: String, default: '', sensitive: true },
+        allowAnonymous: { doc: 'Accept clients without credentials on a listener bound beyond loopback (explicit opt-in; every client gets full access to the listener)', format: Boolean, default: false },
+      },
+      url: { doc: 'Local broker of MQTT sensors (empty: none, or the hosted listener), e.g. mqtt://127.0.0.1:1883', format: String, default: '' },
+      commandTopic: { doc: 'Commands to MQTT sensors are published here, {device} replaced (e.g. sensors/{device}/cmd); empty: none', format: String, default: '' },
+      replyTopic: { doc: 'MQTT sensors answer commands here, one {device} level (e.g. sensors/{device}/reply)', format: String, default: '' },
+      clientId: { doc: 'Client id at the local broker (set it for a persistent session)', format: String, default: '' },
+      username: { doc: 'Local broker username', format: String, default: '' },
+      password: { doc: 'Local broker password', format: String, default: '', sensitive: true },
+      sources: {
+        doc: 'Topic mappings: [{topic:"zigbee/+/state", device:"{2}", stream:"temp", path:"temperature", unit?, qos?}]',
+        format: fmt(`${prefix}-mqtt-sources`, checks.sources),
+        default: [],
+      },
+    },
+  };
+}
+
+/** Every key of causeway-edge, with its default and its meaning, around the given ingest fragment. */
+export function edgeSchemaWith(ingest: Schema): Schema {
+  return {
+    gateway: {
+      id: { doc: 'Gateway id: MQTT client id and second topic level of everything it publishes', format: gatewayId, default: 'gw-unset' },
+      groups: { doc: 'Groups whose commands this gateway takes (cmd-group/{group}/+); the cloud registry must list it in them', format: groupList, default: [] },
+    },
+    cloud: {
+      url: { doc: 'Broker URL (mqtt://, mqtts://, ws://, wss://)', format: mqttUrl, default: 'mqtt://127.0.0.1:1883' },
+      username: { doc: 'MQTT username (empty: none)', format: String, default: '' },
+      password: { doc: 'MQTT password (empty: none)', format: String, default: '', sensitive: true },
+      ca: { doc: 'PEM file of the CA that signs the broker certificate (mqtts/wss)', format: String, default: '' },
+      cert: { doc: 'PEM client certificate file (mutual TLS)', format: String, default: '' },
+      key: { doc: 'PEM client key file (mutual TLS)', format: String, default: '', sensitive: true },
+      backoffBaseMs: { doc: 'Reconnect backoff: ceiling of the first retry delay (full jitter below it), ms', format: 'nat', default: 500 },
+      backoffMaxMs: { doc: 'Reconnect backoff: the retry delay never exceeds this, ms', format: 'nat', default: 30_000 },
+      connectTimeoutSeconds: { doc: 'Give up on a CONNECT without CONNACK after this long (a blackholed link)', format: 'nat', default: 10 },
+      keepaliveSeconds: { doc: 'MQTT keepalive; a dead link is noticed after 1.5 × this [MQTT-3.1.2-24]', format: 'nat', default: 30 },
+    },
+    store: {
+      path: { doc: 'SQLite outbox file', format: String, default: '/var/lib/causeway-edge/outbox.db' },
+    },
+    buffer: {
+      maxBytes: { doc: 'Outbox cap in bytes of buffered records; past it the lowest priority, oldest records are evicted (and reported)', format: 'nat', default: 64 * 1024 * 1024 },
+      maxAgeSeconds: { doc: 'A record not delivered after this long expires (counted and reported like an eviction)', format: 'nat', default: 7 * 24 * 3600 },
+      commitIntervalMs: { doc: 'Group commit: at most this long between an add and its durable commit. Longer = fewer bytes written per reading at low rates (SD-card wear), later device ACKs', format: 'nat', default: 50 },
+      commitMaxRecords: { doc: 'Group commit: commit at once when this many records are pending', format: 'nat', default: 500 },
+    },
+    uplink: {
+      maxBytesPerSecond: { doc: 'Uplink rate limit in payload bytes/s (0: unlimited)', format: 'nat', default: 0 },
+      batchMaxReadings: { doc: 'Readings per batch at most', format: 'nat', default: 500 },
+      batchMaxBytes: { doc: 'Encoded record bytes per batch at most (before compression)', format: 'nat', default: 64 * 1024 },
+      inflight: { doc: 'Batches published and not yet acknowledged (PUBACK) at most', format: 'nat', default: 8 },
+      codec: { doc: 'Payload codec', format: ['cbor', 'json'], default: 'cbor' },
+      deflate: { doc: 'Compress payloads with raw deflate', format: Boolean, default: true },
+      liveWindowSeconds: { doc: 'Telemetry younger than this goes before the backlog (live-first)', format: 'nat', default: 10 },
+      drainTimeoutMs: { doc: 'On SIGTERM, wait this long for in-flight acknowledgements', format: 'nat', default: 2000 },
+    },
+    ingest,
+    commands: {
+      timeoutMs: { doc: 'A device command without an answer after this long is TIMED_OUT', format: 'nat', default: 10_000 },
+      rollbackTimeoutSeconds: { doc: 'A remote config after which the uplink is not connected within this long is rolled back', format: 'nat', default: 60 },
+    },
+    health: {
+      host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },
+      port: { doc: 'Port of /healthz and /metrics (0 = any free port, -1 = off)', format: 'int', default: -1 },
+    },
+    status: {
+      socket: { doc: 'Unix socket `causeway-edge status` asks (empty: status.sock beside store.path)', format: String, default: '' },
+    },
+    input: {
+      stdin: { doc: 'Read readings as JSON lines (one ReadingInput per line) from stdin', format: Boolean, default: false },
+      stdinAck: { doc: 'Print {"ack":N} on stdout once the first N stdin lines are durably committed (tests)', format: Boolean, default: false },
+    },
+    log: {
+      level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+    },
+  };
+}
+
+/** The edge schema as the cloud checks it: every key and type, the ingest entries by shape. */
+export const remoteEdgeSchema: Schema = edgeSchemaWith(ingestSchemaWith(INGEST_SHAPE_CHECKS, 'causeway-remote'));
+
+function isLeaf(node: unknown): boolean {
+  return typeof node === 'object' && node !== null && Object.hasOwn(node, 'default');
+}
+
+function isSection(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Unknown keys and sections given as values, with their path and the closest real key. */
+function checkKeys(doc: Record<string, unknown>, schema: Record<string, unknown>, prefix: string): void {
+  for (const [k, v] of Object.entries(doc)) {
+    const path = prefix === '' ? k : `${prefix}.${k}`;
+    const node = schema[k];
+    if (node === undefined) {
+      const siblings = Object.keys(schema);
+      throw new ConfigError(`${path}: unknown key${didYouMean(k, siblings)} (${prefix === '' ? 'sections' : `keys of ${prefix}`}: ${siblings.join(', ')})`, { key: path });
+    }
+    if (isLeaf(node)) {
+      // convict merges an object into an array default without a word: say it here.
+      if (Array.isArray((node as { default: unknown }).default) && !Array.isArray(v)) throw new ConfigError(`${path}: must be an array, got ${JSON.stringify(v)}`, { key: path });
+      continue;
+    }
+    if (!isSection(v)) throw new ConfigError(`${path}: must be an object with keys ${Object.keys(node as object).join(', ')}, got ${JSON.stringify(v)}`, { key: path });
+    checkKeys(v, node as Record<string, unknown>, path);
+  }
+}
+
+function valueAt(doc: Record<string, unknown>, path: string): unknown {
+  return path.split('.').reduce<unknown>((o, k) => (isSection(o) ? o[k] : undefined), doc);
+}
+
+/**
+ * Checks a remote config document — a partial edge config merged over each gateway's local one — for
+ * keys the agent does not have and values of the wrong type. Throws a ConfigError naming the key's path
+ * and the reason. Keys absent from the document are not checked (the gateway's local values stay).
+ */
+export function validateRemoteEdgeConfig(doc: Record<string, unknown>): void {
+  checkKeys(doc, remoteEdgeSchema as Record<string, unknown>, '');
+  try {
+    validateConfigObject(remoteEdgeSchema, doc);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // One line: "uplink.inflight: must be a positive integer, got "lots"".
+    const first = err.message.replace(/^invalid configuration: /, '').split('\n')[0]!;
+    const got = err.key !== undefined && !first.includes('value was') ? `, got ${JSON.stringify(valueAt(doc, err.key))}` : '';
+    throw new ConfigError(`${first}${got}`, { ...(err.key === undefined ? {} : { key: err.key }), cause: err });
+  }
+}

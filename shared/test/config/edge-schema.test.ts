@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { validateRemoteEdgeConfig } from '../../src/config/edge-schema.js';
+import { describeSchema } from '../../src/config/load-config.js';
+import { edgeSchema } from '../../../edge/src/config/schema.js';
+import { remoteEdgeSchema } from '../../src/config/edge-schema.js';
+
+describe('shared/config/edge-schema: remote config checked against the agent schema', () => {
+  const refused: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    ['unknown section', { foo: 1 }, 'foo', /^foo: unknown key \(sections: gateway, cloud/],
+    ['unknown key, close to a real one', { uplink: { inflihgt: 4 } }, 'uplink.inflihgt', /^uplink\.inflihgt: unknown key; did you mean inflight\?/],
+    ['unknown nested key', { ingest: { mqtt: { hots: 'x' } } }, 'ingest.mqtt.hots', /unknown key/],
+    ['wrong type', { uplink: { inflight: 'lots' } }, 'uplink.inflight', /^uplink\.inflight: must be a positive integer, got "lots"$/],
+    ['not one of the values', { uplink: { codec: 'xml' } }, 'uplink.codec', /^uplink\.codec: must be one of the possible values/],
+    ['a section given a scalar', { uplink: 5 }, 'uplink', /^uplink: must be an object with keys maxBytesPerSecond/],
+    ['a port with an unknown key', { ingest: { ports: [{ path: '/dev/x', device: 'a', bogus: 1 }] } }, 'ingest.ports', /unknown key "bogus"/],
+    ['rules an object, not an array', { ingest: { rules: {} } }, 'ingest.rules', /^ingest\.rules: must be an array, got {}$/],
+    ['rules not objects', { ingest: { rules: [5] } }, 'ingest.rules', /must be an array of rule objects/],
+  ];
+  for (const [name, doc, key, msg] of refused) {
+    it(`refuses ${name}`, () => {
+      assert.throws(() => validateRemoteEdgeConfig(doc), (e: any) => e.code === 'CONFIG_INVALID' && e.key === key && msg.test(e.message));
+    });
+  }
+
+  it('accepts partial documents with valid keys and types', () => {
+    validateRemoteEdgeConfig({});
+    validateRemoteEdgeConfig({ uplink: { inflight: 4, codec: 'json' }, ingest: { tickMs: 500, rules: [{ stream: 'temp', pipeline: [] }] }, log: { level: 'debug' } });
+  });
+
+  it('declares the same keys, formats and defaults the agent loads (one source of truth)', () => {
+    const plain = (s: typeof edgeSchema) => describeSchema(s).map((e) => [e.key, e.default, e.doc]);
+    assert.deepEqual(plain(remoteEdgeSchema), plain(edgeSchema));
+  });
+});
