@@ -1,8 +1,8 @@
 // Rewrites the config tables in README.md from the programs' schemas: `npm run docs:config`.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configTable, replaceBlock } from '../shared/src/config/config-table.js';
-import { cloudSchema } from '../cloud/src/config/schema.js';
-import { edgeSchema } from '../edge/src/config/schema.js';
+import { configTable, replaceBlock } from '@causeway/shared';
+import { cloudSchema } from '@causeway/cloud/config/schema.js';
+import { edgeSchema } from '@causeway/edge/config/schema.js';
 
 export function renderReadme(readme: string): string {
   return replaceBlock(replaceBlock(readme, 'edge', configTable(edgeSchema)), 'cloud', configTable(cloudSchema));

@@ -10,7 +10,7 @@
  *                                      [--sample 20] [--setup-ms 900000] [--brokers causeway,mosquitto]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sourceAddress } from '../firmware-sim/src/fleet/source-address.js';
+import { sourceAddress } from '@causeway/sim/fleet/source-address.js';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { CompetitorUnavailableError, isCompetitorName, startCompetitor, type CompetitorName, type RunningBroker } from './lib/competitors.js';
 import { diskUsage, formatBytes, sqliteUsedBytes } from './lib/broker-footprint.js';

@@ -10,9 +10,8 @@
  *                                      [--timeout-ms 300000] [--brokers causeway,mosquitto]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeEnvelope, tryDecodeEnvelope } from '../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope, CommandResultEnvelope, CommandResultStatus } from '../shared/src/envelopes/types.js';
-import { sourceAddress } from '../firmware-sim/src/fleet/source-address.js';
+import { encodeEnvelope, tryDecodeEnvelope, type CommandEnvelope, type CommandResultEnvelope, type CommandResultStatus } from '@causeway/shared';
+import { sourceAddress } from '@causeway/sim/fleet/source-address.js';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { formatBytes, sqliteUsedBytes, diskUsage } from './lib/broker-footprint.js';
 import { cloudApi } from './lib/cloud-api.js';

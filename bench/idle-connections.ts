@@ -11,7 +11,7 @@
  * the default is 19,000 rather than 20,000.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sourceAddress } from '../firmware-sim/src/fleet/source-address.js';
+import { sourceAddress } from '@causeway/sim/fleet/source-address.js';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { formatBytes, rssBytes } from './lib/broker-footprint.js';
 import { CompetitorUnavailableError, isCompetitorName, startCompetitor, type CompetitorName, type RunningBroker } from './lib/competitors.js';

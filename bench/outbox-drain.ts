@@ -14,7 +14,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteOutbox } from '../edge/src/store/sqlite-outbox.js';
+import { SqliteOutbox } from '@causeway/edge/store/sqlite-outbox.js';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { CompetitorUnavailableError, isCompetitorName, startCompetitor, type CompetitorName } from './lib/competitors.js';
 import { startEdgeAgentProcess } from './lib/edge-agent-process.js';

@@ -10,11 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { formatTopic } from '../shared/src/topics/topic-scheme.js';
-import { migrate } from '../edge/src/store/outbox-migrations.js';
-import { encodeReadingBody } from '../edge/src/store/record-codec.js';
-import { SqliteOutbox } from '../edge/src/store/sqlite-outbox.js';
-import type { ReadingInput } from '../edge/src/ingest/sink.js';
+import { formatTopic } from '@causeway/shared';
+import { migrate } from '@causeway/edge/store/outbox-migrations.js';
+import { encodeReadingBody } from '@causeway/edge/store/record-codec.js';
+import { SqliteOutbox } from '@causeway/edge/store/sqlite-outbox.js';
+import type { ReadingInput } from '@causeway/edge/ingest/sink.js';
 import { boolFlag, intFlag } from './lib/args.js';
 import type { BenchArgs, BenchResult } from './lib/result.js';
 

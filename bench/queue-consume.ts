@@ -10,8 +10,7 @@
  *                                  [--max 100] [--drain-ms 15000] [--modes http,share]
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeEnvelope } from '../shared/src/codec/envelope-codec.js';
-import type { ReadingBatch } from '../shared/src/envelopes/types.js';
+import { encodeEnvelope, type ReadingBatch } from '@causeway/shared';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { cloudApi, type CloudApi } from './lib/cloud-api.js';
 import { startCauseway, type RunningBroker } from './lib/competitors.js';

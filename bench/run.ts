@@ -5,7 +5,7 @@
  * an SVG bar chart of the result in docs/plots/NAME.svg.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './lib/args.js';
@@ -13,7 +13,6 @@ import { stopAllCompetitors } from './lib/competitors.js';
 import { describeMachine, machineLine } from './lib/machine.js';
 import { markdownBlock, textTable } from './lib/report.js';
 import type { BenchModule } from './lib/result.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { barChartSvg } from './lib/plot.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -9,15 +9,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../shared/src/log/logger.js';
-import { SqliteOutbox } from '../edge/src/store/sqlite-outbox.js';
-import { newIngestCounters, newSourceCounters } from '../edge/src/ingest/counters.js';
-import { createFrameHandler } from '../edge/src/ingest/frame-handler.js';
-import { createLineFramer } from '../edge/src/ingest/framing/line-framer.js';
-import { createProtocol, type ProtocolConfig } from '../edge/src/ingest/protocols/create-protocol.js';
-import type { UplinkSink } from '../edge/src/ingest/sink.js';
-import { createStreamProcessor, type StreamRulesConfig } from '../edge/src/ingest/stream-processor.js';
-import { PROFILES } from '../firmware-sim/src/profiles/index.js';
+import { silentLogger } from '@causeway/shared';
+import { SqliteOutbox } from '@causeway/edge/store/sqlite-outbox.js';
+import { newIngestCounters, newSourceCounters } from '@causeway/edge/ingest/counters.js';
+import { createFrameHandler } from '@causeway/edge/ingest/frame-handler.js';
+import { createLineFramer } from '@causeway/edge/ingest/framing/line-framer.js';
+import { createProtocol, type ProtocolConfig } from '@causeway/edge/ingest/protocols/create-protocol.js';
+import type { UplinkSink } from '@causeway/edge/ingest/sink.js';
+import { createStreamProcessor, type StreamRulesConfig } from '@causeway/edge/ingest/stream-processor.js';
+import { PROFILES } from '@causeway/sim/profiles/index.js';
 import { boolFlag, intFlag } from './lib/args.js';
 import type { BenchArgs, BenchResult, ResultRow } from './lib/result.js';
 

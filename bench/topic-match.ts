@@ -6,7 +6,7 @@
  *   npm run bench -- topic-match [--quick] [--subs 10000] [--topics 100000] [--ms 1000] [--rounds 3]
  */
 import qlobber from 'qlobber';
-import { matchTopic, TopicTrie } from '../shared/src/topics/index.js';
+import { matchTopic, TopicTrie } from '@causeway/shared';
 import { boolFlag, intFlag } from './lib/args.js';
 import { EDGE_PAIRS, fleetFilters, fleetTopics, type FleetShape } from './lib/fleet.js';
 import { formatFigure } from './lib/report.js';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FleetReport } from '../../firmware-sim/src/fleet/fleet-stats.js';
+import type { FleetReport } from '@causeway/sim/fleet/fleet-stats.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

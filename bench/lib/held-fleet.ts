@@ -5,8 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeEnvelope } from '../../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope } from '../../shared/src/envelopes/types.js';
+import { encodeEnvelope, type CommandEnvelope } from '@causeway/shared';
 import { formatBytes, rssBytes } from './broker-footprint.js';
 import { splitFleet, startFleetProcess, type FleetProcess } from './fleet-process.js';
 import { rawConnect } from './raw-mqtt.js';

@@ -5,7 +5,7 @@
  * forwarder publishes one per message.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { tryDecodeEnvelope } from '../../shared/src/codec/envelope-codec.js';
+import { tryDecodeEnvelope } from '@causeway/shared';
 
 export interface ArrivedReading {
   device: string;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import qlobber from 'qlobber';
-import { matchTopic, TopicTrie, validateTopicFilter, validateTopicName } from '../../shared/src/topics/index.js';
+import { matchTopic, TopicTrie, validateTopicFilter, validateTopicName } from '@causeway/shared';
 import { EDGE_PAIRS, fleetFilters, fleetTopics, seededRandom } from '../lib/fleet.js';
 import { checkSameMatches, MatchMismatchError } from '../topic-match.js';
 

@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-import { loadConfig } from '../../shared/src/config/load-config.js';
-import { runProgram } from '../../shared/src/cli/program.js';
-import { createLogger } from '../../shared/src/log/logger.js';
-import { createNotifier } from '../../shared/src/health/sd-notify.js';
+import { loadConfig, runProgram, createLogger } from '@causeway/shared';
+import { createNotifier } from '@causeway/shared/health';
 import { checkCloudConfig, cloudSchema, type CloudConfig } from './config/schema.js';
 import { startCloudNode } from './app/cloud-node.js';
 

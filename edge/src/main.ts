@@ -1,14 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError } from '../../shared/src/errors/config-error.js';
-import { CausewayError } from '../../shared/src/errors/causeway-error.js';
-import { loadConfig } from '../../shared/src/config/load-config.js';
-import { runProgram } from '../../shared/src/cli/program.js';
-import { createLogger } from '../../shared/src/log/logger.js';
-import { createNotifier } from '../../shared/src/health/sd-notify.js';
-import { handleServiceSignals } from '../../shared/src/health/service-signals.js';
+import { ConfigError, CausewayError, loadConfig, runProgram, createLogger } from '@causeway/shared';
+import { createNotifier, handleServiceSignals, readStatus } from '@causeway/shared/health';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
-import { readStatus } from './app/status-socket.js';
 import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-import { runProgram } from '../../shared/src/cli/program.js';
-import { CausewayError } from '../../shared/src/errors/causeway-error.js';
+import { runProgram, CausewayError } from '@causeway/shared';
 import { mqttCommand, serialCommand, USAGE } from './cli/commands.js';
 import { fleetCommand, FLEET_USAGE } from './fleet/fleet-command.js';
 

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { CausewayError, type Logger } from '@causeway/shared';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import type { ServerQueues } from '../queues/contract.js';
-import type { MessageLog } from '../store/contract.js';
+import type { MessageLog } from '@causeway/broker';
 import { ApiError, statusFor } from './http-status.js';
 import { Router, type RequestContext } from './router.js';
 import { deviceRoutes } from './device-routes.js';

@@ -1,5 +1,4 @@
-import { validateTopicFilter, validateTopicName, matchTopic } from '../../../shared/src/topics/topic-filter.js';
-import { DOWNLINK_KINDS } from '../../../shared/src/topics/topic-scheme.js';
+import { validateTopicFilter, validateTopicName, matchTopic, DOWNLINK_KINDS } from '@causeway/shared';
 import { ApiError } from './http-status.js';
 
 const GATEWAY_REPORT_KINDS = ['cmd-result', 'config-reported', 'status'] as const;

@@ -1,4 +1,4 @@
-import { validateId } from '../../../shared/src/topics/topic-id.js';
+import { validateId } from '@causeway/shared';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';
 import type { ApiDeps } from './api-server.js';

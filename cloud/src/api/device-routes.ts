@@ -1,4 +1,4 @@
-import { validateId } from '../../../shared/src/topics/topic-id.js';
+import { validateId } from '@causeway/shared';
 import { issueToken } from '../identity/access-token.js';
 import type { PrincipalKind, RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 /** The one place that maps errors to HTTP statuses for the operator API. */
 const BY_CODE: Record<string, number> = {

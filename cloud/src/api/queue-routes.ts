@@ -1,8 +1,7 @@
-import { validateId } from '../../../shared/src/topics/topic-id.js';
-import { joinQueue } from '../../../shared/src/properties/message-properties.js';
+import { validateId, joinQueue } from '@causeway/shared';
 import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
-import { serverQueue } from '../store/queue-names.js';
+import { serverQueue } from '@causeway/broker';
 import type { ApiDeps } from './api-server.js';
 import { checkGroupName, checkRawPublishTopic, mayPublish, mayRead } from './app-access.js';
 import { ApiError } from './http-status.js';

@@ -1,4 +1,4 @@
-import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { tryDecodeEnvelope } from '@causeway/shared';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import type { QueueMessage } from '../queues/queue-message.js';
 

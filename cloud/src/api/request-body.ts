@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { JsonError } from '../../../shared/src/errors/json-error.js';
-import { parseJson } from '../../../shared/src/json/safe-json.js';
+import { JsonError, parseJson } from '@causeway/shared';
 import { ApiError } from './http-status.js';
 
 /** Reads a JSON object body of at most `limit` bytes; {} when empty. Bad JSON, a prototype key or a non-object is a 400. */

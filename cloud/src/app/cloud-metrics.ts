@@ -1,6 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import type { Broker } from '../broker/broker.js';
-import type { MessageLog } from '../store/contract.js';
+import type { Broker, MessageLog } from '@causeway/broker';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 import type { ApiCounters } from '../api/api-counters.js';

@@ -2,15 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '../../../shared/src/log/logger.js';
-import { startHealthServer, type HealthServer } from '../../../shared/src/health/http-health.js';
-import { Broker } from '../broker/broker.js';
-import { ProtocolError } from '../broker/protocol-error.js';
+import { type Logger, splitQueue, ensurePrivateDir } from '@causeway/shared';
+import { startHealthServer, type HealthServer } from '@causeway/shared/health';
+import { Broker, ProtocolError, type Listener, startTcpListener, startTlsListener, startWsListener, startRetention } from '@causeway/broker';
 import type { CloudConfig } from '../config/schema.js';
-import type { Listener } from '../listeners/listener.js';
-import { startTcpListener } from '../listeners/tcp-listener.js';
-import { startTlsListener } from '../listeners/tls-listener.js';
-import { startWsListener } from '../listeners/ws-listener.js';
 import { openStore } from '../store/open-store.js';
 import type { JetStreamStore } from '../store/jetstream/jetstream-store.js';
 import { openJetStreamRegistry } from '../store/jetstream/jetstream-registry.js';
@@ -18,7 +13,6 @@ import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.j
 import { linkNode } from '../store/jetstream/node-link.js';
 import { ClusteredQueues } from '../store/jetstream/clustered-queues.js';
 import { openGroupLeases } from '../store/jetstream/group-leases.js';
-import { startRetention } from '../store/retention-timer.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { registryAccess } from '../identity/broker-access.js';
@@ -34,10 +28,8 @@ import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
 import { createApiServer } from '../api/api-server.js';
 import { newApiCounters } from '../api/api-counters.js';
-import { splitQueue } from '../../../shared/src/properties/message-properties.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
-import { ensurePrivateDir } from '../../../shared/src/fs/private-files.js';
 
 export interface CloudNode {
   broker: Broker;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../../../shared/src/fs/private-files.js';
+import { ensurePrivateDir } from '@causeway/shared';
 
 /**
  * A secret the program generates once and keeps in its data directory (mode 0600), so a fresh install is

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { EXIT } from '../../../shared/src/errors/exit-codes.js';
+import { CausewayError, EXIT } from '@causeway/shared';
 
 /** Where the CLI finds the API and its token: flags, then environment, then the defaults. */
 export interface ClientOptions {

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { didYouMean } from '../../../shared/src/cli/did-you-mean.js';
+import { CausewayError, didYouMean } from '@causeway/shared';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';

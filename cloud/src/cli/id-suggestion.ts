@@ -1,7 +1,5 @@
-import { didYouMean } from '../../../shared/src/cli/did-you-mean.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import type { ApiClient } from './api-client.js';
-import { ApiRefusedError } from './api-client.js';
+import { didYouMean, CausewayError } from '@causeway/shared';
+import { type ApiClient, ApiRefusedError } from './api-client.js';
 
 const NOT_FOUND = new Set(['API_NOT_FOUND', 'REGISTRY_NOT_FOUND', 'COMMAND_UNKNOWN_DEVICE']);
 

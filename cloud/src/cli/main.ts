@@ -1,7 +1,5 @@
 #!/usr/bin/env node
-import { runProgram } from '../../../shared/src/cli/program.js';
-import { didYouMean } from '../../../shared/src/cli/did-you-mean.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { runProgram, CausewayError, didYouMean } from '@causeway/shared';
 import { ApiClient, clientOptions } from './api-client.js';
 import type { CliCommand } from './cli-context.js';
 import { formatCommandHelp } from './command-spec.js';

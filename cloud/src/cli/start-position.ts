@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 export type StartPosition = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'time'; time: number };
 

@@ -1,6 +1,5 @@
-import type { Schema } from '../../../shared/src/config/load-config.js';
+import { type Schema, ConfigError } from '@causeway/shared';
 import { hostname } from 'node:os';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
 
 /**
  * Every key of causeway-cloud, with its default and its meaning. Loaded by `loadConfig(cloudSchema)`;

@@ -1,11 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
-import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
-import { validateId } from '../../../shared/src/topics/topic-id.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { CausewayError, encodeEnvelope, type CommandEnvelope, type CommandResultEnvelope, formatTopic, validateId, type Logger } from '@causeway/shared';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import type { TargetEvent, TargetState } from './command-state.js';
 import type { CommandRecord, CommandStatus, CommandStore, CommandTarget, ControlChange, TargetKey, TargetRow } from './control-store.js';

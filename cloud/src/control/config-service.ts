@@ -1,15 +1,5 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { ConfigEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
-import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
-import { validateId } from '../../../shared/src/topics/topic-id.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { CausewayError, encodeEnvelope, type ConfigEnvelope, type ConfigReportedEnvelope, formatTopic, validateId, type Logger, ConfigError, findUnsafeKey, mergeConfig, localOnlyKeyIn, validateRemoteEdgeConfig } from '@causeway/shared';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import { mergeConfig } from '../../../shared/src/config/merge-config.js';
-import { localOnlyKeyIn } from '../../../shared/src/config/remote-config-policy.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
-import { validateRemoteEdgeConfig } from '../../../shared/src/config/edge-schema.js';
 import type { ConfigHistoryEntry, ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };

@@ -1,6 +1,4 @@
-import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { tryDecodeEnvelope, tryParseTopic, type Logger } from '@causeway/shared';
 import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from './command-service.js';
 import type { ConfigService } from './config-service.js';

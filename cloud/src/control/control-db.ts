@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { privateDbFile } from '../../../shared/src/fs/private-files.js';
+import { privateDbFile } from '@causeway/shared';
 
 /**
  * The cloud's control-plane database (`control.db` in the data directory): commands, their per-device

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 /**
  * Signed, expiring access tokens, as hosted MQTT services issue them: an HMAC-SHA256 over the client id,

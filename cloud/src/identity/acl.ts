@@ -1,20 +1,8 @@
-import { matchTopic } from '../../../shared/src/topics/topic-filter.js';
-import { parseSharedSubscription } from '../../../shared/src/topics/shared-subscription.js';
-import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
+import type { AclDecision, Identity } from '@causeway/broker';
+import { matchTopic, parseSharedSubscription, tryParseTopic } from '@causeway/shared';
 
-/**
- * Who a connected client is, after authentication. Roles:
- * - `gateway`: a field gateway (or a device connecting directly); may publish only uplink topics under
- *   its own id and subscribe only to its own downlink, its groups' commands, the broadcast and its config;
- * - `app`: a backend application; reads the server-side queues it is granted and may send downlink;
- * - `admin`: operators and tests in development mode; anything.
- */
-export type Identity =
-  | { role: 'gateway'; id: string; groups: readonly string[] }
-  | { role: 'app'; id: string; queues: readonly string[]; canSend: boolean }
-  | { role: 'admin'; id: string };
-
-export type AclDecision = { allow: true } | { allow: false; reason: string };
+// Identity and AclDecision belong to the broker's access contract; re-exported for the cloud's callers.
+export type { AclDecision, Identity };
 
 const ALLOW: AclDecision = { allow: true };
 const deny = (reason: string): AclDecision => ({ allow: false, reason });

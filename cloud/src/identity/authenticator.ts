@@ -1,4 +1,5 @@
-import { clip } from '../../../shared/src/log/clip.js';
+import { clip } from '@causeway/shared';
+import type { AuthFailure, AuthResult } from '@causeway/broker';
 import type { Identity } from './acl.js';
 import { looksLikeToken, verifyToken } from './access-token.js';
 import type { FailureLimiter } from './failure-limiter.js';
@@ -15,10 +16,8 @@ export interface AuthRequest {
   certificateId?: string;
 }
 
-/** Why a CONNECT was refused; the broker maps these to CONNACK codes in one place. */
-export type AuthFailure = 'BAD_CREDENTIALS' | 'NOT_AUTHORIZED' | 'BANNED';
-
-export type AuthResult = { ok: true; identity: Identity } | { ok: false; code: AuthFailure; reason: string };
+// The broker's access contract owns these; re-exported for the cloud's callers.
+export type { AuthFailure, AuthResult };
 
 export interface AuthenticatorOptions {
   registry: DeviceRegistry;

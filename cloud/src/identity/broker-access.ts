@@ -1,5 +1,5 @@
-import type { Logger } from '../../../shared/src/log/logger.js';
-import type { AccessControl, ConnectInfo } from '../broker/access.js';
+import type { Logger } from '@causeway/shared';
+import type { AccessControl, ConnectInfo } from '@causeway/broker';
 import { canPublish, canSubscribe, type Identity } from './acl.js';
 import type { Authenticator } from './authenticator.js';
 import type { DeviceRegistry } from './registry/contract.js';

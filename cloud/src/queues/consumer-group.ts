@@ -1,6 +1,5 @@
-import { matchTopic } from '../../../shared/src/topics/topic-filter.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import type { MessageLog, OffsetStore, QueueEntry } from '../store/contract.js';
+import { matchTopic, CausewayError } from '@causeway/shared';
+import type { MessageLog, OffsetStore, QueueEntry } from '@causeway/broker';
 import { orderingKey, toQueueMessage, type QueueMessage } from './queue-message.js';
 
 export type GroupMode = 'clustering' | 'broadcasting';

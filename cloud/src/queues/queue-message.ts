@@ -1,5 +1,5 @@
-import type { MessageProperties } from '../../../shared/src/properties/message-properties.js';
-import type { QueueEntry } from '../store/contract.js';
+import type { MessageProperties } from '@causeway/shared';
+import type { QueueEntry } from '@causeway/broker';
 
 /** A message as a backend app receives it from a server-side queue. */
 export interface QueueMessage {

@@ -1,7 +1,5 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { validateId } from '../../../shared/src/topics/topic-id.js';
-import { validateTopicFilter } from '../../../shared/src/topics/topic-filter.js';
-import type { MessageLog, OffsetStore } from '../store/contract.js';
+import { CausewayError, validateId, validateTopicFilter } from '@causeway/shared';
+import type { MessageLog, OffsetStore } from '@causeway/broker';
 import { QueueCursor, type GroupMode } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';
 import type { GroupPosition, ServerQueues } from './contract.js';

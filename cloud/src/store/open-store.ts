@@ -1,7 +1,4 @@
-import type { BrokerStore } from './contract.js';
-import { createMemoryStore } from './memory/memory-store.js';
-import { openSqliteStore } from './sqlite/sqlite-store.js';
-import { StoreError } from './store-error.js';
+import { type BrokerStore, createMemoryStore, openSqliteStore, StoreError } from '@causeway/broker';
 import { openJetStreamStore } from './jetstream/jetstream-store.js';
 import type { JetStreamStoreOptions } from './jetstream/jetstream-options.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
-import { firstLevelQueue } from '../../src/store/queue-names.js';
-import { propertiesFor } from '../../../shared/src/properties/message-properties.js';
+import { firstLevelQueue } from '@causeway/broker';
+import { propertiesFor } from '@causeway/shared';
 import { verifySecret } from '../../src/identity/secret-hash.js';
 import { parseAppToken } from '../../src/api/app-access.js';
 

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { cloudMetrics } from '../../src/app/cloud-metrics.js';
-import type { Broker } from '../../src/broker/broker.js';
+import { type Broker, createMemoryStore } from '@causeway/broker';
 import type { CommandService } from '../../src/control/command-service.js';
-import { createMemoryStore } from '../../src/store/memory/memory-store.js';
 import type { ClusteredQueuesCounters } from '../../src/store/jetstream/clustered-queues.js';
 import { newApiCounters } from '../../src/api/api-counters.js';
 

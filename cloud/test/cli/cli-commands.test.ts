@@ -6,14 +6,11 @@ import type { Server } from 'node:http';
 import { createApiServer } from '../../src/api/api-server.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { QueueService } from '../../src/queues/queue-service.js';
-import { createMemoryStore } from '../../src/store/memory/memory-store.js';
-import type { BrokerStore } from '../../src/store/contract.js';
+import { createMemoryStore, type BrokerStore } from '@causeway/broker';
 import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { CommandService } from '../../src/control/command-service.js';
 import { ConfigService } from '../../src/control/config-service.js';
-import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { parseTopic } from '../../../shared/src/topics/topic-scheme.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { decodeEnvelope, parseTopic, silentLogger } from '@causeway/shared';
 
 const run = promisify(execFile);
 

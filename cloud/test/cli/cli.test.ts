@@ -6,11 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { createApiServer } from '../../src/api/api-server.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
 import { QueueService } from '../../src/queues/queue-service.js';
-import { createMemoryStore } from '../../src/store/memory/memory-store.js';
-import type { BrokerStore } from '../../src/store/contract.js';
-import { firstLevelQueue } from '../../src/store/queue-names.js';
-import { propertiesFor } from '../../../shared/src/properties/message-properties.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { createMemoryStore, type BrokerStore, firstLevelQueue } from '@causeway/broker';
+import { propertiesFor, silentLogger } from '@causeway/shared';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'cloud/src/cli/main.ts'];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { packageVersion } from '../../../shared/src/cli/program.js';
+import { packageVersion } from '@causeway/shared';
 
 const run = promisify(execFile);
 const SNAPSHOTS = 'cloud/test/cli/snapshots';

@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt, { type MqttClient } from 'mqtt';
 import { apiCall, removeDir, startBroker, tempDir, type BrokerProcess } from '../e2e/fixtures/broker-process.js';
-import { decodeEnvelope, encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { formatTopic, parseTopic } from '../../../shared/src/topics/topic-scheme.js';
+import { decodeEnvelope, encodeEnvelope, formatTopic, parseTopic } from '@causeway/shared';
 
 const run = promisify(execFile);
 const CLI = ['--import', 'tsx', 'cloud/src/cli/main.ts'];

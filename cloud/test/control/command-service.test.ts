@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { CommandService } from '../../src/control/command-service.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
-import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { decodeEnvelope, type CommandResultEnvelope, silentLogger } from '@causeway/shared';
 
 const result = (commandId: string, gateway: string, device: string, status: CommandResultEnvelope['status'], error?: string): CommandResultEnvelope => ({
   v: 1,

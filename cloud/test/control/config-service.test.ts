@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import { ConfigService } from '../../src/control/config-service.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
-import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { createLogger } from '../../../shared/src/log/logger.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { decodeEnvelope, createLogger, ConfigError } from '@causeway/shared';
 import type { ConfigStore } from '../../src/control/control-store.js';
 
 describe('cloud/control/config-service', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { encodeEnvelope } from '@causeway/shared';
 import { apiCall, startBroker, until, type BrokerProcess } from './fixtures/broker-process.js';
 
 /**

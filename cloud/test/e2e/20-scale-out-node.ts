@@ -7,12 +7,9 @@
  *    or: node --import tsx 20-scale-out-node.ts sqlite:<dataDir> - <nodeId>   (one node on SQLite, for benchmarks)
  * Prints one JSON line `{"ready":true,"port":N,"crossNode":bool,"sessionsAcrossNodes":bool}`; SIGTERM drains.
  */
-import { Broker } from '../../src/broker/broker.js';
-import { startTcpListener } from '../../src/listeners/tcp-listener.js';
+import { Broker, startTcpListener, type BrokerStore, openSqliteStore } from '@causeway/broker';
 import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { linkNode } from '../../src/store/jetstream/node-link.js';
-import type { BrokerStore } from '../../src/store/contract.js';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 
 const [urls, prefix, nodeId, replicas] = process.argv.slice(2);
 if (urls === undefined || prefix === undefined || nodeId === undefined) throw new Error('usage: 20-scale-out-node.ts <urls> <prefix> <nodeId> [replicas]');

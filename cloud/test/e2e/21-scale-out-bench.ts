@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFleet } from '../../../firmware-sim/src/fleet/run-fleet.js';
+import { startFleet } from '@causeway/sim/fleet/run-fleet.js';
 import { startNats } from '../store/jetstream-server.js';
 
 const [gateways = 200, rateHz = 50, seconds = 5, idle = 2000] = process.argv.slice(2, 6).map(Number);

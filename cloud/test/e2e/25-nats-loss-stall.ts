@@ -13,7 +13,7 @@
  */
 import { startNats } from '../store/jetstream-server.js';
 import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { makeMessage } from '../store/store-contract.js';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 const victimKind = process.argv[2] ?? 'tail';
 const restartAfter = process.argv[3] === 'none' ? undefined : Number(process.argv[3] ?? 8000);

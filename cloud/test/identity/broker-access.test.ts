@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { registryAccess } from '../../src/identity/broker-access.js';
 import type { Authenticator } from '../../src/identity/authenticator.js';
 import { MemoryRegistry } from '../../src/identity/registry/memory-registry.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 
 describe('cloud/identity/broker-access: presence', () => {
   it('keeps last seen live while a gateway publishes, one registry write per interval (issue 24)', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import type { DeviceRegistry, RegistryEntry } from '../../src/identity/registry/contract.js';
 
 const gw = (id: string, extra: Partial<RegistryEntry> = {}): RegistryEntry => ({

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { createMemoryStore } from '../../src/store/memory/memory-store.js';
-import type { BrokerStore } from '../../src/store/contract.js';
+import { createMemoryStore, type BrokerStore, firstLevelQueue, topicQueue } from '@causeway/broker';
 import { QueueService, type GroupSpec } from '../../src/queues/queue-service.js';
-import { firstLevelQueue, topicQueue } from '../../src/store/queue-names.js';
-import { propertiesFor } from '../../../shared/src/properties/message-properties.js';
+import { propertiesFor } from '@causeway/shared';
 
 async function publish(store: BrokerStore, topic: string, body: string, clientId: string, createdAt = Date.now()): Promise<void> {
   const r = await store.log.append(

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'nats';
-import { propertiesFor } from '../../../shared/src/properties/message-properties.js';
+import { propertiesFor } from '@causeway/shared';
 import { QueueService, type GroupSpec } from '../../src/queues/queue-service.js';
-import { firstLevelQueue } from '../../src/store/queue-names.js';
+import { firstLevelQueue } from '@causeway/broker';
 import { ClusteredQueues, groupKey } from '../../src/store/jetstream/clustered-queues.js';
 import { openGroupLeases } from '../../src/store/jetstream/group-leases.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';

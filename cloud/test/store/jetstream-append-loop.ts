@@ -6,7 +6,7 @@
  * Usage: node --import tsx jetstream-append-loop.ts <natsUrl> <prefix> <startIndex>
  * Bounded: stops by itself after 50,000 appends or 30 s, whichever comes first.
  */
-import { propertiesFor } from '../../../shared/src/properties/message-properties.js';
+import { propertiesFor } from '@causeway/shared';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 
 const [url, prefix, startArg] = process.argv.slice(2);

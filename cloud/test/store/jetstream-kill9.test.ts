@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { hasNatsServer, startNats } from './jetstream-server.js';
-import { makeMessage } from './store-contract.js';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 interface Printed {
   id: number;

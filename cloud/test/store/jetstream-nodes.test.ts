@@ -7,7 +7,7 @@ import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-o
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { ensureQueueConsumer } from '../../src/store/jetstream/queue-consumer.js';
 import { hasNatsServer, startNats } from './jetstream-server.js';
-import { makeMessage } from './store-contract.js';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 /** Two Causeway nodes (two stores, two NATS connections) sharing one JetStream: what issue 9 needs of the store. */
 describe('jetstream store: several nodes on one JetStream @e2e', function () {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { StoreError } from '../../src/store/store-error.js';
+import { StoreError } from '@causeway/broker';
 import { hasNatsServer, startNats } from './jetstream-server.js';
-import { makeMessage } from './store-contract.js';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store options', () => {
   it('fills every default and splits a comma-separated server list', () => {

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Broker } from '../../src/broker/broker.js';
-import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import type { JetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
+import { Broker } from '@causeway/broker';
+import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { isTransientPublishError } from '../../src/store/jetstream/nats-errors.js';
-import { duplexPair } from '../broker/fixtures/duplex-pair.js';
-import { RawClient, sleep } from '../broker/fixtures/harness.js';
+import { duplexPair } from '../../../broker/test/fixtures/duplex-pair.js';
+import { RawClient, sleep } from '../../../broker/test/fixtures/harness.js';
 import { hasNatsServer, startNats } from './jetstream-server.js';
-import { makeMessage } from './store-contract.js';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store: a nats-server lost (issue 23)', function () {
   this.timeout(60_000);

@@ -3,9 +3,9 @@ import { connect } from 'nats';
 import { randomBytes } from 'node:crypto';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
-import { StoreError } from '../../src/store/store-error.js';
+import { StoreError } from '@causeway/broker';
 import { hasNatsServer, startNats } from './jetstream-server.js';
-import { describeStoreContract, makeMessage } from './store-contract.js';
+import { describeStoreContract, makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store against a real nats-server @e2e', function () {
   this.timeout(30_000);

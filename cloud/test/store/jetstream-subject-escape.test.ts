@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { matchTopic } from '../../../shared/src/topics/topic-filter.js';
+import { matchTopic } from '@causeway/shared';
 import { escapeToken, filterToPatterns, tokensToTopic, topicToTokens, unescapeToken } from '../../src/store/jetstream/subject-escape.js';
 
 /** NATS subject matching, written out here so the mapping is checked against the real semantics. */

@@ -3,9 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OpenStoreOptions, openStore } from '../../src/store/open-store.js';
-import { SQLITE_FILE_NAME } from '../../src/store/sqlite/sqlite-store.js';
-import { StoreError } from '../../src/store/store-error.js';
-import { makeMessage } from './store-contract.js';
+import { SQLITE_FILE_NAME, StoreError } from '@causeway/broker';
+import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('openStore', () => {
   let dir: string;

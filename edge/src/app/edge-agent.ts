@@ -1,8 +1,6 @@
 import { dirname, join } from 'node:path';
-import { EXIT } from '../../../shared/src/errors/exit-codes.js';
-import { packageVersion } from '../../../shared/src/cli/program.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
-import { startHealthServer, type HealthServer } from '../../../shared/src/health/http-health.js';
+import { EXIT, packageVersion, type Logger } from '@causeway/shared';
+import { startHealthServer, type HealthServer, startStatusSocket } from '@causeway/shared/health';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
@@ -15,12 +13,9 @@ import { ConfigApplier } from '../commands/config-applier.js';
 import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
-import { startStatusSocket } from './status-socket.js';
 import { edgeMetrics } from './edge-metrics.js';
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
-import { Broker } from '../../../cloud/src/broker/broker.js';
-import { openStore } from '../../../cloud/src/store/open-store.js';
-import { startTcpListener } from '../../../cloud/src/listeners/tcp-listener.js';
+import { Broker, openSqliteStore, startTcpListener } from '@causeway/broker';
 
 export interface EdgeAgent {
   snapshot(): Record<string, unknown>;
@@ -41,7 +36,7 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
   if (listen === undefined || listen.port < 0) return undefined;
   // Issue 23 item 13: beyond loopback, credentials or an explicit opt-in (ConfigError → exit 78).
   checkListenExposure(listen);
-  const store = await openStore({ backend: 'sqlite', path: join(dataDir, 'local-mqtt') });
+  const store = openSqliteStore({ dir: join(dataDir, 'local-mqtt') });
   const anonymous = (listen.username ?? '') === '';
   const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }) });
   await broker.start();

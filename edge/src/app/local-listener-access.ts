@@ -1,9 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 // The edge hosts the project's broker for LAN sensors and answers its access question; a later
 // refactor moves the broker (and this interface) into its own package.
-import { openAccess, type AccessControl } from '../../../cloud/src/broker/access.js';
+import { openAccess, type AccessControl } from '@causeway/broker';
 
 /** ingest.mqtt.listen: where the agent's own MQTT listener binds and who may use it. */
 export interface ListenConfig {

@@ -1,8 +1,4 @@
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { validateConfigObject } from '../../../shared/src/config/load-config.js';
-import { mergeConfig } from '../../../shared/src/config/merge-config.js';
-import { localOnlyKeyIn } from '../../../shared/src/config/remote-config-policy.js';
-import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
+import { ConfigError, validateConfigObject, findUnsafeKey, mergeConfig, localOnlyKeyIn } from '@causeway/shared';
 import { validateIngestConfig } from '../ingest/ingest-schema.js';
 import { edgeSchema, type EdgeConfig } from '../config/schema.js';
 

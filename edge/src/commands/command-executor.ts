@@ -1,8 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope, CommandResultEnvelope, CommandResultStatus } from '../../../shared/src/envelopes/types.js';
-import { tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { CausewayError, tryDecodeEnvelope, type CommandEnvelope, type CommandResultEnvelope, type CommandResultStatus, tryParseTopic, type Logger } from '@causeway/shared';
 import type { CommandInbox } from './command-inbox.js';
 import type { BuiltinCommand, DeviceCommandRouter, ResultSink } from './contract.js';
 

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
-import { privateDbFile } from '../../../shared/src/fs/private-files.js';
+import { type CommandEnvelope, type CommandResultEnvelope, privateDbFile } from '@causeway/shared';
 
 /**
  * The gateway's command inbox (`inbox.db`): a command is persisted here BEFORE the gateway acknowledges

@@ -1,8 +1,4 @@
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { parseJson } from '../../../shared/src/json/safe-json.js';
-import type { ConfigEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
+import { ConfigError, tryDecodeEnvelope, parseJson, type ConfigEnvelope, type ConfigReportedEnvelope, type Logger } from '@causeway/shared';
 import type { CommandInbox } from './command-inbox.js';
 import type { ResultSink } from './contract.js';
 

@@ -1,4 +1,4 @@
-import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
+import type { CommandResultEnvelope, ConfigReportedEnvelope } from '@causeway/shared';
 
 /**
  * What the command side needs from the rest of the agent. The outbox implements ResultSink (results

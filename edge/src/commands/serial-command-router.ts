@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import type { DeviceCommandRouter } from './contract.js';
 
 /** The part of ingest the router needs: write a line to a device, and hear its `>` replies. */

@@ -1,6 +1,5 @@
 import { ingestSchema, type IngestConfig } from '../ingest/ingest-schema.js';
-import type { Schema } from '../../../shared/src/config/load-config.js';
-import { edgeSchemaWith } from '../../../shared/src/config/edge-schema.js';
+import { type Schema, edgeSchemaWith } from '@causeway/shared';
 
 /**
  * Every key of causeway-edge, with its default and its meaning. Loaded by `loadConfig(edgeSchema)`;

@@ -1,8 +1,6 @@
-import { isValidId } from '../../../shared/src/topics/topic-id.js';
-import type { SourceCounters } from './counters.js';
-import { countDrop } from './counters.js';
-import type { Protocol } from './protocols/protocol.js';
-import { frameText } from './protocols/protocol.js';
+import { isValidId } from '@causeway/shared';
+import { type SourceCounters, countDrop } from './counters.js';
+import { type Protocol, frameText } from './protocols/protocol.js';
 
 /** ">" starts a reply line; no supported protocol starts a reading with it (JSON "{", NMEA "$", kv/CSV names or digits). */
 const REPLY_PREFIX = 0x3e;

@@ -1,12 +1,6 @@
-import type { Schema } from '../../../shared/src/config/load-config.js';
-import { ingestSchemaWith, PORT_KEYS } from '../../../shared/src/config/edge-schema.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { isValidId } from '../../../shared/src/topics/topic-id.js';
-import { validateTopicFilter } from '../../../shared/src/topics/index.js';
-import type { FramingConfig } from './framing/create-framer.js';
-import { createFramer } from './framing/create-framer.js';
-import type { ProtocolConfig } from './protocols/create-protocol.js';
-import { createProtocol } from './protocols/create-protocol.js';
+import { type Schema, ConfigError, isValidId, validateTopicFilter, ingestSchemaWith, PORT_KEYS } from '@causeway/shared';
+import { type FramingConfig, createFramer } from './framing/create-framer.js';
+import { type ProtocolConfig, createProtocol } from './protocols/create-protocol.js';
 import type { MqttSourceMapping } from './mqtt/mqtt-source.js';
 import { compileRules, type StreamRulesConfig } from './stream-processor.js';
 

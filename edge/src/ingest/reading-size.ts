@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_READING_BYTES } from '../../../shared/src/config/edge-schema.js';
+import { DEFAULT_MAX_READING_BYTES } from '@causeway/shared';
 import type { ReadingInput } from './sink.js';
 
 /**

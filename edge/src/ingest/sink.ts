@@ -1,4 +1,4 @@
-import type { ReadingValue, Severity } from '../../../shared/src/envelopes/types.js';
+import type { ReadingValue, Severity } from '@causeway/shared';
 
 /**
  * Where ingest hands what it produced. The store-and-forward side (the outbox) implements it; the

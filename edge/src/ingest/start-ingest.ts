@@ -1,10 +1,8 @@
-import type { Logger } from '../../../shared/src/log/logger.js';
-import type { IngestCounters } from './counters.js';
-import { newIngestCounters, sourceCounters } from './counters.js';
+import type { Logger } from '@causeway/shared';
+import { type IngestCounters, newIngestCounters, sourceCounters } from './counters.js';
 import { createFrameHandler } from './frame-handler.js';
 import { createFramer } from './framing/create-framer.js';
-import type { IngestConfig } from './ingest-schema.js';
-import { validateIngestConfig } from './ingest-schema.js';
+import { type IngestConfig, validateIngestConfig } from './ingest-schema.js';
 import { startMqttSource, type MqttSource } from './mqtt/mqtt-source.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import { startSerialSource, type PortOpener, type SerialSource } from './serial/serial-source.js';

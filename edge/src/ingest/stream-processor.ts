@@ -1,8 +1,5 @@
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import type { ReadingValue } from '../../../shared/src/envelopes/types.js';
-import type { Logger } from '../../../shared/src/log/logger.js';
-import type { IngestCounters, SourceCounters } from './counters.js';
-import { countDrop } from './counters.js';
+import { ConfigError, type ReadingValue, type Logger } from '@causeway/shared';
+import { type IngestCounters, type SourceCounters, countDrop } from './counters.js';
 import { DEFAULT_MAX_READING_BYTES, isOversized } from './reading-size.js';
 import type { EventInput, ReadingInput, UplinkSink } from './sink.js';
 import { compilePipeline, initPipeline, runPipeline, tickPipeline, type Pipeline } from './rules/pipeline.js';

@@ -1,12 +1,9 @@
 import type { Readable, Writable } from 'node:stream';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
+import { CausewayError, silentLogger, type Logger, JsonError, parseJson } from '@causeway/shared';
 import type { DropReason } from '../ingest/drop-reason.js';
 import { DEFAULT_MAX_READING_BYTES, isOversized } from '../ingest/reading-size.js';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
 import { boundedLines } from './bounded-lines.js';
-import { JsonError } from '../../../shared/src/errors/json-error.js';
-import { parseJson } from '../../../shared/src/json/safe-json.js';
 
 export interface StdinSourceOptions {
   /** write `{"ack":N}` when lines 1..N are settled and `{"nack":N,"code":…}` for a line not committed */

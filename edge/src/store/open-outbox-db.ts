@@ -1,9 +1,8 @@
 import { existsSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError, ensurePrivateDir, privateDbFile } from '@causeway/shared';
 import { migrate } from './outbox-migrations.js';
-import { ensurePrivateDir, privateDbFile } from '../../../shared/src/fs/private-files.js';
 
 export interface Quarantine {
   /** where the damaged file went */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 /**
  * Numbered migrations of the outbox schema. A shipped migration is never edited: a change is a new

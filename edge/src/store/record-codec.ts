@@ -1,9 +1,5 @@
 import * as cborg from 'cborg';
-import type { CommandResultEnvelope, ConfigReportedEnvelope, Reading, ReadingValue, Severity } from '../../../shared/src/envelopes/types.js';
-import { validateEnvelope } from '../../../shared/src/envelopes/validate.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { findUnsafeKey } from '../../../shared/src/json/safe-json.js';
-import { validateId } from '../../../shared/src/topics/topic-id.js';
+import { type CommandResultEnvelope, type ConfigReportedEnvelope, type Reading, type ReadingValue, type Severity, validateEnvelope, CausewayError, findUnsafeKey, validateId } from '@causeway/shared';
 import type { EventInput, Priority, ReadingInput } from '../ingest/sink.js';
 
 /**

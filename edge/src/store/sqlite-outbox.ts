@@ -1,7 +1,5 @@
 import type Database from 'better-sqlite3';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
-import { formatTopic } from '../../../shared/src/topics/topic-scheme.js';
+import { CausewayError, silentLogger, type Logger, formatTopic, type CommandResultEnvelope, type ConfigReportedEnvelope } from '@causeway/shared';
 import type { EventInput, ReadingInput, UplinkSink } from '../ingest/sink.js';
 import { DEFAULT_MAX_READING_BYTES, isOversized, readingSize } from '../ingest/reading-size.js';
 import { formNewBatches, loadFormedBatches, type FormedBatch, type FormOptions, type OutboxRow } from './outbox-batches.js';
@@ -9,7 +7,6 @@ import { evictBytes, expireRows, type EvictionResult } from './outbox-eviction.j
 import { quarantineFormedBatch, splitFormedBatch, type QuarantineResult } from './outbox-quarantine.js';
 import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
 import type { ResultSink } from '../commands/contract.js';
-import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
 import { checkEvent, checkQueuedEnvelope, checkReading, encodeEnvelopeBody, encodeEventBody, encodeReadingBody, PRIORITY_NAMES, PRIORITY_RANK } from './record-codec.js';
 
 export interface OutboxOptions {

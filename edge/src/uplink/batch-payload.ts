@@ -1,5 +1,4 @@
-import { encodeEnvelope, type EncodeOptions } from '../../../shared/src/codec/envelope-codec.js';
-import type { Envelope, EventEnvelope } from '../../../shared/src/envelopes/types.js';
+import { encodeEnvelope, type EncodeOptions, type Envelope, type EventEnvelope } from '@causeway/shared';
 import { decodeEnvelopeBody, decodeEventBody, decodeReadingBody } from '../store/record-codec.js';
 import type { FormedBatch } from '../store/sqlite-outbox.js';
 

@@ -1,12 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope, ConfigEnvelope, StatusEnvelope } from '../../../shared/src/envelopes/types.js';
-import { silentLogger, type Logger } from '../../../shared/src/log/logger.js';
-import { downlinkFilters, formatTopic } from '../../../shared/src/topics/topic-scheme.js';
+import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions, type CommandEnvelope, type ConfigEnvelope, type StatusEnvelope, silentLogger, type Logger, downlinkFilters, formatTopic, backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '@causeway/shared';
 import type { FormOptions, SqliteOutbox } from '../store/sqlite-outbox.js';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '../../../shared/src/retry/backoff.js';
 import { batchPayload } from './batch-payload.js';
 import { DEFAULT_REFUSAL, inflightWindow, refusalAction, strikeOnClose, type RefusalPolicy } from './refusal.js';
 import { newBucket, take, type Bucket } from './token-bucket.js';

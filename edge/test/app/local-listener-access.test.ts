@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 import { checkListenExposure, isLoopbackHost, listenerAccess } from '../../src/app/local-listener-access.js';
 
 describe('app/local-listener-access', () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { mergeRemoteConfig } from '../../src/app/merge-remote-config.js';
 import { edgeSchema, type EdgeConfig } from '../../src/config/schema.js';
-import { loadConfig } from '../../../shared/src/config/load-config.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { loadConfig, ConfigError } from '@causeway/shared';
 
 const local = structuredClone(
   loadConfig<EdgeConfig>(edgeSchema, { argv: ['--gateway.id', 'gw1', '--cloud.url', 'mqtt://cloud.example:1883', '--cloud.password', 's3cret'], env: {} }),

@@ -5,10 +5,7 @@ import { join } from 'node:path';
 import { CommandExecutor } from '../../src/commands/command-executor.js';
 import { CommandInbox } from '../../src/commands/command-inbox.js';
 import { createBuiltins } from '../../src/commands/builtins.js';
-import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import type { CommandEnvelope } from '../../../shared/src/envelopes/types.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { encodeEnvelope, CausewayError, type CommandEnvelope, silentLogger } from '@causeway/shared';
 import { RecordingResults, TableRouter } from './fakes.js';
 
 const cmd = (id: string, name: string, extra: Partial<CommandEnvelope> = {}): Buffer =>

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigApplier, MAX_UNCONFIRMED_BOOTS } from '../../src/commands/config-applier.js';
 import { CommandInbox } from '../../src/commands/command-inbox.js';
-import { encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { createLogger, silentLogger } from '../../../shared/src/log/logger.js';
+import { encodeEnvelope, ConfigError, createLogger, silentLogger } from '@causeway/shared';
 import { RecordingResults } from './fakes.js';
 
 const doc = (version: number, config: Record<string, unknown>): Buffer => encodeEnvelope({ v: 1, type: 'config', version, issuedAt: 1, config });

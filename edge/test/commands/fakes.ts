@@ -1,4 +1,4 @@
-import type { CommandResultEnvelope, ConfigReportedEnvelope } from '../../../shared/src/envelopes/types.js';
+import type { CommandResultEnvelope, ConfigReportedEnvelope } from '@causeway/shared';
 import type { DeviceCommandRouter, ResultSink } from '../../src/commands/contract.js';
 
 /** Records what would go to the outbox. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { SerialCommandRouter, commandLine } from '../../src/commands/serial-command-router.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 const LINES: Array<[string, Record<string, unknown>, string | RegExp]> = [
   ['set-relay', { state: true }, 'set-relay on'],

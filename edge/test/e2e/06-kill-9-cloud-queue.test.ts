@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFaultProxy, type FaultProxy } from '../../../firmware-sim/src/fault-proxy/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
 import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 import { startAgent, type Agent } from '../helpers/agent.js';
 import { killNineRounds } from '../helpers/kill-rounds.js';

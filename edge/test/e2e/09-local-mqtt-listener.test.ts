@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { decodeEnvelope, encodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { decodeEnvelope, encodeEnvelope } from '@causeway/shared';
 import { startAgent, type Agent } from '../helpers/agent.js';
 import { startCollector, type Collector } from '../helpers/collector.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCall, freePort, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
-import { readStatus } from '../../src/app/status-socket.js';
+import { readStatus } from '@causeway/shared/health';
 import { startAgent, type Agent } from '../helpers/agent.js';
 
 interface Snapshot {

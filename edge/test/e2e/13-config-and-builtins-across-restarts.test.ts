@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
-import { startFaultProxy, type FaultProxy } from '../../../firmware-sim/src/fault-proxy/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
 import { startAgent, type Agent } from '../helpers/agent.js';
 
 /**

@@ -1,7 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import { sniffFormat, type Format } from '../../../shared/src/codec/content-type.js';
-import type { Envelope, EventEnvelope, ReadingBatch } from '../../../shared/src/envelopes/types.js';
+import { decodeEnvelope, sniffFormat, type Format, type Envelope, type EventEnvelope, type ReadingBatch } from '@causeway/shared';
 
 /** A subscriber that decodes everything it receives, on a persistent session so nothing is missed. */
 export interface Collector {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 import { newIngestCounters, newSourceCounters } from '../../src/ingest/counters.js';
 import { createFrameHandler, type FrameHandlerOptions } from '../../src/ingest/frame-handler.js';
 import { jsonLines } from '../../src/ingest/protocols/json-lines.js';

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../../shared/src/config/load-config.js';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
+import { loadConfig, ConfigError } from '@causeway/shared';
 import { ingestSchema, type IngestConfig } from '../../src/ingest/ingest-schema.js';
 
 const load = (ingest: string, key = 'ingest.ports'): IngestConfig =>

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../shared/src/errors/config-error.js';
-import { silentLogger } from '../../../shared/src/log/logger.js';
+import { ConfigError, silentLogger } from '@causeway/shared';
 import { newIngestCounters, newSourceCounters } from '../../src/ingest/counters.js';
 import { createStreamProcessor, type StreamRulesConfig } from '../../src/ingest/stream-processor.js';
 import { RecordingSink } from './helpers/recording-sink.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import type { EventInput, ReadingInput, UplinkSink } from '../../src/ingest/sink.js';
 import { startLineSource } from '../../src/input/stdin-source.js';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { decodeEnvelope } from '@causeway/shared';
 import { encodeEventBody, encodeReadingBody } from '../../src/store/record-codec.js';
 import type { FormedBatch } from '../../src/store/sqlite-outbox.js';
 import { batchEnvelope, batchPayload } from '../../src/uplink/batch-payload.js';

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { startSerialDevice } from '../devices/serial-device.js';
 import type { MisbehaviourOptions } from '../devices/misbehaviour.js';
 import { startMqttSensor } from '../mqtt/mqtt-sensor.js';

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 
 /** `--key value` / `--key=value` pairs; every key must be in `known`, else a USAGE error (exit 64). */
 export function parseArgs(argv: readonly string[], known: readonly string[]): Record<string, string> {

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { numberArg, parseArgs } from '../cli/parse-args.js';
 import { type FleetOptions, startFleet } from './run-fleet.js';
 

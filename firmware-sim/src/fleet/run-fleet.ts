@@ -1,6 +1,5 @@
 import mqtt from 'mqtt';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
-import { tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
+import { CausewayError, tryDecodeEnvelope } from '@causeway/shared';
 import { FleetStats, type FleetReport, reportOf } from './fleet-stats.js';
 import { SimGateway } from './sim-gateway.js';
 import { sourceAddress } from './source-address.js';

@@ -1,8 +1,6 @@
 import { type TcpNetConnectOpts, createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { encodeEnvelope, tryDecodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandResultEnvelope, ReadingBatch, StatusEnvelope } from '../../../shared/src/envelopes/types.js';
-import { downlinkFilters, formatTopic, tryParseTopic } from '../../../shared/src/topics/topic-scheme.js';
+import { encodeEnvelope, tryDecodeEnvelope, type CommandResultEnvelope, type ReadingBatch, type StatusEnvelope, downlinkFilters, formatTopic, tryParseTopic } from '@causeway/shared';
 import type { FleetStats } from './fleet-stats.js';
 import { reconnectDelay } from './reconnect-delay.js';
 

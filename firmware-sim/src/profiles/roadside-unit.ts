@@ -1,6 +1,5 @@
 import { noiseAt } from '../devices/prng.js';
-import type { DeviceProfile } from './profile.js';
-import { round } from './profile.js';
+import { type DeviceProfile, round } from './profile.js';
 
 export const ROADSIDE_COLUMNS = ['seq', 'vehicles', 'speedAvg', 'roadTemp'] as const;
 

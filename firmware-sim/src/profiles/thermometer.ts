@@ -1,6 +1,5 @@
 import { noiseAt } from '../devices/prng.js';
-import type { DeviceProfile } from './profile.js';
-import { round } from './profile.js';
+import { type DeviceProfile, round } from './profile.js';
 
 /** °C for message `seq`: a slow daily-like swing around 21 °C plus uniform noise of ±noise. */
 export function thermometerValue(seq: number, seed: number, noise: number): number {

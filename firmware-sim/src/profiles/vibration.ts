@@ -1,6 +1,5 @@
 import { noiseAt } from '../devices/prng.js';
-import type { DeviceProfile } from './profile.js';
-import { round } from './profile.js';
+import { type DeviceProfile, round } from './profile.js';
 
 /** RMS (mm/s), peak and dominant frequency for message `seq`; a fault episode every 200 messages. */
 export function vibrationValues(seq: number, seed: number, noise: number): { rms: number; peak: number; freq: number } {

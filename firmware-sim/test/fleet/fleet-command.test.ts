@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { fleetOptionsFrom } from '../../src/fleet/fleet-command.js';
 
 describe('causeway-sim fleet arguments', () => {

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import mqtt from 'mqtt';
-import { encodeEnvelope, decodeEnvelope } from '../../../shared/src/codec/envelope-codec.js';
-import type { CommandEnvelope, CommandResultEnvelope } from '../../../shared/src/envelopes/types.js';
+import { encodeEnvelope, decodeEnvelope, type CommandEnvelope, type CommandResultEnvelope, CausewayError } from '@causeway/shared';
 import { type Fleet, runFleet, startFleet } from '../../src/fleet/run-fleet.js';
-import { CausewayError } from '../../../shared/src/errors/causeway-error.js';
 import { sourceAddress } from '../../src/fleet/source-address.js';
 import { MosquittoProcess, RecordingRelay } from './fleet-fixtures.js';
 

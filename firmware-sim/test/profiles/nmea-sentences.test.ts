@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { gga, rmc, toNmeaCoord } from '../../src/profiles/nmea-sentences.js';
 import { gpsFix } from '../../src/profiles/vehicle-gps.js';
-import { nmea } from '../../../edge/src/ingest/protocols/nmea.js';
+import { nmea } from '@causeway/edge/ingest/protocols/nmea.js';
 
 describe('firmware-sim/profiles/nmea-sentences', () => {
   const coords: [number, boolean, [string, string]][] = [

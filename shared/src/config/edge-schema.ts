@@ -1,6 +1,5 @@
 import convict from 'convict';
-import type { Schema } from './load-config.js';
-import { validateConfigObject } from './load-config.js';
+import { type Schema, validateConfigObject } from './load-config.js';
 import { isValidId } from '../topics/topic-id.js';
 import { didYouMean } from '../cli/did-you-mean.js';
 import { ConfigError } from '../errors/config-error.js';

@@ -2,3 +2,4 @@
 export * from './sd-notify.js';
 export * from './service-signals.js';
 export * from './http-health.js';
+export * from './status-socket.js';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { validateRemoteEdgeConfig } from '../../src/config/edge-schema.js';
+import { validateRemoteEdgeConfig, remoteEdgeSchema } from '../../src/config/edge-schema.js';
 import { describeSchema } from '../../src/config/load-config.js';
-import { edgeSchema } from '../../../edge/src/config/schema.js';
-import { remoteEdgeSchema } from '../../src/config/edge-schema.js';
+import { edgeSchema } from '@causeway/edge/config/schema.js';
 
 describe('shared/config/edge-schema: remote config checked against the agent schema', () => {
   const refused: Array<[string, Record<string, unknown>, string, RegExp]> = [

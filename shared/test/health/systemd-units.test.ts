@@ -118,8 +118,8 @@ describe('systemd units and install scripts', function () {
       const leaves = (o: Record<string, unknown>, prefix = ''): Array<[string, unknown]> =>
         Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' ? leaves(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v] as [string, unknown]]));
       const schemas = {
-        edge: (await import('../../../edge/src/config/schema.js')).edgeSchema,
-        cloud: (await import('../../../cloud/src/config/schema.js')).cloudSchema,
+        edge: (await import('@causeway/edge/config/schema.js')).edgeSchema,
+        cloud: (await import('@causeway/cloud/config/schema.js')).cloudSchema,
       };
       for (const [name, schema] of Object.entries(schemas)) {
         const entries = new Map(describeSchema(schema).map((e) => [e.key, e]));

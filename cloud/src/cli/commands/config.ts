@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { didYouMean } from '../../../../shared/src/cli/did-you-mean.js';
-import { EXIT } from '../../../../shared/src/errors/exit-codes.js';
+import { CausewayError, EXIT, didYouMean } from '@causeway/shared';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { outputFormat, parseCommand, str, unknownAction, type CommandSpec } from '../command-spec.js';
 import { suggestingIds } from '../id-suggestion.js';

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { OUTPUT_FLAGS, outputFormat, parseCommand, str, strs, unknownAction, type CommandSpec } from '../command-spec.js';
 import { suggestingIds } from '../id-suggestion.js';

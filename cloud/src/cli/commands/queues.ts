@@ -1,5 +1,4 @@
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import { didYouMean } from '../../../../shared/src/cli/did-you-mean.js';
+import { CausewayError, didYouMean } from '@causeway/shared';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { OUTPUT_FLAGS, outputFormat, parseCommand, str, type CommandSpec } from '../command-spec.js';
 import { table } from '../table.js';

@@ -1,4 +1,4 @@
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
 
 const clone = (e: RegistryEntry): RegistryEntry => structuredClone(e);

@@ -1,7 +1,6 @@
 import Database from 'better-sqlite3';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError, privateDbFile } from '@causeway/shared';
 import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
-import { privateDbFile } from '../../../../shared/src/fs/private-files.js';
 
 /**
  * The registry in SQLite (`registry.db` in the cloud's data directory). Entries are small and read on

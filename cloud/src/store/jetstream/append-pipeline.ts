@@ -1,12 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { JetStreamClient } from 'nats';
-import type { AppendResult, NewMessage } from '../contract.js';
-import type { MessageCache } from '../sqlite/message-cache.js';
-import { StoreError } from '../store-error.js';
+import { type AppendResult, type NewMessage, type MessageCache, StoreError } from '@causeway/broker';
 import type { LogIndex } from './log-index.js';
 import { encodeHeaders } from './message-codec.js';
 import { apiErrorCode, isTransientPublishError } from './nats-errors.js';
-import { backoffDelay, type BackoffPolicy } from '../../../../shared/src/retry/backoff.js';
+import { backoffDelay, type BackoffPolicy } from '@causeway/shared';
 
 /** JetStream's optimistic-concurrency failures: wrong last sequence, wrong last msg id. */
 const WRONG_LAST_SEQUENCE = 10071;

@@ -1,7 +1,5 @@
 import { ErrorCode, type Msg, type NatsConnection, type Subscription } from 'nats';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
-import type { Logger } from '../../../../shared/src/log/logger.js';
-import type { MessageProperties } from '../../../../shared/src/properties/message-properties.js';
+import { CausewayError, type Logger, type MessageProperties } from '@causeway/shared';
 import type { GroupPosition, ServerQueues } from '../../queues/contract.js';
 import type { QueueMessage } from '../../queues/queue-message.js';
 import { type GroupSpec, type QueueService, validateGroupSpec } from '../../queues/queue-service.js';

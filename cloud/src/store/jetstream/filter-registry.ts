@@ -1,5 +1,5 @@
 import type { KV, QueuedIterator, KvEntry } from 'nats';
-import { TopicTrie } from '../../../../shared/src/topics/topic-trie.js';
+import { TopicTrie } from '@causeway/shared';
 import { escapeToken, unescapeToken } from './subject-escape.js';
 
 /**

@@ -1,5 +1,5 @@
 import { type KV, type KvEntry, KvWatchInclude, type QueuedIterator, StorageType } from 'nats';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { next, STATES, type TargetEvent, type TargetState } from '../../control/command-state.js';
 import type {
   CommandRecord,

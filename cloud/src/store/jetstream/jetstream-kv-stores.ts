@@ -1,8 +1,6 @@
 import type { KV, KvEntry } from 'nats';
-import { hasWildcard, matchTopic } from '../../../../shared/src/topics/topic-filter.js';
-import type { OffsetStore, RetainedStore, SessionState, SessionStore, StoredMessage } from '../contract.js';
-import { checkOffset, checkQueueName, isExpired } from '../store-args.js';
-import { StoreError } from '../store-error.js';
+import { hasWildcard, matchTopic } from '@causeway/shared';
+import { type OffsetStore, type RetainedStore, type SessionState, type SessionStore, type StoredMessage, checkOffset, checkQueueName, isExpired, StoreError } from '@causeway/broker';
 import { decodeRetained, encodeRetained } from './message-codec.js';
 import type { RetainedIndex } from './retained-index.js';
 import { escapeToken, topicToTokens, unescapeToken } from './subject-escape.js';

@@ -1,9 +1,5 @@
-import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, KV, MsgHdrs, NatsConnection, StoredMsg, Subscription } from 'nats';
-import { DiscardPolicy, RetentionPolicy as JsRetention, StorageType, nanos } from 'nats';
-import type { AppendOptions, AppendResult, MessageLog, NewMessage, QueueEntry, RetentionPolicy, StoredMessage } from '../contract.js';
-import { MessageCache } from '../sqlite/message-cache.js';
-import { checkOffset, checkQueueName, distinctQueues } from '../store-args.js';
-import { StoreError } from '../store-error.js';
+import { type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg, type KV, type MsgHdrs, type NatsConnection, type StoredMsg, type Subscription, DiscardPolicy, RetentionPolicy as JsRetention, StorageType, nanos } from 'nats';
+import { type AppendOptions, type AppendResult, type MessageLog, type NewMessage, type QueueEntry, type RetentionPolicy, type StoredMessage, MessageCache, checkOffset, checkQueueName, distinctQueues, StoreError } from '@causeway/broker';
 import { LogIndex } from './log-index.js';
 import { decodeHeaders, decodeRecord } from './message-codec.js';
 import type { NormalizedJetStreamOptions } from './jetstream-options.js';
@@ -11,7 +7,7 @@ import { topicToTokens } from './subject-escape.js';
 import { apiErrorCode, waitUntil } from './nats-errors.js';
 import { AppendPipeline } from './append-pipeline.js';
 import type { FilterRegistry } from './filter-registry.js';
-import { hasWildcard, isValidTopicFilter } from '../../../../shared/src/topics/topic-filter.js';
+import { hasWildcard, isValidTopicFilter } from '@causeway/shared';
 
 const COUNTERS_KEY = 'counters';
 /** records fetched at once when the index catches up without its tail */

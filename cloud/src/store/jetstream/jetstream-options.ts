@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from 'nats';
-import { StoreError } from '../store-error.js';
+import { StoreError } from '@causeway/broker';
 
 /** `store.jetstream.*`: where the cluster is and how the store lays itself out in it. */
 export interface JetStreamStoreOptions {

@@ -1,5 +1,5 @@
 import { type KV, StorageType } from 'nats';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { type DeviceRegistry, type RegistryEntry, type RegistryQuery, applyPatch, matchesQuery } from '../../identity/registry/contract.js';
 import { apiErrorCode } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';

@@ -4,7 +4,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiErrorCode } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
-import { ensurePrivateDir } from '../../../../shared/src/fs/private-files.js';
+import { ensurePrivateDir } from '@causeway/shared';
 
 const WRONG_LAST_SEQUENCE = 10071;
 

@@ -1,6 +1,5 @@
 import { type JetStreamClient, type JetStreamManager, type KV, type NatsConnection, StorageType, connect } from 'nats';
-import type { BrokerStore } from '../contract.js';
-import { StoreError } from '../store-error.js';
+import { type BrokerStore, StoreError } from '@causeway/broker';
 import { JetStreamOffsets, JetStreamRetained, JetStreamSessions } from './jetstream-kv-stores.js';
 import { FilterRegistry } from './filter-registry.js';
 import { RetainedIndex } from './retained-index.js';

@@ -1,4 +1,4 @@
-import { isExpired } from '../store-args.js';
+import { isExpired } from '@causeway/broker';
 
 /** What a node keeps in memory about one log record (the payload stays in JetStream and the cache). */
 export interface IndexedRecord {

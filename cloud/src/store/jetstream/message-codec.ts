@@ -1,6 +1,5 @@
 import { headers, type MsgHdrs } from 'nats';
-import type { NewMessage, PublishMeta, StoredMessage } from '../contract.js';
-import { StoreError } from '../store-error.js';
+import { type NewMessage, type PublishMeta, type StoredMessage, StoreError } from '@causeway/broker';
 
 /**
  * How a message travels in the JetStream message stream: the payload is the NATS message body, untouched,

@@ -1,5 +1,5 @@
 import type { KV, KvEntry, QueuedIterator } from 'nats';
-import { TopicSet } from '../../../../shared/src/topics/topic-set.js';
+import { TopicSet } from '@causeway/shared';
 import { tokensToTopic } from './subject-escape.js';
 
 /**

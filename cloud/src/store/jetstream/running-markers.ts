@@ -1,5 +1,5 @@
 import { type KV, type KvEntry, type QueuedIterator } from 'nats';
-import { CausewayError } from '../../../../shared/src/errors/causeway-error.js';
+import { CausewayError } from '@causeway/shared';
 import { unescapeToken } from './subject-escape.js';
 
 /**

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 import type { Framer } from './framer.js';
 import { createLineFramer } from './line-framer.js';
 import { createLengthPrefixedFramer } from './length-prefixed-framer.js';

@@ -1,14 +1,9 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { ReadingValue } from '../../../../shared/src/envelopes/types.js';
-import type { Logger } from '../../../../shared/src/log/logger.js';
-import { matchTopic } from '../../../../shared/src/topics/index.js';
-import { isValidId } from '../../../../shared/src/topics/topic-id.js';
-import type { IngestCounters, SourceCounters } from '../counters.js';
-import { countDrop, sourceCounters } from '../counters.js';
+import { type ReadingValue, type Logger, matchTopic, isValidId, findUnsafeKey } from '@causeway/shared';
+import { type IngestCounters, type SourceCounters, countDrop, sourceCounters } from '../counters.js';
 import { frameText, parseScalar } from '../protocols/protocol.js';
 import type { StreamProcessor } from '../stream-processor.js';
 import { fillTopicTemplate, readJsonPath } from './json-path.js';
-import { findUnsafeKey } from '../../../../shared/src/json/safe-json.js';
 
 export interface MqttSourceMapping {
   /** topic filter on the local broker, wildcards allowed */

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 import type { Protocol } from './protocol.js';
 import { jsonLines } from './json-lines.js';
 import { keyValue } from './key-value.js';

@@ -1,5 +1,4 @@
-import type { Field, ParseResult, Protocol } from './protocol.js';
-import { fail, frameText, parseScalar } from './protocol.js';
+import { type Field, type ParseResult, type Protocol, fail, frameText, parseScalar } from './protocol.js';
 
 export interface CsvOptions {
   /** field name per column, in order; "" or "-" skips a column; "ts" and "seq" as in the other protocols */

@@ -1,6 +1,5 @@
-import type { Field, ParseResult, Protocol } from './protocol.js';
-import { fail, frameText } from './protocol.js';
-import { findUnsafeKey } from '../../../../shared/src/json/safe-json.js';
+import { type Field, type ParseResult, type Protocol, fail, frameText } from './protocol.js';
+import { findUnsafeKey } from '@causeway/shared';
 
 const MAX_DEPTH = 4;
 

@@ -1,5 +1,4 @@
-import type { Field, ParseResult, Protocol } from './protocol.js';
-import { fail, frameText } from './protocol.js';
+import { type Field, type ParseResult, type Protocol, fail, frameText } from './protocol.js';
 
 /** Knots to metres per second (1 kn = 1852 m/h). */
 const KNOT_MS = 1852 / 3600;

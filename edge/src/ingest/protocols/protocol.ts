@@ -1,4 +1,4 @@
-import type { ReadingValue } from '../../../../shared/src/envelopes/types.js';
+import type { ReadingValue } from '@causeway/shared';
 import type { DropReason } from '../drop-reason.js';
 
 /** One named value a frame carried, before stream mapping and rules. */

@@ -1,6 +1,5 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
-import type { Rule } from './rule.js';
-import { none, num, onlyKeys } from './rule.js';
+import { ConfigError } from '@causeway/shared';
+import { type Rule, none, num, onlyKeys } from './rule.js';
 
 export interface DeadbandState {
   /** last value passed on, and when */

@@ -1,6 +1,5 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
-import type { Rule } from './rule.js';
-import { onlyKeys, pass, none } from './rule.js';
+import { ConfigError } from '@causeway/shared';
+import { type Rule, onlyKeys, pass, none } from './rule.js';
 
 const OPS = ['lt', 'le', 'gt', 'ge', 'eq', 'ne', 'outside', 'inside'] as const;
 type Op = (typeof OPS)[number];

@@ -1,5 +1,4 @@
-import type { Rule } from './rule.js';
-import { none, num, onlyKeys } from './rule.js';
+import { type Rule, none, num, onlyKeys } from './rule.js';
 
 /**
  * Downsample: pass a sample only if at least `ms` has passed since the last one passed. A sample with

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 import type { Rule, RuleEvent, Sample } from './rule.js';
 import { scaleRule } from './scale.js';
 import { deadbandRule } from './deadband.js';

@@ -1,5 +1,4 @@
-import type { Severity } from '../../../../shared/src/envelopes/types.js';
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
+import { type Severity, ConfigError } from '@causeway/shared';
 
 /** A numeric sample moving through a stream's pipeline. */
 export interface Sample {

@@ -1,6 +1,5 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
-import type { Rule } from './rule.js';
-import { num, onlyKeys } from './rule.js';
+import { ConfigError } from '@causeway/shared';
+import { type Rule, num, onlyKeys } from './rule.js';
 
 /**
  * value × factor + offset — unit conversion (°C→°F is factor 1.8, offset 32; raw ADC counts → volts).

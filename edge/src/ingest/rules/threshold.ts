@@ -1,7 +1,5 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
-import type { Severity } from '../../../../shared/src/envelopes/types.js';
-import type { Rule, RuleEvent } from './rule.js';
-import { num, onlyKeys } from './rule.js';
+import { ConfigError, type Severity } from '@causeway/shared';
+import { type Rule, type RuleEvent, num, onlyKeys } from './rule.js';
 
 export type ThresholdState = 'normal' | 'high' | 'low';
 const SEVERITIES: readonly Severity[] = ['info', 'warning', 'alarm', 'critical'];

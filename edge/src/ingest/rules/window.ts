@@ -1,6 +1,5 @@
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
-import type { Rule, Sample, StepResult } from './rule.js';
-import { num, onlyKeys } from './rule.js';
+import { ConfigError } from '@causeway/shared';
+import { type Rule, type Sample, type StepResult, num, onlyKeys } from './rule.js';
 
 export const WINDOW_STATS = ['count', 'min', 'max', 'mean', 'last', 'stddev'] as const;
 export type WindowStat = (typeof WINDOW_STATS)[number];

@@ -1,5 +1,5 @@
 import { SerialPort } from 'serialport';
-import type { Logger } from '../../../../shared/src/log/logger.js';
+import type { Logger } from '@causeway/shared';
 import type { SourceCounters } from '../counters.js';
 import type { Framer } from '../framing/framer.js';
 import type { FrameHandler } from '../frame-handler.js';

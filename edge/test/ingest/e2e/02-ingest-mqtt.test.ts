@@ -4,9 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 import { startIngest, type Ingest } from '../../../src/ingest/start-ingest.js';
-import { thermometerValue } from '../../../../firmware-sim/src/profiles/thermometer.js';
+import { thermometerValue } from '@causeway/sim/profiles/thermometer.js';
 import { RecordingSink } from '../helpers/recording-sink.js';
 import { SimProcess, waitUntil } from '../helpers/sim-process.js';
 

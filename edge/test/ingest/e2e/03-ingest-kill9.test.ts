@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IngestConfig } from '../../../src/ingest/ingest-schema.js';
-import { roadsideValues, ROADSIDE_COLUMNS } from '../../../../firmware-sim/src/profiles/roadside-unit.js';
+import { roadsideValues, ROADSIDE_COLUMNS } from '@causeway/sim/profiles/roadside-unit.js';
 import { SimProcess, waitUntil } from '../helpers/sim-process.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));

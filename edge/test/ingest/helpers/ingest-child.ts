@@ -4,7 +4,7 @@
  * Prints "ready" once started. Stands in for the SQLite outbox, whose contract is the same.
  */
 import { closeSync, fdatasyncSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { silentLogger } from '../../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 import { startIngest } from '../../../src/ingest/start-ingest.js';
 import type { IngestConfig } from '../../../src/ingest/ingest-schema.js';
 import type { UplinkSink } from '../../../src/ingest/sink.js';

@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:net';
 // aedes is CommonJS: its factory is a property of the default export (as in bench/lib/aedes-server.ts).
 import aedes, { type Client, type PublishPacket, type PubrelPacket } from 'aedes';
 import mqtt from 'mqtt';
-import { silentLogger } from '../../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 import { newIngestCounters } from '../../../src/ingest/counters.js';
 import { fillTopicTemplate, readJsonPath } from '../../../src/ingest/mqtt/json-path.js';
 import { startMqttSource, valueFromPayload } from '../../../src/ingest/mqtt/mqtt-source.js';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../../shared/src/errors/config-error.js';
+import { ConfigError } from '@causeway/shared';
 import { compilePipeline, initPipeline, runPipeline, tickPipeline } from '../../../src/ingest/rules/pipeline.js';
 
 describe('ingest/rules/pipeline', () => {

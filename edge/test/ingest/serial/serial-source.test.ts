@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { silentLogger } from '../../../../shared/src/log/logger.js';
+import { silentLogger } from '@causeway/shared';
 import { newSourceCounters } from '../../../src/ingest/counters.js';
 import { createLineFramer } from '../../../src/ingest/framing/line-framer.js';
 import { startSerialSource, type PortLike, type PortOpener } from '../../../src/ingest/serial/serial-source.js';

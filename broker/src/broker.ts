@@ -1,0 +1,380 @@
+import type { Duplex } from 'node:stream';
+import { hasWildcard, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
+import type { AppendResult, BrokerStore, NewMessage, PublishMeta, SessionState } from './store/contract.js';
+import { filterQueue, queuesFor, topicQueue } from './store/queue-names.js';
+import { createCounters, type BrokerCounters } from './counters.js';
+import { normalizeBrokerOptions, type BrokerOptions } from './options.js';
+import { Session, type DeliveryContext } from './session.js';
+import { SharedGroup } from './shared-group.js';
+import { toSubscription, type Subscription } from './subscription.js';
+import { WillScheduler, type Will } from './will.js';
+import { SubscriptionIndex, type Follower } from './subscription-index.js';
+import { Connection } from './connection.js';
+import { QueueCardinality } from './queue-cardinality.js';
+
+export interface PublishInput {
+  topic: string;
+  payload: Buffer;
+  qos: QoS;
+  retain: boolean;
+  clientId?: string;
+  cleanSession?: boolean;
+  meta?: PublishMeta;
+  expiresAt?: number;
+}
+
+const NEVER_EXPIRES = 0xffffffff;
+
+/**
+ * The MQTT broker core: store once, push-pull. A PUBLISH is appended to the log once, indexed into its
+ * first-level queue, its topic's light queue and the light queue of every wildcard filter any session
+ * holds; then the topic is announced and each connected session following it pulls from its own offset.
+ * `handle(stream)` takes any duplex stream, so tests drive it in-process and listeners pass sockets.
+ */
+export class Broker {
+  readonly store: BrokerStore;
+  readonly options: Readonly<BrokerOptions>;
+  readonly counters: BrokerCounters = createCounters();
+  readonly sessions = new Map<string, Session>();
+  readonly connections = new Set<Connection>();
+  readonly wills = new WillScheduler();
+  readonly #index = new SubscriptionIndex();
+  readonly #groups = new Map<string, SharedGroup>();
+  readonly #heads = new Map<string, number>();
+  readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
+  readonly #pendingTopics = new Set<string>();
+  /** open connections per remote address (limits.maxConnectionsPerSource) */
+  readonly #perSource = new Map<string, number>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #ctx: DeliveryContext;
+  #flushScheduled = false;
+  #commitTimer: NodeJS.Timeout | undefined;
+  #closing = false;
+
+  /** light queues per gateway (limits.maxQueuesPerGateway, issue 23 item 11) */
+  readonly queueCardinality: QueueCardinality;
+  /** refusal warnings a peer can provoke at will, rate-limited per reason and source (issue 23 item 7) */
+  readonly refusals: ThrottledLog;
+
+  constructor(store: BrokerStore, options: Partial<BrokerOptions> = {}) {
+    this.store = store;
+    this.options = normalizeBrokerOptions(options);
+    this.queueCardinality = new QueueCardinality(this.options.maxQueuesPerGateway);
+    this.refusals = new ThrottledLog(this.options.logger, REFUSAL_LOG_DEFAULTS, () => this.counters.logLinesSuppressed++);
+    this.#ctx = { log: store.log, heads: this.#heads, counters: this.counters, maxQueued: this.options.maxQueuedPerSession, now: () => Date.now() };
+  }
+
+  get log(): BrokerOptions['logger'] {
+    return this.options.logger;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Restores persistent sessions (and their wildcard filters) from the store; call before accepting clients. */
+  async start(): Promise<void> {
+    for (const state of await this.store.sessions.listSessions()) await this.#restore(state);
+    this.#commitTimer = setInterval(() => {
+      this.#track(this.commitOffsets());
+      this.refusals.flush();
+    }, this.options.offsetCommitIntervalMs);
+    this.#commitTimer.unref();
+  }
+
+  /** Rebuilds a persistent session from its stored state (at start, or when another node saved it). */
+  async #restore(state: SessionState): Promise<Session | undefined> {
+    const now = Date.now();
+    const gone = state.disconnectedAt ?? now;
+    if (state.expiryInterval !== NEVER_EXPIRES && gone + state.expiryInterval * 1000 <= now) {
+      await this.#deleteStored(state.clientId);
+      return undefined;
+    }
+    const s = this.newSession(state.clientId);
+    s.protocolVersion = state.protocolVersion;
+    s.expiryInterval = state.expiryInterval;
+    for (const st of state.subscriptions) await this.subscribe(s, toSubscription(st), { persist: false, restoring: true });
+    s.restoreOutbound(state.outbound);
+    for (const id of state.inboundQos2) s.inboundQos2.add(id);
+    this.sessions.set(s.clientId, s);
+    this.#scheduleExpiry(s, gone);
+    return s;
+  }
+
+  /** A persistent session saved by another node (shared store): restore it here as start() would have. */
+  async loadStoredSession(clientId: string): Promise<Session | undefined> {
+    const state = await this.store.sessions.getSession(clientId);
+    return state === undefined ? undefined : this.#restore(state);
+  }
+
+  /** Another node appended on these topics: the cached heads of their queues are stale; pump followers. */
+  notifyRemote(topics: readonly string[]): void {
+    for (const t of topics) {
+      this.#heads.delete(topicQueue(t));
+      for (const f of this.#index.wildcardsMatching(t)) this.#heads.delete(filterQueue(f));
+      this.#notify(t);
+    }
+  }
+
+  /** Serves one client over any duplex stream. */
+  handle(stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}): Connection {
+    const conn = new Connection(this, stream, meta);
+    this.connections.add(conn);
+    this.counters.connectionsTotal++;
+    this.counters.connectionsOpen++;
+    const perSource = this.#perSource.get(conn.remoteAddress) ?? 0;
+    this.#perSource.set(conn.remoteAddress, perSource + 1);
+    stream.once('close', () => {
+      const n = (this.#perSource.get(conn.remoteAddress) ?? 1) - 1;
+      if (n <= 0) this.#perSource.delete(conn.remoteAddress);
+      else this.#perSource.set(conn.remoteAddress, n);
+    });
+    const max = this.options.maxConnectionsPerSource;
+    if (this.#closing) {
+      this.counters.connectionsRefused++;
+      conn.refuseBusy();
+    } else if (this.connections.size > this.options.maxConnections) {
+      this.counters.connectionsRefused++;
+      this.refusals.warn('max-connections', 'connection refused: limits.maxConnections reached', { remoteAddress: conn.remoteAddress, limit: this.options.maxConnections });
+      conn.refuseBusy();
+    } else if (max > 0 && perSource >= max) {
+      // One address must not take every slot (issue 23 item 8); logged per source, rate-limited.
+      this.counters.connectionsRefused++;
+      this.counters.connectionsRefusedPerSource++;
+      this.refusals.warn(`per-source|${conn.remoteAddress}`, 'connection refused: limits.maxConnectionsPerSource reached for this address', { remoteAddress: conn.remoteAddress, limit: max });
+      conn.refuseBusy();
+    }
+    return conn;
+  }
+
+  newSession(clientId: string): Session {
+    return new Session(clientId, this.#ctx);
+  }
+
+  // ---- publishing ---------------------------------------------------------------------------------
+
+  /** Appends once, indexes into every queue, keeps retained, announces the topic. Resolves after the commit. */
+  async publish(p: PublishInput, dedupeKey?: string): Promise<AppendResult> {
+    const props: { qos: QoS; clientId?: string; cleanSession?: boolean } = { qos: p.qos };
+    if (p.clientId !== undefined) props.clientId = p.clientId;
+    if (p.cleanSession !== undefined) props.cleanSession = p.cleanSession;
+    const msg: NewMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, properties: propertiesFor(p.topic, props), createdAt: Date.now() };
+    if (p.meta !== undefined) msg.meta = p.meta;
+    if (p.expiresAt !== undefined) msg.expiresAt = p.expiresAt;
+    const queues = queuesFor(p.topic, this.#index.wildcardsMatching(p.topic));
+    const res = await this.store.log.append(msg, queues, dedupeKey === undefined ? undefined : { dedupeKey });
+    if (res.duplicate) {
+      this.counters.duplicatesDropped++;
+      return res;
+    }
+    this.counters.publishesIn++;
+    for (const [q, off] of Object.entries(res.offsets)) if ((this.#heads.get(q) ?? 0) <= off) this.#heads.set(q, off + 1);
+    if (p.retain) await this.store.retained.setRetained({ ...msg, id: res.id }); // [MQTT-3.3.1-5]
+    this.#notify(p.topic);
+    this.options.onAppend?.(p.topic);
+    return res;
+  }
+
+  /** Coalesces bursts: each topic once per tick, each follower pumped once. */
+  #notify(topic: string): void {
+    this.#pendingTopics.add(topic);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const followers = new Set<Follower>();
+      for (const t of this.#pendingTopics) for (const f of this.#index.followersOf(t)) followers.add(f);
+      this.#pendingTopics.clear();
+      for (const f of followers) this.#track(f.pump());
+    });
+  }
+
+  /** After an ack or a drain: the session and the shared groups it belongs to may take more. */
+  wake(session: Session): void {
+    this.#track(session.pump());
+    for (const sub of session.subscriptions.values()) {
+      if (sub.shareGroup !== undefined) this.#track(this.#groups.get(sub.filter)?.pump());
+    }
+  }
+
+  publishWill(clientId: string, will: Will): void {
+    this.wills.schedule(clientId, will.delay * 1000, () => {
+      if (this.sessions.get(clientId)?.link !== undefined && will.delay > 0) return; // reconnected meanwhile
+      const p: PublishInput = { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain, clientId };
+      if (will.meta !== undefined) p.meta = will.meta;
+      if (will.expiry !== undefined) p.expiresAt = Date.now() + will.expiry * 1000;
+      this.counters.willsPublished++;
+      this.#track(this.publish(p).catch((err: unknown) => this.log.error('will not published', { clientId, err })));
+    });
+  }
+
+  // ---- subscriptions -------------------------------------------------------------------------------
+
+  /** Adds or replaces a subscription; returns true if one with the same filter existed. */
+  async subscribe(s: Session, sub: Subscription, opts: { persist?: boolean; restoring?: boolean } = {}): Promise<boolean> {
+    const old = s.subscriptions.get(sub.filter);
+    if (old === undefined && hasWildcard(sub.topicFilter)) this.#index.addWildcard(sub.topicFilter);
+    s.subscriptions.set(sub.filter, sub);
+    const log = this.store.log;
+    if (sub.shareGroup !== undefined) {
+      let g = this.#groups.get(sub.filter);
+      if (g === undefined) {
+        g = new SharedGroup(sub, { log, counters: this.counters, now: () => Date.now() });
+        this.#groups.set(sub.filter, g);
+        g.readOffset = (await this.store.offsets.getOffset(g.consumer, g.queue)) ?? (await log.nextOffset(g.queue));
+        await this.store.offsets.setOffset(g.consumer, g.queue, g.readOffset);
+        this.#index.follow(g.topicFilter, g);
+      }
+      if (s.link !== undefined) g.add(s, sub);
+    } else {
+      const next = await log.nextOffset(sub.queue);
+      if ((this.#heads.get(sub.queue) ?? 0) < next) this.#heads.set(sub.queue, next);
+      if (!s.readOffsets.has(sub.queue)) {
+        const stored = opts.restoring === true ? await this.store.offsets.getOffset(s.clientId, sub.queue) : undefined;
+        s.readOffsets.set(sub.queue, stored ?? next);
+        // The start position is durable before SUBACK, so messages after it survive a broker crash.
+        if (stored === undefined && s.persistent) await this.store.offsets.setOffset(s.clientId, sub.queue, next);
+      }
+      if (s.link !== undefined) this.#index.follow(sub.topicFilter, s);
+    }
+    if (opts.persist !== false && s.persistent) await this.persistSession(s);
+    return old !== undefined;
+  }
+
+  async unsubscribe(s: Session, filter: string, opts: { persist?: boolean } = {}): Promise<boolean> {
+    const sub = s.subscriptions.get(filter);
+    if (sub === undefined) return false;
+    s.subscriptions.delete(filter);
+    if (hasWildcard(sub.topicFilter)) this.#index.removeWildcard(sub.topicFilter);
+    if (sub.shareGroup !== undefined) this.#groups.get(filter)?.remove(s.clientId);
+    else {
+      this.#index.unfollow(sub.topicFilter, s);
+      s.readOffsets.delete(sub.queue);
+    }
+    if (opts.persist !== false && s.persistent) await this.persistSession(s);
+    return true;
+  }
+
+  // ---- session lifecycle ---------------------------------------------------------------------------
+
+  /** Connects a session to its live link: index its subscriptions, re-send in-flight, catch up. */
+  attach(s: Session, conn: Connection): void {
+    const timer = this.#expiryTimers.get(s.clientId);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#expiryTimers.delete(s.clientId);
+    s.link = conn;
+    for (const sub of s.subscriptions.values()) {
+      if (sub.shareGroup !== undefined) this.#groups.get(sub.filter)?.add(s, sub);
+      else this.#index.follow(sub.topicFilter, s);
+    }
+    s.resendInflight();
+    this.wake(s);
+  }
+
+  /** The link went away: keep a persistent session (offsets only), end a clean one. */
+  async detach(s: Session): Promise<void> {
+    s.link = undefined;
+    for (const sub of s.subscriptions.values()) {
+      if (sub.shareGroup !== undefined) this.#groups.get(sub.filter)?.remove(s.clientId);
+      else this.#index.unfollow(sub.topicFilter, s);
+    }
+    if (!s.persistent) {
+      await this.discardSession(s);
+      return;
+    }
+    const now = Date.now();
+    await this.persistSession(s, now);
+    await this.#commitSession(s);
+    this.#scheduleExpiry(s, now);
+  }
+
+  async discardSession(s: Session): Promise<void> {
+    if (this.sessions.get(s.clientId) === s) this.sessions.delete(s.clientId);
+    for (const filter of [...s.subscriptions.keys()]) await this.unsubscribe(s, filter, { persist: false });
+    for (const { groupKey, message, offset } of s.takeGroupDeliveries()) {
+      const g = this.#groups.get(groupKey);
+      if (g === undefined) continue;
+      g.requeue(message, offset);
+      this.#track(g.pump());
+    }
+    s.clearInflight();
+    // A clean session stores nothing; only an earlier persistent one (maybe on another node) left state.
+    // One read instead of a delete per clean disconnect: deleting offsets lists the store's keys.
+    if (s.persistent || (await this.store.sessions.getSession(s.clientId)) !== undefined) await this.#deleteStored(s.clientId);
+  }
+
+  /** Offsets first: a session record without offsets is harmless, offsets without a record would never be found. */
+  async #deleteStored(clientId: string): Promise<void> {
+    await this.store.offsets.deleteConsumer(clientId);
+    await this.store.sessions.deleteSession(clientId);
+  }
+
+  async persistSession(s: Session, disconnectedAt?: number): Promise<void> {
+    const state: SessionState = s.toState(disconnectedAt);
+    await this.store.sessions.putSession(state);
+  }
+
+  #scheduleExpiry(s: Session, since: number): void {
+    if (s.expiryInterval === NEVER_EXPIRES || s.link !== undefined) return;
+    const ms = Math.max(0, since + s.expiryInterval * 1000 - Date.now());
+    const t = setTimeout(() => {
+      this.#expiryTimers.delete(s.clientId);
+      if (s.link === undefined && this.sessions.get(s.clientId) === s) this.#track(this.discardSession(s));
+    }, Math.min(ms, 0x7fffffff));
+    t.unref();
+    this.#expiryTimers.set(s.clientId, t);
+  }
+
+  async #commitSession(s: Session): Promise<void> {
+    if (!s.persistent || !s.dirty) return;
+    s.dirty = false;
+    for (const [q, off] of s.committableOffsets()) await this.store.offsets.setOffset(s.clientId, q, off);
+    // The in-flight state too, so after a crash the resent messages carry DUP and QoS 2 PUBRELs resume.
+    if (s.link !== undefined) await this.persistSession(s);
+  }
+
+  /** Makes the read positions of persistent sessions and shared groups durable. */
+  async commitOffsets(): Promise<void> {
+    try {
+      for (const s of this.sessions.values()) await this.#commitSession(s);
+      for (const g of this.#groups.values()) {
+        const off = g.committable(this.sessions.values());
+        if (off === undefined || off === g.committed) continue;
+        g.dirty = false;
+        g.committed = off;
+        await this.store.offsets.setOffset(g.consumer, g.queue, off);
+      }
+    } catch (err) {
+      this.counters.storeErrors++;
+      this.log.error('offset commit failed', { err });
+    }
+  }
+
+  #track(p: Promise<unknown> | undefined): void {
+    if (p === undefined) return;
+    const q = p.catch((err: unknown) => {
+      this.counters.storeErrors++;
+      this.log.error('background task failed', { err });
+    });
+    this.#background.add(q);
+    void q.finally(() => this.#background.delete(q));
+  }
+
+  /** Background work (pumps, detaches) that a close must wait for. */
+  trackTask(p: Promise<unknown>): void {
+    this.#track(p);
+  }
+
+  /** Disconnects every client (v5: 0x8B), saves sessions and offsets. The store stays open. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
+    this.refusals.flush(true);
+    this.wills.clear();
+    for (const c of [...this.connections]) c.shutdown();
+    for (let i = 0; i < 10 && this.#background.size > 0; i++) await Promise.allSettled([...this.#background]);
+    await this.commitOffsets();
+    for (const t of this.#expiryTimers.values()) clearTimeout(t);
+    this.#expiryTimers.clear();
+  }
+}

@@ -1,0 +1,120 @@
+import type { IPublishPacket } from 'mqtt-packet';
+import { tryDecodeEnvelope, validateTopicName, clip } from '@causeway/shared';
+import type { PublishMeta } from '../store/contract.js';
+import type { PublishInput } from '../broker.js';
+import type { Connection } from '../connection.js';
+import { ProtocolError } from '../protocol-error.js';
+import { assertWellFormedUtf8 } from '../utf8.js';
+import { RC } from '../reason-codes.js';
+
+/** First levels of the Causeway uplink topics whose envelopes carry a per-gateway dedupe id. */
+const UPLINK_QUEUES = new Set(['telemetry', 'events', 'cmd-result', 'config-reported']);
+
+/** Resolves a v5 Topic Alias: a name sets it, an empty name uses it [MQTT-3.3.2-12]. */
+function resolveTopic(conn: Connection, packet: IPublishPacket): string {
+  const alias = packet.properties?.topicAlias;
+  if (alias === undefined) return packet.topic;
+  if (alias === 0 || alias > conn.broker.options.topicAliasMaximum) {
+    throw new ProtocolError('MQTT_TOPIC_ALIAS_INVALID', `topic alias ${alias} outside 1..${conn.broker.options.topicAliasMaximum} [MQTT-3.3.2-9]`);
+  }
+  if (packet.topic !== '') {
+    conn.inboundAliases.set(alias, packet.topic);
+    return packet.topic;
+  }
+  const t = conn.inboundAliases.get(alias);
+  if (t === undefined) throw new ProtocolError('MQTT_PROTOCOL', `topic alias ${alias} used before it was set`);
+  return t;
+}
+
+function metaOf(p: IPublishPacket['properties']): PublishMeta | undefined {
+  if (p === undefined) return undefined;
+  const m: PublishMeta = {};
+  if (p.contentType !== undefined) m.contentType = p.contentType;
+  if (p.responseTopic !== undefined) m.responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) m.correlationData = p.correlationData;
+  if (p.payloadFormatIndicator !== undefined) m.payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.userProperties !== undefined) m.userProperties = p.userProperties;
+  return Object.keys(m).length > 0 ? m : undefined;
+}
+
+/** Answers a refused PUBLISH: v5 PUBACK/PUBREC with `reasonCode`, 3.1.1 a plain acknowledgement. */
+function refusePublish(conn: Connection, packet: IPublishPacket, reasonCode: number): void {
+  const id = packet.messageId ?? 0;
+  const rc = conn.version === 5 ? { reasonCode } : {};
+  if (packet.qos === 1) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'puback', messageId: id, ...rc }));
+  else if (packet.qos === 2) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id, ...rc }));
+}
+
+/**
+ * Inbound PUBLISH: validate, append to the log once, and acknowledge only after the append committed
+ * [ack after commit]. An envelope re-sent after an edge crash keeps its id, so `clientId:id` makes the
+ * second copy a no-op that is still acknowledged.
+ */
+export function handlePublish(conn: Connection, packet: IPublishPacket): void {
+  const b = conn.broker;
+  const s = conn.session!;
+  const topic = resolveTopic(conn, packet);
+  assertWellFormedUtf8(topic, 'topic name');
+  validateTopicName(topic); // TopicError → DISCONNECT 0x90 (v5) or close (3.1.1) [MQTT-3.3.2-2]
+  const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+  const id = packet.messageId ?? 0;
+  const acl = b.options.access.canPublish(conn.identity!, topic);
+  if (!acl.allow) {
+    b.counters.aclDenied++;
+    b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });
+    // v5 says why (0x87); 3.1.1 has no way to, so the message is acknowledged and dropped, as Mosquitto does.
+    refusePublish(conn, packet, RC.NOT_AUTHORIZED);
+    return;
+  }
+  const who = conn.identity!;
+  if (who.role === 'gateway' && !b.queueCardinality.admit(who.id, topic)) {
+    b.counters.queueLimitRefused++;
+    b.refusals.warn(`queue-limit|${who.id}`, 'publish refused: limits.maxQueuesPerGateway reached', { clientId: clip(conn.clientId), topic, limit: b.options.maxQueuesPerGateway });
+    // v5 says why (0x97 Quota exceeded); 3.1.1 cannot, so acknowledged and dropped as an ACL refusal is.
+    refusePublish(conn, packet, RC.QUOTA_EXCEEDED);
+    return;
+  }
+  if (packet.qos > 0 && conn.pendingInbound >= b.options.maxInflight) {
+    if (conn.version === 5) throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged publishes [MQTT-3.3.4-9]`);
+  }
+  if (packet.qos === 2 && s.inboundQos2.has(id)) {
+    // Already stored, PUBREC lost: acknowledge again, store nothing [MQTT-4.3.3-9].
+    conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id }));
+    return;
+  }
+  let dedupeKey: string | undefined;
+  if (UPLINK_QUEUES.has(topic.split('/', 1)[0]!)) {
+    const decoded = tryDecodeEnvelope(payload);
+    if (decoded.ok && 'id' in decoded.envelope && typeof decoded.envelope.id === 'string') dedupeKey = `${conn.clientId}:${decoded.envelope.id}`;
+    else if (!decoded.ok) {
+      b.counters.undecodablePayloads++;
+      b.log.debug('undecodable uplink payload stored as is', { clientId: conn.clientId, topic, code: decoded.error.code });
+    }
+  }
+  const input: PublishInput = { topic, payload, qos: packet.qos, retain: packet.retain, clientId: conn.clientId, cleanSession: !s.persistent };
+  const meta = metaOf(packet.properties);
+  if (meta !== undefined) input.meta = meta;
+  const expiry = packet.properties?.messageExpiryInterval;
+  if (expiry !== undefined) input.expiresAt = Date.now() + expiry * 1000;
+  const committed = b.publish(input, dedupeKey);
+  if (packet.qos === 0) {
+    conn.trackAppend(committed);
+    committed.catch((err: unknown) => {
+      b.counters.storeErrors++;
+      b.log.error('QoS 0 publish not stored', { clientId: conn.clientId, topic, err });
+    });
+    return;
+  }
+  conn.pendingInbound++;
+  // Without v5 Receive Maximum a 3.1.1 client is slowed down by not reading its socket.
+  if (conn.pendingInbound >= b.options.maxInflight) conn.stream.pause();
+  conn.ackAfter(committed, () => {
+    conn.pendingInbound--;
+    conn.resumeIfDrained();
+    if (packet.qos === 1) conn.send({ cmd: 'puback', messageId: id });
+    else {
+      s.inboundQos2.add(id);
+      conn.send({ cmd: 'pubrec', messageId: id });
+    }
+  });
+}

@@ -1,0 +1,59 @@
+import { type Logger, silentLogger } from '@causeway/shared';
+import { openAccess, type AccessControl } from './access.js';
+
+/** What the broker enforces; every default lives here (see normalizeBrokerOptions). */
+export interface BrokerOptions {
+  /** largest packet accepted from a client, bytes (v5 Maximum Packet Size we announce) */
+  maxPacketSize: number;
+  /** QoS 1/2 publishes in flight per direction (our Receive Maximum; caps the client's) */
+  maxInflight: number;
+  /** messages a session may lag behind a queue before the oldest are skipped (slow consumer) */
+  maxQueuedPerSession: number;
+  /** connections accepted at once; more are refused */
+  maxConnections: number;
+  /** connections accepted at once from one remote address (0 = no limit) */
+  maxConnectionsPerSource: number;
+  /**
+   * distinct telemetry/events topics (light queues) one gateway may publish on; past it its publishes
+   * on new ones are refused (v5 0x97) or, for 3.1.1, acknowledged and dropped; counted. 0 = no limit
+   */
+  maxQueuesPerGateway: number;
+  /** largest keep-alive we accept (s); a client asking for more (or 0) gets this as Server Keep Alive (v5). 0 = any */
+  maxKeepAlive: number;
+  /** largest session expiry we grant (s) */
+  maxSessionExpiry: number;
+  /** inbound topic aliases we accept per connection (v5) */
+  topicAliasMaximum: number;
+  /** ms a new connection has to send CONNECT */
+  connectTimeoutMs: number;
+  /** ms between durable commits of the read positions of connected persistent sessions */
+  offsetCommitIntervalMs: number;
+  allowAnonymous: boolean;
+  /** who a client is and what it may do; default: openAccess(allowAnonymous) */
+  access: AccessControl;
+  /** called after every durable append with the topic (server-side queues wake long-polls) */
+  onAppend?: (topic: string) => void;
+  logger: Logger;
+}
+
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend'>> = Object.freeze({
+  maxPacketSize: 1024 * 1024,
+  maxInflight: 64,
+  maxQueuedPerSession: 100_000,
+  maxConnections: 10_000,
+  maxConnectionsPerSource: 1000,
+  maxQueuesPerGateway: 1000,
+  maxKeepAlive: 0,
+  maxSessionExpiry: 7 * 24 * 3600,
+  topicAliasMaximum: 32,
+  connectTimeoutMs: 10_000,
+  offsetCommitIntervalMs: 1000,
+  allowAnonymous: true,
+});
+
+export function normalizeBrokerOptions(opts: Partial<BrokerOptions> = {}): Readonly<BrokerOptions> {
+  const out: BrokerOptions = { ...BROKER_DEFAULTS, logger: silentLogger, access: openAccess(opts.allowAnonymous ?? BROKER_DEFAULTS.allowAnonymous) };
+  for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  out.maxInflight = Math.min(Math.max(1, out.maxInflight), 65535);
+  return Object.freeze(out);
+}
