@@ -1,5 +1,24 @@
-import type { GroupSpec } from './queue-service.js';
+import { CausewayError, validateId, validateTopicFilter } from '@causeway/shared';
+import type { GroupMode } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';
+
+export interface GroupSpec {
+  queue: string;
+  group: string;
+  mode: GroupMode;
+  /** mqttSecondTopic pattern, e.g. `/gw1/+/temp` */
+  filter?: string;
+}
+
+/** Throws unless the queue, group and filter of `spec` are well-formed (ID_INVALID, QUEUE_BAD_FILTER, FILTER_INVALID). */
+export function validateGroupSpec(spec: GroupSpec): void {
+  validateId(spec.queue, 'queue name');
+  validateId(spec.group, 'consumer group');
+  if (spec.filter !== undefined) {
+    if (!spec.filter.startsWith('/')) throw new CausewayError('QUEUE_BAD_FILTER', `filter "${spec.filter}" must start with "/" (it matches mqttSecondTopic)`);
+    validateTopicFilter(spec.queue + spec.filter);
+  }
+}
 
 export interface GroupPosition {
   committed: number;

@@ -1,26 +1,10 @@
-import { CausewayError, validateId, validateTopicFilter } from '@causeway/shared';
 import type { MessageLog, OffsetStore } from '@causeway/broker';
-import { QueueCursor, type GroupMode } from './consumer-group.js';
+import { QueueCursor } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';
-import type { GroupPosition, ServerQueues } from './contract.js';
+import { validateGroupSpec, type GroupPosition, type GroupSpec, type ServerQueues } from './contract.js';
 
-export interface GroupSpec {
-  queue: string;
-  group: string;
-  mode: GroupMode;
-  /** mqttSecondTopic pattern, e.g. `/gw1/+/temp` */
-  filter?: string;
-}
-
-/** Throws unless the queue, group and filter of `spec` are well-formed (ID_INVALID, QUEUE_BAD_FILTER, FILTER_INVALID). */
-export function validateGroupSpec(spec: GroupSpec): void {
-  validateId(spec.queue, 'queue name');
-  validateId(spec.group, 'consumer group');
-  if (spec.filter !== undefined) {
-    if (!spec.filter.startsWith('/')) throw new CausewayError('QUEUE_BAD_FILTER', `filter "${spec.filter}" must start with "/" (it matches mqttSecondTopic)`);
-    validateTopicFilter(spec.queue + spec.filter);
-  }
-}
+// The spec and its validation are the contract's; re-exported for the callers that import them from here.
+export { validateGroupSpec, type GroupSpec };
 
 export interface QueueServiceOptions {
   visibilityTimeoutMs: number;

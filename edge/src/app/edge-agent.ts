@@ -6,7 +6,6 @@ import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
 import { startLineSource, type LineSourceStats } from '../input/stdin-source.js';
 import { startIngest, type Ingest } from '../ingest/start-ingest.js';
-import type { IngestCounters } from '../ingest/counters.js';
 import { CommandInbox } from '../commands/command-inbox.js';
 import { CommandExecutor } from '../commands/command-executor.js';
 import { ConfigApplier } from '../commands/config-applier.js';
@@ -14,21 +13,12 @@ import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import { edgeMetrics } from './edge-metrics.js';
+import type { EdgeAgent } from './edge-snapshot.js';
+
+export type { EdgeAgent };
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
 import { Broker, openSqliteStore, startTcpListener } from '@causeway/broker';
 
-export interface EdgeAgent {
-  snapshot(): Record<string, unknown>;
-  ingestCounters(): IngestCounters;
-  /** SIGHUP: re-read local config and apply what can change live */
-  reload(cfg: EdgeConfig): Promise<void>;
-  /** SIGTERM: stop ingest, commit, wait briefly for in-flight PUBACKs, close */
-  stop(): Promise<void>;
-  readonly healthPort?: number;
-  /** port of the hosted MQTT listener for LAN sensors (ingest.mqtt.listen) */
-  readonly localMqttPort?: number;
-  readonly statusSocket: string;
-}
 
 /** The optional MQTT listener for LAN sensors (ingest.mqtt.listen). */
 async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {

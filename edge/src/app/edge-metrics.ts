@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import { registerIngestMetrics } from '../ingest/ingest-metrics.js';
-import type { EdgeAgent } from './edge-agent.js';
+import type { EdgeAgent } from './edge-snapshot.js';
 
 /** Prometheus metrics of the agent, read from the counters its parts keep. */
 export function edgeMetrics(agent: EdgeAgent): Registry {
