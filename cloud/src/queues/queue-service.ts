@@ -1,3 +1,4 @@
+import { CausewayError, validateId } from '@causeway/shared';
 import type { MessageLog, OffsetStore } from '@causeway/broker';
 import { QueueCursor } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';

@@ -71,7 +71,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
       handle,
       counters: c,
       logger: log,
-      backoff: { initialMs: config.reopen.initialMs, maxMs: config.reopen.maxMs },
+      backoff: { baseMs: config.reopen.initialMs, capMs: config.reopen.maxMs, jitter: 0.2 },
       ...(deps.openPort === undefined ? {} : { open: deps.openPort }),
     });
   });

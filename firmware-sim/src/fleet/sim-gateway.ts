@@ -1,8 +1,7 @@
 import { type TcpNetConnectOpts, createConnection } from 'node:net';
 import { MqttClient } from 'mqtt';
-import { encodeEnvelope, tryDecodeEnvelope, type CommandResultEnvelope, type ReadingBatch, type StatusEnvelope, downlinkFilters, formatTopic, tryParseTopic } from '@causeway/shared';
+import { encodeEnvelope, tryDecodeEnvelope, type CommandResultEnvelope, type ReadingBatch, type StatusEnvelope, downlinkFilters, formatTopic, tryParseTopic, backoffDelay } from '@causeway/shared';
 import type { FleetStats } from './fleet-stats.js';
-import { reconnectDelay } from './reconnect-delay.js';
 
 export interface SimGatewayOptions {
   /** gateway id (a valid Causeway id), also the MQTT client id */
@@ -104,7 +103,7 @@ export class SimGateway {
     if (this.stopped || this.reconnectTimer !== undefined) return;
     // Behind no load balancer, a device that lost its node tries the next one.
     this.target++;
-    const delay = reconnectDelay(this.attempt++, { ...this.o.reconnect, minMs: 50 }, this.o.random);
+    const delay = backoffDelay(this.attempt++, (this.o.random ?? Math.random)(), { baseMs: this.o.reconnect.baseMs, capMs: this.o.reconnect.maxMs, minMs: 50 });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       if (!this.stopped) this.client?.reconnect();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { backoffCeiling, backoffDelay, DEFAULT_BACKOFF } from '../../src/retry/backoff.js';
 
-describe('retry/backoff', () => {
+describe('shared/retry/backoff', () => {
   const p = { baseMs: 500, capMs: 30_000, minMs: 100 };
 
   const ceilings: Array<[number, number]> = [
@@ -48,4 +48,26 @@ describe('retry/backoff', () => {
   });
 
   it('defaults are frozen', () => assert.ok(Object.isFrozen(DEFAULT_BACKOFF)));
+
+  // proportional jitter (a serial port's reopen): most of the delay stays, the rest is random
+  const partial: Array<[string, number, Parameters<typeof backoffDelay>[2], number, number]> = [
+    ['first attempt is the base delay', 0, { baseMs: 100, capMs: 30_000, jitter: 0 }, 0.5, 100],
+    ['doubles', 3, { baseMs: 100, capMs: 30_000, jitter: 0 }, 0.5, 800],
+    ['capped', 20, { baseMs: 100, capMs: 5000, jitter: 0 }, 0.5, 5000],
+    ['a huge attempt does not overflow', 10_000, { baseMs: 100, capMs: 5000, jitter: 0 }, 0.5, 5000],
+    ['half jitter, random 0: half the ceiling', 1, { baseMs: 100, capMs: 30_000, jitter: 0.5 }, 0, 100],
+    ['half jitter, random → 1: the ceiling', 1, { baseMs: 100, capMs: 30_000, jitter: 0.5 }, 0.999999, 199],
+    ['factor 1 is constant', 7, { baseMs: 300, capMs: 30_000, factor: 1, jitter: 0 }, 0, 300],
+    ['factor 3', 2, { baseMs: 10, capMs: 30_000, factor: 3, jitter: 0 }, 0, 90],
+    ['no floor by default', 0, { baseMs: 100, capMs: 5000 }, 0, 0],
+  ];
+  for (const [name, attempt, policy, r, want] of partial) it(name, () => assert.equal(backoffDelay(attempt, r, policy), want));
+
+  it('spreads 1,000 gateways over the window instead of one instant', () => {
+    const p2 = { baseMs: 100, capMs: 5000, minMs: 10 };
+    const delays = Array.from({ length: 1000 }, () => backoffDelay(4, Math.random(), p2));
+    const buckets = new Set(delays.map((d) => Math.floor(d / 160)));
+    assert.ok(buckets.size >= 9, `only ${buckets.size} of 10 buckets used`);
+    assert.ok(delays.every((d) => d >= 10 && d <= 1600));
+  });
 });

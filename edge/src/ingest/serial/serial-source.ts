@@ -1,9 +1,11 @@
+import { backoffDelay, type BackoffPolicy } from '@causeway/shared';
 import { SerialPort } from 'serialport';
 import type { Logger } from '@causeway/shared';
 import type { SourceCounters } from '../counters.js';
 import type { Framer } from '../framing/framer.js';
 import type { FrameHandler } from '../frame-handler.js';
-import { backoffDelay, type BackoffOptions } from './reopen-backoff.js';
+
+const REOPEN_BACKOFF: BackoffPolicy = Object.freeze({ baseMs: 250, capMs: 30_000, jitter: 0.2 });
 
 /** The part of a serial port the source uses; a real SerialPort in production, any duplex in tests. */
 export interface PortLike {
@@ -32,7 +34,8 @@ export interface SerialSourceOptions {
   handle: FrameHandler;
   counters: SourceCounters;
   logger: Logger;
-  backoff?: BackoffOptions;
+  /** reopen delays; default 250 ms doubling to 30 s, 20 % jitter (a few ports, not a fleet, retry together) */
+  backoff?: BackoffPolicy;
   /** on stop, how long to wait for frames already read to reach the sink; default 5000 */
   drainTimeoutMs?: number;
   /** frames waiting for the sink before the port is paused (bounded memory on a slow disk); default 256 */
@@ -145,7 +148,7 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
       const wasOpen = await runOnce();
       if (stopped) break;
       attempt = wasOpen ? 0 : attempt + 1;
-      await sleep(backoffDelay(attempt, o.backoff));
+      await sleep(backoffDelay(attempt, Math.random(), o.backoff ?? REOPEN_BACKOFF));
     }
   })();
 

@@ -52,7 +52,7 @@ describe('ingest/serial/serial-source', () => {
       return p;
     };
     const counters = newSourceCounters();
-    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle: async () => null, counters, logger: silentLogger, backoff: { initialMs: 5, maxMs: 20, jitter: 0 }, open });
+    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle: async () => null, counters, logger: silentLogger, backoff: { baseMs: 5, capMs: 20, jitter: 0 }, open });
     await until(() => src.open);
     assert.deepEqual([counters.openFailures, counters.opens], [2, 1]);
     ports[0]!.unplug();
@@ -78,7 +78,7 @@ describe('ingest/serial/serial-source', () => {
       return `ACK ${f.toString()}\n`;
     };
     const counters = newSourceCounters();
-    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle, counters, logger: silentLogger, backoff: { initialMs: 5, jitter: 0 }, open });
+    const src = startSerialSource({ path: '/dev/fake', baudRate: 9600, framer: createLineFramer(), handle, counters, logger: silentLogger, backoff: { baseMs: 5, capMs: 30_000, jitter: 0 }, open });
     await until(() => src.open);
     ports[0]!.emit('data', Buffer.from('a\nb\nc\nhal'));
     await until(() => ports[0]!.written.length === 3);
