@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runProgram, CausewayError } from '@causeway/shared';
+import { runProgram, CausewayError, freePort } from '@causeway/shared';
 import { readStatus } from '@causeway/shared/health';
 import { DEMO_GATEWAYS } from './demo-plan.js';
 import { renderView, type GatewayRow } from './demo-view.js';
@@ -27,18 +26,6 @@ const USAGE = `npm start [-- --dir DIR] [--fresh] [--duration SECONDS] [--plain]
   --duration S       stop by itself after S seconds (tests, CI)
   --plain            one status block per second instead of redrawing the screen`;
 
-function freePort(preferred: number): Promise<number> {
-  const tryPort = (p: number): Promise<number> =>
-    new Promise((res, rej) => {
-      const s = createServer();
-      s.once('error', rej);
-      s.listen(p, '127.0.0.1', () => {
-        const port = (s.address() as { port: number }).port;
-        s.close(() => res(port));
-      });
-    });
-  return tryPort(preferred).catch(() => tryPort(0));
-}
 
 await runProgram({ name: 'causeway-demo', summary: 'the whole Causeway stack on one machine, with a live view', usage: USAGE }, async (argv) => {
   const { values } = parseArgs({ args: argv, options: { dir: { type: 'string' }, duration: { type: 'string' }, plain: { type: 'boolean' }, fresh: { type: 'boolean' } } });

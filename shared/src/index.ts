@@ -16,3 +16,4 @@ export * from './log/log-throttle.js';
 export * from './fs/private-files.js';
 export * from './cli/did-you-mean.js';
 export * from './retry/backoff.js';
+export * from './net/free-port.js';

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@causeway/shared';
+import { silentLogger, freePort } from '@causeway/shared';
 import { startIngest, type Ingest } from '../../../src/ingest/start-ingest.js';
 import { thermometerValue } from '@causeway/sim/profiles/thermometer.js';
 import { RecordingSink } from '../helpers/recording-sink.js';
 import { SimProcess, waitUntil } from '../helpers/sim-process.js';
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 
 describe('02-ingest-mqtt @e2e: MQTT sensors on a local mosquitto → mapping → rules → sink', function () {
   this.timeout(30_000);
