@@ -1,13 +1,27 @@
 /**
  * The house's layers, enforced in CI (`npm run lint:deps`, part of `npm test`): shared → broker → the
  * programs (cloud, edge, firmware-sim) → demo and bench. A program never reaches into another program,
- * nothing imports upwards, and there is no import loop. Type-only imports are ignored (they vanish at
- * compile time and cannot make a loop at run time).
+ * nothing imports upwards, and there is no import loop — type-only imports included, since a loop of
+ * types is a loop of design. One is still known and listed by name below: the broker's packet handlers
+ * take the whole Connection (and through it the Broker), where they should get a narrow context (issue 14).
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'import loops make the start-up order fragile', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'import loops make the start-up order fragile and the parts impossible to take apart',
+      from: { pathNot: '^broker/src/(broker|connection|handlers/[^/]+)\\.ts$' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-circular-outside-the-known-one',
+      severity: 'error',
+      comment: 'the handler ↔ connection loop may not grow: nothing else may join it',
+      from: { path: '^broker/src/(broker|connection|handlers/[^/]+)\\.ts$' },
+      to: { circular: true, pathNot: '^broker/src/(broker|connection|session|will|subscription|handlers/[^/]+)\\.ts$' },
+    },
     {
       name: 'shared-is-the-ground',
       severity: 'error',
@@ -38,9 +52,9 @@ module.exports = {
     {
       name: 'the-agent-never-carries-jetstream',
       severity: 'error',
-      comment: 'a gateway never runs NATS: nothing the agent imports may pull it in (issue 14)',
-      from: { path: '^edge/src' },
-      to: { path: 'node_modules/nats/' },
+      comment: 'a gateway never runs NATS: nothing the agent imports may pull it in, directly or not (issue 14)',
+      from: { path: '^edge/src/main\\.ts$' },
+      to: { path: 'node_modules/nats/', reachable: true },
     },
     {
       name: 'product-code-never-imports-tests',
@@ -51,7 +65,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    tsPreCompilationDeps: false,
+    tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js', '.json'] },
     combinedDependencies: false,

@@ -27,3 +27,5 @@ for (const [name, file] of Object.entries(pkg.bin ?? {})) {
   }
   chmodSync(join(root, file), 0o755);
 }
+// `npm start` compares this stamp with the sources to build on demand (.ci/start.mjs).
+writeFileSync(join(root, 'dist', '.build-stamp'), new Date().toISOString() + '\n');

@@ -17,7 +17,7 @@ import { prepareDemoDir } from './demo-state.js';
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
 const fromSource = import.meta.url.endsWith('.ts');
-const root = resolve(here, '../../..', fromSource ? '' : '..');
+const root = resolve(here, '../..', fromSource ? '' : '..');
 const entry = (rel: string): string[] => (fromSource ? ['--import', 'tsx', join(root, `${rel}.ts`)] : [join(root, 'dist', `${rel}.js`)]);
 
 const USAGE = `npm start [-- --dir DIR] [--fresh] [--duration SECONDS] [--plain]

@@ -1,9 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CausewayError, type Logger } from '@causeway/shared';
-import type { DeviceRegistry } from '../identity/registry/contract.js';
-import type { ServerQueues } from '../queues/contract.js';
-import type { MessageLog } from '@causeway/broker';
+import { CausewayError } from '@causeway/shared';
 import { ApiError, statusFor } from './http-status.js';
 import { Router, type RequestContext } from './router.js';
 import { deviceRoutes } from './device-routes.js';
@@ -12,47 +9,11 @@ import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
-import { newApiCounters, type ApiCounters } from './api-counters.js';
+import { newApiCounters } from './api-counters.js';
+import type { ApiDeps, PublishRequest } from './api-deps.js';
 import { readBody } from './request-body.js';
-import type { CommandService } from '../control/command-service.js';
-import type { ConfigService } from '../control/config-service.js';
 
-export interface PublishRequest {
-  topic: string;
-  payload: Buffer;
-  qos: 0 | 1 | 2;
-  clientId: string;
-}
-
-export interface ApiDeps {
-  registry: DeviceRegistry;
-  queues: ServerQueues;
-  log: MessageLog;
-  /** bearer token of the operator (backend apps get their own, POST /v1/apps) */
-  operatorToken: string;
-  /** HMAC key for device access tokens (POST /v1/devices/:id/token) */
-  tokenKey?: Buffer;
-  /** injects a message into the broker as if published (backend → device); resolves after the durable append */
-  publish?: (req: PublishRequest) => Promise<void>;
-  /** closes the MQTT connection of a client (a disabled device) */
-  disconnect?: (clientId: string) => void;
-  stats?: () => Promise<Record<string, unknown>>;
-  /** commands and config (absent on a node that does not run the control plane) */
-  commands?: CommandService;
-  config?: ConfigService;
-  logger: Logger;
-  maxBodyBytes?: number;
-  /** ms a client has to send the request line and headers (api.headersTimeoutMs) */
-  headersTimeoutMs?: number;
-  /** ms a client has to send the whole request, body included (api.requestTimeoutMs) */
-  requestTimeoutMs?: number;
-  /** event streams open at once (api.maxStreams); more are answered 503 */
-  maxStreams?: number;
-  /** wrong app secrets a source may send in a burst, and regains per second (auth.failures) */
-  authFailures?: { burst: number; refillPerSecond: number };
-  /** counters to fill (the node's metrics read them); a fresh set when absent */
-  counters?: ApiCounters;
-}
+export type { ApiDeps, PublishRequest };
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);

@@ -1,7 +1,7 @@
 import { validateId } from '@causeway/shared';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';
-import type { ApiDeps } from './api-server.js';
+import type { ApiDeps } from './api-deps.js';
 import { checkGrants, formatAppToken } from './app-access.js';
 import { ApiError } from './http-status.js';
 import { reqStr, strArray } from './params.js';

@@ -2,7 +2,7 @@ import { validateId } from '@causeway/shared';
 import { issueToken } from '../identity/access-token.js';
 import type { PrincipalKind, RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';
-import type { ApiDeps } from './api-server.js';
+import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './http-status.js';
 import { bool, int, queryObject, reqStr, str, strArray } from './params.js';
 import { renderPrincipal } from './render.js';

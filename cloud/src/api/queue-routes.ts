@@ -2,7 +2,7 @@ import { validateId, joinQueue } from '@causeway/shared';
 import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
 import { serverQueue } from '@causeway/broker';
-import type { ApiDeps } from './api-server.js';
+import type { ApiDeps } from './api-deps.js';
 import { checkGroupName, checkRawPublishTopic, mayPublish, mayRead } from './app-access.js';
 import { ApiError } from './http-status.js';
 import { int, numArray, queryObject, reqStr, str } from './params.js';

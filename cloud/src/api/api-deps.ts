@@ -1,0 +1,47 @@
+import type { Logger } from '@causeway/shared';
+import type { MessageLog } from '@causeway/broker';
+import type { DeviceRegistry } from '../identity/registry/contract.js';
+import type { ServerQueues } from '../queues/contract.js';
+import type { CommandService } from '../control/command-service.js';
+import type { ConfigService } from '../control/config-service.js';
+import type { ApiCounters } from './api-counters.js';
+
+// What the API server and its route files are given: its own file, so the routes depend on it and not on
+// the server that mounts them (which would make a loop; issue 14).
+
+export interface PublishRequest {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1 | 2;
+  clientId: string;
+}
+
+export interface ApiDeps {
+  registry: DeviceRegistry;
+  queues: ServerQueues;
+  log: MessageLog;
+  /** bearer token of the operator (backend apps get their own, POST /v1/apps) */
+  operatorToken: string;
+  /** HMAC key for device access tokens (POST /v1/devices/:id/token) */
+  tokenKey?: Buffer;
+  /** injects a message into the broker as if published (backend → device); resolves after the durable append */
+  publish?: (req: PublishRequest) => Promise<void>;
+  /** closes the MQTT connection of a client (a disabled device) */
+  disconnect?: (clientId: string) => void;
+  stats?: () => Promise<Record<string, unknown>>;
+  /** commands and config (absent on a node that does not run the control plane) */
+  commands?: CommandService;
+  config?: ConfigService;
+  logger: Logger;
+  maxBodyBytes?: number;
+  /** ms a client has to send the request line and headers (api.headersTimeoutMs) */
+  headersTimeoutMs?: number;
+  /** ms a client has to send the whole request, body included (api.requestTimeoutMs) */
+  requestTimeoutMs?: number;
+  /** event streams open at once (api.maxStreams); more are answered 503 */
+  maxStreams?: number;
+  /** wrong app secrets a source may send in a burst, and regains per second (auth.failures) */
+  authFailures?: { burst: number; refillPerSecond: number };
+  /** counters to fill (the node's metrics read them); a fresh set when absent */
+  counters?: ApiCounters;
+}
