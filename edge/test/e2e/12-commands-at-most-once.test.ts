@@ -112,6 +112,12 @@ for (const commitIntervalMs of [50, 1000]) {
       );
       startGateway();
       await online();
+      // The registry says online at CONNECT; the session subscribes to its commands just after. A command
+      // published in between is not routed to the new session, so wait until one is answered.
+      await waitFor('gw1 answers commands', 30_000, async () => {
+        const id = (await call('POST', '/v1/commands', { name: 'ping', device: 'gw1', args: {}, ttlSeconds: 5 })).command.id;
+        return waitFor('ping', 3000, async () => ((await targetState(id)) === 'SUCCEEDED' ? true : undefined)).catch(() => undefined);
+      });
     });
     after(async () => {
       await agent?.kill('SIGKILL');
