@@ -17,3 +17,4 @@ export * from './fs/private-files.js';
 export * from './cli/did-you-mean.js';
 export * from './retry/backoff.js';
 export * from './net/free-port.js';
+export * from './sqlite/migrate.js';

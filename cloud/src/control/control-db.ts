@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { privateDbFile } from '@causeway/shared';
+import { privateDbFile, migrate, numbered } from '@causeway/shared';
 
 /**
  * The cloud's control-plane database (`control.db` in the data directory): commands, their per-device
@@ -59,14 +59,6 @@ export function openControlDb(file: string): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-  if (row === undefined) db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-  for (let v = row?.version ?? 0; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.prepare('UPDATE schema_version SET version = ?').run(v + 1);
-    })();
-  }
+  migrate(db, numbered(MIGRATIONS), { what: 'control database' });
   return db;
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { type CommandEnvelope, type CommandResultEnvelope, privateDbFile } from '@causeway/shared';
+import { type CommandEnvelope, type CommandResultEnvelope, privateDbFile, migrate, numbered } from '@causeway/shared';
 
 /**
  * The gateway's command inbox (`inbox.db`): a command is persisted here BEFORE the gateway acknowledges
@@ -51,15 +51,7 @@ export class CommandInbox {
     // The commit below is what lets the gateway PUBACK a command: it must survive a power cut.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-    if (row === undefined) this.db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-    for (let v = row?.version ?? 0; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.prepare('UPDATE schema_version SET version = ?').run(v + 1);
-      })();
-    }
+    migrate(this.db, numbered(MIGRATIONS), { what: 'command inbox' });
   }
 
   #row(r: Raw): InboxRow {

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { CausewayError } from '@causeway/shared';
+import { CausewayError, migrate as runMigrations, type Migration } from '@causeway/shared';
 
 /**
  * Numbered migrations of the outbox schema. A shipped migration is never edited: a change is a new
  * entry at the end. `schema_version` holds the number of the last one applied.
  */
-export interface Migration {
-  version: number;
-  up(db: Database.Database): void;
-}
+export type { Migration };
 
 export const OUTBOX_MIGRATIONS: readonly Migration[] = [
   {
@@ -106,20 +103,10 @@ export const OUTBOX_MIGRATIONS: readonly Migration[] = [
 
 /** Applies the missing migrations, each in its own transaction. Returns the resulting version. */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = OUTBOX_MIGRATIONS): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
-  const current = row.v ?? 0;
-  const latest = migrations.at(-1)?.version ?? 0;
-  if (current > latest) {
+  runMigrations(db, migrations, {
+    what: 'outbox',
     // A newer agent wrote this file; refusing beats guessing (and beats quarantining good data).
-    throw new CausewayError('IO_SCHEMA_TOO_NEW', `outbox schema version ${current} is newer than this agent knows (${latest})`);
-  }
-  for (const m of migrations) {
-    if (m.version <= current) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
-    })();
-  }
-  return latest;
+    tooNew: (current, latest) => new CausewayError('IO_SCHEMA_TOO_NEW', `outbox schema version ${current} is newer than this agent knows (${latest})`),
+  });
+  return migrations.at(-1)?.version ?? 0;
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { migrate as runMigrations, schemaVersion } from '@causeway/shared';
 import { StoreError } from '../store-error.js';
 
 /**
@@ -79,29 +80,20 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-export function schemaVersion(db: Database.Database): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT max(version) AS v FROM schema_version').get() as { v: number | null };
-  return row.v ?? 0;
-}
+export { schemaVersion };
 
 /**
  * Brings the database to `target` (default: latest) and returns the versions applied. Refuses a file from
  * a newer Causeway rather than guess at a schema it does not know.
  */
 export function migrate(db: Database.Database, target: number = LATEST_VERSION): number[] {
-  const current = schemaVersion(db);
-  if (current > LATEST_VERSION) {
-    throw new StoreError('STORE_SCHEMA', `database schema_version ${current} is newer than this build supports (${LATEST_VERSION})`);
-  }
-  const applied: number[] = [];
-  for (const m of MIGRATIONS) {
-    if (m.version <= current || m.version > target) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
-    })();
-    applied.push(m.version);
-  }
-  return applied;
+  return runMigrations(
+    db,
+    MIGRATIONS.map((m) => ({ version: m.version, up: m.sql })),
+    {
+      what: 'store',
+      target,
+      tooNew: (current, latest) => new StoreError('STORE_SCHEMA', `database schema_version ${current} is newer than this build supports (${latest})`),
+    },
+  );
 }

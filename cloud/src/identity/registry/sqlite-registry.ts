@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { CausewayError, privateDbFile } from '@causeway/shared';
+import { CausewayError, privateDbFile, migrate, numbered } from '@causeway/shared';
 import { applyPatch, matchesQuery, type DeviceRegistry, type RegistryEntry, type RegistryQuery } from './contract.js';
 
 /**
@@ -33,16 +33,7 @@ export class SqliteRegistry implements DeviceRegistry {
   }
 
   #migrate(): void {
-    this.#db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-    const row = this.#db.prepare('SELECT version FROM schema_version').get() as { version: number } | undefined;
-    let v = row?.version ?? 0;
-    if (row === undefined) this.#db.prepare('INSERT INTO schema_version (version) VALUES (0)').run();
-    for (; v < MIGRATIONS.length; v++) {
-      this.#db.transaction(() => {
-        this.#db.exec(MIGRATIONS[v]!);
-        this.#db.prepare('UPDATE schema_version SET version = ?').run(v + 1);
-      })();
-    }
+    migrate(this.#db, numbered(MIGRATIONS), { what: 'device registry' });
   }
 
   #toEntry(r: Row): RegistryEntry {
