@@ -24,6 +24,7 @@ describe('causeway --help per command (snapshots)', function () {
     ['send', ['send']],
     ['commands', ['commands']],
     ['config', ['config']],
+    ['apps', ['apps']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {
