@@ -33,10 +33,16 @@ export interface BrokerOptions {
   access: AccessControl;
   /** called after every durable append with the topic (server-side queues wake long-polls) */
   onAppend?: (topic: string) => void;
+  /**
+   * The dedupe key of an inbound publish, if its payload carries one (the cloud gives Causeway's envelope
+   * rule, `envelopeDedupeKey`); a message with a key already stored is acknowledged and not stored again.
+   * Absent: nothing is deduplicated (the broker core knows no payload format).
+   */
+  dedupeKey?: (clientId: string, topic: string, payload: Buffer) => { key?: string; undecodable?: string };
   logger: Logger;
 }
 
-export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend'>> = Object.freeze({
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey'>> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   maxInflight: 64,
   maxQueuedPerSession: 100_000,

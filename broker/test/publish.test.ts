@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { encodeEnvelope, type ReadingBatch } from '@causeway/shared';
+import { encodeEnvelope, type ReadingBatch, envelopeDedupeKey } from '@causeway/shared';
 import { Harness, collect, sleep, until } from './fixtures/harness.js';
 
 describe('broker: publish and deliver', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await new Harness().start();
+    // Causeway's dedupe rule, as the cloud gives it (the broker core knows no envelopes)
+    h = await new Harness({ dedupeKey: envelopeDedupeKey }).start();
   });
   afterEach(async () => {
     await h.close();
@@ -124,6 +125,19 @@ describe('broker: publish and deliver', () => {
     await pub.publishAsync('telemetry/gw1/d1/temp', payload, { qos: 1 });
     assert.equal((await h.store.log.stats()).messages, 1);
     assert.equal(h.broker.counters.duplicatesDropped, 1);
+  });
+
+  it('without a dedupe hook the broker core stores every copy (it knows no payload format)', async () => {
+    const plain = await new Harness().start();
+    try {
+      const pub = await plain.client({ clientId: 'gw1' });
+      const payload = encodeEnvelope({ v: 1, type: 'batch', id: 'b-2', gateway: 'gw1', device: 'd1', stream: 'temp', readings: [{ seq: 1, ts: 1, value: 20 }] });
+      await pub.publishAsync('telemetry/gw1/d1/temp', payload, { qos: 1 });
+      await pub.publishAsync('telemetry/gw1/d1/temp', payload, { qos: 1 });
+      assert.equal((await plain.store.log.stats()).messages, 2);
+    } finally {
+      await plain.close();
+    }
   });
 
   it('stores and counts an undecodable payload on an uplink topic', async () => {

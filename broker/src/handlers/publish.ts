@@ -1,5 +1,5 @@
 import type { IPublishPacket } from 'mqtt-packet';
-import { tryDecodeEnvelope, validateTopicName, clip } from '@causeway/shared';
+import { validateTopicName, clip } from '@causeway/shared';
 import type { PublishMeta } from '../store/contract.js';
 import type { PublishInput } from '../broker.js';
 import type { Connection } from '../connection.js';
@@ -7,8 +7,6 @@ import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
 import { RC } from '../reason-codes.js';
 
-/** First levels of the Causeway uplink topics whose envelopes carry a per-gateway dedupe id. */
-const UPLINK_QUEUES = new Set(['telemetry', 'events', 'cmd-result', 'config-reported']);
 
 /** Resolves a v5 Topic Alias: a name sets it, an empty name uses it [MQTT-3.3.2-12]. */
 function resolveTopic(conn: Connection, packet: IPublishPacket): string {
@@ -82,14 +80,11 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id }));
     return;
   }
-  let dedupeKey: string | undefined;
-  if (UPLINK_QUEUES.has(topic.split('/', 1)[0]!)) {
-    const decoded = tryDecodeEnvelope(payload);
-    if (decoded.ok && 'id' in decoded.envelope && typeof decoded.envelope.id === 'string') dedupeKey = `${conn.clientId}:${decoded.envelope.id}`;
-    else if (!decoded.ok) {
-      b.counters.undecodablePayloads++;
-      b.log.debug('undecodable uplink payload stored as is', { clientId: conn.clientId, topic, code: decoded.error.code });
-    }
+  const dedupe = b.options.dedupeKey?.(conn.clientId, topic, payload);
+  const dedupeKey = dedupe?.key;
+  if (dedupe?.undecodable !== undefined) {
+    b.counters.undecodablePayloads++;
+    b.log.debug('undecodable uplink payload stored as is', { clientId: conn.clientId, topic, code: dedupe.undecodable });
   }
   const input: PublishInput = { topic, payload, qos: packet.qos, retain: packet.retain, clientId: conn.clientId, cleanSession: !s.persistent };
   const meta = metaOf(packet.properties);

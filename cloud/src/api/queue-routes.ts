@@ -1,4 +1,4 @@
-import { validateId, joinQueue } from '@causeway/shared';
+import { validateId, joinQueue, UPLINK_KINDS } from '@causeway/shared';
 import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
 import { serverQueue } from '@causeway/broker';
@@ -10,7 +10,8 @@ import { renderMessage } from './render.js';
 import type { RequestContext, Router } from './router.js';
 
 /** The server-side queues every deployment has (the uplink first levels of the wire contract). */
-export const KNOWN_QUEUES = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status'] as const;
+/** The server-side queues: the first levels of what gateways publish (one list: shared's topic scheme). */
+export const KNOWN_QUEUES = UPLINK_KINDS;
 
 /** The group a request names; an app must have been granted the queue. */
 function specOf(ctx: RequestContext, src: Record<string, unknown>): GroupSpec {

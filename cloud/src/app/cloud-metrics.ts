@@ -1,8 +1,9 @@
 import { Gauge, Registry } from 'prom-client';
-import type { Broker, MessageLog } from '@causeway/broker';
+import { type Broker, type MessageLog, serverQueue } from '@causeway/broker';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 import type { ApiCounters } from '../api/api-counters.js';
+import { UPLINK_KINDS } from '@causeway/shared';
 
 /**
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
@@ -77,8 +78,8 @@ export function cloudMetrics(
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of ['telemetry', 'events', 'cmd-result', 'config-reported', 'status']) {
-        this.set({ queue: q }, (await log.nextOffset(`q:${q}`)) - (await log.firstOffset(`q:${q}`)));
+      for (const q of UPLINK_KINDS) {
+        this.set({ queue: q }, (await log.nextOffset(serverQueue(q))) - (await log.firstOffset(serverQueue(q))));
       }
     },
   });

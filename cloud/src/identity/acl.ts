@@ -1,5 +1,5 @@
 import type { AclDecision, Identity } from '@causeway/broker';
-import { matchTopic, parseSharedSubscription, tryParseTopic } from '@causeway/shared';
+import { matchTopic, parseSharedSubscription, tryParseTopic, UPLINK_KINDS, DOWNLINK_KINDS } from '@causeway/shared';
 
 // Identity and AclDecision belong to the broker's access contract; re-exported for the cloud's callers.
 export type { AclDecision, Identity };
@@ -7,8 +7,8 @@ export type { AclDecision, Identity };
 const ALLOW: AclDecision = { allow: true };
 const deny = (reason: string): AclDecision => ({ allow: false, reason });
 
-const UPLINK = new Set(['telemetry', 'events', 'cmd-result', 'config-reported', 'status']);
-const DOWNLINK = new Set(['cmd', 'cmd-group', 'cmd-all', 'config']);
+const UPLINK: ReadonlySet<string> = new Set(UPLINK_KINDS);
+const DOWNLINK: ReadonlySet<string> = new Set(DOWNLINK_KINDS);
 
 /** May this identity publish on `topic`? Pure. */
 export function canPublish(who: Identity, topic: string): AclDecision {

@@ -1,5 +1,5 @@
 import { matchTopic, CausewayError } from '@causeway/shared';
-import type { MessageLog, OffsetStore, QueueEntry } from '@causeway/broker';
+import { type MessageLog, type OffsetStore, type QueueEntry, serverQueue } from '@causeway/broker';
 import { orderingKey, toQueueMessage, type QueueMessage } from './queue-message.js';
 
 export type GroupMode = 'clustering' | 'broadcasting';
@@ -51,7 +51,7 @@ export class QueueCursor {
     this.#log = log;
     this.#offsets = offsets;
     this.#queue = queue;
-    this.#stored = `q:${queue}`;
+    this.#stored = serverQueue(queue);
     this.#consumer = consumer;
     this.#o = opts;
     this.#now = opts.now ?? Date.now;

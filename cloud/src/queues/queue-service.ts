@@ -1,5 +1,5 @@
 import { CausewayError, validateId } from '@causeway/shared';
-import type { MessageLog, OffsetStore } from '@causeway/broker';
+import { type MessageLog, type OffsetStore, serverQueue } from '@causeway/broker';
 import { QueueCursor } from './consumer-group.js';
 import type { QueueMessage } from './queue-message.js';
 import { validateGroupSpec, type GroupPosition, type GroupSpec, type ServerQueues } from './contract.js';
@@ -81,7 +81,7 @@ export class QueueService implements ServerQueues {
 
   /** Replays from an offset or from the first message at/after a time, for the group (or one broadcasting member). */
   async seek(spec: GroupSpec, member: string, to: { offset: number } | { time: number }): Promise<number> {
-    const offset = 'offset' in to ? to.offset : await this.#log.offsetForTime(`q:${spec.queue}`, to.time);
+    const offset = 'offset' in to ? to.offset : await this.#log.offsetForTime(serverQueue(spec.queue), to.time);
     await this.#cursor(spec, member).seek(offset);
     return offset;
   }

@@ -1,2 +1,3 @@
 export * from './types.js';
 export { validateEnvelope } from './validate.js';
+export * from './dedupe-key.js';

@@ -1,6 +1,5 @@
-import { backoffDelay, type BackoffPolicy } from '@causeway/shared';
+import { backoffDelay, type BackoffPolicy, type Logger } from '@causeway/shared';
 import { SerialPort } from 'serialport';
-import type { Logger } from '@causeway/shared';
 import type { SourceCounters } from '../counters.js';
 import type { Framer } from '../framing/framer.js';
 import type { FrameHandler } from '../frame-handler.js';
