@@ -97,10 +97,10 @@ describe('cloud/control/config-service', () => {
     assert.equal(pushed.size, 0);
   });
   it('leaves out a stored document with a prototype key (stored by an older version) and logs it, without polluting', async () => {
-    await svc.setDesired({ gateway: 'gw1' }, { uplink: { batch: 7 } });
+    await svc.setDesired({ gateway: 'gw1' }, { uplink: { batchMaxReadings: 7 } });
     await store.putDoc('all', { version: await store.nextVersion(), doc: JSON.parse('{"__proto__":{"polluted":1},"ingest":{"rate":3}}') as Record<string, unknown> }, 0);
     const eff = await svc.effective('gw1');
-    assert.deepEqual(JSON.parse(JSON.stringify(eff?.config)), { uplink: { batch: 7 } });
+    assert.deepEqual(JSON.parse(JSON.stringify(eff?.config)), { uplink: { batchMaxReadings: 7 } });
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.level === 'error');
     assert.equal(logged?.scope, 'all');
