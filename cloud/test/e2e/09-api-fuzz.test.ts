@@ -179,7 +179,7 @@ describe('e2e 09: fuzzing the HTTP API @e2e', function () {
     await apiCall(api, token, 'POST', '/v1/devices', { id: 'gw1', groups: ['north'] });
     await apiCall(api, token, 'POST', '/v1/devices', { id: 'fuzz-dev', kind: 'device', gateway: 'gw1' });
     await apiCall(api, token, 'POST', '/v1/apps', { name: 'x', read: ['telemetry'], publish: ['alerts/#'] });
-    await apiCall(api, token, 'PUT', '/v1/config/all', { config: { a: 1 } });
+    await apiCall(api, token, 'PUT', '/v1/config/all', { config: { uplink: { batchMaxReadings: 50 } } });
   });
   after(async () => {
     await broker?.stop();
