@@ -37,7 +37,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
 describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', function () {
   this.timeout(180_000);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const fixture = fileURLToPath(new URL('./20-scale-out-node.ts', import.meta.url));
+  const fixture = fileURLToPath(new URL('./fixtures/scale-out-node.ts', import.meta.url));
   const prefix = `e${randomBytes(4).toString('hex')}`;
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
   const nodes: NodeProcess[] = [];

@@ -4,13 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, freePort } from '@causeway/shared';
-import { startIngest, type Ingest } from '../../../src/ingest/start-ingest.js';
+import { startIngest, type Ingest } from '../../src/ingest/start-ingest.js';
 import { thermometerValue } from '@causeway/sim/profiles/thermometer.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
-import { SimProcess, waitUntil } from '../helpers/sim-process.js';
+import { RecordingSink } from '../ingest/helpers/recording-sink.js';
+import { SimProcess, waitUntil } from '../ingest/helpers/sim-process.js';
 
 
-describe('02-ingest-mqtt @e2e: MQTT sensors on a local mosquitto → mapping → rules → sink', function () {
+describe('edge e2e 17: ingest-mqtt @e2e: MQTT sensors on a local mosquitto → mapping → rules → sink', function () {
   this.timeout(30_000);
   let dir: string;
   let port: number;

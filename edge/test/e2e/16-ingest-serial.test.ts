@@ -3,15 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@causeway/shared';
-import { startIngest, type Ingest, type IngestDeps } from '../../../src/ingest/start-ingest.js';
-import type { IngestConfig, PortConfig } from '../../../src/ingest/ingest-schema.js';
-import type { StreamRulesConfig } from '../../../src/ingest/stream-processor.js';
+import { startIngest, type Ingest, type IngestDeps } from '../../src/ingest/start-ingest.js';
+import type { IngestConfig, PortConfig } from '../../src/ingest/ingest-schema.js';
+import type { StreamRulesConfig } from '../../src/ingest/stream-processor.js';
 import { thermometerValue } from '@causeway/sim/profiles/thermometer.js';
 import { vibrationValues } from '@causeway/sim/profiles/vibration.js';
 import { gpsFix, GPS_EPOCH } from '@causeway/sim/profiles/vehicle-gps.js';
 import { roadsideValues, ROADSIDE_COLUMNS } from '@causeway/sim/profiles/roadside-unit.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
-import { SimProcess, waitUntil } from '../helpers/sim-process.js';
+import { RecordingSink } from '../ingest/helpers/recording-sink.js';
+import { SimProcess, waitUntil } from '../ingest/helpers/sim-process.js';
 
 const config = (ports: PortConfig[], rules: StreamRulesConfig[] = []): IngestConfig => ({
   ports,
@@ -21,7 +21,7 @@ const config = (ports: PortConfig[], rules: StreamRulesConfig[] = []): IngestCon
   mqtt: { url: '', clientId: '', username: '', password: '', sources: [] },
 });
 
-describe('01-ingest-serial @e2e: simulator on real PTYs → serial source → rules → sink', function () {
+describe('edge e2e 16: ingest-serial @e2e: simulator on real PTYs → serial source → rules → sink', function () {
   this.timeout(60_000);
   let dir: string;
   const sims: SimProcess[] = [];

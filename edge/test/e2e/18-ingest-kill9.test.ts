@@ -4,13 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IngestConfig } from '../../../src/ingest/ingest-schema.js';
+import type { IngestConfig } from '../../src/ingest/ingest-schema.js';
 import { roadsideValues, ROADSIDE_COLUMNS } from '@causeway/sim/profiles/roadside-unit.js';
-import { SimProcess, waitUntil } from '../helpers/sim-process.js';
+import { SimProcess, waitUntil } from '../ingest/helpers/sim-process.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-describe('03-ingest-kill9 @e2e: an ACKed row survives kill -9 of the ingest process', function () {
+describe('edge e2e 18: ingest-kill9 @e2e: an ACKed row survives kill -9 of the ingest process', function () {
   this.timeout(60_000);
   let dir: string;
   let sim: SimProcess | undefined;
