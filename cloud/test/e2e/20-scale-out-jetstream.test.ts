@@ -8,7 +8,7 @@ import { decodeEnvelope } from '@causeway/shared';
 import { connect } from 'nats';
 import { decodeHeaders } from '../../src/store/jetstream/message-codec.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
-import { hasNatsServer, startNats } from '../store/jetstream-server.js';
+import { startNats, requireNatsServer } from '../store/jetstream-server.js';
 
 const connected = (c: mqtt.MqttClient): Promise<unknown> => (c.connected ? Promise.resolve() : new Promise((r) => c.once('connect', r)));
 
@@ -129,10 +129,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
   let b: NodeProcess;
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(3);
     [a, b] = await Promise.all([startNode('node-a', nats.urls), startNode('node-b', [...nats.urls].reverse())]);
   });

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { hasNatsServer, startNats } from '../store/jetstream-server.js';
-import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
+import { startNats, requireNatsServer } from '../store/jetstream-server.js';
+import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir, waitFor as waitForValue } from './fixtures/broker-process.js';
 
 /**
  * The control plane on a scaled-out cluster (issue 9): two causeway-cloud processes on one JetStream store,
@@ -32,15 +32,7 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
       '--node.id', id,
     ]);
   const api = (n: BrokerProcess, method: string, path: string, body?: unknown): Promise<any> => apiCall(`http://127.0.0.1:${n.apiPort}`, operatorToken, method, path, body);
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe().catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitForValue(what, ms, probe, { everyMs: 200 });
 
   const online = (n: BrokerProcess, want: boolean): Promise<true> =>
     waitFor(`gw1 ${want ? 'online' : 'offline'}`, 30_000, async () => ((await api(n, 'GET', '/v1/devices/gw1')).online === want ? true : undefined));
@@ -58,10 +50,7 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
   };
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     dir = tempDir('e2e22');
     nats = await startNats(1);
     // Both start at once with no operator token or token key configured: the cluster generates ONE of each.

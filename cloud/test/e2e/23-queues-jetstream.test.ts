@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { hasNatsServer, startNats } from '../store/jetstream-server.js';
+import { startNats, requireNatsServer } from '../store/jetstream-server.js';
 import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
 
 interface Pulled {
@@ -41,10 +41,7 @@ describe('cloud e2e 23: consumer groups across two nodes on JetStream @e2e', fun
   }
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     dir = tempDir('e2e23');
     nats = await startNats(1);
     [a, b] = await Promise.all([node('node-a'), node('node-b')]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { hasNatsServer, startNats } from '../store/jetstream-server.js';
+import { startNats, requireNatsServer } from '../store/jetstream-server.js';
 import { type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
 
 /**
@@ -15,10 +15,7 @@ describe('cloud e2e 24: SIGTERM with every nats-server down ends the process wit
   let node: BrokerProcess | undefined;
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
     dir = tempDir('e2e24');
   });

@@ -8,7 +8,7 @@ import { ClusteredQueues, groupKey } from '../../src/store/jetstream/clustered-q
 import { openGroupLeases } from '../../src/store/jetstream/group-leases.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 
 interface Node {
   name: string;
@@ -52,10 +52,7 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
   }
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

@@ -6,7 +6,7 @@ import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-o
 import { openJetStreamControlStore } from '../../src/store/jetstream/jetstream-control-store.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { describeControlStoreContract } from '../control/control-store-contract.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 
 describe('jetstream control store (commands, config) against a real nats-server @e2e', function () {
   this.timeout(30_000);
@@ -14,10 +14,7 @@ describe('jetstream control store (commands, config) against a real nats-server 
   const open: JetStreamStore[] = [];
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

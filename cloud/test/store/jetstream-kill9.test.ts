@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 interface Printed {
@@ -21,10 +21,7 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
   const children: ChildProcess[] = [];
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

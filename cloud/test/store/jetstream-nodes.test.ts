@@ -6,7 +6,7 @@ import { createJetStreamNotify } from '../../src/store/jetstream/jetstream-notif
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { ensureQueueConsumer } from '../../src/store/jetstream/queue-consumer.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 /** Two Causeway nodes (two stores, two NATS connections) sharing one JetStream: what issue 9 needs of the store. */
@@ -18,10 +18,7 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
   let b: JetStreamStore;
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

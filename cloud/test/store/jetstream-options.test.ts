@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { StoreError } from '@causeway/broker';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store options', () => {
@@ -45,10 +45,7 @@ describe('jetstream store with user/password auth @e2e', function () {
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1, ['--user', 'causeway', '--pass', 's3cret-pass']);
   });
   after(async () => {

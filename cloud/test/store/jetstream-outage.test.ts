@@ -5,7 +5,7 @@ import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstre
 import { isTransientPublishError } from '../../src/store/jetstream/nats-errors.js';
 import { duplexPair } from '../../../broker/test/fixtures/duplex-pair.js';
 import { RawClient, sleep } from '../../../broker/test/fixtures/harness.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store: a nats-server lost (issue 23)', function () {
@@ -32,10 +32,7 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
     let broker: Broker | undefined;
 
     before(async function () {
-      if (!hasNatsServer()) {
-        console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-        this.skip();
-      }
+      requireNatsServer(this);
       nats = await startNats(1);
     });
     afterEach(async () => {

@@ -5,7 +5,7 @@ import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-o
 import { openJetStreamRegistry } from '../../src/store/jetstream/jetstream-registry.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { describeRegistryContract } from '../identity/registry-contract.js';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 
 describe('jetstream device registry against a real nats-server @e2e', function () {
   this.timeout(30_000);
@@ -13,10 +13,7 @@ describe('jetstream device registry against a real nats-server @e2e', function (
   const open: JetStreamStore[] = [];
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

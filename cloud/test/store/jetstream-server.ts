@@ -8,6 +8,13 @@ import { join } from 'node:path';
 export const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? '/usr/sbin/nats-server';
 export const hasNatsServer = (): boolean => existsSync(NATS_SERVER);
 
+/** Skips the suite, saying why, when nats-server is not installed (npm test's preflight stops before that). */
+export function requireNatsServer(ctx: Mocha.Context): void {
+  if (hasNatsServer()) return;
+  console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
+  ctx.skip();
+}
+
 export { freePort };
 
 export interface NatsNode {

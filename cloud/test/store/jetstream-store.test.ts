@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { StoreError } from '@causeway/broker';
-import { hasNatsServer, startNats } from './jetstream-server.js';
+import { startNats, requireNatsServer } from './jetstream-server.js';
 import { describeStoreContract, makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store against a real nats-server @e2e', function () {
@@ -12,10 +12,7 @@ describe('jetstream store against a real nats-server @e2e', function () {
   let nats: Awaited<ReturnType<typeof startNats>> | undefined;
 
   before(async function () {
-    if (!hasNatsServer()) {
-      console.warn('skipping: nats-server is not installed in /usr/sbin or /usr/bin (apt-get install nats-server)');
-      this.skip();
-    }
+    requireNatsServer(this);
     nats = await startNats(1);
   });
   after(async () => {

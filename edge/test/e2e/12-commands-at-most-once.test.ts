@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
+import { apiCall, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 import { startAgent, type Agent } from '../helpers/agent.js';
 
 /**
@@ -40,15 +40,7 @@ for (const commitIntervalMs of [50, 1000]) {
     let nextMs = 1001;
 
     const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
-    const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const v = await Promise.resolve().then(probe).catch(() => undefined);
-        if (v !== undefined) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    };
+    const waitFor = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitForValue(what, ms, probe, { everyMs: 25 });
     const startGateway = (): Agent => {
       const a = startAgent(['--config', join(dir, 'gw1.json')]);
       agent = a;

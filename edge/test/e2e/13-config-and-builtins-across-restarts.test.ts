@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
+import { apiCall, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
 import { startAgent, type Agent } from '../helpers/agent.js';
 
@@ -25,15 +25,7 @@ describe('edge e2e 13: remote config and built-in commands across kill -9 @e2e',
   const agents: Agent[] = [];
 
   const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await Promise.resolve().then(probe).catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
+  const waitFor = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitForValue(what, ms, probe, { everyMs: 25 });
   const start = (): Agent => {
     agent = startAgent(['--config', join(dir, 'gw1.json')]);
     agents.push(agent);

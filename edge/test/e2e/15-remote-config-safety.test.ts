@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { apiCall, startBroker, type BrokerProcess } from '../../../cloud/test/e2e/fixtures/broker-process.js';
+import { apiCall, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 /**
  * Issue 23 items 2 and 3 with real processes: causeway-cloud and a causeway-edge connected to it. A
@@ -27,15 +27,7 @@ describe('edge e2e 15: remote config may not move the gateway or pollute it @e2e
   let attackerConnections = 0;
 
   const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
-  const waitFor = async <T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe().catch(() => undefined);
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${edgeLines.slice(-20).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitForValue(what, ms, probe, { everyMs: 200, detail: () => edgeLines.slice(-20).join('\n') });
   const reported = (version: number): Promise<any> =>
     waitFor(`config v${version} reported`, 30_000, async () => {
       const r = (await call('GET', '/v1/config/status')).gateways.find((g: { gateway: string }) => g.gateway === 'gw1');
