@@ -1,8 +1,8 @@
+import { prng } from '@causeway/shared';
 /**
  * Deterministic, realistic Causeway fleet traffic for the matching benchmarks: subscription filters of
  * the shapes backend apps and gateways use, and topic names of the shapes gateways publish.
  */
-import { prng } from '@causeway/sim/devices/prng.js';
 
 /** mulberry32, shared with the simulated devices, so every run benchmarks the same data. */
 export const seededRandom = prng;

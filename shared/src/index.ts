@@ -18,3 +18,4 @@ export * from './cli/did-you-mean.js';
 export * from './retry/backoff.js';
 export * from './net/free-port.js';
 export * from './sqlite/migrate.js';
+export * from './random/prng.js';

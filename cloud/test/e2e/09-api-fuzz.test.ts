@@ -1,8 +1,8 @@
+import { prng } from '@causeway/shared';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { prng } from '@causeway/sim/devices/prng.js';
 import { apiCall, removeDir, startBroker, tempDir, type BrokerProcess } from './fixtures/broker-process.js';
 import { mqttRoundTrip } from './fixtures/mqtt-probe.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as cborg from 'cborg';
-import { decodeEnvelope, encodeEnvelope, FRAME_MAGIC, loadConfig, CausewayError, parseJson, mergeConfig, localOnlyKeyIn } from '@causeway/shared';
+import { decodeEnvelope, encodeEnvelope, FRAME_MAGIC, loadConfig, CausewayError, parseJson, mergeConfig, localOnlyKeyIn, prng } from '@causeway/shared';
 import { mergeRemoteConfig } from '../../src/app/merge-remote-config.js';
 import { edgeSchema, type EdgeConfig } from '../../src/config/schema.js';
 import { valueFromPayload } from '../../src/ingest/mqtt/mqtt-source.js';
@@ -21,17 +21,6 @@ const SEED = 23;
 const BUDGET_MS = 8_000;
 const MAX_ITERATIONS = 40_000;
 
-/** mulberry32: small, fast, and the same sequence on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   '__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty',

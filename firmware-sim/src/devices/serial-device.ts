@@ -1,5 +1,5 @@
+import { prng } from '@causeway/shared';
 import { SerialPort } from 'serialport';
-import { prng } from './prng.js';
 import { answerCommand } from './commands.js';
 import { isBurst, planWrites, type Injection, type MisbehaviourOptions } from './misbehaviour.js';
 import { openPtyPair, type PtyPair } from '../pty/pty-pair.js';

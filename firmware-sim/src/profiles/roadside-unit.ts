@@ -1,4 +1,4 @@
-import { noiseAt } from '../devices/prng.js';
+import { noiseAt } from '@causeway/shared';
 import { type DeviceProfile, round } from './profile.js';
 
 export const ROADSIDE_COLUMNS = ['seq', 'vehicles', 'speedAvg', 'roadTemp'] as const;

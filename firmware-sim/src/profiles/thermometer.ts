@@ -1,4 +1,4 @@
-import { noiseAt } from '../devices/prng.js';
+import { noiseAt } from '@causeway/shared';
 import { type DeviceProfile, round } from './profile.js';
 
 /** °C for message `seq`: a slow daily-like swing around 21 °C plus uniform noise of ±noise. */

@@ -1,4 +1,4 @@
-import { noiseAt } from '../devices/prng.js';
+import { noiseAt } from '@causeway/shared';
 import type { DeviceProfile } from './profile.js';
 import { gga, rmc, type Fix } from './nmea-sentences.js';
 

@@ -1,4 +1,4 @@
-import { noiseAt } from '../devices/prng.js';
+import { noiseAt } from '@causeway/shared';
 import { type DeviceProfile, round } from './profile.js';
 
 /** RMS (mm/s), peak and dominant frequency for message `seq`; a fault episode every 200 messages. */

@@ -1,6 +1,6 @@
+import { prng } from '@causeway/shared';
 import assert from 'node:assert/strict';
 import { garbageLine, isBurst, planWrites, type MisbehaviourOptions } from '../../src/devices/misbehaviour.js';
-import { prng } from '../../src/devices/prng.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 

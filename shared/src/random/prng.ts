@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers (mulberry32) so a simulated device is reproducible: a test that knows
- * the seed can compute every value the device sent. Not for anything secret.
+ * Seeded pseudo-random numbers (mulberry32) so a simulated device, a fuzz test or a benchmark is
+ * reproducible: a test that knows the seed can compute every value the device sent. Not for anything
+ * secret. One copy for the simulator, the tests and the benchmarks (issue 14).
  */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
