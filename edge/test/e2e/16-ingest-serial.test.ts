@@ -106,10 +106,10 @@ describe('edge e2e 16: ingest-serial @e2e: simulator on real PTYs → serial sou
     await waitUntil(() => sink.values('rms').length >= 30, 15_000, () => 'first readings');
     s.signal('SIGUSR1');
     await s.waitFor('link-down');
-    await waitUntil(() => c.disconnects === 1, 5000, () => 'ingest to notice the vanished port');
+    await waitUntil(() => c.disconnects === 1, 15_000, () => 'ingest to notice the vanished port');
     const before = sink.values('rms').length;
     await s.waitFor('link-up', 2);
-    await waitUntil(() => c.opens === 2, 5000, () => `reopen; counters ${JSON.stringify(c)}`);
+    await waitUntil(() => c.opens === 2, 15_000, () => `reopen; counters ${JSON.stringify(c)}`);
     await waitUntil(() => sink.values('rms').length >= before + 30, 10_000, () => 'readings after the reopen');
     await s.stop();
 
