@@ -172,7 +172,15 @@ export class ConfigApplier {
          ON CONFLICT(id) DO UPDATE SET version = excluded.version, doc = excluded.doc, previous = excluded.previous, confirmed = 0, boots = 0`,
       )
       .run(env.version, JSON.stringify(env.config), cur === undefined ? null : JSON.stringify(cur));
-    await this.#o.apply(env.config);
+    try {
+      await this.#o.apply(env.config);
+    } catch (err) {
+      // Valid by the schema, yet the agent could not run it (a port that cannot be opened, a rule that
+      // fails to start): go back to what ran before, at once, and say why.
+      this.#o.logger.warn('desired config could not be applied; rolling back', { version: env.version, err });
+      await this.#rollback(env.version, cur, `could not be applied: ${(err as Error).message}`, 'REJECTED');
+      return;
+    }
     await this.#confirm(env.version, cur);
   }
 
@@ -189,7 +197,7 @@ export class ConfigApplier {
     await this.#rollback(version, previous, `uplink did not reconnect within ${this.#o.rollbackTimeoutMs} ms`);
   }
 
-  async #rollback(version: number, previous: Snapshot | undefined, reason: string): Promise<void> {
+  async #rollback(version: number, previous: Snapshot | undefined, reason: string, status: 'ROLLED_BACK' | 'REJECTED' = 'ROLLED_BACK'): Promise<void> {
     const db = this.#o.inbox.db;
     await this.#o.apply(previous?.config ?? {});
     db.transaction(() => {
@@ -198,8 +206,8 @@ export class ConfigApplier {
       } else {
         db.prepare('DELETE FROM applied_config WHERE id = 1').run();
       }
-      this.#refuse(version, 'ROLLED_BACK');
+      this.#refuse(version, status);
     })();
-    await this.#report(version, 'ROLLED_BACK', { message: reason });
+    await this.#report(version, status, { message: reason });
   }
 }

@@ -83,6 +83,32 @@ describe('edge/commands/config-applier', () => {
     assert.equal(a.current()?.version, 3);
   });
 
+  it('a valid config the agent cannot apply is rejected with the reason, and the previous one runs again', async () => {
+    const a = new ConfigApplier({
+      gateway: 'gw1',
+      inbox,
+      results,
+      validate: () => undefined,
+      apply: async (c) => {
+        applied.push(c);
+        if ((c.ingest as { rate?: number } | undefined)?.rate === 13) throw new Error('port /dev/ttyS9 cannot be opened');
+      },
+      linkHealthy: async () => linkOk,
+      rollbackTimeoutMs: 50,
+      logger: silentLogger,
+    });
+    await a.receive(doc(1, { ingest: { rate: 5 } }));
+    await a.receive(doc(2, { ingest: { rate: 13 } }));
+    assert.deepEqual(applied, [{ ingest: { rate: 5 } }, { ingest: { rate: 13 } }, { ingest: { rate: 5 } }]);
+    const last = results.reports.at(-1)!;
+    assert.deepEqual([last.version, last.status], [2, 'REJECTED']);
+    assert.match(last.error?.message ?? '', /could not be applied: port \/dev\/ttyS9/);
+    assert.equal(a.current()?.version, 1);
+    assert.equal(a.pendingConfirmation(), false);
+    await a.receive(doc(2, { ingest: { rate: 13 } })); // the retained copy is not tried again
+    assert.equal(applied.length, 3);
+  });
+
   it('drops payloads that are not config envelopes', async () => {
     const a = make();
     await a.receive(Buffer.from('garbage'));
