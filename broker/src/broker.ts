@@ -12,7 +12,6 @@ import { SubscriptionIndex, type Follower } from './subscription-index.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { HandlerConnection } from './handlers/context.js';
 import type { PublishInput } from './publish-input.js';
-import { ProtocolError } from './protocol-error.js';
 import { QueueCardinality } from './queue-cardinality.js';
 
 const NEVER_EXPIRES = 0xffffffff;
