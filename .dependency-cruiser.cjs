@@ -2,8 +2,7 @@
  * The house's layers, enforced in CI (`npm run lint:deps`, part of `npm test`): shared → broker → the
  * programs (cloud, edge, firmware-sim) → demo and bench. A program never reaches into another program,
  * nothing imports upwards, and there is no import loop — type-only imports included, since a loop of
- * types is a loop of design. One is still known and listed by name below: the broker's packet handlers
- * take the whole Connection (and through it the Broker), where they should get a narrow context (issue 14).
+ * types is a loop of design.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -12,15 +11,8 @@ module.exports = {
       name: 'no-circular',
       severity: 'error',
       comment: 'import loops make the start-up order fragile and the parts impossible to take apart',
-      from: { pathNot: '^broker/src/(broker|connection|handlers/[^/]+)\\.ts$' },
+      from: {},
       to: { circular: true },
-    },
-    {
-      name: 'no-circular-outside-the-known-one',
-      severity: 'error',
-      comment: 'the handler ↔ connection loop may not grow: nothing else may join it',
-      from: { path: '^broker/src/(broker|connection|handlers/[^/]+)\\.ts$' },
-      to: { circular: true, pathNot: '^broker/src/(broker|connection|session|will|subscription|handlers/[^/]+)\\.ts$' },
     },
     {
       name: 'shared-is-the-ground',

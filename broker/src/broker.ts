@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { hasWildcard, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
-import type { AppendResult, BrokerStore, NewMessage, PublishMeta, SessionState } from './store/contract.js';
+import type { AppendResult, BrokerStore, NewMessage, SessionState, StoredMessage } from './store/contract.js';
 import { filterQueue, queuesFor, topicQueue } from './store/queue-names.js';
 import { createCounters, type BrokerCounters } from './counters.js';
 import { normalizeBrokerOptions, type BrokerOptions } from './options.js';
@@ -9,19 +9,10 @@ import { SharedGroup } from './shared-group.js';
 import { toSubscription, type Subscription } from './subscription.js';
 import { WillScheduler, type Will } from './will.js';
 import { SubscriptionIndex, type Follower } from './subscription-index.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import type { HandlerConnection } from './handlers/context.js';
+import type { PublishInput } from './publish-input.js';
 import { QueueCardinality } from './queue-cardinality.js';
-
-export interface PublishInput {
-  topic: string;
-  payload: Buffer;
-  qos: QoS;
-  retain: boolean;
-  clientId?: string;
-  cleanSession?: boolean;
-  meta?: PublishMeta;
-  expiresAt?: number;
-}
 
 const NEVER_EXPIRES = 0xffffffff;
 
@@ -31,7 +22,7 @@ const NEVER_EXPIRES = 0xffffffff;
  * holds; then the topic is announced and each connected session following it pulls from its own offset.
  * `handle(stream)` takes any duplex stream, so tests drive it in-process and listeners pass sockets.
  */
-export class Broker {
+export class Broker implements ConnectionHost {
   readonly store: BrokerStore;
   readonly options: Readonly<BrokerOptions>;
   readonly counters: BrokerCounters = createCounters();
@@ -151,6 +142,32 @@ export class Broker {
     return new Session(clientId, this.#ctx);
   }
 
+  /** Creates and registers an empty session for a connecting client. */
+  openSession(clientId: string): Session {
+    const s = this.newSession(clientId);
+    this.sessions.set(clientId, s);
+    return s;
+  }
+
+  sessionOf(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  /** Closes the connection holding `s` for `reason` (a takeover [MQTT-3.1.4-3]); resolves once it let go of `s`. */
+  takeOver(s: Session, reason: Error): Promise<void> {
+    // attach() is the only place a session gets a link, and it takes a HandlerConnection.
+    const old = s.link as HandlerConnection | undefined;
+    if (old === undefined) return Promise.resolve();
+    old.fail(reason);
+    return old.detached.catch(() => undefined);
+  }
+
+  /** The connection closed or was refused: no longer served. */
+  connectionClosed(conn: Connection): void {
+    this.connections.delete(conn);
+    this.counters.connectionsOpen--;
+  }
+
   // ---- publishing ---------------------------------------------------------------------------------
 
   /** Appends once, indexes into every queue, keeps retained, announces the topic. Resolves after the commit. */
@@ -197,6 +214,10 @@ export class Broker {
     }
   }
 
+  cancelWill(clientId: string): void {
+    this.wills.cancel(clientId);
+  }
+
   publishWill(clientId: string, will: Will): void {
     this.wills.schedule(clientId, will.delay * 1000, () => {
       if (this.sessions.get(clientId)?.link !== undefined && will.delay > 0) return; // reconnected meanwhile
@@ -209,6 +230,14 @@ export class Broker {
   }
 
   // ---- subscriptions -------------------------------------------------------------------------------
+
+  admitTopic(gateway: string, topic: string): boolean {
+    return this.queueCardinality.admit(gateway, topic);
+  }
+
+  retainedFor(topicFilter: string): Promise<StoredMessage[]> {
+    return this.store.retained.matchRetained(topicFilter);
+  }
 
   /** Adds or replaces a subscription; returns true if one with the same filter existed. */
   async subscribe(s: Session, sub: Subscription, opts: { persist?: boolean; restoring?: boolean } = {}): Promise<boolean> {
@@ -258,7 +287,7 @@ export class Broker {
   // ---- session lifecycle ---------------------------------------------------------------------------
 
   /** Connects a session to its live link: index its subscriptions, re-send in-flight, catch up. */
-  attach(s: Session, conn: Connection): void {
+  attach(s: Session, conn: HandlerConnection): void {
     const timer = this.#expiryTimers.get(s.clientId);
     if (timer !== undefined) clearTimeout(timer);
     this.#expiryTimers.delete(s.clientId);

@@ -2,10 +2,11 @@ import type { Identity } from './access.js';
 import type { Duplex } from 'node:stream';
 import mqtt from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
-import type { Broker } from './broker.js';
+import type { BrokerOperations, HandlerConnection } from './handlers/context.js';
+import type { BrokerOptions } from './options.js';
 import { ProtocolError } from './protocol-error.js';
 import { CONNACK_V4, RC, parserErrorCode, reasonFor } from './reason-codes.js';
-import type { DeliveryLink, OutgoingPublish, Session } from './session.js';
+import type { OutgoingPublish, Session } from './session.js';
 import type { Will } from './will.js';
 import { route } from './handlers/index.js';
 import { clip } from '@causeway/shared';
@@ -13,13 +14,27 @@ import { clip } from '@causeway/shared';
 /** Packets parsed but not handled, or QoS 0 appends outstanding, before the socket is no longer read. */
 const PENDING_LIMIT = 1024;
 
+/** What a connection needs from the broker that serves it: its handlers' operations, and its own life cycle. */
+export interface ConnectionHost extends BrokerOperations {
+  readonly options: Readonly<BrokerOptions>;
+  /** shutting down: wills are no longer published */
+  readonly closing: boolean;
+  publishWill(clientId: string, will: Will): void;
+  /** The link went away: keep a persistent session, end a clean one. */
+  detach(session: Session): Promise<void>;
+  /** Background work a broker close must wait for. */
+  trackTask(p: Promise<unknown>): void;
+  /** The connection closed or was refused: no longer served. */
+  connectionClosed(conn: Connection): void;
+}
+
 /**
  * One client connection over any duplex stream: parses packets in order, hands each to its handler,
  * writes replies, enforces keep-alive and packet size, and on any protocol error closes with the right
  * reason code (v5) or just closes (3.1.1), counting it. Other clients are never affected.
  */
-export class Connection implements DeliveryLink {
-  readonly broker: Broker;
+export class Connection implements HandlerConnection {
+  readonly broker: ConnectionHost;
   readonly stream: Duplex;
   /** 0 until CONNECT */
   version: 0 | 3 | 4 | 5 = 0;
@@ -56,7 +71,7 @@ export class Connection implements DeliveryLink {
   #keepAliveTimer: NodeJS.Timeout | undefined;
   #connectTimer: NodeJS.Timeout | undefined;
 
-  constructor(broker: Broker, stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}) {
+  constructor(broker: ConnectionHost, stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}) {
     this.broker = broker;
     this.stream = stream;
     this.remoteAddress = meta.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'local';
@@ -126,6 +141,10 @@ export class Connection implements DeliveryLink {
         this.#appending--;
         this.resumeIfDrained();
       });
+  }
+
+  pauseReading(): void {
+    this.stream.pause();
   }
 
   /** Resumes reading once queued packets, QoS 0 appends and unacknowledged QoS 1/2 publishes are all below their limits. */
@@ -207,8 +226,7 @@ export class Connection implements DeliveryLink {
   /** Refuses a connection before CONNECT is read (server busy / shutting down). */
   refuseBusy(): void {
     this.closed = true;
-    this.broker.connections.delete(this);
-    this.broker.counters.connectionsOpen--;
+    this.broker.connectionClosed(this);
     this.stream.destroy();
   }
 
@@ -256,8 +274,7 @@ export class Connection implements DeliveryLink {
     destroy.unref();
     this.stream.once('close', () => clearTimeout(destroy));
     const b = this.broker;
-    b.connections.delete(this);
-    b.counters.connectionsOpen--;
+    b.connectionClosed(this);
     if (this.connected && this.identity !== undefined) b.options.access.disconnected?.(this.identity, this.clientId);
     const s = this.session;
     const will = this.will;

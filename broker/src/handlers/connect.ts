@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { clip } from '@causeway/shared';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { AUTH_FAILURE_CODES, CONNACK_V4, RC } from '../reason-codes.js';
 import type { Session } from '../session.js';
@@ -38,7 +38,7 @@ function willOf(p: ConnectPacket): Will | undefined {
  * session, takes over a live connection with the same client id, answers CONNACK, then re-sends what
  * was in flight and catches up from the stored offsets.
  */
-export async function handleConnect(conn: Connection, packet: ConnectPacket): Promise<void> {
+export async function handleConnect(conn: HandlerConnection, packet: ConnectPacket): Promise<void> {
   if (conn.connected || conn.version !== 0) throw new ProtocolError('MQTT_PROTOCOL', 'second CONNECT [MQTT-3.1.0-2]');
   const b = conn.broker;
   const version = (packet.protocolVersion ?? 4) as 3 | 4 | 5;
@@ -107,15 +107,13 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
   }
 
   // A new connection for this session cancels a will still waiting for its delay [MQTT-3.1.3-9].
-  b.wills.cancel(clientId);
-  let session: Session | undefined = b.sessions.get(clientId);
-  const old = session?.link as Connection | undefined;
-  if (old !== undefined && old !== conn) {
-    // Takeover: the existing connection is closed [MQTT-3.1.4-3], v5 told why (0x8E).
-    old.fail(new ProtocolError('MQTT_SESSION_TAKEN_OVER', `client id ${clientId} connected again`));
-    // Let the old connection finish saving (or ending) the session before this one takes it.
-    await old.detached.catch(() => undefined);
-    session = b.sessions.get(clientId);
+  b.cancelWill(clientId);
+  let session: Session | undefined = b.sessionOf(clientId);
+  if (session?.link !== undefined && session.link !== conn) {
+    // Takeover: the existing connection is closed [MQTT-3.1.4-3], v5 told why (0x8E). Let it finish
+    // saving (or ending) the session before this one takes it.
+    await b.takeOver(session, new ProtocolError('MQTT_SESSION_TAKEN_OVER', `client id ${clientId} connected again`));
+    session = b.sessionOf(clientId);
   }
   let present = false;
   // Saved by another node sharing the store (JetStream): any node serves any client [issue 9].
@@ -125,10 +123,8 @@ export async function handleConnect(conn: Connection, packet: ConnectPacket): Pr
     await b.discardSession(session); // [MQTT-3.1.2-4]
     session = undefined;
   }
-  if (session === undefined) {
-    session = b.newSession(clientId);
-    b.sessions.set(clientId, session);
-  } else present = true; // [MQTT-3.2.2-2]
+  if (session === undefined) session = b.openSession(clientId);
+  else present = true; // [MQTT-3.2.2-2]
   session.protocolVersion = version;
   session.expiryInterval = expiry;
   conn.session = session;

@@ -1,10 +1,10 @@
 import type { IDisconnectPacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { RC } from '../reason-codes.js';
 
 /** The client leaves. Reason 0x04 keeps the will; any other normal disconnect drops it [MQTT-3.14.4-3]. */
-export function handleDisconnect(conn: Connection, packet: IDisconnectPacket): void {
+export function handleDisconnect(conn: HandlerConnection, packet: IDisconnectPacket): void {
   const s = conn.session!;
   const expiry = packet.properties?.sessionExpiryInterval;
   if (expiry !== undefined) {

@@ -1,5 +1,5 @@
 import type { Packet } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { handleConnect } from './connect.js';
 import { handleDisconnect } from './disconnect.js';
@@ -13,7 +13,7 @@ import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 
 /** The one router: a handler per packet type a client may send. */
-export async function route(conn: Connection, packet: Packet): Promise<void> {
+export async function route(conn: HandlerConnection, packet: Packet): Promise<void> {
   if (packet.cmd !== 'connect' && !conn.connected) {
     throw new ProtocolError('MQTT_NOT_CONNECT_FIRST', `${packet.cmd} before CONNECT was accepted [MQTT-3.1.0-1]`);
   }

@@ -1,8 +1,8 @@
 import type { IPubcompPacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 
 /** QoS 2 step 4 (outbound): done; the packet id is free again. */
-export function handlePubcomp(conn: Connection, packet: IPubcompPacket): void {
+export function handlePubcomp(conn: HandlerConnection, packet: IPubcompPacket): void {
   const s = conn.session!;
   if (s.completed(packet.messageId ?? 0)) conn.broker.wake(s);
 }

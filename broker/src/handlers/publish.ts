@@ -1,15 +1,14 @@
 import type { IPublishPacket } from 'mqtt-packet';
 import { validateTopicName, clip } from '@causeway/shared';
 import type { PublishMeta } from '../store/contract.js';
-import type { PublishInput } from '../broker.js';
-import type { Connection } from '../connection.js';
+import type { PublishInput } from '../publish-input.js';
+import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
 import { RC } from '../reason-codes.js';
 
-
 /** Resolves a v5 Topic Alias: a name sets it, an empty name uses it [MQTT-3.3.2-12]. */
-function resolveTopic(conn: Connection, packet: IPublishPacket): string {
+function resolveTopic(conn: HandlerConnection, packet: IPublishPacket): string {
   const alias = packet.properties?.topicAlias;
   if (alias === undefined) return packet.topic;
   if (alias === 0 || alias > conn.broker.options.topicAliasMaximum) {
@@ -36,7 +35,7 @@ function metaOf(p: IPublishPacket['properties']): PublishMeta | undefined {
 }
 
 /** Answers a refused PUBLISH: v5 PUBACK/PUBREC with `reasonCode`, 3.1.1 a plain acknowledgement. */
-function refusePublish(conn: Connection, packet: IPublishPacket, reasonCode: number): void {
+function refusePublish(conn: HandlerConnection, packet: IPublishPacket, reasonCode: number): void {
   const id = packet.messageId ?? 0;
   const rc = conn.version === 5 ? { reasonCode } : {};
   if (packet.qos === 1) conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'puback', messageId: id, ...rc }));
@@ -48,7 +47,7 @@ function refusePublish(conn: Connection, packet: IPublishPacket, reasonCode: num
  * [ack after commit]. An envelope re-sent after an edge crash keeps its id, so `clientId:id` makes the
  * second copy a no-op that is still acknowledged.
  */
-export function handlePublish(conn: Connection, packet: IPublishPacket): void {
+export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): void {
   const b = conn.broker;
   const s = conn.session!;
   const topic = resolveTopic(conn, packet);
@@ -65,7 +64,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
     return;
   }
   const who = conn.identity!;
-  if (who.role === 'gateway' && !b.queueCardinality.admit(who.id, topic)) {
+  if (who.role === 'gateway' && !b.admitTopic(who.id, topic)) {
     b.counters.queueLimitRefused++;
     b.refusals.warn(`queue-limit|${who.id}`, 'publish refused: limits.maxQueuesPerGateway reached', { clientId: clip(conn.clientId), topic, limit: b.options.maxQueuesPerGateway });
     // v5 says why (0x97 Quota exceeded); 3.1.1 cannot, so acknowledged and dropped as an ACL refusal is.
@@ -102,7 +101,7 @@ export function handlePublish(conn: Connection, packet: IPublishPacket): void {
   }
   conn.pendingInbound++;
   // Without v5 Receive Maximum a 3.1.1 client is slowed down by not reading its socket.
-  if (conn.pendingInbound >= b.options.maxInflight) conn.stream.pause();
+  if (conn.pendingInbound >= b.options.maxInflight) conn.pauseReading();
   conn.ackAfter(committed, () => {
     conn.pendingInbound--;
     conn.resumeIfDrained();

@@ -1,9 +1,9 @@
 import type { IPubrecPacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { RC } from '../reason-codes.js';
 
 /** QoS 2 step 2 (outbound): the client has it; answer PUBREL [MQTT-4.3.3]. */
-export function handlePubrec(conn: Connection, packet: IPubrecPacket): void {
+export function handlePubrec(conn: HandlerConnection, packet: IPubrecPacket): void {
   const s = conn.session!;
   const id = packet.messageId ?? 0;
   if ((packet.reasonCode ?? 0) >= 0x80) {

@@ -1,9 +1,9 @@
 import type { IPubrelPacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { RC } from '../reason-codes.js';
 
 /** QoS 2 step 3 (inbound): release the packet id; the message was stored at PUBLISH time [MQTT-4.3.3]. */
-export function handlePubrel(conn: Connection, packet: IPubrelPacket): void {
+export function handlePubrel(conn: HandlerConnection, packet: IPubrelPacket): void {
   const s = conn.session!;
   const id = packet.messageId ?? 0;
   const known = s.inboundQos2.delete(id);

@@ -1,6 +1,6 @@
 import type { ISubscribePacket } from 'mqtt-packet';
 import { CausewayError, type QoS, matchTopic } from '@causeway/shared';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
 import { RC, reasonFor } from '../reason-codes.js';
@@ -11,7 +11,7 @@ import { toSubscription, type Subscription } from '../subscription.js';
  * next message on a matching topic lands in its light queue. Retained messages follow the SUBACK,
  * as Retain Handling says [MQTT-3.3.1-9..11].
  */
-export async function handleSubscribe(conn: Connection, packet: ISubscribePacket): Promise<void> {
+export async function handleSubscribe(conn: HandlerConnection, packet: ISubscribePacket): Promise<void> {
   const b = conn.broker;
   const s = conn.session!;
   const subId = packet.properties?.subscriptionIdentifier;
@@ -53,7 +53,7 @@ export async function handleSubscribe(conn: Connection, packet: ISubscribePacket
   for (const { sub, existed } of retainedFor) {
     // Shared subscriptions never get retained messages [MQTT-3.8.4-?]; rh 1 only for a new one, rh 2 never.
     if (sub.shareGroup !== undefined || sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) continue;
-    const msgs = await b.store.retained.matchRetained(sub.topicFilter);
+    const msgs = await b.retainedFor(sub.topicFilter);
     for (const m of msgs.sort((x, y) => x.id - y.id)) {
       if (!matchTopic(sub.topicFilter, m.topic)) continue;
       const ids = sub.subscriptionId === undefined ? [] : [sub.subscriptionId];

@@ -1,9 +1,9 @@
 import type { IUnsubscribePacket } from 'mqtt-packet';
-import type { Connection } from '../connection.js';
+import type { HandlerConnection } from './context.js';
 import { RC } from '../reason-codes.js';
 
 /** Removes subscriptions; v5 says per filter whether one existed [MQTT-3.11.3]. */
-export async function handleUnsubscribe(conn: Connection, packet: IUnsubscribePacket): Promise<void> {
+export async function handleUnsubscribe(conn: HandlerConnection, packet: IUnsubscribePacket): Promise<void> {
   const s = conn.session!;
   const granted: number[] = [];
   for (const filter of packet.unsubscriptions) {
