@@ -4,7 +4,7 @@ import type { TargetEvent, TargetState } from './command-state.js';
  * Where the control plane keeps its state: commands with their per-device targets, and desired/reported
  * config. One contract, two backends with one shared test suite (cloud/test/control/control-store-contract.ts):
  * - SQLite (`control.db` in the data directory) for one node;
- * - JetStream KV (cloud/src/store/jetstream/jetstream-control-store.ts), so every node of a scaled-out
+ * - JetStream KV (cloud/src/store/jetstream/jetstream-control-store.ts: jetstream-command-store.ts and jetstream-config-store.ts), so every node of a scaled-out
  *   cluster runs the control plane over the same state: a result consumed by any node settles the command
  *   another node created.
  *

@@ -70,12 +70,13 @@ export class QueueService implements ServerQueues {
     }
   }
 
-  ack(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number> {
+  // async so that a bad spec rejects like every other call of the contract instead of throwing at the caller
+  async ack(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number> {
     return this.#cursor(spec, member).ack(member, offsets);
   }
 
   /** Hands leased messages back before their visibility timeout (they go to the next pull). */
-  release(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number> {
+  async release(spec: GroupSpec, member: string, offsets: readonly number[]): Promise<number> {
     return this.#cursor(spec, member).release(member, offsets);
   }
 

@@ -1,32 +1,17 @@
 import { ErrorCode, type Msg, type NatsConnection, type Subscription } from 'nats';
-import { CausewayError, type Logger, type MessageProperties } from '@causeway/shared';
-import type { GroupPosition, ServerQueues } from '../../queues/contract.js';
+import { CausewayError, type Logger } from '@causeway/shared';
+import { type GroupPosition, type GroupSpec, type ServerQueues, validateGroupSpec } from '../../queues/contract.js';
 import type { QueueMessage } from '../../queues/queue-message.js';
-import { type GroupSpec, type QueueService, validateGroupSpec } from '../../queues/queue-service.js';
+import type { QueueService } from '../../queues/queue-service.js';
 import type { GroupLeases } from './group-leases.js';
+import { errorReply, fromWire, isPing, parseRequest, PING, type QueueRequest, type Reply, toWire, type WireMessage } from './queue-wire.js';
 import { escapeToken, unescapeToken } from './subject-escape.js';
-
-/** What one node asks the node that runs a group (JSON over a core NATS request). */
-export type QueueRequest =
-  | { op: 'pull'; spec: GroupSpec; member: string; max: number; waitMs: number }
-  | { op: 'ack'; spec: GroupSpec; member: string; offsets: number[] }
-  | { op: 'seek'; spec: GroupSpec; member: string; to: { offset: number } | { time: number } }
-  | { op: 'lag'; spec: GroupSpec; member: string };
-
-/** A message on the wire between nodes: the payload as base64. */
-interface WireMessage extends Omit<QueueMessage, 'payload'> {
-  payload: string;
-}
-
-type Reply = { ok: unknown } | { error: { code: string; message: string } };
 
 /**
  * While a forwarded call waits, the owner is asked "are you there?" this often (and given as long to
  * answer): a dead owner is found within about this long, not after the call's timeout [issue 23].
  */
 const PROBE_MS = 1000;
-/** A liveness probe: any reply (even an error from an older node) means the owner is there. */
-const PING = JSON.stringify({ op: 'ping' });
 
 export interface ClusteredQueuesCounters {
   /** operations this node sent to the node that runs the group */
@@ -62,14 +47,6 @@ function parseGroupKey(key: string): { queue: string; group: string } | undefine
   } catch {
     return undefined;
   }
-}
-
-function toWire(m: QueueMessage): WireMessage {
-  return { ...m, payload: m.payload.toString('base64') };
-}
-
-function fromWire(m: WireMessage): QueueMessage {
-  return { ...m, properties: m.properties as MessageProperties, payload: Buffer.from(m.payload, 'base64') };
 }
 
 /**
@@ -282,7 +259,7 @@ export class ClusteredQueues implements ServerQueues {
       } catch {
         throw new CausewayError('QUEUE_BAD_REQUEST', 'forwarded queue request: not JSON');
       }
-      if ((body as { op?: unknown } | null)?.op === 'ping') {
+      if (isPing(body)) {
         msg.respond(JSON.stringify({ ok: true }));
         return;
       }
@@ -295,8 +272,7 @@ export class ClusteredQueues implements ServerQueues {
         reply = { ok: r.op === 'pull' ? await this.#fit(r, out as QueueMessage[]) : out };
       }
     } catch (err) {
-      const code = err instanceof CausewayError ? err.code : 'QUEUE_FAILED';
-      reply = { error: { code, message: err instanceof Error ? err.message : String(err) } };
+      reply = errorReply(err);
     }
     try {
       msg.respond(JSON.stringify(reply));
@@ -329,36 +305,4 @@ export class ClusteredQueues implements ServerQueues {
     }
     return out;
   }
-}
-
-/** Checks the shape of a forwarded request (it comes over the network). */
-export function parseRequest(v: unknown): QueueRequest {
-  const bad = (what: string): never => {
-    throw new CausewayError('QUEUE_BAD_REQUEST', `forwarded queue request: ${what}`);
-  };
-  if (typeof v !== 'object' || v === null) return bad('not an object');
-  const r = v as Record<string, unknown>;
-  const spec = r.spec as GroupSpec | undefined;
-  if (typeof spec !== 'object' || spec === null || (spec.mode !== 'clustering' && spec.mode !== 'broadcasting')) return bad('spec');
-  validateGroupSpec(spec);
-  if (typeof r.member !== 'string') return bad('member');
-  const ints = (x: unknown): boolean => Array.isArray(x) && x.every((n) => Number.isSafeInteger(n));
-  switch (r.op) {
-    case 'pull':
-      if (!Number.isSafeInteger(r.max) || !Number.isSafeInteger(r.waitMs)) return bad('max/waitMs');
-      break;
-    case 'ack':
-      if (!ints(r.offsets)) return bad('offsets');
-      break;
-    case 'seek': {
-      const to = r.to as Record<string, unknown> | undefined;
-      if (typeof to !== 'object' || to === null || !(Number.isSafeInteger(to.offset) || Number.isSafeInteger(to.time))) return bad('to');
-      break;
-    }
-    case 'lag':
-      break;
-    default:
-      return bad(`op ${String(r.op)}`);
-  }
-  return r as unknown as QueueRequest;
 }

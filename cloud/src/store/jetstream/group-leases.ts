@@ -1,8 +1,6 @@
 import { type KV, StorageType } from 'nats';
-import { apiErrorCode } from './nats-errors.js';
+import { apiErrorCode, WRONG_LAST_SEQUENCE } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
-
-const WRONG_LAST_SEQUENCE = 10071;
 
 interface LeaseValue {
   node: string;

@@ -1,11 +1,10 @@
 import { type KV, StorageType } from 'nats';
 import { CausewayError } from '@causeway/shared';
 import { type DeviceRegistry, type RegistryEntry, type RegistryQuery, applyPatch, matchesQuery } from '../../identity/registry/contract.js';
-import { apiErrorCode } from './nats-errors.js';
+import { apiErrorCode, WRONG_LAST_SEQUENCE } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import { escapeToken } from './subject-escape.js';
 
-const WRONG_LAST_SEQUENCE = 10071;
 const MAX_CAS_ATTEMPTS = 20;
 
 /**

@@ -2,11 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { StorageType } from 'nats';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiErrorCode } from './nats-errors.js';
+import { apiErrorCode, WRONG_LAST_SEQUENCE } from './nats-errors.js';
 import type { JetStreamStore } from './jetstream-store.js';
 import { ensurePrivateDir } from '@causeway/shared';
-
-const WRONG_LAST_SEQUENCE = 10071;
 
 /**
  * A generated secret shared by every node of a cluster (the operator token, the device-token key): the

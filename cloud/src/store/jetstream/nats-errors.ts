@@ -1,3 +1,6 @@
+/** JetStream API error: a compare-and-set (KV update/create, expected last sequence) lost to another writer. */
+export const WRONG_LAST_SEQUENCE = 10071;
+
 /** JetStream API error code of a failed request (`err_code`, e.g. 10071 wrong last sequence), if any. */
 export function apiErrorCode(err: unknown): number | undefined {
   const api = (err as { api_error?: { err_code?: number } } | null)?.api_error;

@@ -65,7 +65,7 @@ export class RunningMarkers {
         resolve();
       };
       // Deletes are kept (not `ignoreDeletes`): a finished command's marker is a delete, and the client
-      // counts only delivered entries towards "initialized" (see scan in jetstream-control-store.ts).
+      // counts only delivered entries towards "initialized" (see scanKv in kv-scan.ts).
       this.kv
         .watch({ key: 'r.>', initializedFn: done })
         .then((it) => {
