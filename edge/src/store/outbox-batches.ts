@@ -1,4 +1,7 @@
 import type Database from 'better-sqlite3';
+import type { FormOptions } from '../uplink/batch-source.js';
+
+export type { FormOptions } from '../uplink/batch-source.js';
 
 export type RecordKind = 'reading' | 'event' | 'envelope';
 
@@ -15,7 +18,7 @@ export interface OutboxRow {
 }
 
 /** A set of rows published as one message. Its id and rows never change once formed. */
-export interface FormedBatch {
+export interface StoredBatch {
   id: string;
   kind: RecordKind;
   topic: string;
@@ -23,12 +26,6 @@ export interface FormedBatch {
   stream: string;
   priority: number;
   rows: OutboxRow[];
-}
-
-export interface FormOptions {
-  maxRecords: number;
-  maxBytes: number;
-  liveWindowMs: number;
 }
 
 const COLUMNS = 'id, kind, topic, device, stream, body, priority, created, bytes';
@@ -42,12 +39,12 @@ const COLUMNS = 'id, kind, topic, device, stream, body, priority, created, bytes
  * anything is published, so after a crash the same rows go out again as the same batch with the same
  * id, and the cloud's dedupe (clientId:envelopeId) drops the copy.
  */
-export function formNewBatches(db: Database.Database, epoch: string, liveFrom: number, n: number, f: FormOptions): FormedBatch[] {
+export function formNewBatches(db: Database.Database, epoch: string, liveFrom: number, n: number, f: FormOptions): StoredBatch[] {
   const seed = db.prepare('SELECT topic, kind FROM records WHERE batch_id IS NULL AND priority = ? AND id >= ? ORDER BY id LIMIT 1');
   const gather = db.prepare(`SELECT ${COLUMNS} FROM records WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id >= ? ORDER BY id LIMIT ?`);
   const mark = db.prepare('UPDATE records SET batch_id = ?, attempts = attempts + 1 WHERE batch_id IS NULL AND topic = ? AND priority = ? AND id BETWEEN ? AND ?');
   const classes: Array<[number, number]> = [[0, 0], [1, liveFrom], [1, 0], [2, 0]];
-  const out: FormedBatch[] = [];
+  const out: StoredBatch[] = [];
   db.transaction(() => {
     for (const [prio, from] of classes) {
       while (out.length < n) {
@@ -74,10 +71,10 @@ export function formNewBatches(db: Database.Database, epoch: string, liveFrom: n
 }
 
 /** Batches already formed, lowest priority rank first then oldest, skipping those `skip` names. */
-export function loadFormedBatches(db: Database.Database, skip: (batchId: string) => boolean, limit: number): FormedBatch[] {
+export function loadStoredBatches(db: Database.Database, skip: (batchId: string) => boolean, limit: number): StoredBatch[] {
   const ids = db.prepare('SELECT batch_id AS b, min(priority) AS p, min(id) AS m FROM records WHERE batch_id IS NOT NULL GROUP BY batch_id ORDER BY p, m').all() as Array<{ b: string; p: number }>;
   const rowsOf = db.prepare(`SELECT ${COLUMNS} FROM records WHERE batch_id = ? ORDER BY id`);
-  const out: FormedBatch[] = [];
+  const out: StoredBatch[] = [];
   for (const { b, p } of ids) {
     if (out.length >= limit) break;
     if (skip(b)) continue;

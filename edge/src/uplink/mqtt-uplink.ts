@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions, type CommandEnvelope, type ConfigEnvelope, type StatusEnvelope, silentLogger, type Logger, downlinkFilters, formatTopic, backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '@causeway/shared';
-import type { FormOptions, SqliteOutbox } from '../store/sqlite-outbox.js';
-import { batchPayload } from './batch-payload.js';
+import type { BatchSource, FormOptions } from './batch-source.js';
 import { DEFAULT_REFUSAL, inflightWindow, refusalAction, strikeOnClose, type RefusalPolicy } from './refusal.js';
 import { newBucket, take, type Bucket } from './token-bucket.js';
 
 export interface UplinkOptions {
-  outbox: SqliteOutbox;
+  /** the store-and-forward buffer (SqliteOutbox); the uplink only forms, sends and settles batches */
+  outbox: BatchSource;
   gateway: string;
   /** groups this gateway belongs to: it subscribes to their commands (cmd-group/{group}/+) */
   groups?: readonly string[];
@@ -259,7 +259,8 @@ export class MqttUplink extends EventEmitter {
       const batches = again.length > 0 ? again : this.draining ? [] : this.o.outbox.formBatches(room, this.o.form);
       if (batches.length === 0) return;
       for (const b of batches) {
-        const payload = batchPayload(b, this.o.gateway, this.o.encode);
+        // The same batch gives the same envelope (batch-source.ts), so a re-send is the same bytes.
+        const payload = encodeEnvelope(b.envelope, this.o.encode);
         const t = take(this.bucket, Date.now(), payload.length, { rate: this.o.maxBytesPerSecond });
         if (!t.ok) {
           // The batch stays formed in the outbox; the next pump takes it from formedBatches.
@@ -272,7 +273,7 @@ export class MqttUplink extends EventEmitter {
         this.bucket = t.bucket;
         if (again.length > 0) this.s.resent++;
         this.inflight.add(b.id);
-        this.sent.set(b.id, { at: Date.now(), rows: b.rows.length, bytes: payload.length });
+        this.sent.set(b.id, { at: Date.now(), rows: b.records, bytes: payload.length });
         this.s.published++;
         room--;
         client.publish(b.topic, payload, { qos: 1 }, (err) => {
@@ -287,7 +288,7 @@ export class MqttUplink extends EventEmitter {
           this.strikes.delete(b.id);
           this.o.outbox.ack(b.id);
           this.s.acked++;
-          this.log.debug('batch acknowledged', { batchId: b.id, topic: b.topic, readings: b.rows.length });
+          this.log.debug('batch acknowledged', { batchId: b.id, topic: b.topic, readings: b.records });
           this.emit('acked', b.id);
           this.wake();
         });

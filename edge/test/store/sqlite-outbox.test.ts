@@ -7,7 +7,6 @@ import { SqliteOutbox, type OutboxOptions } from '../../src/store/sqlite-outbox.
 import { OUTBOX_MIGRATIONS } from '../../src/store/outbox-migrations.js';
 import { decodeEventBody, decodeReadingBody } from '../../src/store/record-codec.js';
 import type { ReadingInput } from '../../src/ingest/sink.js';
-import { batchEnvelope } from '../../src/uplink/batch-payload.js';
 
 const FORM = { maxRecords: 100, maxBytes: 1 << 20, liveWindowMs: 10_000 };
 
@@ -106,7 +105,7 @@ describe('store/sqlite-outbox', () => {
       ['envelope', 'config-reported/gw1'],
       ['reading', 'telemetry/gw1/d1/t'],
     ]);
-    assert.deepEqual(batchEnvelope(b[0]!, 'gw1'), { v: 1, type: 'command-result', id: 'res-1', commandId: 'c1', gateway: 'gw1', device: 'd1', status: 'SUCCEEDED', ts: 5, output: { ok: true } });
+    assert.deepEqual(b[0]!.envelope, { v: 1, type: 'command-result', id: 'res-1', commandId: 'c1', gateway: 'gw1', device: 'd1', status: 'SUCCEEDED', ts: 5, output: { ok: true } });
   });
 
   it('live-first: fresh telemetry goes before the telemetry backlog', async () => {

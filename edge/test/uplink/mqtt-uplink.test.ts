@@ -7,6 +7,7 @@ import { decodeEnvelope, encodeEnvelope, type CommandEnvelope } from '@causeway/
 import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
 import { SqliteOutbox } from '../../src/store/sqlite-outbox.js';
 import { MqttUplink, type UplinkOptions } from '../../src/uplink/mqtt-uplink.js';
+import type { BatchSource, OutgoingBatch } from '../../src/uplink/batch-source.js';
 import { startCollector, type Collector } from '../helpers/collector.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -39,7 +40,7 @@ describe('uplink/mqtt-uplink against a real mosquitto', function () {
     cleanups.push(() => o.close());
     return o;
   }
-  function uplink(o: SqliteOutbox, gateway: string, over: Partial<UplinkOptions> = {}): MqttUplink {
+  function uplink(o: BatchSource, gateway: string, over: Partial<UplinkOptions> = {}): MqttUplink {
     const u = new MqttUplink({
       outbox: o, gateway, url: broker.url, keepaliveSeconds: 2, connectTimeoutMs: 2000, inflight: 4,
       form: { maxRecords: 100, maxBytes: 1 << 16, liveWindowMs: 10_000 }, encode: { codec: 'cbor', deflate: true },
@@ -106,6 +107,28 @@ describe('uplink/mqtt-uplink against a real mosquitto', function () {
     await sub.waitFor(() => u.stats.connects >= 3, 10_000, 'reconnect');
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(calls, ['p1', 'p1']);
+  });
+
+  it('sends the envelopes any BatchSource hands out, as they are, and acks each after its PUBACK (issue 14)', async () => {
+    const gw = 'gwu-source';
+    const ready: OutgoingBatch[] = [
+      { id: 'e-1', topic: `telemetry/${gw}/d1/t`, records: 2, envelope: { v: 1, type: 'batch', id: 'e-1', gateway: gw, device: 'd1', stream: 't', readings: [{ seq: 1, ts: T0, value: 1 }, { seq: 2, ts: T0 + 1, value: 'two', unit: 'x' }] } },
+      { id: 'e-3', topic: `events/${gw}/d1/door`, records: 1, envelope: { v: 1, type: 'event', id: 'e-3', gateway: gw, device: 'd1', event: 'door', severity: 'alarm', ts: T0 } },
+    ];
+    const acked: string[] = [];
+    const source: BatchSource = {
+      formBatches: (n) => ready.splice(0, n),
+      formedBatches: () => [],
+      ack: (id) => acked.push(id),
+      splitBatch: () => [],
+      quarantineBatch: () => undefined,
+    };
+    const want = ready.map((b) => ({ topic: b.topic, env: b.envelope, bytes: encodeEnvelope(b.envelope, { codec: 'cbor', deflate: true }).length }));
+    const u = uplink(source, gw);
+    u.start();
+    await sub.waitFor(() => acked.length === 2, 5000, 'two batches acknowledged');
+    assert.deepEqual(acked, ['e-1', 'e-3']);
+    assert.deepEqual(sub.all.filter((m) => m.topic.includes(gw) && !m.topic.startsWith('status/')).map((m) => ({ topic: m.topic, env: m.env, bytes: m.bytes })), want);
   });
 
   it('sends live-first: alarms, then fresh telemetry, then the backlog', async () => {
