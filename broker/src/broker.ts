@@ -1,3 +1,4 @@
+import type { Identity } from './access.js';
 import type { Duplex } from 'node:stream';
 import { hasWildcard, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
 import type { AppendResult, BrokerStore, NewMessage, SessionState, StoredMessage } from './store/contract.js';
@@ -12,7 +13,6 @@ import { SubscriptionIndex, type Follower } from './subscription-index.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import type { HandlerConnection } from './handlers/context.js';
 import type { PublishInput } from './publish-input.js';
-import { QueueCardinality } from './queue-cardinality.js';
 
 const NEVER_EXPIRES = 0xffffffff;
 
@@ -42,15 +42,12 @@ export class Broker implements ConnectionHost {
   #commitTimer: NodeJS.Timeout | undefined;
   #closing = false;
 
-  /** light queues per gateway (limits.maxQueuesPerGateway, issue 23 item 11) */
-  readonly queueCardinality: QueueCardinality;
   /** refusal warnings a peer can provoke at will, rate-limited per reason and source (issue 23 item 7) */
   readonly refusals: ThrottledLog;
 
   constructor(store: BrokerStore, options: Partial<BrokerOptions> = {}) {
     this.store = store;
     this.options = normalizeBrokerOptions(options);
-    this.queueCardinality = new QueueCardinality(this.options.maxQueuesPerGateway);
     this.refusals = new ThrottledLog(this.options.logger, REFUSAL_LOG_DEFAULTS, () => this.counters.logLinesSuppressed++);
     this.#ctx = { log: store.log, heads: this.#heads, counters: this.counters, maxQueued: this.options.maxQueuedPerSession, now: () => Date.now() };
   }
@@ -178,7 +175,7 @@ export class Broker implements ConnectionHost {
     const msg: NewMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, properties: propertiesFor(p.topic, props), createdAt: Date.now() };
     if (p.meta !== undefined) msg.meta = p.meta;
     if (p.expiresAt !== undefined) msg.expiresAt = p.expiresAt;
-    const queues = queuesFor(p.topic, this.#index.wildcardsMatching(p.topic));
+    const queues = queuesFor(p.topic, this.#index.wildcardsMatching(p.topic), this.options.serverQueues?.(p.topic) ?? []);
     const res = await this.store.log.append(msg, queues, dedupeKey === undefined ? undefined : { dedupeKey });
     if (res.duplicate) {
       this.counters.duplicatesDropped++;
@@ -231,8 +228,8 @@ export class Broker implements ConnectionHost {
 
   // ---- subscriptions -------------------------------------------------------------------------------
 
-  admitTopic(gateway: string, topic: string): boolean {
-    return this.queueCardinality.admit(gateway, topic);
+  admitTopic(who: Identity, topic: string): boolean {
+    return this.options.admitTopic?.(who, topic) ?? true;
   }
 
   retainedFor(topicFilter: string): Promise<StoredMessage[]> {

@@ -1,5 +1,5 @@
 import { type Logger, silentLogger } from '@causeway/shared';
-import { openAccess, type AccessControl } from './access.js';
+import { openAccess, type AccessControl, type Identity } from './access.js';
 
 /** What the broker enforces; every default lives here (see normalizeBrokerOptions). */
 export interface BrokerOptions {
@@ -17,7 +17,6 @@ export interface BrokerOptions {
    * distinct telemetry/events topics (light queues) one gateway may publish on; past it its publishes
    * on new ones are refused (v5 0x97) or, for 3.1.1, acknowledged and dropped; counted. 0 = no limit
    */
-  maxQueuesPerGateway: number;
   /** largest keep-alive we accept (s); a client asking for more (or 0) gets this as Server Keep Alive (v5). 0 = any */
   maxKeepAlive: number;
   /** largest session expiry we grant (s) */
@@ -39,16 +38,27 @@ export interface BrokerOptions {
    * Absent: nothing is deduplicated (the broker core knows no payload format).
    */
   dedupeKey?: (clientId: string, topic: string, payload: Buffer) => { key?: string; undecodable?: string };
+  /**
+   * The server-side queues (stored names) a message on `topic` also goes to, besides the light queues the
+   * broker keeps for its own subscriptions; the cloud gives Causeway's rule, the first topic level
+   * (`firstLevelQueue`). Absent: none.
+   */
+  serverQueues?: (topic: string) => readonly string[];
+  /**
+   * May `who` publish on `topic`, as far as a quota of topics goes (the cloud gives a per-gateway limit of
+   * light queues, limits.maxQueuesPerGateway)? false: refused with 0x97 on MQTT 5, acknowledged and dropped
+   * on 3.1.1, counted. Absent: no quota.
+   */
+  admitTopic?: (who: Identity, topic: string) => boolean;
   logger: Logger;
 }
 
-export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey'>> = Object.freeze({
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey' | 'serverQueues' | 'admitTopic'>> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   maxInflight: 64,
   maxQueuedPerSession: 100_000,
   maxConnections: 10_000,
   maxConnectionsPerSource: 1000,
-  maxQueuesPerGateway: 1000,
   maxKeepAlive: 0,
   maxSessionExpiry: 7 * 24 * 3600,
   topicAliasMaximum: 32,

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { encodeEnvelope, type ReadingBatch, envelopeDedupeKey } from '@causeway/shared';
 import { Harness, collect, sleep, until } from './fixtures/harness.js';
+import { firstLevelQueue } from '../src/store/queue-names.js';
 
 describe('broker: publish and deliver', () => {
   let h: Harness;
   beforeEach(async () => {
-    // Causeway's dedupe rule, as the cloud gives it (the broker core knows no envelopes)
-    h = await new Harness({ dedupeKey: envelopeDedupeKey }).start();
+    // Causeway's dedupe and server-queue rules, as the cloud gives them (the broker core knows neither)
+    h = await new Harness({ dedupeKey: envelopeDedupeKey, serverQueues: (t) => [firstLevelQueue(t)] }).start();
   });
   afterEach(async () => {
     await h.close();

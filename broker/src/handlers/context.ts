@@ -16,7 +16,7 @@ import type { Will } from '../will.js';
 
 /** The limits and hooks a handler reads; the rest of the options are the broker's and the connection's. */
 export type HandlerOptions = Readonly<
-  Pick<BrokerOptions, 'access' | 'dedupeKey' | 'maxInflight' | 'maxPacketSize' | 'maxKeepAlive' | 'maxSessionExpiry' | 'maxQueuesPerGateway' | 'topicAliasMaximum'>
+  Pick<BrokerOptions, 'access' | 'dedupeKey' | 'maxInflight' | 'maxPacketSize' | 'maxKeepAlive' | 'maxSessionExpiry' | 'topicAliasMaximum'>
 >;
 
 /** What a handler may ask of the broker that serves its connection. */
@@ -48,8 +48,8 @@ export interface BrokerOperations {
 
   /** Appends once, indexes into every queue, keeps retained; resolves after the commit. */
   publish(input: PublishInput, dedupeKey?: string): Promise<AppendResult>;
-  /** True when `gateway` may publish on `topic` within limits.maxQueuesPerGateway (issue 23 item 11). */
-  admitTopic(gateway: string, topic: string): boolean;
+  /** True when `who` may publish on `topic` as far as its owner's topic quota goes (`BrokerOptions.admitTopic`). */
+  admitTopic(who: Identity, topic: string): boolean;
   /** Adds or replaces a subscription; true if one with the same filter existed. */
   subscribe(session: Session, sub: Subscription): Promise<boolean>;
   /** Removes a subscription; true if it existed. */

@@ -64,9 +64,9 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     return;
   }
   const who = conn.identity!;
-  if (who.role === 'gateway' && !b.admitTopic(who.id, topic)) {
+  if (!b.admitTopic(who, topic)) {
     b.counters.queueLimitRefused++;
-    b.refusals.warn(`queue-limit|${who.id}`, 'publish refused: limits.maxQueuesPerGateway reached', { clientId: clip(conn.clientId), topic, limit: b.options.maxQueuesPerGateway });
+    b.refusals.warn(`queue-limit|${who.id}`, 'publish refused: topic quota reached (limits.maxQueuesPerGateway)', { clientId: clip(conn.clientId), topic });
     // v5 says why (0x97 Quota exceeded); 3.1.1 cannot, so acknowledged and dropped as an ACL refusal is.
     refusePublish(conn, packet, RC.QUOTA_EXCEEDED);
     return;

@@ -29,9 +29,10 @@ export function serverQueue(name: string): string {
 }
 
 /**
- * Every queue a message on `topic` is indexed into: its first-level queue, its exact-topic light queue
- * and the light queue of each active wildcard filter that matches it.
+ * Every queue a message on `topic` is indexed into: the server-side queues its owner's rule names (the
+ * cloud: the first level, `BrokerOptions.serverQueues`), its exact-topic light queue and the light queue of
+ * each active wildcard filter that matches it.
  */
-export function queuesFor(topic: string, matchingWildcardFilters: readonly string[]): string[] {
-  return [firstLevelQueue(topic), topicQueue(topic), ...matchingWildcardFilters.map(filterQueue)];
+export function queuesFor(topic: string, matchingWildcardFilters: readonly string[], serverQueues: readonly string[] = []): string[] {
+  return [...serverQueues, topicQueue(topic), ...matchingWildcardFilters.map(filterQueue)];
 }

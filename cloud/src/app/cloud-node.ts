@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Logger, splitQueue, ensurePrivateDir, envelopeDedupeKey } from '@causeway/shared';
+import { type Logger, splitQueue, ensurePrivateDir } from '@causeway/shared';
 import { startHealthServer, type HealthServer } from '@causeway/shared/health';
 import { Broker, ProtocolError, type Listener, startTcpListener, startTlsListener, startWsListener, startRetention } from '@causeway/broker';
 import type { CloudConfig } from '../config/schema.js';
@@ -30,6 +30,7 @@ import { createApiServer } from '../api/api-server.js';
 import { newApiCounters } from '../api/api-counters.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
+import { causewayBrokerHooks } from './broker-hooks.js';
 
 export interface CloudNode {
   broker: Broker;
@@ -105,7 +106,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       ...cfg.limits,
       allowAnonymous: cfg.auth.allowAnonymous,
       access: registryAccess(auth, registry, logger),
-      dedupeKey: envelopeDedupeKey,
+      ...causewayBrokerHooks(cfg.limits),
       onAppend: (topic) => {
         link?.onAppend(topic);
         queues?.notify(splitQueue(topic).queue);

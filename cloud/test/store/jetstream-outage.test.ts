@@ -7,6 +7,7 @@ import { duplexPair } from '../../../broker/test/fixtures/duplex-pair.js';
 import { RawClient, sleep } from '../../../broker/test/fixtures/harness.js';
 import { startNats, requireNatsServer } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
+import { causewayBrokerHooks } from '../../src/app/broker-hooks.js';
 
 describe('jetstream store: a nats-server lost (issue 23)', function () {
   this.timeout(60_000);
@@ -48,7 +49,7 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
 
     async function start(appendRetryMs: number): Promise<RawClient> {
       store = await openJetStreamStore({ servers: nats!.urls, prefix: `r${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs });
-      broker = new Broker(store, {});
+      broker = new Broker(store, causewayBrokerHooks({ maxQueuesPerGateway: 0 }));
       await broker.start();
       const [clientSide, serverSide] = duplexPair();
       broker.handle(serverSide);
