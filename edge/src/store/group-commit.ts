@@ -36,9 +36,17 @@ export interface GroupCommitResult {
 
 const INSERT = 'INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
+/** The INSERT prepared once per database: preparing it per record cost 40 % of durable ingest (bench outbox-ingest). */
+const inserts = new WeakMap<Database.Database, Database.Statement>();
+
 /** Inserts one record; call inside a transaction. Returns its row id (ids follow commit order). */
 export function insertRecord(db: Database.Database, r: Omit<OutboxRow, 'id'>, expires: number): number {
-  return Number(db.prepare(INSERT).run(r.kind, r.topic, r.device, r.stream, r.body, r.bytes, r.priority, r.created, expires).lastInsertRowid);
+  let ins = inserts.get(db);
+  if (ins === undefined) {
+    ins = db.prepare(INSERT);
+    inserts.set(db, ins);
+  }
+  return Number(ins.run(r.kind, r.topic, r.device, r.stream, r.body, r.bytes, r.priority, r.created, expires).lastInsertRowid);
 }
 
 /**
