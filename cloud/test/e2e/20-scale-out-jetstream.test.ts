@@ -8,7 +8,7 @@ import { decodeEnvelope } from '@causeway/shared';
 import { connect } from 'nats';
 import { decodeHeaders } from '../../src/store/jetstream/message-codec.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
-import { startNats, requireNatsServer } from '../store/jetstream-server.js';
+import { natsForSuite } from '../store/jetstream-server.js';
 
 const connected = (c: mqtt.MqttClient): Promise<unknown> => (c.connected ? Promise.resolve() : new Promise((r) => c.once('connect', r)));
 
@@ -39,7 +39,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const fixture = fileURLToPath(new URL('./fixtures/scale-out-node.ts', import.meta.url));
   const prefix = `e${randomBytes(4).toString('hex')}`;
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(3);
   const nodes: NodeProcess[] = [];
   const clients: mqtt.MqttClient[] = [];
   let stopFleet: (() => Promise<unknown>) | undefined;
@@ -128,16 +128,13 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
   let a: NodeProcess;
   let b: NodeProcess;
 
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(3);
-    [a, b] = await Promise.all([startNode('node-a', nats.urls), startNode('node-b', [...nats.urls].reverse())]);
-  });
-  after(async () => {
+  nats.closeFirst(async () => {
     await stopFleet?.();
     for (const c of clients) c.end(true);
     for (const n of nodes) await n.kill();
-    await nats?.stop();
+  });
+  before(async () => {
+    [a, b] = await Promise.all([startNode('node-a', nats.urls), startNode('node-b', [...nats.urls].reverse())]);
   });
 
   it('delivers to devices on node A what devices on node B publish', async function () {
@@ -162,7 +159,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
       console.warn('skipping: Broker.loadStoredSession(clientId) / notifyRemote are not wired yet (see docs/scale-out.md, "Wiring")');
       this.skip();
     }
-    const c = await startNode('node-c', nats!.urls);
+    const c = await startNode('node-c', nats.urls);
     const dev = mqtt.connect(c.url, { clientId: 'dev-roam', clean: false, protocolVersion: 4, reconnectPeriod: 0 });
     clients.push(dev);
     await connected(dev);
@@ -197,7 +194,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     const report = await fleet.stop();
     stopFleet = undefined;
     assert.ok(report.reconnects >= 10, `reconnects ${report.reconnects}`);
-    const stored = await storedBatchIds(nats!.urls);
+    const stored = await storedBatchIds(nats.urls);
     const lost = [...acked].filter((id) => !stored.has(id));
     assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${acked.size} acknowledged batches missing from the log`);
   });
@@ -211,12 +208,12 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     stopFleet = () => fleet.stop();
     await fleet.allConnected(20_000);
     await until('acks before', () => fleet.stats.acked > 200, 20_000);
-    await nats!.nodes[0]!.kill();
+    await nats.nodes[0]!.kill();
     const atKill = fleet.stats.acked;
     await until('acks after a nats node died', () => fleet.stats.acked > atKill + 400, 150_000);
     await fleet.stop();
     stopFleet = undefined;
-    const stored = await storedBatchIds(nats!.urls.slice(1));
+    const stored = await storedBatchIds(nats.urls.slice(1));
     const lost = [...acked].filter((id) => !stored.has(id));
     assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${acked.size} acknowledged batches missing from the log`);
   });

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { startNats, requireNatsServer } from '../store/jetstream-server.js';
+import { natsForSuite } from '../store/jetstream-server.js';
 import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir, waitFor as waitForValue } from './fixtures/broker-process.js';
 
 /**
@@ -14,7 +14,7 @@ import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir, waitFor a
  */
 describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e', function () {
   this.timeout(120_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(1);
   let dir: string;
   let a: BrokerProcess | undefined;
   let b: BrokerProcess;
@@ -27,7 +27,7 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     startBroker(join(dir, id), [
       '--auth.allowAnonymous', 'false',
       '--store.backend', 'jetstream',
-      '--store.jetstream.servers', nats!.urls.join(','),
+      '--store.jetstream.servers', nats.urls.join(','),
       '--store.jetstream.prefix', prefix,
       '--node.id', id,
     ]);
@@ -49,10 +49,13 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     await online(b, false);
   };
 
-  before(async function () {
-    requireNatsServer(this);
+  nats.closeFirst(async () => {
+    edge?.kill('SIGKILL');
+    await a?.stop();
+    await b?.stop();
+  });
+  before(async () => {
     dir = tempDir('e2e22');
-    nats = await startNats(1);
     // Both start at once with no operator token or token key configured: the cluster generates ONE of each.
     [a, b] = await Promise.all([node('node-a'), node('node-b')]);
     operatorToken = readFileSync(join(dir, 'node-a', 'operator-token'), 'utf8').trim();
@@ -68,10 +71,6 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     await startEdge();
   });
   after(async () => {
-    edge?.kill('SIGKILL');
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
     if (dir !== undefined) removeDir(dir);
   });
 

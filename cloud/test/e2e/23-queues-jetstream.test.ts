@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { startNats, requireNatsServer } from '../store/jetstream-server.js';
+import { natsForSuite } from '../store/jetstream-server.js';
 import { apiCall, type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
 
 interface Pulled {
@@ -19,7 +19,7 @@ interface Pulled {
  */
 describe('cloud e2e 23: consumer groups across two nodes on JetStream @e2e', function () {
   this.timeout(120_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(1);
   let dir: string;
   let a: BrokerProcess | undefined;
   let b: BrokerProcess | undefined;
@@ -27,7 +27,7 @@ describe('cloud e2e 23: consumer groups across two nodes on JetStream @e2e', fun
   const prefix = `e23${randomBytes(3).toString('hex')}`;
 
   const node = (id: string): Promise<BrokerProcess> =>
-    startBroker(join(dir, id), ['--store.backend', 'jetstream', '--store.jetstream.servers', nats!.urls.join(','), '--store.jetstream.prefix', prefix, '--node.id', id]);
+    startBroker(join(dir, id), ['--store.backend', 'jetstream', '--store.jetstream.servers', nats.urls.join(','), '--store.jetstream.prefix', prefix, '--node.id', id]);
   const pull = async (n: BrokerProcess, member: string, max: number, waitMs = 0): Promise<Pulled[]> =>
     (await apiCall(`http://127.0.0.1:${n.apiPort}`, token, 'POST', '/v1/queues/telemetry/groups/billing/pull', { member, max, waitMs })).messages;
   const ack = async (n: BrokerProcess, member: string, msgs: Pulled[]): Promise<number> =>
@@ -40,17 +40,16 @@ describe('cloud e2e 23: consumer groups across two nodes on JetStream @e2e', fun
     await c.endAsync();
   }
 
-  before(async function () {
-    requireNatsServer(this);
+  nats.closeFirst(async () => {
+    await a?.stop();
+    await b?.stop();
+  });
+  before(async () => {
     dir = tempDir('e2e23');
-    nats = await startNats(1);
     [a, b] = await Promise.all([node('node-a'), node('node-b')]);
     token = readFileSync(join(dir, 'node-a', 'operator-token'), 'utf8').trim();
   });
   after(async () => {
-    await a?.stop();
-    await b?.stop();
-    await nats?.stop();
     if (dir !== undefined) removeDir(dir);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { startNats, requireNatsServer } from '../store/jetstream-server.js';
+import { natsForSuite } from '../store/jetstream-server.js';
 import { type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/broker-process.js';
 
 /**
@@ -10,18 +10,17 @@ import { type BrokerProcess, removeDir, startBroker, tempDir } from './fixtures/
  */
 describe('cloud e2e 24: SIGTERM with every nats-server down ends the process within the drain timeout @e2e', function () {
   this.timeout(60_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(1);
   let dir: string | undefined;
   let node: BrokerProcess | undefined;
 
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
+  nats.closeFirst(async () => {
+    if (node !== undefined && node.proc.exitCode === null && node.proc.signalCode === null) await node.kill9();
+  });
+  before(() => {
     dir = tempDir('e2e24');
   });
-  after(async () => {
-    if (node !== undefined && node.proc.exitCode === null && node.proc.signalCode === null) await node.kill9();
-    await nats?.stop();
+  after(() => {
     if (dir !== undefined) removeDir(dir);
   });
 
@@ -29,11 +28,11 @@ describe('cloud e2e 24: SIGTERM with every nats-server down ends the process wit
     const drainTimeoutMs = 3000;
     node = await startBroker(dir!, [
       '--store.backend', 'jetstream',
-      '--store.jetstream.servers', nats!.urls.join(','),
+      '--store.jetstream.servers', nats.urls.join(','),
       '--store.jetstream.prefix', `e24${randomBytes(3).toString('hex')}`,
       '--node.drainTimeoutMs', String(drainTimeoutMs),
     ]);
-    await nats!.stop();
+    await nats.stop();
     // Let the node notice: its NATS client is now reconnecting, its command tick timing out.
     await new Promise((r) => setTimeout(r, 1500));
     const proc = node.proc;

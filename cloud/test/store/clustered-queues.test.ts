@@ -8,7 +8,7 @@ import { ClusteredQueues, groupKey } from '../../src/store/jetstream/clustered-q
 import { openGroupLeases } from '../../src/store/jetstream/group-leases.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 
 import { describeServerQueuesContract, type ServerQueuesOptions } from '../queues/server-queues-contract.js';
 
@@ -43,26 +43,18 @@ async function appendTelemetry(store: JetStreamStore, topic: string, body: strin
 /** Consumer groups over two nodes sharing one JetStream (issue 9): one node runs each group, the other forwards. */
 describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', function () {
   this.timeout(60_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
-
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
-    await nats?.stop();
-  });
+  const nats = natsForSuite(1);
 
   async function destroy(prefix: string): Promise<void> {
-    const nc = await connect({ servers: nats!.urls });
-    await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+    const nc = await connect({ servers: nats.urls });
+    await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats.urls, prefix }));
     await nc.close();
   }
 
   // Two nodes, each with its own store connection, as two causeway-cloud processes on one JetStream.
   describeServerQueuesContract('ClusteredQueues, two nodes on nats-server', async (o) => {
     const prefix = `cq${randomBytes(4).toString('hex')}`;
-    const stores = [await openJetStreamStore({ servers: nats!.urls, prefix, name: 'a' }), await openJetStreamStore({ servers: nats!.urls, prefix, name: 'b' })];
+    const stores = [await openJetStreamStore({ servers: nats.urls, prefix, name: 'a' }), await openJetStreamStore({ servers: nats.urls, prefix, name: 'b' })];
     let nodes = await Promise.all(stores.map((s, i) => startQueues(`n${i}`, s, { cursor: o })));
     const closeNodes = async (): Promise<void> => {
       for (const n of nodes) await n.queues.close();
@@ -92,7 +84,7 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
     const open: Node[] = [];
 
     async function startNode(name: string, leaseMs = 2000, requestTimeoutMs = 2000): Promise<Node> {
-      const store = await openJetStreamStore({ servers: nats!.urls, prefix, name });
+      const store = await openJetStreamStore({ servers: nats.urls, prefix, name });
       const n = await startQueues(name, store, { leaseMs, requestTimeoutMs });
       open.push(n);
       return n;
@@ -176,7 +168,7 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
       await publish(a.store, 4);
       assert.equal((await a.queues.pull(clustering, 'm1', 4)).length, 4);
       // a's subscription is still known to the server when the call arrives, and a dies holding it
-      const hole = await connect({ servers: nats!.urls });
+      const hole = await connect({ servers: nats.urls });
       hole.subscribe(a.queues.subject, { callback: () => void hole.close() });
       await hole.flush();
       await crash(a);
@@ -224,7 +216,7 @@ describe('jetstream: consumer groups across nodes (ClusteredQueues) @e2e', funct
       const b = await startNode('b');
       await publish(a.store, 1);
       await a.queues.lag(clustering); // a runs the group
-      const nc = await connect({ servers: nats!.urls });
+      const nc = await connect({ servers: nats.urls });
       try {
         const cases: Array<[string, string]> = [
           ['not json', 'QUEUE_BAD_REQUEST'],

@@ -6,26 +6,14 @@ import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-o
 import { openJetStreamControlStore } from '../../src/store/jetstream/jetstream-control-store.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { describeControlStoreContract } from '../control/control-store-contract.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 
 describe('jetstream control store (commands, config) against a real nats-server @e2e', function () {
   this.timeout(30_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
-  const open: JetStreamStore[] = [];
-
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
-    for (const s of open) await s.close();
-    await nats?.stop();
-  });
+  const nats = natsForSuite(1);
 
   const storeFor = async (prefix: string): Promise<JetStreamStore> => {
-    const s = await openJetStreamStore({ servers: nats!.urls, prefix });
-    open.push(s);
-    return s;
+    return nats.track(await openJetStreamStore({ servers: nats.urls, prefix }));
   };
 
   describeControlStoreContract('jetstream KV', async () => {
@@ -35,8 +23,8 @@ describe('jetstream control store (commands, config) against a real nats-server 
       // another node: its own connection and store over the same buckets
       peer: async () => openJetStreamControlStore(await storeFor(prefix)),
       cleanup: async () => {
-        const nc = await connect({ servers: nats!.urls });
-        await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+        const nc = await connect({ servers: nats.urls });
+        await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats.urls, prefix }));
         await nc.close();
       },
     };
@@ -51,7 +39,7 @@ describe('jetstream control store (commands, config) against a real nats-server 
     assert.deepEqual((await a.commands.running()).map((r) => r.id), ['c1']);
 
     // Every consumer the server creates on the commands bucket's stream is announced as an advisory.
-    const nc = await connect({ servers: nats!.urls });
+    const nc = await connect({ servers: nats.urls });
     let created = 0;
     nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.KV_${prefix}_commands.>`, { callback: () => created++ });
     await nc.flush();

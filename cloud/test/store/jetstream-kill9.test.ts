@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 interface Printed {
@@ -17,22 +17,17 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
   this.timeout(90_000);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   const fixture = fileURLToPath(new URL('./jetstream-append-loop.ts', import.meta.url));
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(1);
   const children: ChildProcess[] = [];
 
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
+  nats.closeFirst(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    await nats?.stop();
   });
 
   /** Runs the appender; `onAcks(n)` is called as acks arrive; resolves with what it printed once it is killed. */
   function runAppender(prefix: string, start: number, onAcks: (n: number, child: ChildProcess) => void): Promise<Printed[]> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, nats!.urls[0]!, prefix, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, nats.urls[0]!, prefix, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       const printed: Printed[] = [];
       let partial = '';
@@ -58,7 +53,7 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
   }
 
   async function assertAllPresent(prefix: string, printed: Printed[]): Promise<void> {
-    const store = await openJetStreamStore({ servers: nats!.urls, prefix });
+    const store = await openJetStreamStore({ servers: nats.urls, prefix });
     try {
       const q = new Map((await store.log.read('q:telemetry', 1, 1_000_000)).map((e) => [e.offset, e.message]));
       for (const p of printed) {
@@ -89,7 +84,7 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
 
   it('keeps every acknowledged append when the nats-server is killed mid-stream and restarted', async () => {
     const prefix = `s${randomBytes(4).toString('hex')}`;
-    const node = nats!.nodes[0]!;
+    const node = nats.nodes[0]!;
     let phase = 0;
     let acksAtRestart = 0;
     const printed = await runAppender(prefix, 0, (n, child) => {

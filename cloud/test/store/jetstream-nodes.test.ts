@@ -6,34 +6,27 @@ import { createJetStreamNotify } from '../../src/store/jetstream/jetstream-notif
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { ensureQueueConsumer } from '../../src/store/jetstream/queue-consumer.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 /** Two Causeway nodes (two stores, two NATS connections) sharing one JetStream: what issue 9 needs of the store. */
 describe('jetstream store: several nodes on one JetStream @e2e', function () {
   this.timeout(30_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+  const nats = natsForSuite(1);
   let prefix: string;
   let a: JetStreamStore;
   let b: JetStreamStore;
 
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
-    await nats?.stop();
-  });
   beforeEach(async () => {
     prefix = `n${randomBytes(4).toString('hex')}`;
-    a = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-a' });
-    b = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-b' });
+    a = await openJetStreamStore({ servers: nats.urls, prefix, name: 'node-a' });
+    b = await openJetStreamStore({ servers: nats.urls, prefix, name: 'node-b' });
   });
   afterEach(async () => {
     await a.close();
     await b.close();
-    const nc = await connect({ servers: nats!.urls });
-    await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+    const nc = await connect({ servers: nats.urls });
+    await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats.urls, prefix }));
     await nc.close();
   });
 
@@ -134,7 +127,7 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     assert.ok(await a.log.waitForSeq(other.id));
     assert.deepEqual((await a.log.read('f:tel/+/t', 1, 10)).map((e) => e.message.payload.toString()), ['one']);
     // a node opened later loads the registered filters before its first append
-    const c = await openJetStreamStore({ servers: nats!.urls, prefix, name: 'node-c' });
+    const c = await openJetStreamStore({ servers: nats.urls, prefix, name: 'node-c' });
     try {
       const rc = await c.log.append(makeMessage('tel/y/t', 'two'), ['q:tel']);
       assert.ok(!rc.duplicate && rc.offsets['f:tel/+/t'] === 2);
@@ -225,7 +218,7 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     await a.log.append(makeMessage('telemetry/gw2/d9/hum', '40'), ['q:telemetry']);
     await ensureQueueConsumer(a.jsm, a.options.names, 'telemetry', 'billing');
     // a plain client: no Causeway code but the header names
-    const nc = await connect({ servers: nats!.urls });
+    const nc = await connect({ servers: nats.urls });
     try {
       const c = await nc.jetstream().consumers.get(a.options.names.stream, 'billing');
       const got: { body: string; topic: string; ct: string | undefined }[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { StoreError } from '@causeway/broker';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store options', () => {
@@ -42,18 +42,10 @@ describe('jetstream store options', () => {
 
 describe('jetstream store with user/password auth @e2e', function () {
   this.timeout(30_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
-
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1, ['--user', 'causeway', '--pass', 's3cret-pass']);
-  });
-  after(async () => {
-    await nats?.stop();
-  });
+  const nats = natsForSuite(1, ['--user', 'causeway', '--pass', 's3cret-pass']);
 
   it('creates the stream with the configured limits and replicas', async () => {
-    const store = await openJetStreamStore({ servers: nats!.urls, prefix: 'limits', user: 'causeway', pass: 's3cret-pass', maxAgeMs: 3_600_000, maxBytes: 10_000_000, replicas: 1 });
+    const store = await openJetStreamStore({ servers: nats.urls, prefix: 'limits', user: 'causeway', pass: 's3cret-pass', maxAgeMs: 3_600_000, maxBytes: 10_000_000, replicas: 1 });
     try {
       const { config } = await store.jsm.streams.info(store.options.names.stream);
       assert.deepEqual(
@@ -66,7 +58,7 @@ describe('jetstream store with user/password auth @e2e', function () {
   });
 
   it('connects with the right password and refuses a wrong one with STORE_IO, never echoing it', async () => {
-    const store = await openJetStreamStore({ servers: nats!.urls, prefix: 'auth', user: 'causeway', pass: 's3cret-pass' });
+    const store = await openJetStreamStore({ servers: nats.urls, prefix: 'auth', user: 'causeway', pass: 's3cret-pass' });
     try {
       const r = await store.log.append(makeMessage('a/b', 'x'), ['q:a']);
       assert.equal(r.duplicate, false);
@@ -74,7 +66,7 @@ describe('jetstream store with user/password auth @e2e', function () {
       await store.close();
     }
     await assert.rejects(
-      openJetStreamStore({ servers: nats!.urls, prefix: 'auth', user: 'causeway', pass: 'wrong-pass-123' }),
+      openJetStreamStore({ servers: nats.urls, prefix: 'auth', user: 'causeway', pass: 'wrong-pass-123' }),
       (err: unknown) => {
         assert.ok(err instanceof StoreError && err.code === 'STORE_IO', String(err));
         assert.ok(!err.message.includes('wrong-pass-123') && !err.message.includes('s3cret-pass'), err.message);

@@ -5,7 +5,7 @@ import { openJetStreamStore, type JetStreamStore } from '../../src/store/jetstre
 import { isTransientPublishError } from '../../src/store/jetstream/nats-errors.js';
 import { duplexPair } from '../../../broker/test/fixtures/duplex-pair.js';
 import { RawClient, sleep } from '../../../broker/test/fixtures/harness.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
 import { causewayBrokerHooks } from '../../src/app/broker-hooks.js';
 
@@ -28,27 +28,22 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
   });
 
   describe('with a real nats-server killed and restarted', () => {
-    let nats: Awaited<ReturnType<typeof startNats>> | undefined;
+    const nats = natsForSuite(1);
     let store: JetStreamStore | undefined;
     let broker: Broker | undefined;
 
-    before(async function () {
-      requireNatsServer(this);
-      nats = await startNats(1);
-    });
     afterEach(async () => {
       // The server may be down when a test fails: bring it back so the store's close does not wait on it.
-      const server = nats?.nodes[0];
+      const server = nats.cluster?.nodes[0];
       if (server !== undefined && (server.child.exitCode !== null || server.child.signalCode !== null)) await server.restart();
       await broker?.close();
       await store?.close();
       broker = undefined;
       store = undefined;
     });
-    after(async () => nats?.stop());
 
     async function start(appendRetryMs: number): Promise<RawClient> {
-      store = await openJetStreamStore({ servers: nats!.urls, prefix: `r${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs });
+      store = await openJetStreamStore({ servers: nats.urls, prefix: `r${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs });
       broker = new Broker(store, causewayBrokerHooks({ maxQueuesPerGateway: 0 }));
       await broker.start();
       const [clientSide, serverSide] = duplexPair();
@@ -67,14 +62,14 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
       publish(c, 1);
       assert.equal((await c.next('puback', 5000)).messageId, 1);
 
-      await nats!.nodes[0]!.kill();
+      await nats.nodes[0]!.kill();
       publish(c, 2);
       // Several publish timeouts (1 s each) pass: before issue 23 the first one closed the publisher (0x83).
       await sleep(3500);
       assert.equal(c.closed, false, 'the publisher was disconnected while the stream was unavailable');
       assert.equal(c.packets.filter((p) => p.cmd === 'puback').length, 0, 'PUBACK sent before the append was durable');
 
-      await nats!.nodes[0]!.restart();
+      await nats.nodes[0]!.restart();
       const ack = await c.next('puback', 20_000);
       assert.equal(ack.messageId, 2);
       assert.equal((ack as { reasonCode?: number }).reasonCode ?? 0, 0);
@@ -90,7 +85,7 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
 
     it('closes the publisher with 0x83 once the outage outlasts store.jetstream.appendRetryMs, never acknowledging', async () => {
       const c = await start(2000);
-      await nats!.nodes[0]!.kill();
+      await nats.nodes[0]!.kill();
       const t0 = Date.now();
       publish(c, 7);
       await c.waitClosed(15_000);
@@ -103,8 +98,8 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
     });
 
     it('an append still being retried when the store closes fails at once with STORE_CLOSED, not at the end of the bound', async () => {
-      store = await openJetStreamStore({ servers: nats!.urls, prefix: `a${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs: 30_000 });
-      await nats!.nodes[0]!.kill();
+      store = await openJetStreamStore({ servers: nats.urls, prefix: `a${randomBytes(4).toString('hex')}`, timeoutMs: 1000, appendRetryMs: 30_000 });
+      await nats.nodes[0]!.kill();
       const pending = store.log.append(makeMessage('telemetry/gw-1/d/t', 'x'), ['q:telemetry']);
       const outcome = pending.then(() => 'acknowledged', (err: unknown) => (err as { code?: string }).code);
       await sleep(1500);
@@ -116,8 +111,8 @@ describe('jetstream store: a nats-server lost (issue 23)', function () {
     });
 
     it('close() ends the NATS connection even when the server is down, so its reconnect timers do not keep the process alive', async () => {
-      store = await openJetStreamStore({ servers: nats!.urls, prefix: `c${randomBytes(4).toString('hex')}`, timeoutMs: 1000 });
-      await nats!.nodes[0]!.kill();
+      store = await openJetStreamStore({ servers: nats.urls, prefix: `c${randomBytes(4).toString('hex')}`, timeoutMs: 1000 });
+      await nats.nodes[0]!.kill();
       await sleep(500);
       const t0 = Date.now();
       await store.close();

@@ -5,31 +5,19 @@ import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-o
 import { openJetStreamRegistry } from '../../src/store/jetstream/jetstream-registry.js';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { describeRegistryContract } from '../identity/registry-contract.js';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 
 describe('jetstream device registry against a real nats-server @e2e', function () {
   this.timeout(30_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
-  const open: JetStreamStore[] = [];
-
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
-    for (const s of open) await s.close();
-    await nats?.stop();
-  });
+  const nats = natsForSuite(1);
 
   const storeFor = async (prefix: string): Promise<JetStreamStore> => {
-    const s = await openJetStreamStore({ servers: nats!.urls, prefix });
-    open.push(s);
-    return s;
+    return nats.track(await openJetStreamStore({ servers: nats.urls, prefix }));
   };
   const destroy = async (prefix: string): Promise<void> => {
-    const nc = await connect({ servers: nats!.urls });
+    const nc = await connect({ servers: nats.urls });
     const jsm = await nc.jetstreamManager();
-    await destroyJetStreamStore(jsm, normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+    await destroyJetStreamStore(jsm, normalizeJetStreamOptions({ servers: nats.urls, prefix }));
     await nc.close();
   };
 

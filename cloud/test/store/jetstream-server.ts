@@ -96,3 +96,64 @@ export async function startNats(size = 1, extraArgs: string[] = []): Promise<{ n
     },
   };
 }
+
+export type NatsCluster = Awaited<ReturnType<typeof startNats>>;
+
+/** The cluster of one suite, from `natsForSuite`. */
+export interface NatsSuite {
+  /** the running cluster, undefined before the suite's `before` ran or when it was skipped */
+  readonly cluster: NatsCluster | undefined;
+  /** the servers' URLs; throws outside the suite's hooks and tests */
+  readonly urls: string[];
+  /** the server processes; throws outside the suite's hooks and tests */
+  readonly nodes: NatsNode[];
+  /** stops the cluster now (the suite's end stops it again, harmlessly) */
+  stop(): Promise<void>;
+  /** runs `close` when the suite ends, before nats stops, in the order registered */
+  closeFirst(close: () => unknown): void;
+  /** registers `closeable` to be closed when the suite ends, before nats stops; returns it */
+  track<T extends { close(): unknown }>(closeable: T): T;
+}
+
+/**
+ * Gives the calling describe block its own nats-server cluster of `size` nodes (see `startNats`): registers
+ * a `before` hook that skips the suite without nats-server and starts the cluster, and an `after` hook that
+ * closes what was tracked, then stops it. Mocha runs `after` hooks in the order they were registered, so
+ * this one runs before any the suite adds later: what must go before nats (stores, clients, nodes) is
+ * registered through `track`/`closeFirst`, not in a later hook (one copy of the set-up, issue 14).
+ */
+export function natsForSuite(size = 1, extraArgs: string[] = []): NatsSuite {
+  let cluster: NatsCluster | undefined;
+  const closers: Array<() => unknown> = [];
+  const running = (): NatsCluster => {
+    if (cluster === undefined) throw new Error('nats-server is not running: use it inside the suite');
+    return cluster;
+  };
+  before(async function () {
+    requireNatsServer(this);
+    cluster = await startNats(size, extraArgs);
+  });
+  after(async () => {
+    for (const close of closers.splice(0)) await close();
+    await cluster?.stop();
+  });
+  return {
+    get cluster() {
+      return cluster;
+    },
+    get urls() {
+      return running().urls;
+    },
+    get nodes() {
+      return running().nodes;
+    },
+    stop: () => running().stop(),
+    closeFirst(close) {
+      closers.push(close);
+    },
+    track(closeable) {
+      closers.push(() => closeable.close());
+      return closeable;
+    },
+  };
+}

@@ -4,25 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { type JetStreamStore, destroyJetStreamStore, openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { normalizeJetStreamOptions } from '../../src/store/jetstream/jetstream-options.js';
 import { StoreError } from '@causeway/broker';
-import { startNats, requireNatsServer } from './jetstream-server.js';
+import { natsForSuite } from './jetstream-server.js';
 import { describeStoreContract, makeMessage } from '../../../broker/test/store/store-contract.js';
 
 describe('jetstream store against a real nats-server @e2e', function () {
   this.timeout(30_000);
-  let nats: Awaited<ReturnType<typeof startNats>> | undefined;
-
-  before(async function () {
-    requireNatsServer(this);
-    nats = await startNats(1);
-  });
-  after(async () => {
-    await nats?.stop();
-  });
+  const nats = natsForSuite(1);
 
   /** A store on a fresh prefix, so tests share the server but not each other's data. */
   const openFresh = async (prefix = `t${randomBytes(4).toString('hex')}`): Promise<{ prefix: string; store: JetStreamStore }> => ({
     prefix,
-    store: await openJetStreamStore({ servers: nats!.urls, prefix }),
+    store: await openJetStreamStore({ servers: nats.urls, prefix }),
   });
 
   describeStoreContract('jetstream', async () => {
@@ -32,13 +24,13 @@ describe('jetstream store against a real nats-server @e2e', function () {
       store: current,
       reopen: async () => {
         await current.close();
-        current = await openJetStreamStore({ servers: nats!.urls, prefix });
+        current = await openJetStreamStore({ servers: nats.urls, prefix });
         return current;
       },
       cleanup: async () => {
         await current.close();
-        const nc = await connect({ servers: nats!.urls });
-        await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats!.urls, prefix }));
+        const nc = await connect({ servers: nats.urls });
+        await destroyJetStreamStore(await nc.jetstreamManager(), normalizeJetStreamOptions({ servers: nats.urls, prefix }));
         await nc.close();
       },
     };
