@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { openDatabase } from '../../src/store/sqlite/open-database.js';
 import { SQLITE_FILE_NAME, type SqliteStoreOptions, openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { StoreError } from '../../src/store/store-error.js';
 import { describeStoreContract, makeMessage } from './store-contract.js';
+import { runAppender, type Printed } from './fixtures/run-appender.js';
 
 describeStoreContract('sqlite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'causeway-store-'));
@@ -214,43 +215,24 @@ describe('sqlite store: kill -9 while appending @e2e', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  interface Printed {
-    id: number;
-    i: number;
-    offsets: Record<string, number>;
-  }
-
   /** Runs the appender until it printed `minAcked` acknowledged appends, then SIGKILLs it mid-flight. */
-  function appendUntilKilled(start: number, minAcked: number): Promise<Printed[]> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      const printed: Printed[] = [];
-      let partial = '';
-      let stderr = '';
-      let killed = false;
-      const guard = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop()!;
-        for (const line of lines) {
-          if (line === 'ready') continue;
-          const [id, i, offsets] = line.split(' ');
-          printed.push({ id: Number(id), i: Number(i), offsets: JSON.parse(offsets!) as Record<string, number> });
-        }
-        if (!killed && printed.length >= minAcked) {
+  async function appendUntilKilled(start: number, minAcked: number): Promise<Printed[]> {
+    let killed = false;
+    const printed = await runAppender({
+      root,
+      fixture,
+      args: [dir, String(start)],
+      guardMs: 15_000,
+      children,
+      onAcks: (n, child) => {
+        if (!killed && n >= minAcked) {
           killed = true;
           child.kill('SIGKILL');
         }
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(guard);
-        if (signal !== 'SIGKILL' || printed.length < minAcked) {
-          reject(new Error(`appender ended with code ${String(code)} signal ${String(signal)} after ${printed.length} acks: ${stderr}`));
-        } else resolve(printed);
-      });
+      },
     });
+    if (printed.length < minAcked) throw new Error(`appender was killed after only ${printed.length} acks`);
+    return printed;
   }
 
   async function assertAllPresent(printed: Printed[]): Promise<void> {

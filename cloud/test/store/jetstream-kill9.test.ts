@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { openJetStreamStore } from '../../src/store/jetstream/jetstream-store.js';
 import { natsForSuite } from './jetstream-server.js';
 import { makeMessage } from '../../../broker/test/store/store-contract.js';
-
-interface Printed {
-  id: number;
-  i: number;
-  offsets: Record<string, number>;
-}
+import { runAppender, type Printed } from '../../../broker/test/store/fixtures/run-appender.js';
 
 /** Acknowledged means in JetStream: killing the appender, or the nats-server, loses none of it. */
 describe('jetstream store: kill -9 while appending @e2e', function () {
@@ -25,32 +20,8 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
   });
 
   /** Runs the appender; `onAcks(n)` is called as acks arrive; resolves with what it printed once it is killed. */
-  function runAppender(prefix: string, start: number, onAcks: (n: number, child: ChildProcess) => void): Promise<Printed[]> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, nats.urls[0]!, prefix, String(start)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      const printed: Printed[] = [];
-      let partial = '';
-      let stderr = '';
-      const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout.on('data', (d: Buffer) => {
-        const lines = (partial + d.toString()).split('\n');
-        partial = lines.pop()!;
-        for (const line of lines) {
-          if (line === 'ready') continue;
-          const [id, i, offsets] = line.split(' ');
-          printed.push({ id: Number(id), i: Number(i), offsets: JSON.parse(offsets!) as Record<string, number> });
-        }
-        onAcks(printed.length, child);
-      });
-      child.on('close', (code, signal) => {
-        clearTimeout(guard);
-        if (signal !== 'SIGKILL') reject(new Error(`appender ended with code ${String(code)} signal ${String(signal)} after ${printed.length} acks: ${stderr}`));
-        else resolve(printed);
-      });
-    });
-  }
+  const appender = (prefix: string, start: number, onAcks: (n: number, child: ChildProcess) => void): Promise<Printed[]> =>
+    runAppender({ root, fixture, args: [nats.urls[0]!, prefix, String(start)], guardMs: 60_000, children, onAcks });
 
   async function assertAllPresent(prefix: string, printed: Printed[]): Promise<void> {
     const store = await openJetStreamStore({ servers: nats.urls, prefix });
@@ -76,9 +47,9 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
     const killAt = (min: number) => (n: number, child: ChildProcess) => {
       if (n >= min && child.signalCode === null) child.kill('SIGKILL');
     };
-    const first = await runAppender(prefix, 0, killAt(500));
+    const first = await appender(prefix, 0, killAt(500));
     await assertAllPresent(prefix, first);
-    const second = await runAppender(prefix, 1_000_000, killAt(500));
+    const second = await appender(prefix, 1_000_000, killAt(500));
     await assertAllPresent(prefix, [...first, ...second]);
   });
 
@@ -87,7 +58,7 @@ describe('jetstream store: kill -9 while appending @e2e', function () {
     const node = nats.nodes[0]!;
     let phase = 0;
     let acksAtRestart = 0;
-    const printed = await runAppender(prefix, 0, (n, child) => {
+    const printed = await appender(prefix, 0, (n, child) => {
       if (phase === 0 && n >= 300) {
         phase = 1;
         void node.kill().then(() => node.restart()).then(() => {
