@@ -7,6 +7,8 @@ const PEERS = [
   { pkg: 'mosquitto-clients', bins: ['/usr/bin/mosquitto_pub'] },
   { pkg: 'nats-server', bins: ['/usr/sbin/nats-server', '/usr/bin/nats-server'] },
   { pkg: 'socat', bins: ['/usr/bin/socat'] },
+  { pkg: 'postgresql', bins: ['/usr/lib/postgresql'] },
+  { pkg: 'chromium', bins: ['/usr/bin/chromium'] },
 ];
 const missing = PEERS.filter((p) => !p.bins.some((b) => existsSync(b))).map((p) => p.pkg);
 if (missing.length > 0) {
