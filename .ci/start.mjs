@@ -11,12 +11,12 @@ const newest = (dir) => {
   if (!existsSync(dir)) return t;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : e.name.endsWith('.ts') ? statSync(p).mtimeMs : 0);
+    t = Math.max(t, e.isDirectory() ? newest(p) : /\.(ts|tsx|css|html)$/.test(e.name) ? statSync(p).mtimeMs : 0);
   }
   return t;
 };
 const pkgs = ['shared', 'broker', 'cloud', 'edge', 'firmware-sim', 'demo'];
-const sources = Math.max(...pkgs.map((p) => newest(join(root, p, 'src'))));
+const sources = Math.max(...pkgs.map((p) => newest(join(root, p, 'src'))), newest(join(root, 'cloud/console')));
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   console.error('building (dist/ is missing or older than the sources)…');
   const b = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });

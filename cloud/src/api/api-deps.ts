@@ -42,6 +42,9 @@ export interface ApiDeps {
   maxStreams?: number;
   /** wrong app secrets a source may send in a burst, and regains per second (auth.failures) */
   authFailures?: { burst: number; refillPerSecond: number };
+  /** serve the operator console at `/` (default true) and from which directory (default: the build's) */
+  console?: boolean;
+  consoleDir?: string;
   /** counters to fill (the node's metrics read them); a fresh set when absent */
   counters?: ApiCounters;
 }

@@ -12,6 +12,8 @@ import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
 import type { ApiDeps, PublishRequest } from './api-deps.js';
 import { readBody } from './request-body.js';
+import { loadConsoleAssets } from './console-assets.js';
+import { consoleRoutes } from './console-routes.js';
 
 export type { ApiDeps, PublishRequest };
 
@@ -65,11 +67,14 @@ export function createApiServer(deps: ApiDeps): Server {
   appRoutes(router, deps);
   queueRoutes(router, deps);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
+  consoleRoutes(router, deps);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   const limit = deps.maxBodyBytes ?? 1024 * 1024;
   const maxStreams = deps.maxStreams ?? 100;
+  // The console's static files need no token (they hold none); everything they do goes through /v1.
+  const consoleAssets = deps.console === false ? undefined : loadConsoleAssets(deps.consoleDir);
 
   const count = (status: number, err: unknown): void => {
     const code = err instanceof CausewayError ? err.code : '';
@@ -90,6 +95,7 @@ export function createApiServer(deps: ApiDeps): Server {
       const url = requestUrl(req.url);
       path = url.pathname;
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
+      if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/v1/') && consoleAssets?.serve(path, res)) return;
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
       // do not map the routes for it (issue 23 item 16).
       const principal = await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');

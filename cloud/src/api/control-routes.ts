@@ -136,6 +136,13 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
     if (eff === undefined) throw new ApiError('API_NOT_FOUND', `no desired config applies to ${params.gateway}`);
     return eff;
   });
+  // A dry run of PUT's checks (the agent's schema): the console shows the messages before saving (issue 18).
+  router.add('POST', '/v1/config/validate', async ({ body }) => {
+    const cfg = body.config;
+    if (typeof cfg !== 'object' || cfg === null || Array.isArray(cfg)) throw new ApiError('API_BAD_REQUEST', 'config must be a JSON object');
+    config.validate(cfg as Record<string, unknown>);
+    return { ok: true };
+  });
   router.add('GET', '/v1/config/status', async () => ({ gateways: await config.status() }));
   router.add('GET', '/v1/config/history', async ({ query }) => ({ history: await config.history(int(queryObject(query), 'limit', 50, 1, 1000)) }));
 }

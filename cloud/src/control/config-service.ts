@@ -66,10 +66,11 @@ export class ConfigService {
     return undefined;
   }
 
-  /** Sets a desired document and pushes the result to every affected gateway. Returns the new version. */
-  async setDesired(scope: ConfigScope, config: Record<string, unknown>): Promise<{ version: number; gateways: string[] }> {
-    if ('gateway' in scope) validateId(scope.gateway, 'gateway id');
-    if ('group' in scope) validateId(scope.group, 'group name');
+  /**
+   * Every check a document passes before it is stored, without storing it: the console validates a draft
+   * with it before saving (issue 18). Throws CONFIG_INVALID naming the key.
+   */
+  validate(config: Record<string, unknown>): void {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new CausewayError('CONFIG_INVALID', 'config must be a JSON object');
     const unsafe = findUnsafeKey(config);
     if (unsafe !== undefined) throw new ConfigError(`${unsafe} is a forbidden key (__proto__, constructor and prototype are refused)`, { key: unsafe });
@@ -82,6 +83,13 @@ export class ConfigService {
     // Refused here, before a version is taken, with the key and the reason (issue 24): the agent's own
     // schema, so a document the cloud stores is one the gateways accept (the deep ingest checks aside).
     validateRemoteEdgeConfig(config);
+  }
+
+  /** Sets a desired document and pushes the result to every affected gateway. Returns the new version. */
+  async setDesired(scope: ConfigScope, config: Record<string, unknown>): Promise<{ version: number; gateways: string[] }> {
+    if ('gateway' in scope) validateId(scope.gateway, 'gateway id');
+    if ('group' in scope) validateId(scope.group, 'group name');
+    this.validate(config);
     const version = await this.#d.store.nextVersion();
     await this.#d.store.putDoc(scopeKey(scope), { version, doc: config }, this.#now());
     const gateways =

@@ -1,0 +1,225 @@
+import { useMemo, useState } from 'preact/hooks';
+import { api, seg } from '../api.js';
+import { Badge, Online, StateBadge } from '../components/badge.js';
+import { ErrorNote } from '../components/error-note.js';
+import { LineChart, type Series } from '../components/line-chart.js';
+import { usePoll } from '../components/use-poll.js';
+import { ago, DASH, tags, text, time } from '../format.js';
+
+interface Msg {
+  offset: number;
+  topic: string;
+  createdAt: number;
+  envelope?: any;
+}
+
+const recent = (queue: string, gw: string, limit: number, signal: AbortSignal) =>
+  api<{ messages: Msg[] }>('GET', `/v1/queues/${queue}/recent?gateway=${seg(gw)}&limit=${limit}`, undefined, signal).then((r) => r.messages);
+
+/** Pure: numeric readings of recent telemetry batches, one series per device/stream. */
+export function telemetrySeries(msgs: readonly Msg[]): Series[] {
+  const by = new Map<string, Array<[number, number]>>();
+  for (const m of msgs) {
+    const e = m.envelope;
+    if (e === undefined) continue;
+    const readings = e.type === 'batch' && Array.isArray(e.readings) ? e.readings : e.type === 'reading' ? [e] : [];
+    const key = `${String(e.device)}/${String(e.stream)}`;
+    for (const r of readings) {
+      if (typeof r.value !== 'number' || typeof r.ts !== 'number') continue;
+      const pts = by.get(key) ?? [];
+      pts.push([r.ts / 1000, r.value]);
+      by.set(key, pts);
+    }
+  }
+  return [...by.entries()].map(([label, points]) => ({ label, points: points.sort((a, b) => a[0] - b[0]) }));
+}
+
+/** One gateway: its devices and streams, a live chart, events, commands, config and status history. */
+export function GatewayPage({ id }: { id: string }) {
+  const entry = usePoll((s) => api('GET', `/v1/devices/${seg(id)}`, undefined, s), 3000, [id]);
+  const devices = usePoll((s) => api<{ devices: any[] }>('GET', `/v1/devices?gateway=${seg(id)}`, undefined, s), 10_000, [id]);
+  const telemetry = usePoll((s) => recent('telemetry', id, 300, s), 2000, [id]);
+  const events = usePoll((s) => recent('events', id, 50, s), 5000, [id]);
+  const status = usePoll((s) => recent('status', id, 20, s), 5000, [id]);
+  const commands = usePoll((s) => api<{ commands: any[] }>('GET', '/v1/commands?limit=200', undefined, s), 5000, [id]);
+  const cfg = usePoll(
+    async (s) => {
+      const st = await api<{ gateways: any[] }>('GET', '/v1/config/status', undefined, s);
+      const row = st.gateways.find((g) => g.gateway === id);
+      const desired = await api('GET', `/v1/config/gateways/${seg(id)}`, undefined, s).catch(() => undefined);
+      return { row, desired };
+    },
+    3000,
+    [id],
+  );
+  const series = useMemo(() => telemetrySeries(telemetry.data ?? []), [telemetry.data]);
+  const [shown, setShown] = useState('');
+  const chartSeries = shown === '' ? series.slice(0, 4) : series.filter((s) => s.label === shown);
+  const e = entry.data;
+  const gwGroups: string[] = e?.groups ?? [];
+  const mine = (commands.data?.commands ?? []).filter((c) => c.target.all === true || c.target.device === id || gwGroups.includes(c.target.group) || (devices.data?.devices ?? []).some((d) => d.id === c.target.device));
+  const streams = [...new Set(series.map((s) => s.label))];
+  return (
+    <section aria-labelledby="gw-h">
+      <h1 id="gw-h">
+        Gateway <span class="id">{id}</span>
+      </h1>
+      <ErrorNote error={entry.error} />
+      {e === undefined ? null : (
+        <dl class="facts">
+          <div>
+            <dt>State</dt>
+            <dd data-testid="gw-state">{e.enabled ? <Online online={e.online} /> : <Badge kind="muted">disabled</Badge>}</dd>
+          </div>
+          <div>
+            <dt>Last seen</dt>
+            <dd>{ago(e.lastSeenAt)}</dd>
+          </div>
+          <div>
+            <dt>Groups</dt>
+            <dd>{gwGroups.join(', ') || DASH}</dd>
+          </div>
+          <div>
+            <dt>Tags</dt>
+            <dd>{tags(e.tags)}</dd>
+          </div>
+        </dl>
+      )}
+      <h2>Devices and streams</h2>
+      <ul class="chips" data-testid="gw-devices">
+        {(devices.data?.devices ?? []).map((d) => (
+          <li key={d.id}>
+            device <span class="id">{d.id}</span>
+          </li>
+        ))}
+        {streams.map((s) => (
+          <li key={s}>
+            stream <span class="id">{s}</span>
+          </li>
+        ))}
+        {(devices.data?.devices.length ?? 0) + streams.length === 0 ? <li>none seen yet</li> : null}
+      </ul>
+      <h2>Recent telemetry</h2>
+      <label>
+        Stream
+        <select value={shown} onChange={(ev) => setShown(ev.currentTarget.value)}>
+          <option value="">first four</option>
+          {streams.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+      </label>
+      <LineChart title={`telemetry of ${id}`} series={chartSeries} />
+      <ErrorNote error={telemetry.error} />
+      <div class="two">
+        <div>
+          <h2>Config: desired vs reported</h2>
+          <ErrorNote error={cfg.error} />
+          <ConfigDiff row={cfg.data?.row} desired={cfg.data?.desired} />
+        </div>
+        <div>
+          <h2>Status history</h2>
+          <ul data-testid="gw-status-history">
+            {(status.data ?? [])
+              .slice()
+              .reverse()
+              .map((m) => (
+                <li key={m.offset}>
+                  {time(m.envelope?.ts ?? m.createdAt)}: {m.envelope?.online ? 'online' : 'offline'}
+                  {m.envelope?.agentVersion ? ` (agent ${String(m.envelope.agentVersion)})` : ''}
+                </li>
+              ))}
+          </ul>
+        </div>
+      </div>
+      <h2>Events and alarms</h2>
+      <div class="table-wrap">
+        <table data-testid="gw-events">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Device</th>
+              <th scope="col">Event</th>
+              <th scope="col">Severity</th>
+              <th scope="col">Data</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(events.data ?? [])
+              .slice()
+              .reverse()
+              .map((m) => (
+                <tr key={m.offset}>
+                  <td>{time(m.envelope?.ts ?? m.createdAt)}</td>
+                  <td>{text(m.envelope?.device)}</td>
+                  <td>{text(m.envelope?.event ?? m.topic)}</td>
+                  <td>{text(m.envelope?.severity)}</td>
+                  <td>
+                    <code>{text(m.envelope?.data)}</code>
+                  </td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Latest readings</h2>
+      <div class="table-wrap">
+        <table data-testid="gw-readings">
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Topic</th>
+              <th scope="col">Value</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(telemetry.data ?? [])
+              .slice(-10)
+              .reverse()
+              .map((m) => {
+                const r = m.envelope?.readings?.at?.(-1) ?? m.envelope;
+                return (
+                  <tr key={m.offset}>
+                    <td>{time(m.createdAt)}</td>
+                    <td class="id">{m.topic}</td>
+                    <td>
+                      <code>{text(r?.value)}</code>
+                    </td>
+                  </tr>
+                );
+              })}
+          </tbody>
+        </table>
+      </div>
+      <h2>Command history</h2>
+      <ul data-testid="gw-commands">
+        {mine.length === 0 ? <li>no commands for this gateway</li> : null}
+        {mine.map((c) => (
+          <li key={c.id}>
+            <a href={`#/commands/${seg(c.id)}`}>{c.name}</a> {time(c.createdAt)} <StateBadge state={c.status} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function ConfigDiff({ row, desired }: { row: any; desired: any }) {
+  if (row === undefined && desired === undefined) return <p>No desired config applies to this gateway.</p>;
+  return (
+    <div data-testid="gw-config">
+      <p>
+        desired v{row?.desiredVersion ?? desired?.version ?? '?'}, reported v{row?.reportedVersion ?? '?'} <StateBadge state={row?.status} />{' '}
+        {row?.inSync ? <Badge kind="ok">in sync</Badge> : <Badge kind="warn">drift</Badge>}
+      </p>
+      {row?.error ? (
+        <p class="error">
+          {text(row.error.key)}: {text(row.error.message)}
+        </p>
+      ) : null}
+      <pre class="json">{desired === undefined ? DASH : JSON.stringify(desired.config, null, 2)}</pre>
+    </div>
+  );
+}

@@ -1,0 +1,128 @@
+import { serverQueue } from '@causeway/broker';
+import type { ConfigStatusRow } from '../control/config-service.js';
+import type { RegistryEntry } from '../identity/registry/contract.js';
+import { toQueueMessage } from '../queues/queue-message.js';
+import type { ApiDeps } from './api-deps.js';
+import { ApiError } from './http-status.js';
+import { int, queryObject, str } from './params.js';
+import { KNOWN_QUEUES } from './queue-routes.js';
+import { renderMessage, renderPrincipal } from './render.js';
+import type { Router } from './router.js';
+
+const STATES = ['online', 'offline', 'drift', 'disabled'] as const;
+type FleetState = (typeof STATES)[number];
+
+export interface FleetCounts {
+  gateways: number;
+  online: number;
+  offline: number;
+  inSync: number;
+  drifted: number;
+  disabled: number;
+}
+
+/** A gateway row of the fleet page: the registry entry and its config state. */
+export type FleetRow = Record<string, unknown> & { id: string; config?: ConfigStatusRow };
+
+const drifted = (c: ConfigStatusRow | undefined): boolean => c !== undefined && c.desiredVersion !== undefined && !c.inSync;
+
+function inState(e: RegistryEntry, c: ConfigStatusRow | undefined, s: FleetState): boolean {
+  switch (s) {
+    case 'online':
+      return e.online;
+    case 'offline':
+      return !e.online;
+    case 'drift':
+      return drifted(c);
+    case 'disabled':
+      return !e.enabled;
+  }
+}
+
+/**
+ * Pure: one page of the fleet and the counts over every gateway the filter selects (so the counts at the
+ * top of the page do not depend on which page is shown). Sorted by id for stable paging.
+ */
+export function fleetPage(
+  entries: readonly RegistryEntry[],
+  status: ReadonlyMap<string, ConfigStatusRow>,
+  o: { q?: string; state?: FleetState; offset: number; limit: number },
+): { total: number; counts: FleetCounts; rows: FleetRow[] } {
+  const counts: FleetCounts = { gateways: 0, online: 0, offline: 0, inSync: 0, drifted: 0, disabled: 0 };
+  const q = o.q?.toLowerCase();
+  const selected: RegistryEntry[] = [];
+  for (const e of entries) {
+    if (q !== undefined && q !== '' && !e.id.toLowerCase().includes(q)) continue;
+    const c = status.get(e.id);
+    counts.gateways++;
+    if (e.online) counts.online++;
+    else counts.offline++;
+    if (c?.inSync === true) counts.inSync++;
+    if (drifted(c)) counts.drifted++;
+    if (!e.enabled) counts.disabled++;
+    if (o.state === undefined || inState(e, c, o.state)) selected.push(e);
+  }
+  selected.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const rows = selected.slice(o.offset, o.offset + o.limit).map((e) => {
+    const c = status.get(e.id);
+    return { ...renderPrincipal(e), ...(c === undefined ? {} : { config: c }) } as FleetRow;
+  });
+  return { total: selected.length, counts, rows };
+}
+
+/** Pure: does a queue message come from this gateway (its topic's second level, `telemetry/{gw}/…`). */
+export function fromGateway(topic: string, gateway: string): boolean {
+  const first = topic.indexOf('/');
+  if (first < 0) return false;
+  const end = topic.indexOf('/', first + 1);
+  return topic.slice(first + 1, end < 0 ? undefined : end) === gateway;
+}
+
+/**
+ * Routes the console needs and the rest of the API lacked (issue 18, docs/api.md "Console"): one page of
+ * the fleet with its counts in one request (no per-row requests at 10,000 gateways), and the latest
+ * messages of a queue without a consumer group (a live chart must not create groups or move offsets).
+ */
+export function consoleRoutes(router: Router, deps: ApiDeps): void {
+  router.add('GET', '/v1/fleet', async ({ query }) => {
+    const qo = queryObject(query);
+    const state = str(qo, 'state');
+    if (state !== undefined && state !== '' && !(STATES as readonly string[]).includes(state)) throw new ApiError('API_BAD_REQUEST', `state must be one of ${STATES.join(', ')}`);
+    const group = str(qo, 'group');
+    const tag = str(qo, 'tag');
+    const entries = await deps.registry.list({ kind: 'gateway', ...(group ? { group } : {}), ...(tag ? { tag } : {}) });
+    const status = new Map((deps.config === undefined ? [] : await deps.config.status()).map((r) => [r.gateway, r]));
+    const offset = int(qo, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = int(qo, 'limit', 100, 1, 1000);
+    const q = str(qo, 'q');
+    const page = fleetPage(entries, status, { offset, limit, ...(q === undefined ? {} : { q }), ...(state ? { state: state as FleetState } : {}) });
+    return { total: page.total, offset, limit, counts: page.counts, gateways: page.rows };
+  });
+
+  router.add('GET', '/v1/queues/:queue/recent', async ({ params, query }) => {
+    const queue = params.queue!;
+    if (!(KNOWN_QUEUES as readonly string[]).includes(queue)) throw new ApiError('API_NOT_FOUND', `no queue ${queue} (queues: ${KNOWN_QUEUES.join(', ')})`);
+    const qo = queryObject(query);
+    const limit = int(qo, 'limit', 100, 1, 1000);
+    const gateway = str(qo, 'gateway');
+    // Scan back from the tail in windows; a bounded scan, so a quiet gateway in a busy fleet costs at
+    // most `scan` records, and its older messages are simply not "recent".
+    const scan = int(qo, 'scan', 5000, 1, 50_000);
+    const log = deps.log;
+    const name = serverQueue(queue);
+    const first = await log.firstOffset(name);
+    let end = await log.nextOffset(name);
+    const floor = Math.max(first, end - scan);
+    const out = [];
+    while (end > floor && out.length < limit) {
+      const from = Math.max(floor, end - 500);
+      const batch = await log.read(name, from, end - from);
+      for (let i = batch.length - 1; i >= 0 && out.length < limit; i--) {
+        const e = batch[i]!;
+        if (gateway === undefined || fromGateway(e.message.topic, gateway)) out.push(renderMessage(toQueueMessage(queue, e, 0)));
+      }
+      end = from;
+    }
+    return { messages: out.reverse() };
+  });
+}
