@@ -58,7 +58,9 @@ export function GatewayPage({ id }: { id: string }) {
   const e = entry.data;
   const gwGroups: string[] = e?.groups ?? [];
   const mine = (commands.data?.commands ?? []).filter((c) => c.target.all === true || c.target.device === id || gwGroups.includes(c.target.group) || (devices.data?.devices ?? []).some((d) => d.id === c.target.device));
-  const streams = [...new Set(series.map((s) => s.label))];
+  const charted = series.map((s) => s.label);
+  // Every device/stream seen in recent telemetry, numeric or not (a text stream is listed, not charted).
+  const streams = [...new Set((telemetry.data ?? []).flatMap((m) => (m.envelope?.stream === undefined ? [] : [`${String(m.envelope.device)}/${String(m.envelope.stream)}`])))].sort();
   return (
     <section aria-labelledby="gw-h">
       <h1 id="gw-h">
@@ -104,7 +106,7 @@ export function GatewayPage({ id }: { id: string }) {
         Stream
         <select value={shown} onChange={(ev) => setShown(ev.currentTarget.value)}>
           <option value="">first four</option>
-          {streams.map((s) => (
+          {charted.map((s) => (
             <option key={s} value={s}>
               {s}
             </option>
