@@ -50,7 +50,7 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     return spawnLogged(gw, ['edge/src/main.ts', '--config', join(dir, `${gw}.json`)]);
   };
   const goto = async (hash: string): Promise<void> => {
-    await page.evaluate((h) => (location.hash = h), hash);
+    await page.evaluate((h) => ((globalThis as any).location.hash = h), hash);
     await page.locator('main h1').first().waitFor();
   };
 
@@ -104,7 +104,7 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').filter({ hasText: 'API_UNAUTHORIZED' }).waitFor();
     await signIn(page, base, token);
-    assert.equal(await page.evaluate(() => location.href.includes(sessionStorage.getItem('causeway.operatorToken') ?? '\u0000')), false, 'the token is not in the URL');
+    assert.equal(await page.evaluate(() => { const w = globalThis as any; return w.location.href.includes(w.sessionStorage.getItem('causeway.operatorToken') ?? '\u0000'); }), false, 'the token is not in the URL');
   });
 
   it('the fleet page shows both gateways online with counts, and hostile ids as text', async () => {
@@ -117,7 +117,7 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     assert.equal(await hostile.textContent(), HOSTILE_GW, 'the id is rendered as its characters');
     assert.match((await page.getByRole('row').filter({ hasText: 'onerror' }).textContent()) ?? '', /<script>window.__xss=3<\/script>/);
     assert.equal(await page.locator('main img, main svg, main script').count(), 0, 'no element made from an id');
-    assert.equal(await page.evaluate(() => (window as any).__xss), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
     await page.getByLabel('State').selectOption('offline');
     await waitFor('the offline filter', 10_000, async () => ((await page.locator('tbody tr').count()) === 1 ? true : undefined));
     await page.getByLabel('State').selectOption('');
@@ -141,7 +141,7 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await page.locator('[data-testid="gw-events"]').getByText(HOSTILE_VALUE, { exact: false }).waitFor({ timeout: 10_000 });
     await page.getByText(`stream ${HOSTILE_DEVICE}/label`).waitFor();
     assert.equal(await page.locator('main img, main script, main svg[onload]').count(), 0);
-    assert.equal(await page.evaluate(() => (window as any).__xss), undefined);
+    assert.equal(await page.evaluate(() => (globalThis as any).__xss), undefined);
     assert.deepEqual(await seriousA11yViolations(page), [], 'gateway page');
     await screenshot(page, 'gateway');
   });
@@ -246,6 +246,6 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
   it('signs out: the token is gone from the tab and the sign-in form is back', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Operator token').waitFor();
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('causeway.operatorToken')), null);
+    assert.equal(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('causeway.operatorToken')), null);
   });
 });
