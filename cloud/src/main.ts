@@ -22,6 +22,7 @@ await runProgram(
     // written at info even when log.level is warn or error; only `silent` suppresses it.
     const announce = cfg.log.level === 'silent' || cfg.log.level === 'debug' || cfg.log.level === 'info' ? logger : createLogger({ level: 'info', name: 'causeway-cloud' });
     announce.info('listening', { host: cfg.mqtt.host, ...node.ports, store: cfg.store.backend, sessions: node.broker.sessions.size, allowAnonymous: cfg.auth.allowAnonymous });
+    if (node.ports.apiPort !== undefined) announce.info('console', { url: `http://${cfg.api.host.includes(':') ? `[${cfg.api.host}]` : cfg.api.host}:${node.ports.apiPort}/` });
     if (cfg.auth.allowAnonymous) logger.warn('auth.allowAnonymous is on: any client can connect with full access (development only)');
     await notifier.ready('listening');
     const stopWatchdog = notifier.startWatchdog();

@@ -123,6 +123,7 @@ await runProgram({ name: 'causeway-demo', summary: 'the whole Causeway stack on 
 
     const cli = fromSource ? `node --import tsx ${join(root, 'cloud/src/cli/main.ts')}` : 'npx causeway';
     say(`Causeway demo running in ${dir}: cloud MQTT on 127.0.0.1:${mqttPort}, API on ${api}.
+Console: ${api}/ — sign in with the operator token in ${tokenFile}
 From a second terminal (in this folder):
   export CAUSEWAY_API_URL=${api} CAUSEWAY_TOKEN_FILE=${tokenFile}
   ${cli} devices list

@@ -1,5 +1,5 @@
 import type { Logger } from '@causeway/shared';
-import type { MessageLog } from '@causeway/broker';
+import type { MessageLog, StoredMessage } from '@causeway/broker';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from '../control/command-service.js';
@@ -29,6 +29,8 @@ export interface ApiDeps {
   /** closes the MQTT connection of a client (a disabled device) */
   disconnect?: (clientId: string) => void;
   stats?: () => Promise<Record<string, unknown>>;
+  /** retained messages matching a filter (the console reads each gateway's retained status for its agent version) */
+  retained?: (filter: string) => Promise<StoredMessage[]>;
   /** commands and config (absent on a node that does not run the control plane) */
   commands?: CommandService;
   config?: ConfigService;

@@ -1,4 +1,5 @@
 import { serverQueue } from '@causeway/broker';
+import { tryDecodeEnvelope } from '@causeway/shared';
 import type { ConfigStatusRow } from '../control/config-service.js';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import { toQueueMessage } from '../queues/queue-message.js';
@@ -46,6 +47,7 @@ function inState(e: RegistryEntry, c: ConfigStatusRow | undefined, s: FleetState
 export function fleetPage(
   entries: readonly RegistryEntry[],
   status: ReadonlyMap<string, ConfigStatusRow>,
+  versions: ReadonlyMap<string, string>,
   o: { q?: string; state?: FleetState; offset: number; limit: number },
 ): { total: number; counts: FleetCounts; rows: FleetRow[] } {
   const counts: FleetCounts = { gateways: 0, online: 0, offline: 0, inSync: 0, drifted: 0, disabled: 0 };
@@ -65,7 +67,8 @@ export function fleetPage(
   selected.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const rows = selected.slice(o.offset, o.offset + o.limit).map((e) => {
     const c = status.get(e.id);
-    return { ...renderPrincipal(e), ...(c === undefined ? {} : { config: c }) } as FleetRow;
+    const v = versions.get(e.id);
+    return { ...(v === undefined ? {} : { agentVersion: v }), ...renderPrincipal(e), ...(c === undefined ? {} : { config: c }) } as FleetRow;
   });
   return { total: selected.length, counts, rows };
 }
@@ -76,6 +79,18 @@ export function fromGateway(topic: string, gateway: string): boolean {
   if (first < 0) return false;
   const end = topic.indexOf('/', first + 1);
   return topic.slice(first + 1, end < 0 ? undefined : end) === gateway;
+}
+
+/** Each gateway's agent version, from the status it publishes retained on `status/{gw}` when it connects. */
+async function agentVersions(deps: ApiDeps): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (deps.retained === undefined) return out;
+  for (const m of await deps.retained('status/+')) {
+    const gateway = m.topic.slice('status/'.length);
+    const d = tryDecodeEnvelope(m.payload);
+    if (d.ok && d.envelope.type === 'status' && typeof d.envelope.agentVersion === 'string') out.set(gateway, d.envelope.agentVersion);
+  }
+  return out;
 }
 
 /**
@@ -92,10 +107,11 @@ export function consoleRoutes(router: Router, deps: ApiDeps): void {
     const tag = str(qo, 'tag');
     const entries = await deps.registry.list({ kind: 'gateway', ...(group ? { group } : {}), ...(tag ? { tag } : {}) });
     const status = new Map((deps.config === undefined ? [] : await deps.config.status()).map((r) => [r.gateway, r]));
+    const versions = await agentVersions(deps);
     const offset = int(qo, 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = int(qo, 'limit', 100, 1, 1000);
     const q = str(qo, 'q');
-    const page = fleetPage(entries, status, { offset, limit, ...(q === undefined ? {} : { q }), ...(state ? { state: state as FleetState } : {}) });
+    const page = fleetPage(entries, status, versions, { offset, limit, ...(q === undefined ? {} : { q }), ...(state ? { state: state as FleetState } : {}) });
     return { total: page.total, offset, limit, counts: page.counts, gateways: page.rows };
   });
 

@@ -191,6 +191,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
         stats: async () => ({ broker: broker.counters }),
+        retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,
         maxStreams: cfg.api.maxStreams,

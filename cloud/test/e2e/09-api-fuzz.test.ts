@@ -26,6 +26,7 @@ const ROUTES: Array<[string, string]> = [
   ['POST', '/v1/queues/{q}/groups/{g}/seek'], ['GET', '/v1/queues/{q}/groups/{g}/stream'], ['POST', '/v1/queues/{q}/messages'],
   ['POST', '/v1/commands'], ['GET', '/v1/commands'], ['GET', '/v1/commands/{id}'], ['GET', '/v1/commands/{id}/targets'], ['POST', '/v1/commands/{id}/cancel'], ['GET', '/v1/commands/{id}/stream'],
   ['PUT', '/v1/config/all'], ['PUT', '/v1/config/groups/{g}'], ['PUT', '/v1/config/gateways/{id}'], ['GET', '/v1/config/gateways/{id}'], ['GET', '/v1/config/status'],
+  ['GET', '/v1/fleet'], ['GET', '/v1/queues/{q}/recent'], ['POST', '/v1/config/validate'],
 ];
 const FIELDS = ['id', 'kind', 'groups', 'tags', 'gateway', 'queues', 'canSend', 'name', 'read', 'publish', 'member', 'max', 'waitMs', 'offsets', 'offset', 'time', 'mode', 'filter',
   'mqttSecondTopic', 'mqttRealTopic', 'payload', 'encoding', 'qoslevel', 'clientId', 'args', 'device', 'group', 'all', 'ttlSeconds', 'rolloutPerMinute', 'abortThresholdPercent', 'config',

@@ -113,6 +113,8 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await waitFor('two gateways online', 30_000, async () => ((await online.textContent()) === '2' ? true : undefined), { everyMs: 250 });
     assert.equal(await page.locator('[data-count="Gateways"]').textContent(), '3');
     for (const gw of ['gw-a', 'gw-b']) assert.match((await page.locator(`tr[data-gateway="${gw}"]`).textContent()) ?? '', /online/);
+    // The agent version comes from the status each gateway publishes retained.
+    await waitFor('gw-a agent version', 10_000, async () => (/^\d+\.\d+\.\d+/.test((await page.locator('tr[data-gateway="gw-a"] td').nth(2).textContent()) ?? '') ? true : undefined), { everyMs: 250 });
     const hostile = page.locator('tbody th a').filter({ hasText: 'onerror' });
     assert.equal(await hostile.textContent(), HOSTILE_GW, 'the id is rendered as its characters');
     assert.match((await page.getByRole('row').filter({ hasText: 'onerror' }).textContent()) ?? '', /<script>window.__xss=3<\/script>/);
