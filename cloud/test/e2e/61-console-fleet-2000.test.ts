@@ -8,7 +8,8 @@ import { hashSecret } from '../../src/identity/secret-hash.js';
 import { startBroker, type BrokerProcess } from './fixtures/broker-process.js';
 import { buildConsole, launchBrowser, signIn, watchProblems } from './fixtures/console-browser.js';
 
-const FLEET = 2000;
+/** 2,000 by default (issue 18); `CONSOLE_FLEET=10000` for a one-off measure at the issue's 10,000. */
+const FLEET = Number(process.env.CONSOLE_FLEET ?? 2000);
 
 /**
  * The fleet page at 2,000 gateways (issue 18): the registry file is filled before the cloud starts (one
@@ -16,8 +17,8 @@ const FLEET = 2000;
  * the page is loaded in headless Chromium and the time from navigation to the first page of rows with
  * the fleet's counts is logged (recorded in docs/benchmarks.md; speed is not asserted here).
  */
-describe('cloud e2e 61: the console fleet page at 2,000 gateways @e2e', function () {
-  this.timeout(120_000);
+describe(`cloud e2e 61: the console fleet page at ${FLEET.toLocaleString()} gateways @e2e`, function () {
+  this.timeout(300_000);
   let dir: string;
   let cloud: BrokerProcess;
   let browser: Browser;
@@ -50,7 +51,7 @@ describe('cloud e2e 61: the console fleet page at 2,000 gateways @e2e', function
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('renders the first page and the counts of 2,000 gateways, and pages and filters on the server', async () => {
+  it(`renders the first page and the counts of ${FLEET.toLocaleString()} gateways, and pages and filters on the server`, async () => {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
     const problems = watchProblems(page);
     await signIn(page, base, token);
@@ -69,7 +70,7 @@ describe('cloud e2e 61: the console fleet page at 2,000 gateways @e2e', function
       { polling: 'raf', timeout: 30_000 },
     );
     const ms = Math.round((await renderedAt.jsonValue()) as number);
-    console.log(`      fleet page, ${FLEET} gateways: first 100 rows and the counts rendered ${ms} ms after navigation`);
+    console.log(`      fleet page, ${FLEET.toLocaleString()} gateways: first 100 rows and the counts rendered ${ms} ms after navigation`);
     assert.equal(await page.locator('[data-count="Online"]').textContent(), Math.ceil(FLEET / 3).toLocaleString());
     assert.equal(requests.filter((p) => p === '/v1/fleet').length, 1, 'one request for the page, not one per row');
     assert.equal(requests.filter((p) => p.startsWith('/v1/devices/')).length, 0);
@@ -77,8 +78,8 @@ describe('cloud e2e 61: the console fleet page at 2,000 gateways @e2e', function
     await page.getByRole('button', { name: 'Next' }).click();
     await page.locator('tr[data-gateway="gw-00100"]').waitFor();
     await page.getByLabel('Group').selectOption('depot-3');
-    await page.getByText('1–100 of 200').waitFor();
-    assert.equal(await page.locator('[data-count="Gateways"]').textContent(), '200');
+    await page.getByText(`1–100 of ${FLEET / 10}`).waitFor();
+    assert.equal(await page.locator('[data-count="Gateways"]').textContent(), (FLEET / 10).toLocaleString());
     assert.deepEqual(problems, []);
   });
 });

@@ -1,11 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 
-export interface Series {
-  label: string;
-  /** [seconds since the epoch, value] sorted by time */
-  points: Array<[number, number]>;
-}
+export type { Series } from '../parse.js';
+import type { Series } from '../parse.js';
 
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df', '#bf3989'];
 

@@ -4,18 +4,8 @@ import { StateBadge } from '../components/badge.js';
 import { ErrorNote } from '../components/error-note.js';
 import { usePoll } from '../components/use-poll.js';
 import { duration, text, time } from '../format.js';
+import { parseArgs } from '../parse.js';
 
-/** Pure: the args field as a JSON object, or the reason it is not one. */
-export function parseArgs(src: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
-  if (src.trim() === '') return { ok: true, value: {} };
-  try {
-    const v: unknown = JSON.parse(src);
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: 'args must be a JSON object, e.g. {"on": true}' };
-    return { ok: true, value: v as Record<string, unknown> };
-  } catch (err) {
-    return { ok: false, message: `args are not valid JSON: ${(err as Error).message}` };
-  }
-}
 
 function NewCommand({ onSent }: { onSent: (id: string) => void }) {
   const [name, setName] = useState('');

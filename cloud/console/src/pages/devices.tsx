@@ -5,17 +5,8 @@ import { ErrorNote } from '../components/error-note.js';
 import { SecretBox } from '../components/secret-box.js';
 import { usePoll } from '../components/use-poll.js';
 import { ago, DASH, tags } from '../format.js';
+import { parseTags } from '../parse.js';
 
-/** Pure: `k=v, k2=v2` as a tags object; a part without `=` is an error naming it. */
-export function parseTags(src: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of src.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new Error(`tag "${part}" must be key=value`);
-    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  return out;
-}
 
 function Register({ onSecret }: { onSecret: (label: string, secret: string) => void }) {
   const [id, setId] = useState('');

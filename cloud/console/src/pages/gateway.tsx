@@ -2,37 +2,14 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Badge, Online, StateBadge } from '../components/badge.js';
 import { ErrorNote } from '../components/error-note.js';
-import { LineChart, type Series } from '../components/line-chart.js';
+import { LineChart } from '../components/line-chart.js';
+import { telemetrySeries, type QueueMsg as Msg } from '../parse.js';
 import { usePoll } from '../components/use-poll.js';
 import { ago, DASH, tags, text, time } from '../format.js';
-
-interface Msg {
-  offset: number;
-  topic: string;
-  createdAt: number;
-  envelope?: any;
-}
 
 const recent = (queue: string, gw: string, limit: number, signal: AbortSignal) =>
   api<{ messages: Msg[] }>('GET', `/v1/queues/${queue}/recent?gateway=${seg(gw)}&limit=${limit}`, undefined, signal).then((r) => r.messages);
 
-/** Pure: numeric readings of recent telemetry batches, one series per device/stream. */
-export function telemetrySeries(msgs: readonly Msg[]): Series[] {
-  const by = new Map<string, Array<[number, number]>>();
-  for (const m of msgs) {
-    const e = m.envelope;
-    if (e === undefined) continue;
-    const readings = e.type === 'batch' && Array.isArray(e.readings) ? e.readings : e.type === 'reading' ? [e] : [];
-    const key = `${String(e.device)}/${String(e.stream)}`;
-    for (const r of readings) {
-      if (typeof r.value !== 'number' || typeof r.ts !== 'number') continue;
-      const pts = by.get(key) ?? [];
-      pts.push([r.ts / 1000, r.value]);
-      by.set(key, pts);
-    }
-  }
-  return [...by.entries()].map(([label, points]) => ({ label, points: points.sort((a, b) => a[0] - b[0]) }));
-}
 
 /** One gateway: its devices and streams, a live chart, events, commands, config and status history. */
 export function GatewayPage({ id }: { id: string }) {

@@ -1,0 +1,57 @@
+// Pure parsing for the console's pages: no DOM, no API, so the tests run them in Node
+// (cloud/test/console/parse.test.ts).
+
+/** A chart series: [seconds since the epoch, value] sorted by time. */
+export interface Series {
+  label: string;
+  points: Array<[number, number]>;
+}
+
+/** A queue message as the API renders it (docs/api.md). */
+export interface QueueMsg {
+  offset: number;
+  topic: string;
+  createdAt: number;
+  envelope?: any;
+}
+
+/** Pure: the args field as a JSON object, or the reason it is not one. */
+export function parseArgs(src: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+  if (src.trim() === '') return { ok: true, value: {} };
+  try {
+    const v: unknown = JSON.parse(src);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return { ok: false, message: 'args must be a JSON object, e.g. {"on": true}' };
+    return { ok: true, value: v as Record<string, unknown> };
+  } catch (err) {
+    return { ok: false, message: `args are not valid JSON: ${(err as Error).message}` };
+  }
+}
+
+/** Pure: `k=v, k2=v2` as a tags object; a part without `=` is an error naming it. */
+export function parseTags(src: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of src.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new Error(`tag "${part}" must be key=value`);
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Pure: numeric readings of recent telemetry batches, one series per device/stream. */
+export function telemetrySeries(msgs: readonly QueueMsg[]): Series[] {
+  const by = new Map<string, Array<[number, number]>>();
+  for (const m of msgs) {
+    const e = m.envelope;
+    if (e === undefined) continue;
+    const readings = e.type === 'batch' && Array.isArray(e.readings) ? e.readings : e.type === 'reading' ? [e] : [];
+    const key = `${String(e.device)}/${String(e.stream)}`;
+    for (const r of readings) {
+      if (typeof r.value !== 'number' || typeof r.ts !== 'number') continue;
+      const pts = by.get(key) ?? [];
+      pts.push([r.ts / 1000, r.value]);
+      by.set(key, pts);
+    }
+  }
+  return [...by.entries()].map(([label, points]) => ({ label, points: points.sort((a, b) => a[0] - b[0]) }));
+}
