@@ -142,7 +142,7 @@ export function QueuesPage() {
                   <td>{num(g.committed)}</td>
                   <td data-testid="lag">{num(g.lag)}</td>
                   <td>{num(g.inFlight)}</td>
-                  <td>{g.group.startsWith('_') ? 'the cloud\'s own group' : <Replay g={g} onDone={qs.refresh} />}</td>
+                  <td>{g.group.startsWith('_') ? "the cloud's own group" : <Replay g={g} onDone={qs.refresh} />}</td>
                 </tr>
               )),
             )}
