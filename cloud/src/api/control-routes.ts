@@ -131,8 +131,9 @@ export function controlRoutes(router: Router, commands: CommandService, config: 
       return config.setDesired(scope(params), cfg as Record<string, unknown>);
     });
   }
-  router.add('GET', '/v1/config/gateways/:gateway', async ({ params }) => {
-    const eff = await config.effective(params.gateway!);
+  router.add('GET', '/v1/config/gateways/:gateway', async ({ params, query }) => {
+    const at = queryObject(query).version;
+    const eff = at === undefined ? await config.effective(params.gateway!) : await config.effectiveAt(params.gateway!, int(queryObject(query), 'version', 1, 1, Number.MAX_SAFE_INTEGER));
     if (eff === undefined) throw new ApiError('API_NOT_FOUND', `no desired config applies to ${params.gateway}`);
     return eff;
   });

@@ -55,6 +55,25 @@ export class ConfigService {
   }
 
   /**
+   * The merged document a gateway was sent at `version`: for each of its scopes the newest accepted
+   * document not newer than it (from the history, with the gateway's groups as they are now). The console
+   * diffs it against the current one to show what a gateway that reported an older version lacks (issue 18).
+   */
+  async effectiveAt(gateway: string, version: number): Promise<{ version: number; config: Record<string, unknown> } | undefined> {
+    const e = await this.#d.registry.get(gateway);
+    const scopes = ['all', ...(e?.groups ?? []).map((g) => `group:${g}`), `gateway:${gateway}`];
+    const history = await this.#d.store.history(Number.MAX_SAFE_INTEGER); // newest first
+    const docs = scopes
+      .map((s) => {
+        const h = history.find((x) => x.scope === s && x.version <= version);
+        return h === undefined ? undefined : this.#safe(s, { version: h.version, doc: h.doc });
+      })
+      .filter((d) => d !== undefined);
+    if (docs.length === 0) return undefined;
+    return { version: Math.max(...docs.map((d) => d.version)), config: mergeConfig(docs.map((d) => d.doc)) };
+  }
+
+  /**
    * A stored document with a prototype key (one stored before they were refused) is left out, with an
    * error logged, rather than merged: merging it once crashed the process on every restart (issue 23 item 2).
    */

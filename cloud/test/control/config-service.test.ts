@@ -37,6 +37,18 @@ describe('cloud/control/config-service', () => {
     assert.deepEqual((pushed.get('config/gw2') as { config: unknown }).config, { uplink: { batchMaxReadings: 100 }, ingest: { tickMs: 1 } });
   });
 
+  it('effectiveAt: the merged document a gateway was sent at an older version (the console diffs it, issue 18)', async () => {
+    const a = await svc.setDesired({ all: true }, { uplink: { batchMaxReadings: 100 } });
+    const g = await svc.setDesired({ group: 'north' }, { ingest: { tickMs: 5 } });
+    await svc.setDesired({ all: true }, { uplink: { batchMaxReadings: 200 } });
+    const w = await svc.setDesired({ gateway: 'gw1' }, { uplink: { inflight: 3 } });
+    const plain = (v: unknown): unknown => JSON.parse(JSON.stringify(v)); // the merge builds null-prototype objects
+    assert.deepEqual(plain(await svc.effectiveAt('gw1', a.version)), { version: a.version, config: { uplink: { batchMaxReadings: 100 } } });
+    assert.deepEqual(plain(await svc.effectiveAt('gw1', g.version)), { version: g.version, config: { uplink: { batchMaxReadings: 100 }, ingest: { tickMs: 5 } } });
+    assert.deepEqual(plain(await svc.effectiveAt('gw1', w.version)), plain(await svc.effective('gw1')), 'at the newest version it is the current one');
+    assert.equal(await svc.effectiveAt('gw1', a.version - 1), undefined);
+  });
+
   it('shows drift: applied, rejected with the failing key, and not yet reported', async () => {
     const { version } = await svc.setDesired({ all: true }, { ingest: { tickMs: 2 } });
     await svc.handleReported('gw1', { v: 1, type: 'config-reported', id: 'r1', gateway: 'gw1', version, status: 'APPLIED', ts: 5 });

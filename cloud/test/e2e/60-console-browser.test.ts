@@ -243,6 +243,15 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     const row = page.locator('tr[data-gateway="gw-b"]');
     await row.getByText('offline').waitFor({ timeout: 30_000 });
     await waitFor('one gateway online', 10_000, async () => ((await page.locator('[data-count="Online"]').textContent()) === '1' ? true : undefined), { everyMs: 250 });
+    // Offline, it cannot apply a new config: its page shows the drift as a diff against what it reported.
+    await call('PUT', '/v1/config/gateways/gw-b', { config: { uplink: { batchMaxReadings: 80 } } });
+    await goto('#/gateway/gw-b');
+    const diff = page.locator('[data-testid="gw-config-diff"]');
+    await diff.getByText('+ uplink.batchMaxReadings: 80').waitFor({ timeout: 10_000 });
+    assert.match((await diff.textContent()) ?? '', /- uplink\.batchMaxReadings: 50/);
+    assert.match((await page.locator('[data-testid="gw-state"]').textContent()) ?? '', /offline/);
+    await page.locator('[data-testid="gw-config"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'gateway-drift');
   });
 
   it('signs out: the token is gone from the tab and the sign-in form is back', async () => {

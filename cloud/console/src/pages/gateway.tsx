@@ -5,6 +5,7 @@ import { ErrorNote } from '../components/error-note.js';
 import { LineChart } from '../components/line-chart.js';
 import { telemetrySeries, type QueueMsg as Msg } from '../parse.js';
 import { usePoll } from '../components/use-poll.js';
+import { diffDocs } from '../../../src/cli/config-diff.js';
 import { ago, DASH, tags, text, time } from '../format.js';
 
 const recent = (queue: string, gw: string, limit: number, signal: AbortSignal) =>
@@ -24,7 +25,10 @@ export function GatewayPage({ id }: { id: string }) {
       const st = await api<{ gateways: any[] }>('GET', '/v1/config/status', undefined, s);
       const row = st.gateways.find((g) => g.gateway === id);
       const desired = await api('GET', `/v1/config/gateways/${seg(id)}`, undefined, s).catch(() => undefined);
-      return { row, desired };
+      // What the gateway last reported running, as the document of that version, to diff with the desired.
+      const rv: number | undefined = row?.reportedVersion;
+      const reported = rv === undefined || rv === desired?.version ? desired : await api('GET', `/v1/config/gateways/${seg(id)}?version=${rv}`, undefined, s).catch(() => undefined);
+      return { row, desired, reported };
     },
     3000,
     [id],
@@ -96,7 +100,7 @@ export function GatewayPage({ id }: { id: string }) {
         <div>
           <h2>Config: desired vs reported</h2>
           <ErrorNote error={cfg.error} />
-          <ConfigDiff row={cfg.data?.row} desired={cfg.data?.desired} />
+          <ConfigDiff row={cfg.data?.row} desired={cfg.data?.desired} reported={cfg.data?.reported} />
         </div>
         <div>
           <h2>Status history</h2>
@@ -185,7 +189,8 @@ export function GatewayPage({ id }: { id: string }) {
   );
 }
 
-function ConfigDiff({ row, desired }: { row: any; desired: any }) {
+function ConfigDiff({ row, desired, reported }: { row: any; desired: any; reported: any }) {
+  const diff = desired === undefined ? [] : diffDocs(reported?.config ?? {}, desired.config);
   if (row === undefined && desired === undefined) return <p>No desired config applies to this gateway.</p>;
   return (
     <div data-testid="gw-config">
@@ -198,7 +203,20 @@ function ConfigDiff({ row, desired }: { row: any; desired: any }) {
           {text(row.error.key)}: {text(row.error.message)}
         </p>
       ) : null}
-      <pre class="json">{desired === undefined ? DASH : JSON.stringify(desired.config, null, 2)}</pre>
+      <h3>Reported (v{row?.reportedVersion ?? '?'}) → desired (v{desired?.version ?? '?'})</h3>
+      <pre class="json diff" data-testid="gw-config-diff">
+        {diff.length === 0
+          ? 'no differences'
+          : diff.map((l, i) => (
+              <span key={i} class={l.startsWith('+') ? 'add' : 'del'}>
+                {l}
+              </span>
+            ))}
+      </pre>
+      <details>
+        <summary>Desired document</summary>
+        <pre class="json">{desired === undefined ? DASH : JSON.stringify(desired.config, null, 2)}</pre>
+      </details>
     </div>
   );
 }
