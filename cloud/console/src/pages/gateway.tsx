@@ -94,7 +94,7 @@ export function GatewayPage({ id }: { id: string }) {
           ))}
         </select>
       </label>
-      <LineChart title={`telemetry of ${id}`} series={chartSeries} />
+      {chartSeries.length === 0 ? <p>No numeric telemetry from this gateway in the recent messages.</p> : <LineChart title={`telemetry of ${id}`} series={chartSeries} />}
       <ErrorNote error={telemetry.error} />
       <div class="two">
         <div>
