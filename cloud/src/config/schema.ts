@@ -108,8 +108,10 @@ export const cloudSchema: Schema = {
     window: { doc: 'Server-side queues: messages read ahead per consumer group', format: 'nat', default: 1000 },
   },
   sinks: {
-    doc: 'Declarative sinks, each a consumer group that writes a queue to a target and acks only after the target committed (docs/operations.md, "Sinks"): [{name, queue, filter?:"/gw1/+/+", transform:{type:readings}|{type:fields,fields:{column:"path"}}, target:{type:postgres,url,passwordFile?,table?}|{type:webhook,url,secretFile,timeoutMs?}, maxMessages?, paused?}]',
+    doc: 'Declarative sinks, each a consumer group that writes a queue to a target and acks only after the target committed (docs/operations.md, "Sinks"): [{name, queue, filter?:"/gw1/+/+", transform:{type:readings}|{type:fields,fields:{column:"path"}}, target:{type:postgres,url,passwordFile?,table?}|{type:webhook,url,secretFile,timeoutMs?}, maxMessages?, paused?}]. Default []; listed as secret because a wrong entry may hold one, so it is never echoed',
     format: jsonFormat('causeway-sinks', (v) => void parseSinks(v)),
+    // A wrong entry may hold a secret (a password in a URL, refused): never echo the value in the error.
+    sensitive: true,
     default: [],
   },
   health: {
