@@ -37,6 +37,13 @@ export interface SinkRunnerDeps {
   standbyMs?: number;
 }
 
+interface PreparedBatch {
+  rows: SinkRow[];
+  malformed: Array<{ offset: number; topic: string; code: string; reason: string }>;
+  offsets: number[];
+  batchId: string;
+}
+
 /** Retries of a failed write: 250 ms growing to 30 s, with some jitter. */
 const SINK_BACKOFF: BackoffPolicy = { baseMs: 250, capMs: 30_000, minMs: 100, jitter: 0.5 };
 
@@ -60,6 +67,7 @@ export class SinkRunner {
   #paused: boolean;
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
+  #held: PreparedBatch | undefined;
 
   constructor(spec: SinkSpec, deps: SinkRunnerDeps) {
     this.spec = spec;
@@ -118,6 +126,9 @@ export class SinkRunner {
   async #run(): Promise<void> {
     const signal = this.#ac.signal;
     this.#d.logger.info('sink started', { sink: this.spec.name, queue: this.spec.queue, group: this.group.group, target: this.target, paused: this.#paused });
+    // The next batch is pulled while the current one is written (the target works in another process):
+    // still leased to this member, acked only after its own commit, written after the current one.
+    let next: Promise<QueueMessage[]> | undefined;
     while (!signal.aborted) {
       try {
         if (this.#paused) {
@@ -125,21 +136,38 @@ export class SinkRunner {
           await this.#sleep(60_000);
           continue;
         }
-        if (this.#d.queues.runsHere !== undefined && !(await this.#d.queues.runsHere(this.group))) {
+        if (next === undefined && this.#d.queues.runsHere !== undefined && !(await this.#d.queues.runsHere(this.group))) {
           this.state = 'standby';
           await this.#sleep(this.#d.standbyMs ?? 2000);
           continue;
         }
         if (this.state !== 'backing off') this.state = 'running';
-        const msgs = await this.#d.queues.pull(this.group, this.#d.member, this.spec.maxMessages, this.#d.pullWaitMs ?? 1000, signal);
-        if (msgs.length > 0) await this.#deliver(msgs);
+        if (this.#held !== undefined) {
+          // a batch whose retries a pause interrupted: it goes first, so per-device order holds
+          const held = this.#held;
+          this.#held = undefined;
+          await this.#deliver(held);
+          continue;
+        }
+        const msgs = await (next ?? this.#pull(signal));
+        next = undefined;
+        if (msgs.length === 0) continue;
+        const batch = this.#transform(msgs);
+        next = this.#pull(signal);
+        next.catch(() => undefined); // awaited at the top of the loop; a failure is handled there
+        await this.#deliver(batch);
       } catch (err) {
+        next = undefined;
         if (signal.aborted) break;
         // the queue itself failed (a JetStream outage): wait and pull again; leased messages come back
         this.#fail(err);
         await this.#sleep(1000);
       }
     }
+  }
+
+  #pull(signal: AbortSignal): Promise<QueueMessage[]> {
+    return this.#d.queues.pull(this.group, this.#d.member, this.spec.maxMessages, this.#d.pullWaitMs ?? 1000, signal);
   }
 
   #fail(err: unknown): void {
@@ -149,17 +177,21 @@ export class SinkRunner {
     this.#d.logger.warn('sink write failed; retrying', { sink: this.spec.name, code: this.lastError.code, err: this.lastError.message });
   }
 
-  /** Writes one pulled batch until the target takes it (or refuses it for good), then acks it. */
-  async #deliver(msgs: QueueMessage[]): Promise<void> {
+  /** The rows of a pulled batch, and what the transform could not read. */
+  #transform(msgs: QueueMessage[]): PreparedBatch {
     const rows: SinkRow[] = [];
-    const malformed: Array<{ offset: number; topic: string; code: string; reason: string }> = [];
+    const malformed: PreparedBatch['malformed'] = [];
     for (const m of msgs) {
       const r = messageRows(this.spec.transform, m.topic, m.payload);
-      if (r.ok) rows.push(...r.rows);
+      if (r.ok) for (const row of r.rows) rows.push(row);
       else malformed.push({ offset: m.offset, topic: m.topic, code: r.code, reason: r.reason });
     }
     const offsets = msgs.map((m) => m.offset);
-    const batchId = `${this.spec.name}-${offsets[0]}-${offsets[offsets.length - 1]}`;
+    return { rows, malformed, offsets, batchId: `${this.spec.name}-${offsets[0]}-${offsets[offsets.length - 1]}` };
+  }
+
+  /** Writes one pulled batch until the target takes it (or refuses it for good), then acks it. */
+  async #deliver({ rows, malformed, offsets, batchId }: PreparedBatch): Promise<void> {
     if (malformed.length > 0) {
       // Bad input is counted and kept (dead-letter queue), and the sink keeps running.
       this.counters.malformed += malformed.length;
@@ -167,7 +199,11 @@ export class SinkRunner {
       await this.#d.deadLetter(this.spec.name, { sink: this.spec.name, reason: 'malformed', messages: malformed });
     }
     for (let attempt = 0; ; attempt++) {
-      if (this.#ac.signal.aborted || this.#paused) return; // not acked: delivered again later
+      if (this.#ac.signal.aborted || this.#paused) {
+        // Not acked: after a resume it is retried first; after a stop it is delivered again after the restart.
+        this.#held = { rows, malformed: [], offsets, batchId };
+        return;
+      }
       try {
         const out = await this.#d.target.write(rows, batchId);
         if (!out.ok) {

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { apiCall, freePort, removeDir, startBroker, tempDir, waitFor, type BrokerProcess } from './fixtures/broker-process.js';
 import { startPostgres, type PostgresServer } from './fixtures/postgres-server.js';
 import { startBatchGateway, type BatchGateway } from './fixtures/batch-gateway.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Issue 21: a sink is a consumer group, so the outages of its path are lag, never loss. Three simulated
@@ -88,5 +92,18 @@ describe('e2e 50: PostgreSQL sink, exactly once across kill -9 of the cloud and 
     assert.match(metrics, /causeway_sink_lag\{sink="pg"\} 0/);
     assert.match(metrics, /causeway_sink_state\{sink="pg",state="running"\} 1/);
     assert.match(metrics, /causeway_sink_rows_per_second\{sink="pg"\}/);
+    const cli = (...args: string[]): string =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'cloud/src/cli/main.ts', '--url', `http://127.0.0.1:${cloud!.apiPort}`, '--token', token, 'sinks', ...args], { cwd: ROOT, encoding: 'utf8' });
+    assert.match(cli('list'), /^pg\s+telemetry\s+running\s+0\s/m);
+    assert.match(cli('status', 'pg'), /lag {9}0 messages/);
+
+    // 5. replay from the start: every batch is written again the idempotent way, and no row doubles
+    const before = after.counters.duplicates as number;
+    assert.match(cli('replay', 'pg', '--from', 'earliest'), /pg: replaying from offset 1/);
+    await waitFor('the replay skipped every row', 120_000, async () => {
+      const s = await api('GET', '/v1/sinks/pg');
+      return s.lag === 0 && s.counters.duplicates - before === expected ? s : undefined;
+    }, { detail: logs });
+    assert.equal(await rows(), expected, 'a replay adds no row');
   });
 });
