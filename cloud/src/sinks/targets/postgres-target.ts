@@ -6,7 +6,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CausewayError, type Logger } from '@causeway/shared';
 import type { PostgresTargetSpec } from '../sink-spec.js';
 import type { SinkRow, TransformSpec } from '../transform.js';
-import { copyTextLine } from './copy-text.js';
 import { quoteIdent, tableLayout, type TableLayout } from './sink-table.js';
 import type { SinkTarget, WriteOutcome } from './target.js';
 
@@ -88,7 +87,7 @@ export class PostgresTarget implements SinkTarget {
     const client = await this.#connect();
     const cols = this.#layout.columns.map(quoteIdent).join(', ');
     let text = '';
-    for (const r of rows) text += copyTextLine(this.#layout.values(r));
+    for (const r of rows) text += this.#layout.line(r);
     const copy = (into: string): Promise<void> => pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${quoteIdent(into)} (${cols}) FROM STDIN`)));
     try {
       // Fast path: COPY straight into the table. A batch seen before (a redelivery after a crash) breaks
