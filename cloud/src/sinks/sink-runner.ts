@@ -126,9 +126,10 @@ export class SinkRunner {
   async #run(): Promise<void> {
     const signal = this.#ac.signal;
     this.#d.logger.info('sink started', { sink: this.spec.name, queue: this.spec.queue, group: this.group.group, target: this.target, paused: this.#paused });
-    // The next batch is pulled while the current one is written (the target works in another process):
-    // still leased to this member, acked only after its own commit, written after the current one.
-    let next: Promise<QueueMessage[]> | undefined;
+    // The next batch is pulled and transformed while the current one is written (the target works in
+    // another process): still leased to this member, acked only after its own commit, written after the
+    // current one.
+    let next: Promise<PreparedBatch | undefined> | undefined;
     while (!signal.aborted) {
       try {
         if (this.#paused) {
@@ -149,11 +150,10 @@ export class SinkRunner {
           await this.#deliver(held);
           continue;
         }
-        const msgs = await (next ?? this.#pull(signal));
+        const batch = await (next ?? this.#prepare(signal));
         next = undefined;
-        if (msgs.length === 0) continue;
-        const batch = this.#transform(msgs);
-        next = this.#pull(signal);
+        if (batch === undefined) continue;
+        next = this.#prepare(signal);
         next.catch(() => undefined); // awaited at the top of the loop; a failure is handled there
         await this.#deliver(batch);
       } catch (err) {
@@ -164,6 +164,12 @@ export class SinkRunner {
         await this.#sleep(1000);
       }
     }
+  }
+
+  /** Pulls a batch and transforms it; undefined when nothing came within the pull's wait. */
+  async #prepare(signal: AbortSignal): Promise<PreparedBatch | undefined> {
+    const msgs = await this.#pull(signal);
+    return msgs.length === 0 ? undefined : this.#transform(msgs);
   }
 
   #pull(signal: AbortSignal): Promise<QueueMessage[]> {

@@ -20,6 +20,9 @@ export interface PostgresTargetCounters {
   redelivered: number;
 }
 
+/** Rows per chunk of COPY text (about 60 bytes each) */
+const COPY_CHUNK_ROWS = 1000;
+
 /** SQLSTATE unique_violation */
 const UNIQUE_VIOLATION = '23505';
 
@@ -86,9 +89,17 @@ export class PostgresTarget implements SinkTarget {
     if (rows.length === 0) return { ok: true };
     const client = await this.#connect();
     const cols = this.#layout.columns.map(quoteIdent).join(', ');
-    let text = '';
-    for (const r of rows) text += this.#layout.line(r);
-    const copy = (into: string): Promise<void> => pipeline(Readable.from([text]), client.query(copyFrom(`COPY ${quoteIdent(into)} (${cols}) FROM STDIN`)));
+    const layout = this.#layout;
+    // COPY text in chunks, made as PostgreSQL reads them: it parses one while the next is built.
+    function* chunks(): Generator<string> {
+      for (let i = 0; i < rows.length; i += COPY_CHUNK_ROWS) {
+        let text = '';
+        const end = Math.min(rows.length, i + COPY_CHUNK_ROWS);
+        for (let k = i; k < end; k++) text += layout.line(rows[k]!);
+        yield text;
+      }
+    }
+    const copy = (into: string): Promise<void> => pipeline(Readable.from(chunks()), client.query(copyFrom(`COPY ${quoteIdent(into)} (${cols}) FROM STDIN`)));
     try {
       // Fast path: COPY straight into the table. A batch seen before (a redelivery after a crash) breaks
       // the key (23505): the transaction is rolled back whole and the batch goes the idempotent way.
