@@ -143,6 +143,8 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
   const db = await startPostgres('bench');
   const sinkRuns: Array<{ rowsPerSecond: number; detail: string }> = [];
   const baseRuns: number[] = [];
+  /** sink ÷ baseline within each round (the two runs closest in time, so under the most similar load) */
+  const ratios: number[] = [];
   let failed: string | undefined;
   try {
     for (let r = 0; r < p.rounds; r++) {
@@ -154,6 +156,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       }
       process.stderr.write(`  round ${r + 1}/${p.rounds}: (a) hand-written COPY …\n`);
       baseRuns.push(await baseline(db, batches, p.max, `baseline_${r}`));
+      if (sinkRuns.length === baseRuns.length) ratios.push(sinkRuns[r]!.rowsPerSecond / baseRuns[r]!);
     }
   } finally {
     await db.destroy();
@@ -175,6 +178,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       'the sink run is timed from resume to lag 0 with every row in the table; the publish before it is not timed',
       `${p.rounds} rounds, each a sink run then a baseline run into fresh tables; the best of each is compared (load only slows a run down)`,
       'target (issue 21): the sink at ≥ 50 % of the baseline',
+      `sink ÷ baseline per round: ${ratios.map((x) => `${Math.round(x * 100)} %`).join(', ') || 'none'}`,
     ],
   };
 }
