@@ -39,11 +39,14 @@ export interface WebhookTargetSpec {
   secretFile: string;
   /** ms per request before it counts as failed (and is retried); default 10000 */
   timeoutMs: number;
+  /** allow http:// to a host other than loopback (batches and their signature in clear text); default false */
+  allowHttp: boolean;
 }
 
 export const SINK_KEYS = ['name', 'queue', 'filter', 'transform', 'target', 'maxMessages', 'paused'];
 const POSTGRES_KEYS = ['type', 'url', 'passwordFile', 'table'];
-const WEBHOOK_KEYS = ['type', 'url', 'secretFile', 'timeoutMs'];
+const WEBHOOK_KEYS = ['type', 'url', 'secretFile', 'timeoutMs', 'allowHttp'];
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const NAME = /^[a-z][a-z0-9-]{0,47}$/;
 const TABLE = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -94,7 +97,11 @@ function parseTarget(v: unknown, name: string, at: string): PostgresTargetSpec |
     onlyKeys(v, WEBHOOK_KEYS, at);
     const u = parseUrl(text(v, 'url', at), ['http:', 'https:'], at);
     if (u.username !== '' || u.search !== '') throw new Error(`${at}.url must have no user and no query string (secrets never in URLs); the request is signed with ${at}.secretFile`);
-    return { type: 'webhook', url: v.url as string, secretFile: text(v, 'secretFile', at), timeoutMs: positive(v, 'timeoutMs', 10_000, 300_000, at) };
+    if (v.allowHttp !== undefined && typeof v.allowHttp !== 'boolean') throw new Error(`${at}.allowHttp must be true or false`);
+    const allowHttp = v.allowHttp === true;
+    // Secure by default: readings in clear text only to this host, or when the operator says so.
+    if (u.protocol === 'http:' && !LOOPBACK.has(u.hostname) && !allowHttp) throw new Error(`${at}.url: http:// to ${u.hostname} sends the batches in clear text; use https://, or set ${at}.allowHttp to true`);
+    return { type: 'webhook', url: v.url as string, secretFile: text(v, 'secretFile', at), timeoutMs: positive(v, 'timeoutMs', 10_000, 300_000, at), allowHttp };
   }
   throw new Error(`${at}.type must be postgres or webhook, got ${JSON.stringify(v.type)}`);
 }

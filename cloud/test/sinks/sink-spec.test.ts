@@ -14,7 +14,12 @@ describe('sinks/sink-spec: the sinks config', () => {
   it('a webhook with a filter and a timeout', () => {
     const [s] = parseSinks([{ name: 'alarms', queue: 'events', filter: '/+/+/overheat', transform: { type: 'fields', fields: { sev: 'severity' } }, target: { ...hook, timeoutMs: 2000 } }]);
     assert.equal(s!.filter, '/+/+/overheat');
-    assert.deepEqual(s!.target, { ...hook, timeoutMs: 2000 });
+    assert.deepEqual(s!.target, { ...hook, timeoutMs: 2000, allowHttp: false });
+  });
+
+  it('http:// is fine to loopback, and elsewhere with allowHttp', () => {
+    assert.doesNotThrow(() => parseSinks([{ name: 'a', queue: 'events', target: { ...hook, url: 'http://127.0.0.1:9000/in' } }]));
+    assert.doesNotThrow(() => parseSinks([{ name: 'a', queue: 'events', target: { ...hook, url: 'http://ops.lan/in', allowHttp: true } }]));
   });
 
   const bad: Array<[string, unknown, RegExp]> = [
@@ -33,6 +38,7 @@ describe('sinks/sink-spec: the sinks config', () => {
     ['a zero timeout', [{ name: 'a', queue: 'events', target: { ...hook, timeoutMs: 0 } }], /timeoutMs must be a whole number from 1/],
     ['two sinks with one name', [{ name: 'a', queue: 'telemetry', target: pg }, { name: 'a', queue: 'events', target: hook }], /\[1\]\.name "a" is used by two sinks/],
     ['two sinks on one table', [{ name: 'a', queue: 'telemetry', target: { ...pg, table: 't' } }, { name: 'b', queue: 'telemetry', target: { ...pg, table: 't' } }], /\[1\]\.target\.table "t" is written by two sinks/],
+    ['http:// beyond loopback', [{ name: 'a', queue: 'events', target: { ...hook, url: 'http://ops.example/in' } }], /sends the batches in clear text; use https:\/\/, or set \[0\]\.target\.allowHttp/],
     ['paused not a boolean', [{ name: 'a', queue: 'telemetry', target: pg, paused: 'yes' }], /paused must be true or false/],
   ];
   for (const [what, v, err] of bad) it(`refuses ${what}`, () => assert.throws(() => parseSinks(v), err));
