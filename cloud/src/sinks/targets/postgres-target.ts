@@ -60,7 +60,10 @@ export class PostgresTarget implements SinkTarget {
   async #connect(): Promise<pg.Client> {
     if (this.#client !== undefined) return this.#client;
     const password = this.#spec.passwordFile === undefined ? undefined : readFileSync(this.#spec.passwordFile, 'utf8').trim();
-    const client = new pg.Client({ connectionString: this.#spec.url, ...(password === undefined ? {} : { password }), connectionTimeoutMillis: 10_000, application_name: 'causeway-sink' });
+    const client = new pg.Client({ connectionString: this.#spec.url, ...(password === undefined ? {} : { password }), connectionTimeoutMillis: 10_000, application_name: 'causeway-sink',
+      // A PostgreSQL that hangs (or a link that silently drops) must become an error the runner retries,
+      // not a sink that says "running" for ever: TCP keepalive, and a client-side limit per statement.
+      keepAlive: true, query_timeout: 120_000 });
     // An idle connection that breaks (PostgreSQL stopped) emits 'error': without a listener it would crash the process.
     client.on('error', (err) => {
       this.#logger.warn('sink: postgres connection failed', { target: this.describe, err: err.message });
