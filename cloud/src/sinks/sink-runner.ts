@@ -84,8 +84,10 @@ export class SinkRunner {
     this.#loop ??= this.#run();
   }
 
+  /** No write starts after this (one in flight finishes and is acked); a batch in backoff is kept for resume. */
   pause(): void {
     this.#paused = true;
+    if (this.state !== 'stopped') this.state = 'paused';
     this.#wake?.();
   }
 

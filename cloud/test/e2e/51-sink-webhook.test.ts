@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { encodeEnvelope, type EventEnvelope } from '@causeway/shared';
 import { apiCall, freePort, removeDir, startBroker, tempDir, waitFor, type BrokerProcess } from './fixtures/broker-process.js';
 import { verifyWebhookSignature } from '../../src/sinks/targets/webhook-signature.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 type Answer = 'hang' | number;
 
@@ -122,5 +126,15 @@ describe('e2e 51: webhook sink — down, timeout, 500 then 200, 400 to the dead-
     for (const e of ['down', 'slow', 'flaky', 'after']) assert.equal(delivered(e).length, 1, e);
     const row = delivered('flaky')[0]!.body.rows[0];
     assert.deepEqual(row, { gateway: 'gw1', batchId: 'ev-flaky', seq: 0, fields: { event: 'flaky', severity: 'alarm', temp: 90 } });
+
+    // 5. paused from the CLI: an event waits in the queue (lag) until the sink is resumed
+    const cli = (...args: string[]): string =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'cloud/src/cli/main.ts', '--url', `http://127.0.0.1:${cloud!.apiPort}`, '--token', token, 'sinks', ...args], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(cli('pause', 'alarms'), 'alarms: paused\n');
+    await publish('held');
+    await waitFor('lag while paused', 30_000, async () => ((await status()).lag === 1 ? true : undefined));
+    assert.equal(received.filter((r) => r.event === 'held').length, 0, 'nothing sent while paused');
+    assert.match(cli('resume', 'alarms'), /^alarms: (running|paused)\n$/);
+    await waitFor('the held event delivered after resume', 60_000, () => (delivered('held').length === 1 ? true : undefined));
   });
 });
