@@ -10,6 +10,7 @@ export * from './json/safe-json.js';
 export * from './config/merge-config.js';
 export * from './config/config-table.js';
 export * from './config/edge-schema.js';
+export * from './config/json-format.js';
 export * from './config/remote-config-policy.js';
 export * from './log/clip.js';
 export * from './log/log-throttle.js';

@@ -5,6 +5,7 @@ import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from '../control/command-service.js';
 import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
+import type { SinkService } from '../sinks/sink-service.js';
 
 // What the API server and its route files are given: its own file, so the routes depend on it and not on
 // the server that mounts them (which would make a loop; issue 14).
@@ -19,6 +20,8 @@ export interface PublishRequest {
 export interface ApiDeps {
   registry: DeviceRegistry;
   queues: ServerQueues;
+  /** the declarative sinks (/v1/sinks); absent: none */
+  sinks?: SinkService;
   log: MessageLog;
   /** bearer token of the operator (backend apps get their own, POST /v1/apps) */
   operatorToken: string;

@@ -7,6 +7,7 @@ import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
+import { sinkRoutes } from './sink-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -66,6 +67,7 @@ export function createApiServer(deps: ApiDeps): Server {
   deviceRoutes(router, deps);
   appRoutes(router, deps);
   queueRoutes(router, deps);
+  if (deps.sinks !== undefined) sinkRoutes(router, deps.sinks);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
   consoleRoutes(router, deps);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));

@@ -28,6 +28,7 @@ const BY_CODE: Record<string, number> = {
   COMMAND_UNKNOWN_DEVICE: 404,
   COMMAND_NO_TARGETS: 404,
   COMMAND_NOT_FOUND: 404,
+  SINK_NOT_FOUND: 404,
 };
 
 export function statusFor(err: unknown): number {

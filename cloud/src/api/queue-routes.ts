@@ -3,15 +3,18 @@ import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
 import { serverQueue } from '@causeway/broker';
 import type { ApiDeps } from './api-deps.js';
+import { DEAD_LETTER_QUEUE } from '../sinks/dead-letter.js';
 import { checkGroupName, checkRawPublishTopic, mayPublish, mayRead } from './app-access.js';
 import { ApiError } from './http-status.js';
 import { int, numArray, queryObject, reqStr, str } from './params.js';
 import { renderMessage } from './render.js';
 import type { RequestContext, Router } from './router.js';
 
-/** The server-side queues every deployment has (the uplink first levels of the wire contract). */
-/** The server-side queues: the first levels of what gateways publish (one list: shared's topic scheme). */
-export const KNOWN_QUEUES = UPLINK_KINDS;
+/**
+ * The server-side queues: the first levels of what gateways publish (one list: shared's topic scheme),
+ * and the dead-letter queue of the sinks (issue 21).
+ */
+export const KNOWN_QUEUES: readonly string[] = [...UPLINK_KINDS, DEAD_LETTER_QUEUE];
 
 /** The group a request names; an app must have been granted the queue. */
 function specOf(ctx: RequestContext, src: Record<string, unknown>): GroupSpec {

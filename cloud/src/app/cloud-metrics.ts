@@ -4,6 +4,9 @@ import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 import type { ApiCounters } from '../api/api-counters.js';
 import { UPLINK_KINDS } from '@causeway/shared';
+import type { SinkService } from '../sinks/sink-service.js';
+
+const SINK_STATES = ['running', 'backing off', 'paused', 'standby', 'stopped'] as const;
 
 /**
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
@@ -16,8 +19,10 @@ export function cloudMetrics(
   groups?: { counters: ClusteredQueuesCounters },
   api?: ApiCounters,
   jetstream?: { counters: Record<string, number> },
+  sinks?: SinkService,
 ): Registry {
   const registry = new Registry();
+  if (sinks !== undefined && sinks.names().length > 0) sinkMetrics(registry, sinks);
   if (jetstream !== undefined) {
     new Gauge({
       name: 'causeway_jetstream_log',
@@ -95,4 +100,50 @@ export function cloudMetrics(
     },
   });
   return registry;
+}
+
+/** Per sink (issue 21): lag, rows/s, state, and its counters (rows, batches, failures, dead-lettered, …). */
+function sinkMetrics(registry: Registry, sinks: SinkService): void {
+  // One status read per scrape feeds the four gauges (each collect would otherwise ask the queues again).
+  let pending: ReturnType<SinkService['list']> | undefined;
+  const statuses = (): ReturnType<SinkService['list']> => {
+    pending ??= sinks.list().finally(() => setImmediate(() => (pending = undefined)));
+    return pending;
+  };
+  new Gauge({
+    name: 'causeway_sink_lag',
+    help: 'Messages of the sink\'s queue not yet written and acked (-1: the queue did not answer)',
+    labelNames: ['sink'],
+    registers: [registry],
+    async collect() {
+      for (const s of await statuses()) this.set({ sink: s.name }, s.lag);
+    },
+  });
+  new Gauge({
+    name: 'causeway_sink_rows_per_second',
+    help: 'Rows the sink\'s target committed per second, over the last 10 s',
+    labelNames: ['sink'],
+    registers: [registry],
+    async collect() {
+      for (const s of await statuses()) this.set({ sink: s.name }, s.rowsPerSecond);
+    },
+  });
+  new Gauge({
+    name: 'causeway_sink_state',
+    help: 'Sink state: 1 for the state it is in (running, backing off, paused, standby: another node runs it), 0 for the others',
+    labelNames: ['sink', 'state'],
+    registers: [registry],
+    async collect() {
+      for (const s of await statuses()) for (const st of SINK_STATES) this.set({ sink: s.name, state: st }, s.state === st ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'causeway_sink_events',
+    help: 'Sink counters since start: rows, batches, failures (retried), malformed and dead-lettered, and the target\'s own (inserted, duplicates, connects)',
+    labelNames: ['sink', 'counter'],
+    registers: [registry],
+    async collect() {
+      for (const s of await statuses()) for (const [k, v] of Object.entries(s.counters)) this.set({ sink: s.name, counter: k }, v);
+    },
+  });
 }

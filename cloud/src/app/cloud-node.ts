@@ -28,6 +28,9 @@ import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
 import { createApiServer } from '../api/api-server.js';
 import { newApiCounters } from '../api/api-counters.js';
+import { SinkService } from '../sinks/sink-service.js';
+import { parseSinks } from '../sinks/sink-spec.js';
+import { DEAD_LETTER_QUEUE } from '../sinks/dead-letter.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
 import { causewayBrokerHooks } from './broker-hooks.js';
@@ -39,6 +42,8 @@ export interface CloudNode {
   config: ConfigService;
   /** server-side queues: this node's QueueService, or ClusteredQueues over it on JetStream */
   queues: ServerQueues;
+  /** the declarative sinks of the config (issue 21) */
+  sinks: SinkService;
   /** bound ports: tcp `port`, `tlsPort`, `wsPort`, `apiPort`, `healthPort` */
   ports: Record<string, number>;
   operatorToken: string;
@@ -166,6 +171,19 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       cleanups.push(() => clearInterval(tick));
     }
 
+    // Sinks: consumer groups whose member writes to a target. Stopped before the broker and the store
+    // (cleanups run in reverse), so an in-flight batch is either acked after its commit or redelivered.
+    const sinks = new SinkService(parseSinks(cfg.sinks), {
+      queues,
+      member: cfg.node.id,
+      logger,
+      deadLetter: async (sink, record) => {
+        await broker.publish({ topic: `${DEAD_LETTER_QUEUE}/${sink}`, payload: Buffer.from(JSON.stringify({ ...record, at: Date.now() })), qos: 1, retain: false, clientId: '$sink' });
+      },
+    });
+    sinks.start();
+    cleanups.push(() => sinks.stop());
+
     const handle = broker.handle.bind(broker);
     const { host } = cfg.mqtt;
     if (cfg.mqtt.port >= 0) listeners.push(await startTcpListener(host, cfg.mqtt.port, handle));
@@ -179,6 +197,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       const api: Server = createApiServer({
         registry,
         queues,
+        sinks,
         log: store.log,
         operatorToken,
         tokenKey,
@@ -214,14 +233,14 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log),
+        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks),
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });
       ports.healthPort = health.port;
       cleanups.push(() => health!.close());
     }
-    return { broker, registry, commands, config, queues, ports, operatorToken, close };
+    return { broker, registry, commands, config, queues, sinks, ports, operatorToken, close };
   } catch (err) {
     await close();
     throw err;

@@ -1,5 +1,7 @@
-import { type Schema, ConfigError } from '@causeway/shared';
+import { type Schema, ConfigError, jsonFormat } from '@causeway/shared';
+import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
+import { parseSinks } from '../sinks/sink-spec.js';
 
 /**
  * Every key of causeway-cloud, with its default and its meaning. Loaded by `loadConfig(cloudSchema)`;
@@ -22,6 +24,8 @@ export interface CloudConfig {
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
+  /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
+  sinks: unknown[];
   health: { host: string; port: number };
   limits: {
     maxConnections: number;
@@ -103,6 +107,13 @@ export const cloudSchema: Schema = {
     visibilityTimeoutMs: { doc: 'Server-side queues: ms a pulled message stays leased before it is redelivered', format: 'nat', default: 30000 },
     window: { doc: 'Server-side queues: messages read ahead per consumer group', format: 'nat', default: 1000 },
   },
+  sinks: {
+    doc: 'Declarative sinks, each a consumer group that writes a queue to a target and acks only after the target committed (docs/operations.md, "Sinks"): [{name, queue, filter?:"/gw1/+/+", transform:{type:readings}|{type:fields,fields:{column:"path"}}, target:{type:postgres,url,passwordFile?,table?}|{type:webhook,url,secretFile,timeoutMs?}, maxMessages?, paused?}]. Default []; listed as secret because a wrong entry may hold one, so it is never echoed',
+    format: jsonFormat('causeway-sinks', (v) => void parseSinks(v)),
+    // A wrong entry may hold a secret (a password in a URL, refused): never echo the value in the error.
+    sensitive: true,
+    default: [],
+  },
   health: {
     host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },
     port: { doc: 'Port of /healthz and /metrics (0 = any free port, -1 = off)', format: 'int', default: -1 },
@@ -144,5 +155,15 @@ export function checkCloudConfig(cfg: CloudConfig): void {
   if (cfg.auth.tokenKey !== '' && !/^([0-9a-fA-F]{2}){32,}$/.test(cfg.auth.tokenKey)) {
     throw new ConfigError('auth.tokenKey must be hex, at least 32 bytes (64 hex digits)', { key: 'auth.tokenKey' });
   }
+  parseSinks(cfg.sinks).forEach((sink, i) => {
+    const file = sink.target.type === 'postgres' ? sink.target.passwordFile : sink.target.secretFile;
+    const key = sink.target.type === 'postgres' ? 'passwordFile' : 'secretFile';
+    if (file === undefined) return;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch {
+      throw new ConfigError(`sinks[${i}].target.${key}: cannot read ${file} (sink ${sink.name})`, { key: 'sinks' });
+    }
+  });
   if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
 }

@@ -41,6 +41,11 @@ export interface ServerQueues {
   lag(spec: GroupSpec, member?: string): Promise<GroupPosition>;
   /** Groups this node has seen. */
   groups(): GroupSpec[];
+  /**
+   * Whether this node runs the group (holds its lease), taking the lease when nobody holds it. Absent
+   * on one node (it runs every group). Sinks run where their group runs (issue 21).
+   */
+  runsHere?(spec: GroupSpec): Promise<boolean>;
   /** Wakes long-polls on a queue (bare name); called after each append, local or announced by another node. */
   notify(queue: string): void;
 }

@@ -25,6 +25,7 @@ describe('causeway --help per command (snapshots)', function () {
     ['commands', ['commands']],
     ['config', ['config']],
     ['apps', ['apps']],
+    ['sinks', ['sinks']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {

@@ -1,5 +1,5 @@
-import convict from 'convict';
 import { type Schema, validateConfigObject } from './load-config.js';
+import { jsonFormat } from './json-format.js';
 import { isValidId } from '../topics/topic-id.js';
 import { didYouMean } from '../cli/did-you-mean.js';
 import { ConfigError } from '../errors/config-error.js';
@@ -54,25 +54,7 @@ export const INGEST_SHAPE_CHECKS: IngestChecks = {
   },
 };
 
-/**
- * Registers a named convict format (convict accepts only functions or registered names as `format`);
- * `coerce` parses JSON given as a flag or env var. convict turns a thrown error into "key: message".
- */
-const fmt = (name: string, check: (v: unknown) => void): string => {
-  convict.addFormat({
-    name,
-    validate: check,
-    coerce: (v: unknown) => {
-      if (typeof v !== 'string') return v;
-      try {
-        return JSON.parse(v) as unknown;
-      } catch {
-        return v; // validate then says what was expected
-      }
-    },
-  });
-  return name;
-};
+const fmt = jsonFormat;
 
 /** The `ingest` fragment, with the given checks under formats named `<prefix>-serial-ports` etc. */
 export function ingestSchemaWith(checks: IngestChecks, prefix: string): Schema {

@@ -12,6 +12,7 @@ const WORDS: Record<string, string> = {
   'causeway-serial-ports': 'JSON list of ports',
   'causeway-stream-rules': 'JSON list of rules',
   'causeway-mqtt-sources': 'JSON list of topic mappings',
+  'causeway-sinks': 'JSON list of sinks',
 };
 
 /** `nat` → `whole number ≥ 0`; a list of values (`cbor|json`) stays as it is. Pure. */

@@ -126,6 +126,11 @@ export class ClusteredQueues implements ServerQueues {
     return this.#call({ op: 'lag', spec, member }) as Promise<GroupPosition>;
   }
 
+  async runsHere(spec: GroupSpec): Promise<boolean> {
+    validateGroupSpec(spec);
+    return (await this.#leases.owner(groupKey(spec.queue, spec.group))) === this.#leases.nodeId;
+  }
+
   groups(): GroupSpec[] {
     const all = new Map(this.#seen);
     for (const g of this.#local.groups()) all.set(`${g.queue}\u0000${g.group}`, g);
