@@ -71,13 +71,16 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     refusePublish(conn, packet, RC.QUOTA_EXCEEDED);
     return;
   }
-  if (packet.qos > 0 && conn.pendingInbound >= b.options.maxInflight) {
-    if (conn.version === 5) throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged publishes [MQTT-3.3.4-9]`);
-  }
   if (packet.qos === 2 && s.inboundQos2.has(id)) {
     // Already stored, PUBREC lost: acknowledge again, store nothing [MQTT-4.3.3-9].
     conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id }));
     return;
+  }
+  // In flight toward us: QoS 1/2 not yet acknowledged, and QoS 2 PUBREC'd whose PUBCOMP is not sent yet,
+  // since a QoS 2 publish counts until PUBCOMP [MQTT-3.3.4-9, §4.9]. Only a v5 client has agreed to our
+  // Receive Maximum; a 3.1.1 client is slowed by not reading its socket instead.
+  if (packet.qos > 0 && conn.version === 5 && conn.pendingInbound + s.inboundQos2.size >= b.options.maxInflight) {
+    throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged QoS 1/2 publishes (Receive Maximum) [MQTT-3.3.4-9]`);
   }
   const dedupe = b.options.dedupeKey?.(conn.clientId, topic, payload);
   const dedupeKey = dedupe?.key;
