@@ -6,6 +6,7 @@ import { ProtocolError } from '../protocol-error.js';
 import { AUTH_FAILURE_CODES, CONNACK_V4, RC } from '../reason-codes.js';
 import type { Session } from '../session.js';
 import type { Will } from '../will.js';
+import { MAX_OUTBOUND_ALIASES, OutboundTopicAliases } from '../outbound-aliases.js';
 
 type ConnectPacket = IConnectPacket & { bridgeMode?: boolean };
 
@@ -87,6 +88,9 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
   if (version === 5) {
     conn.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, b.options.maxInflight);
     if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
+    // The client accepts this many aliases on what we send it; 0 or absent: none [MQTT-3.1.2-26, 3.1.2-27].
+    const aliasMax = Math.min(props.topicAliasMaximum ?? 0, MAX_OUTBOUND_ALIASES);
+    if (aliasMax > 0) conn.outboundAliases = new OutboundTopicAliases(aliasMax);
   }
   let keepAlive = packet.keepalive ?? 0;
   let serverKeepAlive: number | undefined;

@@ -8,6 +8,7 @@ import type { DeliveryLink, Session } from '../session.js';
 import type { AppendResult, StoredMessage } from '../store/contract.js';
 import type { Subscription } from '../subscription.js';
 import type { Will } from '../will.js';
+import type { OutboundTopicAliases } from '../outbound-aliases.js';
 
 /**
  * What the packet handlers see: their own connection and a small set of broker operations. The handlers
@@ -75,6 +76,8 @@ export interface HandlerConnection extends DeliveryLink {
   receiveMaximum: number;
   clientMaxPacketSize: number;
   readonly inboundAliases: Map<number, string>;
+  /** aliases we assign on deliveries, when the v5 client's CONNECT allowed them (Topic Alias Maximum) */
+  outboundAliases: OutboundTopicAliases | undefined;
   readonly remoteAddress: string;
   /** CN of a verified TLS client certificate */
   readonly certificateId: string | undefined;
