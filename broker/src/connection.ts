@@ -43,6 +43,7 @@ export class Connection implements HandlerConnection {
   bridge = false;
   connected = false;
   clientId = '';
+  username: string | undefined;
   session: Session | undefined;
   will: Will | undefined;
   receiveMaximum: number;

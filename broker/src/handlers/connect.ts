@@ -57,6 +57,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
     } else return conn.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, CONNACK_V4.IDENTIFIER_REJECTED);
   }
   conn.clientId = clientId;
+  conn.username = packet.username;
   const password = packet.password === undefined ? undefined : Buffer.isBuffer(packet.password) ? packet.password : Buffer.from(packet.password);
   const auth = await b.options.access.authenticate({
     clientId,
@@ -101,7 +102,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
   }
   const will = willOf(packet);
   if (will !== undefined) {
-    const allowed = b.options.access.canPublish(auth.identity, will.topic);
+    const allowed = b.options.access.canPublish(auth.identity, will.topic, conn);
     if (!allowed.allow) {
       b.counters.aclDenied++;
       b.log.warn('will refused by ACL', { clientId, topic: will.topic, reason: allowed.reason });

@@ -68,6 +68,8 @@ export interface HandlerConnection extends DeliveryLink {
   bridge: boolean;
   connected: boolean;
   clientId: string;
+  /** the CONNECT username, if any (operator ACL rules name clients by it) */
+  username: string | undefined;
   session: Session | undefined;
   will: Will | undefined;
   /** who the client authenticated as; set by CONNECT */

@@ -55,7 +55,7 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
   validateTopicName(topic); // TopicError → DISCONNECT 0x90 (v5) or close (3.1.1) [MQTT-3.3.2-2]
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
   const id = packet.messageId ?? 0;
-  const acl = b.options.access.canPublish(conn.identity!, topic);
+  const acl = b.options.access.canPublish(conn.identity!, topic, conn);
   if (!acl.allow) {
     b.counters.aclDenied++;
     b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });

@@ -19,7 +19,7 @@ export async function handleSubscribe(conn: HandlerConnection, packet: ISubscrib
   const retainedFor: Array<{ sub: Subscription; existed: boolean }> = [];
   for (const entry of packet.subscriptions) assertWellFormedUtf8(entry.topic, 'topic filter');
   for (const entry of packet.subscriptions) {
-    const acl = b.options.access.canSubscribe(conn.identity!, entry.topic);
+    const acl = b.options.access.canSubscribe(conn.identity!, entry.topic, conn);
     if (!acl.allow) {
       b.counters.aclDenied++;
       b.log.warn('subscription refused by ACL', { clientId: conn.clientId, filter: entry.topic, reason: acl.reason });

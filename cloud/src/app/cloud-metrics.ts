@@ -3,7 +3,8 @@ import { type Broker, type MessageLog, serverQueue } from '@causeway/broker';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 import type { ApiCounters } from '../api/api-counters.js';
-import { UPLINK_KINDS } from '@causeway/shared';
+import { ROOT_QUEUE, UPLINK_KINDS } from '@causeway/shared';
+import type { AclFileCounters } from '../identity/acl-file/acl-file-policy.js';
 
 /**
  * Prometheus metrics of a cloud node, read from the counters the parts already keep (no second
@@ -16,8 +17,20 @@ export function cloudMetrics(
   groups?: { counters: ClusteredQueuesCounters },
   api?: ApiCounters,
   jetstream?: { counters: Record<string, number> },
+  aclFile?: AclFileCounters,
 ): Registry {
   const registry = new Registry();
+  if (aclFile !== undefined) {
+    new Gauge({
+      name: 'causeway_acl_file',
+      help: 'Operator acl_file (auth.aclFile): publishes, wills and subscriptions it denied, SIGHUP reloads taken and refused, rules in force',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(aclFile)) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (jetstream !== undefined) {
     new Gauge({
       name: 'causeway_jetstream_log',
@@ -78,7 +91,7 @@ export function cloudMetrics(
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of UPLINK_KINDS) {
+      for (const q of [...UPLINK_KINDS, ROOT_QUEUE]) {
         this.set({ queue: q }, (await log.nextOffset(serverQueue(q))) - (await log.firstOffset(serverQueue(q))));
       }
     },

@@ -19,7 +19,7 @@ export interface CloudConfig {
     jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; appendRetryMs: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
-  auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
+  auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   health: { host: string; port: number };
@@ -86,6 +86,11 @@ export const cloudSchema: Schema = {
   auth: {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
     tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
+    aclFile: {
+      doc: 'Operator ACL file in mosquitto acl_file syntax (user, topic [read|write|readwrite|deny] TOPIC, pattern with %c/%u, # comments), applied on top of the registry\'s access control to backend apps and, in development mode, to anonymous clients; gateways keep their built-in isolation. Anything the file does not grant is refused (SUBACK 0x80/0x87, PUBLISH dropped on 3.1.1, PUBACK 0x87 on v5), counted and logged. Re-read on SIGHUP (a bad file then keeps the old rules); a bad file at start exits 78 naming the line. Empty = none',
+      format: String,
+      default: '',
+    },
     failures: {
       burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
       refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
