@@ -33,7 +33,8 @@ function accessAndFilter(rest: string, line: number, keyword: string): { access:
   if (sp < 0) return { access: 'readwrite', filter: rest };
   const word = rest.slice(0, sp);
   if (!ACCESS.has(word)) {
-    throw new AclFileError(line, `"${word}" is not an access type: ${keyword} [read|write|readwrite|deny] TOPIC (a topic cannot contain spaces after one)`);
+    // mosquitto reads `topic a b` the same way: the first word must be the access type
+    throw new AclFileError(line, `"${word.slice(0, 40)}" is not an access type (read, write, readwrite or deny): ${keyword} [read|write|readwrite|deny] TOPIC`);
   }
   // The topic is the rest of the line: mosquitto allows spaces inside topics.
   return { access: word as AclAccess, filter: rest.slice(sp).trim() };
