@@ -117,11 +117,11 @@ export const cloudSchema: Schema = {
     maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
     maxQueuesPerGateway: { doc: 'Distinct telemetry/events topics (device/stream and device/event-type pairs, one light queue each) one gateway may publish on, counted per node since it started; a publish on a new one past the limit is refused with v5 reason 0x97 (3.1.1: acknowledged and dropped), counted (queueLimitRefused) and logged rate-limited. 0 = no limit', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
-    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
+    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum); an inbound QoS 2 publish counts until PUBCOMP, and a v5 client past it is disconnected with 0x93', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
     maxKeepAlive: { doc: 'Largest keep-alive (s) granted; 0 = any', format: 'nat', default: 0 },
     maxSessionExpiry: { doc: 'Largest session expiry (s) granted; also the lifetime of 3.1.1 persistent sessions', format: 'nat', default: 604800 },
-    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection', format: 'nat', default: 32 },
+    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection. Outbound, the broker aliases repeated topics on QoS 0/1 deliveries to a client whose CONNECT set Topic Alias Maximum (up to that maximum, at most 1024, least recently used first to go)', format: 'nat', default: 32 },
   },
   log: {
     level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
