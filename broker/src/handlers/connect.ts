@@ -105,7 +105,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
     const allowed = b.options.access.canPublish(auth.identity, will.topic, conn);
     if (!allowed.allow) {
       b.counters.aclDenied++;
-      b.log.warn('will refused by ACL', { clientId, topic: will.topic, reason: allowed.reason });
+      b.refusals.warn(`acl|${clientId}`, 'will refused by ACL', { clientId: clip(clientId), topic: clip(will.topic), reason: allowed.reason });
       return conn.refuse(RC.NOT_AUTHORIZED, CONNACK_V4.NOT_AUTHORIZED);
     }
     conn.will = will;

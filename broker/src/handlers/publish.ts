@@ -58,7 +58,8 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
   const acl = b.options.access.canPublish(conn.identity!, topic, conn);
   if (!acl.allow) {
     b.counters.aclDenied++;
-    b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });
+    // A peer can provoke this at will: rate-limited per client (issue 23 item 7); the reason names the rule, never a secret.
+    b.refusals.warn(`acl|${conn.clientId}`, 'publish refused by ACL', { clientId: clip(conn.clientId), topic: clip(topic), reason: acl.reason });
     // v5 says why (0x87); 3.1.1 has no way to, so the message is acknowledged and dropped, as Mosquitto does.
     refusePublish(conn, packet, RC.NOT_AUTHORIZED);
     return;

@@ -144,6 +144,16 @@ describe('cloud/identity/acl-file/acl-file-policy', () => {
       assert.equal(r.closed, false);
     });
 
+    it('refusals are all counted, but logged at most 5 a minute per client (a peer provokes them at will)', async () => {
+      const r = await connected(5, 'noisy');
+      for (let id = 1; id <= 20; id++) r.send({ cmd: 'publish', topic: 'plant/x', payload: Buffer.from('no'), qos: 1, dup: false, retain: false, messageId: id }, 5);
+      for (let i = 0; i < 20; i++) await r.next('puback');
+      assert.equal(h.broker.counters.aclDenied, 20);
+      assert.equal(policy.counters.denied, 20);
+      assert.equal(lines.filter((l) => l.includes('publish refused by ACL')).length, 5);
+      assert.equal(h.broker.counters.logLinesSuppressed, 15);
+    });
+
     it('a will on a topic the file does not grant refuses the CONNECT (v5 0x87)', async () => {
       const r = h.raw(5);
       r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'w', clean: true, keepalive: 0, will: { topic: 'plant/will', payload: Buffer.from('bye'), qos: 1, retain: false } }, 5);
