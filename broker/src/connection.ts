@@ -188,7 +188,10 @@ export class Connection implements HandlerConnection {
   /** Writes a packet; false when the socket buffer is full. */
   send(packet: Packet): boolean {
     if (this.closed || this.stream.destroyed) return false;
-    const buf = mqtt.generate(packet, { protocolVersion: this.version === 0 ? 4 : this.version });
+    return this.#write(mqtt.generate(packet, { protocolVersion: this.version === 0 ? 4 : this.version }));
+  }
+
+  #write(buf: Buffer): boolean {
     this.broker.counters.packetsOut++;
     const ok = this.stream.write(buf);
     if (!ok) this.writable = false;
@@ -226,8 +229,9 @@ export class Connection implements HandlerConnection {
       }
       if (Object.keys(props).length > 0) packet.properties = props;
     }
-    const size = mqtt.generate(packet, { protocolVersion: this.version }).length;
-    if (size > this.clientMaxPacketSize) {
+    // Encoded once: its length decides whether the client takes it, and the same bytes are written.
+    const buf = mqtt.generate(packet, { protocolVersion: this.version });
+    if (buf.length > this.clientMaxPacketSize) {
       // Too big for this client: discard as if delivered [MQTT-3.1.2-25]. An alias it set was never learnt.
       if (newAlias) this.outboundAliases!.forget(m.topic);
       this.broker.counters.oversizedDrops++;
@@ -235,7 +239,8 @@ export class Connection implements HandlerConnection {
       return true;
     }
     this.broker.counters.publishesOut++;
-    return this.send(packet);
+    if (this.closed || this.stream.destroyed) return false;
+    return this.#write(buf);
   }
 
   sendPubrel(packetId: number): void {
