@@ -13,7 +13,7 @@ describe('broker/outbound-aliases', () => {
     assert.equal(a.size, 3);
   });
 
-  it('when all are taken, the least recently used topic gives up its alias', () => {
+  it('when all are taken, a topic not used again since the clock passed gives up its alias (second chance)', () => {
     const a = new OutboundTopicAliases(2);
     a.assign('t/a'); // 1
     a.assign('t/b'); // 2
@@ -23,6 +23,22 @@ describe('broker/outbound-aliases', () => {
     assert.equal(a.known('t/a'), 1);
     assert.equal(a.known('t/c'), 2);
     assert.equal(a.size, 2);
+  });
+
+  it('a topic used again keeps its alias over one that was used once, even a more recent one', () => {
+    const a = new OutboundTopicAliases(3);
+    a.assign('t/hot'); // 1
+    a.known('t/hot');
+    a.assign('t/x'); // 2
+    a.assign('t/y'); // 3
+    // the clock passes t/hot (clearing its flag) and takes t/x's alias
+    assert.equal(a.assign('t/z'), 2);
+    assert.equal(a.known('t/hot'), 1);
+    assert.equal(a.known('t/x'), 0);
+    // t/hot was used again: t/y, then t/z, go before it
+    assert.equal(a.assign('t/w'), 3);
+    assert.equal(a.known('t/hot'), 1);
+    assert.equal(a.size, 3);
   });
 
   it('never hands out an alias above the maximum or 0', () => {
