@@ -121,7 +121,7 @@ export const cloudSchema: Schema = {
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
     maxKeepAlive: { doc: 'Largest keep-alive (s) granted; 0 = any', format: 'nat', default: 0 },
     maxSessionExpiry: { doc: 'Largest session expiry (s) granted; also the lifetime of 3.1.1 persistent sessions', format: 'nat', default: 604800 },
-    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection. Outbound, the broker aliases repeated topics on QoS 0/1 deliveries to a client whose CONNECT set Topic Alias Maximum (up to that maximum, at most 1024, least recently used first to go)', format: 'nat', default: 32 },
+    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection. Outbound, the broker aliases repeated topics on QoS 0/1 deliveries to a client whose CONNECT set Topic Alias Maximum (up to that maximum, at most 1024; when all are taken, a topic not used again since it was aliased gives its alias up first)', format: 'nat', default: 32 },
   },
   log: {
     level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
