@@ -4,6 +4,11 @@
  *
  *   npm run bench -- fan-out [--quick] [--subs 200] [--messages 2000] [--ms 8000] [--window 10]
  *                            [--payload 64] [--qos 0,1] [--brokers mosquitto,aedes,causeway]
+ *                            [--protocol 4|5] [--alias-max N]
+ *
+ * `--protocol 5 --alias-max 16`: the subscribers' CONNECT sets Topic Alias Maximum 16, so a broker that
+ * aliases outbound topics (causeway-cloud, issue 15) sends each repeated topic as a 2-byte alias; the rows
+ * show bytes per delivery either way.
  */
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { describeLoad, rowsForBrokers, type BrokerCase } from './lib/broker-rows.js';
@@ -24,6 +29,10 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     if (q !== '0' && q !== '1') throw new Error(`--qos takes 0 and/or 1, got ${q}`);
     return Number(q) as 0 | 1;
   });
+  const protocolVersion = intFlag(args, 'protocol', 4);
+  if (protocolVersion !== 4 && protocolVersion !== 5) throw new Error(`--protocol takes 4 (MQTT 3.1.1) or 5, got ${protocolVersion}`);
+  const aliasMax = intFlag(args, 'alias-max', 0);
+  if (aliasMax > 0 && protocolVersion !== 5) throw new Error('--alias-max needs --protocol 5 (topic aliases are MQTT 5)');
   const brokers = listFlag(args, 'brokers', ['mosquitto', 'aedes', 'causeway']).map((b) => {
     if (!isCompetitorName(b)) throw new Error(`--brokers: unknown broker ${b}`);
     return b;
@@ -33,7 +42,8 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     run: (b) => runFanOut({
       url: b.url,
       brokerPid: b.pid,
-      protocolVersion: 4,
+      protocolVersion,
+      ...(aliasMax > 0 ? { topicAliasMaximum: aliasMax } : {}),
       prefix: `fo${qos}-${process.pid}`,
       subscribers,
       qos,
@@ -52,7 +62,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     unit: 'delivered msgs/s',
     rows,
     notes: [
-      `${subscribers} subscribers and 1 publisher (MQTT 3.1.1, clean sessions, ${payloadBytes}-byte payloads) in one Node process; at most ${window} messages in flight; capped at ${messages} messages or ${durationMs} ms per run`,
+      `${subscribers} subscribers and 1 publisher (${protocolVersion === 5 ? `MQTT 5${aliasMax > 0 ? `, subscribers allow ${aliasMax} topic aliases` : ''}` : 'MQTT 3.1.1'}, clean sessions, ${payloadBytes}-byte payloads, topic bench/fan-out/fo{qos}-{pid}) in one Node process; at most ${window} messages in flight; capped at ${messages} messages or ${durationMs} ms per run; B/delivery = bytes the subscribers' sockets received per delivery`,
       'latency = publish → delivery, same clock; each broker started fresh and alone on the machine (mosquitto persistence off, aedes in-memory)',
       'the load generator shares the 2 cores with the broker and is single-threaded: compare the broker CPU µs/msg too: while the generator (or a busy machine) is the bottleneck, msgs/s says more about MQTT.js than about the broker',
     ],

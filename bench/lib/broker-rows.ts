@@ -63,5 +63,6 @@ export async function rowsForBrokers(names: readonly CompetitorName[], cases: re
 export function describeLoad(r: LoadReport, what: 'delivered' | 'acked'): string {
   const got = what === 'delivered' ? r.delivered : r.acked;
   const stop = r.stopReason === 'count' ? '' : ` · stopped: ${r.stopReason}`;
-  return `${what} ${got.toLocaleString('en-US')}/${r.expected.toLocaleString('en-US')} · ${r.latency.summaryMicros()}${stop}`;
+  const bytes = r.bytesPerDelivery === undefined || Number.isNaN(r.bytesPerDelivery) ? '' : ` · ${r.bytesPerDelivery.toFixed(1)} B/delivery`;
+  return `${what} ${got.toLocaleString('en-US')}/${r.expected.toLocaleString('en-US')} · ${r.latency.summaryMicros()}${bytes}${stop}`;
 }

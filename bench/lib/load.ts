@@ -17,6 +17,8 @@ export interface ClientSpec {
   /** the broker's pid, to measure its CPU while messages flow */
   brokerPid?: number;
   connectTimeoutMs?: number;
+  /** v5: the Topic Alias Maximum the clients' CONNECT sets (the broker may then alias what it sends them) */
+  topicAliasMaximum?: number;
 }
 
 /** Connects `n` clients, `concurrency` at a time (a thousand simultaneous CONNECTs trip SYN backlogs). */
@@ -31,6 +33,7 @@ export async function connectMany(n: number, spec: ClientSpec, concurrency = 50)
         reconnectPeriod: 0,
         keepalive: 60,
         connectTimeout: spec.connectTimeoutMs ?? 10_000,
+        ...(spec.protocolVersion === 5 && spec.topicAliasMaximum !== undefined ? { properties: { topicAliasMaximum: spec.topicAliasMaximum } } : {}),
       }));
       clients.push(...(await Promise.all(batch)));
     }
@@ -117,6 +120,8 @@ export interface LoadReport {
   catchUpMs?: number;
   /** why the run ended before its message cap, if it did */
   stopReason: 'count' | 'duration' | 'stalled';
+  /** fan-out: bytes the subscribers' sockets received per delivery while messages flowed (MQTT framing included) */
+  bytesPerDelivery?: number;
 }
 
 /**
@@ -191,6 +196,9 @@ export async function runFanOut(o: FanOutOptions): Promise<LoadReport> {
     for (let i = 0; i < subs.length; i += 50) {
       await Promise.all(subs.slice(i, i + 50).map((s) => s.subscribeAsync(topic, { qos: o.qos })));
     }
+    // Bytes on the wire toward the subscribers from the first PUBLISH on (the SUBACKs are behind us).
+    let bytesIn = 0;
+    for (const s of subs) s.stream.on('data', (b: Buffer) => (bytesIn += b.length));
     const n = subs.length;
     const stallMs = o.stallMs ?? 3000;
     let published = 0;
@@ -236,6 +244,7 @@ export async function runFanOut(o: FanOutOptions): Promise<LoadReport> {
       ackedPerSec: (acked / elapsedMs) * 1000,
       latency,
       stopReason,
+      bytesPerDelivery: delivered > 0 ? bytesIn / delivered : Number.NaN,
     };
   } finally {
     await closeAll([...subs, pub!]);

@@ -21,6 +21,8 @@ describe('bench load helpers @e2e', function () {
       if (qos === 1) assert.equal(r.acked, 150);
       assert.ok(r.deliveredPerSec > 0 && r.latency.percentile(99) > 0);
       assert.ok(r.cpu.brokerS >= 0 && r.cpu.generatorS > 0 && r.cpu.wallMs > 0, JSON.stringify(r.cpu));
+      // 3.1.1 PUBLISH: fixed header 2, topic length 2 + "bench/fan-out/t-foN" (19), packet id 2 at QoS 1, payload 32
+      assert.equal(r.bytesPerDelivery, 2 + 2 + 19 + (qos === 1 ? 2 : 0) + 32);
     });
   }
 

@@ -28,6 +28,13 @@ export interface ConnectInfo {
   certificateId?: string;
 }
 
+/** The connection asking, as operator ACL rules name it (mosquitto's `%c` and `%u`). */
+export interface AclSubject {
+  readonly clientId: string;
+  /** the CONNECT username, if it sent one */
+  readonly username: string | undefined;
+}
+
 /**
  * The broker's one question to identity and access control: who is this client, and may it publish or
  * subscribe here. `cloud/src/identity/broker-access.ts` answers it from the registry; `openAccess` is the
@@ -35,8 +42,8 @@ export interface ConnectInfo {
  */
 export interface AccessControl {
   authenticate(info: ConnectInfo): Promise<AuthResult>;
-  canPublish(who: Identity, topic: string): AclDecision;
-  canSubscribe(who: Identity, filter: string): AclDecision;
+  canPublish(who: Identity, topic: string, client: AclSubject): AclDecision;
+  canSubscribe(who: Identity, filter: string, client: AclSubject): AclDecision;
   /** presence hooks (registry online / last seen) */
   connected?(who: Identity, clientId: string): void;
   disconnected?(who: Identity, clientId: string): void;

@@ -8,6 +8,7 @@ import { ProtocolError } from './protocol-error.js';
 import { CONNACK_V4, RC, parserErrorCode, reasonFor } from './reason-codes.js';
 import type { OutgoingPublish, Session } from './session.js';
 import type { Will } from './will.js';
+import { MIN_ALIASED_TOPIC_LENGTH, type OutboundTopicAliases } from './outbound-aliases.js';
 import { route } from './handlers/index.js';
 import { clip } from '@causeway/shared';
 
@@ -42,11 +43,14 @@ export class Connection implements HandlerConnection {
   bridge = false;
   connected = false;
   clientId = '';
+  username: string | undefined;
   session: Session | undefined;
   will: Will | undefined;
   receiveMaximum: number;
   clientMaxPacketSize = Number.POSITIVE_INFINITY;
   readonly inboundAliases = new Map<number, string>();
+  /** aliases we assign on deliveries, when the v5 client's CONNECT allowed them (Topic Alias Maximum) */
+  outboundAliases: OutboundTopicAliases | undefined;
   /** resolves once the session let go of this connection (saved or discarded) */
   detached: Promise<void> = Promise.resolve();
   /** peer address (per-source auth limits, logs) */
@@ -184,7 +188,10 @@ export class Connection implements HandlerConnection {
   /** Writes a packet; false when the socket buffer is full. */
   send(packet: Packet): boolean {
     if (this.closed || this.stream.destroyed) return false;
-    const buf = mqtt.generate(packet, { protocolVersion: this.version === 0 ? 4 : this.version });
+    return this.#write(mqtt.generate(packet, { protocolVersion: this.version === 0 ? 4 : this.version }));
+  }
+
+  #write(buf: Buffer): boolean {
     this.broker.counters.packetsOut++;
     const ok = this.stream.write(buf);
     if (!ok) this.writable = false;
@@ -195,6 +202,7 @@ export class Connection implements HandlerConnection {
     const m = p.message;
     const packet: IPublishPacket = { cmd: 'publish', topic: m.topic, payload: m.payload, qos: p.qos, dup: p.dup, retain: p.retain };
     if (p.packetId !== undefined) packet.messageId = p.packetId;
+    let newAlias = false;
     if (this.version === 5) {
       const props: NonNullable<IPublishPacket['properties']> = {};
       const meta = m.meta;
@@ -206,17 +214,33 @@ export class Connection implements HandlerConnection {
       // The receiver sees the remaining lifetime [MQTT-3.3.2-6].
       if (m.expiresAt !== undefined) props.messageExpiryInterval = Math.max(1, Math.ceil((m.expiresAt - Date.now()) / 1000));
       if (p.subscriptionIds.length > 0) props.subscriptionIdentifier = p.subscriptionIds.length === 1 ? p.subscriptionIds[0]! : p.subscriptionIds;
+      const aliases = this.outboundAliases;
+      // QoS 2 deliveries keep their topic: MQTT.js (5.16) emits a QoS 2 message at PUBREL from the packet
+      // it stored, whose topic is the empty one an alias left (broker/test/topic-aliases.test.ts).
+      if (aliases !== undefined && p.qos < 2 && m.topic.length >= MIN_ALIASED_TOPIC_LENGTH) {
+        // A known alias replaces the topic; a new one travels with it (§3.3.2.3.4).
+        let alias = aliases.known(m.topic);
+        if (alias > 0) packet.topic = '';
+        else {
+          alias = aliases.assign(m.topic);
+          newAlias = alias > 0;
+        }
+        if (alias > 0) props.topicAlias = alias;
+      }
       if (Object.keys(props).length > 0) packet.properties = props;
     }
-    const size = mqtt.generate(packet, { protocolVersion: this.version }).length;
-    if (size > this.clientMaxPacketSize) {
-      // Too big for this client: discard as if delivered [MQTT-3.1.2-25].
+    // Encoded once: its length decides whether the client takes it, and the same bytes are written.
+    const buf = mqtt.generate(packet, { protocolVersion: this.version });
+    if (buf.length > this.clientMaxPacketSize) {
+      // Too big for this client: discard as if delivered [MQTT-3.1.2-25]. An alias it set was never learnt.
+      if (newAlias) this.outboundAliases!.forget(m.topic);
       this.broker.counters.oversizedDrops++;
       if (p.packetId !== undefined) this.session?.completed(p.packetId);
       return true;
     }
     this.broker.counters.publishesOut++;
-    return this.send(packet);
+    if (this.closed || this.stream.destroyed) return false;
+    return this.#write(buf);
   }
 
   sendPubrel(packetId: number): void {

@@ -13,7 +13,7 @@
  */
 export { Broker } from './broker.js';
 export { BROKER_DEFAULTS, normalizeBrokerOptions, type BrokerOptions } from './options.js';
-export { openAccess, type AccessControl, type AclDecision, type AuthFailure, type AuthResult, type ConnectInfo, type Identity } from './access.js';
+export { openAccess, type AccessControl, type AclDecision, type AclSubject, type AuthFailure, type AuthResult, type ConnectInfo, type Identity } from './access.js';
 export { ProtocolError, type ProtocolErrorCode } from './protocol-error.js';
 export type { Listener, StreamHandler, StreamMeta } from './listeners/listener.js';
 export { startTcpListener } from './listeners/tcp-listener.js';

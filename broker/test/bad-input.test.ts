@@ -128,4 +128,63 @@ describe('broker: bad input', () => {
     release();
     await sleep(10);
   });
+
+  describe('Receive Maximum with QoS 2: a publish counts until PUBCOMP is sent [MQTT-3.3.4-9, §4.9]', () => {
+    const publish2 = (r: RawClient, id: number, version: 4 | 5): void =>
+      r.send({ cmd: 'publish', topic: 'q2/x', payload: Buffer.from(String(id)), qos: 2, dup: false, retain: false, messageId: id }, version);
+
+    beforeEach(async () => {
+      await h.close();
+      h = await new Harness({ maxInflight: 3 }).start();
+    });
+
+    it('v5: Receive Maximum + 1 QoS 2 publishes without PUBREL get DISCONNECT 0x93', async () => {
+      const r = await connected(h, 5, 'q2-flood');
+      for (let id = 1; id <= 3; id++) {
+        publish2(r, id, 5);
+        assert.equal(((await r.next('pubrec')) as { messageId?: number }).messageId, id);
+      }
+      publish2(r, 4, 5);
+      const d = (await r.next('disconnect')) as { reasonCode?: number };
+      assert.equal(d.reasonCode, 0x93);
+      await r.waitClosed();
+      assert.equal(r.packets.filter((p) => p.cmd === 'pubrec').length, 0, 'the fourth publish was not acknowledged');
+      assert.equal(h.broker.counters.protocolErrors, 1);
+      // the three stored ones are kept (they were PUBREC'd), the fourth is not
+      assert.equal((await h.store.log.stats()).messages, 3);
+    });
+
+    it('v5: PUBREL → PUBCOMP frees the slot, so a client that completes its flows is never disconnected', async () => {
+      const r = await connected(h, 5, 'q2-ok');
+      for (let id = 1; id <= 10; id++) {
+        publish2(r, id, 5);
+        await r.next('pubrec');
+        r.send({ cmd: 'pubrel', messageId: id }, 5);
+        await r.next('pubcomp');
+      }
+      // three outstanding at once is within Receive Maximum
+      for (let id = 11; id <= 13; id++) publish2(r, id, 5);
+      for (let i = 0; i < 3; i++) await r.next('pubrec');
+      r.send({ cmd: 'pingreq' }, 5);
+      await r.next('pingresp');
+      assert.equal(r.closed, false);
+      assert.equal((await h.store.log.stats()).messages, 13);
+    });
+
+    it('v5: a re-sent QoS 2 publish whose PUBREC was lost is acknowledged again, not counted twice', async () => {
+      const r = await connected(h, 5, 'q2-dup');
+      for (let id = 1; id <= 3; id++) publish2(r, id, 5);
+      for (let i = 0; i < 3; i++) await r.next('pubrec');
+      r.send({ cmd: 'publish', topic: 'q2/x', payload: Buffer.from('3'), qos: 2, dup: true, retain: false, messageId: 3 }, 5);
+      assert.equal(((await r.next('pubrec')) as { messageId?: number }).messageId, 3);
+      assert.equal(r.closed, false);
+    });
+
+    it('3.1.1 has no Receive Maximum: many incomplete QoS 2 publishes are stored and PUBREC\'d, not disconnected', async () => {
+      const r = await connected(h, 4, 'q2-v4');
+      for (let id = 1; id <= 10; id++) publish2(r, id, 4);
+      for (let i = 0; i < 10; i++) await r.next('pubrec');
+      assert.equal(r.closed, false);
+    });
+  });
 });

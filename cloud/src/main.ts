@@ -30,9 +30,11 @@ await runProgram(
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
-      // Nothing to re-read live yet: acknowledge the reload so `systemctl reload` does not kill the broker.
+      // SIGHUP re-reads the acl_file (auth.aclFile), the one live-reloadable setting; a bad file keeps the old
+      // rules. Always acknowledged, so `systemctl reload` never kills the broker.
       process.on('SIGHUP', () => {
-        logger.info('SIGHUP: the cloud has no live-reloadable settings; restart to change config');
+        if (node.aclFile !== undefined) node.aclFile.reload(logger);
+        else logger.info('SIGHUP: no auth.aclFile to reload; restart to change other config');
         void notifier.ready('running');
       });
     });

@@ -6,6 +6,7 @@ import { ProtocolError } from '../protocol-error.js';
 import { AUTH_FAILURE_CODES, CONNACK_V4, RC } from '../reason-codes.js';
 import type { Session } from '../session.js';
 import type { Will } from '../will.js';
+import { MAX_OUTBOUND_ALIASES, OutboundTopicAliases } from '../outbound-aliases.js';
 
 type ConnectPacket = IConnectPacket & { bridgeMode?: boolean };
 
@@ -56,6 +57,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
     } else return conn.refuse(RC.CLIENT_IDENTIFIER_NOT_VALID, CONNACK_V4.IDENTIFIER_REJECTED);
   }
   conn.clientId = clientId;
+  conn.username = packet.username;
   const password = packet.password === undefined ? undefined : Buffer.isBuffer(packet.password) ? packet.password : Buffer.from(packet.password);
   const auth = await b.options.access.authenticate({
     clientId,
@@ -87,6 +89,9 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
   if (version === 5) {
     conn.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, b.options.maxInflight);
     if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
+    // The client accepts this many aliases on what we send it; 0 or absent: none [MQTT-3.1.2-26, 3.1.2-27].
+    const aliasMax = Math.min(props.topicAliasMaximum ?? 0, MAX_OUTBOUND_ALIASES);
+    if (aliasMax > 0) conn.outboundAliases = new OutboundTopicAliases(aliasMax);
   }
   let keepAlive = packet.keepalive ?? 0;
   let serverKeepAlive: number | undefined;
@@ -97,10 +102,10 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
   }
   const will = willOf(packet);
   if (will !== undefined) {
-    const allowed = b.options.access.canPublish(auth.identity, will.topic);
+    const allowed = b.options.access.canPublish(auth.identity, will.topic, conn);
     if (!allowed.allow) {
       b.counters.aclDenied++;
-      b.log.warn('will refused by ACL', { clientId, topic: will.topic, reason: allowed.reason });
+      b.refusals.warn(`acl|${clientId}`, 'will refused by ACL', { clientId: clip(clientId), topic: clip(will.topic), reason: allowed.reason });
       return conn.refuse(RC.NOT_AUTHORIZED, CONNACK_V4.NOT_AUTHORIZED);
     }
     conn.will = will;

@@ -8,6 +8,7 @@ import type { DeliveryLink, Session } from '../session.js';
 import type { AppendResult, StoredMessage } from '../store/contract.js';
 import type { Subscription } from '../subscription.js';
 import type { Will } from '../will.js';
+import type { OutboundTopicAliases } from '../outbound-aliases.js';
 
 /**
  * What the packet handlers see: their own connection and a small set of broker operations. The handlers
@@ -67,6 +68,8 @@ export interface HandlerConnection extends DeliveryLink {
   bridge: boolean;
   connected: boolean;
   clientId: string;
+  /** the CONNECT username, if any (operator ACL rules name clients by it) */
+  username: string | undefined;
   session: Session | undefined;
   will: Will | undefined;
   /** who the client authenticated as; set by CONNECT */
@@ -75,6 +78,8 @@ export interface HandlerConnection extends DeliveryLink {
   receiveMaximum: number;
   clientMaxPacketSize: number;
   readonly inboundAliases: Map<number, string>;
+  /** aliases we assign on deliveries, when the v5 client's CONNECT allowed them (Topic Alias Maximum) */
+  outboundAliases: OutboundTopicAliases | undefined;
   readonly remoteAddress: string;
   /** CN of a verified TLS client certificate */
   readonly certificateId: string | undefined;

@@ -55,10 +55,11 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
   validateTopicName(topic); // TopicError → DISCONNECT 0x90 (v5) or close (3.1.1) [MQTT-3.3.2-2]
   const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
   const id = packet.messageId ?? 0;
-  const acl = b.options.access.canPublish(conn.identity!, topic);
+  const acl = b.options.access.canPublish(conn.identity!, topic, conn);
   if (!acl.allow) {
     b.counters.aclDenied++;
-    b.log.warn('publish refused by ACL', { clientId: conn.clientId, topic, reason: acl.reason });
+    // A peer can provoke this at will: rate-limited per client (issue 23 item 7); the reason names the rule, never a secret.
+    b.refusals.warn(`acl|${conn.clientId}`, 'publish refused by ACL', { clientId: clip(conn.clientId), topic: clip(topic), reason: acl.reason });
     // v5 says why (0x87); 3.1.1 has no way to, so the message is acknowledged and dropped, as Mosquitto does.
     refusePublish(conn, packet, RC.NOT_AUTHORIZED);
     return;
@@ -71,13 +72,16 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     refusePublish(conn, packet, RC.QUOTA_EXCEEDED);
     return;
   }
-  if (packet.qos > 0 && conn.pendingInbound >= b.options.maxInflight) {
-    if (conn.version === 5) throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged publishes [MQTT-3.3.4-9]`);
-  }
   if (packet.qos === 2 && s.inboundQos2.has(id)) {
     // Already stored, PUBREC lost: acknowledge again, store nothing [MQTT-4.3.3-9].
     conn.ackAfter(Promise.resolve(), () => conn.send({ cmd: 'pubrec', messageId: id }));
     return;
+  }
+  // In flight toward us: QoS 1/2 not yet acknowledged, and QoS 2 PUBREC'd whose PUBCOMP is not sent yet,
+  // since a QoS 2 publish counts until PUBCOMP [MQTT-3.3.4-9, §4.9]. Only a v5 client has agreed to our
+  // Receive Maximum; a 3.1.1 client is slowed by not reading its socket instead.
+  if (packet.qos > 0 && conn.version === 5 && conn.pendingInbound + s.inboundQos2.size >= b.options.maxInflight) {
+    throw new ProtocolError('MQTT_RECEIVE_MAXIMUM_EXCEEDED', `more than ${b.options.maxInflight} unacknowledged QoS 1/2 publishes (Receive Maximum) [MQTT-3.3.4-9]`);
   }
   const dedupe = b.options.dedupeKey?.(conn.clientId, topic, payload);
   const dedupeKey = dedupe?.key;

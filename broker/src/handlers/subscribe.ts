@@ -1,5 +1,5 @@
 import type { ISubscribePacket } from 'mqtt-packet';
-import { CausewayError, type QoS, matchTopic } from '@causeway/shared';
+import { CausewayError, type QoS, clip, matchTopic } from '@causeway/shared';
 import type { HandlerConnection } from './context.js';
 import { ProtocolError } from '../protocol-error.js';
 import { assertWellFormedUtf8 } from '../utf8.js';
@@ -19,10 +19,10 @@ export async function handleSubscribe(conn: HandlerConnection, packet: ISubscrib
   const retainedFor: Array<{ sub: Subscription; existed: boolean }> = [];
   for (const entry of packet.subscriptions) assertWellFormedUtf8(entry.topic, 'topic filter');
   for (const entry of packet.subscriptions) {
-    const acl = b.options.access.canSubscribe(conn.identity!, entry.topic);
+    const acl = b.options.access.canSubscribe(conn.identity!, entry.topic, conn);
     if (!acl.allow) {
       b.counters.aclDenied++;
-      b.log.warn('subscription refused by ACL', { clientId: conn.clientId, filter: entry.topic, reason: acl.reason });
+      b.refusals.warn(`acl|${conn.clientId}`, 'subscription refused by ACL', { clientId: clip(conn.clientId), filter: clip(entry.topic), reason: acl.reason });
       granted.push(conn.version === 5 ? RC.NOT_AUTHORIZED : 0x80);
       continue;
     }

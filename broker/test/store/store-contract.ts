@@ -107,6 +107,15 @@ export function describeStoreContract(name: string, build: () => Promise<StoreUn
         assert.equal(await store.log.nextOffset('q:a'), 2);
       });
 
+      it('stores a topic with an empty first level in the _root queue and its light queue (issue 15)', async () => {
+        const r = await appendOk(store, makeMessage('/TopicA', 'x'), ['q:_root', 't:/TopicA']);
+        assert.deepEqual(r.offsets, { 'q:_root': 1, 't:/TopicA': 1 });
+        const [e] = await store.log.read('q:_root', 1, 10);
+        assert.equal(e!.message.topic, '/TopicA');
+        assert.equal(e!.message.properties.mqttSecondTopic, '/TopicA');
+        assert.equal((await store.log.read('t:/TopicA', 1, 10)).length, 1);
+      });
+
       it('stores a message indexed into no queue (e.g. retained only)', async () => {
         const r = await appendOk(store, makeMessage('a', 'z'), []);
         assert.deepEqual(r.offsets, {});
@@ -312,9 +321,14 @@ export function describeStoreContract(name: string, build: () => Promise<StoreUn
         assert.equal(await store.retained.countRetained(), 0);
       });
 
-      const topics = ['a/b', 'a/c', 'a/b/c', 'a', '$SYS/x', 'b/b'];
+      // '/a' and '/a/b' have an empty first level (issue 15)
+      const topics = ['a/b', 'a/c', 'a/b/c', 'a', '$SYS/x', 'b/b', '/a', '/a/b'];
       const filters: { filter: string; topics: string[] }[] = [
-        { filter: '#', topics: ['a/b', 'a/c', 'a/b/c', 'a', 'b/b'] },
+        { filter: '#', topics: ['a/b', 'a/c', 'a/b/c', 'a', 'b/b', '/a', '/a/b'] },
+        { filter: '/#', topics: ['/a', '/a/b'] },
+        { filter: '+/a', topics: ['/a'] },
+        { filter: '/+/b', topics: ['/a/b'] },
+        { filter: '/a', topics: ['/a'] },
         { filter: 'a/+', topics: ['a/b', 'a/c'] },
         { filter: 'a/#', topics: ['a/b', 'a/c', 'a/b/c', 'a'] },
         { filter: '+/b', topics: ['a/b', 'b/b'] },

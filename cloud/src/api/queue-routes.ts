@@ -1,4 +1,4 @@
-import { validateId, joinQueue, UPLINK_KINDS } from '@causeway/shared';
+import { validateId, joinQueue, splitQueue, ROOT_QUEUE, UPLINK_KINDS } from '@causeway/shared';
 import type { GroupMode } from '../queues/consumer-group.js';
 import type { GroupSpec } from '../queues/queue-service.js';
 import { serverQueue } from '@causeway/broker';
@@ -11,10 +11,12 @@ import { renderMessage } from './render.js';
 import type { RequestContext, Router } from './router.js';
 
 /**
- * The server-side queues: the first levels of what gateways publish (one list: shared's topic scheme),
+/**
+ * The server-side queues every deployment has: the first levels of what gateways publish (one list:
+ * shared's topic scheme), `_root`, which topics with an empty first level feed (`/sensors/x`, issue 15),
  * and the dead-letter queue of the sinks (issue 21).
  */
-export const KNOWN_QUEUES: readonly string[] = [...UPLINK_KINDS, DEAD_LETTER_QUEUE];
+export const KNOWN_QUEUES: readonly string[] = [...UPLINK_KINDS, ROOT_QUEUE, DEAD_LETTER_QUEUE];
 
 /** The group a request names; an app must have been granted the queue. */
 function specOf(ctx: RequestContext, src: Record<string, unknown>): GroupSpec {
@@ -101,7 +103,7 @@ export function queueRoutes(router: Router, deps: ApiDeps): void {
       validateId(queue, 'queue name');
       const real = str(ctx.body, 'mqttRealTopic');
       const topic = real ?? joinQueue(queue, reqStr(ctx.body, 'mqttSecondTopic'));
-      if (!topic.startsWith(`${queue}/`) && topic !== queue) throw new ApiError('API_BAD_REQUEST', `mqttRealTopic ${topic} is not in queue ${queue}`);
+      if (splitQueue(topic).queue !== queue) throw new ApiError('API_BAD_REQUEST', `mqttRealTopic ${topic} is not in queue ${queue}`);
       checkRawPublishTopic(topic);
       mayPublish(ctx.principal, topic);
       const qos = int(ctx.body, 'qoslevel', 1, 0, 2) as 0 | 1 | 2;

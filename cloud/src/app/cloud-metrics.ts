@@ -3,8 +3,9 @@ import { type Broker, type MessageLog, serverQueue } from '@causeway/broker';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
 import type { ApiCounters } from '../api/api-counters.js';
-import { UPLINK_KINDS } from '@causeway/shared';
+import { ROOT_QUEUE, UPLINK_KINDS } from '@causeway/shared';
 import type { SinkService } from '../sinks/sink-service.js';
+import type { AclFileCounters } from '../identity/acl-file/acl-file-policy.js';
 
 const SINK_STATES = ['running', 'backing off', 'paused', 'standby', 'stopped'] as const;
 
@@ -20,9 +21,21 @@ export function cloudMetrics(
   api?: ApiCounters,
   jetstream?: { counters: Record<string, number> },
   sinks?: SinkService,
+  aclFile?: AclFileCounters,
 ): Registry {
   const registry = new Registry();
   if (sinks !== undefined && sinks.names().length > 0) sinkMetrics(registry, sinks);
+  if (aclFile !== undefined) {
+    new Gauge({
+      name: 'causeway_acl_file',
+      help: 'Operator acl_file (auth.aclFile): publishes, wills and subscriptions it denied, SIGHUP reloads taken and refused, rules in force',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(aclFile)) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (jetstream !== undefined) {
     new Gauge({
       name: 'causeway_jetstream_log',
@@ -83,7 +96,7 @@ export function cloudMetrics(
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      for (const q of UPLINK_KINDS) {
+      for (const q of [...UPLINK_KINDS, ROOT_QUEUE]) {
         this.set({ queue: q }, (await log.nextOffset(serverQueue(q))) - (await log.firstOffset(serverQueue(q))));
       }
     },

@@ -16,6 +16,7 @@ import { openGroupLeases } from '../store/jetstream/group-leases.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { registryAccess } from '../identity/broker-access.js';
+import { AclFilePolicy } from '../identity/acl-file/acl-file-policy.js';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
 import { MemoryRegistry } from '../identity/registry/memory-registry.js';
 import { SqliteRegistry } from '../identity/registry/sqlite-registry.js';
@@ -47,6 +48,8 @@ export interface CloudNode {
   /** bound ports: tcp `port`, `tlsPort`, `wsPort`, `apiPort`, `healthPort` */
   ports: Record<string, number>;
   operatorToken: string;
+  /** the operator's acl_file (auth.aclFile), if set: `reload` it on SIGHUP */
+  aclFile: AclFilePolicy | undefined;
   close(): Promise<void>;
 }
 
@@ -56,6 +59,9 @@ export interface CloudNode {
  * config and handles signals; tests and the demo start a node in-process with this.
  */
 export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<CloudNode> {
+  // Before anything is opened: a bad acl_file is a config error (exit 78) naming its line.
+  const aclFile = cfg.auth.aclFile === '' ? undefined : AclFilePolicy.load(cfg.auth.aclFile);
+  if (aclFile !== undefined) logger.info('acl file loaded', { path: aclFile.path, rules: aclFile.counters.rules });
   const durable = cfg.store.backend !== 'memory';
   if (durable) ensurePrivateDir(cfg.store.path);
   const js = cfg.store.jetstream;
@@ -110,7 +116,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     broker = new Broker(store, {
       ...cfg.limits,
       allowAnonymous: cfg.auth.allowAnonymous,
-      access: registryAccess(auth, registry, logger),
+      access: aclFile === undefined ? registryAccess(auth, registry, logger) : aclFile.over(registryAccess(auth, registry, logger)),
       ...causewayBrokerHooks(cfg.limits),
       onAppend: (topic) => {
         link?.onAppend(topic);
@@ -233,14 +239,14 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks),
+        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters),
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });
       ports.healthPort = health.port;
       cleanups.push(() => health!.close());
     }
-    return { broker, registry, commands, config, queues, sinks, ports, operatorToken, close };
+    return { broker, registry, commands, config, queues, sinks, ports, operatorToken, aclFile, close };
   } catch (err) {
     await close();
     throw err;

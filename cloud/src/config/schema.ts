@@ -21,7 +21,7 @@ export interface CloudConfig {
     jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; appendRetryMs: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
-  auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
+  auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
@@ -90,6 +90,11 @@ export const cloudSchema: Schema = {
   auth: {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
     tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
+    aclFile: {
+      doc: 'Operator ACL file in mosquitto acl_file syntax (user, topic [read|write|readwrite|deny] TOPIC, pattern with %c/%u, # comments), applied on top of the registry\'s access control to backend apps and, in development mode, to anonymous clients; gateways keep their built-in isolation. Anything the file does not grant is refused (SUBACK 0x80/0x87, PUBLISH dropped on 3.1.1, PUBACK 0x87 on v5), counted and logged. Re-read on SIGHUP (a bad file then keeps the old rules); a bad file at start exits 78 naming the line. Empty = none',
+      format: String,
+      default: '',
+    },
     failures: {
       burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
       refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
@@ -123,11 +128,11 @@ export const cloudSchema: Schema = {
     maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
     maxQueuesPerGateway: { doc: 'Distinct telemetry/events topics (device/stream and device/event-type pairs, one light queue each) one gateway may publish on, counted per node since it started; a publish on a new one past the limit is refused with v5 reason 0x97 (3.1.1: acknowledged and dropped), counted (queueLimitRefused) and logged rate-limited. 0 = no limit', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
-    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum)', format: 'nat', default: 64 },
+    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum); an inbound QoS 2 publish counts until PUBCOMP, and a v5 client past it is disconnected with 0x93', format: 'nat', default: 64 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
     maxKeepAlive: { doc: 'Largest keep-alive (s) granted; 0 = any', format: 'nat', default: 0 },
     maxSessionExpiry: { doc: 'Largest session expiry (s) granted; also the lifetime of 3.1.1 persistent sessions', format: 'nat', default: 604800 },
-    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection', format: 'nat', default: 32 },
+    topicAliasMaximum: { doc: 'Inbound topic aliases per v5 connection. Outbound, the broker aliases repeated topics on QoS 0/1 deliveries to a client whose CONNECT set Topic Alias Maximum (up to that maximum, at most 1024; when all are taken, a topic not used again since it was aliased gives its alias up first)', format: 'nat', default: 32 },
   },
   log: {
     level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },

@@ -1,5 +1,5 @@
 import type { AclDecision, Identity } from '@causeway/broker';
-import { matchTopic, parseSharedSubscription, tryParseTopic, UPLINK_KINDS, DOWNLINK_KINDS } from '@causeway/shared';
+import { matchTopic, parseSharedSubscription, queueOfFirstLevel, tryParseTopic, UPLINK_KINDS, DOWNLINK_KINDS } from '@causeway/shared';
 
 // Identity and AclDecision belong to the broker's access contract; re-exported for the cloud's callers.
 export type { AclDecision, Identity };
@@ -63,7 +63,8 @@ export function canSubscribe(who: Identity, filter: string): AclDecision {
     if (inner !== filter) return deny('a gateway may not use shared subscriptions');
     return gatewayFilters(who).some((g) => filterWithin(inner, g)) ? ALLOW : deny(`gateway ${who.id} may not subscribe to "${filter}"`);
   }
-  const queue = inner.split('/')[0]!;
+  // `/sensors/#` reads the `_root` queue, where topics with an empty first level go (issue 15).
+  const queue = queueOfFirstLevel(inner.split('/')[0]!);
   if (queue === '+' || queue === '#') return deny(`app ${who.id} must name a queue, not "${queue}"`);
   return who.queues.includes(queue) || who.queues.includes('*') ? ALLOW : deny(`app ${who.id} has no access to queue ${queue}`);
 }

@@ -169,6 +169,19 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: 'telemetry/a', payload: 'x' })).status, 400);
   });
 
+  it('publishes into _root on a topic with an empty first level, and lists _root among the queues (issue 15)', async () => {
+    const r = await call('POST', '/v1/queues/_root/messages', { mqttSecondTopic: '/sensors/x', payload: '{"v":1}' });
+    assert.equal(r.status, 202);
+    assert.equal(published[0]!.topic, '/sensors/x');
+    assert.equal((await call('POST', '/v1/queues/_root/messages', { mqttRealTopic: '/sensors/y', payload: 'x' })).status, 202);
+    assert.equal(published[1]!.topic, '/sensors/y');
+    // a topic elsewhere is not in _root, and "/x" is not in "alerts"
+    assert.equal((await call('POST', '/v1/queues/_root/messages', { mqttRealTopic: 'alerts/x', payload: 'x' })).status, 400);
+    assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: '/x', payload: 'x' })).status, 400);
+    const list = await call('GET', '/v1/queues');
+    assert.deepEqual(list.json.queues.map((q: { queue: string }) => q.queue), ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', '_root']);
+  });
+
   // Issue 23 item 10: commands and config go through their services (size limits, tracking), not raw.
   const RAW_REFUSED: Array<[string, string, Record<string, unknown>, number]> = [
     ['a command topic', 'cmd', { mqttSecondTopic: '/gw1/relay/c1' }, 403],

@@ -52,6 +52,14 @@ describe('causeway CLI against a real API server', () => {
     assert.match((await cli(['queues'])).stdout, /telemetry\s+1/);
   });
 
+  it('lists and tails the _root queue, which topics with an empty first level feed (issue 15)', async () => {
+    const topic = '/sensors/x';
+    await store.log.append({ topic, payload: Buffer.from('{"t":21}'), qos: 1, retain: false, properties: propertiesFor(topic, { clientId: 'dev-x' }), createdAt: Date.now() }, [firstLevelQueue(topic)]);
+    assert.match((await cli(['queues'])).stdout, /^_root\s+1\s*$/m);
+    const r = await cli(['consume', '_root', '--group', 'ops', '--count', '1']);
+    assert.match(r.stdout, /\t#1\t\/sensors\/x\tdev-x\t\{"t":21\}\n$/);
+  });
+
   it('fails with a clear message and a usage exit code', async () => {
     await assert.rejects(cli(['devices', 'add']), (e: any) => e.code === 64 && /needs an ID/.test(e.stderr));
     await assert.rejects(cli(['frobnicate']), (e: any) => e.code === 64 && /unknown command "frobnicate"/.test(e.stderr));

@@ -5,6 +5,7 @@ const gw1: Identity = { role: 'gateway', id: 'gw1', groups: ['north'] };
 const app: Identity = { role: 'app', id: 'analytics', queues: ['telemetry', 'events'], canSend: false };
 const ops: Identity = { role: 'app', id: 'fleet', queues: ['*'], canSend: true };
 const admin: Identity = { role: 'admin', id: 'root' };
+const field: Identity = { role: 'app', id: 'field', queues: ['_root'], canSend: false };
 
 const PUBLISH: Array<[Identity, string, boolean]> = [
   [gw1, 'telemetry/gw1/dev/temp', true],
@@ -48,6 +49,12 @@ const SUBSCRIBE: Array<[Identity, string, boolean]> = [
   [app, '+/gw1/#', false],
   [ops, 'cmd-result/#', true],
   [admin, '#', true],
+  // topics with an empty first level are read through the `_root` queue (issue 15)
+  [field, '/sensors/#', true],
+  [field, '/+', true],
+  [field, '$share/field//sensors/+', true],
+  [field, 'telemetry/#', false],
+  [app, '/sensors/#', false],
 ];
 
 describe('cloud/identity/acl', () => {

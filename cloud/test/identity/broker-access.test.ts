@@ -17,6 +17,7 @@ describe('cloud/identity/broker-access: presence', () => {
     };
     const access = registryAccess({} as Authenticator, registry, silentLogger, { seenEveryMs: 60_000, now: () => t });
     const gw = { role: 'gateway' as const, id: 'gw1', groups: [] };
+    const conn = { clientId: 'gw1', username: 'gw1' };
     access.connected!(gw, 'gw1');
     const seen = async (): Promise<number | undefined> => {
       await new Promise((r) => setImmediate(r));
@@ -24,14 +25,14 @@ describe('cloud/identity/broker-access: presence', () => {
     };
     assert.equal(await seen(), 1_000);
     t = 30_000;
-    assert.equal(access.canPublish(gw, 'telemetry/gw1/th-1/temp').allow, true);
+    assert.equal(access.canPublish(gw, 'telemetry/gw1/th-1/temp', conn).allow, true);
     assert.equal(await seen(), 1_000, 'within the interval: no write');
     t = 61_001;
-    access.canPublish(gw, 'telemetry/gw1/th-1/temp');
+    access.canPublish(gw, 'telemetry/gw1/th-1/temp', conn);
     assert.equal(await seen(), 61_001, 'a message after the interval moves last seen');
     assert.equal((await registry.get('gw1'))?.online, true);
     assert.equal(writes, 2);
-    assert.equal(access.canPublish(gw, 'telemetry/gw2/th-1/temp').allow, false, 'a refused publish is not presence');
+    assert.equal(access.canPublish(gw, 'telemetry/gw2/th-1/temp', conn).allow, false, 'a refused publish is not presence');
     assert.equal(writes, 2);
   });
 });

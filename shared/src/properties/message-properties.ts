@@ -8,7 +8,7 @@ export type QoS = 0 | 1 | 2;
  * topic level is the queue, the rest travels as `mqttSecondTopic`.
  */
 export interface MessageProperties {
-  /** levels after the first, with a leading "/" ("telemetry/gw1/t1/temp" → "/gw1/t1/temp"); absent for a one-level topic */
+  /** levels after the first, with a leading "/" ("telemetry/gw1/t1/temp" → "/gw1/t1/temp"); absent for a one-level topic; the whole topic when its first level is empty ("/a/b" → "/a/b", queue `_root`) */
   mqttSecondTopic?: string;
   /** QoS the message was published with; default 1 */
   qoslevel: QoS;
@@ -22,22 +22,40 @@ export interface MessageProperties {
 
 export const PROPERTY_DEFAULTS = Object.freeze({ qoslevel: 1 as QoS, cleansessionflag: true });
 
-/** Splits a topic into its queue (first level) and mqttSecondTopic (the rest, leading "/"). */
+/**
+ * The server-side queue of topics whose first level is empty (`/TopicA`, `/sensors/x`): an empty string
+ * cannot name a queue, yet such topics are valid MQTT and devices in the field use them (issue 15). The
+ * whole topic travels as mqttSecondTopic. See docs/wire-contract.md, "Topics with an empty first level".
+ */
+export const ROOT_QUEUE = '_root';
+
+/**
+ * Splits a topic into its queue (first level) and mqttSecondTopic (the rest, leading "/"). A topic with an
+ * empty first level feeds `ROOT_QUEUE`, its mqttSecondTopic being the whole topic (`/a/b` → `_root`, `/a/b`).
+ */
 export function splitQueue(topic: string): { queue: string; mqttSecondTopic?: string } {
   const slash = topic.indexOf('/');
   if (slash < 0) return { queue: topic };
-  if (slash === 0) throw new TopicError('TOPIC_INVALID', `topic "${topic}" has an empty first level, which cannot name a queue`);
+  if (slash === 0) return { queue: ROOT_QUEUE, mqttSecondTopic: topic };
   return { queue: topic.slice(0, slash), mqttSecondTopic: topic.slice(slash) };
 }
 
-/** Inverse of splitQueue. */
+/**
+ * Inverse of splitQueue. In `ROOT_QUEUE` the mqttSecondTopic is the whole topic (`/a/b`); a topic whose
+ * first level is literally `_root` also feeds that queue, and is named by mqttRealTopic, which wins.
+ */
 export function joinQueue(queue: string, mqttSecondTopic?: string): string {
   if (queue.length === 0 || queue.includes('/')) throw new TopicError('TOPIC_INVALID', `queue "${queue}" must be one non-empty level`);
   if (mqttSecondTopic === undefined || mqttSecondTopic === '') return queue;
   if (!mqttSecondTopic.startsWith('/')) {
     throw new TopicError('TOPIC_INVALID', `mqttSecondTopic "${mqttSecondTopic}" must start with "/"`);
   }
-  return queue + mqttSecondTopic;
+  return queue === ROOT_QUEUE ? mqttSecondTopic : queue + mqttSecondTopic;
+}
+
+/** The server-side queue a topic (or a filter's first level) feeds: its first level, `ROOT_QUEUE` when empty. */
+export function queueOfFirstLevel(firstLevel: string): string {
+  return firstLevel === '' ? ROOT_QUEUE : firstLevel;
 }
 
 /** Derives the properties of a message published on `topic`. */

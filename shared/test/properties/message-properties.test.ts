@@ -5,6 +5,7 @@ import {
   propertiesFor,
   splitQueue,
   toUserProperties,
+  ROOT_QUEUE,
 } from '../../src/properties/message-properties.js';
 import { TopicError } from '../../src/errors/topic-error.js';
 
@@ -23,8 +24,31 @@ describe('shared/properties/message-properties', () => {
       assert.equal(joinQueue(queue, second), topic);
     });
   }
-  it('refuses a topic with an empty first level as a queue', () => {
-    assert.throws(() => splitQueue('/a'), TopicError);
+  // An empty first level is valid MQTT (issue 15): such topics feed the `_root` queue, whole topic as mqttSecondTopic.
+  const ROOTED: Array<[string, string]> = [
+    ['/TopicA', '/TopicA'],
+    ['/sensors/x/temp', '/sensors/x/temp'],
+    ['/', '/'],
+    ['//', '//'],
+  ];
+  for (const [topic, second] of ROOTED) {
+    it(`an empty first level: ${topic} feeds queue _root with mqttSecondTopic ${second}`, () => {
+      const s = splitQueue(topic);
+      assert.equal(s.queue, ROOT_QUEUE);
+      assert.equal(s.mqttSecondTopic, second);
+      assert.equal(joinQueue(ROOT_QUEUE, second), topic);
+    });
+  }
+  it('a topic whose first level is literally _root feeds the same queue; mqttRealTopic tells them apart', () => {
+    assert.deepEqual(splitQueue('_root/x'), { queue: ROOT_QUEUE, mqttSecondTopic: '/x' });
+    assert.equal(fromUserProperties(ROOT_QUEUE, { mqttRealTopic: '_root/x' }).mqttRealTopic, '_root/x');
+    assert.equal(fromUserProperties(ROOT_QUEUE, { mqttSecondTopic: '/x' }).mqttRealTopic, '/x');
+  });
+  it('derives the properties of an empty-first-level topic', () => {
+    assert.deepEqual(propertiesFor('/sensors/x', { qos: 0 }), { qoslevel: 0, cleansessionflag: true, mqttRealTopic: '/sensors/x', mqttSecondTopic: '/sensors/x' });
+  });
+  it('refuses an empty queue name', () => {
+    assert.throws(() => joinQueue('', '/a'), TopicError);
   });
 
   it('derives properties with the documented defaults', () => {
