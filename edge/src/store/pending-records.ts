@@ -140,8 +140,9 @@ export class PendingRecords {
 
   /**
    * The items to commit now, in id order, removed from here: those added at or before `cutoff`, with
-   * every item of the direct batches they are in (a batch goes to the file whole); all when `cutoff`
-   * is undefined.
+   * every item of the direct batches they are in (a batch goes to the file whole), and, when anything is
+   * due, every item not out on the direct path (a write is paid anyway: one commit per interval, not one
+   * per item, while the link is down); all when `cutoff` is undefined.
    */
   takeDue(cutoff?: number): PendingItem[] {
     if (cutoff === undefined || this.items.length === 0 || this.items.at(-1)!.at <= cutoff) return this.takeAll();
@@ -156,6 +157,7 @@ export class PendingRecords {
       }
     }
     if (take.size === 0) return [];
+    for (const p of this.items) if (p.batch === undefined) take.add(p);
     const out: PendingItem[] = [];
     const keep: PendingItem[] = [];
     for (const p of this.items) (take.has(p) ? out : keep).push(p);

@@ -38,6 +38,18 @@ describe('store/pending-records', () => {
     assert.equal(q.form({ ...F, delayMs: 100 }).batches.length, 3, 'three waiting readings fill a batch of 3: send now');
   });
 
+  it('takeDue: once anything is due, every item not out on the direct path goes with it (one commit, not one per item)', () => {
+    const q = new PendingRecords();
+    q.add(item(1, 0, 't/a'));
+    q.add(item(2, 50, 't/b'));
+    q.form(F); // ep-1 and ep-2 out on the direct path
+    q.add(item(3, 60, 't/c'));
+    q.add(item(4, 900, 't/d'));
+    assert.deepEqual(q.takeDue(-1), []);
+    assert.deepEqual(q.takeDue(0).map((p) => p.id), [1, 3, 4]);
+    assert.deepEqual(q.formed(new Set()).map((b) => b.id), ['ep-2'], 'a young direct batch stays out, awaiting its PUBACK');
+  });
+
   it('takeDue takes the due prefix plus whole batches, in id order; ack settles a batch in memory', () => {
     const q = new PendingRecords();
     q.add(item(1, 0, 't/a'));
