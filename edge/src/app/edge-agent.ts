@@ -20,6 +20,9 @@ import { checkListenExposure, listenerAccess } from './local-listener-access.js'
 import { Broker, openSqliteStore, startTcpListener } from '@causeway/broker';
 
 
+/** QoS 1 messages the hosted listener has out to a client at once (its Receive Maximum). */
+const LOCAL_INFLIGHT = 1024;
+
 /** The optional MQTT listener for LAN sensors (ingest.mqtt.listen). */
 async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
   const listen = cfg.ingest.mqtt.listen;
@@ -28,7 +31,9 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
   checkListenExposure(listen);
   const store = openSqliteStore({ dir: join(dataDir, 'local-mqtt') });
   const anonymous = (listen.username ?? '') === '';
-  const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }) });
+  // A wide in-flight window (issue 16): the agent's own ingest client acknowledges in order as readings
+  // settle (in-order-acks.ts), ~100–250 ms each, so the window, not the disk, bounds a sensor's rate.
+  const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }), maxInflight: LOCAL_INFLIGHT });
   await broker.start();
   const listener = await startTcpListener(listen.host, listen.port, broker.handle.bind(broker));
   log.info('local MQTT listener', { host: listen.host, port: listener.port, anonymous });
