@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { EXIT, packageVersion, type Logger } from '@causeway/shared';
-import { startHealthServer, type HealthServer, startStatusSocket } from '@causeway/shared/health';
+import type { HealthServer } from '@causeway/shared/health';
+import { startStatusSocket } from '@causeway/shared/health/status-socket.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
@@ -12,12 +13,10 @@ import { ConfigApplier } from '../commands/config-applier.js';
 import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
-import { edgeMetrics } from './edge-metrics.js';
 import type { EdgeAgent } from './edge-snapshot.js';
 
 export type { EdgeAgent };
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
-import { Broker, openSqliteStore, startTcpListener } from '@causeway/broker';
 
 
 /** QoS 1 messages the hosted listener has out to a client at once (its Receive Maximum). */
@@ -29,6 +28,8 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
   if (listen === undefined || listen.port < 0) return undefined;
   // Issue 23 item 13: beyond loopback, credentials or an explicit opt-in (ConfigError → exit 78).
   checkListenExposure(listen);
+  // Loaded only when a listener is configured (issue 16): the broker is most of the agent's code.
+  const { Broker, openSqliteStore, startTcpListener } = await import('@causeway/broker');
   const store = openSqliteStore({ dir: join(dataDir, 'local-mqtt') });
   const anonymous = (listen.username ?? '') === '';
   // A wide in-flight window (issue 16): the agent's own ingest client acknowledges in order as readings
@@ -278,6 +279,8 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     },
   };
   if (cfg.health.port >= 0) {
+    // /metrics (prom-client) and the HTTP server load only when configured (issue 16)
+    const [{ startHealthServer }, { edgeMetrics }] = await Promise.all([import('@causeway/shared/health/http-health.js'), import('./edge-metrics.js')]);
     health = await startHealthServer({
       host: cfg.health.host,
       port: cfg.health.port,
