@@ -87,6 +87,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   private timer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
   private directAcked = 0;
+  private unackedRow: Database.Statement | undefined;
   private readonly housekeeping: NodeJS.Timeout;
   private totalBytes: number;
   private totalRecords: number;
@@ -303,12 +304,27 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
    */
   formBatches(n: number, f: FormOptions): FormedBatch[] {
     if (this.closed || n <= 0) return [];
-    // The direct path only while the file is empty: then no stored row of any stream can be overtaken
-    // by a newer reading of it (per-stream order), and the backlog after an outage drains the usual way.
-    if (this.o.direct && this.totalRecords === 0) return this.formDirect(n, f);
+    // The direct path only while the file holds nothing unacknowledged: then no stored row of any stream
+    // can be overtaken by a newer reading of it (per-stream order), and the backlog after an outage drains
+    // the usual way.
+    if (this.o.direct && this.holdsNothingUnacked(f.maxRecords)) return this.formDirect(n, f);
     if (this.totalRecords === 0) return [];
     const liveFrom = this.live.liveFrom(this.o.now(), f.liveWindowMs);
     return formNewBatches(this.db, this.epoch, liveFrom, n, f).map((b) => toFormedBatch(b, this.o.gateway));
+  }
+
+  /**
+   * True when every stored row belongs to a batch already PUBACKed (deleted at the next commit). Without
+   * this, one late PUBACK would keep the direct path off for good at a steady rate: the readings held back
+   * meanwhile are committed at their deadline, in the same commit that deletes the acknowledged rows, and
+   * hold it off again (bench edge-footprint, issue 16).
+   */
+  private holdsNothingUnacked(maxRecords: number): boolean {
+    if (this.totalRecords === 0) return true;
+    // (a backlog larger than the acknowledged batches could hold: no need to ask the file)
+    if (this.pendingAcks.length === 0 || this.totalRecords > this.pendingAcks.length * Math.max(1, maxRecords)) return false;
+    this.unackedRow ??= this.db.prepare('SELECT 1 FROM records WHERE batch_id IS NULL OR batch_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1');
+    return this.unackedRow.get(JSON.stringify(this.pendingAcks)) === undefined;
   }
 
   /** Direct batches from pending readings (pending-records.ts); wakes the uplink when a waiting stream is due. */

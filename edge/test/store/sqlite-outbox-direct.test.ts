@@ -72,6 +72,25 @@ describe('store/sqlite-outbox: the direct path', () => {
     assert.equal(o.stats().directAcked, 0);
   });
 
+  it('a late PUBACK: once the written batch is acknowledged, the direct path resumes before its rows are deleted', async () => {
+    const path = join(dir, 'resume.db');
+    const o = open({}, path);
+    const add = o.addReading(r('d', 't', 1));
+    const [b] = o.formBatches(10, FORM);
+    await add; // no PUBACK in time: written under its id
+    const held = o.addReading(r('d', 't', 2));
+    assert.deepEqual(o.formBatches(10, FORM), [], 'an unacknowledged stored batch holds the direct path off');
+    o.ack(b!.id); // the late PUBACK; the delete waits for the next commit
+    assert.equal(rowsIn(path).length, 1);
+    const [next] = o.formBatches(10, FORM);
+    assert.equal(next!.records, 1, 'the held reading goes out directly');
+    o.ack(next!.id);
+    await held;
+    o.flush();
+    assert.deepEqual(rowsIn(path), []);
+    assert.equal(o.stats().directAcked, 1);
+  });
+
   it('a connection that closed: the direct batch goes again from memory, before any newer batch', async () => {
     const o = open({ commitIntervalMs: 5000 });
     const first = [1, 2].map((i) => o.addReading(r('d', 't', i)));
