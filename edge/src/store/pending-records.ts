@@ -51,6 +51,8 @@ export class PendingRecords {
   private items: PendingItem[] = [];
   /** items not in a direct batch */
   private unsentCount = 0;
+  /** readings not in a direct batch, in order: what form() looks at (not every item in flight) */
+  private unsentReadings: PendingItem[] = [];
   /** direct batches formed and neither acknowledged nor committed, in forming order */
   private readonly batches = new Map<string, DirectBatch>();
 
@@ -66,6 +68,7 @@ export class PendingRecords {
   add(p: PendingItem): void {
     this.items.push(p);
     this.unsentCount++;
+    if (p.row.kind === 'reading') this.unsentReadings.push(p);
   }
 
   /** Monotonic time of the oldest item, or undefined when none is pending. */
@@ -91,8 +94,7 @@ export class PendingRecords {
   form(o: DirectFormOptions): { batches: DirectBatch[]; wakeAt?: number } {
     const groups = new Map<string, PendingItem[]>();
     let waiting = 0;
-    for (const p of this.items) {
-      if (p.batch !== undefined || p.row.kind !== 'reading') continue;
+    for (const p of this.unsentReadings) {
       const key = `${p.row.priority} ${p.row.topic}`;
       const g = groups.get(key);
       if (g === undefined) groups.set(key, [p]);
@@ -125,6 +127,7 @@ export class PendingRecords {
       }
       if (batches.length >= o.n) break;
     }
+    if (batches.length > 0) this.unsentReadings = this.unsentReadings.filter((p) => p.batch === undefined);
     return wakeAt === undefined ? { batches } : { batches, wakeAt };
   }
 
@@ -163,6 +166,7 @@ export class PendingRecords {
     for (const p of this.items) (take.has(p) ? out : keep).push(p);
     this.items = keep;
     for (const p of out) if (p.batch === undefined) this.unsentCount--;
+    this.unsentReadings = this.unsentReadings.filter((p) => !take.has(p));
     return out;
   }
 
@@ -171,6 +175,7 @@ export class PendingRecords {
     this.items = [];
     this.batches.clear();
     this.unsentCount = 0;
+    this.unsentReadings = [];
     return out;
   }
 }
