@@ -1,11 +1,14 @@
 /**
  * Edge agent footprint: the agent (`dist/edge/src/main.js`, default config, durable SQLite outbox) fed
- * readings on stdin at fixed rates (default 100 and 1,000/s for 30 s each) and forwarding them to a real
- * mosquitto; its RSS (VmRSS) and CPU (utime+stime) sampled from /proc every 250 ms. Baseline in the same
- * run: a minimal MQTT.js forwarder (bench/lib/naive-forwarder.ts: one QoS 1 PUBLISH per reading, no disk,
- * no batching), which does far less — the ratio prices the agent's durability, not equal work.
+ * readings on stdin at fixed rates (default 10, 100, 1,000 and 10,000/s for 30 s each) and forwarding them
+ * to a real mosquitto; its RSS (VmRSS), CPU (utime+stime) and disk writes (write_bytes of /proc/PID/io)
+ * sampled from /proc every 250 ms. In the same run: the agent with the direct path off (every reading
+ * committed, issue 16's "before"), and the baseline, a minimal MQTT.js forwarder
+ * (bench/lib/naive-forwarder.ts: one QoS 1 PUBLISH per reading, no disk, no batching), which does far
+ * less — the ratio prices the agent's durability, not equal work.
  *
- *   npm run bench -- edge-footprint [--quick] [--rates 100,1000] [--secs 30]
+ *   npm run bench -- edge-footprint [--quick] [--rates 10,100,1000,10000] [--secs 30]
+ *                                   [--contenders agent,committed,naive,agent-v8]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,10 +26,14 @@ import { ProcSampler, type FootprintReport } from './lib/process-sampler.js';
 import { subscribeReadings } from './lib/reading-subscriber.js';
 import type { BenchArgs, BenchResult, ResultRow } from './lib/result.js';
 
-export const description = 'edge agent RSS and CPU at 100 and 1,000 readings/s, vs a minimal MQTT.js forwarder without buffering';
+export const description = 'edge agent RSS, CPU and disk bytes written per reading at 10 to 10,000 readings/s, vs a minimal MQTT.js forwarder without buffering';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET_RSS_MIB = 64;
+/** issue 16: bytes written per reading at most this many times the payload (the JSON line) */
+const TARGET_WRITE_RATIO = 3;
+/** the V8 flags the systemd unit gives the agent (systemd/causeway-edge.service) */
+export const UNIT_V8_FLAGS = ['--max-semi-space-size=1'];
 
 interface Measured {
   fp: FootprintReport;
@@ -34,6 +41,8 @@ interface Measured {
   delivered: number;
   latency: Histogram;
   backpressured: number;
+  /** mean bytes of the JSON lines fed (the payload a reading costs on the wire in) */
+  payload: number;
 }
 
 interface Contender {
@@ -81,12 +90,12 @@ function naiveContender(bundle: string, broker: RunningBroker): Contender {
   };
 }
 
-function agentContender(broker: RunningBroker): Contender {
+function agentContender(broker: RunningBroker, name: string, flags: Record<string, string> = {}, nodeFlags: readonly string[] = []): Contender {
   return {
-    name: 'causeway-edge (dist, default config)',
+    name,
     ours: true,
     start: async (dir) => {
-      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge' });
+      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge', flags, nodeFlags });
       return { pid: a.pid, stdin: a.stdin, stop: () => a.stop() };
     },
   };
@@ -109,12 +118,23 @@ async function measure(c: Contender, broker: RunningBroker, dir: string, rate: n
   try {
     const sampler = new ProcSampler(p.pid, 250);
     sampler.start();
-    const fed = await feedLines(p.stdin, (seq, now) => JSON.stringify({ device: `dev${seq % 10}`, stream: 'temp', ts: now, value: 20 + (seq % 100) / 10, unit: 'C' }), { rate, durationMs: secs * 1000 });
+    let payloadBytes = 0;
+    const fed = await feedLines(
+      p.stdin,
+      (seq, now) => {
+        const line = JSON.stringify({ device: `dev${seq % 10}`, stream: 'temp', ts: now, value: 20 + (seq % 100) / 10, unit: 'C' });
+        payloadBytes += line.length;
+        return line;
+      },
+      { rate, durationMs: secs * 1000 },
+    );
     // what is still on its way (group commit, batches in flight): up to 10 s
     const until = Date.now() + 10_000;
     while (delivered < fed.sent && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    // writes that land after the last arrival (deletes of acknowledged rows, the next commit tick)
+    await new Promise((r) => setTimeout(r, 1500));
     const fp = sampler.stop();
-    return { fp, sent: fed.sent, delivered, latency, backpressured: fed.backpressured };
+    return { fp, sent: fed.sent, delivered, latency, backpressured: fed.backpressured, payload: payloadBytes / Math.max(1, fed.sent) };
   } finally {
     await p.stop();
     await sub.close();
@@ -137,7 +157,7 @@ async function idleNodeRssMiB(): Promise<number> {
 export async function run(args: BenchArgs): Promise<BenchResult> {
   const quick = boolFlag(args, 'quick');
   const secs = intFlag(args, 'secs', quick ? 5 : 30);
-  const rates = listFlag(args, 'rates', ['100', '1000']).map((r) => {
+  const rates = listFlag(args, 'rates', ['10', '100', '1000', '10000']).map((r) => {
     const n = Number(r);
     if (!Number.isInteger(n) || n <= 0) throw new Error(`--rates must list positive integers, got ${r}`);
     return n;
@@ -149,7 +169,17 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
   const broker = await startMosquitto();
   try {
     const bundle = await bundleForwarder(dir);
-    const contenders = [agentContender(broker), naiveContender(bundle, broker)];
+    const all: Record<string, Contender> = {
+      agent: agentContender(broker, 'causeway-edge (dist, default config)'),
+      committed: agentContender(broker, 'causeway-edge, buffer.direct false (every reading committed)', { 'buffer.direct': 'false' }),
+      'agent-v8': agentContender(broker, `causeway-edge, node ${UNIT_V8_FLAGS.join(' ')}`, {}, UNIT_V8_FLAGS),
+      naive: naiveContender(bundle, broker),
+    };
+    const contenders = listFlag(args, 'contenders', ['agent', 'committed', 'naive']).map((k) => {
+      const c = all[k];
+      if (c === undefined) throw new Error(`--contenders: unknown ${k} (known: ${Object.keys(all).join(', ')})`);
+      return c;
+    });
     let k = 0;
     for (const rate of rates) {
       for (const c of contenders) {
@@ -157,6 +187,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
         mkdirSync(runDir);
         const rssCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — RSS max, MiB`;
         const cpuCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — CPU, % of one core`;
+        const diskCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — disk bytes written per reading`;
         process.stderr.write(`  ${c.name} at ${rate}/s…\n`);
         try {
           const m = await measure(c, broker, runDir, rate, secs);
@@ -164,11 +195,14 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
           const facts = `delivered ${m.delivered.toLocaleString('en-US')}/${m.sent.toLocaleString('en-US')} · ts → subscriber ${m.latency.summaryMicros()}; ${m.fp.samples} samples over ${(m.fp.wallMs / 1000).toFixed(1)} s`;
           rows.push({ case: rssCase, contender: c.name, ours: c.ours, value: rssMiB, detail: `RSS at the end ${(m.fp.rssLastKiB / 1024).toFixed(1)} MiB; ${facts}` });
           rows.push({ case: cpuCase, contender: c.name, ours: c.ours, value: m.fp.cpuPercent, detail: `${m.fp.cpuSeconds.toFixed(2)} s CPU (user+system) = ${((m.fp.cpuSeconds * 1e6) / Math.max(1, m.sent)).toFixed(0)} µs per reading${m.backpressured > 0 ? `; stdin pipe full ${m.backpressured}×` : ''}` });
-          process.stderr.write(`    RSS max ${rssMiB.toFixed(1)} MiB, CPU ${m.fp.cpuPercent.toFixed(1)} %; ${facts}\n`);
-          if (c.ours) verdicts.push(`${rate}/s: RSS max ${rssMiB.toFixed(1)} MiB — ${rssMiB < TARGET_RSS_MIB ? 'meets' : 'MISSES'} the < ${TARGET_RSS_MIB} MB target`);
+          const perReading = m.fp.writeBytes / Math.max(1, m.sent);
+          const perDay = (perReading * rate * 86_400) / 1e9;
+          rows.push({ case: diskCase, contender: c.name, ours: c.ours, value: perReading, detail: `${(m.fp.writeBytes / 1e6).toFixed(2)} MB written (/proc/PID/io write_bytes) for ${m.sent.toLocaleString('en-US')} readings of ${m.payload.toFixed(0)} bytes = ${(perReading / m.payload).toFixed(2)}× the payload; ${perDay.toFixed(2)} GB/day at this rate` });
+          process.stderr.write(`    RSS max ${rssMiB.toFixed(1)} MiB, CPU ${m.fp.cpuPercent.toFixed(1)} %, ${perReading.toFixed(0)} bytes written per reading; ${facts}\n`);
+          if (c.ours) verdicts.push(`${c.name} at ${rate}/s: RSS max ${rssMiB.toFixed(1)} MiB — ${rssMiB < TARGET_RSS_MIB ? 'meets' : 'MISSES'} the < ${TARGET_RSS_MIB} MB target; ${perReading.toFixed(0)} bytes written per reading = ${(perReading / m.payload).toFixed(2)}× the payload — ${perReading <= TARGET_WRITE_RATIO * m.payload ? 'meets' : 'MISSES'} the ≤ ${TARGET_WRITE_RATIO}× target; ${perDay.toFixed(2)} GB/day`);
         } catch (err) {
           const why = `run failed: ${err instanceof Error ? err.message : String(err)}`;
-          rows.push({ case: rssCase, contender: c.name, ours: c.ours, skipped: why }, { case: cpuCase, contender: c.name, ours: c.ours, skipped: why });
+          rows.push({ case: rssCase, contender: c.name, ours: c.ours, skipped: why }, { case: cpuCase, contender: c.name, ours: c.ours, skipped: why }, { case: diskCase, contender: c.name, ours: c.ours, skipped: why });
         } finally {
           rmSync(runDir, { recursive: true, force: true });
         }
@@ -187,8 +221,10 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       ...verdicts,
       `floor: a bare \`node -e "setInterval(() => {}, 1000)"\` (${process.version}) has ${idleMiB.toFixed(1)} MiB RSS on this machine; V8 sizes its heap from the machine's RAM, so a 1 GiB gateway may show less (not measured here)`,
       `each process fed ReadingInput JSON lines on stdin by this runner (10 devices, one stream), forwarding to ${broker.label} on loopback; a QoS 1 subscriber counts arrivals; RSS = max VmRSS from /proc/PID/status, CPU = Δ(utime+stime) from /proc/PID/stat over the feed plus the wait for the last arrivals, sampled every 250 ms from when the process was ready`,
-      'the agent (default config): validates, group-commits each reading to its SQLite outbox (WAL, synchronous=FULL), batches per device/stream, CBOR + deflate, QoS 1, deletes on PUBACK; the baseline: JSON.parse and one QoS 1 PUBLISH per reading, nothing on disk — a reading in flight during a crash or outage is lost. Not equal work: the ratio is the price of durability and batching',
+      'the agent (default config): validates, sends each reading on the direct path (a batch per device/stream, CBOR + deflate, QoS 1) and commits to its SQLite outbox (WAL, synchronous=FULL) only what was not PUBACKed within 250 ms; with buffer.direct false it group-commits every reading, then deletes it on PUBACK; the baseline: JSON.parse and one QoS 1 PUBLISH per reading, nothing on disk — a reading in flight during a crash or outage is lost. Not equal work: the ratio is the price of durability and batching',
       'the baseline is bundled with esbuild and run with plain node, like the agent from dist/ (no tsx loader in either measured process)',
+      'disk = Δ write_bytes of /proc/PID/io (what the process sent to the block layer: WAL frames, checkpoints, the id reservation) over the feed, the wait for the last arrivals and 1.5 s after; per reading = that ÷ readings fed; the payload is the mean JSON line fed. GB/day = per reading × rate × 86,400',
+      'the direct path (issue 16, default): while the link is up and the outbox holds nothing, readings go out before their commit and reach SQLite only if no PUBACK came within buffer.commitIntervalMs (250 ms); uplink.batchDelayMs (100 ms) lets a stream share a batch'
     ],
   };
 }

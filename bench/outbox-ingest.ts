@@ -6,7 +6,7 @@
  *
  *   npm run bench -- outbox-ingest [--quick] [--readings 20000] [--naive 2000] [--dir /path/on/the/real/disk]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,14 +16,12 @@ import { encodeReadingBody } from '@causeway/edge/store/record-codec.js';
 import { SqliteOutbox } from '@causeway/edge/store/sqlite-outbox.js';
 import type { ReadingInput } from '@causeway/edge/ingest/sink.js';
 import { boolFlag, intFlag } from './lib/args.js';
+import { readWriteBytes } from './lib/process-sampler.js';
 import type { BenchArgs, BenchResult } from './lib/result.js';
 
 export const description = 'edge outbox: readings/s and bytes written per reading, group commit vs one transaction per reading';
 
-function writeBytes(): number {
-  const m = /write_bytes:\s*(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'));
-  return m ? Number(m[1]) : Number.NaN;
-}
+const writeBytes = (): number => readWriteBytes('self');
 
 const reading = (i: number): ReadingInput => ({ device: `dev${i % 16}`, stream: 'temp', ts: 1_700_000_000_000 + i, value: 20 + (i % 100) / 10, unit: 'C' });
 

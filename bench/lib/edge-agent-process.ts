@@ -22,6 +22,8 @@ export interface EdgeAgentProcessOptions {
   gateway: string;
   /** more `--key value` flags (e.g. `uplink.inflight: '1'`) */
   flags?: Readonly<Record<string, string>>;
+  /** node/V8 flags before the script (e.g. `--max-semi-space-size=1`, as the systemd unit sets them) */
+  nodeFlags?: readonly string[];
   /** how long to wait for the status socket; default 30 s (opening a 1M-row outbox takes a moment) */
   readyTimeoutMs?: number;
 }
@@ -54,6 +56,7 @@ export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise
   }
   const statusPath = join(dirname(o.storePath), 'status.sock');
   const args = [
+    ...(o.nodeFlags ?? []),
     main,
     '--gateway.id', o.gateway,
     '--cloud.url', o.brokerUrl,

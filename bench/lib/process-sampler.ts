@@ -1,6 +1,8 @@
 /**
- * Resident memory and CPU time of another process, read from /proc the way `top` does: VmRSS from
- * /proc/PID/status, utime+stime (fields 14 and 15) from /proc/PID/stat. Linux only.
+ * Resident memory, CPU time and disk writes of a process, read from /proc the way `top` and `iotop` do:
+ * VmRSS from /proc/PID/status, utime+stime (fields 14 and 15) from /proc/PID/stat, write_bytes from
+ * /proc/PID/io (bytes the process caused to be sent to the block layer: WAL frames, checkpoints, logs
+ * to files; not what goes to a pipe or a socket). Linux only; the one copy of /proc parsing (issue 16).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,6 +27,21 @@ export function parseCpuTicks(stat: string): number {
   return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : Number.NaN;
 }
 
+/** write_bytes from the text of /proc/PID/io; NaN when the line is missing. */
+export function parseWriteBytes(io: string): number {
+  const m = /^write_bytes:\s*(\d+)$/m.exec(io);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Bytes `pid` (default: this process) has sent to the block layer so far; NaN without /proc/PID/io. */
+export function readWriteBytes(pid: number | 'self' = 'self'): number {
+  try {
+    return parseWriteBytes(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
 let ticks: number | undefined;
 /** Clock ticks per second (`getconf CLK_TCK`, 100 on every common Linux build). */
 export function clockTicks(): number {
@@ -40,6 +57,8 @@ export function clockTicks(): number {
 export interface ProcSample {
   rssKiB: number;
   cpuSeconds: number;
+  /** write_bytes of /proc/PID/io; NaN where it cannot be read */
+  writeBytes: number;
 }
 
 /** One reading of the process's RSS and CPU time; undefined once the process is gone. */
@@ -47,7 +66,7 @@ export function sampleProcess(pid: number): ProcSample | undefined {
   try {
     const rssKiB = parseVmRssKiB(readFileSync(`/proc/${pid}/status`, 'utf8'));
     const cpuSeconds = parseCpuTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks();
-    return { rssKiB, cpuSeconds };
+    return { rssKiB, cpuSeconds, writeBytes: readWriteBytes(pid) };
   } catch {
     return undefined;
   }
@@ -59,6 +78,8 @@ export interface FootprintReport {
   rssLastKiB: number;
   /** CPU seconds (user + system) between start() and stop() */
   cpuSeconds: number;
+  /** bytes written to the block layer between start() and stop() (/proc/PID/io write_bytes) */
+  writeBytes: number;
   wallMs: number;
   /** cpuSeconds / wall seconds × 100: one fully busy core is 100 % */
   cpuPercent: number;
@@ -100,6 +121,7 @@ export class ProcSampler {
       rssMaxKiB: this.#rssMax,
       rssLastKiB: this.#last?.rssKiB ?? Number.NaN,
       cpuSeconds,
+      writeBytes: this.#first !== undefined && this.#last !== undefined ? this.#last.writeBytes - this.#first.writeBytes : Number.NaN,
       wallMs,
       cpuPercent: (cpuSeconds / (wallMs / 1000)) * 100,
     };

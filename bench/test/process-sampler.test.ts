@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { parseCpuTicks, parseVmRssKiB, ProcSampler, sampleProcess } from '../lib/process-sampler.js';
+import { parseCpuTicks, parseVmRssKiB, parseWriteBytes, ProcSampler, readWriteBytes, sampleProcess } from '../lib/process-sampler.js';
 
 describe('bench process-sampler', () => {
   const rssCases: Array<[string, string, number]> = [
@@ -21,6 +21,20 @@ describe('bench process-sampler', () => {
   for (const [name, text, want] of statCases) {
     it(`parseCpuTicks: ${name}`, () => assert.deepEqual(parseCpuTicks(text), want));
   }
+
+  const ioCases: Array<[string, string, number]> = [
+    ['a normal io file', 'rchar: 10\nwchar: 20\nsyscr: 1\nsyscw: 2\nread_bytes: 4096\nwrite_bytes: 81920\ncancelled_write_bytes: 0\n', 81920],
+    ['no write_bytes (kernel without task IO accounting)', 'rchar: 10\nwchar: 20\n', Number.NaN],
+    ['cancelled_write_bytes alone is not write_bytes', 'cancelled_write_bytes: 5\n', Number.NaN],
+  ];
+  for (const [name, text, want] of ioCases) {
+    it(`parseWriteBytes: ${name}`, () => assert.deepEqual(parseWriteBytes(text), want));
+  }
+
+  it('readWriteBytes: this process has a count; a missing pid gives NaN', () => {
+    assert.ok(Number.isFinite(readWriteBytes()));
+    assert.ok(Number.isNaN(readWriteBytes(2 ** 22 + 7)));
+  });
 
   it('samples a real busy child: RSS above zero, CPU time grows, undefined once it is gone', async function () {
     this.timeout(10_000);

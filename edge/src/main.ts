@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { ConfigError, CausewayError, loadConfig, runProgram, createLogger } from '@causeway/shared';
-import { createNotifier, handleServiceSignals, readStatus } from '@causeway/shared/health';
+// the health parts one by one: the index would load the HTTP server and prom-client too (issue 16)
+import { createNotifier } from '@causeway/shared/health/sd-notify.js';
+import { handleServiceSignals } from '@causeway/shared/health/service-signals.js';
+import { readStatus } from '@causeway/shared/health/status-socket.js';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
 import { statusSummary } from './app/status-summary.js';

@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path';
 import { EXIT, packageVersion, type Logger } from '@causeway/shared';
-import { startHealthServer, type HealthServer, startStatusSocket } from '@causeway/shared/health';
+import type { HealthServer } from '@causeway/shared/health';
+import { startStatusSocket } from '@causeway/shared/health/status-socket.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
@@ -12,13 +13,14 @@ import { ConfigApplier } from '../commands/config-applier.js';
 import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
-import { edgeMetrics } from './edge-metrics.js';
 import type { EdgeAgent } from './edge-snapshot.js';
 
 export type { EdgeAgent };
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
-import { Broker, openSqliteStore, startTcpListener } from '@causeway/broker';
 
+
+/** QoS 1 messages the hosted listener has out to a client at once (its Receive Maximum). */
+const LOCAL_INFLIGHT = 1024;
 
 /** The optional MQTT listener for LAN sensors (ingest.mqtt.listen). */
 async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger): Promise<{ port: number; close(): Promise<void> } | undefined> {
@@ -26,9 +28,13 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
   if (listen === undefined || listen.port < 0) return undefined;
   // Issue 23 item 13: beyond loopback, credentials or an explicit opt-in (ConfigError → exit 78).
   checkListenExposure(listen);
+  // Loaded only when a listener is configured (issue 16): the broker is most of the agent's code.
+  const { Broker, openSqliteStore, startTcpListener } = await import('@causeway/broker');
   const store = openSqliteStore({ dir: join(dataDir, 'local-mqtt') });
   const anonymous = (listen.username ?? '') === '';
-  const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }) });
+  // A wide in-flight window (issue 16): the agent's own ingest client acknowledges in order as readings
+  // settle (in-order-acks.ts), ~100–250 ms each, so the window, not the disk, bounds a sensor's rate.
+  const broker = new Broker(store, { allowAnonymous: anonymous, access: listenerAccess(listen), logger: log.child({ part: 'local-mqtt' }), maxInflight: LOCAL_INFLIGHT });
   await broker.start();
   const listener = await startTcpListener(listen.host, listen.port, broker.handle.bind(broker));
   log.info('local MQTT listener', { host: listen.host, port: listener.port, anonymous });
@@ -58,7 +64,7 @@ function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persi
     connectTimeoutMs: Math.max(1, cfg.cloud.connectTimeoutSeconds) * 1000,
     backoff: { baseMs: Math.max(1, cfg.cloud.backoffBaseMs), capMs: Math.max(1, cfg.cloud.backoffMaxMs), minMs: Math.min(100, cfg.cloud.backoffMaxMs) },
     inflight: Math.max(1, cfg.uplink.inflight),
-    form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000 },
+    form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000, delayMs: cfg.uplink.batchDelayMs },
     encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },
     maxBytesPerSecond: cfg.uplink.maxBytesPerSecond,
     agentVersion: packageVersion(),
@@ -92,6 +98,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     maxAgeMs: cfg.buffer.maxAgeSeconds * 1000,
     commitIntervalMs: cfg.buffer.commitIntervalMs,
     commitMaxRecords: cfg.buffer.commitMaxRecords,
+    direct: cfg.buffer.direct,
     ...(cfg.ingest.maxReadingBytes === undefined ? {} : { maxReadingBytes: cfg.ingest.maxReadingBytes }),
     logger: log.child({ part: 'outbox' }),
     onCommit: () => uplink?.wake(),
@@ -272,6 +279,8 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     },
   };
   if (cfg.health.port >= 0) {
+    // /metrics (prom-client) and the HTTP server load only when configured (issue 16)
+    const [{ startHealthServer }, { edgeMetrics }] = await Promise.all([import('@causeway/shared/health/http-health.js'), import('./edge-metrics.js')]);
     health = await startHealthServer({
       host: cfg.health.host,
       port: cfg.health.port,

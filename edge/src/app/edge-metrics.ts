@@ -8,14 +8,17 @@ export function edgeMetrics(agent: EdgeAgent): Registry {
   registerIngestMetrics(agent.ingestCounters(), registry);
   new Gauge({
     name: 'causeway_outbox',
-    help: 'Outbox: buffered records and bytes, oldest unsent record age (s)',
+    help: 'Outbox: buffered records and bytes, oldest unsent record age (s), records pending (not yet committed or acknowledged), readings the cloud acknowledged before any write (direct path)',
     labelNames: ['what'],
     registers: [registry],
     collect() {
-      const s = agent.snapshot().outbox as { records: number; bytes: number; oldestAgeSeconds?: number };
+      const s = agent.snapshot().outbox as { records: number; bytes: number; oldestAgeSeconds?: number; pending?: number; directAcked?: number };
       this.set({ what: 'records' }, s.records);
       this.set({ what: 'bytes' }, s.bytes);
       this.set({ what: 'oldest_age_seconds' }, s.oldestAgeSeconds ?? 0);
+      // the direct path (issue 16): accepted and not yet settled, and settled by a PUBACK without a write
+      this.set({ what: 'pending' }, s.pending ?? 0);
+      this.set({ what: 'direct_acked' }, s.directAcked ?? 0);
     },
   });
   new Gauge({

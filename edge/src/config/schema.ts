@@ -9,11 +9,12 @@ export interface EdgeConfig {
   gateway: { id: string; groups: string[] };
   cloud: { url: string; username: string; password: string; ca: string; cert: string; key: string; keepaliveSeconds: number; connectTimeoutSeconds: number; backoffBaseMs: number; backoffMaxMs: number };
   store: { path: string };
-  buffer: { maxBytes: number; maxAgeSeconds: number; commitIntervalMs: number; commitMaxRecords: number };
+  buffer: { maxBytes: number; maxAgeSeconds: number; commitIntervalMs: number; commitMaxRecords: number; direct: boolean };
   uplink: {
     maxBytesPerSecond: number;
     batchMaxReadings: number;
     batchMaxBytes: number;
+    batchDelayMs: number;
     inflight: number;
     codec: 'cbor' | 'json';
     deflate: boolean;

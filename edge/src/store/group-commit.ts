@@ -8,6 +8,10 @@ import type { OutboxCounters } from './outbox-counters.js';
 export interface PendingRecord {
   row: Omit<OutboxRow, 'id'>;
   expires: number;
+  /** its reserved id (id-reservation.ts); without one the row takes the next AUTOINCREMENT id */
+  id?: number;
+  /** the direct batch it went out in before this commit (pending-records.ts): the row is written formed */
+  batch?: string;
 }
 
 export interface GroupCommitInput {
@@ -34,19 +38,23 @@ export interface GroupCommitResult {
   evicted: Set<number>;
 }
 
-const INSERT = 'INSERT INTO records (kind, topic, device, stream, body, bytes, priority, created, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const INSERT = 'INSERT INTO records (id, kind, topic, device, stream, body, bytes, priority, created, expires, batch_id, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The INSERT prepared once per database: preparing it per record cost 40 % of durable ingest (bench outbox-ingest). */
 const inserts = new WeakMap<Database.Database, Database.Statement>();
 
-/** Inserts one record; call inside a transaction. Returns its row id (ids follow commit order). */
-export function insertRecord(db: Database.Database, r: Omit<OutboxRow, 'id'>, expires: number): number {
+/**
+ * Inserts one record; call inside a transaction. Returns its row id: `id` when given (reserved ahead,
+ * id-reservation.ts), else the next AUTOINCREMENT id. With `batch` the row is stored already formed into
+ * that batch (it went out on the direct path and awaits its PUBACK), one attempt made.
+ */
+export function insertRecord(db: Database.Database, r: Omit<OutboxRow, 'id'>, expires: number, id?: number, batch?: string): number {
   let ins = inserts.get(db);
   if (ins === undefined) {
     ins = db.prepare(INSERT);
     inserts.set(db, ins);
   }
-  return Number(ins.run(r.kind, r.topic, r.device, r.stream, r.body, r.bytes, r.priority, r.created, expires).lastInsertRowid);
+  return Number(ins.run(id ?? null, r.kind, r.topic, r.device, r.stream, r.body, r.bytes, r.priority, r.created, expires, batch ?? null, batch === undefined ? 0 : 1).lastInsertRowid);
 }
 
 /**
@@ -80,7 +88,7 @@ export function commitGroup(db: Database.Database, counters: OutboxCounters, c: 
       }
     }
     for (const p of c.items) {
-      ids.push(insertRecord(db, p.row, p.expires));
+      ids.push(insertRecord(db, p.row, p.expires, p.id, p.batch));
       delta.records++;
       delta.bytes += p.row.bytes;
     }

@@ -6,7 +6,9 @@ import type { BatchSource, FormOptions } from '../uplink/batch-source.js';
 import { toFormedBatch, type FormedBatch } from './batch-envelope.js';
 import { ClockJump } from './clock-jump.js';
 import { dropUnsentReport, evictionReport } from './eviction-report.js';
-import { commitGroup, insertRecord, type GroupCommitResult, type PendingRecord } from './group-commit.js';
+import { commitGroup, insertRecord, type GroupCommitResult } from './group-commit.js';
+import { IdReservation } from './id-reservation.js';
+import { itemRow, PendingRecords, type DirectBatch } from './pending-records.js';
 import { LiveWindow } from './live-window.js';
 import { formNewBatches, loadStoredBatches } from './outbox-batches.js';
 import { OutboxCounters, type PriorityCounts } from './outbox-counters.js';
@@ -20,10 +22,18 @@ export interface OutboxOptions {
   gateway: string;
   maxBytes: number;
   maxAgeMs: number;
-  /** group commit: longest wait between an add and its commit (default 50 ms) */
+  /**
+   * a record is committed this long after its add, unless the direct path settled it first (default
+   * 50 ms here; the agent's config default, buffer.commitIntervalMs, is 250)
+   */
   commitIntervalMs?: number;
-  /** group commit: commit at once at this many pending records (default 500) */
+  /** group commit: commit at once when this many pending records are not out on the direct path (default 500) */
   commitMaxRecords?: number;
+  /**
+   * the direct path (issue 16, buffer.direct): while the file holds no record, formBatches hands out
+   * pending readings before their commit, and a PUBACK settles them without a write (default false)
+   */
+  direct?: boolean;
   /** ingest.maxReadingBytes, the backstop behind every ingest path: larger readings are refused (default 8 KiB; 0: none) */
   maxReadingBytes?: number;
   /** at most one eviction report event per this interval (default 1000 ms) */
@@ -32,7 +42,7 @@ export interface OutboxOptions {
   /** a monotonic clock in ms (default performance.now), to tell a wall-clock jump from elapsed time */
   mono?: () => number;
   logger?: Logger;
-  /** called after every commit that added rows (the uplink wakes up) */
+  /** there is something new to send: a commit added rows, or readings wait for the direct path (the uplink wakes up) */
   onCommit?: () => void;
   /** the file is corrupt at run time; the agent should exit so the start-up check quarantines it */
   onFatal?: (err: CausewayError) => void;
@@ -50,11 +60,10 @@ export interface OutboxStats {
   /** records the broker refused, moved to the quarantine table (issue 23 item 5) */
   quarantined: PriorityCounts;
   rejectedFull: number;
-}
-
-interface Pending extends PendingRecord {
-  resolve: () => void;
-  reject: (e: Error) => void;
+  /** readings the cloud acknowledged on the direct path before their commit: never written to the file */
+  directAcked: number;
+  /** records accepted and not yet settled (neither committed nor acknowledged) */
+  pending: number;
 }
 
 /**
@@ -72,9 +81,13 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   private readonly db: Database.Database;
   private readonly o: Required<Omit<OutboxOptions, 'logger' | 'onCommit' | 'onFatal'>> & Pick<OutboxOptions, 'onCommit' | 'onFatal'>;
   private readonly log: Logger;
-  private pending: Pending[] = [];
+  private readonly queue = new PendingRecords();
+  private readonly ids: IdReservation;
   private pendingAcks: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private delayTimer: NodeJS.Timeout | undefined;
+  private directAcked = 0;
+  private unackedRow: Database.Statement | undefined;
   private readonly housekeeping: NodeJS.Timeout;
   private totalBytes: number;
   private totalRecords: number;
@@ -91,7 +104,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, direct: false, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
     this.log = opts.logger ?? silentLogger;
     this.clock = new ClockJump(this.o.mono);
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
@@ -102,6 +115,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     this.totalRecords = agg.n;
     this.totalBytes = agg.b;
     this.counters = new OutboxCounters(db);
+    this.ids = new IdReservation(db);
     if (quarantine) {
       this.log.error('outbox file was damaged; moved aside and started fresh', { movedTo: quarantine.movedTo, reason: quarantine.reason });
       this.db.transaction(() => this.insertOwnEvent('outbox-corrupt', 'alarm', { movedTo: quarantine.movedTo, reason: quarantine.reason.slice(0, 200), epoch: this.epoch }))();
@@ -139,37 +153,71 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     const created = this.o.now();
     const bytes = recordBytes(partial);
     if (bytes > this.o.maxBytes) return Promise.reject(new CausewayError('OUTBOX_FULL', `record of ${bytes} bytes exceeds buffer.maxBytes ${this.o.maxBytes}`));
+    let id: number;
+    try {
+      id = this.ids.take();
+    } catch (err) {
+      return Promise.reject(new CausewayError('IO_OUTBOX_WRITE', `outbox could not reserve record ids: ${(err as Error).message}`, { cause: err }));
+    }
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ row: { ...partial, created, bytes }, expires: created + this.o.maxAgeMs, resolve, reject });
-      if (this.pending.length >= this.o.commitMaxRecords) this.commit();
-      else this.timer ??= setTimeout(() => this.commit(), this.o.commitIntervalMs);
+      this.queue.add({ row: { ...partial, created, bytes }, expires: created + this.o.maxAgeMs, id, at: performance.now(), resolve, reject });
+      if (this.queue.unsent >= this.o.commitMaxRecords) return this.commit(true);
+      this.armCommit();
+      if (this.o.direct && partial.kind === 'reading') this.o.onCommit?.();
     });
   }
 
-  /** Marks a batch delivered (PUBACK received); its rows are deleted at the next commit. */
+  /** The commit timer: the oldest pending record's deadline, or an interval for pending deletes. */
+  private armCommit(): void {
+    if (this.timer !== undefined || this.closed) return;
+    const oldest = this.queue.oldestAt();
+    if (oldest === undefined && this.pendingAcks.length === 0) return;
+    const delay = oldest === undefined ? this.o.commitIntervalMs : Math.max(0, oldest + this.o.commitIntervalMs - performance.now());
+    this.timer = setTimeout(() => this.commit(), Math.ceil(delay));
+  }
+
+  /**
+   * A batch delivered (PUBACK received). A direct batch still in memory settles its readings here, with
+   * no write: the cloud's PUBACK follows its own durable commit. Otherwise its rows are deleted at the
+   * next commit.
+   */
   ack(batchId: string): void {
     if (this.closed) return;
+    const settled = this.queue.ack(batchId);
+    if (settled !== undefined) {
+      this.directAcked += settled.length;
+      for (const p of settled) p.resolve();
+      return;
+    }
     this.pendingAcks.push(batchId);
-    this.timer ??= setTimeout(() => this.commit(), this.o.commitIntervalMs);
+    this.armCommit();
   }
 
   /** Commits everything pending now (SIGTERM drain, tests). */
   flush(): void {
-    this.commit();
+    this.commit(true);
   }
 
-  private commit(): void {
+  /** Commits the records that are due (or all), the pending deletes, expiry and reports, in one transaction. */
+  private commit(all = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed) return;
-    const items = this.pending;
+    try {
+      this.commitNow(all);
+    } finally {
+      this.armCommit();
+    }
+  }
+
+  private commitNow(all: boolean): void {
+    const items = this.queue.takeDue(all ? undefined : performance.now() - this.o.commitIntervalMs);
     const acks = this.pendingAcks;
     const now = this.o.now();
     const jump = this.clockJump(now);
     const expireDue = now >= this.nextExpiry;
     const reportDue = now - this.lastReport >= this.o.reportIntervalMs && this.counters.unreported() > 0;
     if (items.length === 0 && acks.length === 0 && !expireDue && !reportDue && jump === 0) return;
-    this.pending = [];
     this.pendingAcks = [];
     let res: GroupCommitResult;
     try {
@@ -256,8 +304,45 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
    */
   formBatches(n: number, f: FormOptions): FormedBatch[] {
     if (this.closed || n <= 0) return [];
+    // The direct path only while the file holds nothing unacknowledged: then no stored row of any stream
+    // can be overtaken by a newer reading of it (per-stream order), and the backlog after an outage drains
+    // the usual way.
+    if (this.o.direct && this.holdsNothingUnacked(f.maxRecords)) return this.formDirect(n, f);
+    if (this.totalRecords === 0) return [];
     const liveFrom = this.live.liveFrom(this.o.now(), f.liveWindowMs);
     return formNewBatches(this.db, this.epoch, liveFrom, n, f).map((b) => toFormedBatch(b, this.o.gateway));
+  }
+
+  /**
+   * True when every stored row belongs to a batch already PUBACKed (deleted at the next commit). Without
+   * this, one late PUBACK would keep the direct path off for good at a steady rate: the readings held back
+   * meanwhile are committed at their deadline, in the same commit that deletes the acknowledged rows, and
+   * hold it off again (bench edge-footprint, issue 16).
+   */
+  private holdsNothingUnacked(maxRecords: number): boolean {
+    if (this.totalRecords === 0) return true;
+    // (a backlog larger than the acknowledged batches could hold: no need to ask the file)
+    if (this.pendingAcks.length === 0 || this.totalRecords > this.pendingAcks.length * Math.max(1, maxRecords)) return false;
+    this.unackedRow ??= this.db.prepare('SELECT 1 FROM records WHERE batch_id IS NULL OR batch_id NOT IN (SELECT value FROM json_each(?)) LIMIT 1');
+    return this.unackedRow.get(JSON.stringify(this.pendingAcks)) === undefined;
+  }
+
+  /** Direct batches from pending readings (pending-records.ts); wakes the uplink when a waiting stream is due. */
+  private formDirect(n: number, f: FormOptions): FormedBatch[] {
+    const now = performance.now();
+    const { batches, wakeAt } = this.queue.form({ n, maxRecords: f.maxRecords, maxBytes: f.maxBytes, delayMs: f.delayMs ?? 0, now, epoch: this.epoch });
+    if (wakeAt !== undefined && this.delayTimer === undefined) {
+      this.delayTimer = setTimeout(() => {
+        this.delayTimer = undefined;
+        this.o.onCommit?.();
+      }, Math.ceil(Math.max(0, wakeAt - now)));
+    }
+    return batches.map((b) => this.directFormed(b));
+  }
+
+  private directFormed(b: DirectBatch): FormedBatch {
+    const first = b.items[0]!.row;
+    return toFormedBatch({ id: b.id, kind: first.kind, topic: first.topic, device: first.device, stream: first.stream, priority: first.priority, rows: b.items.map(itemRow) }, this.o.gateway);
   }
 
   /**
@@ -266,6 +351,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
    */
   splitBatch(batchId: string): string[] {
     if (this.closed) return [];
+    if (this.queue.isDirect(batchId)) this.commit(true); // a refused direct batch is set aside from the file
     const ids = splitFormedBatch(this.db, this.epoch, batchId);
     if (ids.length > 0) this.log.warn('refused batch split in two', { batchId, into: ids });
     return ids;
@@ -278,6 +364,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
    */
   quarantineBatch(batchId: string, reason: string): QuarantineResult | undefined {
     if (this.closed) return undefined;
+    if (this.queue.isDirect(batchId)) this.commit(true);
     const now = this.o.now();
     let res: QuarantineResult | undefined;
     const updates = new Map<string, number>();
@@ -303,12 +390,16 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   /** Batches already formed (sent before a reconnect or a crash) that are not in `exclude`, oldest first. */
   formedBatches(exclude: ReadonlySet<string>, limit: number): FormedBatch[] {
     if (this.closed) return [];
-    return loadStoredBatches(this.db, (id) => exclude.has(id) || this.pendingAcks.includes(id), limit).map((b) => toFormedBatch(b, this.o.gateway));
+    const stored = this.totalRecords === 0 ? [] : loadStoredBatches(this.db, (id) => exclude.has(id) || this.pendingAcks.includes(id), limit).map((b) => toFormedBatch(b, this.o.gateway));
+    const direct = this.queue.formed(exclude).map((b) => this.directFormed(b));
+    if (direct.length === 0) return stored;
+    // Direct batches sent on a connection that closed go again, in id order with the stored ones.
+    return [...stored, ...direct].sort((a, b) => a.priority - b.priority || a.rows[0]!.id - b.rows[0]!.id).slice(0, limit);
   }
 
   stats(): OutboxStats {
     const c = this.counters;
-    return { records: this.totalRecords, bytes: this.totalBytes, evicted: c.byPriority('evicted'), expired: c.byPriority('expired'), quarantined: c.byPriority('quarantined'), rejectedFull: this.rejectedFull };
+    return { records: this.totalRecords, bytes: this.totalBytes, evicted: c.byPriority('evicted'), expired: c.byPriority('expired'), quarantined: c.byPriority('quarantined'), rejectedFull: this.rejectedFull, directAcked: this.directAcked, pending: this.queue.size };
   }
 
   /** Creation time (ms) of the oldest record not yet acknowledged, or undefined when the outbox is empty. */
@@ -322,9 +413,11 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   /** Commits what is pending and closes the file. */
   close(): void {
     if (this.closed) return;
-    this.commit();
+    this.commit(true);
     this.closed = true;
     clearInterval(this.housekeeping);
+    clearTimeout(this.delayTimer);
+    clearTimeout(this.timer);
     this.db.close();
   }
 }

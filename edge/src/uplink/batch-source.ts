@@ -5,6 +5,8 @@ export interface FormOptions {
   maxRecords: number;
   maxBytes: number;
   liveWindowMs: number;
+  /** uplink.batchDelayMs: on the direct path a stream's readings wait up to this long to share a batch (default 0) */
+  delayMs?: number;
 }
 
 /**

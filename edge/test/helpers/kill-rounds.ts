@@ -9,11 +9,22 @@ const T0 = 1_700_000_000_000;
  * start the agent, feed readings in bursts, SIGKILL it; returns every reading the agent acknowledged as
  * committed (`device/stream/ts`) and the arguments to start it once more for the final drain.
  */
-export async function killNineRounds(o: { gateway: string; url: string; dir: string; rounds: number; onAgent: (a: Agent) => void }): Promise<{ committed: string[]; args: string[] }> {
+export async function killNineRounds(o: {
+  gateway: string;
+  url: string;
+  dir: string;
+  rounds: number;
+  onAgent: (a: Agent) => void;
+  /** more agent flags (after the defaults, so they win) */
+  extraArgs?: string[];
+  /** runs right before each kill, with the agent still feeding in flight (e.g. reads its status) */
+  beforeKill?: (a: Agent, round: number) => Promise<void>;
+}): Promise<{ committed: string[]; args: string[] }> {
   const args = [
     '--gateway.id', o.gateway, '--cloud.url', o.url, '--store.path', join(o.dir, 'outbox.db'),
     '--cloud.keepaliveSeconds', '2', '--cloud.connectTimeoutSeconds', '2', '--cloud.backoffBaseMs', '100', '--cloud.backoffMaxMs', '500',
     '--uplink.batchMaxReadings', '20', '--uplink.inflight', '4', '--log.level', 'warn',
+    ...(o.extraArgs ?? []),
   ];
   const committed: string[] = [];
   let next = 0;
@@ -38,6 +49,7 @@ export async function killNineRounds(o: { gateway: string; url: string; dir: str
       }
       await new Promise((r) => setTimeout(r, 15));
     }
+    await o.beforeKill?.(a, round);
     await a.kill('SIGKILL');
     const ok = sent.filter((_, i) => i + 1 <= a.acked && !a.nacked.has(i + 1));
     assert.equal(a.nacked.size, 0, 'nothing is refused at this rate');

@@ -4,6 +4,13 @@ import { type IngestCounters, type SourceCounters, countDrop, sourceCounters } f
 import { frameText, parseScalar } from '../protocols/protocol.js';
 import type { StreamProcessor } from '../stream-processor.js';
 import { fillTopicTemplate, readJsonPath } from './json-path.js';
+import { InOrderAcks } from './in-order-acks.js';
+
+/** Given to MQTT.js's handleMessage callback: it then reads on and skips its own PUBACK (we send it, in order). */
+const HELD = new Error('PUBACK held for in-order release');
+
+/** MQTT.js's packet writer; its own publish handler calls it the same way to send a PUBACK. */
+type PacketWriter = { _sendPacket(packet: { cmd: 'puback'; messageId: number }): void };
 
 export interface MqttSourceMapping {
   /** topic filter on the local broker, wildcards allowed */
@@ -90,7 +97,19 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   const devices = new Set<string>();
   const replies = o.replyTopic ? replyFilter(o.replyTopic) : undefined;
 
+  // One in-order PUBACK pipeline per connection: PUBACKs owed on a connection that closed are never sent
+  // on the next one (the broker redelivers those messages there).
+  const pipeline = (): InOrderAcks => {
+    const p: InOrderAcks = new InOrderAcks((err) => {
+      log.warn('a QoS 1 message was not stored; its PUBACK and later ones withheld, reconnecting so the broker redelivers', { err });
+      if (acks === p) client.stream?.destroy();
+    });
+    return p;
+  };
+  let acks = pipeline();
+  client.on('close', () => (acks = pipeline()));
   client.on('connect', () => {
+    acks = pipeline();
     const subs: Record<string, { qos: 0 | 1 }> = {};
     for (const { m } of per) subs[m.topic] = { qos: Math.max(subs[m.topic]?.qos ?? 0, m.qos ?? 0) as 0 | 1 };
     if (replies !== undefined) subs[replies.filter] = { qos: 0 };
@@ -130,8 +149,10 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
     await o.processor.process(device, [m.unit === undefined ? { stream, value: v.value } : { stream, value: v.value, unit: m.unit }], now(), c);
   };
 
-  // MQTT.js sends the PUBACK for a QoS 1 message only when this callback is called, so calling it
-  // after the sink's durable commit keeps "acknowledged = stored" across the local hop too.
+  // "Acknowledged = stored" across the local hop: a QoS 1 message's PUBACK goes out only once the sink
+  // settled it (committed, or PUBACKed by the cloud). MQTT.js would read the next packet only after its
+  // PUBACK, one message per commit (~20 msg/s); instead the callback gets HELD at once, MQTT.js reads on
+  // and skips its PUBACK, and InOrderAcks sends them in arrival order as messages settle (issue 16).
   client.handleMessage = (packet, done) => {
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (replies !== undefined && matchTopic(replies.filter, packet.topic)) {
@@ -156,9 +177,15 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
       done();
       return;
     }
-    // A failed sink withholds the PUBACK (MQTT.js drops the connection on the error); with a fixed
+    // A failed sink withholds the PUBACK and drops the connection (in-order-acks.ts); with a fixed
     // clientId the session is persistent, so the broker redelivers on reconnect [MQTT-4.4.0-1].
-    Promise.all(work).then(() => done(), (err: Error) => done(err));
+    const mine = acks;
+    const messageId = packet.messageId!;
+    const settle = mine.add(() => {
+      if (mine === acks && client.connected) (client as unknown as PacketWriter)._sendPacket({ cmd: 'puback', messageId });
+    });
+    Promise.all(work).then(() => settle(), (err: unknown) => settle(err ?? new Error('sink failed')));
+    done(HELD);
   };
 
   return {

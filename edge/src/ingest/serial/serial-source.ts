@@ -1,5 +1,4 @@
 import { backoffDelay, type BackoffPolicy, type Logger } from '@causeway/shared';
-import { SerialPort } from 'serialport';
 import type { SourceCounters } from '../counters.js';
 import type { Framer } from '../framing/framer.js';
 import type { FrameHandler } from '../frame-handler.js';
@@ -20,11 +19,14 @@ export interface PortLike {
 
 export type PortOpener = (path: string, baudRate: number) => Promise<PortLike>;
 
-export const openSerialPort: PortOpener = (path, baudRate) =>
-  new Promise((resolve, reject) => {
+/** Opens a real port; `serialport` and its native addon load at the first open, not when no port is configured (issue 16). */
+export const openSerialPort: PortOpener = async (path, baudRate) => {
+  const { SerialPort } = await import('serialport');
+  return new Promise((resolve, reject) => {
     const port = new SerialPort({ path, baudRate, autoOpen: false });
     port.open((err) => (err ? reject(err) : resolve(port as unknown as PortLike)));
   });
+};
 
 export interface SerialSourceOptions {
   path: string;

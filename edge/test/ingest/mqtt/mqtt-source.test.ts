@@ -102,4 +102,28 @@ describe('ingest/mqtt/mqtt-source', () => {
     await pub.endAsync();
     await src.stop();
   });
+
+  it('QoS 1 pipelined: many messages reach the sink at once, PUBACKs wait for it and go in arrival order', async () => {
+    const sink = new RecordingSink();
+    sink.closeGate();
+    const counters = newIngestCounters();
+    const processor = createStreamProcessor({ rules: [], sink, counters, logger: silentLogger });
+    const acks: string[] = [];
+    broker.on('ack', (packet: PublishPacket | PubrelPacket, client: Client) => {
+      if (packet && 'topic' in packet && client?.id === 'edge-ingest-pipe') acks.push(packet.topic);
+    });
+    const src = startMqttSource({ url: `mqtt://127.0.0.1:${port}`, clientId: 'edge-ingest-pipe', mappings: [{ topic: 'p/+/t', device: '{2}', stream: 't', qos: 1 }], processor, counters, logger: silentLogger });
+    await until(() => counters.sources['mqtt:p/+/t']!.opens >= 1);
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+    const topics = [1, 2, 3, 4, 5].map((i) => `p/dev-${i}/t`);
+    for (const t of topics) void pub.publishAsync(t, '1', { qos: 1 });
+    await until(() => sink.readings.length >= 5); // one per commit before: the 2nd would wait for the 1st's PUBACK
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(acks, [], 'no PUBACK before the sink settled');
+    sink.openGate();
+    await until(() => acks.length >= 5);
+    assert.deepEqual(acks, topics);
+    await pub.endAsync();
+    await src.stop();
+  });
 });
