@@ -147,7 +147,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
     const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
-      const consumer = new ControlConsumer(queues, commands, config, logger);
+      const consumer = new ControlConsumer(queues, commands, config, logger, control.fleet);
       consumer.start();
       cleanups.push(async () => {
         await consumer.stop();

@@ -24,7 +24,8 @@ export interface EdgeConfig {
   ingest: IngestConfig;
   commands: { timeoutMs: number; rollbackTimeoutSeconds: number };
   health: { host: string; port: number };
-  status: { socket: string };
+  status: { socket: string; heartbeatSeconds: number };
+  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
 
