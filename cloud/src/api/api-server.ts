@@ -7,6 +7,9 @@ import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
+import { deviceBatchRoutes } from './device-batch-routes.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { claimRoutes, registerRoute } from './claim-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -65,6 +68,12 @@ export function createApiServer(deps: ApiDeps): Server {
   appRoutes(router, deps);
   queueRoutes(router, deps);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
+  deviceBatchRoutes(router, deps);
+  if (deps.fleet !== undefined) fleetRoutes(router, deps, deps.fleet);
+  if (deps.claims !== undefined) claimRoutes(router, deps, deps.claims);
+  // Routes without the operator token: their body carries the credential (a claim token, issue 20).
+  const open = new Router();
+  if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
@@ -90,11 +99,12 @@ export function createApiServer(deps: ApiDeps): Server {
       const url = requestUrl(req.url);
       path = url.pathname;
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
+      const pub = open.match(req.method ?? 'GET', path);
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
-      // do not map the routes for it (issue 23 item 16).
-      const principal = await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
+      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway.
+      const principal = pub !== undefined ? ({ kind: 'operator' } as const) : await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
       if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
-      const m = router.match(req.method ?? 'GET', path);
+      const m = pub ?? router.match(req.method ?? 'GET', path);
       if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${path}`);
       if (principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
       let release = (): void => undefined;
@@ -124,7 +134,8 @@ export function createApiServer(deps: ApiDeps): Server {
       if (status >= 500) deps.logger.error('api request failed', { method: req.method, path, err });
       else deps.logger.info('api request refused', { method: req.method, path, status, code: (err as CausewayError).code });
       if (!res.headersSent) {
-        const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message } } : { error: { code: 'INTERNAL', message: 'internal error' } };
+        const details = err instanceof CausewayError && 'details' in err ? { details: (err as { details: unknown }).details } : {};
+        const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message, ...details } } : { error: { code: 'INTERNAL', message: 'internal error' } };
         send(res, status, body);
       } else res.end();
     }

@@ -31,6 +31,8 @@ import { newApiCounters } from '../api/api-counters.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
 import { causewayBrokerHooks } from './broker-hooks.js';
+import { registerFleetMetrics } from '../fleet/fleet-metrics.js';
+import { gatewayViews } from '../fleet/fleet-view.js';
 
 export interface CloudNode {
   broker: Broker;
@@ -182,7 +184,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         log: store.log,
         operatorToken,
         tokenKey,
-        ...(cfg.control.enabled ? { commands, config } : {}),
+        ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims } : {}),
+        kdfLogN: cfg.auth.kdfLogN,
         logger,
         publish: async (r) => {
           await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });
@@ -210,10 +213,12 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     let health: HealthServer | undefined;
     if (cfg.health.port >= 0) {
+      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log);
+      registerFleetMetrics(metrics, async () => gatewayViews(await registry.list({ kind: 'gateway' }), await control.fleet.statuses(), Date.now()));
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log),
+        registry: metrics,
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });

@@ -19,7 +19,7 @@ export interface CloudConfig {
     jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; appendRetryMs: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
-  auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
+  auth: { allowAnonymous: boolean; tokenKey: string; kdfLogN: number; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   health: { host: string; port: number };
@@ -86,6 +86,7 @@ export const cloudSchema: Schema = {
   auth: {
     allowAnonymous: { doc: 'DEVELOPMENT ONLY: accept clients without credentials, with full access', format: Boolean, default: false },
     tokenKey: { doc: 'Hex HMAC key (≥ 32 bytes) for device access tokens; empty = generated once into <store.path>/token-key (jetstream: once per cluster, in KV)', format: String, default: '', sensitive: true },
+    kdfLogN: { doc: 'Cost of the scrypt hash of each device, gateway and app secret: N = 2^kdfLogN (10–20). 14 takes ~30 ms per hash and per first connect on a small VM; each step doubles it. Applies to secrets set from then on', format: 'nat', default: 14 },
     failures: {
       burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
       refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
@@ -144,5 +145,6 @@ export function checkCloudConfig(cfg: CloudConfig): void {
   if (cfg.auth.tokenKey !== '' && !/^([0-9a-fA-F]{2}){32,}$/.test(cfg.auth.tokenKey)) {
     throw new ConfigError('auth.tokenKey must be hex, at least 32 bytes (64 hex digits)', { key: 'auth.tokenKey' });
   }
+  if (cfg.auth.kdfLogN < 10 || cfg.auth.kdfLogN > 20) throw new ConfigError(`auth.kdfLogN must be from 10 to 20, got ${cfg.auth.kdfLogN}`, { key: 'auth.kdfLogN' });
   if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
 }
