@@ -3,6 +3,7 @@ import { ConfigError, CausewayError, loadConfig, runProgram, createLogger } from
 import { createNotifier, handleServiceSignals, readStatus } from '@causeway/shared/health';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
+import { applyStoredIdentity, registerByClaim } from './app/claim-registration.js';
 import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 
@@ -37,7 +38,9 @@ await runProgram(
       process.stdout.write(json ? JSON.stringify(snap, null, 2) + '\n' : statusSummary(snap));
       return 0;
     }
-    const cfg = load(argv);
+    const loaded = load(argv);
+    // First boot with a claim token: register under our own id and keep the secret (issue 20).
+    const cfg = await registerByClaim(loaded, createLogger({ level: loaded.log.level, name: 'causeway-edge', fields: { part: 'identity' } }));
     const log = createLogger({ level: cfg.log.level, name: 'causeway-edge', fields: { gateway: cfg.gateway.id } });
     const notifier = createNotifier(process.env, { logger: log });
     let exitCode = 0;
@@ -55,7 +58,7 @@ await runProgram(
       handleServiceSignals({
         notifier,
         logger: log,
-        reload: async () => agent.reload(load(argv)),
+        reload: async () => agent.reload(applyStoredIdentity(load(argv))),
         stop: async (signal) => {
           log.info('draining', { signal });
           // Backstop: whatever hangs, the commits are flushed first, so leaving is safe.
