@@ -85,7 +85,7 @@ export interface RegisterDeps {
  */
 export async function registerByClaim(cfg: EdgeConfig, log: Logger, deps: RegisterDeps = {}): Promise<EdgeConfig> {
   const stored = applyStoredIdentity(cfg);
-  if (cfg.identity.claimToken === '' || stored !== cfg) return stored;
+  if (cfg.identity.claimToken === '' || stored !== cfg || cfg.cloud.password !== '') return stored;
   if (cfg.identity.registerUrl === '') throw new ConfigError('identity.claimToken is set but identity.registerUrl (the cloud API) is empty', { key: 'identity.registerUrl' });
   const id = claimId(cfg);
   const url = `${cfg.identity.registerUrl.replace(/\/+$/, '')}/v1/register`;
