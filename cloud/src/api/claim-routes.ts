@@ -36,7 +36,7 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
     'POST',
     '/v1/claims',
     async ({ body }) => {
-      const ttl = int(body, 'ttlSeconds', 7 * 24 * 3600, 60, 366 * 24 * 3600);
+      const ttl = int(body, 'ttlSeconds', 7 * 24 * 3600, 1, 366 * 24 * 3600);
       const maxUses = int(body, 'maxUses', 1, 1, 1_000_000);
       const groups = strArray(body, 'groups') ?? [];
       groups.forEach((g) => validateId(g, 'group name'));
