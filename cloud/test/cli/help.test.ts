@@ -25,6 +25,8 @@ describe('causeway --help per command (snapshots)', function () {
     ['commands', ['commands']],
     ['config', ['config']],
     ['apps', ['apps']],
+    ['gateways', ['gateways']],
+    ['claims', ['claims']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {
