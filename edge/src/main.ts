@@ -4,6 +4,7 @@ import { createNotifier, handleServiceSignals, readStatus } from '@causeway/shar
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
 import { applyStoredIdentity, registerByClaim } from './app/claim-registration.js';
+import { LogRing } from './logs/log-ring.js';
 import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 
@@ -41,7 +42,15 @@ await runProgram(
     const loaded = load(argv);
     // First boot with a claim token: register under our own id and keep the secret (issue 20).
     const cfg = await registerByClaim(loaded, createLogger({ level: loaded.log.level, name: 'causeway-edge', fields: { part: 'identity' } }));
-    const log = createLogger({ level: cfg.log.level, name: 'causeway-edge', fields: { gateway: cfg.gateway.id } });
+    // Recent lines also go to a bounded ring on disk for `causeway logs` (issue 20); the credentials are
+    // masked in it even where a message (not a field) carried one.
+    const ring = cfg.log.ringBytes > 0 ? new LogRing(join(dirname(cfg.store.path), 'logs'), cfg.log.ringBytes, [cfg.cloud.password, cfg.identity.claimToken, cfg.ingest.mqtt.password]) : undefined;
+    const log = createLogger({
+      level: cfg.log.level,
+      name: 'causeway-edge',
+      fields: { gateway: cfg.gateway.id },
+      ...(ring === undefined ? {} : { write: (line: string) => void (process.stdout.write(line), ring.append(line)) }),
+    });
     const notifier = createNotifier(process.env, { logger: log });
     let exitCode = 0;
     let stopping: Promise<void> | undefined;
@@ -50,6 +59,7 @@ await runProgram(
         exitCode = EXIT_RESTART;
         process.kill(process.pid, 'SIGTERM');
       },
+      ...(ring === undefined ? {} : { logRing: ring }),
     });
     log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }), ...(agent.localMqttPort === undefined ? {} : { localMqttPort: agent.localMqttPort }) });
     await notifier.ready('running');

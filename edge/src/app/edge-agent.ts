@@ -15,6 +15,8 @@ import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import { edgeMetrics } from './edge-metrics.js';
 import type { EdgeAgent } from './edge-snapshot.js';
 import { healthCollector } from './gateway-health.js';
+import { logCommands } from '../logs/log-commands.js';
+import type { LogRing } from '../logs/log-ring.js';
 
 export type { EdgeAgent };
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
@@ -47,6 +49,8 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
 export interface AgentHooks {
   /** the built-in `restart-agent` command asks for a restart (exit non-zero, systemd starts us again) */
   onRestart: () => void;
+  /** the on-disk ring of recent log lines the `logs` and `support-bundle` commands read (issue 20) */
+  logRing?: LogRing;
 }
 
 type UplinkOpts = ConstructorParameters<typeof MqttUplink>[0];
@@ -158,15 +162,18 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     router,
     logger: log.child({ part: 'commands' }),
     timeoutMs: cfg.commands.timeoutMs,
-    builtins: createBuiltins({
-      status: snapshot,
-      flush: async () => {
-        outbox.flush();
-        uplink?.wake();
-        return { records: outbox.stats().records };
-      },
-      restart: hooks.onRestart,
-    }),
+    builtins: {
+      ...createBuiltins({
+        status: snapshot,
+        flush: async () => {
+          outbox.flush();
+          uplink?.wake();
+          return { records: outbox.stats().records };
+        },
+        restart: hooks.onRestart,
+      }),
+      ...logCommands({ ring: hooks.logRing, config: () => cfg, status: snapshot }),
+    },
   });
 
   const sum = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);

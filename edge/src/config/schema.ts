@@ -26,7 +26,7 @@ export interface EdgeConfig {
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
   identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number };
 }
 
 /** Declared in shared/src/config/edge-schema.ts (one source of truth with the cloud's check of remote config). */

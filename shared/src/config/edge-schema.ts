@@ -183,6 +183,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     },
     log: {
       level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+      ringBytes: { doc: 'Bytes of recent log lines kept on disk (logs/ beside store.path, two segments, mode 0600) for `causeway logs` and the support bundle; secrets redacted (0: none)', format: 'nat', default: 1024 * 1024 },
     },
   };
 }
