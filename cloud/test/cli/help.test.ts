@@ -27,6 +27,8 @@ describe('causeway --help per command (snapshots)', function () {
     ['apps', ['apps']],
     ['gateways', ['gateways']],
     ['claims', ['claims']],
+    ['logs', ['logs']],
+    ['bundle', ['bundle']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {
