@@ -101,7 +101,8 @@ export function createApiServer(deps: ApiDeps): Server {
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
       const pub = open.match(req.method ?? 'GET', path);
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
-      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway.
+      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway, and their
+      // handlers check the credential in the body (a claim) and never read the principal given here.
       const principal = pub !== undefined ? ({ kind: 'operator' } as const) : await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
       if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
       const m = pub ?? router.match(req.method ?? 'GET', path);
