@@ -55,6 +55,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy();
 }
 
+const UNAUTHENTICATED = Object.freeze({ kind: 'app', id: '(unauthenticated)', read: [], publish: [] } as const);
+
 /**
  * The operator and backend HTTP API, versioned under /v1 (docs/api.md). Every request but GET /v1/health
  * is authenticated before it is routed; backend apps reach only the queue routes they were granted.
@@ -101,13 +103,14 @@ export function createApiServer(deps: ApiDeps): Server {
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
       const pub = open.match(req.method ?? 'GET', path);
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
-      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway, and their
-      // handlers check the credential in the body (a claim) and never read the principal given here.
-      const principal = pub !== undefined ? ({ kind: 'operator' } as const) : await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
+      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway; their
+      // handlers check the credential in the body (a claim). Their principal is an app with no grants,
+      // so nothing it reaches could take a queue or topic.
+      const principal = pub !== undefined ? UNAUTHENTICATED : await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
       if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
       const m = pub ?? router.match(req.method ?? 'GET', path);
       if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${path}`);
-      if (principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
+      if (pub === undefined && principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
       let release = (): void => undefined;
       if (m.stream) {
         if (counters.streamsOpen >= maxStreams) {
