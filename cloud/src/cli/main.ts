@@ -10,10 +10,10 @@ import { commandsCommand, sendCommand } from './commands/send.js';
 import { appsCommand } from './commands/apps.js';
 import { gatewaysCommand } from './commands/gateways.js';
 import { claimsCommand } from './commands/claims.js';
-import { bundleCommand, logsCommand } from './commands/logs.js';
+import { bundleCommand, diagnoseCommand, logsCommand } from './commands/remote-diagnostics.js';
 
 /** Every command, in the order `causeway --help` lists them. */
-const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, gatewaysCommand, claimsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, logsCommand, bundleCommand];
+const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, gatewaysCommand, claimsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, logsCommand, bundleCommand, diagnoseCommand];
 const byName = new Map(COMMANDS.map((c) => [c.spec.name, c]));
 
 const GLOBAL = { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } } as const;

@@ -29,6 +29,7 @@ describe('causeway --help per command (snapshots)', function () {
     ['claims', ['claims']],
     ['logs', ['logs']],
     ['bundle', ['bundle']],
+    ['diagnose', ['diagnose']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {

@@ -14,7 +14,8 @@ import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import { edgeMetrics } from './edge-metrics.js';
 import type { EdgeAgent } from './edge-snapshot.js';
-import { healthCollector } from './gateway-health.js';
+import { diskFree, healthCollector } from './gateway-health.js';
+import { diagnosticsCommand } from './diagnostics.js';
 import { logCommands } from '../logs/log-commands.js';
 import type { LogRing } from '../logs/log-ring.js';
 
@@ -173,6 +174,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
         restart: hooks.onRestart,
       }),
       ...logCommands({ ring: hooks.logRing, config: () => cfg, status: snapshot }),
+      ...diagnosticsCommand({ config: () => cfg, dataDir, outboxCheck: () => outbox.integrityCheck(), ports: () => ingest?.ports() ?? [], diskFree: () => diskFree(dataDir) }),
     },
   });
 

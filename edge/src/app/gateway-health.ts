@@ -14,7 +14,8 @@ export interface HealthSources {
   now?: () => number;
 }
 
-function diskFree(dir: string): number {
+/** Free bytes on the filesystem of `dir`, -1 when it cannot be read. */
+export function diskFree(dir: string): number {
   try {
     const s = statfsSync(dir);
     return s.bavail * s.bsize;

@@ -13,7 +13,7 @@ const run = promisify(execFile);
  * Issue 20, remote logs and the support bundle with real processes: `causeway logs` asked while the
  * gateway is offline waits, and gets the agent's warnings (from its on-disk ring, across a restart) once
  * the gateway returns; `causeway bundle` writes a bundle in which none of the secrets the gateway runs
- * with appears (searched for literally).
+ * with appears (searched for literally); `causeway diagnose` answers the gateway's own network, outbox and disk checks.
  */
 describe('edge e2e 42-remote-logs-bundle: logs from a gateway offline when asked, a bundle without secrets @e2e', function () {
   this.timeout(180_000);
@@ -103,6 +103,18 @@ describe('edge e2e 42-remote-logs-bundle: logs from a gateway offline when asked
     const tooMany = await cli(['logs', 'gw-logs', '--max-lines', '100000']);
     assert.notEqual(tooMany.code, 0);
     assert.match(tooMany.stderr, /maxLines must be from 1 to 5000/);
+
+    // diagnostics: the gateway's own view of its link, outbox and disk
+    const d = await cli(['diagnose', 'gw-logs']);
+    assert.equal(d.code, 0, d.stderr);
+    const diag = JSON.parse(d.stdout);
+    assert.deepEqual([diag.network.dns.ok, diag.network.tcp.ok, diag.network.port], [true, true, cloud.port]);
+    assert.equal(typeof diag.network.tcp.ms, 'number');
+    assert.equal(diag.outbox.quickCheck, 'ok');
+    assert.ok(diag.disk.usedBytes.outbox > 0 && diag.disk.usedBytes.logs > 0 && diag.disk.freeBytes > 0, JSON.stringify(diag.disk));
+    assert.deepEqual(diag.serial, []);
+    const badCheck = await cli(['diagnose', 'gw-logs', '--checks', 'telepathy']);
+    assert.match(badCheck.stderr, /checks must be a list of network, outbox, disk, serial/);
     second.p.kill('SIGTERM');
     await second.exited;
   });

@@ -31,7 +31,23 @@ const BUNDLE: CommandSpec = {
   examples: ['causeway bundle gw-17', 'causeway bundle gw-17 --out /tmp/gw-17.json --lines 1000'],
 };
 
+const DIAGNOSE: CommandSpec = {
+  name: 'diagnose',
+  summary: "a gateway's own checks: DNS/TCP/TLS to the cloud with latency, outbox integrity, disk by component, serial ports",
+  usage: ['causeway diagnose GATEWAY [--checks network,outbox,disk,serial] [--ttl 1h]'],
+  flags: {
+    checks: { type: 'string', value: 'LIST', help: 'which checks (default all): network, outbox, disk, serial' },
+    ttl: { type: 'string', value: 'DURATION', help: 'how long an offline gateway has to come back and answer (default 1h)' },
+  },
+  examples: ['causeway diagnose gw-17', 'causeway diagnose gw-17 --checks network'],
+};
+
 const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'CANCELED'];
+
+/*
+ * `causeway logs`, `bundle` and `diagnose` (issue 20): the gateway's own built-ins (`logs`,
+ * `support-bundle`, `diagnose`), sent over the command channel and decoded here.
+ */
 
 /**
  * Sends one built-in command to a gateway and waits for its answer, however long the gateway takes to
@@ -105,5 +121,16 @@ async function bundleRun(ctx: CliContext, argv: string[]): Promise<number> {
   return 0;
 }
 
+async function diagnoseRun(ctx: CliContext, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommand(DIAGNOSE, argv);
+  const gateway = positionals[0];
+  if (gateway === undefined) throw new CausewayError('USAGE', 'causeway diagnose needs a GATEWAY (see causeway diagnose --help)');
+  const checks = str(values.checks)?.split(',').map((c) => c.trim()).filter(Boolean);
+  const out = await ask(ctx, gateway, 'diagnose', checks === undefined ? {} : { checks }, parseTtl(str(values.ttl) ?? '1h'));
+  ctx.out(JSON.stringify(out, null, 2) + '\n');
+  return 0;
+}
+
+export const diagnoseCommand: CliCommand = { spec: DIAGNOSE, run: diagnoseRun };
 export const logsCommand: CliCommand = { spec: LOGS, run: logsRun };
 export const bundleCommand: CliCommand = { spec: BUNDLE, run: bundleRun };
