@@ -189,7 +189,7 @@ export class MqttUplink extends EventEmitter {
       this.s.connected = false;
       clearInterval(this.heartbeat);
       if (!was && !erred) this.noteError(new Error('connection closed before CONNACK'));
-      else if (was) this.noteError(new Error('connection lost'));
+      else if (was && !erred) this.noteError(new Error('connection lost'));
       this.judgeRefusals();
       // Whatever was in flight is unacknowledged: the rows stay, and go again as the same batches.
       this.inflight.clear();
