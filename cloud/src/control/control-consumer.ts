@@ -2,7 +2,7 @@ import { tryDecodeEnvelope, tryParseTopic, type Logger } from '@causeway/shared'
 import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from './command-service.js';
 import type { ConfigService } from './config-service.js';
-import type { FleetStatusStore } from '../fleet/fleet-store.js';
+import type { FleetStatusStore, GatewayStatusRecord } from '../fleet/fleet-store.js';
 
 /**
  * The control plane is itself a backend app of the server-side queues: it consumes `cmd-result`,
@@ -33,7 +33,9 @@ export class ControlConsumer {
     while (!this.#ac.signal.aborted) {
       try {
         const msgs = await this.queues.pull(spec, 'control', 200, 1000, this.#ac.signal);
-        for (const m of msgs) await this.#apply(queue, m.topic, m.payload, m.createdAt);
+        const statuses: GatewayStatusRecord[] = [];
+        for (const m of msgs) await this.#apply(queue, m.topic, m.payload, m.createdAt, statuses);
+        if (statuses.length > 0) await this.fleet?.putStatuses(statuses);
         if (msgs.length > 0) await this.queues.ack(spec, 'control', msgs.map((m) => m.offset));
       } catch (err) {
         if (this.#ac.signal.aborted) break;
@@ -43,7 +45,7 @@ export class ControlConsumer {
     }
   }
 
-  async #apply(queue: string, topic: string, payload: Buffer, createdAt: number): Promise<void> {
+  async #apply(queue: string, topic: string, payload: Buffer, createdAt: number, statuses: GatewayStatusRecord[]): Promise<void> {
     const t = tryParseTopic(topic);
     const d = tryDecodeEnvelope(payload);
     if (t === undefined || !d.ok) {
@@ -62,7 +64,7 @@ export class ControlConsumer {
       // disconnect: createdAt is when the cloud heard it, the envelope's ts the gateway's own clock.
       this.counters.statuses++;
       const e = d.envelope;
-      await this.fleet.putStatus({
+      statuses.push({
         gateway: t.gateway,
         online: e.online,
         reportedAt: e.ts,

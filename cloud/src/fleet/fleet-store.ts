@@ -23,10 +23,11 @@ export interface GatewayStatusRecord {
 
 export interface FleetStatusStore {
   /**
-   * Stores a gateway's status unless a later one (by `receivedAt`) is stored; a status without health
-   * keeps the stored health and its clock offset.
+   * Stores each gateway's status unless a later one (by `receivedAt`) is stored; a status without health
+   * keeps the stored health and its clock offset. Given in arrival order, several per call: a fleet's
+   * heartbeats are written in batches (SQLite: one transaction per pull of the status queue).
    */
-  putStatus(rec: GatewayStatusRecord): Promise<void>;
+  putStatuses(recs: readonly GatewayStatusRecord[]): Promise<void>;
   /** Every gateway that ever reported, ordered by id. */
   statuses(): Promise<GatewayStatusRecord[]>;
 }

@@ -5,12 +5,16 @@ import { type ClaimRecord, type ClaimStore, type ClaimUse, type FleetStatusStore
 export class SqliteFleetStatusStore implements FleetStatusStore {
   constructor(private readonly db: Database.Database) {}
 
-  async putStatus(rec: GatewayStatusRecord): Promise<void> {
+  async putStatuses(recs: readonly GatewayStatusRecord[]): Promise<void> {
     const { db } = this;
+    const get = db.prepare('SELECT doc FROM gateway_status WHERE gateway = ?');
+    const put = db.prepare('INSERT OR REPLACE INTO gateway_status (gateway, doc) VALUES (?, ?)');
     db.transaction(() => {
-      const row = db.prepare('SELECT doc FROM gateway_status WHERE gateway = ?').get(rec.gateway) as { doc: string } | undefined;
-      const next = mergeStatus(row === undefined ? undefined : (JSON.parse(row.doc) as GatewayStatusRecord), rec);
-      if (next !== undefined) db.prepare('INSERT OR REPLACE INTO gateway_status (gateway, doc) VALUES (?, ?)').run(rec.gateway, JSON.stringify(next));
+      for (const rec of recs) {
+        const row = get.get(rec.gateway) as { doc: string } | undefined;
+        const next = mergeStatus(row === undefined ? undefined : (JSON.parse(row.doc) as GatewayStatusRecord), rec);
+        if (next !== undefined) put.run(rec.gateway, JSON.stringify(next));
+      }
     })();
   }
 

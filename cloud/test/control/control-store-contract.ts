@@ -168,10 +168,13 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       const health = (records: number) => ({ uptimeSeconds: 1, outbox: { records, bytes: records, oldestAgeSeconds: 0 }, evictions: 0, expiries: 0, diskFreeBytes: 1, memFreeBytes: 1, rssBytes: 1, ports: [], configVersion: 0 });
       it('keeps the latest status per gateway; an offline status keeps the health before it; an older one changes nothing', async () => {
         const f = h.store.fleet;
-        await f.putStatus({ gateway: 'gw.2', online: true, reportedAt: 1, receivedAt: 10, agentVersion: '1.0.0', health: health(5), clockOffsetMs: -9 });
-        await f.putStatus({ gateway: 'gw-1', online: true, reportedAt: 1, receivedAt: 10, health: health(1) });
-        await f.putStatus({ gateway: 'gw.2', online: false, reportedAt: 2, receivedAt: 20 });
-        await f.putStatus({ gateway: 'gw-1', online: true, reportedAt: 0, receivedAt: 5, health: health(99) });
+        await f.putStatuses([
+          { gateway: 'gw.2', online: true, reportedAt: 1, receivedAt: 10, agentVersion: '1.0.0', health: health(5), clockOffsetMs: -9 },
+          { gateway: 'gw-1', online: true, reportedAt: 1, receivedAt: 10, health: health(1) },
+          { gateway: 'gw.2', online: false, reportedAt: 2, receivedAt: 20 },
+        ]);
+        await f.putStatuses([{ gateway: 'gw-1', online: true, reportedAt: 0, receivedAt: 5, health: health(99) }]);
+        await f.putStatuses([]);
         const all = await f.statuses();
         assert.deepEqual(all.map((s) => s.gateway), ['gw-1', 'gw.2']);
         assert.equal(all[0]!.health!.outbox.records, 1);

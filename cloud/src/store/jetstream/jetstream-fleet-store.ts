@@ -11,11 +11,20 @@ export class JetStreamFleetStatusStore implements FleetStatusStore {
     private readonly timeoutMs: number,
   ) {}
 
-  async putStatus(rec: GatewayStatusRecord): Promise<void> {
-    await compareAndSet<GatewayStatusRecord, true>(this.kv, `status.${escapeToken(rec.gateway)}`, (cur) => {
-      const next = mergeStatus(cur, rec);
-      return next === undefined ? undefined : { value: next, result: true };
-    });
+  async putStatuses(recs: readonly GatewayStatusRecord[]): Promise<void> {
+    // One chain per gateway (its statuses in order), the gateways side by side.
+    const byGateway = new Map<string, GatewayStatusRecord[]>();
+    for (const r of recs) byGateway.set(r.gateway, [...(byGateway.get(r.gateway) ?? []), r]);
+    await Promise.all(
+      [...byGateway.values()].map(async (list) => {
+        for (const rec of list) {
+          await compareAndSet<GatewayStatusRecord, true>(this.kv, `status.${escapeToken(rec.gateway)}`, (cur) => {
+            const next = mergeStatus(cur, rec);
+            return next === undefined ? undefined : { value: next, result: true };
+          });
+        }
+      }),
+    );
   }
 
   async statuses(): Promise<GatewayStatusRecord[]> {
