@@ -15,8 +15,8 @@ const TOKEN = /^cw_claim_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 export function renderClaim(c: ClaimRecord): Record<string, unknown> {
-  const { secretSha256, usedBy, ...rest } = c;
-  return { ...rest, uses: usedBy.length, usedBy };
+  const { secretSha256, ...rest } = c;
+  return rest;
 }
 
 /** A refused registration: CLAIM_INVALID (401) or the claim's own state (403). */
@@ -43,7 +43,7 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
       const now = Date.now();
       const id = randomBytes(9).toString('base64url');
       const secret = randomBytes(32).toString('base64url');
-      const rec: ClaimRecord = { id, secretSha256: sha256hex(secret), createdAt: now, expiresAt: now + ttl * 1000, maxUses, usedBy: [], groups, tags: tags(body), revoked: false };
+      const rec: ClaimRecord = { id, secretSha256: sha256hex(secret), createdAt: now, expiresAt: now + ttl * 1000, maxUses, uses: 0, recent: [], groups, tags: tags(body), revoked: false };
       await claims.create(rec);
       deps.logger.info('claim created', { claim: id, maxUses, expiresAt: rec.expiresAt });
       // The token is shown once; only the sha256 of its secret is kept.

@@ -39,8 +39,10 @@ export interface ClaimRecord {
   createdAt: number;
   expiresAt: number;
   maxUses: number;
-  /** gateways registered with it, in order; its length is the use count */
-  usedBy: string[];
+  /** gateways registered with it */
+  uses: number;
+  /** the last CLAIM_RECENT_IDS of them, oldest first (bounded: a claim may serve a whole fleet, and a KV value is small) */
+  recent: string[];
   groups: string[];
   tags: Record<string, string>;
   revoked: boolean;
@@ -69,9 +71,18 @@ export function takeUse(cur: ClaimRecord | undefined, gateway: string, at: numbe
   if (cur === undefined) return { ok: false, reason: 'CLAIM_UNKNOWN' };
   if (cur.revoked) return { ok: false, reason: 'CLAIM_REVOKED' };
   if (at >= cur.expiresAt) return { ok: false, reason: 'CLAIM_EXPIRED' };
-  if (cur.usedBy.length >= cur.maxUses) return { ok: false, reason: 'CLAIM_EXHAUSTED' };
-  return { ok: true, claim: { ...cur, usedBy: [...cur.usedBy, gateway] } };
+  if (cur.uses >= cur.maxUses) return { ok: false, reason: 'CLAIM_EXHAUSTED' };
+  return { ok: true, claim: { ...cur, uses: cur.uses + 1, recent: [...cur.recent, gateway].slice(-CLAIM_RECENT_IDS) } };
 }
+
+/** Pure: the claim with the use `gateway` took given back, or undefined when it has none to give back. */
+export function giveBack(cur: ClaimRecord | undefined, gateway: string): ClaimRecord | undefined {
+  if (cur === undefined || cur.uses === 0) return undefined;
+  const i = cur.recent.lastIndexOf(gateway);
+  return { ...cur, uses: cur.uses - 1, recent: i < 0 ? cur.recent : cur.recent.filter((_, j) => j !== i) };
+}
+
+export const CLAIM_RECENT_IDS = 50;
 
 /** Pure: the status to store given the stored one, or undefined to keep what is stored. */
 export function mergeStatus(cur: GatewayStatusRecord | undefined, next: GatewayStatusRecord): GatewayStatusRecord | undefined {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type ClaimRecord, type ClaimStore, type ClaimUse, type FleetStatusStore, type GatewayStatusRecord, mergeStatus, takeUse } from './fleet-store.js';
+import { type ClaimRecord, type ClaimStore, type ClaimUse, type FleetStatusStore, type GatewayStatusRecord, giveBack, mergeStatus, takeUse } from './fleet-store.js';
 
 /** Gateway statuses in `control.db` (table gateway_status, migration 4): one row per gateway, its record as JSON. */
 export class SqliteFleetStatusStore implements FleetStatusStore {
@@ -63,8 +63,8 @@ export class SqliteClaimStore implements ClaimStore {
 
   async release(id: string, gateway: string): Promise<void> {
     this.#change(id, (cur) => {
-      const i = cur?.usedBy.lastIndexOf(gateway) ?? -1;
-      return cur === undefined || i < 0 ? { result: undefined } : { next: { ...cur, usedBy: cur.usedBy.filter((_, j) => j !== i) }, result: undefined };
+      const next = giveBack(cur, gateway);
+      return next === undefined ? { result: undefined } : { next, result: undefined };
     });
   }
 }

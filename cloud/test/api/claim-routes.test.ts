@@ -26,7 +26,7 @@ describe('api/claim-routes: claims and POST /v1/register (issue 20)', () => {
     assert.deepEqual((await api.registry.get('gw-1'))!.tags, { lot: '7', claim: c.json.claim.id });
     const again = await api.call('POST', '/v1/register', { claimToken: c.json.token, id: 'gw-1' }, '');
     assert.equal(again.status, 409, 'a claim never takes over a registered gateway');
-    assert.equal((await control.claims.get(c.json.claim.id))!.usedBy.length, 1, 'the refused one took no use');
+    assert.equal((await control.claims.get(c.json.claim.id))!.uses, 1, 'the refused one took no use');
     assert.equal((await api.call('GET', '/v1/claims', undefined, '')).status, 401);
     assert.equal((await api.call('GET', '/v1/gateways', undefined, '')).status, 401);
   });

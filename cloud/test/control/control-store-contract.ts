@@ -181,7 +181,7 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
         assert.deepEqual({ ...all[1]!, health: all[1]!.health!.outbox.records }, { gateway: 'gw.2', online: false, reportedAt: 2, receivedAt: 20, agentVersion: '1.0.0', health: 5, clockOffsetMs: -9 });
       });
 
-      const claim = (id: string, o: Partial<ClaimRecord> = {}): ClaimRecord => ({ id, secretSha256: 'ab', createdAt: 1, expiresAt: 1000, maxUses: 2, usedBy: [], groups: ['g'], tags: { t: '1' }, revoked: false, ...o });
+      const claim = (id: string, o: Partial<ClaimRecord> = {}): ClaimRecord => ({ id, secretSha256: 'ab', createdAt: 1, expiresAt: 1000, maxUses: 2, uses: 0, recent: [], groups: ['g'], tags: { t: '1' }, revoked: false, ...o });
       it('claims: created, listed newest first, used up to the count and no further, expired, revoked, released', async () => {
         const c = h.store.claims;
         await c.create(claim('k1'));
@@ -189,10 +189,10 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
         assert.deepEqual((await c.list()).map((x) => x.id), ['k2', 'k1']);
         assert.deepEqual((await c.use('k1', 'gw-a', 10)).ok, true);
         const second = await c.use('k1', 'gw-b', 10);
-        assert.ok(second.ok && second.claim.usedBy.join() === 'gw-a,gw-b');
+        assert.ok(second.ok && second.claim.recent.join() === 'gw-a,gw-b' && second.claim.uses === 2);
         assert.deepEqual(await c.use('k1', 'gw-c', 10), { ok: false, reason: 'CLAIM_EXHAUSTED' });
         await c.release('k1', 'gw-b');
-        assert.deepEqual((await c.get('k1'))!.usedBy, ['gw-a']);
+        assert.deepEqual([(await c.get('k1'))!.uses, (await c.get('k1'))!.recent], [1, ['gw-a']]);
         assert.deepEqual(await c.use('k2', 'gw-x', 1000), { ok: false, reason: 'CLAIM_EXPIRED' });
         assert.equal(await c.revoke('k2'), true);
         assert.equal(await c.revoke('nope'), false);
@@ -207,7 +207,7 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
         try {
           const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? c : other.claims).use('k3', `gw-${i}`, 10)));
           assert.equal(results.filter((r) => r.ok).length, 5);
-          assert.equal((await c.get('k3'))!.usedBy.length, 5);
+          assert.equal((await c.get('k3'))!.uses, 5);
         } finally {
           if (other !== h.store) await other.close();
         }

@@ -1,5 +1,5 @@
 import type { KV } from 'nats';
-import { type ClaimRecord, type ClaimStore, type ClaimUse, type FleetStatusStore, type GatewayStatusRecord, mergeStatus, takeUse } from '../../fleet/fleet-store.js';
+import { type ClaimRecord, type ClaimStore, type ClaimUse, type FleetStatusStore, type GatewayStatusRecord, giveBack, mergeStatus, takeUse } from '../../fleet/fleet-store.js';
 import { compareAndSet } from './kv-compare-and-set.js';
 import { isPut, scanKv } from './kv-scan.js';
 import { escapeToken } from './subject-escape.js';
@@ -77,8 +77,8 @@ export class JetStreamClaimStore implements ClaimStore {
 
   async release(id: string, gateway: string): Promise<void> {
     await compareAndSet<ClaimRecord, true>(this.kv, this.#key(id), (cur) => {
-      const i = cur?.usedBy.lastIndexOf(gateway) ?? -1;
-      return cur === undefined || i < 0 ? undefined : { value: { ...cur, usedBy: cur.usedBy.filter((_, j) => j !== i) }, result: true };
+      const next = giveBack(cur, gateway);
+      return next === undefined ? undefined : { value: next, result: true };
     });
   }
 }
