@@ -6,6 +6,8 @@ import { handleServiceSignals } from '@causeway/shared/health/service-signals.js
 import { readStatus } from '@causeway/shared/health/status-socket.js';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
+import { applyStoredIdentity, registerByClaim } from './app/claim-registration.js';
+import { LogRing } from './logs/log-ring.js';
 import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 
@@ -40,8 +42,18 @@ await runProgram(
       process.stdout.write(json ? JSON.stringify(snap, null, 2) + '\n' : statusSummary(snap));
       return 0;
     }
-    const cfg = load(argv);
-    const log = createLogger({ level: cfg.log.level, name: 'causeway-edge', fields: { gateway: cfg.gateway.id } });
+    const loaded = load(argv);
+    // First boot with a claim token: register under our own id and keep the secret (issue 20).
+    const cfg = await registerByClaim(loaded, createLogger({ level: loaded.log.level, name: 'causeway-edge', fields: { part: 'identity' } }));
+    // Recent lines also go to a bounded ring on disk for `causeway logs` (issue 20); the credentials are
+    // masked in it even where a message (not a field) carried one.
+    const ring = cfg.log.ringBytes > 0 ? new LogRing(join(dirname(cfg.store.path), 'logs'), cfg.log.ringBytes, [cfg.cloud.password, cfg.identity.claimToken, cfg.ingest.mqtt.password]) : undefined;
+    const log = createLogger({
+      level: cfg.log.level,
+      name: 'causeway-edge',
+      fields: { gateway: cfg.gateway.id },
+      ...(ring === undefined ? {} : { write: (line: string) => void (process.stdout.write(line), ring.append(line)) }),
+    });
     const notifier = createNotifier(process.env, { logger: log });
     let exitCode = 0;
     let stopping: Promise<void> | undefined;
@@ -50,6 +62,7 @@ await runProgram(
         exitCode = EXIT_RESTART;
         process.kill(process.pid, 'SIGTERM');
       },
+      ...(ring === undefined ? {} : { logRing: ring }),
     });
     log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }), ...(agent.localMqttPort === undefined ? {} : { localMqttPort: agent.localMqttPort }) });
     await notifier.ready('running');
@@ -58,7 +71,7 @@ await runProgram(
       handleServiceSignals({
         notifier,
         logger: log,
-        reload: async () => agent.reload(load(argv)),
+        reload: async () => agent.reload(applyStoredIdentity(load(argv))),
         stop: async (signal) => {
           log.info('draining', { signal });
           // Backstop: whatever hangs, the commits are flushed first, so leaving is safe.

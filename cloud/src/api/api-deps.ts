@@ -6,6 +6,7 @@ import type { CommandService } from '../control/command-service.js';
 import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
 import type { SinkService } from '../sinks/sink-service.js';
+import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
 
 // What the API server and its route files are given: its own file, so the routes depend on it and not on
 // the server that mounts them (which would make a loop; issue 14).
@@ -37,6 +38,11 @@ export interface ApiDeps {
   /** commands and config (absent on a node that does not run the control plane) */
   commands?: CommandService;
   config?: ConfigService;
+  /** the latest status of each gateway, and claim tokens (issue 20; absent without the control plane) */
+  fleet?: FleetStatusStore;
+  claims?: ClaimStore;
+  /** scrypt cost of new secrets (auth.kdfLogN); default DEFAULT_KDF_LOG_N */
+  kdfLogN?: number;
   logger: Logger;
   maxBodyBytes?: number;
   /** ms a client has to send the request line and headers (api.headersTimeoutMs) */

@@ -8,6 +8,9 @@ import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
 import { sinkRoutes } from './sink-routes.js';
+import { deviceBatchRoutes } from './device-batch-routes.js';
+import { fleetRoutes } from './fleet-routes.js';
+import { claimRoutes, registerRoute } from './claim-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -55,6 +58,8 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.destroy();
 }
 
+const UNAUTHENTICATED = Object.freeze({ kind: 'app', id: '(unauthenticated)', read: [], publish: [] } as const);
+
 /**
  * The operator and backend HTTP API, versioned under /v1 (docs/api.md). Every request but GET /v1/health
  * is authenticated before it is routed; backend apps reach only the queue routes they were granted.
@@ -70,6 +75,12 @@ export function createApiServer(deps: ApiDeps): Server {
   if (deps.sinks !== undefined) sinkRoutes(router, deps.sinks);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
   consoleRoutes(router, deps);
+  deviceBatchRoutes(router, deps);
+  if (deps.fleet !== undefined) fleetRoutes(router, deps, deps.fleet);
+  if (deps.claims !== undefined) claimRoutes(router, deps, deps.claims);
+  // Routes without the operator token: their body carries the credential (a claim token, issue 20).
+  const open = new Router();
+  if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
@@ -98,13 +109,16 @@ export function createApiServer(deps: ApiDeps): Server {
       path = url.pathname;
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
       if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/v1/') && consoleAssets?.serve(path, res)) return;
+      const pub = open.match(req.method ?? 'GET', path);
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
-      // do not map the routes for it (issue 23 item 16).
-      const principal = await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
+      // do not map the routes for it (issue 23 item 16). The open routes are documented anyway; their
+      // handlers check the credential in the body (a claim). Their principal is an app with no grants,
+      // so nothing it reaches could take a queue or topic.
+      const principal = pub !== undefined ? UNAUTHENTICATED : await auth.principal(req.headers.authorization, req.socket.remoteAddress ?? '?');
       if (principal === undefined) throw new ApiError('API_UNAUTHORIZED', 'missing or wrong bearer token');
-      const m = router.match(req.method ?? 'GET', path);
+      const m = pub ?? router.match(req.method ?? 'GET', path);
       if (m === undefined) throw new ApiError('API_NOT_FOUND', `no route ${req.method} ${path}`);
-      if (principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
+      if (pub === undefined && principal.kind === 'app' && !m.apps) throw new ApiError('API_FORBIDDEN', `app ${principal.id} may only use the queue routes it was granted`);
       let release = (): void => undefined;
       if (m.stream) {
         if (counters.streamsOpen >= maxStreams) {
@@ -132,7 +146,8 @@ export function createApiServer(deps: ApiDeps): Server {
       if (status >= 500) deps.logger.error('api request failed', { method: req.method, path, err });
       else deps.logger.info('api request refused', { method: req.method, path, status, code: (err as CausewayError).code });
       if (!res.headersSent) {
-        const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message } } : { error: { code: 'INTERNAL', message: 'internal error' } };
+        const details = err instanceof CausewayError && 'details' in err ? { details: (err as { details: unknown }).details } : {};
+        const body = err instanceof CausewayError ? { error: { code: err.code, message: err.message, ...details } } : { error: { code: 'INTERNAL', message: 'internal error' } };
         send(res, status, body);
       } else res.end();
     }

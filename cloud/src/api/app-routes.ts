@@ -41,7 +41,7 @@ export function appRoutes(router: Router, deps: ApiDeps): void {
         kind: 'app',
         groups: [],
         tags: {},
-        secretHash: await hashSecret(secret),
+        secretHash: await hashSecret(secret, deps.kdfLogN),
         enabled: true,
         createdAt: Date.now(),
         online: false,

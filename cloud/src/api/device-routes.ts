@@ -42,7 +42,7 @@ export function deviceRoutes(router: Router, deps: ApiDeps): void {
         kind,
         groups,
         tags: tags as Record<string, string>,
-        secretHash: await hashSecret(secret),
+        secretHash: await hashSecret(secret, deps.kdfLogN),
         enabled: true,
         createdAt: Date.now(),
         online: false,
@@ -96,7 +96,7 @@ export function deviceRoutes(router: Router, deps: ApiDeps): void {
   router.add('POST', '/v1/devices/:id/rotate', async ({ params }) => {
     await mustGet(params.id!);
     const secret = generateSecret();
-    const e = await registry.update(params.id!, { secretHash: await hashSecret(secret) });
+    const e = await registry.update(params.id!, { secretHash: await hashSecret(secret, deps.kdfLogN) });
     deps.disconnect?.(params.id!);
     deps.logger.info('credentials rotated', { id: params.id });
     return { device: renderPrincipal(e), secret };

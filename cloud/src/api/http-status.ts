@@ -29,6 +29,14 @@ const BY_CODE: Record<string, number> = {
   COMMAND_NO_TARGETS: 404,
   COMMAND_NOT_FOUND: 404,
   SINK_NOT_FOUND: 404,
+  WHERE_INVALID: 400,
+  BATCH_INVALID: 400,
+  CLAIM_INVALID: 401,
+  CLAIM_UNKNOWN: 401,
+  CLAIM_REVOKED: 403,
+  CLAIM_EXPIRED: 403,
+  CLAIM_EXHAUSTED: 403,
+  CLAIM_RATE_LIMITED: 429,
 };
 
 export function statusFor(err: unknown): number {

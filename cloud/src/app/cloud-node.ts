@@ -35,6 +35,8 @@ import { DEAD_LETTER_QUEUE } from '../sinks/dead-letter.js';
 import { loadOrCreateSecret } from './secret-file.js';
 import { cloudMetrics } from './cloud-metrics.js';
 import { causewayBrokerHooks } from './broker-hooks.js';
+import { registerFleetMetrics } from '../fleet/fleet-metrics.js';
+import { gatewayViews } from '../fleet/fleet-view.js';
 
 export interface CloudNode {
   broker: Broker;
@@ -158,7 +160,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
     const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
-      const consumer = new ControlConsumer(queues, commands, config, logger);
+      const consumer = new ControlConsumer(queues, commands, config, logger, control.fleet);
       consumer.start();
       cleanups.push(async () => {
         await consumer.stop();
@@ -207,7 +209,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         log: store.log,
         operatorToken,
         tokenKey,
-        ...(cfg.control.enabled ? { commands, config } : {}),
+        ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims } : {}),
+        kdfLogN: cfg.auth.kdfLogN,
         logger,
         publish: async (r) => {
           await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });
@@ -236,10 +239,12 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     let health: HealthServer | undefined;
     if (cfg.health.port >= 0) {
+      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters);
+      registerFleetMetrics(metrics, async () => gatewayViews(await registry.list({ kind: 'gateway' }), await control.fleet.statuses(), Date.now()));
       health = await startHealthServer({
         host: cfg.health.host,
         port: cfg.health.port,
-        registry: cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters),
+        registry: metrics,
         check: async () => ({ ok: !broker.closing, details: { connections: broker.counters.connectionsOpen, store: await store.log.stats() } }),
         logger,
       });

@@ -34,7 +34,7 @@ export class ApiRefusedError extends CausewayError {
   override name = 'ApiRefusedError';
   readonly exitCode: number;
 
-  constructor(readonly status: number, code: string, message: string) {
+  constructor(readonly status: number, code: string, message: string, readonly details?: unknown) {
     super(code, message);
     this.exitCode = status === 401 || status === 403 ? EXIT.NOPERM : status === 503 ? EXIT.UNAVAILABLE : status < 500 ? EXIT.DATAERR : EXIT.SOFTWARE;
   }
@@ -75,8 +75,8 @@ export class ApiClient {
       throw new CausewayError('IO_API_BAD_RESPONSE', `${this.opts.url} answered ${method} ${path} with HTTP ${res.status} and no JSON (is --url the Causeway API?)`, { cause: err });
     }
     if (!res.ok) {
-      const e = json?.error as { code?: string; message?: string } | undefined;
-      throw new ApiRefusedError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`);
+      const e = json?.error as { code?: string; message?: string; details?: unknown } | undefined;
+      throw new ApiRefusedError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, e?.details);
     }
     return json as T;
   }

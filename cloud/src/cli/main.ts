@@ -9,9 +9,12 @@ import { consumeCommand, queuesCommand } from './commands/queues.js';
 import { commandsCommand, sendCommand } from './commands/send.js';
 import { appsCommand } from './commands/apps.js';
 import { sinksCommand } from './commands/sinks.js';
+import { gatewaysCommand } from './commands/gateways.js';
+import { claimsCommand } from './commands/claims.js';
+import { bundleCommand, diagnoseCommand, logsCommand } from './commands/remote-diagnostics.js';
 
 /** Every command, in the order `causeway --help` lists them. */
-const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, sinksCommand];
+const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, gatewaysCommand, claimsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, sinksCommand, logsCommand, bundleCommand, diagnoseCommand];
 const byName = new Map(COMMANDS.map((c) => [c.spec.name, c]));
 
 const GLOBAL = { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } } as const;

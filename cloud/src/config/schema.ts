@@ -21,7 +21,7 @@ export interface CloudConfig {
     jetstream: { servers: string; prefix: string; replicas: number; maxAgeMs: number; maxBytes: number; appendRetryMs: number; user: string; pass: string; token: string; tls: { caFile: string; certFile: string; keyFile: string } };
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
-  auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; failures: { burst: number; refillPerSecond: number } };
+  auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; kdfLogN: number; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
@@ -95,6 +95,7 @@ export const cloudSchema: Schema = {
       format: String,
       default: '',
     },
+    kdfLogN: { doc: 'Cost of the scrypt hash of each device, gateway and app secret: N = 2^kdfLogN (10–20). 14 takes ~30 ms per hash and per first connect on a small VM; each step doubles it. Applies to secrets set from then on', format: 'nat', default: 14 },
     failures: {
       burst: { doc: 'Failed logins one (source address, username) pair may make in a burst before that pair is refused, even with the right secret; other usernames from the same address (a carrier NAT) are not affected', format: 'nat', default: 10 },
       refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
@@ -170,5 +171,6 @@ export function checkCloudConfig(cfg: CloudConfig): void {
       throw new ConfigError(`sinks[${i}].target.${key}: cannot read ${file} (sink ${sink.name})`, { key: 'sinks' });
     }
   });
+  if (cfg.auth.kdfLogN < 10 || cfg.auth.kdfLogN > 20) throw new ConfigError(`auth.kdfLogN must be from 10 to 20, got ${cfg.auth.kdfLogN}`, { key: 'auth.kdfLogN' });
   if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
 }

@@ -50,6 +50,9 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL
    );
    INSERT INTO config_history (version, scope, doc, at) SELECT version, scope, doc, updated_at FROM config_docs;`,
+  // 4: fleet operations (issue 20): the latest status of each gateway, and claim tokens.
+  `CREATE TABLE gateway_status (gateway TEXT PRIMARY KEY, doc TEXT NOT NULL);
+   CREATE TABLE claims (id TEXT PRIMARY KEY, doc TEXT NOT NULL, created_at INTEGER NOT NULL);`,
 ];
 
 export function openControlDb(file: string): Database.Database {

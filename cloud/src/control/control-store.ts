@@ -1,4 +1,5 @@
 import type { TargetEvent, TargetState } from './command-state.js';
+import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
 
 /**
  * Where the control plane keeps its state: commands with their per-device targets, and desired/reported
@@ -135,5 +136,9 @@ export interface ConfigStore {
 export interface ControlStore {
   readonly commands: CommandStore;
   readonly config: ConfigStore;
+  /** the latest status of each gateway (issue 20) */
+  readonly fleet: FleetStatusStore;
+  /** claim tokens for self-registration (issue 20) */
+  readonly claims: ClaimStore;
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { next, STATES, type TargetEvent, type TargetState } from './command-state.js';
 import { openControlDb } from './control-db.js';
+import { SqliteClaimStore, SqliteFleetStatusStore } from '../fleet/sqlite-fleet-store.js';
 import type {
   CommandRecord,
   CommandStatus,
@@ -180,6 +181,8 @@ export function openSqliteControlStore(file: string): ControlStore {
   return {
     commands: new SqliteCommandStore(db),
     config: new SqliteConfigStore(db),
+    fleet: new SqliteFleetStatusStore(db),
+    claims: new SqliteClaimStore(db),
     async close() {
       db.close();
     },

@@ -2,9 +2,12 @@ import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:c
 
 /**
  * Device secrets are stored as scrypt hashes, never in clear: `scrypt$N$r$p$salt$hash` (base64url).
- * N=2^14 keeps a verification near 30 ms on a small VM: slow for a guesser, bearable at connect time.
+ * N=2^14 (auth.kdfLogN = 14, the default) keeps a verification near 30 ms on a small VM: slow for a
+ * guesser, bearable at connect time. The cost is in each stored hash, so changing auth.kdfLogN applies
+ * to secrets set from then on; existing ones keep verifying at their own cost.
  */
-const PARAMS = { N: 16384, r: 8, p: 1 } as const;
+export const DEFAULT_KDF_LOG_N = 14;
+const PARAMS = { r: 8, p: 1 } as const;
 const KEYLEN = 32;
 
 function scryptAsync(secret: string, salt: Buffer, keylen: number, opts: ScryptOptions): Promise<Buffer> {
@@ -13,10 +16,11 @@ function scryptAsync(secret: string, salt: Buffer, keylen: number, opts: ScryptO
   });
 }
 
-export async function hashSecret(secret: string): Promise<string> {
+export async function hashSecret(secret: string, logN = DEFAULT_KDF_LOG_N): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scryptAsync(secret, salt, KEYLEN, { ...PARAMS, maxmem: 64 * 1024 * 1024 });
-  return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const N = 2 ** logN;
+  const key = await scryptAsync(secret, salt, KEYLEN, { N, ...PARAMS, maxmem: 256 * 1024 * 1024 });
+  return ['scrypt', N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 /** Constant-time check of a secret against a stored hash; false (never a throw) for a malformed hash. */

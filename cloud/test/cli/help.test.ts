@@ -26,6 +26,11 @@ describe('causeway --help per command (snapshots)', function () {
     ['config', ['config']],
     ['apps', ['apps']],
     ['sinks', ['sinks']],
+    ['gateways', ['gateways']],
+    ['claims', ['claims']],
+    ['logs', ['logs']],
+    ['bundle', ['bundle']],
+    ['diagnose', ['diagnose']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {

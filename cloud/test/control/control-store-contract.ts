@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { CommandRecord, ControlChange, ControlStore } from '../../src/control/control-store.js';
+import type { ClaimRecord } from '../../src/fleet/fleet-store.js';
 
 export interface ControlStoreHarness {
   store: ControlStore;
@@ -161,6 +162,56 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       ]);
       await h.store.config.setDesired('gw.1', 1);
       assert.deepEqual((await h.store.config.status()).map((r) => r.gateway), ['gw.1']);
+    });
+
+    describe('fleet (issue 20)', () => {
+      const health = (records: number) => ({ uptimeSeconds: 1, outbox: { records, bytes: records, oldestAgeSeconds: 0 }, evictions: 0, expiries: 0, diskFreeBytes: 1, memFreeBytes: 1, rssBytes: 1, ports: [], configVersion: 0 });
+      it('keeps the latest status per gateway; an offline status keeps the health before it; an older one changes nothing', async () => {
+        const f = h.store.fleet;
+        await f.putStatuses([
+          { gateway: 'gw.2', online: true, reportedAt: 1, receivedAt: 10, agentVersion: '1.0.0', health: health(5), clockOffsetMs: -9 },
+          { gateway: 'gw-1', online: true, reportedAt: 1, receivedAt: 10, health: health(1) },
+          { gateway: 'gw.2', online: false, reportedAt: 2, receivedAt: 20 },
+        ]);
+        await f.putStatuses([{ gateway: 'gw-1', online: true, reportedAt: 0, receivedAt: 5, health: health(99) }]);
+        await f.putStatuses([]);
+        const all = await f.statuses();
+        assert.deepEqual(all.map((s) => s.gateway), ['gw-1', 'gw.2']);
+        assert.equal(all[0]!.health!.outbox.records, 1);
+        assert.deepEqual({ ...all[1]!, health: all[1]!.health!.outbox.records }, { gateway: 'gw.2', online: false, reportedAt: 2, receivedAt: 20, agentVersion: '1.0.0', health: 5, clockOffsetMs: -9 });
+      });
+
+      const claim = (id: string, o: Partial<ClaimRecord> = {}): ClaimRecord => ({ id, secretSha256: 'ab', createdAt: 1, expiresAt: 1000, maxUses: 2, uses: 0, recent: [], groups: ['g'], tags: { t: '1' }, revoked: false, ...o });
+      it('claims: created, listed newest first, used up to the count and no further, expired, revoked, released', async () => {
+        const c = h.store.claims;
+        await c.create(claim('k1'));
+        await c.create(claim('k2', { createdAt: 5 }));
+        assert.deepEqual((await c.list()).map((x) => x.id), ['k2', 'k1']);
+        assert.deepEqual((await c.use('k1', 'gw-a', 10)).ok, true);
+        const second = await c.use('k1', 'gw-b', 10);
+        assert.ok(second.ok && second.claim.recent.join() === 'gw-a,gw-b' && second.claim.uses === 2);
+        assert.deepEqual(await c.use('k1', 'gw-c', 10), { ok: false, reason: 'CLAIM_EXHAUSTED' });
+        await c.release('k1', 'gw-b');
+        assert.deepEqual([(await c.get('k1'))!.uses, (await c.get('k1'))!.recent], [1, ['gw-a']]);
+        assert.deepEqual(await c.use('k2', 'gw-x', 1000), { ok: false, reason: 'CLAIM_EXPIRED' });
+        assert.equal(await c.revoke('k2'), true);
+        assert.equal(await c.revoke('nope'), false);
+        assert.deepEqual(await c.use('k2', 'gw-x', 10), { ok: false, reason: 'CLAIM_REVOKED' });
+        assert.deepEqual(await c.use('nope', 'gw-x', 10), { ok: false, reason: 'CLAIM_UNKNOWN' });
+      });
+
+      it('claims: uses taken at once never exceed the count', async () => {
+        const c = h.store.claims;
+        await c.create(claim('k3', { maxUses: 5 }));
+        const other = opts.shared ? await h.peer() : h.store;
+        try {
+          const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? c : other.claims).use('k3', `gw-${i}`, 10)));
+          assert.equal(results.filter((r) => r.ok).length, 5);
+          assert.equal((await c.get('k3'))!.uses, 5);
+        } finally {
+          if (other !== h.store) await other.close();
+        }
+      });
     });
 
     if (opts.shared) it('reports changes made through another node', async () => {

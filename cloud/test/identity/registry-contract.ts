@@ -54,6 +54,14 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       });
     }
 
+    it('creates many at once, or none when one id exists (issue 20: devices:batch)', async () => {
+      await registry.createMany([gw('m1'), gw('m2')]);
+      assert.deepEqual((await registry.list()).map((e) => e.id), ['m1', 'm2']);
+      await assert.rejects(registry.createMany([gw('m3'), gw('m4'), gw('m1')]), (err: unknown) => err instanceof CausewayError && err.code === 'REGISTRY_EXISTS' && /m1/.test(err.message));
+      assert.deepEqual((await registry.list()).map((e) => e.id), ['m1', 'm2'], 'nothing of the refused batch was kept');
+      await registry.createMany([]);
+    });
+
     it('updates, disables, deletes and tracks presence', async () => {
       await registry.create(gw('gw1'));
       const u = await registry.update('gw1', { enabled: false, groups: ['x'] });

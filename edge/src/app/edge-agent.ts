@@ -14,6 +14,10 @@ import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
 import type { EdgeAgent } from './edge-snapshot.js';
+import { diskFree, healthCollector } from './gateway-health.js';
+import { diagnosticsCommand } from './diagnostics.js';
+import { logCommands } from '../logs/log-commands.js';
+import type { LogRing } from '../logs/log-ring.js';
 
 export type { EdgeAgent };
 import { checkListenExposure, listenerAccess } from './local-listener-access.js';
@@ -52,10 +56,14 @@ async function startLocalListener(cfg: EdgeConfig, dataDir: string, log: Logger)
 export interface AgentHooks {
   /** the built-in `restart-agent` command asks for a restart (exit non-zero, systemd starts us again) */
   onRestart: () => void;
+  /** the on-disk ring of recent log lines the `logs` and `support-bundle` commands read (issue 20) */
+  logRing?: LogRing;
 }
 
-function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persist: ConstructorParameters<typeof MqttUplink>[0]['persistDownlink']): ConstructorParameters<typeof MqttUplink>[0] {
-  const opts: ConstructorParameters<typeof MqttUplink>[0] = {
+type UplinkOpts = ConstructorParameters<typeof MqttUplink>[0];
+
+function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persist: UplinkOpts['persistDownlink'], health: UplinkOpts['health']): UplinkOpts {
+  const opts: UplinkOpts = {
     outbox,
     gateway: cfg.gateway.id,
     groups: cfg.gateway.groups,
@@ -68,8 +76,10 @@ function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persi
     encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },
     maxBytesPerSecond: cfg.uplink.maxBytesPerSecond,
     agentVersion: packageVersion(),
+    heartbeatMs: cfg.status.heartbeatSeconds * 1000,
     logger: log.child({ part: 'uplink' }),
   };
+  if (health !== undefined) opts.health = health;
   if (persist !== undefined) opts.persistDownlink = persist;
   if (cfg.cloud.username) opts.username = cfg.cloud.username;
   if (cfg.cloud.password) opts.password = cfg.cloud.password;
@@ -85,6 +95,7 @@ function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persi
  * health and metrics. `main.ts` loads the config and handles signals; tests and the demo call this.
  */
 export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: AgentHooks): Promise<EdgeAgent> {
+  const startedAt = Date.now();
   let cfg = initial;
   /** the local config (file, env, flags) that remote documents are merged over; SIGHUP replaces it */
   let local = initial;
@@ -147,7 +158,8 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       ...(stdin === undefined ? {} : { stdin: { ...stdin, drops: { ...stdin.drops } } }),
       commands: { ...executor.counters },
       config: { version: applier.current()?.version ?? 0 },
-      ports: cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
+      ports: ingest?.ports() ?? cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
+      health: gatewayHealth(),
     };
   };
 
@@ -158,15 +170,34 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     router,
     logger: log.child({ part: 'commands' }),
     timeoutMs: cfg.commands.timeoutMs,
-    builtins: createBuiltins({
-      status: snapshot,
-      flush: async () => {
-        outbox.flush();
-        uplink?.wake();
-        return { records: outbox.stats().records };
-      },
-      restart: hooks.onRestart,
-    }),
+    builtins: {
+      ...createBuiltins({
+        status: snapshot,
+        flush: async () => {
+          outbox.flush();
+          uplink?.wake();
+          return { records: outbox.stats().records };
+        },
+        restart: hooks.onRestart,
+      }),
+      ...logCommands({ ring: hooks.logRing, config: () => cfg, status: snapshot }),
+      ...diagnosticsCommand({ config: () => cfg, dataDir, outboxCheck: () => outbox.integrityCheck(), ports: () => ingest?.ports() ?? [], diskFree: () => diskFree(dataDir) }),
+    },
+  });
+
+  const sum = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
+  // The uplink is replaced when its config changes: the last error of the one before is kept.
+  let previousUplinkError: { message: string; at: number } | undefined;
+  const gatewayHealth = healthCollector({
+    startedAt,
+    dataDir,
+    outbox: () => {
+      const st = outbox.stats();
+      return { records: st.records, bytes: st.bytes, oldestCreated: outbox.oldestCreated(), evicted: sum(st.evicted), expired: sum(st.expired) };
+    },
+    ports: () => ingest?.ports() ?? [],
+    lastUplinkError: () => uplink?.lastError ?? previousUplinkError,
+    configVersion: () => applier.current()?.version ?? 0,
   });
 
   const startUplink = (c: EdgeConfig): MqttUplink => {
@@ -176,7 +207,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
         // so it is applied in the background (applying waits for the link, which must not block the PUBACK).
         if (env.type === 'command') await executor.accept(topic, env);
         else void applier.receiveEnvelope(env).catch((err: unknown) => log.error('config apply failed', { err }));
-      }),
+      }, gatewayHealth),
     );
     u.on('acked', () => (lastAckAt = Date.now()));
     u.start();
@@ -193,6 +224,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     } else if (parts.ingestRules) ingest?.updateRules(next.ingest);
     if (parts.uplink) {
       const old = uplink;
+      previousUplinkError = old?.lastError ?? previousUplinkError;
       uplink = undefined;
       await old?.stop();
       uplink = startUplink(next);

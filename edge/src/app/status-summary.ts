@@ -22,8 +22,14 @@ export function statusSummary(s: any, now = Date.now()): string {
     ['Config', `version ${s.config?.version ?? 0}`],
     ['Commands', counts(s.commands)],
     ['Ingest', counts(s.ingest)],
-    ['Ports', (s.ports ?? []).map((p: { device: string; path: string }) => `${p.device} on ${p.path}`).join(', ') || 'none'],
+    ['Ports', (s.ports ?? []).map((p: { device: string; path: string; open?: boolean }) => `${p.device} on ${p.path}${p.open === false ? ' (closed)' : ''}`).join(', ') || 'none'],
   ];
+  // What the heartbeat reports to the cloud (issue 20), where it adds to the lines above.
+  const h = s.health;
+  if (h !== undefined) {
+    rows.push(['Host', `up ${Math.round(h.uptimeSeconds)}s; disk free ${h.diskFreeBytes < 0 ? 'unknown' : mib(h.diskFreeBytes)}; memory free ${mib(h.memFreeBytes)}, agent RSS ${mib(h.rssBytes)}`]);
+    if (h.lastUplinkError !== undefined) rows.push(['Last error', `${h.lastUplinkError.message} (${ago(h.lastUplinkError.at)})`]);
+  }
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${(k + ':').padEnd(w + 1)} ${v}`).join('\n') + '\n';
 }

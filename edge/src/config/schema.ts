@@ -25,8 +25,9 @@ export interface EdgeConfig {
   ingest: IngestConfig;
   commands: { timeoutMs: number; rollbackTimeoutSeconds: number };
   health: { host: string; port: number };
-  status: { socket: string };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
+  status: { socket: string; heartbeatSeconds: number };
+  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number };
 }
 
 /** Declared in shared/src/config/edge-schema.ts (one source of truth with the cloud's check of remote config). */

@@ -1,4 +1,4 @@
-import type { Logger } from '@causeway/shared';
+import type { Logger, PortHealth } from '@causeway/shared';
 import { type IngestCounters, newIngestCounters, sourceCounters } from './counters.js';
 import { createFrameHandler } from './frame-handler.js';
 import { createFramer } from './framing/create-framer.js';
@@ -19,6 +19,8 @@ export interface Ingest {
   sendToDevice(device: string, line: string): boolean;
   /** every device a command can reach: serial ports' devices and MQTT sensors heard from */
   commandableDevices(): ReadonlySet<string>;
+  /** each serial port and whether it is open now (the gateway's health, issue 20) */
+  ports(): PortHealth[];
   /**
    * Hot reload of the rules (SIGHUP): pass the reloaded ingest config or just its rules. Throws a
    * ConfigError naming the bad rule and keeps the old ones. Ports and MQTT sources are not reloaded.
@@ -109,6 +111,12 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
       const i = config.ports.findIndex((p) => p.device === device);
       if (i >= 0) return serial[i]!.write(line);
       return mqttSource?.sendCommand(device, line) ?? false;
+    },
+    ports() {
+      return config.ports.map((p, i) => {
+        const c = counters.sources[p.path];
+        return { path: p.path, device: p.device, open: serial[i]!.open, opens: c?.opens ?? 0, disconnects: c?.disconnects ?? 0 };
+      });
     },
     commandableDevices() {
       const out = new Set(config.ports.map((p) => p.device));

@@ -410,6 +410,13 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     return r?.created;
   }
 
+  /** SQLite's quick_check of the file now: 'ok', or the first problems it lists (the `diagnose` command, issue 20). */
+  integrityCheck(): string {
+    if (this.closed) return 'closed';
+    const rows = this.db.pragma('quick_check') as Array<{ quick_check: string }>;
+    return rows.slice(0, 5).map((r) => r.quick_check).join('; ');
+  }
+
   /** Commits what is pending and closes the file. */
   close(): void {
     if (this.closed) return;

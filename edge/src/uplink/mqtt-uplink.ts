@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions, type CommandEnvelope, type ConfigEnvelope, type StatusEnvelope, silentLogger, type Logger, downlinkFilters, formatTopic, backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '@causeway/shared';
+import { encodeEnvelope, tryDecodeEnvelope, type EncodeOptions, type CommandEnvelope, type ConfigEnvelope, type StatusEnvelope, type GatewayHealth, silentLogger, type Logger, downlinkFilters, formatTopic, backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from '@causeway/shared';
 import type { BatchSource, FormOptions } from './batch-source.js';
 import { DEFAULT_REFUSAL, inflightWindow, refusalAction, strikeOnClose, type RefusalPolicy } from './refusal.js';
 import { newBucket, take, type Bucket } from './token-bucket.js';
@@ -25,6 +25,10 @@ export interface UplinkOptions {
   encode: EncodeOptions;
   maxBytesPerSecond: number;
   agentVersion: string;
+  /** the health carried by the online status and each heartbeat (issue 20) */
+  health?: () => GatewayHealth;
+  /** publish the retained online status (with health) this often while connected; 0 = only on connect */
+  heartbeatMs?: number;
   /** persists a command or desired config before its PUBACK (the command side's inbox); resolve fast */
   persistDownlink?: (env: CommandEnvelope | ConfigEnvelope, topic: string) => Promise<void>;
   backoff?: BackoffPolicy;
@@ -67,6 +71,8 @@ export class MqttUplink extends EventEmitter {
   private pumpQueued = false;
   private stopped = false;
   private draining = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private lastErr: { message: string; at: number } | undefined;
   private bucket: Bucket;
   private readonly log: Logger;
   private readonly s: UplinkStats = { connected: false, connects: 0, published: 0, acked: 0, resent: 0, inflight: 0, downlinkInvalid: 0, refusedSplit: 0, refusedQuarantined: 0 };
@@ -81,8 +87,25 @@ export class MqttUplink extends EventEmitter {
     return { ...this.s, inflight: this.inflight.size };
   }
 
+  /** The last error of the link (connect refused, socket error, timeout), message only (issue 20). */
+  get lastError(): { message: string; at: number } | undefined {
+    return this.lastErr;
+  }
+
   start(): void {
     this.connect();
+  }
+
+  private noteError(err: unknown): void {
+    // The message only: an MQTT.js error never carries the password, and a URL here has no credentials.
+    const message = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+    this.lastErr = { message, at: Date.now() };
+  }
+
+  private publishStatus(client: MqttClient): void {
+    client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(true), { qos: 1, retain: true }, (err) => {
+      if (err && client === this.client) this.log.warn('status not published', { err });
+    });
   }
 
   /** New rows were committed: form and send if the window allows. Coalesced per tick. */
@@ -97,6 +120,13 @@ export class MqttUplink extends EventEmitter {
 
   private status(online: boolean): Buffer {
     const env: StatusEnvelope = { v: 1, type: 'status', gateway: this.o.gateway, online, ts: Date.now(), agentVersion: this.o.agentVersion };
+    if (online && this.o.health !== undefined) {
+      try {
+        env.health = this.o.health();
+      } catch (err) {
+        this.log.warn('health not collected', { err });
+      }
+    }
     return encodeEnvelope(env, this.o.encode);
   }
 
@@ -122,6 +152,7 @@ export class MqttUplink extends EventEmitter {
   private connect(): void {
     if (this.stopped) return;
     const client = mqtt.connect(this.o.url, this.clientOptions());
+    let erred = false;
     // MQTT.js calls handleMessage before it sends the PUBACK and waits for its callback (also on 3.1.1,
     // where customHandleAcks is ignored): the documented hook for acknowledging after persisting.
     client.handleMessage = (packet, cb) => this.onDownlink(client, packet.topic, packet.payload as Buffer, cb);
@@ -132,7 +163,14 @@ export class MqttUplink extends EventEmitter {
       this.s.connected = true;
       this.s.connects++;
       this.log.info('uplink connected', { url: this.o.url, sessionPresent: ack.sessionPresent });
-      client.publish(formatTopic({ kind: 'status', gateway: this.o.gateway }), this.status(true), { qos: 1, retain: true });
+      this.publishStatus(client);
+      clearInterval(this.heartbeat);
+      if ((this.o.heartbeatMs ?? 0) > 0) {
+        this.heartbeat = setInterval(() => {
+          if (client === this.client && this.s.connected) this.publishStatus(client);
+        }, this.o.heartbeatMs);
+        this.heartbeat.unref();
+      }
       client.subscribe(Object.fromEntries(downlinkFilters(this.o.gateway, this.o.groups ?? []).map((f) => [f, { qos: 1 as const }])), (err) => {
         if (err) this.log.warn('downlink subscribe failed', { err });
       });
@@ -140,12 +178,18 @@ export class MqttUplink extends EventEmitter {
       this.pump();
     });
     client.on('error', (err) => {
-      if (client === this.client) this.log.warn('uplink error', { err });
+      if (client !== this.client) return;
+      erred = true;
+      this.noteError(err);
+      this.log.warn('uplink error', { err });
     });
     client.on('close', () => {
       if (client !== this.client) return;
       const was = this.s.connected;
       this.s.connected = false;
+      clearInterval(this.heartbeat);
+      if (!was && !erred) this.noteError(new Error('connection closed before CONNACK'));
+      else if (was && !erred) this.noteError(new Error('connection lost'));
       this.judgeRefusals();
       // Whatever was in flight is unacknowledged: the rows stay, and go again as the same batches.
       this.inflight.clear();
@@ -306,6 +350,7 @@ export class MqttUplink extends EventEmitter {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    clearInterval(this.heartbeat);
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.pumpTimer);
     const client = this.client;

@@ -33,6 +33,22 @@ describe('edge/app/status-summary: causeway-edge status for people', () => {
     );
   });
 
+  it('adds what the heartbeat reports: host resources and the last uplink error; a closed port says so (issue 20)', () => {
+    const text = statusSummary(
+      {
+        gateway: 'gw3',
+        link: { connected: false },
+        outbox: {},
+        ports: [{ device: 'th-1', path: '/dev/ttyUSB0', open: false }],
+        health: { uptimeSeconds: 90, diskFreeBytes: 5 * 1024 * 1024, memFreeBytes: 200 * 1024 * 1024, rssBytes: 60 * 1024 * 1024, lastUplinkError: { message: 'connect ECONNREFUSED 10.0.0.1:1883', at: now - 120_000 } },
+      },
+      now,
+    );
+    assert.match(text, /\nPorts:\s+th-1 on \/dev\/ttyUSB0 \(closed\)\n/);
+    assert.match(text, /\nHost:\s+up 90s; disk free 5\.0 MiB; memory free 200\.0 MiB, agent RSS 60\.0 MiB\n/);
+    assert.match(text, /\nLast error:\s+connect ECONNREFUSED 10\.0\.0\.1:1883 \(2m ago\)\n/);
+  });
+
   it('says DISCONNECTED and never for an agent that has not uploaded', () => {
     assert.match(statusSummary({ gateway: 'gw2', link: { connected: false }, outbox: {} }, now), /\nLink:\s+DISCONNECTED; last upload never;/);
   });

@@ -187,4 +187,33 @@ describe('uplink/mqtt-uplink against a real mosquitto', function () {
     });
     assert.deepEqual(decodeEnvelope(retained), { ...(decodeEnvelope(retained) as object), type: 'status', gateway: gw, online: true });
   });
+
+  it('publishes its health with the online status and on each heartbeat; notes the last link error (issue 20)', async () => {
+    const o = outbox();
+    const gw = `gwu${n}`;
+    let calls = 0;
+    const health = () => ({ uptimeSeconds: ++calls, outbox: { records: 0, bytes: 0, oldestAgeSeconds: 0 }, evictions: 0, expiries: 0, diskFreeBytes: 1, memFreeBytes: 1, rssBytes: 1, ports: [], configVersion: 7 });
+    const u = uplink(o, gw, { health, heartbeatMs: 200 });
+    u.start();
+    const statuses = () => sub.all.filter((m) => m.topic === `status/${gw}` && m.env.type === 'status' && m.env.online);
+    await sub.waitFor(() => statuses().length >= 3, 10_000, 'the connect status and two heartbeats');
+    const hs = statuses().map((m) => (m.env as { health?: { uptimeSeconds: number; configVersion: number } }).health!);
+    assert.ok(hs.every((h) => h.configVersion === 7) && hs[2]!.uptimeSeconds > hs[0]!.uptimeSeconds);
+    // retained: a reader that comes later gets the latest, health included
+    const late = mqtt.connect(broker.url);
+    cleanups.push(() => void late.end(true));
+    const retained = await new Promise<Buffer>((resolve) => {
+      late.on('message', (_t, p) => resolve(p));
+      late.subscribe(`status/${gw}`, { qos: 1 });
+    });
+    assert.equal((decodeEnvelope(retained) as { health?: { configVersion: number } }).health?.configVersion, 7);
+    assert.equal(u.lastError, undefined);
+
+    // a link that refuses: the last error says why, and no heartbeat is sent while down
+    const refused = uplink(outbox(), `gwu-refused-${n}`, { url: 'mqtt://127.0.0.1:1', health, heartbeatMs: 100 });
+    refused.start();
+    for (let i = 0; i < 100 && refused.lastError === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(refused.lastError!.message, /ECONNREFUSED|closed before CONNACK/);
+    assert.ok(refused.lastError!.at <= Date.now());
+  });
 });

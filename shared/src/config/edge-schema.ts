@@ -153,6 +153,13 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     },
     status: {
       socket: { doc: 'Unix socket `causeway-edge status` asks (empty: status.sock beside store.path)', format: String, default: '' },
+      heartbeatSeconds: { doc: 'Publish the retained status with its health (backlog, disk, memory, ports, last uplink error, config version) this often while connected; also on each connect (0: only on connect)', format: 'nat', default: 60 },
+    },
+    identity: {
+      claimToken: { doc: 'Claim token (cw_claim_…) for first-boot self-registration (POST /v1/register): with it and no stored secret, the agent registers under its own id, stores the secret in identity.secretFile (mode 0600) and connects with it', format: String, default: '', sensitive: true },
+      registerUrl: { doc: 'Base URL of the cloud HTTP API the claim is presented to (e.g. https://cloud.example:8080)', format: String, default: '' },
+      idFrom: { doc: 'File whose first line is this gateway\'s id (e.g. a hardware serial number); used when gateway.id is not set', format: String, default: '' },
+      secretFile: { doc: 'Where the secret obtained by claim is kept (empty: credentials.json beside store.path)', format: String, default: '' },
     },
     input: {
       stdin: { doc: 'Read readings as JSON lines (one ReadingInput per line) from stdin', format: Boolean, default: false },
@@ -160,6 +167,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     },
     log: {
       level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
+      ringBytes: { doc: 'Bytes of recent log lines kept on disk (logs/ beside store.path, two segments, mode 0600) for `causeway logs` and the support bundle; secrets redacted (0: none)', format: 'nat', default: 1024 * 1024 },
     },
   };
 }

@@ -28,6 +28,8 @@ export const LOCAL_ONLY_KEYS: readonly string[] = [
   'health.port',
   'input.stdin',
   'input.stdinAck',
+  // first-boot registration: the claim token and where the gateway's own secret is kept
+  'identity',
 ];
 
 function isPlain(v: unknown): v is Record<string, unknown> {

@@ -115,6 +115,38 @@ export interface StatusEnvelope {
   online: boolean;
   ts: number;
   agentVersion?: string;
+  /** what the gateway reports of its own health (issue 20); absent in the will and from older agents */
+  health?: GatewayHealth;
+}
+
+/** A serial port as the agent sees it (issue 20). */
+export interface PortHealth {
+  path: string;
+  device: string;
+  open: boolean;
+  opens: number;
+  disconnects: number;
+}
+
+/**
+ * The health a gateway reports in its retained status and each heartbeat (issue 20): enough for an
+ * operator to find the gateways in trouble without SSH. Every field is a plain number or string so the
+ * cloud's `where` filters (cloud/src/fleet/where.ts) can compare them.
+ */
+export interface GatewayHealth {
+  uptimeSeconds: number;
+  outbox: { records: number; bytes: number; oldestAgeSeconds: number };
+  /** records dropped at the cap / by age since the agent started */
+  evictions: number;
+  expiries: number;
+  /** free bytes on the filesystem of the outbox (-1: unknown) */
+  diskFreeBytes: number;
+  memFreeBytes: number;
+  rssBytes: number;
+  ports: PortHealth[];
+  /** the last uplink error (message only, never credentials), and when */
+  lastUplinkError?: { message: string; at: number };
+  configVersion: number;
 }
 
 export type Envelope =

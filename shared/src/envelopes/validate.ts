@@ -35,6 +35,30 @@ function optObj(o: Obj, k: string, where: string): void {
   if (o[k] !== undefined && !isObj(o[k])) bad(`${where}.${k} must be an object when present`);
 }
 
+function num(o: Obj, k: string, where: string): void {
+  if (typeof o[k] !== 'number' || !Number.isFinite(o[k])) bad(`${where}.${k} must be a finite number`);
+}
+
+/** status.health (issue 20): numbers where the cloud compares, bounded lists. */
+function health(h: Obj): void {
+  const w = 'status.health';
+  for (const k of ['uptimeSeconds', 'evictions', 'expiries', 'diskFreeBytes', 'memFreeBytes', 'rssBytes', 'configVersion']) num(h, k, w);
+  if (!isObj(h.outbox)) bad(`${w}.outbox must be an object`);
+  for (const k of ['records', 'bytes', 'oldestAgeSeconds']) num(h.outbox, k, `${w}.outbox`);
+  if (!Array.isArray(h.ports) || h.ports.length > 256) bad(`${w}.ports must be an array of at most 256 ports`);
+  for (const p of h.ports as unknown[]) {
+    if (!isObj(p)) bad(`${w}.ports[] must be objects`);
+    str(p, 'path', `${w}.ports[]`);
+    str(p, 'device', `${w}.ports[]`);
+    if (typeof p.open !== 'boolean') bad(`${w}.ports[].open must be a boolean`);
+  }
+  if (h.lastUplinkError !== undefined) {
+    if (!isObj(h.lastUplinkError)) bad(`${w}.lastUplinkError must be an object`);
+    str(h.lastUplinkError, 'message', `${w}.lastUplinkError`);
+    num(h.lastUplinkError, 'at', `${w}.lastUplinkError`);
+  }
+}
+
 function reading(r: unknown, where: string): asserts r is Reading {
   if (!isObj(r)) bad(`${where} must be an object`);
   int(r, 'seq', where);
@@ -126,6 +150,8 @@ export function validateEnvelope(x: unknown): Envelope {
       if (typeof x.online !== 'boolean') bad('status.online must be a boolean');
       int(x, 'ts', w);
       optStr(x, 'agentVersion', w);
+      optObj(x, 'health', w);
+      if (x.health !== undefined) health(x.health as Obj);
       break;
     default:
       bad(`unknown envelope type ${JSON.stringify(t)}`);

@@ -28,6 +28,15 @@ const SAMPLES: Envelope[] = [
   { v: 1, type: 'config', version: 3, issuedAt: 12, config: { ingest: { ports: [] } } },
   { v: 1, type: 'config-reported', id: 'k1', gateway: 'gw1', version: 3, status: 'REJECTED', ts: 13, error: { key: 'ingest.ports', message: 'bad' } },
   { v: 1, type: 'status', gateway: 'gw1', online: false, ts: 14 },
+  {
+    v: 1,
+    type: 'status',
+    gateway: 'gw1',
+    online: true,
+    ts: 15,
+    agentVersion: '0.1.0',
+    health: { uptimeSeconds: 3, outbox: { records: 2, bytes: 80, oldestAgeSeconds: 1 }, evictions: 0, expiries: 0, diskFreeBytes: 1e9, memFreeBytes: 1e8, rssBytes: 5e7, ports: [{ path: '/dev/ttyUSB0', device: 'th-1', open: true, opens: 1, disconnects: 0 }], lastUplinkError: { message: 'connack timeout', at: 9 }, configVersion: 4 },
+  },
 ];
 
 const FORMATS = [
@@ -73,6 +82,8 @@ describe('shared/codec/envelope-codec', () => {
     ['JSON with an unknown contract version', Buffer.from('{"v":2,"type":"status"}'), 'DECODE_UNKNOWN_VERSION'],
     ['JSON of the wrong type', Buffer.from('{"v":1,"type":"status","gateway":"g","online":"yes","ts":1}'), 'DECODE_BAD_TYPE'],
     ['an unknown envelope type', Buffer.from('{"v":1,"type":"teleport"}'), 'DECODE_BAD_TYPE'],
+    ['a status whose health backlog is a string (issue 20)', Buffer.from('{"v":1,"type":"status","gateway":"g","online":true,"ts":1,"health":{"uptimeSeconds":1,"outbox":{"records":"many","bytes":1,"oldestAgeSeconds":1},"evictions":0,"expiries":0,"diskFreeBytes":1,"memFreeBytes":1,"rssBytes":1,"ports":[],"configVersion":0}}'), 'DECODE_BAD_TYPE'],
+    ['a status whose health has no ports list', Buffer.from('{"v":1,"type":"status","gateway":"g","online":true,"ts":1,"health":{"uptimeSeconds":1,"outbox":{"records":1,"bytes":1,"oldestAgeSeconds":1},"evictions":0,"expiries":0,"diskFreeBytes":1,"memFreeBytes":1,"rssBytes":1,"configVersion":0}}'), 'DECODE_BAD_TYPE'],
     ['a batch with no readings', Buffer.from('{"v":1,"type":"batch","id":"a","gateway":"g","device":"d","stream":"s","readings":[]}'), 'DECODE_BAD_TYPE'],
     ['a reading with a NaN-like value', encodeEnvelope({ ...batch, readings: [{ seq: 1, ts: 1, value: 'x' }] }, { codec: 'json' }).toString().replace('"x"', '{}') as unknown as Uint8Array, 'DECODE_BAD_TYPE'],
     ['a batch with a wildcard in the device id', Buffer.from(JSON.stringify({ ...batch, device: 'd/+' })), 'DECODE_BAD_TYPE'],

@@ -4,6 +4,7 @@ import { OUTPUT_FLAGS, outputFormat, parseCommand, str, strs, unknownAction, typ
 import { suggestingIds } from '../id-suggestion.js';
 import { table } from '../table.js';
 import { ago, when } from '../time-format.js';
+import { importDevices } from './devices-import.js';
 
 const DEVICES: CommandSpec = {
   name: 'devices',
@@ -14,6 +15,7 @@ const DEVICES: CommandSpec = {
     'causeway devices show ID [--json]',
     'causeway devices disable|enable|rotate|delete ID',
     'causeway devices token ID [--ttl SECONDS]',
+    'causeway devices import FILE.csv [--secrets OUT] [--dry-run]   (columns id,kind,groups,tags,gateway; secrets to OUT, mode 0600)',
   ],
   flags: {
     kind: { type: 'string', value: 'gateway|device|app', help: 'list: only this kind; add: the kind (default gateway)' },
@@ -23,10 +25,12 @@ const DEVICES: CommandSpec = {
     queues: { type: 'string', value: 'a,b', help: 'add an app: the queues it may read' },
     'can-send': { type: 'boolean', help: 'add an app: it may send to devices' },
     ttl: { type: 'string', value: 'SECONDS', help: 'token: lifetime of the access token (default 3600)' },
+    secrets: { type: 'string', value: 'OUT', help: 'import: where the new secrets go (default FILE.secrets.csv; created mode 0600, never overwritten)' },
+    'dry-run': { type: 'boolean', help: 'import: check every row and say what would change, write nothing' },
     ...OUTPUT_FLAGS,
   },
-  examples: ['causeway devices add gw-7 --group north --tag site=depot', 'causeway devices list --kind device -o wide'],
-  actions: ['list', 'add', 'show', 'disable', 'enable', 'rotate', 'delete', 'token'],
+  examples: ['causeway devices add gw-7 --group north --tag site=depot', 'causeway devices import fleet.csv --secrets /secure/fleet-secrets.csv'],
+  actions: ['list', 'add', 'show', 'disable', 'enable', 'rotate', 'delete', 'token', 'import'],
 };
 
 const GROUPS: CommandSpec = {
@@ -119,6 +123,10 @@ async function devicesRun(ctx: CliContext, argv: string[]): Promise<number> {
   switch (action) {
     case 'list':
       return list(ctx, values);
+    case 'import': {
+      const secrets = str(values.secrets);
+      return importDevices(ctx, needId(), { dryRun: values['dry-run'] === true, ...(secrets === undefined ? {} : { secrets }) });
+    }
     case 'add': {
       const body: Record<string, unknown> = { id: needId(), kind: str(values.kind) ?? 'gateway', groups: strs(values.group) ?? [], tags: tags(strs(values.tag)) };
       const gateway = str(values.gateway);

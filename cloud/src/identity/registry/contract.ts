@@ -42,6 +42,8 @@ export interface RegistryQuery {
 export interface DeviceRegistry {
   /** Throws a CausewayError with code REGISTRY_EXISTS if the id is taken. */
   create(entry: RegistryEntry): Promise<void>;
+  /** Creates every entry or none (issue 20: `POST /v1/devices:batch`); REGISTRY_EXISTS names one that exists. */
+  createMany(entries: readonly RegistryEntry[]): Promise<void>;
   get(id: string): Promise<RegistryEntry | undefined>;
   list(query?: RegistryQuery): Promise<RegistryEntry[]>;
   /** Throws REGISTRY_NOT_FOUND for an unknown id. Returns the updated entry. */

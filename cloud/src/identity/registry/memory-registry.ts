@@ -12,6 +12,12 @@ export class MemoryRegistry implements DeviceRegistry {
     this.#entries.set(entry.id, clone(entry));
   }
 
+  async createMany(entries: readonly RegistryEntry[]): Promise<void> {
+    const taken = entries.find((e, i) => this.#entries.has(e.id) || entries.findIndex((x) => x.id === e.id) !== i);
+    if (taken !== undefined) throw new CausewayError('REGISTRY_EXISTS', `${taken.kind} ${taken.id} already exists`);
+    for (const e of entries) this.#entries.set(e.id, clone(e));
+  }
+
   async get(id: string): Promise<RegistryEntry | undefined> {
     const e = this.#entries.get(id);
     return e === undefined ? undefined : clone(e);

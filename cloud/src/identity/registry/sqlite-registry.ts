@@ -44,6 +44,17 @@ export class SqliteRegistry implements DeviceRegistry {
   }
 
   async create(entry: RegistryEntry): Promise<void> {
+    this.#insert(entry);
+  }
+
+  async createMany(entries: readonly RegistryEntry[]): Promise<void> {
+    // One transaction: every entry or none (a thrown REGISTRY_EXISTS rolls the others back).
+    this.#db.transaction(() => {
+      for (const e of entries) this.#insert(e);
+    })();
+  }
+
+  #insert(entry: RegistryEntry): void {
     const { online, lastSeenAt, ...doc } = entry;
     try {
       this.#db

@@ -44,6 +44,8 @@ export interface JetStreamNames {
   commandsBucket: string;
   targetsBucket: string;
   configBucket: string;
+  /** fleet operations (issue 20): gateway statuses `status.<gw>` and claims `claim.<id>` */
+  fleetBucket: string;
   /** generated secrets every node shares (operator token, device-token key) */
   secretsBucket: string;
   /** which node runs each consumer group (leases) */
@@ -83,6 +85,7 @@ export function namesFor(prefix: string): JetStreamNames {
     commandsBucket: `${prefix}_commands`,
     targetsBucket: `${prefix}_cmd_targets`,
     configBucket: `${prefix}_config`,
+    fleetBucket: `${prefix}_fleet`,
     secretsBucket: `${prefix}_secrets`,
     leasesBucket: `${prefix}_leases`,
     queuesSubject: `${prefix}.queues`,

@@ -1,0 +1,114 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CausewayError, validateId } from '@causeway/shared';
+import type { ClaimRecord, ClaimStore } from '../fleet/fleet-store.js';
+import type { FailureLimiter } from '../identity/failure-limiter.js';
+import type { RegistryEntry } from '../identity/registry/contract.js';
+import { generateSecret, hashSecret } from '../identity/secret-hash.js';
+import type { ApiDeps } from './api-deps.js';
+import { ApiError } from './http-status.js';
+import { int, reqStr, strArray } from './params.js';
+import type { Router } from './router.js';
+
+/** Claim tokens: `cw_claim_{id}.{secret}`; the id finds the claim, the secret proves it. */
+const TOKEN = /^cw_claim_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
+
+const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+export function renderClaim(c: ClaimRecord): Record<string, unknown> {
+  const { secretSha256, ...rest } = c;
+  return rest;
+}
+
+/** A refused registration: CLAIM_INVALID (401) or the claim's own state (403). */
+export class ClaimError extends CausewayError {
+  override name = 'ClaimError';
+}
+
+function tags(body: Record<string, unknown>): Record<string, string> {
+  const t = body.tags ?? {};
+  if (typeof t !== 'object' || t === null || Array.isArray(t) || !Object.values(t).every((v) => typeof v === 'string')) throw new ApiError('API_BAD_REQUEST', 'tags must be an object of strings');
+  return t as Record<string, string>;
+}
+
+/** /v1/claims for operators (issue 20): tokens a gateway presents once to register itself. */
+export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): void {
+  router.add(
+    'POST',
+    '/v1/claims',
+    async ({ body }) => {
+      const ttl = int(body, 'ttlSeconds', 7 * 24 * 3600, 1, 366 * 24 * 3600);
+      const maxUses = int(body, 'maxUses', 1, 1, 1_000_000);
+      const groups = strArray(body, 'groups') ?? [];
+      groups.forEach((g) => validateId(g, 'group name'));
+      const now = Date.now();
+      const id = randomBytes(9).toString('base64url');
+      const secret = randomBytes(32).toString('base64url');
+      const rec: ClaimRecord = { id, secretSha256: sha256hex(secret), createdAt: now, expiresAt: now + ttl * 1000, maxUses, uses: 0, recent: [], groups, tags: tags(body), revoked: false };
+      await claims.create(rec);
+      deps.logger.info('claim created', { claim: id, maxUses, expiresAt: rec.expiresAt });
+      // The token is shown once; only the sha256 of its secret is kept.
+      return { claim: renderClaim(rec), token: `cw_claim_${id}.${secret}` };
+    },
+    201,
+  );
+
+  router.add('GET', '/v1/claims', async () => ({ claims: (await claims.list()).map(renderClaim) }));
+
+  router.add('POST', '/v1/claims/:id/revoke', async ({ params }) => {
+    if (!(await claims.revoke(params.id!))) throw new ApiError('API_NOT_FOUND', `no claim with id ${params.id}`);
+    deps.logger.info('claim revoked', { claim: params.id });
+    return renderClaim((await claims.get(params.id!))!);
+  });
+}
+
+/**
+ * `POST /v1/register` {claimToken, id}: a gateway registers itself on first boot (issue 20). The claim
+ * token is the credential (no operator token); wrong tokens are limited per source like logins. A
+ * gateway id that exists is refused (409): a claim never takes over an existing gateway.
+ */
+export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore, failures: FailureLimiter): void {
+  router.add(
+    'POST',
+    '/v1/register',
+    async ({ body, req }) => {
+      const source = req.socket.remoteAddress ?? '?';
+      if (!failures.allowed(source)) throw new ClaimError('CLAIM_RATE_LIMITED', 'too many failed registrations from this address; try again later');
+      const m = TOKEN.exec(reqStr(body, 'claimToken'));
+      const claim = m === null ? undefined : await claims.get(m[1]!);
+      if (m === null || claim === undefined || !timingSafeEqual(Buffer.from(sha256hex(m[2]!), 'hex'), Buffer.from(claim.secretSha256, 'hex'))) {
+        failures.fail(source);
+        throw new ClaimError('CLAIM_INVALID', 'unknown or wrong claim token');
+      }
+      const id = reqStr(body, 'id');
+      validateId(id, 'id');
+      if ((await deps.registry.get(id)) !== undefined) throw new CausewayError('REGISTRY_EXISTS', `${id} is already registered; an operator can rotate its secret (causeway devices rotate ${id})`);
+      const use = await claims.use(claim.id, id, Date.now());
+      if (!use.ok) {
+        const why = { CLAIM_UNKNOWN: 'unknown', CLAIM_REVOKED: 'revoked', CLAIM_EXPIRED: 'expired', CLAIM_EXHAUSTED: `used ${claim.maxUses} times already` }[use.reason];
+        deps.logger.warn('registration refused', { id, claim: claim.id, reason: use.reason });
+        throw new ClaimError(use.reason, `claim ${claim.id} is ${why}`);
+      }
+      failures.succeed(source);
+      const secret = generateSecret();
+      const entry: RegistryEntry = {
+        id,
+        kind: 'gateway',
+        groups: use.claim.groups,
+        tags: { ...use.claim.tags, claim: claim.id },
+        secretHash: await hashSecret(secret, deps.kdfLogN),
+        enabled: true,
+        createdAt: Date.now(),
+        online: false,
+      };
+      try {
+        await deps.registry.create(entry);
+      } catch (err) {
+        await claims.release(claim.id, id);
+        throw err;
+      }
+      deps.logger.info('gateway registered by claim', { id, claim: claim.id });
+      return { id, secret, groups: entry.groups };
+    },
+    201,
+  );
+}
