@@ -5,6 +5,8 @@ import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from '../control/command-service.js';
 import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
+import type { ArtifactStore } from '../files/artifact-store.js';
+import type { DeliveryService } from '../files/delivery-service.js';
 
 // What the API server and its route files are given: its own file, so the routes depend on it and not on
 // the server that mounts them (which would make a loop; issue 14).
@@ -32,6 +34,8 @@ export interface ApiDeps {
   /** commands and config (absent on a node that does not run the control plane) */
   commands?: CommandService;
   config?: ConfigService;
+  /** artifacts and rollouts (issue 17; with the control plane) */
+  files?: { artifacts: ArtifactStore; delivery: DeliveryService; maxArtifactBytes: number };
   logger: Logger;
   maxBodyBytes?: number;
   /** ms a client has to send the request line and headers (api.headersTimeoutMs) */

@@ -7,6 +7,7 @@ import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
 import { controlRoutes } from './control-routes.js';
 import { appRoutes } from './app-routes.js';
+import { artifactRoutes } from './artifact-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -65,6 +66,7 @@ export function createApiServer(deps: ApiDeps): Server {
   appRoutes(router, deps);
   queueRoutes(router, deps);
   if (deps.commands !== undefined && deps.config !== undefined) controlRoutes(router, deps.commands, deps.config);
+  if (deps.files !== undefined) artifactRoutes(router, deps.files);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
@@ -111,7 +113,7 @@ export function createApiServer(deps: ApiDeps): Server {
         };
       }
       try {
-        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: await readBody(req, limit), signal: ac.signal, principal };
+        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: m.raw ? {} : await readBody(req, limit), signal: ac.signal, principal };
         const out = await m.handler(ctx);
         if (out !== undefined && !res.headersSent) send(res, m.status, out);
       } finally {

@@ -8,9 +8,10 @@ import { devicesCommand, groupsCommand } from './commands/devices.js';
 import { consumeCommand, queuesCommand } from './commands/queues.js';
 import { commandsCommand, sendCommand } from './commands/send.js';
 import { appsCommand } from './commands/apps.js';
+import { fileCommand, keysCommand, releaseCommand, rolloutCommand } from './commands/artifacts.js';
 
 /** Every command, in the order `causeway --help` lists them. */
-const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand];
+const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, keysCommand, fileCommand, releaseCommand, rolloutCommand];
 const byName = new Map(COMMANDS.map((c) => [c.spec.name, c]));
 
 const GLOBAL = { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } } as const;

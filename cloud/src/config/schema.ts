@@ -1,4 +1,4 @@
-import { type Schema, ConfigError } from '@causeway/shared';
+import { type Schema, ConfigError, parsePublicKey } from '@causeway/shared';
 import { hostname } from 'node:os';
 
 /**
@@ -22,6 +22,7 @@ export interface CloudConfig {
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
+  files: { trustedKeys: string[]; maxArtifactBytes: number };
   health: { host: string; port: number };
   limits: {
     maxConnections: number;
@@ -37,7 +38,16 @@ export interface CloudConfig {
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
 
+function keyList(v: unknown): void {
+  if (!Array.isArray(v)) throw new Error('must be an array of Ed25519 public keys (base64 SPKI DER, as causeway keys init prints)');
+  for (const k of v) parsePublicKey(String(k));
+}
+
 export const cloudSchema: Schema = {
+  files: {
+    trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts the cloud accepts for publishing; empty: publishing is refused', format: keyList, default: [] },
+    maxArtifactBytes: { doc: 'Largest artifact (file or release) accepted, in bytes', format: 'nat', default: 1024 * 1024 * 1024 },
+  },
   mqtt: {
     host: { doc: 'Address the listeners bind to (0.0.0.0 for every interface)', format: String, default: '127.0.0.1' },
     port: { doc: 'MQTT over TCP port (0 = any free port, -1 = off)', format: 'int', default: 1883 },

@@ -24,9 +24,9 @@ export function canPublish(who: Identity, topic: string): AclDecision {
   return who.canSend ? ALLOW : deny(`app ${who.id} is not allowed to send to devices`);
 }
 
-/** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config). */
+/** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config, its chunk answers). */
 function gatewayFilters(who: { id: string; groups: readonly string[] }): string[] {
-  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`];
+  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`, `file-chunk/${who.id}/#`];
 }
 
 /**

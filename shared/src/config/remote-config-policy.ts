@@ -28,6 +28,13 @@ export const LOCAL_ONLY_KEYS: readonly string[] = [
   'health.port',
   'input.stdin',
   'input.stdinAck',
+  // what this gateway trusts and where installs may write (issue 17): a remote document that could add
+  // a key or move the roots could install anything anywhere
+  'files.root',
+  'files.trustedKeys',
+  'files.target',
+  'update.root',
+  'update.healthGateSeconds',
 ];
 
 function isPlain(v: unknown): v is Record<string, unknown> {
