@@ -1,5 +1,10 @@
+import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
-import { EXIT, packageVersion, type Logger } from '@causeway/shared';
+import { EXIT, packageVersion, parsePublicKey, type Logger } from '@causeway/shared';
+import { FileJobs } from '../files/file-jobs.js';
+import { ChunkClient, type ChunkLink } from '../files/chunk-client.js';
+import { FileInstaller } from '../files/file-installer.js';
+import { hostTarget } from '../files/install-guard.js';
 import { startHealthServer, type HealthServer, startStatusSocket } from '@causeway/shared/health';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
@@ -104,6 +109,22 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   log.info('outbox open', { path: cfg.store.path, epoch: outbox.epoch, records: outbox.stats().records, quarantined: outbox.quarantine !== undefined });
 
   const inbox = new CommandInbox(join(dataDir, 'inbox.db'));
+  // File and release delivery (issue 17): chunks over whichever uplink is current (a config change
+  // replaces it), jobs and installed versions in files.db beside the outbox.
+  const linkBus = new EventEmitter();
+  const link = Object.assign(linkBus, { request: (topic: string, payload: Buffer) => uplink?.request(topic, payload) ?? false }) as unknown as ChunkLink;
+  const fileJobs = new FileJobs(join(dataDir, 'files.db'));
+  const installer = new FileInstaller({
+    gateway: cfg.gateway.id,
+    jobs: fileJobs,
+    chunks: new ChunkClient({ link, gateway: cfg.gateway.id, timeoutMs: Math.max(100, cfg.files.chunkTimeoutMs), maxBytesPerSecond: cfg.files.maxBytesPerSecond, logger: log.child({ part: 'files' }) }),
+    results: outbox,
+    trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)),
+    target: cfg.files.target !== '' ? cfg.files.target : hostTarget(),
+    root: cfg.files.root,
+    minFreeBytes: cfg.files.minFreeBytes,
+    logger: log.child({ part: 'files' }),
+  });
   let ingest: Ingest | undefined;
   let stdin: LineSourceStats | undefined;
   const router = new SerialCommandRouter(
@@ -139,6 +160,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       ingest: ingest?.counters ?? {},
       ...(stdin === undefined ? {} : { stdin: { ...stdin, drops: { ...stdin.drops } } }),
       commands: { ...executor.counters },
+      files: { ...installer.counters, installed: installer.installed() },
       config: { version: applier.current()?.version ?? 0 },
       ports: cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
     };
@@ -151,6 +173,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     router,
     logger: log.child({ part: 'commands' }),
     timeoutMs: cfg.commands.timeoutMs,
+    handoff: { install: installer },
     builtins: createBuiltins({
       status: snapshot,
       flush: async () => {
@@ -172,6 +195,8 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       }),
     );
     u.on('acked', () => (lastAckAt = Date.now()));
+    u.on('chunk', (topic: string, payload: Buffer) => linkBus.emit('chunk', topic, payload));
+    u.on('connect', () => linkBus.emit('connect'));
     u.start();
     return u;
   };
@@ -223,6 +248,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const recovering = executor.recover();
   uplink ??= startUplink(cfg);
   await recovering;
+  installer.start();
 
   if (cfg.input.stdin) {
     stdin = startLineSource(process.stdin, outbox, {
@@ -260,6 +286,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     stop: async () => {
       clearInterval(progress);
       await ingest?.stop(); // frames already read reach the outbox first
+      await installer.stop(); // a download stops after its current chunk and resumes on the next start
       await executor.stop();
       outbox.flush(); // every add already accepted is committed before we go
       await uplink?.drain(cfg.uplink.drainTimeoutMs);
@@ -267,6 +294,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       await health?.close();
       await lan?.close();
       inbox.close();
+      fileJobs.close();
       outbox.close();
       log.info('stopped', { ...(uplink?.stats ?? {}), outbox: outbox.stats() });
     },
