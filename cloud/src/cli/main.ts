@@ -62,7 +62,7 @@ function helpFor(argv: string[]): string | undefined {
   }
 }
 
-await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE, helpFor }, async (argv) => {
+await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE, helpFor, subcommandVersionFlag: true }, async (argv) => {
   const { globals, command, rest } = split(argv);
   if (command === undefined) throw new CausewayError('USAGE', 'no command given; see causeway --help');
   const c = byName.get(command);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CausewayError, decodeChunkAnswer, encodeChunkRequest, formatTopic, type Logger } from '@causeway/shared';
+import { CausewayError, CHUNK_LANE, decodeChunkAnswer, encodeChunkRequest, formatTopic, type Logger } from '@causeway/shared';
 import { newBucket, take, type Bucket } from '../uplink/token-bucket.js';
 
 /** What the chunk client needs of the link: publish a request, hear answers, know when it (re)connects. */
@@ -46,15 +46,15 @@ export class ChunkClient {
     await this.#pace(expectBytes, signal);
     let asks = 0;
     return new Promise((resolve, reject) => {
-      let reqId = '';
+      let nonce = '';
       let timer: NodeJS.Timeout | undefined;
       const ask = (): void => {
         clearTimeout(timer);
-        reqId = randomBytes(8).toString('hex');
+        nonce = randomBytes(8).toString('hex');
         asks++;
         this.counters.requests++;
         if (asks > 1) this.counters.retries++;
-        this.o.link.request(formatTopic({ kind: 'file-req', gateway: this.o.gateway, reqId }), encodeChunkRequest({ sha256, index }));
+        this.o.link.request(formatTopic({ kind: 'file-req', gateway: this.o.gateway, reqId: CHUNK_LANE }), encodeChunkRequest({ sha256, index, nonce }));
         timer = setTimeout(ask, this.o.timeoutMs);
       };
       const cleanup = (): void => {
@@ -64,15 +64,14 @@ export class ChunkClient {
         signal.removeEventListener('abort', onAbort);
       };
       const onChunk = (topic: string, payload: Buffer): void => {
-        if (topic.slice(topic.lastIndexOf('/') + 1) !== reqId) return; // an answer to an older ask
         let a;
         try {
           a = decodeChunkAnswer(payload);
         } catch (err) {
-          this.o.logger.warn('chunk answer undecodable; asking again', { err });
-          return ask();
+          this.o.logger.warn('chunk answer undecodable; dropped', { topic, err });
+          return;
         }
-        if (a.sha256 !== sha256 || a.index !== index) return ask();
+        if (a.nonce !== nonce || a.sha256 !== sha256 || a.index !== index) return; // an answer to an older ask
         this.counters.answers++;
         cleanup();
         if (a.error !== undefined) reject(new CausewayError('CHUNK_REFUSED', `the cloud refused chunk ${index}: ${a.error.code}: ${a.error.message}`));

@@ -130,10 +130,13 @@ export class FileInstaller {
       checkDiskSpace(dirname(partial), Math.max(0, m.size - have), this.#o.minFreeBytes);
       if (next < m.chunks.length) await this.#report(job, 'DOWNLOADING', this.#progress(job, have), undefined, `${next}`);
       let lastReport = this.#now();
+      // Chunks asked for before this run (a kill -9 or power cut came between the ask and the commit)
+      // are re-fetches; in this run each chunk is asked once unless its answer is lost or bad.
+      const askedBefore = job.askedChunks;
       for (let i = next; i < m.chunks.length; i++) {
         const len = Math.min(m.chunkSize, m.size - i * m.chunkSize);
-        if (i === 0 && job.askedChunks === 0) this.#o.jobs.asking(job.commandId, 0);
-        let refetch = i < job.askedChunks;
+        if (i === next) this.#o.jobs.asking(job.commandId, i);
+        let refetch = i < askedBefore;
         let data: Buffer | undefined;
         for (let tries = 1; data === undefined; tries++) {
           const got = await this.#o.chunks.fetch(m.sha256, i, len, signal);
