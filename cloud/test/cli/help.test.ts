@@ -25,6 +25,10 @@ describe('causeway --help per command (snapshots)', function () {
     ['commands', ['commands']],
     ['config', ['config']],
     ['apps', ['apps']],
+    ['keys', ['keys']],
+    ['file', ['file']],
+    ['release', ['release']],
+    ['rollout', ['rollout']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {
