@@ -48,7 +48,9 @@ export interface Job {
   nextChunk: number;
   /** chunks below this were asked for at least once: asking again is a re-fetch */
   askedChunks: number;
+  /** bytes of chunks committed (the artifact's size at the end, more only after a damaged resume) */
   fetchedBytes: number;
+  /** bytes of chunks that had to be asked for more than once (a kill -9, a link cut, a lost or bad answer) */
   refetchedBytes: number;
   createdAt: number;
 }
