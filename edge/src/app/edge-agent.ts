@@ -5,6 +5,7 @@ import { FileJobs } from '../files/file-jobs.js';
 import { ChunkClient, type ChunkLink } from '../files/chunk-client.js';
 import { FileInstaller } from '../files/file-installer.js';
 import { hostTarget } from '../files/install-guard.js';
+import { ReleaseSwitch } from '../files/release-switch.js';
 import { startHealthServer, type HealthServer, startStatusSocket } from '@causeway/shared/health';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
@@ -114,6 +115,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const linkBus = new EventEmitter();
   const link = Object.assign(linkBus, { request: (topic: string, payload: Buffer) => uplink?.request(topic, payload) ?? false }) as unknown as ChunkLink;
   const fileJobs = new FileJobs(join(dataDir, 'files.db'));
+  const releases = new ReleaseSwitch({ root: cfg.update.root, jobs: fileJobs, healthGateMs: cfg.update.healthGateSeconds * 1000, logger: log.child({ part: 'update' }), restart: hooks.onRestart });
   const installer = new FileInstaller({
     gateway: cfg.gateway.id,
     jobs: fileJobs,
@@ -123,6 +125,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     target: cfg.files.target !== '' ? cfg.files.target : hostTarget(),
     root: cfg.files.root,
     minFreeBytes: cfg.files.minFreeBytes,
+    releases,
     logger: log.child({ part: 'files' }),
   });
   let ingest: Ingest | undefined;
@@ -218,6 +221,14 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     log.info('config applied', { ingestRules: parts.ingestRules, ingestSources: parts.ingestSources, uplink: parts.uplink, from: prev === next ? 'same' : 'changed' });
   };
 
+  const linkUp = async (timeoutMs: number): Promise<boolean> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (uplink?.stats.connected) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return uplink?.stats.connected ?? false;
+  };
   const applier = new ConfigApplier({
     gateway: cfg.gateway.id,
     inbox,
@@ -226,14 +237,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     rollbackTimeoutMs: cfg.commands.rollbackTimeoutSeconds * 1000,
     validate: (doc) => void mergeRemoteConfig(local, doc),
     apply: (doc) => applyConfig(mergeRemoteConfig(local, doc)),
-    linkHealthy: async (timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (uplink?.stats.connected) return true;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return uplink?.stats.connected ?? false;
-    },
+    linkHealthy: (timeoutMs) => linkUp(timeoutMs),
   });
 
   // A config applied before a restart comes back before anything connects.
@@ -249,6 +253,23 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   uplink ??= startUplink(cfg);
   await recovering;
   installer.start();
+  // After a release swap (issue 17): report a rollback, or run the new release's health gate.
+  const afterSwap = releases.atStart();
+  if (afterSwap !== undefined && 'status' in afterSwap) await installer.finishRelease(afterSwap.job, 'ROLLED_BACK', { error: afterSwap.reason });
+  else if (afterSwap !== undefined) {
+    const gateMs = cfg.update.healthGateSeconds * 1000;
+    log.info('new release: health gate', { version: afterSwap.version, previous: afterSwap.previous, seconds: cfg.update.healthGateSeconds });
+    void linkUp(gateMs).then(async (ok) => {
+      if (ok) {
+        releases.confirm();
+        log.info('new release passed its health gate', { version: afterSwap.version });
+        await installer.finishRelease(afterSwap.job, 'SUCCEEDED', { output: { name: afterSwap.job.name, version: afterSwap.version, previous: afterSwap.previous } });
+      } else {
+        releases.rollBack(afterSwap, `it did not connect to the cloud within ${cfg.update.healthGateSeconds} s (update.healthGateSeconds)`);
+        hooks.onRestart();
+      }
+    });
+  }
 
   if (cfg.input.stdin) {
     stdin = startLineSource(process.stdin, outbox, {

@@ -9,6 +9,8 @@ import { checkArtifact, checkDiskSpace, safePath } from './install-guard.js';
 
 /** How an agent release is put in place and health-gated (release-switch.ts); absent: releases are refused. */
 export interface ReleaseInstaller {
+  /** Throws the reason this agent cannot switch to `version` (checked before a byte is fetched). */
+  precheck(version: string): void;
   /** Installs the verified file as the next release and arranges the restart; resolves when the agent may exit. */
   install(job: Job, file: string): Promise<void>;
 }
@@ -58,7 +60,10 @@ export class FileInstaller {
   take(env: CommandEnvelope, device: string): void {
     const signed = (env.args as { artifact?: unknown }).artifact as SignedManifest;
     const m = checkArtifact(signed, { trustedKeys: this.#o.trustedKeys, target: this.#o.target, root: this.#o.root });
-    if (m.kind === 'release' && this.#o.releases === undefined) throw new CausewayError('ARTIFACT_UNSUPPORTED', 'this agent does not install releases of itself (no update.root)');
+    if (m.kind === 'release') {
+      if (this.#o.releases === undefined) throw new CausewayError('ARTIFACT_UNSUPPORTED', 'this agent does not install releases of itself');
+      this.#o.releases.precheck(m.version);
+    }
     // Supersede: an unfinished install of the same name is dropped for this newer one.
     for (const j of this.#o.jobs.open()) {
       if (j.name !== m.name || j.commandId === env.id || j.state === 'AWAITING_HEALTH') continue;
