@@ -257,9 +257,12 @@ export class CommandService extends EventEmitter {
     return n;
   }
 
-  /** Cancels the open targets of a command on these gateways (a newer rollout supersedes them, issue 17). */
+  /**
+   * Cancels the open targets of a command on these gateways (a newer rollout supersedes them, issue 17),
+   * but not one INSTALLING: a release waiting for its health gate decides itself.
+   */
   async cancelGateways(commandId: string, gateways: ReadonlySet<string>, reason: string): Promise<number> {
-    const rows = (await this.#d.store.targets(commandId)).filter((r) => gateways.has(r.gateway));
+    const rows = (await this.#d.store.targets(commandId)).filter((r) => gateways.has(r.gateway) && r.state !== 'INSTALLING');
     const n = await this.#applyAll(commandId, rows, { type: 'cancel' }, reason);
     if (n > 0) this.#scheduleFinish(commandId);
     return n;

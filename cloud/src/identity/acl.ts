@@ -21,6 +21,9 @@ export function canPublish(who: Identity, topic: string): AclDecision {
     return ALLOW;
   }
   if (!DOWNLINK.has(t.kind)) return deny(`app ${who.id} may not publish uplink topics`);
+  // Chunk answers come from the cloud's chunk server only (a forged one fails the gateway's chunk hash,
+  // but would still cost it a download, issue 17).
+  if (t.kind === 'file-chunk') return deny(`app ${who.id} may not answer chunk requests`);
   return who.canSend ? ALLOW : deny(`app ${who.id} is not allowed to send to devices`);
 }
 
