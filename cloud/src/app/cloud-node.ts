@@ -150,6 +150,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       await broker.publish({ topic, payload, qos: 1, retain, clientId: '$control' });
     };
     let files: ApiDeps['files'];
+    let chunkCounters: ChunkServer['counters'] | undefined;
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
     const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
@@ -174,8 +175,17 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       const artifacts = new ArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
       cleanups.push(() => artifacts.close());
       files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), logger }), maxArtifactBytes: cfg.files.maxArtifactBytes };
-      const chunks = new ChunkServer(queues, artifacts, (t, p) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined), logger);
+      const chunks = new ChunkServer(
+        queues,
+        artifacts,
+        {
+          ephemeral: (gw, t, p) => broker.sendEphemeral(gw, t, p),
+          publish: (t, p) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined),
+        },
+        logger,
+      );
       chunks.start();
+      chunkCounters = chunks.counters;
       cleanups.push(() => chunks.stop());
     }
 
@@ -204,7 +214,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         disconnect: (clientId) => {
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
-        stats: async () => ({ broker: broker.counters }),
+        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }) }),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,
         maxStreams: cfg.api.maxStreams,

@@ -5,20 +5,33 @@ import type { ArtifactStore } from './artifact-store.js';
 /**
  * Answers the gateways' chunk requests (issue 17): consumes the `file-req` server-side queue as the
  * reserved clustering group `_files`, and publishes each chunk on `file-chunk/{gateway}/{reqId}`, which
- * only that gateway may subscribe to (cloud/src/identity/acl.ts). Answers are QoS 0: a lost one is asked
- * for again by the gateway after files.chunkTimeoutMs, never queued for a gateway that went away.
+ * only that gateway may subscribe to (cloud/src/identity/acl.ts). Answers are QoS 0 and, when the gateway
+ * is connected to this node, sent without being stored (`Broker.sendEphemeral`): the artifact is stored
+ * once, not once more per gateway in the log. A gateway connected to another node gets a stored QoS 0
+ * answer. A lost answer is asked for again by the gateway after files.chunkTimeoutMs.
  */
 export class ChunkServer {
   readonly #ac = new AbortController();
   #loop: Promise<void> | undefined;
-  readonly counters = { requests: 0, served: 0, bytes: 0, refused: 0, malformed: 0 };
+  readonly counters = { requests: 0, served: 0, bytes: 0, refused: 0, malformed: 0, stored: 0 };
 
   constructor(
     private readonly queues: ServerQueues,
     private readonly artifacts: ArtifactStore,
-    private readonly publish: (topic: string, payload: Buffer) => Promise<void>,
+    private readonly out: {
+      /** to the gateway's connection on this node, unstored; false when it is not here (or its socket is full) */
+      ephemeral: (gateway: string, topic: string, payload: Buffer) => boolean;
+      /** through the log, QoS 0 (the gateway is connected elsewhere) */
+      publish: (topic: string, payload: Buffer) => Promise<void>;
+    },
     private readonly logger: Logger,
   ) {}
+
+  async #send(gateway: string, topic: string, payload: Buffer): Promise<void> {
+    if (this.out.ephemeral(gateway, topic, payload)) return;
+    this.counters.stored++;
+    await this.out.publish(topic, payload);
+  }
 
   start(): void {
     this.#loop = this.#run();
@@ -59,11 +72,11 @@ export class ChunkServer {
       const data = this.artifacts.readChunk(req.sha256, req.index);
       this.counters.served++;
       this.counters.bytes += data.length;
-      await this.publish(out, encodeChunkAnswer({ ...req, data }));
+      await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, data }));
     } catch (err) {
       if (!(err instanceof CausewayError)) throw err;
       this.counters.refused++;
-      await this.publish(out, encodeChunkAnswer({ ...req, error: { code: err.code, message: err.message }, data: Buffer.alloc(0) }));
+      await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, error: { code: err.code, message: err.message }, data: Buffer.alloc(0) }));
     }
   }
 

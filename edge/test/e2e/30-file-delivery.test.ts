@@ -117,6 +117,10 @@ describe('edge e2e 30: signed file delivery, refusals @e2e', function () {
     const status = await run(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', 'status', '--json', '--store.path', join(dir, 'gw1', 'outbox.db')]);
     assert.equal(JSON.parse(status.stdout).files.installed['maps-north'].version, '2026-12');
     assert.equal((await call('GET', `/v1/commands/${id}`)).command.status, 'COMPLETED');
+    // The chunks went to the gateway's connection unstored: the message log did not take the artifact again.
+    const chunks = (await call('GET', '/v1/stats')).chunks;
+    assert.ok(chunks.bytes >= content.length, JSON.stringify(chunks));
+    assert.equal(chunks.stored, 0);
   });
 
   it('refuses, with the reason and nothing installed: an untrusted key, a wrong target, a path escape, corrupted content, a full disk', async () => {
