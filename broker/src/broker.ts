@@ -192,19 +192,22 @@ export class Broker implements ConnectionHost {
   /**
    * Sends a QoS 0 message to one client connected to this node, without storing it: an answer meant for
    * that client alone and only while it listens (the cloud's chunk answers, issue 17), which in the log
-   * would be stored once per gateway and per request. Only to a subscription that matches the topic
-   * [MQTT-3.3.4-1]; false when the client is not connected here, not subscribed, or its socket is full
-   * (the caller stores it instead, or the client asks again).
+   * would be stored once per client and per request. Only to a subscription that matches the topic
+   * [MQTT-3.3.4-1]. 'absent' when the client is not connected here or not subscribed (the caller may
+   * store it instead); 'busy' when more than `maxQueuedBytes` already wait in its socket (a client that
+   * does not read: the message is dropped, QoS 0, and the client asks again).
    */
-  sendEphemeral(clientId: string, topic: string, payload: Buffer): boolean {
+  sendEphemeral(clientId: string, topic: string, payload: Buffer, maxQueuedBytes = 4 * 1024 * 1024): 'sent' | 'busy' | 'absent' {
     for (const c of this.connections) {
-      if (c.clientId !== clientId || !c.connected || c.session === undefined || !c.writable) continue;
+      if (c.clientId !== clientId || !c.connected || c.session === undefined) continue;
       const sub = [...c.session.subscriptions.values()].find((x) => x.shareGroup === undefined && matchTopic(x.topicFilter, topic));
-      if (sub === undefined) return false;
+      if (sub === undefined) return 'absent';
+      if (c.stream.writableLength > maxQueuedBytes) return 'busy';
       const message: StoredMessage = { id: 0, topic, payload, qos: 0, retain: false, properties: propertiesFor(topic, { qos: 0 }), createdAt: Date.now() };
-      return c.sendPublish({ message, qos: 0, dup: false, retain: false, subscriptionIds: sub.subscriptionId === undefined ? [] : [sub.subscriptionId] });
+      c.sendPublish({ message, qos: 0, dup: false, retain: false, subscriptionIds: sub.subscriptionId === undefined ? [] : [sub.subscriptionId] });
+      return 'sent';
     }
-    return false;
+    return 'absent';
   }
 
   /** Coalesces bursts: each topic once per tick, each follower pumped once. */

@@ -13,14 +13,14 @@ import type { ArtifactStore } from './artifact-store.js';
 export class ChunkServer {
   readonly #ac = new AbortController();
   #loop: Promise<void> | undefined;
-  readonly counters = { requests: 0, served: 0, bytes: 0, refused: 0, malformed: 0, stored: 0 };
+  readonly counters = { requests: 0, served: 0, bytes: 0, refused: 0, malformed: 0, stored: 0, dropped: 0 };
 
   constructor(
     private readonly queues: ServerQueues,
     private readonly artifacts: ArtifactStore,
     private readonly out: {
-      /** to the gateway's connection on this node, unstored; false when it is not here (or its socket is full) */
-      ephemeral: (gateway: string, topic: string, payload: Buffer) => boolean;
+      /** to the gateway's connection on this node, unstored; 'absent' when it is not here, 'busy' when its socket is full */
+      ephemeral: (gateway: string, topic: string, payload: Buffer) => 'sent' | 'busy' | 'absent';
       /** through the log, QoS 0 (the gateway is connected elsewhere) */
       publish: (topic: string, payload: Buffer) => Promise<void>;
     },
@@ -28,7 +28,13 @@ export class ChunkServer {
   ) {}
 
   async #send(gateway: string, topic: string, payload: Buffer): Promise<void> {
-    if (this.out.ephemeral(gateway, topic, payload)) return;
+    const r = this.out.ephemeral(gateway, topic, payload);
+    if (r === 'sent') return;
+    if (r === 'busy') {
+      // A gateway that does not read its answers: drop (QoS 0), it asks again after files.chunkTimeoutMs.
+      this.counters.dropped++;
+      return;
+    }
     this.counters.stored++;
     await this.out.publish(topic, payload);
   }
