@@ -180,7 +180,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         artifacts,
         {
           ephemeral: (gw, t, p) => broker.sendEphemeral(gw, t, p),
-          publish: (t, p) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined),
+          // Only a cluster stores an answer: its gateway may be connected to another node.
+          ...(jsStore === undefined ? {} : { publish: (t: string, p: Buffer) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined) }),
         },
         logger,
       );

@@ -21,8 +21,11 @@ export class ChunkServer {
     private readonly out: {
       /** to the gateway's connection on this node, unstored; 'absent' when it is not here, 'busy' when its socket is full */
       ephemeral: (gateway: string, topic: string, payload: Buffer) => 'sent' | 'busy' | 'absent';
-      /** through the log, QoS 0 (the gateway is connected elsewhere) */
-      publish: (topic: string, payload: Buffer) => Promise<void>;
+      /**
+       * through the log, QoS 0, for a gateway connected to another node (scale-out); absent on a single
+       * node, where a gateway not connected here is connected nowhere and the answer is dropped
+       */
+      publish?: (topic: string, payload: Buffer) => Promise<void>;
     },
     private readonly logger: Logger,
   ) {}
@@ -30,8 +33,8 @@ export class ChunkServer {
   async #send(gateway: string, topic: string, payload: Buffer): Promise<void> {
     const r = this.out.ephemeral(gateway, topic, payload);
     if (r === 'sent') return;
-    if (r === 'busy') {
-      // A gateway that does not read its answers: drop (QoS 0), it asks again after files.chunkTimeoutMs.
+    if (r === 'busy' || this.out.publish === undefined) {
+      // A gateway that does not read its answers, or that went away: drop (QoS 0), it asks again.
       this.counters.dropped++;
       return;
     }
