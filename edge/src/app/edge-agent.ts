@@ -259,13 +259,24 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   else if (afterSwap !== undefined) {
     const gateMs = cfg.update.healthGateSeconds * 1000;
     log.info('new release: health gate', { version: afterSwap.version, previous: afterSwap.previous, seconds: cfg.update.healthGateSeconds });
-    void linkUp(gateMs).then(async (ok) => {
+    // Healthy = connected, and the cloud acknowledged a batch of the outbox (or there was nothing to send):
+    // a release that connects but cannot deliver is no better than one that cannot connect.
+    const started = Date.now();
+    const delivering = async (): Promise<boolean> => {
+      const deadline = started + gateMs;
+      while (Date.now() < deadline) {
+        if (uplink?.stats.connected && ((lastAckAt ?? 0) >= started || outbox.stats().records === 0)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    void delivering().then(async (ok) => {
       if (ok) {
         releases.confirm();
         log.info('new release passed its health gate', { version: afterSwap.version });
         await installer.finishRelease(afterSwap.job, 'SUCCEEDED', { output: { name: afterSwap.job.name, version: afterSwap.version, previous: afterSwap.previous } });
       } else {
-        releases.rollBack(afterSwap, `it did not connect to the cloud within ${cfg.update.healthGateSeconds} s (update.healthGateSeconds)`);
+        releases.rollBack(afterSwap, `it did not connect to the cloud and deliver its outbox within ${cfg.update.healthGateSeconds} s (update.healthGateSeconds)`);
         hooks.onRestart();
       }
     });

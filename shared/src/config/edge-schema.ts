@@ -179,7 +179,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     },
     update: {
       root: { doc: 'Agent releases are installed side by side in <root>/releases/<version>/, with <root>/current the running one', format: String, default: '/opt/causeway-edge' },
-      healthGateSeconds: { doc: 'A new agent release must connect to the cloud within this long, or the previous release is put back', format: 'nat', default: 60 },
+      healthGateSeconds: { doc: 'A new agent release must connect to the cloud and have a batch of its outbox acknowledged (or an empty outbox) within this long, or the previous release is put back', format: 'nat', default: 60 },
     },
     health: {
       host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },
