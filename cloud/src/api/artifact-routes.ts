@@ -61,6 +61,8 @@ export function artifactRoutes(router: Router, f: NonNullable<ApiDeps['files']>)
     return { deleted: true };
   });
 
+  router.add('POST', '/v1/artifacts/:name/prune', async ({ params, body }) => ({ deleted: await f.delivery.prune(params.name!, int(body, 'keep', 0, 1, 1_000_000)) }));
+
   router.add(
     'POST',
     '/v1/rollouts',

@@ -174,7 +174,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       // Artifacts and their delivery (issue 17): content once on disk, chunks answered over MQTT.
       const artifacts = new ArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
       cleanups.push(() => artifacts.close());
-      files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), logger }), maxArtifactBytes: cfg.files.maxArtifactBytes };
+      files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), keepVersions: cfg.files.keepVersions, logger }), maxArtifactBytes: cfg.files.maxArtifactBytes };
       const chunks = new ChunkServer(
         queues,
         artifacts,

@@ -22,7 +22,7 @@ export interface CloudConfig {
   auth: { allowAnonymous: boolean; tokenKey: string; failures: { burst: number; refillPerSecond: number } };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
-  files: { trustedKeys: string[]; maxArtifactBytes: number };
+  files: { trustedKeys: string[]; maxArtifactBytes: number; keepVersions: number };
   health: { host: string; port: number };
   limits: {
     maxConnections: number;
@@ -47,6 +47,7 @@ export const cloudSchema: Schema = {
   files: {
     trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts the cloud accepts for publishing; empty: publishing is refused', format: keyList, default: [] },
     maxArtifactBytes: { doc: 'Largest artifact (file or release) accepted, in bytes', format: 'nat', default: 1024 * 1024 * 1024 },
+    keepVersions: { doc: 'Retention: after a publish, keep the newest this many versions of its name per target and delete older ones no running rollout uses (0: keep all)', format: 'nat', default: 0 },
   },
   mqtt: {
     host: { doc: 'Address the listeners bind to (0.0.0.0 for every interface)', format: String, default: '127.0.0.1' },

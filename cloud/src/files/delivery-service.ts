@@ -38,7 +38,7 @@ function installOf(rec: CommandRecord): SignedManifest | undefined {
  */
 export class DeliveryService {
   constructor(
-    private readonly d: { artifacts: ArtifactStore; commands: CommandService; trustedKeys: readonly KeyObject[]; logger: Logger; now?: () => number },
+    private readonly d: { artifacts: ArtifactStore; commands: CommandService; trustedKeys: readonly KeyObject[]; logger: Logger; now?: () => number; /** files.keepVersions: 0 keeps all */ keepVersions?: number },
   ) {}
 
   async publish(s: SignedManifest): Promise<{ artifact: ArtifactRow; created: boolean }> {
@@ -47,6 +47,7 @@ export class DeliveryService {
     await this.d.artifacts.checkBlob(m);
     const r = this.d.artifacts.insert({ manifest: m, signature: s.signature, keyId: s.keyId }, (this.d.now ?? Date.now)());
     this.d.logger.info('artifact published', { name: m.name, version: m.version, target: m.target, kind: m.kind, sha256: m.sha256, size: m.size, keyId: s.keyId, created: r.created });
+    if ((this.d.keepVersions ?? 0) > 0) await this.prune(m.name, this.d.keepVersions!);
     return { artifact: this.d.artifacts.get(m.name, m.version, m.target)!, created: r.created };
   }
 
@@ -76,6 +77,26 @@ export class DeliveryService {
     if (users.length > 0) throw new CausewayError('ARTIFACT_IN_USE', `${name} ${version} is being rolled out (${users.join(', ')}); cancel or wait for the rollout first`);
     this.d.artifacts.delete(name, version, target);
     this.d.logger.info('artifact deleted', { name, version, target });
+  }
+
+  /**
+   * Retention: keeps the newest `keep` versions of a name per target (by publish time) and deletes the
+   * older ones, except those a running rollout uses. Returns what was deleted.
+   */
+  async prune(name: string, keep: number): Promise<Array<{ version: string; target: string }>> {
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new CausewayError('ARTIFACT_INVALID', 'keep must be an integer of at least 1');
+    const byTarget = new Map<string, ArtifactRow[]>();
+    for (const a of this.d.artifacts.list({ name })) byTarget.set(a.target, [...(byTarget.get(a.target) ?? []), a]);
+    const deleted: Array<{ version: string; target: string }> = [];
+    for (const rows of byTarget.values()) {
+      for (const a of rows.slice(keep)) {
+        if ((await this.#users(a)).length > 0) continue;
+        this.d.artifacts.delete(a.name, a.version, a.target);
+        deleted.push({ version: a.version, target: a.target });
+      }
+    }
+    if (deleted.length > 0) this.d.logger.info('artifacts pruned', { name, keep, deleted });
+    return deleted;
   }
 
   async rollout(req: RolloutRequest): Promise<CommandRecord> {

@@ -84,6 +84,24 @@ describe('cloud e2e 30: artifacts API refusals @e2e', function () {
     assert.equal((await req(trusting, 'GET', '/v1/artifacts')).json.artifacts.length, 1);
   });
 
+  it('retention: prune keeps the newest versions of a name and deletes the rest with their content', async () => {
+    const blobs = (): number => readdirSync(join(dir, 'a', 'artifacts', 'blobs')).length;
+    const before = blobs();
+    for (const version of ['r1', 'r2', 'r3']) {
+      const data = randomBytes(2000);
+      const m = manifestOf(data, { name: 'maps', version });
+      await req(trusting, 'PUT', `/v1/blobs/${m.sha256}`, data);
+      assert.equal((await req(trusting, 'POST', '/v1/artifacts', signManifest(m, pem))).status, 201);
+      await new Promise((r) => setTimeout(r, 5)); // distinct publish times
+    }
+    assert.equal(blobs(), before + 3);
+    const r = await req(trusting, 'POST', '/v1/artifacts/maps/prune', { keep: 1 });
+    assert.deepEqual(r.json.deleted.map((d: { version: string }) => d.version).sort(), ['r1', 'r2']);
+    assert.deepEqual((await req(trusting, 'GET', '/v1/artifacts?name=maps')).json.artifacts.map((a: { version: string }) => a.version), ['r3']);
+    assert.equal(blobs(), before + 1);
+    assert.equal((await req(trusting, 'POST', '/v1/artifacts/maps/prune', { keep: 0 })).status, 400);
+  });
+
   it('refuses every manifest when no key is trusted', async () => {
     const data = randomBytes(100);
     const m = manifestOf(data);

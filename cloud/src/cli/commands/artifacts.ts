@@ -69,6 +69,7 @@ function spec(kind: 'file' | 'release'): CommandSpec {
       `causeway ${noun} publish FILE --name NAME --version V [--target T]${kind === 'file' ? ' [--path P]' : ''} [--key FILE]`,
       `causeway ${noun} list [--name NAME] [-o table|json]`,
       `causeway ${noun} delete NAME VERSION [--target T]   (refused while a rollout uses it)`,
+      `causeway ${noun} prune NAME --keep N   (keeps the newest N versions per target; in-use ones stay)`,
     ],
     flags: {
       name: { type: 'string', value: 'NAME', help: 'artifact name' },
@@ -76,6 +77,7 @@ function spec(kind: 'file' | 'release'): CommandSpec {
       target: { type: 'string', value: 'T', help: 'platform it is for, e.g. linux-arm64 (default: any)' },
       ...(kind === 'file' ? { path: { type: 'string', value: 'P', help: 'where it lands under the gateway\'s files.root (default: NAME)' } } : {}),
       'chunk-size': { type: 'string', value: 'BYTES', help: `chunk size (default ${DEFAULT_CHUNK_SIZE})` },
+      keep: { type: 'string', value: 'N', help: 'prune: versions to keep per target' },
       key: KEY_FLAG,
       ...OUTPUT_FLAGS,
     },
@@ -83,7 +85,7 @@ function spec(kind: 'file' | 'release'): CommandSpec {
       kind === 'file'
         ? ['causeway file publish maps.tar --name maps-north --version 2026-12', 'causeway file delete maps-north 2026-11']
         : ['causeway release publish causeway-edge-arm64 --name causeway-edge --version 0.3.0 --target linux-arm64', 'causeway release list'],
-    actions: ['publish', 'list', 'delete'],
+    actions: ['publish', 'list', 'delete', 'prune'],
   };
 }
 
@@ -131,6 +133,13 @@ function artifactCommand(kind: 'file' | 'release'): CliCommand {
           if (a1 === undefined || a2 === undefined) throw new CausewayError('USAGE', `causeway ${S.name} delete needs NAME VERSION`);
           await ctx.api.call('DELETE', `/v1/artifacts/${encodeURIComponent(a1)}/${encodeURIComponent(a2)}${target === '' ? '' : `?target=${encodeURIComponent(target)}`}`);
           ctx.out(`deleted ${a1} ${a2}\n`);
+          return 0;
+        }
+        case 'prune': {
+          const keep = Number(str(values.keep));
+          if (a1 === undefined || !Number.isSafeInteger(keep) || keep < 1) throw new CausewayError('USAGE', `causeway ${S.name} prune needs NAME and --keep N (N ≥ 1)`);
+          const r = await ctx.api.call('POST', `/v1/artifacts/${encodeURIComponent(a1)}/prune`, { keep });
+          ctx.out(r.deleted.length === 0 ? 'nothing to prune\n' : `deleted ${r.deleted.map((d: any) => `${a1} ${d.version}${d.target === '' ? '' : ` (${d.target})`}`).join(', ')}\n`);
           return 0;
         }
         default:
