@@ -11,6 +11,10 @@ import { checkArtifact, checkDiskSpace, safePath } from './install-guard.js';
 export interface ReleaseInstaller {
   /** Throws the reason this agent cannot switch to `version` (checked before a byte is fetched). */
   precheck(version: string): void;
+  /** The command whose release is swapped in and waits for its health gate (not to be run again). */
+  pendingCommand(): string | undefined;
+  /** Where an installed release's executable is (a kill -9 mid-install is resumed from it). */
+  installedCopy(version: string): string;
   /** Installs the verified file as the next release and arranges the restart; resolves when the agent may exit. */
   install(job: Job, file: string): Promise<void>;
 }
@@ -86,7 +90,8 @@ export class FileInstaller {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
-      const job = this.#o.jobs.open().find((j) => j.state !== 'AWAITING_HEALTH');
+      const pending = this.#o.releases?.pendingCommand();
+      const job = this.#o.jobs.open().find((j) => j.state !== 'AWAITING_HEALTH' && j.commandId !== pending);
       if (job === undefined) {
         await new Promise<void>((r) => (this.#wake = r));
         this.#wake = undefined;
@@ -126,6 +131,18 @@ export class FileInstaller {
   async #runJob(job: Job, signal: AbortSignal): Promise<void> {
     const m = checkArtifact(job.signed, { trustedKeys: this.#o.trustedKeys, target: this.#o.target, root: this.#o.root });
     const partial = this.#partial(job);
+    if (job.state === 'INSTALLING' && !existsSync(partial)) {
+      // A kill -9 or power cut between the rename into place and its record: the verified bytes are
+      // where they were going; check them there instead of fetching them again.
+      const placed = m.kind === 'file' ? safePath(this.#o.root, m.path) : this.#o.releases?.installedCopy(m.version);
+      if (placed !== undefined && existsSync(placed) && (await hashFile(placed)) === m.sha256) {
+        if (m.kind === 'release') return this.#o.releases!.install(job, placed);
+        this.#o.jobs.installed(job, placed, this.#now());
+        this.counters.succeeded++;
+        await this.#report(job, 'SUCCEEDED', { name: m.name, version: m.version, path: m.path, size: m.size, sha256: m.sha256, fetchedBytes: job.fetchedBytes, refetchedBytes: job.refetchedBytes });
+        return;
+      }
+    }
     mkdirSync(dirname(partial), { recursive: true, mode: 0o700 });
     const fd = openSync(partial, existsSync(partial) ? 'r+' : 'w+', 0o600);
     let next: number;

@@ -41,6 +41,14 @@ export class ReleaseSwitch implements ReleaseInstaller {
     }
   }
 
+  pendingCommand(): string | undefined {
+    return readIfExists(join(this.#R, 'pending'))?.trim().split(' ')[2];
+  }
+
+  installedCopy(version: string): string {
+    return join(this.#R, 'releases', version, RELEASE_BINARY);
+  }
+
   /** Before a byte is fetched: can this agent switch to `version` at all? */
   precheck(version: string): void {
     const current = this.currentVersion();
@@ -59,7 +67,7 @@ export class ReleaseSwitch implements ReleaseInstaller {
     rmSync(staging, { recursive: true, force: true });
     mkdirSync(staging, { mode: 0o755 });
     const bin = join(staging, RELEASE_BINARY);
-    copyFileSync(file, bin);
+    copyFileSync(file, bin); // `file` may be the copy in releases/<v>/ itself (an install resumed after a kill -9)
     chmodSync(bin, 0o755);
     fsyncFile(bin);
     const dest = join(releases, m.version);
