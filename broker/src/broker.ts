@@ -1,6 +1,6 @@
 import type { Identity } from './access.js';
 import type { Duplex } from 'node:stream';
-import { hasWildcard, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
+import { hasWildcard, matchTopic, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
 import type { AppendResult, BrokerStore, NewMessage, SessionState, StoredMessage } from './store/contract.js';
 import { filterQueue, queuesFor, topicQueue } from './store/queue-names.js';
 import { createCounters, type BrokerCounters } from './counters.js';
@@ -187,6 +187,27 @@ export class Broker implements ConnectionHost {
     this.#notify(p.topic);
     this.options.onAppend?.(p.topic);
     return res;
+  }
+
+  /**
+   * Sends a QoS 0 message to one client connected to this node, without storing it: an answer meant for
+   * that client alone and only while it listens (the cloud's chunk answers, issue 17), which in the log
+   * would be stored once per client and per request. Only to a subscription that matches the topic
+   * [MQTT-3.3.4-1]. 'absent' when the client is not connected here or not subscribed (the caller may
+   * store it instead); 'busy' when more than `maxQueuedBytes` already wait in its socket (a client that
+   * does not read: the message is dropped, QoS 0, and the client asks again).
+   */
+  sendEphemeral(clientId: string, topic: string, payload: Buffer, maxQueuedBytes = 4 * 1024 * 1024): 'sent' | 'busy' | 'absent' {
+    for (const c of this.connections) {
+      if (c.clientId !== clientId || !c.connected || c.session === undefined) continue;
+      const sub = [...c.session.subscriptions.values()].find((x) => x.shareGroup === undefined && matchTopic(x.topicFilter, topic));
+      if (sub === undefined) return 'absent';
+      if (c.stream.writableLength > maxQueuedBytes) return 'busy';
+      const message: StoredMessage = { id: 0, topic, payload, qos: 0, retain: false, properties: propertiesFor(topic, { qos: 0 }), createdAt: Date.now() };
+      c.sendPublish({ message, qos: 0, dup: false, retain: false, subscriptionIds: sub.subscriptionId === undefined ? [] : [sub.subscriptionId] });
+      return 'sent';
+    }
+    return 'absent';
   }
 
   /** Coalesces bursts: each topic once per tick, each follower pumped once. */

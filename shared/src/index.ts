@@ -20,3 +20,5 @@ export * from './retry/backoff.js';
 export * from './net/free-port.js';
 export * from './sqlite/migrate.js';
 export * from './random/prng.js';
+export * from './artifacts/manifest.js';
+export * from './artifacts/chunk-wire.js';

@@ -7,6 +7,8 @@ import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
 import type { SinkService } from '../sinks/sink-service.js';
 import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
+import type { ArtifactStore } from '../files/artifact-store.js';
+import type { DeliveryService } from '../files/delivery-service.js';
 
 // What the API server and its route files are given: its own file, so the routes depend on it and not on
 // the server that mounts them (which would make a loop; issue 14).
@@ -43,6 +45,8 @@ export interface ApiDeps {
   claims?: ClaimStore;
   /** scrypt cost of new secrets (auth.kdfLogN); default DEFAULT_KDF_LOG_N */
   kdfLogN?: number;
+  /** artifacts and rollouts (issue 17; with the control plane) */
+  files?: { artifacts: ArtifactStore; delivery: DeliveryService; maxArtifactBytes: number };
   logger: Logger;
   maxBodyBytes?: number;
   /** ms a client has to send the request line and headers (api.headersTimeoutMs) */

@@ -11,6 +11,7 @@ import { sinkRoutes } from './sink-routes.js';
 import { deviceBatchRoutes } from './device-batch-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { claimRoutes, registerRoute } from './claim-routes.js';
+import { artifactRoutes } from './artifact-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -81,6 +82,7 @@ export function createApiServer(deps: ApiDeps): Server {
   // Routes without the operator token: their body carries the credential (a claim token, issue 20).
   const open = new Router();
   if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
+  if (deps.files !== undefined) artifactRoutes(router, deps.files);
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
@@ -133,7 +135,7 @@ export function createApiServer(deps: ApiDeps): Server {
         };
       }
       try {
-        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: await readBody(req, limit), signal: ac.signal, principal };
+        const ctx: RequestContext = { req, res, params: m.params, query: url.searchParams, body: m.raw ? {} : await readBody(req, limit), signal: ac.signal, principal };
         const out = await m.handler(ctx);
         if (out !== undefined && !res.headersSent) send(res, m.status, out);
       } finally {

@@ -24,6 +24,8 @@ export interface RouteOptions {
   stream?: boolean;
   /** backend apps may call it (the handler checks their grants); otherwise operator only */
   apps?: boolean;
+  /** the handler reads the request body itself (an upload); `body` is {} */
+  raw?: boolean;
 }
 
 export interface RouteMatch {
@@ -32,6 +34,7 @@ export interface RouteMatch {
   status: number;
   stream: boolean;
   apps: boolean;
+  raw: boolean;
 }
 
 interface Route {
@@ -41,6 +44,7 @@ interface Route {
   status: number;
   stream: boolean;
   apps: boolean;
+  raw: boolean;
 }
 
 /** A minimal method + path-pattern router (`/v1/devices/:id`). */
@@ -49,7 +53,7 @@ export class Router {
 
   add(method: string, pattern: string, handler: Handler, opts: number | RouteOptions = {}): this {
     const o = typeof opts === 'number' ? { status: opts } : opts;
-    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, status: o.status ?? 200, stream: o.stream ?? false, apps: o.apps ?? false });
+    this.#routes.push({ method, parts: pattern.split('/').filter(Boolean), handler, status: o.status ?? 200, stream: o.stream ?? false, apps: o.apps ?? false, raw: o.raw ?? false });
     return this;
   }
 
@@ -76,7 +80,7 @@ export class Router {
       }
       if (!ok) continue;
       pathMatched = true;
-      if (r.method === method) return { handler: r.handler, params, status: r.status, stream: r.stream, apps: r.apps };
+      if (r.method === method) return { handler: r.handler, params, status: r.status, stream: r.stream, apps: r.apps, raw: r.raw };
     }
     if (pathMatched) throw new ApiError('API_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`);
     return undefined;

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Logger, splitQueue, ensurePrivateDir } from '@causeway/shared';
+import { type Logger, splitQueue, ensurePrivateDir, parsePublicKey } from '@causeway/shared';
 import { startHealthServer, type HealthServer } from '@causeway/shared/health';
 import { Broker, ProtocolError, type Listener, startTcpListener, startTlsListener, startWsListener, startRetention } from '@causeway/broker';
 import type { CloudConfig } from '../config/schema.js';
@@ -27,7 +29,10 @@ import { openJetStreamControlStore } from '../store/jetstream/jetstream-control-
 import { CommandService } from '../control/command-service.js';
 import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
-import { createApiServer } from '../api/api-server.js';
+import { createApiServer, type ApiDeps } from '../api/api-server.js';
+import { ArtifactStore } from '../files/artifact-store.js';
+import { DeliveryService } from '../files/delivery-service.js';
+import { ChunkServer } from '../files/chunk-server.js';
 import { newApiCounters } from '../api/api-counters.js';
 import { SinkService } from '../sinks/sink-service.js';
 import { parseSinks } from '../sinks/sink-spec.js';
@@ -157,6 +162,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const publish = async (topic: string, payload: Buffer, retain = false): Promise<void> => {
       await broker.publish({ topic, payload, qos: 1, retain, clientId: '$control' });
     };
+    let files: ApiDeps['files'];
+    let chunkCounters: ChunkServer['counters'] | undefined;
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
     const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
@@ -177,6 +184,23 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       }, 1000);
       tick.unref();
       cleanups.push(() => clearInterval(tick));
+      // Artifacts and their delivery (issue 17): content once on disk, chunks answered over MQTT.
+      const artifacts = new ArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
+      cleanups.push(() => artifacts.close());
+      files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), keepVersions: cfg.files.keepVersions, logger }), maxArtifactBytes: cfg.files.maxArtifactBytes };
+      const chunks = new ChunkServer(
+        queues,
+        artifacts,
+        {
+          ephemeral: (gw, t, p) => broker.sendEphemeral(gw, t, p),
+          // Only a cluster stores an answer: its gateway may be connected to another node.
+          ...(jsStore === undefined ? {} : { publish: (t: string, p: Buffer) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined) }),
+        },
+        logger,
+      );
+      chunks.start();
+      chunkCounters = chunks.counters;
+      cleanups.push(() => chunks.stop());
     }
 
     // Sinks: consumer groups whose member writes to a target. Stopped before the broker and the store
@@ -211,6 +235,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         tokenKey,
         ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims } : {}),
         kdfLogN: cfg.auth.kdfLogN,
+        ...(files === undefined ? {} : { files }),
         logger,
         publish: async (r) => {
           await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });
@@ -218,7 +243,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         disconnect: (clientId) => {
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
-        stats: async () => ({ broker: broker.counters }),
+        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }) }),
         retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,

@@ -81,6 +81,30 @@ export class ApiClient {
     return json as T;
   }
 
+  /** PUTs a file as the raw request body (an artifact's content), streamed. */
+  async upload<T = any>(path: string, file: string, signal?: AbortSignal): Promise<T> {
+    const { createReadStream } = await import('node:fs');
+    const { Readable } = await import('node:stream');
+    let res: Response;
+    try {
+      res = await fetch(this.opts.url + path, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${this.opts.token}`, 'content-type': 'application/octet-stream' },
+        body: Readable.toWeb(createReadStream(file)) as unknown as ReadableStream,
+        duplex: 'half',
+        ...(signal === undefined ? {} : { signal }),
+      } as RequestInit);
+    } catch (err) {
+      throw new CausewayError('IO_API_UNREACHABLE', `cannot upload to the Causeway API at ${this.opts.url}: ${(err as Error).message}`, { cause: err });
+    }
+    const json = (await res.json().catch(() => undefined)) as any;
+    if (!res.ok) {
+      const e = json?.error as { code?: string; message?: string } | undefined;
+      throw new ApiRefusedError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
   /** Opens a server-sent-events stream and yields each event's data as parsed JSON. */
   async *events(path: string, signal?: AbortSignal): AsyncGenerator<any> {
     let res: Response;

@@ -13,8 +13,10 @@ import { gatewaysCommand } from './commands/gateways.js';
 import { claimsCommand } from './commands/claims.js';
 import { bundleCommand, diagnoseCommand, logsCommand } from './commands/remote-diagnostics.js';
 
+import { fileCommand, keysCommand, releaseCommand, rolloutCommand } from './commands/artifacts.js';
+
 /** Every command, in the order `causeway --help` lists them. */
-const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, gatewaysCommand, claimsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, sinksCommand, logsCommand, bundleCommand, diagnoseCommand];
+const COMMANDS: CliCommand[] = [devicesCommand, groupsCommand, gatewaysCommand, claimsCommand, queuesCommand, consumeCommand, sendCommand, commandsCommand, configCommand, appsCommand, sinksCommand, keysCommand, fileCommand, releaseCommand, rolloutCommand, logsCommand, bundleCommand, diagnoseCommand];
 const byName = new Map(COMMANDS.map((c) => [c.spec.name, c]));
 
 const GLOBAL = { url: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' } } as const;
@@ -65,7 +67,7 @@ function helpFor(argv: string[]): string | undefined {
   }
 }
 
-await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE, helpFor }, async (argv) => {
+await runProgram({ name: 'causeway', summary: 'operator CLI for the Causeway cloud', usage: USAGE, helpFor, subcommandVersionFlag: true }, async (argv) => {
   const { globals, command, rest } = split(argv);
   if (command === undefined) throw new CausewayError('USAGE', 'no command given; see causeway --help');
   const c = byName.get(command);

@@ -1,4 +1,4 @@
-import { type Schema, ConfigError, jsonFormat } from '@causeway/shared';
+import { type Schema, ConfigError, jsonFormat, parsePublicKey } from '@causeway/shared';
 import { accessSync, constants } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseSinks } from '../sinks/sink-spec.js';
@@ -26,6 +26,7 @@ export interface CloudConfig {
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
   sinks: unknown[];
+  files: { trustedKeys: string[]; maxArtifactBytes: number; keepVersions: number };
   health: { host: string; port: number };
   limits: {
     maxConnections: number;
@@ -41,7 +42,17 @@ export interface CloudConfig {
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent' };
 }
 
+function keyList(v: unknown): void {
+  if (!Array.isArray(v)) throw new Error('must be an array of Ed25519 public keys (base64 SPKI DER, as causeway keys init prints)');
+  for (const k of v) parsePublicKey(String(k));
+}
+
 export const cloudSchema: Schema = {
+  files: {
+    trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts the cloud accepts for publishing; empty: publishing is refused', format: keyList, default: [] },
+    maxArtifactBytes: { doc: 'Largest artifact (file or release) accepted, in bytes', format: 'nat', default: 1024 * 1024 * 1024 },
+    keepVersions: { doc: 'Retention: after a publish, keep the newest this many versions of its name per target and delete older ones no running rollout uses (0: keep all)', format: 'nat', default: 0 },
+  },
   mqtt: {
     host: { doc: 'Address the listeners bind to (0.0.0.0 for every interface)', format: String, default: '127.0.0.1' },
     port: { doc: 'MQTT over TCP port (0 = any free port, -1 = off)', format: 'int', default: 1883 },

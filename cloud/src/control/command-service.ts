@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { CausewayError, encodeEnvelope, type CommandEnvelope, type CommandResultEnvelope, formatTopic, validateId, type Logger } from '@causeway/shared';
 import type { DeviceRegistry } from '../identity/registry/contract.js';
-import type { TargetEvent, TargetState } from './command-state.js';
+import { isProgress, type TargetEvent, type TargetState } from './command-state.js';
 import type { CommandRecord, CommandStatus, CommandStore, CommandTarget, ControlChange, TargetKey, TargetRow } from './control-store.js';
 
 export type { CommandRecord, CommandTarget, TargetRow } from './control-store.js';
@@ -22,6 +22,8 @@ export interface CommandRequest {
   rolloutPerMinute?: number;
   /** stop sending when more than this % of finished targets failed */
   abortThresholdPercent?: number;
+  /** largest encoded args (internal callers: an install carries a manifest with its chunk hashes) */
+  maxArgsBytes?: number;
 }
 
 export interface CommandDeps {
@@ -81,7 +83,7 @@ export class CommandService extends EventEmitter {
     validateId(req.name, 'command name');
     if (typeof req.args !== 'object' || req.args === null || Array.isArray(req.args)) throw new CausewayError('COMMAND_INVALID', 'args must be a JSON object');
     const argsBytes = Buffer.byteLength(JSON.stringify(req.args));
-    const max = this.#d.maxArgsBytes ?? 16 * 1024;
+    const max = req.maxArgsBytes ?? this.#d.maxArgsBytes ?? 16 * 1024;
     if (argsBytes > max) throw new CausewayError('COMMAND_TOO_LARGE', `args are ${argsBytes} bytes, the limit is ${max}`);
     const ttl = req.ttlSeconds ?? 3600;
     if (!Number.isSafeInteger(ttl) || ttl < 1 || ttl > 30 * 86400) throw new CausewayError('COMMAND_INVALID', 'ttlSeconds must be an integer from 1 to 2592000');
@@ -157,7 +159,7 @@ export class CommandService extends EventEmitter {
    * waits for it): that check reads every target, so one per result would make a broadcast quadratic.
    */
   async handleResult(topicIds: { gateway: string; device: string; commandId: string }, env: CommandResultEnvelope): Promise<boolean> {
-    const event: TargetEvent = env.status === 'DELIVERED' ? { type: 'delivered' } : { type: 'result', status: env.status };
+    const event: TargetEvent = env.status === 'DELIVERED' ? { type: 'delivered' } : isProgress(env.status) ? { type: 'progress', state: env.status } : { type: 'result', status: env.status };
     const ok = await this.#apply(topicIds.commandId, topicIds, event, env.error, env.output);
     if (ok) this.#scheduleFinish(topicIds.commandId);
     return ok;
@@ -228,7 +230,7 @@ export class CommandService extends EventEmitter {
 
   async #failedTooMuch(rec: CommandRecord): Promise<boolean> {
     const c = await this.#d.store.counts(rec.id);
-    const failed = c.FAILED + c.REJECTED + c.TIMED_OUT;
+    const failed = c.FAILED + c.REJECTED + c.TIMED_OUT + c.ROLLED_BACK;
     const finished = failed + c.SUCCEEDED;
     return finished > 0 && (failed * 100) / finished > rec.abortThresholdPercent!;
   }
@@ -253,6 +255,22 @@ export class CommandService extends EventEmitter {
     const n = await this.#applyAll(commandId, await this.#d.store.targets(commandId), { type: 'cancel' }, 'canceled by operator');
     if (rec.status === 'RUNNING') await this.#setStatus(commandId, 'CANCELED');
     return n;
+  }
+
+  /**
+   * Cancels the open targets of a command on these gateways (a newer rollout supersedes them, issue 17),
+   * but not one INSTALLING: a release waiting for its health gate decides itself.
+   */
+  async cancelGateways(commandId: string, gateways: ReadonlySet<string>, reason: string): Promise<number> {
+    const rows = (await this.#d.store.targets(commandId)).filter((r) => gateways.has(r.gateway) && r.state !== 'INSTALLING');
+    const n = await this.#applyAll(commandId, rows, { type: 'cancel' }, reason);
+    if (n > 0) this.#scheduleFinish(commandId);
+    return n;
+  }
+
+  /** Every command still RUNNING. */
+  running(): Promise<CommandRecord[]> {
+    return this.#d.store.running();
   }
 
   /**

@@ -76,7 +76,7 @@ export interface CommandStore {
   /** Targets ordered by gateway, then device; only those in `state` when given. */
   targets(id: string, state?: TargetState): Promise<TargetRow[]>;
   counts(id: string): Promise<Record<TargetState, number>>;
-  /** Is any target still QUEUED, SENT or DELIVERED? */
+  /** Is any target still open (QUEUED, SENT, DELIVERED or in progress: command-state.ts OPEN)? */
   hasOpen(id: string): Promise<boolean>;
   /**
    * Changes made by any node, for backends shared by several nodes; absent when this node makes every

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { next, STATES, type TargetEvent, type TargetState } from './command-state.js';
+import { next, OPEN, STATES, type TargetEvent, type TargetState } from './command-state.js';
 import { openControlDb } from './control-db.js';
 import { SqliteClaimStore, SqliteFleetStatusStore } from '../fleet/sqlite-fleet-store.js';
 import type {
@@ -17,7 +17,7 @@ import type {
   TargetRow,
 } from './control-store.js';
 
-const OPEN_STATES = "('QUEUED', 'SENT', 'DELIVERED')";
+const OPEN_STATES = `(${OPEN.map((x) => `'${x}'`).join(', ')})`;
 
 /** Commands in `control.db`: one row per command (its record as JSON) and one per target. */
 export class SqliteCommandStore implements CommandStore {

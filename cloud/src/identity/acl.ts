@@ -21,12 +21,15 @@ export function canPublish(who: Identity, topic: string): AclDecision {
     return ALLOW;
   }
   if (!DOWNLINK.has(t.kind)) return deny(`app ${who.id} may not publish uplink topics`);
+  // Chunk answers come from the cloud's chunk server only (a forged one fails the gateway's chunk hash,
+  // but would still cost it a download, issue 17).
+  if (t.kind === 'file-chunk') return deny(`app ${who.id} may not answer chunk requests`);
   return who.canSend ? ALLOW : deny(`app ${who.id} is not allowed to send to devices`);
 }
 
-/** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config). */
+/** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config, its chunk answers). */
 function gatewayFilters(who: { id: string; groups: readonly string[] }): string[] {
-  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`];
+  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`, `file-chunk/${who.id}/#`];
 }
 
 /**

@@ -31,6 +31,10 @@ describe('causeway --help per command (snapshots)', function () {
     ['logs', ['logs']],
     ['bundle', ['bundle']],
     ['diagnose', ['diagnose']],
+    ['keys', ['keys']],
+    ['file', ['file']],
+    ['release', ['release']],
+    ['rollout', ['rollout']],
   ];
   for (const [name, args] of cases) {
     it(`causeway ${args.join(' ')} --help`.replace(/ +/g, ' '), async () => {

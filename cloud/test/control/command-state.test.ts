@@ -18,10 +18,21 @@ const TABLE: Array<[TargetState, TargetEvent, TargetState | undefined]> = [
   ['QUEUED', { type: 'cancel' }, 'CANCELED'],
   ['DELIVERED', { type: 'cancel' }, 'CANCELED'],
   ['CANCELED', { type: 'result', status: 'SUCCEEDED' }, undefined],
+  // installs (issue 17): progress moves forward only, every progress state can time out or be canceled
+  ['DELIVERED', { type: 'progress', state: 'DOWNLOADING' }, 'DOWNLOADING'],
+  ['SENT', { type: 'progress', state: 'DOWNLOADING' }, 'DOWNLOADING'], // overtook the delivered report
+  ['DOWNLOADING', { type: 'progress', state: 'DOWNLOADING' }, 'DOWNLOADING'], // a newer byte count
+  ['DOWNLOADING', { type: 'progress', state: 'VERIFYING' }, 'VERIFYING'],
+  ['INSTALLING', { type: 'progress', state: 'DOWNLOADING' }, undefined], // a late report
+  ['DOWNLOADING', { type: 'delivered' }, undefined],
+  ['INSTALLING', { type: 'result', status: 'ROLLED_BACK' }, 'ROLLED_BACK'],
+  ['VERIFYING', { type: 'expire' }, 'TIMED_OUT'],
+  ['DOWNLOADING', { type: 'cancel' }, 'CANCELED'],
+  ['ROLLED_BACK', { type: 'progress', state: 'INSTALLING' }, undefined],
 ];
 
 describe('cloud/control/command-state', () => {
   for (const [from, ev, to] of TABLE) {
-    it(`${from} + ${ev.type}${'status' in ev ? ` ${ev.status}` : ''} → ${to ?? '(ignored)'}`, () => assert.equal(next(from, ev), to));
+    it(`${from} + ${ev.type}${'status' in ev ? ` ${ev.status}` : ''}${'state' in ev ? ` ${ev.state}` : ''} → ${to ?? '(ignored)'}`, () => assert.equal(next(from, ev), to));
   }
 });

@@ -18,6 +18,10 @@ const PUBLISH: Array<[Identity, string, boolean]> = [
   [gw1, 'cmd/gw1/dev/c1', false], // downlink
   [gw1, 'cmd-all/c1', false],
   [gw1, 'weather/x', false], // not a Causeway topic
+  [gw1, 'file-req/gw1/chunks', true], // chunk requests (issue 17)
+  [gw1, 'file-req/gw2/chunks', false],
+  [gw1, 'file-chunk/gw1/chunks', false], // only the cloud answers
+  [ops, 'file-chunk/gw1/chunks', false],
   [app, 'cmd/gw1/dev/c1', false],
   [app, 'telemetry/gw1/dev/temp', false],
   [ops, 'cmd/gw1/dev/c1', true],
@@ -29,6 +33,9 @@ const PUBLISH: Array<[Identity, string, boolean]> = [
 const SUBSCRIBE: Array<[Identity, string, boolean]> = [
   [gw1, 'cmd/gw1/+/+', true],
   [gw1, 'cmd/gw1/#', true],
+  [gw1, 'file-chunk/gw1/+', true],
+  [gw1, 'file-chunk/gw2/+', false],
+  [gw1, 'file-chunk/+/+', false],
   [gw1, 'cmd/gw1/relay/+', true],
   [gw1, 'cmd-group/north/+', true],
   [gw1, 'cmd-all/+', true],

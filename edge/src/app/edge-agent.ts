@@ -1,7 +1,13 @@
+import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
-import { EXIT, packageVersion, type Logger } from '@causeway/shared';
+import { EXIT, packageVersion, parsePublicKey, type Logger } from '@causeway/shared';
 import type { HealthServer } from '@causeway/shared/health';
 import { startStatusSocket } from '@causeway/shared/health/status-socket.js';
+import { FileJobs } from '../files/file-jobs.js';
+import { ChunkClient, type ChunkLink } from '../files/chunk-client.js';
+import { FileInstaller } from '../files/file-installer.js';
+import { hostTarget } from '../files/install-guard.js';
+import { ReleaseSwitch } from '../files/release-switch.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { SqliteOutbox } from '../store/sqlite-outbox.js';
 import { MqttUplink } from '../uplink/mqtt-uplink.js';
@@ -122,6 +128,24 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   log.info('outbox open', { path: cfg.store.path, epoch: outbox.epoch, records: outbox.stats().records, quarantined: outbox.quarantine !== undefined });
 
   const inbox = new CommandInbox(join(dataDir, 'inbox.db'));
+  // File and release delivery (issue 17): chunks over whichever uplink is current (a config change
+  // replaces it), jobs and installed versions in files.db beside the outbox.
+  const linkBus = new EventEmitter();
+  const link = Object.assign(linkBus, { request: (topic: string, payload: Buffer) => uplink?.request(topic, payload) ?? false }) as unknown as ChunkLink;
+  const fileJobs = new FileJobs(join(dataDir, 'files.db'));
+  const releases = new ReleaseSwitch({ root: cfg.update.root, jobs: fileJobs, healthGateMs: cfg.update.healthGateSeconds * 1000, logger: log.child({ part: 'update' }), restart: hooks.onRestart });
+  const installer = new FileInstaller({
+    gateway: cfg.gateway.id,
+    jobs: fileJobs,
+    chunks: new ChunkClient({ link, gateway: cfg.gateway.id, timeoutMs: Math.max(100, cfg.files.chunkTimeoutMs), maxBytesPerSecond: cfg.files.maxBytesPerSecond, logger: log.child({ part: 'files' }) }),
+    results: outbox,
+    trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)),
+    target: cfg.files.target !== '' ? cfg.files.target : hostTarget(),
+    root: cfg.files.root,
+    minFreeBytes: cfg.files.minFreeBytes,
+    releases,
+    logger: log.child({ part: 'files' }),
+  });
   let ingest: Ingest | undefined;
   let stdin: LineSourceStats | undefined;
   const router = new SerialCommandRouter(
@@ -157,6 +181,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       ingest: ingest?.counters ?? {},
       ...(stdin === undefined ? {} : { stdin: { ...stdin, drops: { ...stdin.drops } } }),
       commands: { ...executor.counters },
+      files: { ...installer.counters, installed: installer.installed() },
       config: { version: applier.current()?.version ?? 0 },
       ports: ingest?.ports() ?? cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
       health: gatewayHealth(),
@@ -170,6 +195,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     router,
     logger: log.child({ part: 'commands' }),
     timeoutMs: cfg.commands.timeoutMs,
+    handoff: { install: installer },
     builtins: {
       ...createBuiltins({
         status: snapshot,
@@ -210,6 +236,8 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       }, gatewayHealth),
     );
     u.on('acked', () => (lastAckAt = Date.now()));
+    u.on('chunk', (topic: string, payload: Buffer) => linkBus.emit('chunk', topic, payload));
+    u.on('connect', () => linkBus.emit('connect'));
     u.start();
     return u;
   };
@@ -232,6 +260,14 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     log.info('config applied', { ingestRules: parts.ingestRules, ingestSources: parts.ingestSources, uplink: parts.uplink, from: prev === next ? 'same' : 'changed' });
   };
 
+  const linkUp = async (timeoutMs: number): Promise<boolean> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (uplink?.stats.connected) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return uplink?.stats.connected ?? false;
+  };
   const applier = new ConfigApplier({
     gateway: cfg.gateway.id,
     inbox,
@@ -240,14 +276,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     rollbackTimeoutMs: cfg.commands.rollbackTimeoutSeconds * 1000,
     validate: (doc) => void mergeRemoteConfig(local, doc),
     apply: (doc) => applyConfig(mergeRemoteConfig(local, doc)),
-    linkHealthy: async (timeoutMs) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (uplink?.stats.connected) return true;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      return uplink?.stats.connected ?? false;
-    },
+    linkHealthy: (timeoutMs) => linkUp(timeoutMs),
   });
 
   // A config applied before a restart comes back before anything connects.
@@ -262,6 +291,35 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const recovering = executor.recover();
   uplink ??= startUplink(cfg);
   await recovering;
+  installer.start();
+  // After a release swap (issue 17): report a rollback, or run the new release's health gate.
+  const afterSwap = releases.atStart();
+  if (afterSwap !== undefined && 'status' in afterSwap) await installer.finishRelease(afterSwap.job, 'ROLLED_BACK', { error: afterSwap.reason });
+  else if (afterSwap !== undefined) {
+    const gateMs = cfg.update.healthGateSeconds * 1000;
+    log.info('new release: health gate', { version: afterSwap.version, previous: afterSwap.previous, seconds: cfg.update.healthGateSeconds });
+    // Healthy = connected, and the cloud acknowledged a batch of the outbox (or there was nothing to send):
+    // a release that connects but cannot deliver is no better than one that cannot connect.
+    const started = Date.now();
+    const delivering = async (): Promise<boolean> => {
+      const deadline = started + gateMs;
+      while (Date.now() < deadline) {
+        if (uplink?.stats.connected && ((lastAckAt ?? 0) >= started || outbox.stats().records === 0)) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    void delivering().then(async (ok) => {
+      if (ok) {
+        releases.confirm();
+        log.info('new release passed its health gate', { version: afterSwap.version });
+        await installer.finishRelease(afterSwap.job, 'SUCCEEDED', { output: { name: afterSwap.job.name, version: afterSwap.version, previous: afterSwap.previous } });
+      } else {
+        releases.rollBack(afterSwap, `it did not connect to the cloud and deliver its outbox within ${cfg.update.healthGateSeconds} s (update.healthGateSeconds)`);
+        hooks.onRestart();
+      }
+    });
+  }
 
   if (cfg.input.stdin) {
     stdin = startLineSource(process.stdin, outbox, {
@@ -299,6 +357,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     stop: async () => {
       clearInterval(progress);
       await ingest?.stop(); // frames already read reach the outbox first
+      await installer.stop(); // a download stops after its current chunk and resumes on the next start
       await executor.stop();
       outbox.flush(); // every add already accepted is committed before we go
       await uplink?.drain(cfg.uplink.drainTimeoutMs);
@@ -306,6 +365,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       await health?.close();
       await lan?.close();
       inbox.close();
+      fileJobs.close();
       outbox.close();
       log.info('stopped', { ...(uplink?.stats ?? {}), outbox: outbox.stats() });
     },

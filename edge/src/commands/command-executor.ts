@@ -11,7 +11,17 @@ export interface ExecutorOptions {
   logger: Logger;
   /** default per-command timeout when the command's TTL is longer */
   timeoutMs: number;
+  /**
+   * Gateway commands that outlive this run (`install`, issue 17): the part takes the command durably or
+   * throws the refusal, and reports progress and the end itself; the inbox row ends at DOWNLOADING.
+   */
+  handoff?: Record<string, CommandHandoff>;
   now?: () => number;
+}
+
+export interface CommandHandoff {
+  take(env: CommandEnvelope, device: string): void;
+  has(commandId: string): boolean;
 }
 
 export interface ExecutorCounters {
@@ -111,7 +121,11 @@ export class CommandExecutor {
       await this.#o.results.sendResult(row.result!);
       inbox.markResultQueued(row.commandId, row.device);
     });
-    for (const row of interrupted) pending.push(this.#finish(row.envelope, row.device, 'FAILED', undefined, 'agent restarted during execution; not run again (at most once)'));
+    for (const row of interrupted) {
+      // A handed-off command whose part has it resumes there (a download goes on from its last chunk).
+      if (this.#o.handoff?.[row.envelope.name]?.has(row.commandId) === true) pending.push(this.#handedOff(row.envelope, row.device));
+      else pending.push(this.#finish(row.envelope, row.device, 'FAILED', undefined, 'agent restarted during execution; not run again (at most once)'));
+    }
     for (const row of waiting) this.#spawn(row.envelope, row.device, true);
     await Promise.all(pending);
   }
@@ -139,6 +153,18 @@ export class CommandExecutor {
       return;
     }
     const isGateway = device === this.#o.gateway;
+    const handoff = isGateway ? this.#o.handoff?.[env.name] : undefined;
+    if (handoff !== undefined) {
+      try {
+        handoff.take(env, device);
+      } catch (err) {
+        const e = err as CausewayError;
+        await this.#finish(env, device, 'FAILED', undefined, `${e.code ?? 'ERROR'}: ${e.message}`);
+        return;
+      }
+      await this.#handedOff(env, device);
+      return;
+    }
     const builtin = isGateway ? this.#o.builtins[env.name] : undefined;
     if (isGateway && builtin === undefined) {
       await this.#finish(env, device, 'REJECTED', undefined, `unknown gateway command "${env.name}" (known: ${Object.keys(this.#o.builtins).join(', ')})`);
@@ -181,6 +207,15 @@ export class CommandExecutor {
     await this.#o.results.sendResult(result);
     this.#o.inbox.markResultQueued(env.id, device);
     this.#o.logger.info('command finished', { commandId: env.id, device, name: env.name, status, ...(error === undefined ? {} : { reason: error }) });
+  }
+
+  /** The part took the command: the inbox row is done here (a redelivery is answered from it), the part reports on. */
+  async #handedOff(env: CommandEnvelope, device: string): Promise<void> {
+    const result = this.#result(env.id, device, 'DOWNLOADING', { accepted: true });
+    this.#o.inbox.complete(env.id, device, result);
+    await this.#o.results.sendResult(result);
+    this.#o.inbox.markResultQueued(env.id, device);
+    this.#o.logger.info('command handed off', { commandId: env.id, device, name: env.name });
   }
 
   #result(commandId: string, device: string, status: CommandResultStatus, output: unknown, error?: string): CommandResultEnvelope {

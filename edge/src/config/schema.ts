@@ -24,6 +24,8 @@ export interface EdgeConfig {
   input: { stdin: boolean; stdinAck: boolean };
   ingest: IngestConfig;
   commands: { timeoutMs: number; rollbackTimeoutSeconds: number };
+  files: { root: string; trustedKeys: string[]; target: string; chunkTimeoutMs: number; maxBytesPerSecond: number; minFreeBytes: number };
+  update: { root: string; healthGateSeconds: number };
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
   identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };

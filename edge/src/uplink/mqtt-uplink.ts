@@ -213,6 +213,13 @@ export class MqttUplink extends EventEmitter {
    * only after this one is settled, so the hook must persist and return, not run the command.
    */
   private onDownlink(client: MqttClient, topic: string, payload: Buffer, done: (err?: Error) => void): void {
+    if (topic.startsWith('file-chunk/')) {
+      // An answer to a chunk request (issue 17): not an envelope, nothing to persist; the file side
+      // hashes it and writes it, or asks again.
+      this.emit('chunk', topic, payload);
+      done();
+      return;
+    }
     const res = tryDecodeEnvelope(payload);
     if (!res.ok) {
       this.s.downlinkInvalid++;
@@ -338,6 +345,19 @@ export class MqttUplink extends EventEmitter {
         });
       }
     }
+  }
+
+  /**
+   * Publishes a request on the link as it is now (a chunk request, issue 17): QoS 1, not through the
+   * outbox, since a request lost with the link is asked again, not resent. False when the link is down.
+   */
+  request(topic: string, payload: Buffer): boolean {
+    const client = this.client;
+    if (!client || !this.s.connected) return false;
+    client.publish(topic, payload, { qos: 1 }, (err) => {
+      if (err && client === this.client) this.log.debug('request not acknowledged', { topic, err });
+    });
+    return true;
   }
 
   /** SIGTERM: stop forming new batches, wait up to `timeoutMs` for the in-flight PUBACKs, go offline. */

@@ -25,6 +25,11 @@ export interface ProgramInfo {
   examples?: string[];
   /** help of a sub-command (`causeway send --help`), or undefined for the program's own help */
   helpFor?: (argv: string[]) => string | undefined;
+  /**
+   * `--version` after the sub-command is the sub-command's flag (`causeway file publish … --version 0.3.0`,
+   * issue 17): the program's version only when it comes before the first positional argument.
+   */
+  subcommandVersionFlag?: boolean;
 }
 
 /** Usage text shared by every binary. */
@@ -47,7 +52,9 @@ export async function runProgram(p: ProgramInfo, main: (argv: string[]) => Promi
     process.stdout.write(p.helpFor?.(argv) ?? helpText(p));
     return;
   }
-  if (argv.includes('--version') || argv.includes('-V')) {
+  const firstPositional = p.subcommandVersionFlag === true ? argv.findIndex((a) => !a.startsWith('-')) : -1;
+  const head = firstPositional < 0 ? argv : argv.slice(0, firstPositional);
+  if (head.includes('--version') || head.includes('-V')) {
     process.stdout.write(`${packageVersion()}\n`);
     return;
   }

@@ -1,3 +1,5 @@
+import convict from 'convict';
+import { parsePublicKey } from '../artifacts/manifest.js';
 import { type Schema, validateConfigObject } from './load-config.js';
 import { jsonFormat } from './json-format.js';
 import { isValidId } from '../topics/topic-id.js';
@@ -21,6 +23,11 @@ function gatewayId(v: unknown): void {
 
 function groupList(v: unknown): void {
   if (!Array.isArray(v) || !v.every((g) => isValidId(g))) throw new Error('must be an array of valid group names');
+}
+
+function keyList(v: unknown): void {
+  if (!Array.isArray(v)) throw new Error('must be an array of Ed25519 public keys (base64 SPKI DER, as causeway keys init prints)');
+  for (const k of v) parsePublicKey(String(k));
 }
 
 function mqttUrl(v: unknown): void {
@@ -146,6 +153,18 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     commands: {
       timeoutMs: { doc: 'A device command without an answer after this long is TIMED_OUT', format: 'nat', default: 10_000 },
       rollbackTimeoutSeconds: { doc: 'A remote config after which the uplink is not connected within this long is rolled back', format: 'nat', default: 60 },
+    },
+    files: {
+      root: { doc: 'Delivered files land under this directory, at the path their manifest names (never outside it)', format: String, default: '/var/lib/causeway-edge/files' },
+      trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts this gateway installs; empty: it installs nothing', format: keyList, default: [] },
+      target: { doc: 'The platform this gateway installs artifacts for (empty: this process\'s, e.g. linux-arm64); an artifact for another target is refused', format: String, default: '' },
+      chunkTimeoutMs: { doc: 'A chunk requested over MQTT and not answered within this long is asked for again', format: 'nat', default: 15_000 },
+      maxBytesPerSecond: { doc: 'Download rate limit in chunk bytes/s, so telemetry keeps flowing (0: unlimited)', format: 'nat', default: 0 },
+      minFreeBytes: { doc: 'Disk space that must stay free after a download; a download that would eat into it fails at once', format: 'nat', default: 16 * 1024 * 1024 },
+    },
+    update: {
+      root: { doc: 'Agent releases are installed side by side in <root>/releases/<version>/, with <root>/current the running one', format: String, default: '/opt/causeway-edge' },
+      healthGateSeconds: { doc: 'A new agent release must connect to the cloud and have a batch of its outbox acknowledged (or an empty outbox) within this long, or the previous release is put back', format: 'nat', default: 60 },
     },
     health: {
       host: { doc: 'Address of /healthz and /metrics', format: String, default: '127.0.0.1' },

@@ -30,6 +30,13 @@ export const LOCAL_ONLY_KEYS: readonly string[] = [
   'input.stdinAck',
   // first-boot registration: the claim token and where the gateway's own secret is kept
   'identity',
+  // what this gateway trusts and where installs may write (issue 17): a remote document that could add
+  // a key or move the roots could install anything anywhere
+  'files.root',
+  'files.trustedKeys',
+  'files.target',
+  'update.root',
+  'update.healthGateSeconds',
 ];
 
 function isPlain(v: unknown): v is Record<string, unknown> {

@@ -9,8 +9,11 @@ export interface DedupeDecision {
   undecodable?: string;
 }
 
-/** First levels whose envelopes carry a per-gateway id (a status is retained, not deduplicated). */
-const DEDUPED: ReadonlySet<string> = new Set(UPLINK_KINDS.filter((k) => k !== 'status'));
+/**
+ * First levels whose envelopes carry a per-gateway id (a status is retained, not deduplicated; a chunk
+ * request is no envelope and asking twice is harmless, issue 17).
+ */
+const DEDUPED: ReadonlySet<string> = new Set(UPLINK_KINDS.filter((k) => k !== 'status' && k !== 'file-req'));
 
 /**
  * Causeway's dedupe rule, given to the broker as a hook (`BrokerOptions.dedupeKey`) so the broker core

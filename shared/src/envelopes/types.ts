@@ -69,7 +69,10 @@ export interface CommandEnvelope {
   expiresAt?: number;
 }
 
-export const COMMAND_RESULT_STATUSES = ['DELIVERED', 'SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED'] as const;
+/** Progress of a long-running command (a file or release install, issue 17); reported in this order. */
+export const COMMAND_PROGRESS_STATUSES = ['DOWNLOADING', 'VERIFYING', 'INSTALLING'] as const;
+export type CommandProgressStatus = (typeof COMMAND_PROGRESS_STATUSES)[number];
+export const COMMAND_RESULT_STATUSES = ['DELIVERED', ...COMMAND_PROGRESS_STATUSES, 'SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'ROLLED_BACK'] as const;
 export type CommandResultStatus = (typeof COMMAND_RESULT_STATUSES)[number];
 
 /** What a gateway reports about a command. cmd-result/{gw}/{device}/{commandId} */

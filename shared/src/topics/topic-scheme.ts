@@ -12,11 +12,13 @@ export type CausewayTopic =
   | { kind: 'cmd-result'; gateway: string; device: string; commandId: string }
   | { kind: 'config-reported'; gateway: string }
   | { kind: 'status'; gateway: string }
+  | { kind: 'file-req'; gateway: string; reqId: string }
   // downlink: cloud → gateway
   | { kind: 'cmd'; gateway: string; device: string; commandId: string }
   | { kind: 'cmd-group'; group: string; commandId: string }
   | { kind: 'cmd-all'; commandId: string }
-  | { kind: 'config'; gateway: string };
+  | { kind: 'config'; gateway: string }
+  | { kind: 'file-chunk'; gateway: string; reqId: string };
 
 export type TopicKind = CausewayTopic['kind'];
 
@@ -31,6 +33,8 @@ const LAYOUT: { readonly [K in TopicKind]: readonly string[] } = {
   'cmd-group': ['group', 'commandId'],
   'cmd-all': ['commandId'],
   config: ['gateway'],
+  'file-req': ['gateway', 'reqId'],
+  'file-chunk': ['gateway', 'reqId'],
 };
 
 const LABEL: Record<string, string> = {
@@ -40,11 +44,12 @@ const LABEL: Record<string, string> = {
   type: 'event type',
   commandId: 'command id',
   group: 'group name',
+  reqId: 'request id',
 };
 
 /** Uplink kinds (what a gateway publishes) and downlink kinds (what it subscribes to). */
-export const UPLINK_KINDS: readonly TopicKind[] = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status'];
-export const DOWNLINK_KINDS: readonly TopicKind[] = ['cmd', 'cmd-group', 'cmd-all', 'config'];
+export const UPLINK_KINDS: readonly TopicKind[] = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req'];
+export const DOWNLINK_KINDS: readonly TopicKind[] = ['cmd', 'cmd-group', 'cmd-all', 'config', 'file-chunk'];
 
 export function isTopicKind(s: string): s is TopicKind {
   return Object.hasOwn(LAYOUT, s);
@@ -91,7 +96,7 @@ export function tryParseTopic(topic: string): CausewayTopic | undefined {
 
 /**
  * The filters a gateway subscribes to for its downlink: its own commands, its groups' commands, the
- * broadcast, and its desired config.
+ * broadcast, its desired config, and the answers to its chunk requests (issue 17).
  */
 export function downlinkFilters(gateway: string, groups: readonly string[] = []): string[] {
   validateId(gateway, 'gateway id');
@@ -103,5 +108,6 @@ export function downlinkFilters(gateway: string, groups: readonly string[] = [])
     }),
     'cmd-all/+',
     `config/${gateway}`,
+    `file-chunk/${gateway}/+`,
   ];
 }

@@ -32,7 +32,7 @@ const COMMANDS: CommandSpec = {
   examples: ['causeway commands', 'causeway commands 01J9Z3 --state FAILED'],
 };
 
-const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'CANCELED'];
+const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'CANCELED', 'ROLLED_BACK'];
 
 function summary(counts: Record<string, number>): string {
   return Object.entries(counts).filter(([, n]) => n > 0).map(([s, n]) => `${s}=${n}`).join(' ');

@@ -1,5 +1,5 @@
 import { type KV, KvWatchInclude } from 'nats';
-import { next, STATES, type TargetEvent, type TargetState } from '../../control/command-state.js';
+import { next, OPEN as OPEN_STATES, STATES, type TargetEvent, type TargetState } from '../../control/command-state.js';
 import type { CommandRecord, CommandStatus, CommandStore, ControlChange, TargetDetail, TargetKey, TargetRow } from '../../control/control-store.js';
 import { compareAndSet } from './kv-compare-and-set.js';
 import { isPut, scanKv } from './kv-scan.js';
@@ -8,7 +8,7 @@ import { escapeToken } from './subject-escape.js';
 
 /** KV writes in flight at once when a command's targets are created */
 const WRITE_CONCURRENCY = 64;
-const OPEN: ReadonlySet<TargetState> = new Set(['QUEUED', 'SENT', 'DELIVERED']);
+const OPEN: ReadonlySet<TargetState> = new Set(OPEN_STATES);
 
 interface StoredTarget extends TargetRow {
   sentAt?: number;
