@@ -3,6 +3,9 @@ import { type IngestCounters, newIngestCounters, sourceCounters } from './counte
 import { createFrameHandler } from './frame-handler.js';
 import { createFramer } from './framing/create-framer.js';
 import { type IngestConfig, validateIngestConfig } from './ingest-schema.js';
+import type { ModbusBus } from './modbus/modbus-config.js';
+import { modbusSerialLink, type ModbusLink } from './modbus/modbus-link.js';
+import { startModbusPoller, type ModbusPoller } from './modbus/modbus-poller.js';
 import { startMqttSource, type MqttSource } from './mqtt/mqtt-source.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import { startSerialSource, type PortOpener, type SerialSource } from './serial/serial-source.js';
@@ -31,6 +34,8 @@ export interface Ingest {
 export interface IngestDeps {
   /** tests swap the serial opener */
   openPort?: PortOpener;
+  /** tests swap the Modbus link */
+  modbusLink?: (bus: ModbusBus) => ModbusLink;
   now?: () => number;
   /** a device answered a command (a `>…` line); the command side correlates it */
   onReply?: (device: string, reply: string) => void;
@@ -76,6 +81,18 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     });
   });
 
+  const modbus: ModbusPoller[] = (config.modbus ?? []).map((bus) =>
+    startModbusPoller({
+      bus,
+      link: (deps.modbusLink ?? modbusSerialLink)(bus),
+      processor,
+      counters,
+      logger: log,
+      now,
+      reopen: config.reopen,
+    }),
+  );
+
   let mqttSource: MqttSource | null = null;
   if (config.mqtt.url !== '' && config.mqtt.sources.length > 0) {
     mqttSource = startMqttSource({
@@ -100,7 +117,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   }, Math.max(10, config.tickMs));
   timer.unref();
 
-  log.info('ingest started', { ports: config.ports.length, mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
+  log.info('ingest started', { ports: config.ports.length, modbusBuses: modbus.map((m) => m.name), mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
 
   return {
     counters,
@@ -117,7 +134,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     },
     async stop() {
       clearInterval(timer);
-      await Promise.all([...serial.map((s) => s.stop()), mqttSource?.stop()]);
+      await Promise.all([...serial.map((s) => s.stop()), ...modbus.map((m) => m.stop()), mqttSource?.stop()]);
       await ticking;
     },
   };
