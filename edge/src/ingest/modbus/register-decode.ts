@@ -6,6 +6,19 @@ export function registersOf(type: ModbusDataType): number {
 }
 
 /**
+ * The shortest decimal that is the same float32: 230.3 rather than 230.3000030517578, the double the
+ * register's bits also are. Nothing is lost (it reads back to the same bits); 9 digits always suffice.
+ */
+export function shortestFloat32(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  for (let p = 1; p < 9; p++) {
+    const d = Number(x.toPrecision(p));
+    if (Math.fround(d) === x) return d;
+  }
+  return Number(x.toPrecision(9));
+}
+
+/**
  * The value of one point from the 16-bit words a read returned (`words[0]` is the point's first register,
  * as the slave sent it: high byte first on the wire, Modbus Application Protocol v1.1b3 §4.2). Pure.
  *
@@ -36,7 +49,7 @@ export function decodeRegisters(words: readonly number[], p: Pick<ModbusPoint, '
       case 'uint16': raw = buf.readUInt16BE(0); break;
       case 'int32': raw = buf.readInt32BE(0); break;
       case 'uint32': raw = buf.readUInt32BE(0); break;
-      case 'float32': raw = buf.readFloatBE(0); break;
+      case 'float32': raw = shortestFloat32(buf.readFloatBE(0)); break;
       default: throw new RangeError(`unknown type ${String(p.type)}`);
     }
   }

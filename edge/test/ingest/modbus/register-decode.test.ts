@@ -16,6 +16,8 @@ describe('ingest/modbus/register-decode', () => {
     ['uint32 BADC (bytes swapped)', [0x0100, 0x0200], { type: 'uint32', byteOrder: 'little' }, 65538],
     ['uint32 DCBA', [0x0200, 0x0100], { type: 'uint32', wordOrder: 'little', byteOrder: 'little' }, 65538],
     ['float32 ABCD', [0x4148, 0x0000], { type: 'float32' }, 12.5],
+    ['float32 as its shortest decimal (230.3, not 230.3000030517578)', [0x4366, 0x4ccd], { type: 'float32' }, 230.3],
+    ['float32 of 0.1', [0x3dcc, 0xcccd], { type: 'float32' }, 0.1],
     ['float32 CDAB', [0x0000, 0x4148], { type: 'float32', wordOrder: 'little' }, 12.5],
     ['float32 DCBA', [0x0000, 0x4841], { type: 'float32', wordOrder: 'little', byteOrder: 'little' }, 12.5],
     ['scale and offset', [231], { type: 'uint16', scale: 0.1 }, 23.1],
