@@ -6,6 +6,7 @@ import { type IngestConfig, validateIngestConfig } from './ingest-schema.js';
 import type { ModbusBus } from './modbus/modbus-config.js';
 import { modbusSerialLink, type ModbusLink } from './modbus/modbus-link.js';
 import { startModbusPoller, type ModbusPoller } from './modbus/modbus-poller.js';
+import { executeWrite, planWrite } from './modbus/modbus-write.js';
 import { startMqttSource, type MqttSource } from './mqtt/mqtt-source.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import { startSerialSource, type PortOpener, type SerialSource } from './serial/serial-source.js';
@@ -93,6 +94,13 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     }),
   );
 
+  /** device → its poller and slave, for writes (device commands) */
+  const modbusDevices = new Map((config.modbus ?? []).flatMap((bus, i) => bus.slaves.map((slave) => [slave.device, { poller: modbus[i]!, slave }] as const)));
+  const reply = (device: string, line: string): void => {
+    if (line.startsWith('>ok')) sourceCounters(counters, `modbus:${modbusDevices.get(device)!.poller.name}`).replies++;
+    deps.onReply?.(device, line);
+  };
+
   let mqttSource: MqttSource | null = null;
   if (config.mqtt.url !== '' && config.mqtt.sources.length > 0) {
     mqttSource = startMqttSource({
@@ -125,10 +133,19 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     sendToDevice(device, line) {
       const i = config.ports.findIndex((p) => p.device === device);
       if (i >= 0) return serial[i]!.write(line);
+      const mb = modbusDevices.get(device);
+      if (mb !== undefined) {
+        // The answer comes like a serial device's `>` line, so the command router's correlation,
+        // timeout and at-most-once handling apply unchanged.
+        const w = planWrite(mb.slave, line);
+        if (typeof w === 'string') queueMicrotask(() => reply(device, w));
+        else void mb.poller.exclusive((link) => executeWrite(link, mb.slave, w)).then((r) => reply(device, r));
+        return true;
+      }
       return mqttSource?.sendCommand(device, line) ?? false;
     },
     commandableDevices() {
-      const out = new Set(config.ports.map((p) => p.device));
+      const out = new Set([...config.ports.map((p) => p.device), ...modbusDevices.keys()]);
       if (config.mqtt.commandTopic) for (const d of mqttSource?.devices ?? []) out.add(d);
       return out;
     },
