@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '@causeway/shared';
 import { validateModbus } from '../../../src/ingest/modbus/modbus-config.js';
+import { compileRules } from '../../../src/ingest/stream-processor.js';
 
 const ok = { tcp: { host: '127.0.0.1', port: 5020 }, slaves: [{ unit: 1, device: 'meter-1', points: [{ stream: 'voltage', fc: 4, address: 0, type: 'float32', unit: 'V' }] }] };
 const withBus = (patch: object): unknown[] => [{ ...ok, ...patch }];
@@ -11,6 +13,12 @@ describe('ingest/modbus/modbus-config', () => {
   it('accepts a TCP bus and an RTU bus', () => {
     validateModbus([ok, { rtu: { path: '/dev/ttyUSB0', baudRate: 19200, parity: 'even' }, slaves: [{ unit: 2, device: 'wx', points: [{ stream: 'alarm', fc: 1, address: 3 }] }] }]);
     validateModbus([]);
+  });
+  it('the roadside cabinet example of docs/field-buses.md is a valid config', () => {
+    const md = readFileSync(new URL('../../../../docs/field-buses.md', import.meta.url), 'utf8');
+    const doc = JSON.parse(/```json\n([\s\S]*?)```/.exec(md)![1]!) as { ingest: { modbus: unknown; rules: never } };
+    validateModbus(doc.ingest.modbus);
+    compileRules(doc.ingest.rules);
   });
   const bad: Array<[string, unknown, string, RegExp]> = [
     ['not an array', {}, 'ingest.modbus', /array of buses/],
