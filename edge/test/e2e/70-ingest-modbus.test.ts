@@ -24,9 +24,9 @@ const expected = (u: number): Record<string, [unknown, string | undefined]> => (
 
 /**
  * Issue 19, Modbus end to end: a real agent polls a simulated Modbus TCP gateway with eight slaves (one
- * dead, one answering a read with exception 4) and a Modbus RTU bus on a PTY; the readings reach the
+ * dead, one answering a read with exception 4) and a Modbus RTU bus on a PTY (every 10th answer with a bad CRC); the readings reach the
  * cloud's server-side telemetry queue with their values and units, the dead slave does not hold the others
- * back, and /metrics counts the timeouts and the exception by code.
+ * back, and /metrics counts the timeouts, the exception by code and the bad frames.
  */
 describe('edge e2e 70: Modbus TCP and RTU slaves → agent → cloud server-side queue @e2e', function () {
   this.timeout(90_000);
@@ -49,7 +49,7 @@ describe('edge e2e 70: Modbus TCP and RTU slaves → agent → cloud server-side
   it('values and units at the queue; one dead slave among eight does not stop the others; exceptions and timeouts counted', async () => {
     const tcp = new SimProcess(['modbus', '--profile', 'roadside-cabinet', '--tcp-port', '0', '--units', '1-8', '--dead', '5', '--exception', '3:5:4']);
     const rtuLink = join(dir, 'ttyRS485');
-    const rtu = new SimProcess(['modbus', '--profile', 'roadside-cabinet', '--link', rtuLink, '--units', '11-12']);
+    const rtu = new SimProcess(['modbus', '--profile', 'roadside-cabinet', '--link', rtuLink, '--units', '11-12', '--bad-crc-every', '10']);
     sims.push(tcp, rtu);
     const [tcpUp] = await tcp.waitFor('listening');
     await rtu.waitFor('listening');
@@ -121,6 +121,9 @@ describe('edge e2e 70: Modbus TCP and RTU slaves → agent → cloud server-side
     assert.equal(metric('causeway_modbus_slave_events', 'slave="cabinet-tcp/3",counter="timeouts"'), 0);
     for (const u of [1, 2, 4, 6, 7, 8]) assert.ok(metric('causeway_modbus_slave_events', `slave="cabinet-tcp/${u}",counter="polls"`) >= 20);
     assert.ok(metric('causeway_modbus_slave_events', 'slave="cabinet-rtu/11",counter="reads"') >= 20);
-    assert.equal(metric('causeway_modbus_slave_events', 'slave="cabinet-rtu/12",counter="crcErrors"'), 0);
+    // every 10th RTU answer has a corrupted CRC: counted, dropped, the next polls go on
+    const crc = metric('causeway_modbus_slave_events', 'slave="cabinet-rtu/11",counter="crcErrors"') + metric('causeway_modbus_slave_events', 'slave="cabinet-rtu/12",counter="crcErrors"');
+    assert.ok(crc >= 4, `bad CRCs counted (${crc})`);
+    assert.ok(metric('causeway_ingest_dropped_frames', 'source="modbus:cabinet-rtu",reason="bad-checksum"') >= 4);
   });
 });

@@ -3,7 +3,7 @@ import { countDrop, modbusSlaveCounters, type IngestCounters, type ModbusSlaveCo
 import type { StreamProcessor, StreamValue } from '../stream-processor.js';
 import { busName, MODBUS_DEFAULTS, type ModbusBus, type ModbusSlave } from './modbus-config.js';
 import { classifyModbusError, type ModbusLink } from './modbus-link.js';
-import { planSlave, type PlannedRead } from './poll-plan.js';
+import { planReads, planSlave, type PlannedRead } from './poll-plan.js';
 import { decodeRegisters } from './register-decode.js';
 
 interface SlaveState {
@@ -100,7 +100,7 @@ export function startModbusPoller(o: ModbusPollerOptions): ModbusPoller {
     const ts = now();
     const values: StreamValue[] = [];
     let silent = false;
-    for (const r of st.reads) {
+    for (const r of [...st.reads]) {
       let data: number[] | boolean[];
       try {
         data = await exclusive((link) => link.read(s.unit, r.fc, r.address, r.count, timeoutMs));
@@ -109,6 +109,12 @@ export function startModbusPoller(o: ModbusPollerOptions): ModbusPoller {
         if (f.kind === 'exception') {
           st.counters.exceptions[f.code] = (st.counters.exceptions[f.code] ?? 0) + 1;
           log.debug('modbus exception', { unit: s.unit, fc: r.fc, address: r.address, code: f.code });
+          if (f.code === 2 && r.points.length > 1) {
+            // Illegal data address for a coalesced block: one register in it does not exist on this
+            // slave. Read its points one by one from now on, so the others still deliver.
+            st.reads.splice(st.reads.indexOf(r), 1, ...r.points.map(({ point }) => planReads([point])[0]!));
+            log.warn('modbus slave refused a coalesced read (illegal data address); reading its points one by one', { unit: s.unit, fc: r.fc, address: r.address, count: r.count });
+          }
           continue; // the other reads of this slave may still work
         }
         if (f.kind === 'crc') {

@@ -35,7 +35,7 @@ class FakeLink implements ModbusLink {
       await new Promise((r) => setTimeout(r, timeoutMs));
       throw Object.assign(new Error('Timed out'), { errno: 'ETIMEDOUT' });
     }
-    const code = s.exceptionAt?.get(address);
+    const code = [...(s.exceptionAt ?? [])].find(([a]) => a >= address && a < address + count)?.[1];
     if (code !== undefined) throw Object.assign(new Error(`Modbus exception ${code}`), { modbusCode: code });
     const words = Array.from({ length: count }, (_, i) => s.registers.get(address + i) ?? 0);
     return fc === 1 || fc === 2 ? words.map((w) => w !== 0) : words;
@@ -110,6 +110,17 @@ describe('ingest/modbus/modbus-poller', () => {
     assert.equal(sink.readings.filter((r) => r.stream === 'b').length, 0);
     assert.equal(c.timeouts, 0);
     assert.ok(c.polls >= 3);
+  });
+
+  it('a coalesced read refused with exception 2 (illegal data address) is split: the other points still deliver', async () => {
+    const link = new FakeLink(new Map([[1, { registers: new Map([[0, 10], [2, 30]]), exceptionAt: new Map([[1, 2]]) }]]));
+    const bus: ModbusBus = { tcp: { host: 'fake' }, slaves: [{ unit: 1, device: 'm', periodMs: 10, points: [{ stream: 'a', fc: 3, address: 0 }, { stream: 'b', fc: 3, address: 1 }, { stream: 'c', fc: 3, address: 2 }] }] };
+    const { sink, poller, counters } = rig(bus, link);
+    await until(() => sink.readings.filter((r) => r.stream === 'c').length >= 3, 'three readings of c');
+    await poller.stop();
+    assert.deepEqual(link.requests.slice(0, 4), ['1:fc3@0+3', '1:fc3@0+1', '1:fc3@1+1', '1:fc3@2+1']);
+    assert.ok(sink.readings.every((r) => (r.stream === 'a' && r.value === 10) || (r.stream === 'c' && r.value === 30)));
+    assert.ok(counters.modbus['fake:502/1']!.exceptions[2]! >= 3);
   });
 
   it('a bus that cannot be opened is retried with backoff and polled once it opens', async () => {
