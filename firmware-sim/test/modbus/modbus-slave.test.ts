@@ -34,6 +34,20 @@ describe('modbus/modbus-slave', () => {
     }
   });
 
+  it('TCP: a slow slave answers after --delay-ms, past a shorter master timeout', async () => {
+    const slave = await startModbusTcpSlave({ banks: banks(), faults: { delayMs: 400 }, port: 0 });
+    const client = new ModbusRTU();
+    try {
+      await client.connectTCP('127.0.0.1', { port: slave.address as number });
+      client.setID(1);
+      client.setTimeout(100);
+      await assert.rejects(client.readInputRegisters(2, 1), (e: { errno?: string }) => e.errno === 'ETIMEDOUT');
+    } finally {
+      await new Promise<void>((r) => client.close(() => r()));
+      await slave.stop();
+    }
+  });
+
   it('RTU on a PTY: reads and coil writes; a corrupted CRC is refused by the master', async function () {
     const link = join(tmpdir(), `cw-mb-${process.pid}-${Date.now()}`);
     const slave = await startModbusRtuSlave({ banks: banks(), faults: { badCrcEvery: 3 }, link });
