@@ -89,8 +89,13 @@ export function validateIngestConfig(c: IngestConfig): void {
   validateMqttSources(c.mqtt.sources);
   validateModbus(c.modbus ?? []);
   const serial = new Set(c.ports.map((p) => p.path));
+  const devices = new Set(c.ports.map((p) => p.device));
   (c.modbus ?? []).forEach((b, i) => {
     if (b.rtu !== undefined && serial.has(b.rtu.path)) throw new ConfigError(`ingest.modbus[${i}].rtu.path ${b.rtu.path} is also a line-protocol port in ingest.ports`, { key: `ingest.modbus[${i}].rtu.path` });
+    b.slaves.forEach((s, j) => {
+      // commands are routed by device id: one device, one source
+      if (devices.has(s.device)) throw new ConfigError(`ingest.modbus[${i}].slaves[${j}].device ${s.device} is also a serial port's device in ingest.ports`, { key: `ingest.modbus[${i}].slaves[${j}].device` });
+    });
   });
 }
 

@@ -136,7 +136,13 @@ export function startModbusPoller(o: ModbusPollerOptions): ModbusPoller {
           values.push({ stream: point.stream, value: Boolean(data[index]), ...(point.unit === undefined ? {} : { unit: point.unit }) });
           continue;
         }
-        const value = decodeRegisters((data as number[]).slice(index), point);
+        let value: number;
+        try {
+          value = decodeRegisters((data as number[]).slice(index), point);
+        } catch {
+          countDrop(source, 'malformed'); // an answer shorter than asked for: never let it stop the bus
+          continue;
+        }
         if (!Number.isFinite(value)) {
           countDrop(source, 'non-numeric'); // a float32 NaN or infinity: the JSON and CBOR of a reading cannot carry it
           continue;
