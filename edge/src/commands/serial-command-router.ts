@@ -75,7 +75,7 @@ export class SerialCommandRouter implements DeviceCommandRouter {
         signal.removeEventListener('abort', onAbort);
         const text = reply.replace(/^>/, '').trim();
         if (text.startsWith('ok')) resolve({ reply: text });
-        else if (text.startsWith('err unknown-command')) reject(new CausewayError('COMMAND_REJECTED', `${device}: ${text}`));
+        else if (text.startsWith('err unknown-command') || text.startsWith('err refused')) reject(new CausewayError('COMMAND_REJECTED', `${device}: ${text}`));
         else reject(new CausewayError('COMMAND_FAILED', `${device}: ${text}`));
       });
       signal.addEventListener('abort', onAbort, { once: true });

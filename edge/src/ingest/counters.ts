@@ -16,9 +16,29 @@ export interface SourceCounters {
   drops: Partial<Record<DropReason, number>>;
 }
 
+/** What polling one Modbus slave did since start (issue 19: counters per slave and exception code). */
+export interface ModbusSlaveCounters {
+  /** poll cycles started */
+  polls: number;
+  /** requests answered with data */
+  reads: number;
+  readings: number;
+  timeouts: number;
+  /** answers with a bad CRC (RTU) */
+  crcErrors: number;
+  /** requests that failed on the link (port closed, connection reset) */
+  linkErrors: number;
+  /** exception responses by exception code (2: illegal data address, 4: slave device failure, …) */
+  exceptions: Record<string, number>;
+  /** poll periods skipped because the slave was in backoff or the bus was late */
+  skipped: number;
+}
+
 export interface IngestCounters {
-  /** keyed by port path or `mqtt:<topic filter>` */
+  /** keyed by port path, `mqtt:<topic filter>` or `modbus:<bus>` */
   sources: Record<string, SourceCounters>;
+  /** keyed by `<bus>/<unit>` */
+  modbus: Record<string, ModbusSlaveCounters>;
   readings: number;
   events: number;
   /** readings the rules held back on purpose (deadband, downsample, filter) are not errors and not here */
@@ -30,7 +50,7 @@ export function newSourceCounters(): SourceCounters {
 }
 
 export function newIngestCounters(): IngestCounters {
-  return { sources: {}, readings: 0, events: 0, sinkErrors: 0 };
+  return { sources: {}, modbus: {}, readings: 0, events: 0, sinkErrors: 0 };
 }
 
 export function sourceCounters(c: IngestCounters, key: string): SourceCounters {
@@ -39,4 +59,8 @@ export function sourceCounters(c: IngestCounters, key: string): SourceCounters {
 
 export function countDrop(c: SourceCounters, reason: DropReason): void {
   c.drops[reason] = (c.drops[reason] ?? 0) + 1;
+}
+
+export function modbusSlaveCounters(c: IngestCounters, bus: string, unit: number): ModbusSlaveCounters {
+  return (c.modbus[`${bus}/${unit}`] ??= { polls: 0, reads: 0, readings: 0, timeouts: 0, crcErrors: 0, linkErrors: 0, exceptions: {}, skipped: 0 });
 }

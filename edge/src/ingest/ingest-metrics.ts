@@ -32,6 +32,28 @@ export function registerIngestMetrics(counters: IngestCounters, registry: Regist
     },
   });
   new Gauge({
+    name: 'causeway_modbus_slave_events',
+    help: 'Per Modbus slave (<bus>/<unit>): polls, reads, readings, timeouts, crcErrors, linkErrors, skipped',
+    labelNames: ['slave', 'counter'],
+    registers: [registry],
+    collect() {
+      for (const [slave, c] of Object.entries(counters.modbus)) {
+        for (const k of ['polls', 'reads', 'readings', 'timeouts', 'crcErrors', 'linkErrors', 'skipped'] as const) this.set({ slave, counter: k }, c[k]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'causeway_modbus_exceptions',
+    help: 'Modbus exception responses per slave (<bus>/<unit>) and exception code (1 illegal function, 2 illegal data address, 3 illegal data value, 4 slave device failure, 6 busy, 11 gateway target failed)',
+    labelNames: ['slave', 'code'],
+    registers: [registry],
+    collect() {
+      for (const [slave, c] of Object.entries(counters.modbus)) {
+        for (const [code, n] of Object.entries(c.exceptions)) this.set({ slave, code }, n);
+      }
+    },
+  });
+  new Gauge({
     name: 'causeway_ingest_totals',
     help: 'Readings and events handed to the outbox, and sink failures',
     labelNames: ['counter'],

@@ -2,6 +2,7 @@ import { type Schema, ConfigError, isValidId, validateTopicFilter, ingestSchemaW
 import { type FramingConfig, createFramer } from './framing/create-framer.js';
 import { type ProtocolConfig, createProtocol } from './protocols/create-protocol.js';
 import type { MqttSourceMapping } from './mqtt/mqtt-source.js';
+import { type ModbusBus, validateModbus } from './modbus/modbus-config.js';
 import { compileRules, type StreamRulesConfig } from './stream-processor.js';
 
 export interface PortConfig {
@@ -18,6 +19,8 @@ export interface PortConfig {
 
 export interface IngestConfig {
   ports: PortConfig[];
+  /** Modbus RTU/TCP buses polled (modbus/modbus-config.ts) */
+  modbus?: ModbusBus[];
   rules: StreamRulesConfig[];
   tickMs: number;
   reopen: { initialMs: number; maxMs: number };
@@ -84,6 +87,16 @@ export function validateIngestConfig(c: IngestConfig): void {
   validatePorts(c.ports);
   compileRules(c.rules);
   validateMqttSources(c.mqtt.sources);
+  validateModbus(c.modbus ?? []);
+  const serial = new Set(c.ports.map((p) => p.path));
+  const devices = new Set(c.ports.map((p) => p.device));
+  (c.modbus ?? []).forEach((b, i) => {
+    if (b.rtu !== undefined && serial.has(b.rtu.path)) throw new ConfigError(`ingest.modbus[${i}].rtu.path ${b.rtu.path} is also a line-protocol port in ingest.ports`, { key: `ingest.modbus[${i}].rtu.path` });
+    b.slaves.forEach((s, j) => {
+      // commands are routed by device id: one device, one source
+      if (devices.has(s.device)) throw new ConfigError(`ingest.modbus[${i}].slaves[${j}].device ${s.device} is also a serial port's device in ingest.ports`, { key: `ingest.modbus[${i}].slaves[${j}].device` });
+    });
+  });
 }
 
 /**
@@ -96,6 +109,7 @@ export const ingestSchema: Schema = ingestSchemaWith(
     ports: (v) => validatePorts(v),
     rules: (v) => void compileRules(v as StreamRulesConfig[]),
     sources: (v) => validateMqttSources(v),
+    modbus: (v) => validateModbus(v),
   },
   'causeway',
 );

@@ -3,6 +3,10 @@ import { type IngestCounters, newIngestCounters, sourceCounters } from './counte
 import { createFrameHandler } from './frame-handler.js';
 import { createFramer } from './framing/create-framer.js';
 import { type IngestConfig, validateIngestConfig } from './ingest-schema.js';
+import type { ModbusBus } from './modbus/modbus-config.js';
+import { modbusSerialLink, type ModbusLink } from './modbus/modbus-link.js';
+import { startModbusPoller, type ModbusPoller } from './modbus/modbus-poller.js';
+import { executeWrite, planWrite } from './modbus/modbus-write.js';
 import { startMqttSource, type MqttSource } from './mqtt/mqtt-source.js';
 import { createProtocol } from './protocols/create-protocol.js';
 import { startSerialSource, type PortOpener, type SerialSource } from './serial/serial-source.js';
@@ -33,6 +37,8 @@ export interface Ingest {
 export interface IngestDeps {
   /** tests swap the serial opener */
   openPort?: PortOpener;
+  /** tests swap the Modbus link */
+  modbusLink?: (bus: ModbusBus) => ModbusLink;
   now?: () => number;
   /** a device answered a command (a `>…` line); the command side correlates it */
   onReply?: (device: string, reply: string) => void;
@@ -78,6 +84,25 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     });
   });
 
+  const modbus: ModbusPoller[] = (config.modbus ?? []).map((bus) =>
+    startModbusPoller({
+      bus,
+      link: (deps.modbusLink ?? modbusSerialLink)(bus),
+      processor,
+      counters,
+      logger: log,
+      now,
+      reopen: config.reopen,
+    }),
+  );
+
+  /** device → its poller and slave, for writes (device commands) */
+  const modbusDevices = new Map((config.modbus ?? []).flatMap((bus, i) => bus.slaves.map((slave) => [slave.device, { poller: modbus[i]!, slave }] as const)));
+  const reply = (device: string, line: string): void => {
+    if (line.startsWith('>ok')) sourceCounters(counters, `modbus:${modbusDevices.get(device)!.poller.name}`).replies++;
+    deps.onReply?.(device, line);
+  };
+
   let mqttSource: MqttSource | null = null;
   if (config.mqtt.url !== '' && config.mqtt.sources.length > 0) {
     mqttSource = startMqttSource({
@@ -102,7 +127,7 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   }, Math.max(10, config.tickMs));
   timer.unref();
 
-  log.info('ingest started', { ports: config.ports.length, mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
+  log.info('ingest started', { ports: config.ports.length, modbusBuses: modbus.map((m) => m.name), mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
 
   return {
     counters,
@@ -110,6 +135,15 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     sendToDevice(device, line) {
       const i = config.ports.findIndex((p) => p.device === device);
       if (i >= 0) return serial[i]!.write(line);
+      const mb = modbusDevices.get(device);
+      if (mb !== undefined) {
+        // The answer comes like a serial device's `>` line, so the command router's correlation,
+        // timeout and at-most-once handling apply unchanged.
+        const w = planWrite(mb.slave, line);
+        if (typeof w === 'string') queueMicrotask(() => reply(device, w));
+        else void mb.poller.exclusive((link) => executeWrite(link, mb.slave, w)).then((r) => reply(device, r));
+        return true;
+      }
       return mqttSource?.sendCommand(device, line) ?? false;
     },
     ports() {
@@ -119,13 +153,13 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
       });
     },
     commandableDevices() {
-      const out = new Set(config.ports.map((p) => p.device));
+      const out = new Set([...config.ports.map((p) => p.device), ...modbusDevices.keys()]);
       if (config.mqtt.commandTopic) for (const d of mqttSource?.devices ?? []) out.add(d);
       return out;
     },
     async stop() {
       clearInterval(timer);
-      await Promise.all([...serial.map((s) => s.stop()), mqttSource?.stop()]);
+      await Promise.all([...serial.map((s) => s.stop()), ...modbus.map((m) => m.stop()), mqttSource?.stop()]);
       await ticking;
     },
   };

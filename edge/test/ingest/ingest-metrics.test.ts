@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { countDrop, newIngestCounters, sourceCounters } from '../../src/ingest/counters.js';
+import { countDrop, modbusSlaveCounters, newIngestCounters, sourceCounters } from '../../src/ingest/counters.js';
 import { registerIngestMetrics } from '../../src/ingest/ingest-metrics.js';
 
 describe('ingest/ingest-metrics', () => {
@@ -19,6 +19,12 @@ describe('ingest/ingest-metrics', () => {
     assert.match(text, /causeway_ingest_source_events\{source="\/dev\/ttyUSB0",counter="disconnects"\} 1/);
     assert.match(text, /causeway_ingest_dropped_frames\{source="\/dev\/ttyUSB0",reason="bad-checksum"\} 2/);
     assert.match(text, /causeway_ingest_totals\{counter="readings"\} 1234/);
+    const m = modbusSlaveCounters(counters, 'cabinet', 5);
+    m.timeouts = 3;
+    m.exceptions[4] = 7;
+    const withModbus = await registry.metrics();
+    assert.match(withModbus, /causeway_modbus_slave_events\{slave="cabinet\/5",counter="timeouts"\} 3/);
+    assert.match(withModbus, /causeway_modbus_exceptions\{slave="cabinet\/5",code="4"\} 7/);
     c.opens = 3;
     assert.match(await registry.metrics(), /counter="opens"\} 3/);
   });

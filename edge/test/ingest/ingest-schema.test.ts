@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { loadConfig, ConfigError } from '@causeway/shared';
-import { ingestSchema, type IngestConfig } from '../../src/ingest/ingest-schema.js';
+import { ingestSchema, validateIngestConfig, type IngestConfig } from '../../src/ingest/ingest-schema.js';
 
 const load = (ingest: string, key = 'ingest.ports'): IngestConfig =>
   loadConfig<{ ingest: IngestConfig }>({ ingest: ingestSchema }, { argv: [`--${key}`, ingest], env: {} }).ingest;
@@ -11,6 +11,15 @@ describe('ingest/ingest-schema', () => {
     assert.deepEqual(c.ports, []);
     assert.equal(c.mqtt.url, '');
     assert.equal(c.reopen.initialMs, 250);
+    assert.deepEqual(c.modbus, []);
+  });
+
+  it('a Modbus slave may not share its device id or its serial port with a line-protocol port', () => {
+    const base = loadConfig<{ ingest: IngestConfig }>({ ingest: ingestSchema }, { argv: [], env: {} }).ingest;
+    const slaves = [{ unit: 1, device: 'th-1', points: [{ stream: 'v', fc: 4 as const, address: 0 }] }];
+    const ports = [{ path: '/dev/ttyUSB0', device: 'th-1' }];
+    assert.throws(() => validateIngestConfig({ ...base, ports, modbus: [{ tcp: { host: 'h' }, slaves }] }), /slaves\[0\]\.device th-1 is also a serial port's device/);
+    assert.throws(() => validateIngestConfig({ ...base, ports, modbus: [{ rtu: { path: '/dev/ttyUSB0' }, slaves: [{ ...slaves[0]!, device: 'm' }] }] }), /rtu\.path \/dev\/ttyUSB0 is also a line-protocol port/);
   });
 
   it('accepts a full port list from a flag (JSON)', () => {
@@ -27,6 +36,7 @@ describe('ingest/ingest-schema', () => {
     ['ingest.ports', '[{"path":"/dev/x","device":"a"},{"path":"/dev/x","device":"b"}]', /configured twice/],
     ['ingest.rules', '[{"stream":"t","pipeline":[{"type":"window","ms":0}]}]', /ingest\.rules\[0\]\.pipeline\[0\] \(window\): "ms" must be/],
     ['ingest.mqtt.sources', '[{"topic":"a/#/b","device":"d","stream":"s"}]', /ingest\.mqtt\.sources\[0\]\.topic/],
+    ['ingest.modbus', '[{"tcp":{"host":"h"},"slaves":[{"unit":1,"device":"d","points":[{"stream":"s","fc":6,"address":0}]}]}]', /ingest\.modbus\[0\]\.slaves\[0\]\.points\[0\]\.fc must be a read function code/],
   ];
   for (const [key, value, re] of bad) {
     it(`fails fast with a ConfigError naming the problem: ${value}`, () => {

@@ -42,6 +42,7 @@ export interface IngestChecks {
   ports: (v: unknown) => void;
   rules: (v: unknown) => void;
   sources: (v: unknown) => void;
+  modbus: (v: unknown) => void;
 }
 
 /** The shape alone: what the cloud can check without the agent's framers, protocols and rule compiler. */
@@ -59,6 +60,9 @@ export const INGEST_SHAPE_CHECKS: IngestChecks = {
   sources: (v) => {
     if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of {topic, device, stream, path?} objects');
   },
+  modbus: (v) => {
+    if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of {rtu | tcp, slaves} bus objects');
+  },
 };
 
 const fmt = jsonFormat;
@@ -74,6 +78,11 @@ export function ingestSchemaWith(checks: IngestChecks, prefix: string): Schema {
     rules: {
       doc: 'Pre-processing per stream: [{device:"*", stream, unit?, pipeline:[{type:scale|deadband|on-change|min-interval|window|threshold|filter,…}]}]',
       format: fmt(`${prefix}-stream-rules`, checks.rules),
+      default: [],
+    },
+    modbus: {
+      doc: 'Modbus buses polled: [{name?, rtu:{path, baudRate?, dataBits?, parity?, stopBits?} | tcp:{host, port?}, slaves:[{unit, device, periodMs?, timeoutMs?, backoff:{initialMs?, maxMs?}?, maxGap?, points:[{stream, fc:1-4, address, type?:int16|uint16|int32|uint32|float32, wordOrder?, byteOrder?, scale?, offset?, bit?, bits?, unit?, writable?}]}]}] (docs/field-buses.md)',
+      format: fmt(`${prefix}-modbus-buses`, checks.modbus),
       default: [],
     },
     maxReadingBytes: {

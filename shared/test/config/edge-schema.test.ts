@@ -14,6 +14,7 @@ describe('shared/config/edge-schema: remote config checked against the agent sch
     ['a port with an unknown key', { ingest: { ports: [{ path: '/dev/x', device: 'a', bogus: 1 }] } }, 'ingest.ports', /unknown key "bogus"/],
     ['rules an object, not an array', { ingest: { rules: {} } }, 'ingest.rules', /^ingest\.rules: must be an array, got {}$/],
     ['rules not objects', { ingest: { rules: [5] } }, 'ingest.rules', /must be an array of rule objects/],
+    ['modbus buses not objects', { ingest: { modbus: ['tcp'] } }, 'ingest.modbus', /must be an array of \{rtu \| tcp, slaves\} bus objects/],
   ];
   for (const [name, doc, key, msg] of refused) {
     it(`refuses ${name}`, () => {
@@ -24,6 +25,7 @@ describe('shared/config/edge-schema: remote config checked against the agent sch
   it('accepts partial documents with valid keys and types', () => {
     validateRemoteEdgeConfig({});
     validateRemoteEdgeConfig({ uplink: { inflight: 4, codec: 'json' }, ingest: { tickMs: 500, rules: [{ stream: 'temp', pipeline: [] }] }, log: { level: 'debug' } });
+    validateRemoteEdgeConfig({ ingest: { modbus: [{ tcp: { host: '10.0.0.5' }, slaves: [{ unit: 1, device: 'm', points: [{ stream: 'v', fc: 4, address: 0 }] }] }] } });
   });
 
   it('declares the same keys, formats and defaults the agent loads (one source of truth)', () => {
