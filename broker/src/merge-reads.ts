@@ -28,6 +28,8 @@ export interface MergedMessage {
  * (the next read returns it again). That keeps "once" exact without remembering delivered ids.
  */
 export function mergeReads(reads: readonly QueueRead[]): MergedMessage[] {
+  // One queue (one subscription, the common case): already in order, each message once.
+  if (reads.length === 1) return reads[0]!.entries.map((e) => ({ message: e.message, positions: [{ queue: e.queue, offset: e.offset }] }));
   let boundary = Number.POSITIVE_INFINITY;
   for (const r of reads) {
     const last = r.entries[r.entries.length - 1];

@@ -50,10 +50,16 @@ export interface BrokerOptions {
    * on 3.1.1, counted. Absent: no quota.
    */
   admitTopic?: (who: Identity, topic: string) => boolean;
+  /**
+   * Called once per SUBSCRIBE, after its SUBACK, with the filters it added to the session (granted, and
+   * not there before); not called when it added none. The cloud sends again what went to a gateway while
+   * it had no command subscription.
+   */
+  onSubscribed?: (who: Identity, clientId: string, added: readonly string[]) => void;
   logger: Logger;
 }
 
-export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey' | 'serverQueues' | 'admitTopic'>> = Object.freeze({
+export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey' | 'serverQueues' | 'admitTopic' | 'onSubscribed'>> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   maxInflight: 64,
   maxQueuedPerSession: 100_000,

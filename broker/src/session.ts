@@ -267,6 +267,7 @@ export class Session {
   async #readQueues(): Promise<QueueRead[]> {
     const { log, heads, maxQueued, counters } = this.#ctx;
     const reads: QueueRead[] = [];
+    const free = (this.link?.receiveMaximum ?? READ_BATCH) - this.#inflight.size;
     for (const sub of this.subscriptions.values()) {
       if (sub.shareGroup !== undefined) continue;
       const q = sub.queue;
@@ -281,8 +282,11 @@ export class Session {
         this.readOffsets.set(q, from);
         this.dirty = true;
       }
-      const entries = await log.read(q, from, READ_BATCH);
-      const complete = entries.length < READ_BATCH;
+      // No more than the in-flight window can take: an acknowledgement frees one slot, and reading a whole
+      // batch for it (to deliver one and read the rest again next time) was most of fan-in's CPU (issue 15).
+      const want = sub.qos === 0 ? READ_BATCH : Math.max(1, Math.min(READ_BATCH, free));
+      const entries = await log.read(q, from, want);
+      const complete = entries.length < want;
       if (complete) {
         const last = entries[entries.length - 1];
         const seen = last === undefined ? from : last.offset + 1;

@@ -50,6 +50,8 @@ export async function handleSubscribe(conn: HandlerConnection, packet: ISubscrib
     }
   }
   conn.send({ cmd: 'suback', messageId: packet.messageId ?? 0, granted });
+  const added = retainedFor.filter((r) => !r.existed).map((r) => r.sub.topicFilter);
+  if (added.length > 0) b.options.onSubscribed?.(conn.identity!, conn.clientId, added);
   for (const { sub, existed } of retainedFor) {
     // Shared subscriptions never get retained messages [MQTT-3.8.4-?]; rh 1 only for a new one, rh 2 never.
     if (sub.shareGroup !== undefined || sub.retainHandling === 2 || (sub.retainHandling === 1 && existed)) continue;

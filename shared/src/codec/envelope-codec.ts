@@ -16,6 +16,12 @@ const CBOR_DECODE_OPTIONS = { rejectDuplicateMapKeys: true, useMaps: false, allo
 export interface EncodeOptions {
   codec?: Codec;
   deflate?: boolean;
+  /**
+   * with `deflate`: bodies shorter than this go uncompressed (the frame says so per payload; default 0,
+   * every body). A batch of one reading (~120 bytes of CBOR) shrinks by a byte or two for a zlib context
+   * per call, tens of µs: the edge sets 256 (issue 16). The same body always gets the same frame.
+   */
+  deflateMinBytes?: number;
 }
 
 export interface DecodeOptions {
@@ -32,9 +38,11 @@ export interface DecodeOptions {
  */
 export function encodeEnvelope(env: Envelope, opts: EncodeOptions = {}): Buffer {
   const codec = opts.codec ?? 'json';
-  const deflate = opts.deflate ?? false;
+  let deflate = opts.deflate ?? false;
   if (codec === 'json' && !deflate) return Buffer.from(JSON.stringify(env), 'utf8');
-  let body: Buffer = codec === 'json' ? Buffer.from(JSON.stringify(env), 'utf8') : Buffer.from(cborg.encode(env));
+  // (cborg's Uint8Array goes into the concat below as it is: one copy, not two)
+  let body: Uint8Array = codec === 'json' ? Buffer.from(JSON.stringify(env), 'utf8') : cborg.encode(env);
+  if (deflate && body.length < (opts.deflateMinBytes ?? 0)) deflate = false;
   if (deflate) body = deflateRawSync(body);
   const header = Buffer.from([FRAME_MAGIC, (codec === 'json' ? CODEC_JSON : CODEC_CBOR) | (deflate ? FLAG_DEFLATE : 0)]);
   return Buffer.concat([header, body]);

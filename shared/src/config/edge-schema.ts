@@ -5,6 +5,7 @@ import { jsonFormat } from './json-format.js';
 import { isValidId } from '../topics/topic-id.js';
 import { didYouMean } from '../cli/did-you-mean.js';
 import { ConfigError } from '../errors/config-error.js';
+import { DbcError, parseDbc } from '../can/dbc.js';
 
 /** ingest.maxReadingBytes by default: room for a long string value, far below a batch or a packet (issue 23 item 5). */
 export const DEFAULT_MAX_READING_BYTES = 8 * 1024;
@@ -30,6 +31,10 @@ function keyList(v: unknown): void {
   for (const k of v) parsePublicKey(String(k));
 }
 
+function httpBaseUrl(v: unknown): void {
+  if (typeof v !== 'string' || (v !== '' && !/^https?:\/\/[^/\s]+/.test(v))) throw new Error('must be empty or an http:// or https:// URL');
+}
+
 function mqttUrl(v: unknown): void {
   if (typeof v !== 'string' || !/^(mqtts?|wss?):\/\/[^/\s]+/.test(v)) throw new Error('must be an mqtt://, mqtts://, ws:// or wss:// URL');
 }
@@ -43,7 +48,12 @@ export interface IngestChecks {
   rules: (v: unknown) => void;
   sources: (v: unknown) => void;
   modbus: (v: unknown) => void;
+  can: (v: unknown) => void;
+  canDbc: (v: unknown) => void;
 }
+
+/** Largest DBC text `ingest.canDbc` carries per source (a remote config is one retained MQTT message). */
+export const MAX_REMOTE_DBC_BYTES = 512 * 1024;
 
 /** The shape alone: what the cloud can check without the agent's framers, protocols and rule compiler. */
 export const INGEST_SHAPE_CHECKS: IngestChecks = {
@@ -63,7 +73,29 @@ export const INGEST_SHAPE_CHECKS: IngestChecks = {
   modbus: (v) => {
     if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of {rtu | tcp, slaves} bus objects');
   },
+  can: (v) => {
+    if (!Array.isArray(v) || !v.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r))) throw new Error('must be an array of {device, slcan | candump | socketcan, …} source objects');
+  },
+  canDbc: (v) => checkCanDbcShape(v),
 };
+
+/**
+ * `ingest.canDbc`: an object mapping CAN source names to DBC texts that parse, each at most
+ * MAX_REMOTE_DBC_BYTES. The agent also checks each name against its `ingest.can` (edge ingest-schema.ts).
+ */
+export function checkCanDbcShape(v: unknown): void {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('must be an object {<CAN source name>: "<DBC file text>"}');
+  for (const [name, text] of Object.entries(v)) {
+    if (typeof text !== 'string' || text.trim() === '') throw new Error(`${name}: must be the text of a DBC file, got ${JSON.stringify(text)?.slice(0, 40)}`);
+    if (Buffer.byteLength(text) > MAX_REMOTE_DBC_BYTES) throw new Error(`${name}: a DBC of ${Buffer.byteLength(text)} bytes is larger than ${MAX_REMOTE_DBC_BYTES}; deliver it as a file (causeway files) to the path ingest.can names`);
+    try {
+      parseDbc(text); // pure: the cloud refuses a DBC that does not parse at the PUT, with its line
+    } catch (err) {
+      if (err instanceof DbcError) throw new Error(`${name}: ${err.message}`);
+      throw err;
+    }
+  }
+}
 
 const fmt = jsonFormat;
 
@@ -84,6 +116,16 @@ export function ingestSchemaWith(checks: IngestChecks, prefix: string): Schema {
       doc: 'Modbus buses polled: [{name?, rtu:{path, baudRate?, dataBits?, parity?, stopBits?} | tcp:{host, port?}, slaves:[{unit, device, periodMs?, timeoutMs?, backoff:{initialMs?, maxMs?}?, maxGap?, points:[{stream, fc:1-4, address, type?:int16|uint16|int32|uint32|float32, wordOrder?, byteOrder?, scale?, offset?, bit?, bits?, unit?, writable?}]}]}] (docs/field-buses.md)',
       format: fmt(`${prefix}-modbus-buses`, checks.modbus),
       default: [],
+    },
+    can: {
+      doc: 'CAN buses read: [{name?, device, slcan:{path, bitrate?, baudRate?, timestamps?} | candump:{path, speed?} | socketcan:{interface}, dbc?:"file.dbc", j1939?:true, obd2?:{pids:[12,13,5,47], periodMs?}, minIntervalMs?, onChange?, signals?:{<stream>:{minIntervalMs?, onChange?}}}] (docs/field-buses.md)',
+      format: fmt(`${prefix}-can-sources`, checks.can),
+      default: [],
+    },
+    canDbc: {
+      doc: 'DBC texts by CAN source name ({"j1939": "<the text of a DBC file>"}), used instead of that source\'s `dbc` file; the one part of the CAN config a remote config may set (`causeway config set`): a new text applies from the next frame without reopening the bus, one that does not parse is REJECTED and the previous DBC stays (docs/field-buses.md)',
+      format: fmt(`${prefix}-can-dbc`, checks.canDbc),
+      default: {},
     },
     maxReadingBytes: {
       doc: 'Largest reading accepted, in bytes (its device, stream, unit and value, plus 32); larger ones are dropped and counted as `oversized` at every ingest path (serial, local MQTT, stdin), so one huge value cannot block the uplink. Keep it well under uplink.batchMaxBytes and the broker\'s maximum packet size (0: no limit)',
@@ -144,7 +186,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
       maxBytes: { doc: 'Outbox cap in bytes of buffered records; past it the lowest priority, oldest records are evicted (and reported)', format: 'nat', default: 64 * 1024 * 1024 },
       maxAgeSeconds: { doc: 'A record not delivered after this long expires (counted and reported like an eviction)', format: 'nat', default: 7 * 24 * 3600 },
       commitIntervalMs: { doc: 'A record is committed to the outbox file this long after it was added, unless the cloud acknowledged it first (direct path): the device ACK follows whichever comes first. Keep it above uplink.batchDelayMs plus the link round trip, or readings are written while in flight. Longer = fewer bytes written (SD-card wear), later device ACKs while the link is down', format: 'nat', default: 250 },
-      commitMaxRecords: { doc: 'Group commit: commit at once when this many records are pending', format: 'nat', default: 500 },
+      commitMaxRecords: { doc: 'Group commit: commit at once when this many records are pending (with buffer.direct false; on the direct path the commit interval and a 2 MiB cap bound them)', format: 'nat', default: 500 },
       direct: { doc: 'Direct path: while the link is up and the outbox file holds nothing, readings go straight to the cloud and reach the file only if no PUBACK came within buffer.commitIntervalMs (a PUBACK follows the cloud\'s own durable commit). Off: every record is committed before it is sent', format: Boolean, default: true },
     },
     uplink: {
@@ -167,7 +209,9 @@ export function edgeSchemaWith(ingest: Schema): Schema {
       root: { doc: 'Delivered files land under this directory, at the path their manifest names (never outside it)', format: String, default: '/var/lib/causeway-edge/files' },
       trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts this gateway installs; empty: it installs nothing', format: keyList, default: [] },
       target: { doc: 'The platform this gateway installs artifacts for (empty: this process\'s, e.g. linux-arm64); an artifact for another target is refused', format: String, default: '' },
-      chunkTimeoutMs: { doc: 'A chunk requested over MQTT and not answered within this long is asked for again', format: 'nat', default: 15_000 },
+      chunkTimeoutMs: { doc: 'A chunk requested over MQTT and not answered within this long is asked for again (over HTTP: a request without an answer or a body without bytes for this long is made again, from the first byte not yet on disk)', format: 'nat', default: 15_000 },
+      transport: { doc: 'How artifact bytes are fetched: mqtt (chunk requests on the gateway\'s MQTT link) or http (GET /v1/gateway/artifacts/{sha256} on files.httpUrl with Range, resumed from the bytes on disk; HTTP Basic with cloud.username or gateway.id and cloud.password). Either way each chunk is checked against the signed manifest', format: ['mqtt', 'http'], default: 'mqtt' },
+      httpUrl: { doc: 'Base URL of the cloud HTTP API for files.transport http (e.g. https://cloud.example:8080); required with it', format: httpBaseUrl, default: '' },
       maxBytesPerSecond: { doc: 'Download rate limit in chunk bytes/s, so telemetry keeps flowing (0: unlimited)', format: 'nat', default: 0 },
       minFreeBytes: { doc: 'Disk space that must stay free after a download; a download that would eat into it fails at once', format: 'nat', default: 16 * 1024 * 1024 },
     },

@@ -178,7 +178,8 @@ export function validateConfigObject<T>(schema: Schema, value: Record<string, un
     cfg.load(value);
     cfg.validate({ allowed: 'strict' });
   } catch (err) {
-    const msg = (err as Error).message;
+    // convict echoes the whole value; a DBC text (ingest.canDbc) can be half a megabyte: keep the head
+    const msg = (err as Error).message.replace(/(: value was )(.*)$/gm, (all, head: string, v: string) => (v.length > 200 ? `${head}${v.slice(0, 200)}… (${v.length} characters)` : all));
     const key = /^([\w.]+):/.exec(msg)?.[1] ?? /'([\w.]+)' not declared/.exec(msg)?.[1];
     throw new ConfigError(`invalid configuration: ${msg}`, key === undefined ? { cause: err } : { key, cause: err });
   }

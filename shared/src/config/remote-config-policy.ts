@@ -22,6 +22,15 @@ export const LOCAL_ONLY_KEYS: readonly string[] = [
   'ingest.mqtt.username',
   'ingest.mqtt.password',
   'ingest.mqtt.listen.host',
+  // field buses (issue 19): which devices and hosts are opened, and which registers a command may write.
+  // A bus entry is an array element and arrays are leaves here, so the whole list is local: a finer rule
+  // (points only) would need per-element matching this mechanism does not have. A document that repeats
+  // the local list unchanged still passes. CAN sources open adapters and OBD-II polls transmit on a
+  // vehicle's bus. A DBC only changes how received frames are read: `ingest.canDbc` (DBC texts by
+  // source name) is not local, so an operator can push one; or file delivery to the path the local file
+  // names (the agent watches it).
+  'ingest.modbus',
+  'ingest.can',
   // local interfaces: who can read status and metrics, and the test-only stdin input
   'status.socket',
   'health.host',

@@ -21,6 +21,8 @@ export function exitCodeFor(err: unknown): number {
     if (typeof own === 'number') return own;
     if (err.code === 'CONFIG_INVALID') return EXIT.CONFIG;
     if (err.code === 'USAGE') return EXIT.USAGE;
+    // A data file written by a newer build that this one cannot read (issue 17): data, not I/O.
+    if (err.code.endsWith('SCHEMA_TOO_NEW')) return EXIT.DATAERR;
     if (err.code.startsWith('IO_')) return EXIT.IOERR;
   }
   return EXIT.SOFTWARE;

@@ -12,6 +12,24 @@ export interface Migration {
   version: number;
   /** SQL to run, or a function for what SQL alone cannot do */
   up: string | ((db: Database.Database) => void);
+  /**
+   * True when a build that stops at the version before this one can still read and write the file
+   * after it (new tables, new columns with defaults; nothing renamed, dropped or re-meant). Such a
+   * migration leaves the file's floor where it was, so a rolled-back agent release keeps its outbox
+   * and inbox (issue 17). Absent: breaking, the floor rises to this version. Never set it on a shipped
+   * migration after the fact.
+   */
+  additive?: true;
+}
+
+/**
+ * The oldest schema version whose build may open `db`: kept in `schema_floor`. A file from before the
+ * floor was kept has none, and counts as its own version (nothing known about its migrations).
+ */
+export function schemaFloor(db: Database.Database): number {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_floor (version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT max(version) AS v FROM schema_floor').get() as { v: number | null };
+  return row.v ?? schemaVersion(db);
 }
 
 /** The schema version of `db` (0 for a new file). */
@@ -26,20 +44,29 @@ export interface MigrateOptions {
   what: string;
   /** apply up to this version only (tests of an upgrade); default: all */
   target?: number;
-  /** the error to throw for a file written by a newer build; default SCHEMA_TOO_NEW */
+  /** the error to throw for a file written by a newer build it cannot open; default SCHEMA_TOO_NEW */
   tooNew?: (current: number, latest: number) => Error;
+  /** told when the file is newer but its floor lets this build open it (a rolled-back release) */
+  onNewer?: (current: number, latest: number, floor: number) => void;
 }
 
 /**
  * Applies the missing migrations, each in its own transaction with its version row, and returns the
- * versions applied. A file from a newer build is refused, never guessed at: its rows may mean something
- * this build does not know, and a downgrade must fail loudly rather than lose data.
+ * versions applied. A file from a newer build is opened untouched only when its floor (the newest
+ * breaking migration it has) is one this build knows: the newer migrations were all additive. Otherwise
+ * it is refused, never guessed at: its rows may mean something this build does not know, and a
+ * downgrade must fail loudly (exit 65) rather than lose data.
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[], o: MigrateOptions): number[] {
   const current = schemaVersion(db);
+  const floor = schemaFloor(db);
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
-    throw o.tooNew?.(current, latest) ?? new CausewayError('SCHEMA_TOO_NEW', `${o.what} schema version ${current} is newer than this build knows (${latest}); was it written by a newer Causeway?`);
+    if (floor <= latest) {
+      o.onNewer?.(current, latest, floor);
+      return [];
+    }
+    throw o.tooNew?.(current, latest) ?? new CausewayError('SCHEMA_TOO_NEW', `${o.what} schema version ${current} is newer than this build knows (${latest}) and needs a build of version ${floor} or later; was it written by a newer Causeway?`);
   }
   const applied: number[] = [];
   for (const m of migrations) {
@@ -47,7 +74,11 @@ export function migrate(db: Database.Database, migrations: readonly Migration[],
     db.transaction(() => {
       if (typeof m.up === 'string') db.exec(m.up);
       else m.up(db);
+      // The floor before this version's row: a file from before the floor was kept counts as its own version.
+      const f = m.additive === true ? schemaFloor(db) : m.version;
       db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(m.version);
+      db.prepare('DELETE FROM schema_floor').run();
+      db.prepare('INSERT INTO schema_floor (version) VALUES (?)').run(f);
     })();
     applied.push(m.version);
   }

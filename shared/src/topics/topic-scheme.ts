@@ -111,3 +111,8 @@ export function downlinkFilters(gateway: string, groups: readonly string[] = [])
     `file-chunk/${gateway}/+`,
   ];
 }
+
+/** Is this one of the command filters of `downlinkFilters` (its own, a group's, the broadcast)? */
+export function isCommandFilter(filter: string): boolean {
+  return filter.startsWith('cmd/') || filter.startsWith('cmd-group/') || filter.startsWith('cmd-all/');
+}

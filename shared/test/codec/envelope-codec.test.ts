@@ -71,6 +71,16 @@ describe('shared/codec/envelope-codec', () => {
     assert.ok(packed * 3 < json, `cbor+deflate ${packed} vs json ${json}`);
   });
 
+  it('deflateMinBytes: a body under it goes uncompressed (the frame says so), one at or over it is deflated', () => {
+    const big: ReadingBatch = { ...batch, readings: Array.from({ length: 50 }, (_, i) => ({ seq: i, ts: 1_700_000_000_000 + i * 100, value: 20 + (i % 7) / 4 })) };
+    for (const [env, deflated] of [[batch, false], [big, true]] as const) {
+      const bytes = encodeEnvelope(env, { codec: 'cbor', deflate: true, deflateMinBytes: 256 });
+      assert.equal(sniffFormat(bytes).deflate, deflated);
+      assert.deepEqual(decodeEnvelope(bytes), env);
+      assert.deepEqual(encodeEnvelope(env, { codec: 'cbor', deflate: true, deflateMinBytes: 256 }), bytes, 'the same body, the same frame');
+    }
+  });
+
   const REJECTS: Array<[string, Uint8Array, string]> = [
     ['empty input', Buffer.alloc(0), 'DECODE_TRUNCATED'],
     ['a frame without a body', Buffer.from([FRAME_MAGIC, 0x02]), 'DECODE_TRUNCATED'],

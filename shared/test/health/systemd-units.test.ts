@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -185,6 +185,21 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       // no dev dependencies shipped to the gateway
       assert.ok(!existsSync(join(dest, 'usr/local/lib/causeway/node_modules/typescript')));
       assert.ok(!existsSync(join(dest, 'usr/local/lib/causeway/node_modules/mocha')));
+      // Self-update (issue 17): the launcher, its drop-in, and release 0.x as `current` on a fresh install.
+      const version = JSON.parse(readFileSync('package.json', 'utf8')).version as string;
+      for (const [p, mode] of [
+        ['usr/local/lib/causeway/libexec/causeway-edge-launcher', '0755'],
+        ['etc/systemd/system/causeway-edge.service.d/self-update.conf', '0644'],
+        [`opt/causeway-edge/releases/${version}/causeway-edge`, '0755'],
+      ] as const) assert.equal(modeOf(join(dest, p)), mode, p);
+      assert.equal(readFileSync(join(dest, 'usr/local/lib/causeway/libexec/causeway-edge-launcher'), 'utf8'), readFileSync(join(ROOT, 'systemd/causeway-edge-launcher'), 'utf8'));
+      assert.equal(readlinkSync(join(dest, 'opt/causeway-edge/current')), `releases/${version}`);
+      assert.match(readFileSync(join(dest, `opt/causeway-edge/releases/${version}/causeway-edge`), 'utf8'), /^exec '.*node' '\/usr\/local\/lib\/causeway\/dist\/edge\/src\/main\.js' "\$@"$/m);
+      const dropIn = readFileSync(join(dest, 'etc/systemd/system/causeway-edge.service.d/self-update.conf'), 'utf8');
+      assert.deepEqual(directives(dropIn, 'ExecStart'), ['', '/usr/local/lib/causeway/libexec/causeway-edge-launcher --config /etc/causeway/edge.json']);
+      assert.deepEqual(directives(dropIn, 'ReadWritePaths'), ['/opt/causeway-edge']);
+      // still hardened: the drop-in changes what starts and one writable path, nothing of the sandbox
+      assert.deepEqual(dropIn.split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split('=')[0]).sort(), ['Environment', 'Environment', 'ExecStart', 'ExecStart', 'ReadWritePaths', 'RestartSec']);
       first = snapshot(dest);
     });
 
@@ -218,6 +233,11 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       assert.ok(!existsSync(join(other, 'etc/systemd/system/causeway-cloud.service')));
       assert.ok(!existsSync(join(other, 'etc/causeway/cloud.json')));
       assert.ok(existsSync(join(other, 'opt/causeway/lib/causeway/dist/edge/src/main.js')));
+      assert.deepEqual(directives(readFileSync(join(other, 'etc/systemd/system/causeway-edge.service.d/self-update.conf'), 'utf8'), 'ExecStart'), ['', '/opt/causeway/lib/causeway/libexec/causeway-edge-launcher --config /etc/causeway/edge.json']);
+      const none = join(tmp, 'dest-no-update');
+      assert.equal(run(join(ROOT, 'systemd/install.sh'), ['--component', 'edge', '--no-self-update'], { DESTDIR: none }).status, 0);
+      assert.ok(!existsSync(join(none, 'etc/systemd/system/causeway-edge.service.d')));
+      assert.ok(!existsSync(join(none, 'opt/causeway-edge')));
     });
 
     it('refuses clearly when not root (live install) and on bad options', function () {
@@ -241,13 +261,15 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
         set -eu
         cp -a /etc ${root}/etc && mount --bind ${root}/etc /etc && mount --bind ${root}/srv /srv
         getent passwd causeway >/dev/null && { echo "user causeway already exists"; exit 3; }
-        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge
+        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge --update-root /srv/causeway-edge
+        echo "update=$(stat -c '%U:%G' /srv/causeway-edge /srv/causeway-edge/releases | tr '\n' ' ')"
         echo "user=$(getent passwd causeway | cut -d: -f1,7)"
         echo "config=$(stat -c '%U:%G %a' /etc/causeway/edge.json)"
         echo "app=$(stat -c '%U:%G' /srv/causeway/lib/causeway/dist/edge/src/main.js)"
         echo "exec=$(grep ^ExecStart= /etc/systemd/system/causeway-edge.service)"
-        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge
-        ${ROOT}/systemd/uninstall.sh --prefix /srv/causeway --purge
+        ${ROOT}/systemd/install.sh --prefix /srv/causeway --component edge --update-root /srv/causeway-edge
+        ${ROOT}/systemd/uninstall.sh --prefix /srv/causeway --update-root /srv/causeway-edge --purge
+        [ -e /srv/causeway-edge ] && echo "releases=kept" || echo "releases=gone"
         getent passwd causeway >/dev/null && echo "purged=no" || echo "purged=yes"
         [ -e /etc/causeway ] && echo "etc=kept" || echo "etc=gone"
       `;
@@ -261,6 +283,8 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       assert.match(r.stdout, /^exec=ExecStart=\/srv\/causeway\/bin\/causeway-edge --config \/etc\/causeway\/edge.json$/m);
       assert.equal(r.stdout.match(/created user causeway/g)?.length, 1, 'the second run created the user again');
       assert.match(r.stdout, /kept existing \/etc\/causeway\/edge\.json/);
+      assert.match(r.stdout, /^update=causeway:causeway causeway:causeway $/m, 'the agent swaps current and adds releases');
+      assert.match(r.stdout, /^releases=gone$/m);
       assert.match(r.stdout, /^purged=yes$/m);
       assert.match(r.stdout, /^etc=gone$/m);
       assert.ok(!existsSync('/srv/causeway'), 'the install leaked out of the namespace');
@@ -269,7 +293,7 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
     it('uninstall.sh removes programs and units, keeps config and data; twice is fine; --purge removes config', () => {
       const r = run(join(ROOT, 'systemd/uninstall.sh'), [], { DESTDIR: dest });
       assert.equal(r.status, 0, r.stderr);
-      for (const p of ['usr/local/lib/causeway', 'usr/local/bin/causeway-edge', 'etc/systemd/system/causeway-edge.service', 'usr/local/share/doc/causeway']) {
+      for (const p of ['usr/local/lib/causeway', 'usr/local/bin/causeway-edge', 'etc/systemd/system/causeway-edge.service', 'etc/systemd/system/causeway-edge.service.d', 'opt/causeway-edge', 'usr/local/share/doc/causeway']) {
         assert.ok(!existsSync(join(dest, p)), p);
       }
       assert.ok(existsSync(join(dest, 'etc/causeway/edge.json')));

@@ -31,6 +31,7 @@ export class GroupCommit {
   private scheduled = false;
   private readonly beforeCommit: (() => void)[] = [];
   private readonly onRollback: (() => void)[] = [];
+  private readonly afterCommit: (() => void)[] = [];
 
   constructor(
     private readonly db: Database.Database,
@@ -40,6 +41,11 @@ export class GroupCommit {
   /** Registers work that runs once at the end of every batch, inside its transaction. */
   addBeforeCommit(hook: () => void): void {
     this.beforeCommit.push(hook);
+  }
+
+  /** Registers work that runs after each COMMIT, before any job of the batch resolves (what it wrote is readable). */
+  addAfterCommit(hook: () => void): void {
+    this.afterCommit.push(hook);
   }
 
   /** Registers work that runs after a batch rolled back (drop rows it had queued for the COMMIT). */
@@ -91,6 +97,7 @@ export class GroupCommit {
       for (const job of batch) job.reject(failure);
       return;
     }
+    for (const hook of this.afterCommit) hook();
     this.options.onCommit?.(batch.length);
     for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]);
   }

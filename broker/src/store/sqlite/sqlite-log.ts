@@ -13,6 +13,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { MessageCache } from './message-cache.js';
 import { MESSAGE_COLUMNS, type MessageRow, messageParams, rowToMessage } from './message-row.js';
 import { pruneLog } from './sqlite-retention.js';
+import type { QueueTails } from './queue-tails.js';
 
 interface QueueState {
   id: number;
@@ -28,6 +29,8 @@ interface QueueState {
 export class SqliteLog implements MessageLog {
   private readonly queues = new Map<string, QueueState>();
   private readonly dirty = new Set<QueueState>();
+  /** per queue id: the rows of its last SELECT a reader did not take yet, in offset order, none between them missing */
+  private readonly ahead = new Map<number, ReadAhead[]>();
   /** rows of the running batch, written with multi-row INSERTs just before its COMMIT */
   private readonly pendingMessages: unknown[] = [];
   private readonly pendingEntries: number[] = [];
@@ -42,6 +45,7 @@ export class SqliteLog implements MessageLog {
     private readonly db: Database.Database,
     private readonly commit: GroupCommit,
     private readonly cache: MessageCache,
+    private readonly tails: QueueTails,
     private readonly assertOpen: () => void,
   ) {
     this.stmt = {
@@ -79,7 +83,9 @@ export class SqliteLog implements MessageLog {
       for (const q of this.dirty) this.stmt.updQueue.run(q.next, q.id);
       this.dirty.clear();
     });
+    commit.addAfterCommit(() => this.tails.committed());
     commit.addOnRollback(() => {
+      this.tails.rolledBack();
       this.pendingMessages.length = 0;
       this.pendingEntries.length = 0;
       this.dirty.clear();
@@ -125,6 +131,7 @@ export class SqliteLog implements MessageLog {
             touched.push([q, q.next]);
             const offset = q.next++;
             this.pendingEntries.push(q.id, offset, id);
+            this.tails.stage(q.id, offset, stored);
             this.dirty.add(q);
             offsets[name] = offset;
           }
@@ -148,23 +155,59 @@ export class SqliteLog implements MessageLog {
     const out: QueueEntry[] = [];
     if (q === undefined || max === 0) return out;
     const now = Date.now();
+    // A reader that keeps up asks for what was just committed: answered from memory.
+    const fromTail = this.tails.read(q.id, queue, fromOffset, max, now);
+    if (fromTail !== undefined) return fromTail;
     let cursor = fromOffset;
+    // A reader behind the tails that asks for a few entries (one free slot of its in-flight window) is
+    // served from the rest of its last SELECT, not a SELECT per entry (issue 15).
+    const ahead = this.ahead.get(q.id);
+    if (ahead !== undefined) {
+      this.ahead.delete(q.id);
+      const last = ahead[ahead.length - 1]!;
+      if (fromOffset >= ahead[0]!.offset && fromOffset <= last.offset) {
+        let k = 0;
+        while (ahead[k]!.offset < fromOffset) k++;
+        for (; k < ahead.length && out.length < max; k++) {
+          const a = ahead[k]!;
+          if (a.message === undefined || isExpired(a.message, now)) continue;
+          out.push({ queue, offset: a.offset, message: a.message });
+        }
+        if (k < ahead.length) {
+          this.keepAhead(q.id, ahead.slice(k));
+          return out;
+        }
+        cursor = last.offset + 1;
+      }
+    }
     // Each round advances the cursor past what it read, so this ends; it repeats only to fill `max`
     // after skipping expired messages.
     while (out.length < max) {
-      const want = max - out.length;
-      const rows = this.stmt.selEntries.all(q.id, cursor, want) as { offset: number; message_id: number }[];
+      const fetch = Math.max(max - out.length, READ_AHEAD);
+      const rows = this.stmt.selEntries.all(q.id, cursor, fetch) as { offset: number; message_id: number }[];
       if (rows.length === 0) break;
       const messages = this.getMany(rows.map((r) => r.message_id));
-      for (const r of rows) {
+      let k = 0;
+      for (; k < rows.length && out.length < max; k++) {
+        const r = rows[k]!;
         const message = messages.get(r.message_id);
         if (message === undefined || isExpired(message, now)) continue;
         out.push({ queue, offset: r.offset, message });
       }
-      if (rows.length < want) break;
+      if (k < rows.length) {
+        this.keepAhead(q.id, rows.slice(k).map((r) => ({ offset: r.offset, message: messages.get(r.message_id) })));
+        break;
+      }
+      if (rows.length < fetch) break;
       cursor = rows[rows.length - 1]!.offset + 1;
     }
     return out;
+  }
+
+  /** Keeps the unread rest of a SELECT for the queue's next read; a few hundred queues at most. */
+  private keepAhead(queueId: number, rest: ReadAhead[]): void {
+    this.ahead.set(queueId, rest);
+    if (this.ahead.size > MAX_READ_AHEADS) this.ahead.delete(this.ahead.keys().next().value!);
   }
 
   /** Messages by id: from the cache, the rest in one query. Ids no longer stored are absent. */
@@ -237,6 +280,10 @@ export class SqliteLog implements MessageLog {
         this.count -= removed.messages;
         this.bytes -= removed.bytes;
         for (const id of removed.ids) this.cache.delete(id);
+        if (removed.messages > 0) {
+          this.tails.clear();
+          this.ahead.clear();
+        }
         return removed.messages;
       },
       () => {
@@ -277,6 +324,15 @@ export class SqliteLog implements MessageLog {
 }
 
 const MESSAGE_ROWS = 32;
+/** rows a SELECT of queue entries fetches at least */
+const READ_AHEAD = 64;
+const MAX_READ_AHEADS = 256;
+
+interface ReadAhead {
+  offset: number;
+  /** undefined: the message is no longer stored */
+  message: StoredMessage | undefined;
+}
 const ENTRY_ROWS = 300;
 
 /**

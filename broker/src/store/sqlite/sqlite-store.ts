@@ -4,6 +4,7 @@ import { StoreError } from '../store-error.js';
 import { GroupCommit } from './group-commit.js';
 import { MessageCache } from './message-cache.js';
 import { openDatabase } from './open-database.js';
+import { QueueTails } from './queue-tails.js';
 import { SqliteLog } from './sqlite-log.js';
 import { SqliteOffsets } from './sqlite-offsets.js';
 import { SqliteRetained } from './sqlite-retained.js';
@@ -16,7 +17,10 @@ export interface SqliteStoreOptions {
   dir: string;
   /** most writes per group-commit transaction (default 1000) */
   maxBatch?: number;
-  /** hot-message cache bounds (defaults 10,000 messages / 64 MiB of payload) */
+  /**
+   * hot-message cache bounds, which the in-memory queue tails share (defaults 50,000 messages / 64 MiB of
+   * payload: a subscriber up to 50,000 messages behind is served from memory, issue 15)
+   */
   cacheMaxMessages?: number;
   cacheMaxBytes?: number;
   /** called after each COMMIT with the number of writes it held */
@@ -29,7 +33,7 @@ export interface SqliteBrokerStore extends BrokerStore {
   readonly cache: MessageCache;
 }
 
-const DEFAULTS = Object.freeze({ maxBatch: 1000, cacheMaxMessages: 10_000, cacheMaxBytes: 64 * 1024 * 1024 });
+const DEFAULTS = Object.freeze({ maxBatch: 1000, cacheMaxMessages: 50_000, cacheMaxBytes: 64 * 1024 * 1024 });
 
 /**
  * Opens the embedded default backend: one SQLite file in a data directory, migrated to the latest
@@ -52,7 +56,9 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteBrokerStore 
   };
   const commit = new GroupCommit(db, options.onCommit === undefined ? { maxBatch: o.maxBatch } : { maxBatch: o.maxBatch, onCommit: options.onCommit });
   const cache = new MessageCache({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
-  const log = new SqliteLog(db, commit, cache, assertOpen);
+  // The tails keep recent messages readable under the same bounds as the cache (they share the objects).
+  const tails = new QueueTails({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
+  const log = new SqliteLog(db, commit, cache, tails, assertOpen);
   return {
     file,
     cache,

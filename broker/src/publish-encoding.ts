@@ -1,0 +1,61 @@
+import mqtt from 'mqtt-packet';
+import type { IPublishPacket } from 'mqtt-packet';
+import type { QoS } from '@causeway/shared';
+import type { StoredMessage } from './store/contract.js';
+
+interface Encoded {
+  /** qos | retain << 2 | dup << 3 | v5 << 4 */
+  key: number;
+  bytes: Buffer;
+  /** where the packet identifier sits (QoS 1/2); 0 for QoS 0 */
+  packetIdAt: number;
+}
+
+/**
+ * Encodings of each message while the message object lives: the one variant most messages ever need, or
+ * all of them by key when subscribers differ in QoS, RETAIN or version.
+ */
+const encodings = new WeakMap<StoredMessage, Encoded | Map<number, Encoded>>();
+
+/**
+ * A PUBLISH without properties (any 3.1/3.1.1 delivery, and a v5 one that carries none) is the same bytes
+ * for every subscriber but its packet identifier: encoded once per (message, QoS, RETAIN, DUP, version)
+ * and copied with the identifier patched in (issue 15), where mqtt-packet encoded it once per delivery.
+ * The first delivery writes the encoding itself (later ones copy it and patch their own identifier); QoS 0
+ * deliveries share the one buffer. Nobody writes into an encoding once it is made.
+ *
+ * @example
+ * conn.stream.write(encodePlainPublish(message, 1, false, false, 4, nextPacketId));
+ */
+export function encodePlainPublish(message: StoredMessage, qos: QoS, retain: boolean, dup: boolean, version: 3 | 4 | 5, packetId?: number): Buffer {
+  const key = qos | (retain ? 4 : 0) | (dup ? 8 : 0) | (version === 5 ? 16 : 0);
+  const held = encodings.get(message);
+  let e: Encoded | undefined;
+  if (held === undefined) e = undefined;
+  else if (held instanceof Map) e = held.get(key);
+  else if (held.key === key) e = held;
+  if (e === undefined) {
+    e = encode(key, message, qos, retain, dup, version, packetId);
+    if (held === undefined) encodings.set(message, e);
+    else if (held instanceof Map) held.set(key, e);
+    else encodings.set(message, new Map([[held.key, held], [key, e]]));
+    return e.bytes;
+  }
+  if (qos === 0) return e.bytes;
+  const out = Buffer.allocUnsafe(e.bytes.length);
+  e.bytes.copy(out);
+  out.writeUInt16BE(packetId ?? 0, e.packetIdAt);
+  return out;
+}
+
+function encode(key: number, m: StoredMessage, qos: QoS, retain: boolean, dup: boolean, version: 3 | 4 | 5, packetId: number | undefined): Encoded {
+  const packet: IPublishPacket = { cmd: 'publish', topic: m.topic, payload: m.payload, qos, dup, retain };
+  if (qos > 0) packet.messageId = packetId ?? 0;
+  const bytes = mqtt.generate(packet, { protocolVersion: version });
+  if (qos === 0) return { key, bytes, packetIdAt: 0 };
+  // fixed header byte, Remaining Length (1–4 bytes, the last without the continuation bit), topic length and topic
+  let at = 1;
+  while ((bytes[at]! & 0x80) !== 0) at++;
+  at += 1 + 2 + Buffer.byteLength(m.topic);
+  return { key, bytes, packetIdAt: at };
+}
