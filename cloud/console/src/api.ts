@@ -26,6 +26,8 @@ export class ApiFailure extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** the API's `error.details` (e.g. every bad row of a batch), when it sent one */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -41,15 +43,17 @@ export function onUnauthorized(fn: () => void): () => void {
 async function failure(res: Response): Promise<ApiFailure> {
   let code = `HTTP_${res.status}`;
   let message = res.statusText;
+  let details: unknown;
   try {
-    const j = (await res.json()) as { error?: { code?: string; message?: string } };
+    const j = (await res.json()) as { error?: { code?: string; message?: string; details?: unknown } };
     code = j.error?.code ?? code;
     message = j.error?.message ?? message;
+    details = j.error?.details;
   } catch {
     /* not JSON: keep the status */
   }
   if (res.status === 401) for (const l of listeners) l();
-  return new ApiFailure(res.status, code, message);
+  return new ApiFailure(res.status, code, message, details);
 }
 
 export async function api<T = any>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {

@@ -16,6 +16,27 @@ export function duration(ms: number | undefined): string {
   return `${Math.round(s / 86400)} d`;
 }
 
+/** Bytes, 1024-based as the where language counts them (fleet/where.ts). */
+export function bytes(n: unknown): string {
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) return DASH;
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+/** A signed clock offset in ms, e.g. "+1.2 s", "−40 ms". */
+export function offset(ms: unknown): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return DASH;
+  const sign = ms < 0 ? '−' : '+';
+  const a = Math.abs(ms);
+  return `${sign}${a < 1000 ? `${Math.round(a)} ms` : `${(a / 1000).toFixed(1)} s`}`;
+}
+
 export function time(ms: number | undefined): string {
   if (ms === undefined || ms === null || !Number.isFinite(ms)) return DASH;
   return new Date(ms).toLocaleString();

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { hasToken, onUnauthorized, signOut } from './api.js';
+import { AccessPage } from './pages/access.js';
 import { CommandsPage } from './pages/commands.js';
 import { ConfigPage } from './pages/config.js';
 import { DevicesPage } from './pages/devices.js';
@@ -10,6 +11,8 @@ import { FleetPage } from './pages/fleet.js';
 import { GatewayPage } from './pages/gateway.js';
 import { QueuesPage } from './pages/queues.js';
 import { SignInPage } from './pages/sign-in.js';
+import { SinksPage } from './pages/sinks.js';
+import { UpdatesPage } from './pages/updates.js';
 
 /** Hash routes (`#/fleet`, `#/gateway/{id}`, `#/commands/{id}`): the server serves one page, ids stay client-side. */
 function useRoute(): string[] {
@@ -36,6 +39,9 @@ const NAV: Array<[string, string]> = [
   ['config', 'Config'],
   ['queues', 'Queues'],
   ['devices', 'Devices'],
+  ['updates', 'Updates'],
+  ['sinks', 'Sinks'],
+  ['access', 'Access'],
 ];
 
 function App() {
@@ -68,6 +74,15 @@ function App() {
       break;
     case 'devices':
       body = <DevicesPage />;
+      break;
+    case 'updates':
+      body = <UpdatesPage />;
+      break;
+    case 'sinks':
+      body = <SinksPage />;
+      break;
+    case 'access':
+      body = <AccessPage />;
       break;
     default:
       body = <FleetPage />;

@@ -13,6 +13,7 @@ export interface QueueMsg {
   topic: string;
   createdAt: number;
   envelope?: any;
+  payloadBase64?: string;
 }
 
 /** Pure: the args field as a JSON object, or the reason it is not one. */
@@ -54,4 +55,30 @@ export function telemetrySeries(msgs: readonly QueueMsg[]): Series[] {
     }
   }
   return [...by.entries()].map(([label, points]) => ({ label, points: points.sort((a, b) => a[0] - b[0]) }));
+}
+
+/**
+ * Pure: where a sink replays from, as `POST /v1/sinks/{name}/replay` takes it: a queue offset (digits),
+ * `earliest` (the oldest kept message) or a date and time (`2026-12-06T08:00`, local unless it says `Z` or an offset).
+ */
+export function parseReplayFrom(src: string): { offset: number } | { time: number } {
+  const s = src.trim();
+  if (s === '') throw new Error('replay from: give an offset, a time or "earliest"');
+  if (/^\d+$/.test(s)) return { offset: Number(s) };
+  if (s === 'earliest') return { time: 0 };
+  const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? new Date(s).getTime() : NaN;
+  if (!Number.isFinite(t)) throw new Error(`replay from: "${s}" is neither an offset, a time nor "earliest"`);
+  return { time: t };
+}
+
+/** Pure: a comma-separated list (groups, queues, topic filters), trimmed, empty parts left out. */
+export function parseList(src: string): string[] {
+  return src.split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/** Pure: a message body that is not an envelope, as text (UTF-8, invalid bytes replaced), for display. */
+export function payloadText(base64: string | undefined): string {
+  if (base64 === undefined) return '';
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }

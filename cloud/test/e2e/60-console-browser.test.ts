@@ -175,10 +175,10 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await editor.getByLabel('Gateway id').press('Tab');
     const doc = editor.getByLabel('Document (JSON)');
     await doc.fill('{"uplink": {"batchMaxReadings": "lots"}}');
-    await page.locator('[data-testid="cfg-check"]').getByText('uplink.batchMaxReadings').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="cfg-check"]').getByText('uplink.batchMaxReadings').waitFor({ timeout: 30_000 });
     assert.equal(await page.getByRole('button', { name: 'Save and push' }).isDisabled(), true, 'an invalid document cannot be saved');
     await doc.fill('{"uplink": {"batchMaxReadings": 50}}');
-    await page.locator('[data-testid="cfg-check"]').getByText('valid for causeway-edge').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="cfg-check"]').getByText('valid for causeway-edge').waitFor({ timeout: 30_000 });
     await page.getByRole('button', { name: 'Save and push' }).click();
     const saved = await page.getByText(/saved as version \d+/).textContent();
     const version = /version (\d+)/.exec(saved ?? '')![1]!;
@@ -190,6 +190,17 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await page.getByRole('form', { name: 'Merged result for a gateway' }).getByLabel('Gateway id').fill('gw-b');
     await page.getByRole('button', { name: 'Show' }).click();
     assert.match((await page.locator('[data-testid="cfg-merged"]').textContent()) ?? '', /"batchMaxReadings": 50/);
+    // desired vs reported on the Config page too: in sync, no difference, and the version its heartbeat says it runs
+    const merged = page.getByRole('form', { name: 'Merged result for a gateway' });
+    await merged.locator('[data-testid="gw-config-diff"]').getByText('no differences').waitFor({ timeout: 10_000 });
+    assert.match((await merged.locator('[data-testid="gw-config"]').textContent()) ?? '', /in sync/);
+    await merged.locator('[data-testid="cfg-running"]').waitFor({ timeout: 10_000 });
+    // the history, as `causeway config history` / `config diff`: the saved version, and what it changed
+    const change = page.locator(`[data-testid="cfg-history"] tr[data-version="${version}"]`);
+    await change.waitFor({ timeout: 15_000 });
+    assert.match((await change.textContent()) ?? '', /gateway gw-b.*uplink\.batchMaxReadings=50/);
+    await page.getByRole('button', { name: `Diff version ${version}` }).click();
+    assert.equal(await change.locator('[data-testid="cfg-history-diff"]').textContent(), `--- nothing before version ${version}\n+++ version ${version} (gateway gw-b)\n+ uplink.batchMaxReadings: 50`);
     assert.deepEqual(await seriousA11yViolations(page), [], 'config page');
     await screenshot(page, 'config');
   });
@@ -247,11 +258,30 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await call('PUT', '/v1/config/gateways/gw-b', { config: { uplink: { batchMaxReadings: 80 } } });
     await goto('#/gateway/gw-b');
     const diff = page.locator('[data-testid="gw-config-diff"]');
-    await diff.getByText('+ uplink.batchMaxReadings: 80').waitFor({ timeout: 10_000 });
+    await diff.getByText('+ uplink.batchMaxReadings: 80').waitFor({ timeout: 30_000 });
     assert.match((await diff.textContent()) ?? '', /- uplink\.batchMaxReadings: 50/);
     assert.match((await page.locator('[data-testid="gw-state"]').textContent()) ?? '', /offline/);
     await page.locator('[data-testid="gw-config"]').scrollIntoViewIfNeeded();
     await screenshot(page, 'gateway-drift');
+  });
+
+  it('reads on a tablet in a depot (768 × 1024): no page scrolls sideways, wide tables scroll in their own box, every page reachable from the navigation', async () => {
+    await page.setViewportSize({ width: 768, height: 1024 });
+    try {
+      for (const [hash, name] of [['#/fleet', 'Fleet'], ['#/gateway/gw-a', undefined], ['#/commands', 'Commands'], ['#/config', 'Config'], ['#/queues', 'Queues'], ['#/devices', 'Devices'], ['#/updates', 'Updates'], ['#/sinks', 'Sinks'], ['#/access', 'Access']] as const) {
+        await goto(hash);
+        const { scrollWidth, clientWidth } = await page.evaluate(() => {
+          const e = (globalThis as any).document.documentElement;
+          return { scrollWidth: e.scrollWidth as number, clientWidth: e.clientWidth as number };
+        });
+        assert.ok(scrollWidth <= clientWidth, `${hash}: the page is ${scrollWidth} px wide in a ${clientWidth} px window`);
+        if (name !== undefined) assert.ok(await page.getByRole('navigation', { name: 'pages', exact: true }).getByRole('link', { name }).isVisible(), `${hash}: the ${name} link is visible`);
+        assert.deepEqual(await seriousA11yViolations(page), [], `${hash} on a tablet`);
+        if (hash === '#/fleet') await screenshot(page, 'tablet-fleet');
+      }
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
   });
 
   it('signs out: the token is gone from the tab and the sign-in form is back', async () => {

@@ -1,20 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, seg, streamEvents } from '../api.js';
 import { StateBadge } from '../components/badge.js';
+import { deliveryBody, DeliveryFields, useDelivery } from '../components/delivery-fields.js';
 import { ErrorNote } from '../components/error-note.js';
 import { usePoll } from '../components/use-poll.js';
 import { duration, text, time } from '../format.js';
 import { parseArgs } from '../parse.js';
+import { Table } from '../components/table.js';
 
 
 function NewCommand({ onSent }: { onSent: (id: string) => void }) {
   const [name, setName] = useState('');
-  const [kind, setKind] = useState<'device' | 'group' | 'all'>('device');
-  const [target, setTarget] = useState('');
+  const [delivery, setDelivery] = useDelivery();
   const [args, setArgs] = useState('{}');
-  const [ttl, setTtl] = useState('3600');
-  const [rate, setRate] = useState('');
-  const [abortAt, setAbortAt] = useState('');
   const [error, setError] = useState<unknown>(undefined);
   const parsed = parseArgs(args);
   const submit = async (e: Event): Promise<void> => {
@@ -22,12 +20,7 @@ function NewCommand({ onSent }: { onSent: (id: string) => void }) {
     setError(undefined);
     if (!parsed.ok) return;
     try {
-      const body: Record<string, unknown> = { name: name.trim(), args: parsed.value, ttlSeconds: Number(ttl) };
-      if (kind === 'all') body.all = true;
-      else body[kind] = target.trim();
-      if (rate.trim() !== '') body.rolloutPerMinute = Number(rate);
-      if (abortAt.trim() !== '') body.abortThresholdPercent = Number(abortAt);
-      const r = await api<{ command: { id: string } }>('POST', '/v1/commands', body);
+      const r = await api<{ command: { id: string } }>('POST', '/v1/commands', { name: name.trim(), args: parsed.value, ...deliveryBody(delivery, 'device') });
       onSent(r.command.id);
     } catch (err) {
       setError(err);
@@ -40,21 +33,6 @@ function NewCommand({ onSent }: { onSent: (id: string) => void }) {
         Name
         <input required value={name} onInput={(e) => setName(e.currentTarget.value)} placeholder="ping" />
       </label>
-      <fieldset>
-        <legend>Target</legend>
-        {(['device', 'group', 'all'] as const).map((k) => (
-          <label key={k} class="inline">
-            <input type="radio" name="target-kind" value={k} checked={kind === k} onChange={() => setKind(k)} />
-            {k === 'device' ? 'one gateway or device' : k === 'group' ? 'a group' : 'every gateway'}
-          </label>
-        ))}
-        {kind === 'all' ? null : (
-          <label>
-            {kind === 'device' ? 'Gateway or device id' : 'Group'}
-            <input required value={target} onInput={(e) => setTarget(e.currentTarget.value)} />
-          </label>
-        )}
-      </fieldset>
       <label>
         Args (JSON object)
         <textarea rows={3} value={args} onInput={(e) => setArgs(e.currentTarget.value)} aria-invalid={!parsed.ok} aria-describedby="args-msg" />
@@ -62,20 +40,7 @@ function NewCommand({ onSent }: { onSent: (id: string) => void }) {
       <p id="args-msg" class={parsed.ok ? 'hint' : 'error'} role={parsed.ok ? undefined : 'alert'}>
         {parsed.ok ? 'valid JSON object' : parsed.message}
       </p>
-      <div class="row">
-        <label>
-          TTL (s)
-          <input type="number" min={1} value={ttl} onInput={(e) => setTtl(e.currentTarget.value)} />
-        </label>
-        <label>
-          Rollout (per minute)
-          <input type="number" min={1} value={rate} onInput={(e) => setRate(e.currentTarget.value)} placeholder="all at once" />
-        </label>
-        <label>
-          Abort above (% failed)
-          <input type="number" min={0} max={100} value={abortAt} onInput={(e) => setAbortAt(e.currentTarget.value)} />
-        </label>
-      </div>
+      <DeliveryFields value={delivery} onChange={setDelivery} legend="Target" name="target-kind" oneLabel="one gateway or device" oneField="Gateway or device id" />
       <ErrorNote error={error} />
       <button type="submit" disabled={!parsed.ok}>
         Send
@@ -165,34 +130,21 @@ function FollowCommand({ id }: { id: string }) {
       >
         Cancel command
       </button>
-      <div class="table-wrap">
-        <table data-testid="follow-targets">
-          <thead>
-            <tr>
-              <th scope="col">Gateway</th>
-              <th scope="col">Device</th>
-              <th scope="col">State</th>
-              <th scope="col">Round trip</th>
-              <th scope="col">Output / reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((t) => (
-              <tr key={`${t.gateway}/${t.device}`} data-target={t.device}>
-                <td class="id">{t.gateway}</td>
-                <td class="id">{t.device}</td>
-                <td>
-                  <StateBadge state={t.state} />
-                </td>
-                <td>{t.sentAt === undefined ? '—' : duration(t.updatedAt - t.sentAt)}</td>
-                <td>
-                  <code>{text(t.reason ?? t.output)}</code>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testid="follow-targets" columns={['Gateway', 'Device', 'State', 'Round trip', 'Output / reason']}>
+        {rows.map((t) => (
+          <tr key={`${t.gateway}/${t.device}`} data-target={t.device}>
+            <td class="id">{t.gateway}</td>
+            <td class="id">{t.device}</td>
+            <td>
+              <StateBadge state={t.state} />
+            </td>
+            <td>{t.sentAt === undefined ? '—' : duration(t.updatedAt - t.sentAt)}</td>
+            <td>
+              <code>{text(t.reason ?? t.output)}</code>
+            </td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }
@@ -220,34 +172,21 @@ export function CommandsPage({ id }: { id?: string | undefined }) {
         <input type="search" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
       </label>
       <ErrorNote error={list.error} />
-      <div class="table-wrap">
-        <table data-testid="commands-table">
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Name</th>
-              <th scope="col">Target</th>
-              <th scope="col">Status</th>
-              <th scope="col">Expires</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((c) => (
-              <tr key={c.id}>
-                <td>{time(c.createdAt)}</td>
-                <td>
-                  <a href={`#/commands/${seg(c.id)}`}>{c.name}</a>
-                </td>
-                <td class="id">{c.target.all ? 'all' : c.target.group !== undefined ? `group ${c.target.group}` : c.target.device}</td>
-                <td>
-                  <StateBadge state={c.status} />
-                </td>
-                <td>{time(c.expiresAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testid="commands-table" columns={['Created', 'Name', 'Target', 'Status', 'Expires']}>
+        {shown.map((c) => (
+          <tr key={c.id}>
+            <td>{time(c.createdAt)}</td>
+            <td>
+              <a href={`#/commands/${seg(c.id)}`}>{c.name}</a>
+            </td>
+            <td class="id">{c.target.all ? 'all' : c.target.group !== undefined ? `group ${c.target.group}` : c.target.device}</td>
+            <td>
+              <StateBadge state={c.status} />
+            </td>
+            <td>{time(c.expiresAt)}</td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }

@@ -1,11 +1,13 @@
 import { useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Badge, Online } from '../components/badge.js';
+import { DeviceImport } from '../components/device-import.js';
 import { ErrorNote } from '../components/error-note.js';
 import { SecretBox } from '../components/secret-box.js';
 import { usePoll } from '../components/use-poll.js';
 import { ago, DASH, tags } from '../format.js';
-import { parseTags } from '../parse.js';
+import { parseList, parseTags } from '../parse.js';
+import { Table } from '../components/table.js';
 
 
 function Register({ onSecret }: { onSecret: (label: string, secret: string) => void }) {
@@ -23,7 +25,7 @@ function Register({ onSecret }: { onSecret: (label: string, secret: string) => v
         e.preventDefault();
         setError(undefined);
         try {
-          const body: Record<string, unknown> = { id: id.trim(), kind, groups: groups.split(',').map((g) => g.trim()).filter(Boolean), tags: parseTags(tagSrc) };
+          const body: Record<string, unknown> = { id: id.trim(), kind, groups: parseList(groups), tags: parseTags(tagSrc) };
           if (kind === 'device' && gateway.trim() !== '') body.gateway = gateway.trim();
           api<{ secret: string }>('POST', '/v1/devices', body).then((r) => {
             onSecret(`Secret of ${id.trim()}`, r.secret);
@@ -99,6 +101,7 @@ export function DevicesPage() {
           list.refresh();
         }}
       />
+      <DeviceImport onImported={list.refresh} />
       <div class="row">
         <label>
           Show
@@ -115,60 +118,45 @@ export function DevicesPage() {
         </label>
       </div>
       <ErrorNote error={error ?? list.error} />
-      <div class="table-wrap">
-        <table data-testid="devices-table">
-          <thead>
-            <tr>
-              <th scope="col">Id</th>
-              <th scope="col">Kind</th>
-              <th scope="col">State</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Groups</th>
-              <th scope="col">Tags</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(list.data?.devices ?? []).map((d) => (
-              <tr key={d.id} data-device={d.id}>
-                <th scope="row" class="id">
-                  {d.kind === 'gateway' ? <a href={`#/gateway/${seg(d.id)}`}>{d.id}</a> : d.id}
-                </th>
-                <td>
-                  {d.kind}
-                  {d.gateway ? ` of ${d.gateway}` : ''}
-                </td>
-                <td>{d.enabled ? <Online online={d.online} /> : <Badge kind="muted">disabled</Badge>}</td>
-                <td>{ago(d.lastSeenAt)}</td>
-                <td>{d.groups.join(', ') || DASH}</td>
-                <td>{tags(d.tags)}</td>
-                <td class="actions">
-                  <button type="button" aria-label={`${d.enabled ? 'disable' : 'enable'} ${d.id}`} onClick={() => void act(`/v1/devices/${seg(d.id)}/${d.enabled ? 'disable' : 'enable'}`)}>
-                    {d.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                  <button
-                    type="button"
-                    aria-label={`rotate the secret of ${d.id}`}
-                    onClick={() => {
-                      if (!confirm(`Rotate the secret of ${d.id}? The old one stops working and it is disconnected now.`)) return;
-                      void act(`/v1/devices/${seg(d.id)}/rotate`).then((r) => r && setSecret({ label: `New secret of ${d.id}`, value: r.secret }));
-                    }}
-                  >
-                    Rotate
-                  </button>
-                  <button
-                    type="button"
-                    aria-label={`issue a token for ${d.id}`}
-                    onClick={() => void act(`/v1/devices/${seg(d.id)}/token`, { ttlSeconds: Number(ttl) }).then((r) => r && setSecret({ label: `Token of ${d.id} (until ${new Date(r.expiresAt).toLocaleString()})`, value: r.token }))}
-                  >
-                    Token
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testid="devices-table" columns={['Id', 'Kind', 'State', 'Last seen', 'Groups', 'Tags', 'Actions']}>
+        {(list.data?.devices ?? []).map((d) => (
+          <tr key={d.id} data-device={d.id}>
+            <th scope="row" class="id">
+              {d.kind === 'gateway' ? <a href={`#/gateway/${seg(d.id)}`}>{d.id}</a> : d.id}
+            </th>
+            <td>
+              {d.kind}
+              {d.gateway ? ` of ${d.gateway}` : ''}
+            </td>
+            <td>{d.enabled ? <Online online={d.online} /> : <Badge kind="muted">disabled</Badge>}</td>
+            <td>{ago(d.lastSeenAt)}</td>
+            <td>{d.groups.join(', ') || DASH}</td>
+            <td>{tags(d.tags)}</td>
+            <td class="actions">
+              <button type="button" aria-label={`${d.enabled ? 'disable' : 'enable'} ${d.id}`} onClick={() => void act(`/v1/devices/${seg(d.id)}/${d.enabled ? 'disable' : 'enable'}`)}>
+                {d.enabled ? 'Disable' : 'Enable'}
+              </button>
+              <button
+                type="button"
+                aria-label={`rotate the secret of ${d.id}`}
+                onClick={() => {
+                  if (!confirm(`Rotate the secret of ${d.id}? The old one stops working and it is disconnected now.`)) return;
+                  void act(`/v1/devices/${seg(d.id)}/rotate`).then((r) => r && setSecret({ label: `New secret of ${d.id}`, value: r.secret }));
+                }}
+              >
+                Rotate
+              </button>
+              <button
+                type="button"
+                aria-label={`issue a token for ${d.id}`}
+                onClick={() => void act(`/v1/devices/${seg(d.id)}/token`, { ttlSeconds: Number(ttl) }).then((r) => r && setSecret({ label: `Token of ${d.id} (until ${new Date(r.expiresAt).toLocaleString()})`, value: r.token }))}
+              >
+                Token
+              </button>
+            </td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, seg } from '../api.js';
 import { Badge, Online } from '../components/badge.js';
 import { ErrorNote } from '../components/error-note.js';
-import { usePoll } from '../components/use-poll.js';
-import { ago, DASH, duration, num, tags } from '../format.js';
+import { useStream } from '../components/use-stream.js';
+import { ago, bytes, DASH, duration, num, offset as clockOffset, tags } from '../format.js';
 
 const PAGE = 100;
 
@@ -14,7 +14,29 @@ interface FleetAnswer {
   gateways: GatewayRow[];
 }
 
-/** A fleet row: the registry entry, its config state, and health fields when the API reports them. */
+/** The health a gateway last reported (shared GatewayHealth, as `GET /v1/fleet` joins it from the fleet status store). */
+export interface Health {
+  uptimeSeconds: number;
+  outbox: { records: number; bytes: number; oldestAgeSeconds: number };
+  evictions: number;
+  expiries: number;
+  diskFreeBytes: number;
+  memFreeBytes: number;
+  configVersion: number;
+  lastUplinkError?: { message: string; at: number };
+}
+
+/** Its latest status record: `GET /v1/fleet` rows and `GET /v1/gateways/{id}` carry the same object. */
+export interface StatusRecord {
+  online: boolean;
+  agentVersion?: string;
+  health?: Health;
+  reportedAt: number;
+  receivedAt: number;
+  clockOffsetMs?: number;
+}
+
+/** A fleet row: the registry entry, its config state and its latest status with health (when it reported one). */
 interface GatewayRow {
   id: string;
   online: boolean;
@@ -23,44 +45,43 @@ interface GatewayRow {
   groups: string[];
   tags: Record<string, string>;
   agentVersion?: string;
-  version?: string;
-  evictions?: number;
-  backlog?: { records?: number; oldestAgeMs?: number; evictions?: number };
-  health?: { agentVersion?: string; backlog?: { records?: number; oldestAgeMs?: number; evictions?: number }; evictions?: number };
+  status?: StatusRecord;
   config?: { inSync: boolean; desiredVersion?: number; reportedVersion?: number; status?: string };
 }
 
-function versionOf(g: GatewayRow): string {
-  return g.agentVersion ?? g.version ?? g.health?.agentVersion ?? DASH;
-}
-function backlogOf(g: GatewayRow): { records?: number; oldestAgeMs?: number; evictions?: number } | undefined {
-  return g.backlog ?? g.health?.backlog;
+/** Last seen: the later of the broker's last connection and the last status or heartbeat received. */
+function lastSeen(g: GatewayRow): number | undefined {
+  if (g.online) return g.status?.receivedAt ?? g.lastSeenAt;
+  return g.lastSeenAt ?? g.status?.receivedAt;
 }
 
-function ConfigCell({ c }: { c: GatewayRow['config'] }) {
-  if (c === undefined || c.desiredVersion === undefined) return <span>{DASH}</span>;
+function ConfigCell({ c, applied }: { c: GatewayRow['config']; applied: number | undefined }) {
+  if (c === undefined || c.desiredVersion === undefined) return <span>{applied === undefined || applied === 0 ? DASH : `v${applied} applied`}</span>;
   if (c.inSync) return <Badge kind="ok">in sync</Badge>;
   return <Badge kind={c.status === 'REJECTED' || c.status === 'ROLLED_BACK' ? 'bad' : 'warn'}>{`drift (v${c.reportedVersion ?? '?'} of v${c.desiredVersion})`}</Badge>;
 }
 
-/** Every gateway, a page at a time from the server, the counts at the top, refreshed every 3 s. */
+/** Every gateway, a page at a time from the server, the counts at the top, refreshed live. */
 export function FleetPage() {
   const [group, setGroup] = useState('');
   const [tag, setTag] = useState('');
   const [q, setQ] = useState('');
   const [state, setState] = useState('');
+  const [where, setWhere] = useState('');
   const [offset, setOffset] = useState(0);
   const [groups, setGroups] = useState<string[]>([]);
   useEffect(() => {
     api<{ groups: Array<{ name: string }> }>('GET', '/v1/groups').then((r) => setGroups(r.groups.map((g) => g.name)), () => undefined);
   }, []);
-  useEffect(() => setOffset(0), [group, tag, q, state]);
+  useEffect(() => setOffset(0), [group, tag, q, state, where]);
   const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE) });
   if (group) query.set('group', group);
   if (tag.trim()) query.set('tag', tag.trim());
   if (q.trim()) query.set('q', q.trim());
   if (state) query.set('state', state);
-  const fleet = usePoll((signal) => api<FleetAnswer>('GET', `/v1/fleet?${query}`, undefined, signal), 3000, [query.toString()]);
+  if (where.trim()) query.set('where', where.trim());
+  // Pushed by the server (coalesced there: at most one page per interval, only when it changed).
+  const fleet = useStream<FleetAnswer>(`/v1/fleet/stream?${query}`, 'fleet', [query.toString()]);
   const d = fleet.data;
   const now = Date.now();
   return (
@@ -97,7 +118,7 @@ export function FleetPage() {
         </label>
         <label>
           Tag (key=value)
-          <input value={tag} onChange={(e) => setTag(e.currentTarget.value)} placeholder="site=depot-3" />
+          <input defaultValue={tag} onChange={(e) => setTag(e.currentTarget.value)} placeholder="site=depot-3" />
         </label>
         <label>
           Id contains
@@ -113,6 +134,13 @@ export function FleetPage() {
             <option value="disabled">disabled</option>
           </select>
         </label>
+        <label>
+          Where
+          <input defaultValue={where} onChange={(e) => setWhere(e.currentTarget.value)} placeholder="backlog>1000, offline>1h" aria-describedby="where-help" data-testid="fleet-where" />
+        </label>
+        <p id="where-help" class="hint">
+          Health filter, as <code>causeway gateways list --where</code>: backlog, backlogBytes, oldest, offline, evictions, diskFree, version, clockSkew, configVersion… (Enter to apply)
+        </p>
       </form>
       <ErrorNote error={fleet.error} />
       <div class="table-wrap">
@@ -127,6 +155,8 @@ export function FleetPage() {
               <th scope="col">Backlog</th>
               <th scope="col">Oldest</th>
               <th scope="col">Evictions</th>
+              <th scope="col">Disk free</th>
+              <th scope="col">Clock offset</th>
               <th scope="col">Config</th>
               <th scope="col">Groups</th>
               <th scope="col">Tags</th>
@@ -134,20 +164,25 @@ export function FleetPage() {
           </thead>
           <tbody>
             {d?.gateways.map((g) => {
-              const b = backlogOf(g);
+              const h = g.status?.health;
               return (
                 <tr key={g.id} data-gateway={g.id}>
                   <th scope="row">
                     <a href={`#/gateway/${seg(g.id)}`}>{g.id}</a>
                   </th>
                   <td>{g.enabled ? <Online online={g.online} /> : <Badge kind="muted">disabled</Badge>}</td>
-                  <td>{ago(g.lastSeenAt, now)}</td>
-                  <td>{versionOf(g)}</td>
-                  <td>{num(b?.records)}</td>
-                  <td>{b?.oldestAgeMs === undefined ? DASH : duration(b.oldestAgeMs)}</td>
-                  <td>{num(b?.evictions ?? g.evictions ?? g.health?.evictions)}</td>
+                  <td>{ago(lastSeen(g), now)}</td>
+                  <td>{g.agentVersion ?? g.status?.agentVersion ?? DASH}</td>
+                  <td data-testid="backlog" title={h === undefined ? undefined : `${bytes(h.outbox.bytes)} in the outbox`}>
+                    {num(h?.outbox.records)}
+                    {h !== undefined && h.outbox.records > 0 ? ` (${bytes(h.outbox.bytes)})` : ''}
+                  </td>
+                  <td>{h === undefined ? DASH : h.outbox.records === 0 ? DASH : duration(h.outbox.oldestAgeSeconds * 1000)}</td>
+                  <td>{num(h?.evictions)}</td>
+                  <td>{bytes(h?.diskFreeBytes)}</td>
+                  <td>{clockOffset(g.status?.clockOffsetMs)}</td>
                   <td>
-                    <ConfigCell c={g.config} />
+                    <ConfigCell c={g.config} applied={h?.configVersion} />
                   </td>
                   <td>{g.groups.join(', ') || DASH}</td>
                   <td>{tags(g.tags)}</td>

@@ -5,8 +5,12 @@ import { ErrorNote } from '../components/error-note.js';
 import { LineChart } from '../components/line-chart.js';
 import { telemetrySeries, type QueueMsg as Msg } from '../parse.js';
 import { usePoll } from '../components/use-poll.js';
-import { diffDocs } from '../../../src/cli/config-diff.js';
-import { ago, DASH, tags, text, time } from '../format.js';
+import { ConfigDiff, loadConfigState } from '../components/config-diff.js';
+import { RemoteChecks } from '../components/remote-checks.js';
+import { SupportBundle } from '../components/support-bundle.js';
+import { ago, bytes, DASH, duration, num, offset as clockOffset, tags, text, time } from '../format.js';
+import type { StatusRecord } from './fleet.js';
+import { Table } from '../components/table.js';
 
 const recent = (queue: string, gw: string, limit: number, signal: AbortSignal) =>
   api<{ messages: Msg[] }>('GET', `/v1/queues/${queue}/recent?gateway=${seg(gw)}&limit=${limit}`, undefined, signal).then((r) => r.messages);
@@ -19,20 +23,10 @@ export function GatewayPage({ id }: { id: string }) {
   const telemetry = usePoll((s) => recent('telemetry', id, 300, s), 2000, [id]);
   const events = usePoll((s) => recent('events', id, 50, s), 5000, [id]);
   const status = usePoll((s) => recent('status', id, 20, s), 5000, [id]);
+  // Its latest status and health from the fleet status store (absent without the control plane: a 404).
+  const view = usePoll((s) => api<{ status?: StatusRecord }>('GET', `/v1/gateways/${seg(id)}`, undefined, s).catch(() => ({}) as { status?: StatusRecord }), 3000, [id]);
   const commands = usePoll((s) => api<{ commands: any[] }>('GET', '/v1/commands?limit=200', undefined, s), 5000, [id]);
-  const cfg = usePoll(
-    async (s) => {
-      const st = await api<{ gateways: any[] }>('GET', '/v1/config/status', undefined, s);
-      const row = st.gateways.find((g) => g.gateway === id);
-      const desired = await api('GET', `/v1/config/gateways/${seg(id)}`, undefined, s).catch(() => undefined);
-      // What the gateway last reported running, as the document of that version, to diff with the desired.
-      const rv: number | undefined = row?.reportedVersion;
-      const reported = rv === undefined || rv === desired?.version ? desired : await api('GET', `/v1/config/gateways/${seg(id)}?version=${rv}`, undefined, s).catch(() => undefined);
-      return { row, desired, reported };
-    },
-    3000,
-    [id],
-  );
+  const cfg = usePoll((s) => loadConfigState(id, s, { running: false }), 3000, [id]);
   const series = useMemo(() => telemetrySeries(telemetry.data ?? []), [telemetry.data]);
   const [shown, setShown] = useState('');
   const chartSeries = shown === '' ? series.slice(0, 4) : series.filter((s) => s.label === shown);
@@ -68,6 +62,7 @@ export function GatewayPage({ id }: { id: string }) {
           </div>
         </dl>
       )}
+      <Health st={view.data?.status} />
       <h2>Devices and streams</h2>
       <ul class="chips" data-testid="gw-devices">
         {(devices.data?.devices ?? []).map((d) => (
@@ -100,7 +95,7 @@ export function GatewayPage({ id }: { id: string }) {
         <div>
           <h2>Config: desired vs reported</h2>
           <ErrorNote error={cfg.error} />
-          <ConfigDiff row={cfg.data?.row} desired={cfg.data?.desired} reported={cfg.data?.reported} />
+          <ConfigDiff state={cfg.data === undefined ? undefined : { ...cfg.data, ...(view.data?.status?.health === undefined ? {} : { running: view.data.status.health.configVersion }) }} />
         </div>
         <div>
           <h2>Status history</h2>
@@ -112,70 +107,49 @@ export function GatewayPage({ id }: { id: string }) {
                 <li key={m.offset}>
                   {time(m.envelope?.ts ?? m.createdAt)}: {m.envelope?.online ? 'online' : 'offline'}
                   {m.envelope?.agentVersion ? ` (agent ${String(m.envelope.agentVersion)})` : ''}
+                  {typeof m.envelope?.health?.outbox?.records === 'number' ? `, backlog ${num(m.envelope.health.outbox.records)}` : ''}
                 </li>
               ))}
           </ul>
         </div>
       </div>
       <h2>Events and alarms</h2>
-      <div class="table-wrap">
-        <table data-testid="gw-events">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Device</th>
-              <th scope="col">Event</th>
-              <th scope="col">Severity</th>
-              <th scope="col">Data</th>
+      <Table testid="gw-events" columns={['Time', 'Device', 'Event', 'Severity', 'Data']}>
+        {(events.data ?? [])
+          .slice()
+          .reverse()
+          .map((m) => (
+            <tr key={m.offset}>
+              <td>{time(m.envelope?.ts ?? m.createdAt)}</td>
+              <td>{text(m.envelope?.device)}</td>
+              <td>{text(m.envelope?.event ?? m.topic)}</td>
+              <td>{text(m.envelope?.severity)}</td>
+              <td>
+                <code>{text(m.envelope?.data)}</code>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(events.data ?? [])
-              .slice()
-              .reverse()
-              .map((m) => (
-                <tr key={m.offset}>
-                  <td>{time(m.envelope?.ts ?? m.createdAt)}</td>
-                  <td>{text(m.envelope?.device)}</td>
-                  <td>{text(m.envelope?.event ?? m.topic)}</td>
-                  <td>{text(m.envelope?.severity)}</td>
-                  <td>
-                    <code>{text(m.envelope?.data)}</code>
-                  </td>
-                </tr>
-              ))}
-          </tbody>
-        </table>
-      </div>
+          ))}
+      </Table>
       <h2>Latest readings</h2>
-      <div class="table-wrap">
-        <table data-testid="gw-readings">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Topic</th>
-              <th scope="col">Value</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(telemetry.data ?? [])
-              .slice(-10)
-              .reverse()
-              .map((m) => {
-                const r = m.envelope?.readings?.at?.(-1) ?? m.envelope;
-                return (
-                  <tr key={m.offset}>
-                    <td>{time(m.createdAt)}</td>
-                    <td class="id">{m.topic}</td>
-                    <td>
-                      <code>{text(r?.value)}</code>
-                    </td>
-                  </tr>
-                );
-              })}
-          </tbody>
-        </table>
-      </div>
+      <Table testid="gw-readings" columns={['Time', 'Topic', 'Value']}>
+        {(telemetry.data ?? [])
+          .slice(-10)
+          .reverse()
+          .map((m) => {
+            const r = m.envelope?.readings?.at?.(-1) ?? m.envelope;
+            return (
+              <tr key={m.offset}>
+                <td>{time(m.createdAt)}</td>
+                <td class="id">{m.topic}</td>
+                <td>
+                  <code>{text(r?.value)}</code>
+                </td>
+              </tr>
+            );
+          })}
+      </Table>
+      <RemoteChecks id={id} />
+      <SupportBundle id={id} />
       <h2>Command history</h2>
       <ul data-testid="gw-commands">
         {mine.length === 0 ? <li>no commands for this gateway</li> : null}
@@ -189,34 +163,38 @@ export function GatewayPage({ id }: { id: string }) {
   );
 }
 
-function ConfigDiff({ row, desired, reported }: { row: any; desired: any; reported: any }) {
-  const diff = desired === undefined ? [] : diffDocs(reported?.config ?? {}, desired.config);
-  if (row === undefined && desired === undefined) return <p>No desired config applies to this gateway.</p>;
+/** The health it last reported: what an operator checks first when a gateway is in trouble. */
+function Health({ st }: { st: StatusRecord | undefined }) {
+  const h = st?.health;
+  if (st === undefined) return null;
+  const facts: Array<[string, string]> = [
+    ['Agent', st.agentVersion ?? DASH],
+    ['Last status', ago(st.receivedAt)],
+    ['Backlog', h === undefined ? DASH : `${num(h.outbox.records)} records, ${bytes(h.outbox.bytes)}`],
+    ['Oldest in backlog', h === undefined || h.outbox.records === 0 ? DASH : duration(h.outbox.oldestAgeSeconds * 1000)],
+    ['Evictions / expiries', h === undefined ? DASH : `${num(h.evictions)} / ${num(h.expiries)}`],
+    ['Disk free', bytes(h?.diskFreeBytes)],
+    ['Memory free', bytes(h?.memFreeBytes)],
+    ['Uptime', h === undefined ? DASH : duration(h.uptimeSeconds * 1000)],
+    ['Clock offset', clockOffset(st.clockOffsetMs)],
+    ['Config applied', h === undefined ? DASH : `v${h.configVersion}`],
+  ];
   return (
-    <div data-testid="gw-config">
-      <p>
-        desired v{row?.desiredVersion ?? desired?.version ?? '?'}, reported v{row?.reportedVersion ?? '?'} <StateBadge state={row?.status} />{' '}
-        {row?.inSync ? <Badge kind="ok">in sync</Badge> : <Badge kind="warn">drift</Badge>}
-      </p>
-      {row?.error ? (
+    <>
+      <h2>Health</h2>
+      <dl class="facts" data-testid="gw-health">
+        {facts.map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </div>
+        ))}
+      </dl>
+      {h?.lastUplinkError === undefined ? null : (
         <p class="error">
-          {text(row.error.key)}: {text(row.error.message)}
+          last uplink error {ago(h.lastUplinkError.at)}: {text(h.lastUplinkError.message)}
         </p>
-      ) : null}
-      <h3>Reported (v{row?.reportedVersion ?? '?'}) → desired (v{desired?.version ?? '?'})</h3>
-      <pre class="json diff" data-testid="gw-config-diff">
-        {diff.length === 0
-          ? 'no differences'
-          : diff.map((l, i) => (
-              <span key={i} class={l.startsWith('+') ? 'add' : 'del'}>
-                {l}
-              </span>
-            ))}
-      </pre>
-      <details>
-        <summary>Desired document</summary>
-        <pre class="json">{desired === undefined ? DASH : JSON.stringify(desired.config, null, 2)}</pre>
-      </details>
-    </div>
+      )}
+    </>
   );
 }

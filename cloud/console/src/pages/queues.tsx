@@ -3,7 +3,9 @@ import { api, seg } from '../api.js';
 import { ErrorNote } from '../components/error-note.js';
 import { LineChart, type Series } from '../components/line-chart.js';
 import { usePoll } from '../components/use-poll.js';
-import { num } from '../format.js';
+import { num, text, time } from '../format.js';
+import { payloadText, type QueueMsg } from '../parse.js';
+import { Table } from '../components/table.js';
 
 interface Group {
   queue: string;
@@ -66,6 +68,55 @@ function Replay({ g, onDone }: { g: Group; onDone: () => void }) {
   );
 }
 
+/**
+ * The newest messages of a queue, as `causeway consume` prints them (offset, time, topic, body), without a
+ * consumer group: nothing is acknowledged and no offset moves. Live while shown.
+ */
+function Recent({ queues }: { queues: string[] }) {
+  const [queue, setQueue] = useState('');
+  const [gateway, setGateway] = useState('');
+  const q = queue || queues[0] || '';
+  const recent = usePoll(
+    (s) => (q === '' ? Promise.resolve({ messages: [] as QueueMsg[] }) : api<{ messages: QueueMsg[] }>('GET', `/v1/queues/${seg(q)}/recent?limit=50${gateway.trim() === '' ? '' : `&gateway=${encodeURIComponent(gateway.trim())}`}`, undefined, s)),
+    2000,
+    [q, gateway],
+  );
+  return (
+    <div>
+      <h2>Recent messages</h2>
+      <div class="row">
+        <label>
+          Queue
+          <select value={q} onChange={(e) => setQueue(e.currentTarget.value)}>
+            {queues.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Of gateway
+          <input defaultValue={gateway} onChange={(e) => setGateway(e.currentTarget.value)} placeholder="every gateway" />
+        </label>
+      </div>
+      <ErrorNote error={recent.error} />
+      <Table testid="recent-table" columns={['Offset', 'Stored', 'Topic', 'Message']}>
+        {[...(recent.data?.messages ?? [])].reverse().map((m) => (
+          <tr key={m.offset} data-offset={m.offset}>
+            <th scope="row">{m.offset}</th>
+            <td>{time(m.createdAt)}</td>
+            <td class="id">{m.topic}</td>
+            <td>
+              <code>{text(m.envelope ?? payloadText(m.payloadBase64), 240)}</code>
+            </td>
+          </tr>
+        ))}
+      </Table>
+    </div>
+  );
+}
+
 export function QueuesPage() {
   const history = useRef(new Map<string, Array<[number, number]>>());
   const qs = usePoll(
@@ -91,65 +142,38 @@ export function QueuesPage() {
     <section aria-labelledby="q-h">
       <h1 id="q-h">Queues</h1>
       <ErrorNote error={qs.error} />
-      <div class="table-wrap">
-        <table data-testid="queues-table">
-          <thead>
-            <tr>
-              <th scope="col">Queue</th>
-              <th scope="col">First offset</th>
-              <th scope="col">Next offset</th>
-              <th scope="col">Messages held</th>
-              <th scope="col">Consumer groups</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(qs.data ?? []).map((q) => (
-              <tr key={q.queue}>
-                <th scope="row">{q.queue}</th>
-                <td>{num(q.firstOffset)}</td>
-                <td>{num(q.nextOffset)}</td>
-                <td>{num(q.nextOffset - q.firstOffset)}</td>
-                <td>{q.groups.length}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <Table testid="queues-table" columns={['Queue', 'First offset', 'Next offset', 'Messages held', 'Consumer groups']}>
+        {(qs.data ?? []).map((q) => (
+          <tr key={q.queue}>
+            <th scope="row">{q.queue}</th>
+            <td>{num(q.firstOffset)}</td>
+            <td>{num(q.nextOffset)}</td>
+            <td>{num(q.nextOffset - q.firstOffset)}</td>
+            <td>{q.groups.length}</td>
+          </tr>
+        ))}
+      </Table>
       <h2>Consumer groups</h2>
       <LineChart title="lag over time (messages)" series={series} height={180} />
-      <div class="table-wrap">
-        <table data-testid="groups-table">
-          <thead>
-            <tr>
-              <th scope="col">Queue / group</th>
-              <th scope="col">Mode</th>
-              <th scope="col">Filter</th>
-              <th scope="col">Committed</th>
-              <th scope="col">Lag</th>
-              <th scope="col">In flight</th>
-              <th scope="col">Replay</th>
+      <Table testid="groups-table" columns={['Queue / group', 'Mode', 'Filter', 'Committed', 'Lag', 'In flight', 'Replay']}>
+        {(qs.data ?? []).flatMap((q) =>
+          q.groups.map((g) => (
+            <tr key={`${q.queue}/${g.group}/${g.mode}/${g.filter ?? ''}`} data-group={`${q.queue}/${g.group}`}>
+              <th scope="row" class="id">
+                {q.queue}/{g.group}
+              </th>
+              <td>{g.mode}</td>
+              <td class="id">{g.filter ?? '—'}</td>
+              <td>{num(g.committed)}</td>
+              <td data-testid="lag">{num(g.lag)}</td>
+              <td>{num(g.inFlight)}</td>
+              <td>{g.group.startsWith('_') ? "the cloud's own group" : <Replay g={g} onDone={qs.refresh} />}</td>
             </tr>
-          </thead>
-          <tbody>
-            {(qs.data ?? []).flatMap((q) =>
-              q.groups.map((g) => (
-                <tr key={`${q.queue}/${g.group}/${g.mode}/${g.filter ?? ''}`} data-group={`${q.queue}/${g.group}`}>
-                  <th scope="row" class="id">
-                    {q.queue}/{g.group}
-                  </th>
-                  <td>{g.mode}</td>
-                  <td class="id">{g.filter ?? '—'}</td>
-                  <td>{num(g.committed)}</td>
-                  <td data-testid="lag">{num(g.lag)}</td>
-                  <td>{num(g.inFlight)}</td>
-                  <td>{g.group.startsWith('_') ? "the cloud's own group" : <Replay g={g} onDone={qs.refresh} />}</td>
-                </tr>
-              )),
-            )}
-          </tbody>
-        </table>
-      </div>
+          )),
+        )}
+      </Table>
       {(qs.data ?? []).every((q) => q.groups.length === 0) ? <p>No consumer groups yet: apps create them by pulling (docs/api.md).</p> : null}
+      <Recent queues={(qs.data ?? []).map((q) => q.queue)} />
     </section>
   );
 }
