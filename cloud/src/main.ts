@@ -3,6 +3,7 @@ import { loadConfig, runProgram, createLogger } from '@causeway/shared';
 import { createNotifier } from '@causeway/shared/health';
 import { checkCloudConfig, cloudSchema, type CloudConfig } from './config/schema.js';
 import { startCloudNode } from './app/cloud-node.js';
+import { parseSinks } from './sinks/sink-spec.js';
 
 /** Composition root: config → cloud node (app/cloud-node.ts); systemd notify; SIGTERM/SIGINT drain. */
 await runProgram(
@@ -30,11 +31,17 @@ await runProgram(
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
-      // SIGHUP re-reads the acl_file (auth.aclFile), the one live-reloadable setting; a bad file keeps the old
-      // rules. Always acknowledged, so `systemctl reload` never kills the broker.
+      // SIGHUP re-reads the acl_file (auth.aclFile) and the sinks (issue 21: the config read again from the
+      // same file, environment and flags), the live-reloadable settings; a bad file keeps the old rules or
+      // the running sinks. Always acknowledged, so `systemctl reload` never kills the broker.
       process.on('SIGHUP', () => {
         if (node.aclFile !== undefined) node.aclFile.reload(logger);
-        else logger.info('SIGHUP: no auth.aclFile to reload; restart to change other config');
+        void node.sinks.reload(() => {
+          const next = loadConfig<CloudConfig>(cloudSchema, { argv });
+          checkCloudConfig(next);
+          return parseSinks(next.sinks);
+        });
+        logger.info('SIGHUP: reloading auth.aclFile and sinks; restart to change other config');
         void notifier.ready('running');
       });
     });

@@ -35,6 +35,41 @@ export class ApiAuth {
     this.#failures = failures;
   }
 
+  /**
+   * The gateway an HTTP Basic header names (`id:secret`, the credentials it uses for MQTT; issue 17),
+   * or undefined: unknown, disabled, not a gateway, or a wrong secret (one answer for all, so ids cannot
+   * be probed). Wrong secrets are limited per (source, id) like failed MQTT logins.
+   */
+  async gateway(authorization: string | undefined, source: string): Promise<string | undefined> {
+    const auth = authorization ?? '';
+    if (!/^basic /i.test(auth)) return undefined;
+    const pair = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = pair.indexOf(':');
+    if (colon <= 0) return undefined;
+    const id = pair.slice(0, colon);
+    const secret = pair.slice(colon + 1);
+    const e = await this.#registry.get(id);
+    const key = `${source}\u0000${id}`;
+    if (!this.#failures.allowed(key)) return undefined;
+    const ok = e !== undefined && e.kind === 'gateway' && e.secretHash !== undefined && (await this.#verify(`gw\u0000${pair}`, secret, e.secretHash));
+    if (!ok) {
+      this.#failures.fail(key);
+      return undefined;
+    }
+    this.#failures.succeed(key);
+    return e.enabled ? e.id : undefined;
+  }
+
+  /** scrypt once per (credential, stored hash): a download makes many requests with the same secret. */
+  async #verify(credential: string, secret: string, secretHash: string): Promise<boolean> {
+    const key = sha256(credential).toString('hex');
+    if (this.#verified.get(key) === secretHash) return true;
+    if (!(await verifySecret(secret, secretHash))) return false;
+    if (this.#verified.size >= CACHE_MAX) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(key, secretHash);
+    return true;
+  }
+
   async principal(authorization: string | undefined, source: string): Promise<Principal | undefined> {
     const auth = authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';

@@ -7,8 +7,11 @@ import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
 import type { SinkService } from '../sinks/sink-service.js';
 import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
+import type { RegistrationStore } from '../fleet/registration-store.js';
 import type { ArtifactStore } from '../files/artifact-store.js';
 import type { DeliveryService } from '../files/delivery-service.js';
+import type { FetchGrants } from '../files/fetch-grants.js';
+import type { ServedCounters } from '../files/served-counters.js';
 
 // What the API server and its route files are given: its own file, so the routes depend on it and not on
 // the server that mounts them (which would make a loop; issue 14).
@@ -43,10 +46,21 @@ export interface ApiDeps {
   /** the latest status of each gateway, and claim tokens (issue 20; absent without the control plane) */
   fleet?: FleetStatusStore;
   claims?: ClaimStore;
+  /** the approval queue of claims (issue 20; with `claims`) */
+  registrations?: RegistrationStore;
+  /** seconds a gateway waiting for approval is told to wait before asking again (claims.pendingRetrySeconds) */
+  pendingRetrySeconds?: number;
   /** scrypt cost of new secrets (auth.kdfLogN); default DEFAULT_KDF_LOG_N */
   kdfLogN?: number;
   /** artifacts and rollouts (issue 17; with the control plane) */
-  files?: { artifacts: ArtifactStore; delivery: DeliveryService; maxArtifactBytes: number };
+  files?: {
+    artifacts: ArtifactStore;
+    delivery: DeliveryService;
+    maxArtifactBytes: number;
+    /** with both: gateways download rolled-out content over HTTP (GET /v1/gateway/artifacts/{sha256}) */
+    grants?: FetchGrants;
+    served?: ServedCounters;
+  };
   logger: Logger;
   maxBodyBytes?: number;
   /** ms a client has to send the request line and headers (api.headersTimeoutMs) */

@@ -11,7 +11,9 @@ import { sinkRoutes } from './sink-routes.js';
 import { deviceBatchRoutes } from './device-batch-routes.js';
 import { fleetRoutes } from './fleet-routes.js';
 import { claimRoutes, registerRoute } from './claim-routes.js';
+import { registrationRoutes } from './registration-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
+import { gatewayArtifactRoutes } from './gateway-artifact-routes.js';
 import { ApiAuth } from './api-auth.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { newApiCounters } from './api-counters.js';
@@ -79,10 +81,15 @@ export function createApiServer(deps: ApiDeps): Server {
   deviceBatchRoutes(router, deps);
   if (deps.fleet !== undefined) fleetRoutes(router, deps, deps.fleet);
   if (deps.claims !== undefined) claimRoutes(router, deps, deps.claims);
+  if (deps.claims !== undefined && deps.registrations !== undefined) registrationRoutes(router, deps, deps.claims, deps.registrations);
   // Routes without the operator token: their body carries the credential (a claim token, issue 20).
   const open = new Router();
   if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
   if (deps.files !== undefined) artifactRoutes(router, deps.files);
+  // Routes for gateways, with their MQTT id and secret as HTTP Basic credentials (issue 17).
+  const gateways = new Router();
+  const { grants, served } = deps.files ?? {};
+  if (deps.files !== undefined && grants !== undefined && served !== undefined) gatewayArtifactRoutes(gateways, { artifacts: deps.files.artifacts, grants, served });
   router.add('GET', '/v1/stats', async () => ({ store: await deps.log.stats(), api: { ...counters }, ...(deps.stats ? await deps.stats() : {}) }));
 
   const auth = new ApiAuth(deps.operatorToken, deps.registry, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
@@ -111,6 +118,16 @@ export function createApiServer(deps: ApiDeps): Server {
       path = url.pathname;
       if (req.method === 'GET' && path === '/v1/health') return send(res, 200, { ok: true });
       if ((req.method === 'GET' || req.method === 'HEAD') && !path.startsWith('/v1/') && consoleAssets?.serve(path, res)) return;
+      const gm = gateways.match(req.method ?? 'GET', path);
+      if (gm !== undefined) {
+        const gateway = await auth.gateway(req.headers.authorization, req.socket.remoteAddress ?? '?');
+        if (gateway === undefined) {
+          res.setHeader('www-authenticate', 'Basic realm="causeway gateways"');
+          throw new ApiError('API_UNAUTHORIZED', 'missing or wrong gateway credentials (HTTP Basic: gateway id and secret)');
+        }
+        await gm.handler({ req, res, params: gm.params, query: url.searchParams, body: {}, signal: ac.signal, principal: UNAUTHENTICATED, gateway });
+        return;
+      }
       const pub = open.match(req.method ?? 'GET', path);
       // Authenticate before routing: a caller without a token gets 401 whatever it asks, so 404/405
       // do not map the routes for it (issue 23 item 16). The open routes are documented anyway; their

@@ -50,7 +50,9 @@ export function artifactRoutes(router: Router, f: NonNullable<ApiDeps['files']>)
 
   router.add('GET', '/v1/artifacts', async ({ query }) => {
     const name = str(queryObject(query), 'name');
-    return { artifacts: f.delivery.list(name).map(view), storedBytes: f.artifacts.storedBytes() };
+    // served: what this node sent of the content to gateways since it started (MQTT chunks and HTTP ranges)
+    const withServed = (a: ArtifactRow): Record<string, unknown> => ({ ...view(a), ...(f.served === undefined ? {} : { served: f.served.of(a.sha256) }) });
+    return { artifacts: f.delivery.list(name).map(withServed), storedBytes: f.artifacts.storedBytes(), ...(f.served === undefined ? {} : { served: f.served.byTransport }) };
   });
 
   const target = (q: URLSearchParams): string => str(queryObject(q), 'target') ?? '';
@@ -81,6 +83,7 @@ export function artifactRoutes(router: Router, f: NonNullable<ApiDeps['files']>)
         ...(rate === undefined ? {} : { rolloutPerMinute: Number(rate) }),
         ...(abort === undefined ? {} : { abortThresholdPercent: Number(abort) }),
       });
+      f.grants?.forget((cmd.args as { artifact: SignedManifest }).artifact.manifest.sha256);
       return { command: { ...cmd, args: { artifact: { name, version } } } };
     },
     201,

@@ -6,7 +6,8 @@ import type { RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './http-status.js';
-import { int, reqStr, strArray } from './params.js';
+import { bool, int, reqStr, strArray } from './params.js';
+import { registerWithApproval } from './registration-routes.js';
 import type { Router } from './router.js';
 
 /** Claim tokens: `cw_claim_{id}.{secret}`; the id finds the claim, the secret proves it. */
@@ -43,9 +44,11 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
       const now = Date.now();
       const id = randomBytes(9).toString('base64url');
       const secret = randomBytes(32).toString('base64url');
-      const rec: ClaimRecord = { id, secretSha256: sha256hex(secret), createdAt: now, expiresAt: now + ttl * 1000, maxUses, uses: 0, recent: [], groups, tags: tags(body), revoked: false };
+      const approval = bool(body, 'approval') ?? false;
+      if (approval && deps.registrations === undefined) throw new ApiError('API_BAD_REQUEST', 'this node has no approval queue');
+      const rec: ClaimRecord = { id, secretSha256: sha256hex(secret), createdAt: now, expiresAt: now + ttl * 1000, maxUses, uses: 0, recent: [], groups, tags: tags(body), revoked: false, approval };
       await claims.create(rec);
-      deps.logger.info('claim created', { claim: id, maxUses, expiresAt: rec.expiresAt });
+      deps.logger.info('claim created', { claim: id, maxUses, expiresAt: rec.expiresAt, approval });
       // The token is shown once; only the sha256 of its secret is kept.
       return { claim: renderClaim(rec), token: `cw_claim_${id}.${secret}` };
     },
@@ -56,7 +59,9 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
 
   router.add('POST', '/v1/claims/:id/revoke', async ({ params }) => {
     if (!(await claims.revoke(params.id!))) throw new ApiError('API_NOT_FOUND', `no claim with id ${params.id}`);
-    deps.logger.info('claim revoked', { claim: params.id });
+    // Its requests waiting for approval are rejected with it (and approving checks the claim too).
+    const rejected = (await deps.registrations?.rejectPendingOf(params.id!, 'claim revoked', Date.now())) ?? 0;
+    deps.logger.info('claim revoked', { claim: params.id, rejectedRegistrations: rejected });
     return renderClaim((await claims.get(params.id!))!);
   });
 }
@@ -70,7 +75,7 @@ export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore,
   router.add(
     'POST',
     '/v1/register',
-    async ({ body, req }) => {
+    async ({ body, req, res }) => {
       const source = req.socket.remoteAddress ?? '?';
       if (!failures.allowed(source)) throw new ClaimError('CLAIM_RATE_LIMITED', 'too many failed registrations from this address; try again later');
       const m = TOKEN.exec(reqStr(body, 'claimToken'));
@@ -81,6 +86,12 @@ export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore,
       }
       const id = reqStr(body, 'id');
       validateId(id, 'id');
+      if (claim.approval === true) {
+        if (deps.registrations === undefined) throw new CausewayError('API_BUSY', 'this node has no approval queue; try again');
+        const out = await registerWithApproval(deps, claims, deps.registrations, { claim, id, body, source, res });
+        failures.succeed(source);
+        return out;
+      }
       if ((await deps.registry.get(id)) !== undefined) throw new CausewayError('REGISTRY_EXISTS', `${id} is already registered; an operator can rotate its secret (causeway devices rotate ${id})`);
       const use = await claims.use(claim.id, id, Date.now());
       if (!use.ok) {

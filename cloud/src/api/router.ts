@@ -12,6 +12,8 @@ export interface RequestContext {
   signal: AbortSignal;
   /** who asked: the operator, or a backend app with its grants (issue 23 item 10) */
   principal: Principal;
+  /** on the gateways' routes: the gateway the HTTP Basic credentials named (issue 17) */
+  gateway?: string;
 }
 
 /** A handler returns a JSON-able value (sent with 200/201) or handles `res` itself and returns undefined. */

@@ -10,12 +10,12 @@ export function sinkRoutes(router: Router, sinks: SinkService): void {
   router.add('GET', '/v1/sinks/:name', async (ctx) => sinks.status(ctx.params.name!));
 
   router.add('POST', '/v1/sinks/:name/pause', async (ctx) => {
-    sinks.get(ctx.params.name!).pause();
+    await sinks.pause(ctx.params.name!);
     return sinks.status(ctx.params.name!);
   });
 
   router.add('POST', '/v1/sinks/:name/resume', async (ctx) => {
-    sinks.get(ctx.params.name!).resume();
+    await sinks.resume(ctx.params.name!);
     return sinks.status(ctx.params.name!);
   });
 

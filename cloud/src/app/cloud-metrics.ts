@@ -1,4 +1,4 @@
-import { Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { type Broker, type MessageLog, serverQueue } from '@causeway/broker';
 import type { CommandService } from '../control/command-service.js';
 import type { ClusteredQueuesCounters } from '../store/jetstream/clustered-queues.js';
@@ -6,6 +6,7 @@ import type { ApiCounters } from '../api/api-counters.js';
 import { ROOT_QUEUE, UPLINK_KINDS } from '@causeway/shared';
 import type { SinkService } from '../sinks/sink-service.js';
 import type { AclFileCounters } from '../identity/acl-file/acl-file-policy.js';
+import type { ServedCounters } from '../files/served-counters.js';
 
 const SINK_STATES = ['running', 'backing off', 'paused', 'standby', 'stopped'] as const;
 
@@ -22,9 +23,21 @@ export function cloudMetrics(
   jetstream?: { counters: Record<string, number> },
   sinks?: SinkService,
   aclFile?: AclFileCounters,
+  artifacts?: ServedCounters,
 ): Registry {
   const registry = new Registry();
-  if (sinks !== undefined && sinks.names().length > 0) sinkMetrics(registry, sinks);
+  if (artifacts !== undefined) {
+    new Gauge({
+      name: 'causeway_artifacts',
+      help: 'Artifact content served to gateways since start, by transport (mqtt chunks, http ranges): requests, servedBytes, refused (not rolled out to the gateway, unknown content, bad range)',
+      labelNames: ['transport', 'counter'],
+      registers: [registry],
+      collect() {
+        for (const [t, c] of Object.entries(artifacts.byTransport)) for (const [k, v] of Object.entries(c)) this.set({ transport: t, counter: k }, v);
+      },
+    });
+  }
+  if (sinks !== undefined) sinkMetrics(registry, sinks);
   if (aclFile !== undefined) {
     new Gauge({
       name: 'causeway_acl_file',
@@ -115,8 +128,18 @@ export function cloudMetrics(
   return registry;
 }
 
-/** Per sink (issue 21): lag, rows/s, state, and its counters (rows, batches, failures, dead-lettered, …). */
+/** Per sink (issue 21): lag, rows/s, state, and its counters (rows, batches, failures, dead-lettered, …); SIGHUP reloads. */
 function sinkMetrics(registry: Registry, sinks: SinkService): void {
+  new Counter({
+    name: 'causeway_sink_reloads_total',
+    help: 'SIGHUP reloads of the sinks config: ok (the running sinks are the new ones) and failed (the file or an entry was refused; the running sinks were kept)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const result of ['ok', 'failed'] as const) this.inc({ result }, sinks.reloads[result]);
+    },
+  });
   // One status read per scrape feeds the four gauges (each collect would otherwise ask the queues again).
   let pending: ReturnType<SinkService['list']> | undefined;
   const statuses = (): ReturnType<SinkService['list']> => {
@@ -129,6 +152,7 @@ function sinkMetrics(registry: Registry, sinks: SinkService): void {
     labelNames: ['sink'],
     registers: [registry],
     async collect() {
+      this.reset();
       for (const s of await statuses()) this.set({ sink: s.name }, s.lag);
     },
   });
@@ -138,6 +162,7 @@ function sinkMetrics(registry: Registry, sinks: SinkService): void {
     labelNames: ['sink'],
     registers: [registry],
     async collect() {
+      this.reset();
       for (const s of await statuses()) this.set({ sink: s.name }, s.rowsPerSecond);
     },
   });
@@ -147,6 +172,7 @@ function sinkMetrics(registry: Registry, sinks: SinkService): void {
     labelNames: ['sink', 'state'],
     registers: [registry],
     async collect() {
+      this.reset();
       for (const s of await statuses()) for (const st of SINK_STATES) this.set({ sink: s.name, state: st }, s.state === st ? 1 : 0);
     },
   });
@@ -156,6 +182,7 @@ function sinkMetrics(registry: Registry, sinks: SinkService): void {
     labelNames: ['sink', 'counter'],
     registers: [registry],
     async collect() {
+      this.reset();
       for (const s of await statuses()) for (const [k, v] of Object.entries(s.counters)) this.set({ sink: s.name, counter: k }, v);
     },
   });

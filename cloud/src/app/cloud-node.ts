@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Logger, splitQueue, ensurePrivateDir, parsePublicKey } from '@causeway/shared';
+import { type Logger, splitQueue, ensurePrivateDir, parsePublicKey, isCommandFilter } from '@causeway/shared';
 import { startHealthServer, type HealthServer } from '@causeway/shared/health';
 import { Broker, ProtocolError, type Listener, startTcpListener, startTlsListener, startWsListener, startRetention } from '@causeway/broker';
 import type { CloudConfig } from '../config/schema.js';
@@ -33,6 +33,8 @@ import { createApiServer, type ApiDeps } from '../api/api-server.js';
 import { ArtifactStore } from '../files/artifact-store.js';
 import { DeliveryService } from '../files/delivery-service.js';
 import { ChunkServer } from '../files/chunk-server.js';
+import { FetchGrants } from '../files/fetch-grants.js';
+import { ServedCounters } from '../files/served-counters.js';
 import { newApiCounters } from '../api/api-counters.js';
 import { SinkService } from '../sinks/sink-service.js';
 import { parseSinks } from '../sinks/sink-spec.js';
@@ -108,6 +110,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     let queues: ServerQueues | undefined;
     let broker: Broker | undefined;
+    let resendCommands: ((gateway: string) => Promise<number>) | undefined;
     // Several nodes on one JetStream store tell each other which topics got messages (core NATS).
     const link =
       jsStore !== undefined
@@ -128,6 +131,11 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       onAppend: (topic) => {
         link?.onAppend(topic);
         queues?.notify(splitQueue(topic).queue);
+      },
+      // A gateway whose session gains its command subscription gets again what went out while it had none.
+      onSubscribed: (who, _clientId, added) => {
+        if (who.role !== 'gateway' || resendCommands === undefined || !added.some(isCommandFilter)) return;
+        resendCommands(who.id).catch((err: unknown) => logger.warn('commands not sent again', { gateway: who.id, err }));
       },
       logger,
     });
@@ -164,7 +172,9 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     };
     let files: ApiDeps['files'];
     let chunkCounters: ChunkServer['counters'] | undefined;
+    let served: ServedCounters | undefined;
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
+    resendCommands = (gateway) => commands.resendTo(gateway);
     const config = new ConfigService({ store: control.config, registry, publishRetained: (t, p) => publish(t, p, true), logger });
     if (cfg.control.enabled) {
       const consumer = new ControlConsumer(queues, commands, config, logger, control.fleet);
@@ -187,7 +197,10 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       // Artifacts and their delivery (issue 17): content once on disk, chunks answered over MQTT.
       const artifacts = new ArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
       cleanups.push(() => artifacts.close());
-      files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), keepVersions: cfg.files.keepVersions, logger }), maxArtifactBytes: cfg.files.maxArtifactBytes };
+      // A gateway fetches only content rolled out to it, over MQTT or HTTP (fetch-grants.ts).
+      const grants = new FetchGrants({ commands });
+      served = new ServedCounters();
+      files = { artifacts, delivery: new DeliveryService({ artifacts, commands, trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)), keepVersions: cfg.files.keepVersions, logger }), maxArtifactBytes: cfg.files.maxArtifactBytes, grants, served };
       const chunks = new ChunkServer(
         queues,
         artifacts,
@@ -197,6 +210,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           ...(jsStore === undefined ? {} : { publish: (t: string, p: Buffer) => broker.publish({ topic: t, payload: p, qos: 0, retain: false, clientId: '$files' }).then(() => undefined) }),
         },
         logger,
+        { grants, served },
       );
       chunks.start();
       chunkCounters = chunks.counters;
@@ -212,8 +226,11 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       deadLetter: async (sink, record) => {
         await broker.publish({ topic: `${DEAD_LETTER_QUEUE}/${sink}`, payload: Buffer.from(JSON.stringify({ ...record, at: Date.now() })), qos: 1, retain: false, clientId: '$sink' });
       },
+      // An operator's pause outlives a restart; on JetStream the node running a sink reads one asked of another.
+      pauses: control.sinks,
+      ...(jsStore === undefined ? {} : { syncPausesMs: 2000 }),
     });
-    sinks.start();
+    await sinks.start();
     cleanups.push(() => sinks.stop());
 
     const handle = broker.handle.bind(broker);
@@ -233,7 +250,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         log: store.log,
         operatorToken,
         tokenKey,
-        ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims } : {}),
+        ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims, registrations: control.registrations, pendingRetrySeconds: cfg.claims.pendingRetrySeconds } : {}),
         kdfLogN: cfg.auth.kdfLogN,
         ...(files === undefined ? {} : { files }),
         logger,
@@ -243,7 +260,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         disconnect: (clientId) => {
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
-        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }) }),
+        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
         retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,
@@ -264,7 +281,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     let health: HealthServer | undefined;
     if (cfg.health.port >= 0) {
-      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters);
+      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters, served);
       registerFleetMetrics(metrics, async () => gatewayViews(await registry.list({ kind: 'gateway' }), await control.fleet.statuses(), Date.now()));
       health = await startHealthServer({
         host: cfg.health.host,

@@ -22,6 +22,7 @@ export interface CloudConfig {
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
   auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; kdfLogN: number; failures: { burst: number; refillPerSecond: number } };
+  claims: { pendingRetrySeconds: number };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
@@ -112,6 +113,9 @@ export const cloudSchema: Schema = {
       refillPerSecond: { doc: 'Failed logins a (source address, username) pair regains per second', format: Number, default: 0.2 },
     },
   },
+  claims: {
+    pendingRetrySeconds: { doc: 'A gateway whose registration by a claim made with --approval waits for an operator is told to ask again after this many seconds (202, Retry-After); with a thousand gateways waiting, 60 s is ~17 requests/s', format: 'nat', default: 60 },
+  },
   api: {
     host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },
     port: { doc: 'HTTP API port (0 = any free port, -1 = off)', format: 'int', default: 8080 },
@@ -183,5 +187,6 @@ export function checkCloudConfig(cfg: CloudConfig): void {
     }
   });
   if (cfg.auth.kdfLogN < 10 || cfg.auth.kdfLogN > 20) throw new ConfigError(`auth.kdfLogN must be from 10 to 20, got ${cfg.auth.kdfLogN}`, { key: 'auth.kdfLogN' });
+  if (cfg.claims.pendingRetrySeconds < 1 || cfg.claims.pendingRetrySeconds > 3600) throw new ConfigError(`claims.pendingRetrySeconds must be from 1 to 3600, got ${cfg.claims.pendingRetrySeconds}`, { key: 'claims.pendingRetrySeconds' });
   if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
 }

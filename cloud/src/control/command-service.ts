@@ -248,6 +248,33 @@ export class CommandService extends EventEmitter {
     }
   }
 
+  /**
+   * A gateway's session has just gained its downlink subscription (a first connect, a clean session, or a
+   * SUBSCRIBE that never reached the broker before the link died): what was sent to it while it had none
+   * reached nobody. Sends again, unicast, each of its targets that went out and was not yet DELIVERED (or
+   * is being sent right now), within the TTL. The gateway's inbox runs a command at most once per device, so
+   * a copy it did get is answered from its stored result, never run twice. A rollout's QUEUED targets wait
+   * for their turn as before. Returns how many were sent again.
+   */
+  async resendTo(gateway: string): Promise<number> {
+    const now = this.#now();
+    let n = 0;
+    for (const rec of await this.#d.store.running()) {
+      if (now >= rec.expiresAt) continue;
+      const rows =
+        'device' in rec.target
+          ? (await this.#d.store.targets(rec.id)).filter((r) => r.gateway === gateway)
+          : [await this.#d.store.target(rec.id, { gateway, device: gateway })].filter((r) => r !== undefined);
+      for (const r of rows) {
+        if (r.state !== 'SENT' && !(r.state === 'QUEUED' && rec.rolloutPerMinute === undefined)) continue;
+        await this.#d.publish(formatTopic({ kind: 'cmd', gateway, device: r.device, commandId: rec.id }), this.#envelope(rec, r.device));
+        n++;
+      }
+    }
+    if (n > 0) this.#d.logger.info('commands sent again to a gateway that subscribed anew', { gateway, commands: n });
+    return n;
+  }
+
   /** Operator cancel: every target not yet finished becomes CANCELED. */
   async cancel(commandId: string): Promise<number> {
     const rec = await this.get(commandId);

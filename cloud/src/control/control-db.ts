@@ -53,6 +53,12 @@ const MIGRATIONS: readonly string[] = [
   // 4: fleet operations (issue 20): the latest status of each gateway, and claim tokens.
   `CREATE TABLE gateway_status (gateway TEXT PRIMARY KEY, doc TEXT NOT NULL);
    CREATE TABLE claims (id TEXT PRIMARY KEY, doc TEXT NOT NULL, created_at INTEGER NOT NULL);`,
+  // 5: a sink paused or resumed by an operator stays so across a restart (issue 21).
+  `CREATE TABLE sink_pauses (sink TEXT PRIMARY KEY, paused INTEGER NOT NULL, at INTEGER NOT NULL);`,
+  // 6: the approval queue of claims (issue 20): one registration request per gateway id.
+  `CREATE TABLE registrations (gateway TEXT PRIMARY KEY, claim_id TEXT NOT NULL, state TEXT NOT NULL, requested_at INTEGER NOT NULL, doc TEXT NOT NULL);
+   CREATE INDEX registrations_state ON registrations(state, requested_at);
+   CREATE INDEX registrations_claim ON registrations(claim_id, state);`,
 ];
 
 export function openControlDb(file: string): Database.Database {

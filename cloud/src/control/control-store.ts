@@ -1,5 +1,6 @@
 import type { TargetEvent, TargetState } from './command-state.js';
 import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
+import type { RegistrationStore } from '../fleet/registration-store.js';
 
 /**
  * Where the control plane keeps its state: commands with their per-device targets, and desired/reported
@@ -75,6 +76,8 @@ export interface CommandStore {
   transition(id: string, target: TargetKey, event: TargetEvent, detail: TargetDetail, at: number): Promise<TargetState | undefined>;
   /** Targets ordered by gateway, then device; only those in `state` when given. */
   targets(id: string, state?: TargetState): Promise<TargetRow[]>;
+  /** One target of a command, or undefined when the command has no such target (one key lookup). */
+  target(id: string, target: TargetKey): Promise<TargetRow | undefined>;
   counts(id: string): Promise<Record<TargetState, number>>;
   /** Is any target still open (QUEUED, SENT, DELIVERED or in progress: command-state.ts OPEN)? */
   hasOpen(id: string): Promise<boolean>;
@@ -133,6 +136,19 @@ export interface ConfigStore {
   status(): Promise<ConfigStatusRecord[]>;
 }
 
+/** An operator's last pause or resume of a sink (issue 21), kept across restarts and seen by every node. */
+export interface SinkPause {
+  paused: boolean;
+  at: number;
+}
+
+export interface SinkControlStore {
+  /** Records a pause (true) or a resume (false) of a sink; the later `at` wins, so a late write from another node does not undo a newer one. */
+  setPaused(sink: string, paused: boolean, at: number): Promise<void>;
+  /** The last pause or resume of every sink that had one (a sink never paused nor resumed is absent). */
+  pauses(): Promise<Map<string, SinkPause>>;
+}
+
 export interface ControlStore {
   readonly commands: CommandStore;
   readonly config: ConfigStore;
@@ -140,5 +156,9 @@ export interface ControlStore {
   readonly fleet: FleetStatusStore;
   /** claim tokens for self-registration (issue 20) */
   readonly claims: ClaimStore;
+  /** sinks paused or resumed by an operator (issue 21) */
+  readonly sinks: SinkControlStore;
+  /** registrations by claims that need approval, waiting for an operator (issue 20) */
+  readonly registrations: RegistrationStore;
   close(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 import type Database from 'better-sqlite3';
 import { next, OPEN, STATES, type TargetEvent, type TargetState } from './command-state.js';
 import { openControlDb } from './control-db.js';
+import { SqliteSinkPauses } from './sqlite-sink-pauses.js';
 import { SqliteClaimStore, SqliteFleetStatusStore } from '../fleet/sqlite-fleet-store.js';
+import { SqliteRegistrationStore } from '../fleet/sqlite-registration-store.js';
 import type {
   CommandRecord,
   CommandStatus,
@@ -71,27 +73,15 @@ export class SqliteCommandStore implements CommandStore {
   }
 
   async targets(id: string, state?: TargetState): Promise<TargetRow[]> {
-    const cols = 'SELECT gateway, device, state, reason, output, updated_at, sent_at FROM command_targets WHERE command_id = ?';
     const rows = (state === undefined
-      ? this.db.prepare(`${cols} ORDER BY gateway, device`).all(id)
-      : this.db.prepare(`${cols} AND state = ? ORDER BY gateway, device`).all(id, state)) as Array<{
-      gateway: string;
-      device: string;
-      state: TargetState;
-      reason: string | null;
-      output: string | null;
-      updated_at: number;
-      sent_at: number | null;
-    }>;
-    return rows.map((r) => ({
-      gateway: r.gateway,
-      device: r.device,
-      state: r.state,
-      updatedAt: r.updated_at,
-      ...(r.reason === null ? {} : { reason: r.reason }),
-      ...(r.output === null ? {} : { output: JSON.parse(r.output) as unknown }),
-      ...(r.sent_at === null ? {} : { sentAt: r.sent_at }),
-    }));
+      ? this.db.prepare(`${TARGET_COLS} WHERE command_id = ? ORDER BY gateway, device`).all(id)
+      : this.db.prepare(`${TARGET_COLS} WHERE command_id = ? AND state = ? ORDER BY gateway, device`).all(id, state)) as StoredTargetRow[];
+    return rows.map(toTargetRow);
+  }
+
+  async target(id: string, t: TargetKey): Promise<TargetRow | undefined> {
+    const r = this.db.prepare(`${TARGET_COLS} WHERE command_id = ? AND gateway = ? AND device = ?`).get(id, t.gateway, t.device) as StoredTargetRow | undefined;
+    return r === undefined ? undefined : toTargetRow(r);
   }
 
   async counts(id: string): Promise<Record<TargetState, number>> {
@@ -183,8 +173,34 @@ export function openSqliteControlStore(file: string): ControlStore {
     config: new SqliteConfigStore(db),
     fleet: new SqliteFleetStatusStore(db),
     claims: new SqliteClaimStore(db),
+    sinks: new SqliteSinkPauses(db),
+    registrations: new SqliteRegistrationStore(db),
     async close() {
       db.close();
     },
+  };
+}
+
+const TARGET_COLS = 'SELECT gateway, device, state, reason, output, updated_at, sent_at FROM command_targets';
+
+interface StoredTargetRow {
+  gateway: string;
+  device: string;
+  state: TargetState;
+  reason: string | null;
+  output: string | null;
+  updated_at: number;
+  sent_at: number | null;
+}
+
+function toTargetRow(r: StoredTargetRow): TargetRow {
+  return {
+    gateway: r.gateway,
+    device: r.device,
+    state: r.state,
+    updatedAt: r.updated_at,
+    ...(r.reason === null ? {} : { reason: r.reason }),
+    ...(r.output === null ? {} : { output: JSON.parse(r.output) as unknown }),
+    ...(r.sent_at === null ? {} : { sentAt: r.sent_at }),
   };
 }

@@ -180,6 +180,11 @@ export class ArtifactStore {
     return buf;
   }
 
+  /** The stored content's bytes `start` to `end` (inclusive), streamed (HTTP range requests). */
+  blobStream(sha: string, start: number, end: number): Readable {
+    return createReadStream(this.#blob(sha), { start, end });
+  }
+
   /** Bytes of content stored (each distinct content once). */
   storedBytes(): number {
     const r = this.#db.prepare('SELECT COALESCE(SUM(size), 0) AS n FROM (SELECT DISTINCT sha256, size FROM artifacts)').get() as { n: number };

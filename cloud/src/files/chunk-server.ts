@@ -1,6 +1,8 @@
 import { CausewayError, decodeChunkRequest, encodeChunkAnswer, formatTopic, tryParseTopic, type Logger } from '@causeway/shared';
 import type { ServerQueues } from '../queues/contract.js';
 import type { ArtifactStore } from './artifact-store.js';
+import type { FetchGrants } from './fetch-grants.js';
+import type { ServedCounters } from './served-counters.js';
 
 /**
  * Answers the gateways' chunk requests (issue 17): consumes the `file-req` server-side queue as the
@@ -8,7 +10,8 @@ import type { ArtifactStore } from './artifact-store.js';
  * only that gateway may subscribe to (cloud/src/identity/acl.ts). Answers are QoS 0 and, when the gateway
  * is connected to this node, sent without being stored (`Broker.sendEphemeral`): the artifact is stored
  * once, not once more per gateway in the log. A gateway connected to another node gets a stored QoS 0
- * answer. A lost answer is asked for again by the gateway after files.chunkTimeoutMs.
+ * answer. A lost answer is asked for again by the gateway after files.chunkTimeoutMs. With `access`, a
+ * gateway gets only content rolled out to it (ARTIFACT_NOT_ROLLED_OUT otherwise; fetch-grants.ts).
  */
 export class ChunkServer {
   readonly #ac = new AbortController();
@@ -28,6 +31,7 @@ export class ChunkServer {
       publish?: (topic: string, payload: Buffer) => Promise<void>;
     },
     private readonly logger: Logger,
+    private readonly access?: { grants: FetchGrants; served: ServedCounters },
   ) {}
 
   async #send(gateway: string, topic: string, payload: Buffer): Promise<void> {
@@ -77,14 +81,21 @@ export class ChunkServer {
       this.logger.warn('chunk request dropped', { gateway: t.gateway, code: (err as CausewayError).code });
       return;
     }
+    this.access?.served.request('mqtt', req.sha256);
     try {
+      if (this.access !== undefined && !(await this.access.grants.allowed(t.gateway, req.sha256))) {
+        throw new CausewayError('ARTIFACT_NOT_ROLLED_OUT', `no running rollout of ${req.sha256} targets gateway ${t.gateway}`);
+      }
       const data = this.artifacts.readChunk(req.sha256, req.index);
       this.counters.served++;
       this.counters.bytes += data.length;
+      this.access?.served.served('mqtt', req.sha256, data.length);
       await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, data }));
     } catch (err) {
       if (!(err instanceof CausewayError)) throw err;
       this.counters.refused++;
+      this.access?.served.refused('mqtt');
+      this.logger.info('chunk request refused', { gateway: t.gateway, sha256: req.sha256, index: req.index, code: err.code });
       await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, error: { code: err.code, message: err.message }, data: Buffer.alloc(0) }));
     }
   }

@@ -46,6 +46,8 @@ export interface ClaimRecord {
   groups: string[];
   tags: Record<string, string>;
   revoked: boolean;
+  /** registrations wait for an operator's approval (absent on claims made before the approval queue: false) */
+  approval?: boolean;
 }
 
 export type ClaimUse = { ok: true; claim: ClaimRecord } | { ok: false; reason: 'CLAIM_UNKNOWN' | 'CLAIM_REVOKED' | 'CLAIM_EXPIRED' | 'CLAIM_EXHAUSTED' };

@@ -15,21 +15,23 @@ export interface GatewayView {
   status?: GatewayStatusRecord;
 }
 
+/** Pure: the view of one registered gateway at `now`, joined with its latest status when it reported one. */
+export function gatewayView(e: RegistryEntry, st: GatewayStatusRecord | undefined, now: number): GatewayView {
+  const v: GatewayView = { id: e.id, groups: e.groups, tags: e.tags, enabled: e.enabled, online: e.online };
+  if (e.lastSeenAt !== undefined) {
+    v.lastSeenAt = e.lastSeenAt;
+    v.offlineSeconds = e.online ? 0 : Math.max(0, Math.round((now - e.lastSeenAt) / 1000));
+  }
+  if (st !== undefined) v.status = st;
+  return v;
+}
+
 /** Pure: the view of each registered gateway at `now`, ordered by id. */
 export function gatewayViews(entries: readonly RegistryEntry[], statuses: readonly GatewayStatusRecord[], now: number): GatewayView[] {
   const byId = new Map(statuses.map((s) => [s.gateway, s]));
   return entries
     .filter((e) => e.kind === 'gateway')
-    .map((e) => {
-      const st = byId.get(e.id);
-      const v: GatewayView = { id: e.id, groups: e.groups, tags: e.tags, enabled: e.enabled, online: e.online };
-      if (e.lastSeenAt !== undefined) {
-        v.lastSeenAt = e.lastSeenAt;
-        v.offlineSeconds = e.online ? 0 : Math.max(0, Math.round((now - e.lastSeenAt) / 1000));
-      }
-      if (st !== undefined) v.status = st;
-      return v;
-    })
+    .map((e) => gatewayView(e, byId.get(e.id), now))
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 

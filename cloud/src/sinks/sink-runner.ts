@@ -80,6 +80,11 @@ export class SinkRunner {
     return this.#d.target.describe;
   }
 
+  /** paused by the operator (or the config), whatever the loop is doing */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   start(): void {
     this.#loop ??= this.#run();
   }

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { serverQueue } from '@causeway/broker';
 import { fleetPage, fromGateway } from '../../src/api/console-routes.js';
 import type { ConfigStatusRow } from '../../src/control/config-service.js';
+import type { GatewayStatusRecord } from '../../src/fleet/fleet-store.js';
+import { parseWhere } from '../../src/fleet/where.js';
 import type { RegistryEntry } from '../../src/identity/registry/contract.js';
 import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
 
@@ -35,6 +37,25 @@ describe('cloud/api/console-routes', () => {
       const q = fleetPage(entries, status, new Map(), { q: 'C', offset: 0, limit: 10 });
       assert.equal(q.counts.gateways, 1);
       assert.equal(q.total, 1);
+    });
+
+    it('joins each gateway\'s latest health and filters with the where language of /v1/gateways, before counting', () => {
+      const health = (records: number): NonNullable<GatewayStatusRecord['health']> => ({ uptimeSeconds: 5, outbox: { records, bytes: records * 10, oldestAgeSeconds: records }, evictions: 2, expiries: 0, diskFreeBytes: 1e9, memFreeBytes: 1e8, rssBytes: 1, ports: [], configVersion: 3 });
+      const statuses = new Map<string, GatewayStatusRecord>([
+        ['a', { gateway: 'a', online: true, agentVersion: '2.0.0', health: health(5000), reportedAt: 10, receivedAt: 12, clockOffsetMs: -2 }],
+        ['c', { gateway: 'c', online: true, health: health(0), reportedAt: 10, receivedAt: 10 }],
+      ]);
+      const p = fleetPage(entries, status, new Map([['a', '1.0.0']]), { statuses, where: parseWhere('backlog>1000'), offset: 0, limit: 10 });
+      assert.deepEqual(p.rows.map((r) => r.id), ['a']);
+      assert.equal(p.counts.gateways, 1, 'the counts are over what the filter selects');
+      assert.equal(p.rows[0]!.status?.health?.outbox.records, 5000);
+      assert.equal(p.rows[0]!.status?.clockOffsetMs, -2);
+      assert.equal(p.rows[0]!.agentVersion, '2.0.0', 'the status store\'s version wins over the retained one');
+      const off = fleetPage(entries, status, new Map(), { statuses, where: parseWhere('online=false, offline>=0s'), now: 5000, offset: 0, limit: 10 });
+      assert.deepEqual(off.rows.map((r) => r.id), [], 'never seen: no offline duration, the clause does not hold');
+      const seen = fleetPage([gw('z', { lastSeenAt: 1000 })], new Map(), new Map(), { where: parseWhere('offline>3s'), now: 5000, offset: 0, limit: 10 });
+      assert.deepEqual(seen.rows.map((r) => [r.id, r.offlineSeconds]), [['z', 4]]);
+      assert.equal(fleetPage(entries, status, new Map(), { statuses, offset: 0, limit: 10 }).total, 5, 'no where: every gateway');
     });
 
     it('never returns a secret hash', () => {
@@ -91,6 +112,44 @@ describe('cloud/api/console-routes', () => {
       assert.deepEqual(even.json.gateways.map((g: { id: string }) => g.id), ['gw-2', 'gw-4']);
       assert.equal(even.json.counts.gateways, 3);
       assert.equal((await api.call('GET', '/v1/fleet?state=sideways')).json.error.code, 'API_BAD_REQUEST');
+      const bad = await api.call('GET', `/v1/fleet?where=${encodeURIComponent('temperature>3')}`);
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.error.code, 'WHERE_INVALID');
+      assert.match(bad.json.error.message, /unknown field "temperature"/);
+      assert.deepEqual((await api.call('GET', `/v1/fleet?where=${encodeURIComponent('group=even and online=false')}`)).json.gateways.map((g: { id: string }) => g.id), ['gw-2', 'gw-4']);
+    });
+
+    it('GET /v1/fleet/stream: the page pushed, then again when it changes; a bad query is a 400 before the stream opens', async () => {
+      const bad = await fetch(`${api.base}/v1/fleet/stream?where=${encodeURIComponent('backlog>lots')}`, { headers: { authorization: `Bearer ${api.token}` } });
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as any).error.code, 'WHERE_INVALID');
+      const ac = new AbortController();
+      const res = await fetch(`${api.base}/v1/fleet/stream?group=pushed`, { headers: { authorization: `Bearer ${api.token}` }, signal: ac.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      const nextEvent = async (): Promise<{ event: string; data: any }> => {
+        for (;;) {
+          const end = buf.indexOf('\n\n');
+          if (end >= 0) {
+            const block = buf.slice(0, end);
+            buf = buf.slice(end + 2);
+            if (block.startsWith(':')) continue;
+            return { event: /^event: (.*)$/m.exec(block)![1]!, data: JSON.parse(/^data: (.*)$/m.exec(block)![1]!) };
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error('the stream ended');
+          buf += value;
+        }
+      };
+      const first = await nextEvent();
+      assert.equal(first.event, 'fleet');
+      assert.equal(first.data.total, 0);
+      await api.registry.create(gw('gw-pushed', { groups: ['pushed'], online: true }));
+      const second = await nextEvent();
+      assert.deepEqual([second.event, second.data.total, second.data.counts.online, second.data.gateways[0].id], ['fleet', 1, 1, 'gw-pushed']);
+      ac.abort();
     });
 
     it('GET /v1/queues/{q}/recent: the newest messages of one gateway, oldest first, without a consumer group', async () => {

@@ -213,7 +213,7 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
       const v1 = Number(/config version (\d+) pushed to 2 gateway\(s\)/.exec(first.stdout)![1]);
       const unknown = await cli(['config', 'set', '--group', 'north', '--json', '{"ingest":{"rate":5}}']);
       assert.equal(unknown.code, 65);
-      assert.equal(firstLine(unknown.stderr), 'causeway: CONFIG_INVALID: ingest.rate: unknown key (keys of ingest: ports, rules, modbus, maxReadingBytes, tickMs, reopen, mqtt)');
+      assert.equal(firstLine(unknown.stderr), 'causeway: CONFIG_INVALID: ingest.rate: unknown key (keys of ingest: ports, rules, modbus, can, canDbc, maxReadingBytes, tickMs, reopen, mqtt)');
       const wrong = await cli(['config', 'set', '--group', 'north', '--json', '{"uplink":{"inflight":"lots"}}']);
       assert.equal(wrong.code, 65);
       assert.equal(firstLine(wrong.stderr), 'causeway: CONFIG_INVALID: uplink.inflight: must be a positive integer, got "lots"');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseArgs, parseTags, telemetrySeries } from '../../console/src/parse.js';
+import { parseArgs, parseList, parseReplayFrom, parseTags, payloadText, telemetrySeries } from '../../console/src/parse.js';
 import { ago, duration, tags, text } from '../../console/src/format.js';
 
 describe('cloud/console parse and format (pure)', () => {
@@ -11,6 +11,26 @@ describe('cloud/console parse and format (pure)', () => {
       assert.equal(r.ok, false, src);
       assert.match((r as { message: string }).message, re, src);
     }
+  });
+
+  it('parseReplayFrom: digits are an offset, "earliest" the oldest kept, a date a time; anything else is an error saying what it takes', () => {
+    assert.deepEqual(parseReplayFrom(' 42 '), { offset: 42 });
+    assert.deepEqual(parseReplayFrom('earliest'), { time: 0 });
+    assert.deepEqual(parseReplayFrom('2026-12-06T08:00:00Z'), { time: Date.UTC(2026, 11, 6, 8) });
+    assert.throws(() => parseReplayFrom(''), /give an offset, a time or "earliest"/);
+    assert.throws(() => parseReplayFrom('yesterday-ish'), /"yesterday-ish" is neither an offset, a time nor "earliest"/);
+    assert.throws(() => parseReplayFrom('-3'), /neither an offset/);
+  });
+
+  it('parseList: comma-separated, trimmed, empty parts left out', () => {
+    assert.deepEqual(parseList(' telemetry , events,,'), ['telemetry', 'events']);
+    assert.deepEqual(parseList(''), []);
+  });
+
+  it('payloadText: a body that is not an envelope as UTF-8 text, invalid bytes replaced, never a throw', () => {
+    assert.equal(payloadText(Buffer.from('21.5 °C').toString('base64')), '21.5 °C');
+    assert.equal(payloadText(Buffer.from([0x41, 0xff, 0x42]).toString('base64')), 'A\uFFFDB');
+    assert.equal(payloadText(undefined), '');
   });
 
   it('parseTags: key=value pairs, a value may hold "="; a part without a key is an error naming it', () => {

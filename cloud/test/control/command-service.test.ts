@@ -116,6 +116,30 @@ describe('cloud/control/command-service', () => {
     assert.equal((await svc.targets(c.id, 'FAILED'))[0]!.reason, 'flash error');
   });
 
+  it('sends again, unicast, what went to a gateway while it had no subscription: SENT only, within the TTL, not a paced rollout', async () => {
+    const relay = await svc.create({ name: 'set-relay', args: { on: true }, target: { device: 'relay-1' }, ttlSeconds: 60 });
+    const group = await svc.create({ name: 'ping', args: {}, target: { group: 'north' }, ttlSeconds: 600 });
+    const done = await svc.create({ name: 'ping', args: {}, target: { device: 'gw1' } });
+    await svc.handleResult({ gateway: 'gw1', device: 'gw1', commandId: done.id }, result(done.id, 'gw1', 'gw1', 'DELIVERED'));
+    const paced = await svc.create({ name: 'update', args: {}, target: { all: true }, rolloutPerMinute: 1 });
+    const pacedFirst = sent.at(-1)!.topic.split('/')[1]!;
+    sent = [];
+    assert.equal(await svc.resendTo('gw1'), pacedFirst === 'gw1' ? 3 : 2);
+    const topics = sent.map((s) => s.topic);
+    assert.ok(topics.includes(`cmd/gw1/relay-1/${relay.id}`), 'the device behind the gateway, on its own topic');
+    assert.ok(topics.includes(`cmd/gw1/gw1/${group.id}`), 'a group command goes again to this gateway alone, unicast');
+    assert.ok(!topics.some((t) => t.endsWith(done.id)), 'a DELIVERED target is not sent again');
+    assert.equal(topics.some((t) => t.endsWith(paced.id)), pacedFirst === 'gw1', 'a QUEUED rollout target waits for its turn');
+    const env = decodeEnvelope(sent.find((s) => s.topic.endsWith(group.id))!.payload);
+    assert.equal(env.type === 'command' && env.id, group.id, 'the same command id: the inbox runs it at most once');
+    sent = [];
+    assert.equal(await svc.resendTo('gw7'), pacedFirst === 'gw7' ? 1 : 0, 'gw7 is not in north');
+    sent = [];
+    clock += 120_000;
+    assert.equal(sent.length, 0);
+    assert.equal(await svc.resendTo('gw1'), pacedFirst === 'gw1' ? 2 : 1, 'past its TTL the unicast relay command is not sent again');
+  });
+
   it('cancels what is not finished', async () => {
     const c = await svc.create({ name: 'ping', args: {}, target: { group: 'south' } });
     assert.equal(await svc.cancel(c.id), 5);

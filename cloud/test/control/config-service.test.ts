@@ -87,6 +87,7 @@ describe('cloud/control/config-service', () => {
     ['the whole cloud section', { cloud: null }, 'cloud.url'],
     ['the local broker URL', { ingest: { mqtt: { url: 'mqtt://attacker' } } }, 'ingest.mqtt.url'],
     ['the listener address', { ingest: { mqtt: { listen: { host: '0.0.0.0' } } } }, 'ingest.mqtt.listen.host'],
+    ['a writable Modbus register', { ingest: { modbus: [{ tcp: { host: '10.0.0.5' }, slaves: [{ unit: 1, device: 'm', points: [{ stream: 'v', fc: 3, address: 0, writable: true }] }] }] } }, 'ingest.modbus'],
     ['the gateway id', { gateway: { id: 'other' } }, 'gateway.id'],
     ['the outbox file', { store: { path: '/tmp/x.db' } }, 'store.path'],
   ];

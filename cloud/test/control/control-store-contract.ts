@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CommandRecord, ControlChange, ControlStore } from '../../src/control/control-store.js';
 import type { ClaimRecord } from '../../src/fleet/fleet-store.js';
+import type { RegistrationRecord } from '../../src/fleet/registration-store.js';
 
 export interface ControlStoreHarness {
   store: ControlStore;
@@ -68,6 +69,9 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
       assert.equal(await c.hasOpen('c1'), false);
       assert.deepEqual((await c.targets('c1', 'FAILED')).length, 1);
       assert.deepEqual(await c.targets('c1', 'SENT'), []);
+      assert.deepEqual(await c.target('c1', gw), t, 'one target by its key is the same row');
+      assert.equal(await c.target('c1', { gateway: 'gw1', device: 'relay.1' }), undefined);
+      assert.equal(await c.target('nope', gw), undefined);
     });
 
     it('lists newest first, keeps only RUNNING commands in the work list, and moves a status once', async () => {
@@ -210,6 +214,71 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
           assert.equal((await c.get('k3'))!.uses, 5);
         } finally {
           if (other !== h.store) await other.close();
+        }
+      });
+
+      const reg = (gateway: string, o: Partial<RegistrationRecord> = {}): RegistrationRecord => ({ gateway, claimId: 'k1', state: 'pending', requestedAt: 10, source: '10.0.0.7', secretSha256: 'aa', secretHash: 'scrypt$x', groups: ['g'], tags: { t: '1' }, ...o });
+      it('registrations: one request per gateway, listed oldest first by state, decided once', async () => {
+        const r = h.store.registrations;
+        assert.equal(await r.create(reg('gw.b', { requestedAt: 20 })), true);
+        assert.equal(await r.create(reg('gw-a')), true);
+        assert.equal(await r.create(reg('gw-a', { secretSha256: 'bb' })), false, 'a second request for the same id is not stored');
+        assert.equal((await r.get('gw-a'))!.secretSha256, 'aa');
+        assert.equal(await r.get('nope'), undefined);
+        assert.deepEqual((await r.list()).map((x) => x.gateway), ['gw-a', 'gw.b']);
+        const rej = await r.decide('gw.b', ['pending'], 'rejected', 30, 'not ours');
+        assert.deepEqual(rej, reg('gw.b', { requestedAt: 20, state: 'rejected', decidedAt: 30, reason: 'not ours' }));
+        assert.equal(await r.decide('gw.b', ['pending'], 'approved', 31), undefined, 'a rejected request is not pending any more');
+        assert.deepEqual((await r.decide('gw.b', ['pending', 'rejected'], 'approved', 32))!.reason, undefined, 'approving clears the reason');
+        assert.equal(await r.decide('nope', ['pending'], 'approved', 32), undefined);
+        assert.deepEqual((await r.list('pending')).map((x) => x.gateway), ['gw-a']);
+        assert.deepEqual((await r.list('approved')).map((x) => x.gateway), ['gw.b']);
+        assert.deepEqual(await r.list('rejected'), []);
+      });
+
+      it('registrations: a revoked claim rejects its pending requests only; two deciders race, one wins', async () => {
+        const r = h.store.registrations;
+        await r.create(reg('p1'));
+        await r.create(reg('p2'));
+        await r.create(reg('done', { state: 'approved' }));
+        await r.create(reg('other', { claimId: 'k2' }));
+        assert.equal(await r.rejectPendingOf('k1', 'claim revoked', 50), 2);
+        assert.deepEqual((await r.list('rejected')).map((x) => [x.gateway, x.reason]), [['p1', 'claim revoked'], ['p2', 'claim revoked']]);
+        assert.deepEqual((await r.list('pending')).map((x) => x.gateway), ['other']);
+        assert.equal((await r.get('done'))!.state, 'approved');
+        const other = opts.shared ? await h.peer() : h.store;
+        try {
+          const results = await Promise.all([r.decide('other', ['pending'], 'approved', 60), other.registrations.decide('other', ['pending'], 'rejected', 60, 'no'), r.decide('other', ['pending'], 'approved', 61)]);
+          assert.equal(results.filter((x) => x !== undefined).length, 1);
+        } finally {
+          if (other !== h.store) await other.close();
+        }
+      });
+    });
+
+    describe('sinks (issue 21)', () => {
+      it('keeps the last pause or resume of each sink; an older change does not undo a newer one', async () => {
+        const s = h.store.sinks;
+        assert.deepEqual(await s.pauses(), new Map());
+        await s.setPaused('pg-telemetry', true, 10);
+        await s.setPaused('alarms', true, 11);
+        await s.setPaused('alarms', false, 12);
+        await s.setPaused('pg-telemetry', false, 9); // a late write (another node, an older request)
+        assert.deepEqual(await s.pauses(), new Map([
+          ['alarms', { paused: false, at: 12 }],
+          ['pg-telemetry', { paused: true, at: 10 }],
+        ]));
+      });
+
+      it('a pause is seen by another handle on the same state (a restarted node, or another node)', async () => {
+        await h.store.sinks.setPaused('pg-telemetry', true, 5);
+        const other = await h.peer();
+        try {
+          assert.deepEqual(await other.sinks.pauses(), new Map([['pg-telemetry', { paused: true, at: 5 }]]));
+          await other.sinks.setPaused('pg-telemetry', false, 6);
+          assert.deepEqual((await h.store.sinks.pauses()).get('pg-telemetry'), { paused: false, at: 6 });
+        } finally {
+          await other.close();
         }
       });
     });

@@ -12,7 +12,7 @@ import { startBatchGateway, type BatchGateway } from './fixtures/batch-gateway.j
  * config. The sink runs on ONE node — the holder of its consumer group's lease — and the other stands by;
  * the running node is killed -9 mid-stream and the other takes the sink over. Every reading is one row.
  */
-describe('cloud e2e 53: a PostgreSQL sink on two JetStream nodes runs on the lease holder and fails over @e2e', function () {
+describe('cloud e2e 53: a PostgreSQL sink on two JetStream nodes runs on the lease holder, fails over, and keeps a pause across nodes @e2e', function () {
   this.timeout(240_000);
   const nats = natsForSuite(1);
   let dir: string;
@@ -34,7 +34,7 @@ describe('cloud e2e 53: a PostgreSQL sink on two JetStream nodes runs on the lea
     if (dir !== undefined) removeDir(dir);
   });
 
-  it('one node runs the sink, the other takes over after a kill -9; every reading once', async () => {
+  it('one node runs the sink, the other takes over after a kill -9; every reading once; a pause asked of either node holds on the one running it', async () => {
     const config = join(dir, 'cloud.json');
     writeFileSync(config, JSON.stringify({ sinks: [{ name: 'pg', queue: 'telemetry', maxMessages: 20, target: { type: 'postgres', url: pg.url, table: 'readings' } }] }));
     const start = (id: string): Promise<BrokerProcess> =>
@@ -72,5 +72,27 @@ describe('cloud e2e 53: a PostgreSQL sink on two JetStream nodes runs on the lea
     await waitFor('no lag', 60_000, async () => ((await status(standby)).lag === 0 ? true : undefined));
     assert.equal(await rows(), expected, 'no reading twice');
     assert.equal(Number((await pg.query('SELECT count(DISTINCT (gateway, seq))::int AS n FROM readings'))[0].n), expected);
+
+    // A pause asked of the standby node holds on the node that runs the sink (KV <prefix>_sinks), and on
+    // the node that takes it over after a kill -9 (#21).
+    const runnerId = runner === a ? 'node-a' : 'node-b';
+    const restarted = await start(runnerId);
+    nodes.set(runnerId, restarted);
+    await waitFor('the restarted node standing by', 30_000, async () => ((await status(restarted)).state === 'standby' ? true : undefined));
+    await apiCall(`http://127.0.0.1:${restarted.apiPort}`, token, 'POST', '/v1/sinks/pg/pause');
+    await waitFor('the running node paused', 30_000, async () => ((await status(standby)).state === 'paused' ? true : undefined));
+    const more = startBatchGateway(() => restarted.port, 'gw9', 10, READINGS);
+    gateways.push(more);
+    await more.done;
+    await waitFor('lag while paused', 30_000, async () => ((await status(standby)).lag === 10 ? true : undefined));
+    await standby.kill9();
+    await waitFor('the sink still paused on the node left', 60_000, async () => {
+      const s = await status(restarted);
+      return s.state === 'paused' && s.lag === 10 ? true : undefined;
+    });
+    assert.equal(await rows(), expected, 'nothing written while paused');
+    await apiCall(`http://127.0.0.1:${restarted.apiPort}`, token, 'POST', '/v1/sinks/pg/resume');
+    await waitFor(`${expected + 100} rows after resume`, 60_000, async () => ((await rows()) >= expected + 100 ? true : undefined));
+    assert.equal(await rows(), expected + 100);
   });
 });

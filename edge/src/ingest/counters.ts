@@ -34,11 +34,20 @@ export interface ModbusSlaveCounters {
   skipped: number;
 }
 
+/** DBC (re)loads of one CAN source: at start, on a file change, SIGHUP or a remote `ingest.canDbc` (issue 19). */
+export interface CanDbcCounters {
+  loaded: number;
+  /** a changed file that could not be read or parsed (the previous DBC stays in use) */
+  failed: number;
+}
+
 export interface IngestCounters {
   /** keyed by port path, `mqtt:<topic filter>` or `modbus:<bus>` */
   sources: Record<string, SourceCounters>;
   /** keyed by `<bus>/<unit>` */
   modbus: Record<string, ModbusSlaveCounters>;
+  /** keyed by `can:<source>` */
+  canDbc: Record<string, CanDbcCounters>;
   readings: number;
   events: number;
   /** readings the rules held back on purpose (deadband, downsample, filter) are not errors and not here */
@@ -50,7 +59,7 @@ export function newSourceCounters(): SourceCounters {
 }
 
 export function newIngestCounters(): IngestCounters {
-  return { sources: {}, modbus: {}, readings: 0, events: 0, sinkErrors: 0 };
+  return { sources: {}, modbus: {}, canDbc: {}, readings: 0, events: 0, sinkErrors: 0 };
 }
 
 export function sourceCounters(c: IngestCounters, key: string): SourceCounters {
@@ -63,4 +72,8 @@ export function countDrop(c: SourceCounters, reason: DropReason): void {
 
 export function modbusSlaveCounters(c: IngestCounters, bus: string, unit: number): ModbusSlaveCounters {
   return (c.modbus[`${bus}/${unit}`] ??= { polls: 0, reads: 0, readings: 0, timeouts: 0, crcErrors: 0, linkErrors: 0, exceptions: {}, skipped: 0 });
+}
+
+export function canDbcCounters(c: IngestCounters, source: string): CanDbcCounters {
+  return (c.canDbc[source] ??= { loaded: 0, failed: 0 });
 }

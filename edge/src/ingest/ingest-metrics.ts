@@ -54,6 +54,18 @@ export function registerIngestMetrics(counters: IngestCounters, registry: Regist
     },
   });
   new Gauge({
+    name: 'causeway_can_dbc_events',
+    help: 'DBC loads per CAN source (can:<name>): loaded (start, file change, SIGHUP, remote ingest.canDbc), failed (a changed file that does not parse; the previous DBC stays)',
+    labelNames: ['source', 'event'],
+    registers: [registry],
+    collect() {
+      for (const [source, c] of Object.entries(counters.canDbc)) {
+        this.set({ source, event: 'loaded' }, c.loaded);
+        this.set({ source, event: 'failed' }, c.failed);
+      }
+    },
+  });
+  new Gauge({
     name: 'causeway_ingest_totals',
     help: 'Readings and events handed to the outbox, and sink failures',
     labelNames: ['counter'],

@@ -1,8 +1,9 @@
-import { type Schema, ConfigError, isValidId, validateTopicFilter, ingestSchemaWith, PORT_KEYS } from '@causeway/shared';
+import { type Schema, ConfigError, isValidId, validateTopicFilter, ingestSchemaWith, PORT_KEYS, checkCanDbcShape } from '@causeway/shared';
 import { type FramingConfig, createFramer } from './framing/create-framer.js';
 import { type ProtocolConfig, createProtocol } from './protocols/create-protocol.js';
 import type { MqttSourceMapping } from './mqtt/mqtt-source.js';
 import { type ModbusBus, validateModbus } from './modbus/modbus-config.js';
+import { type CanSource, canSourceName, parseDbcText, validateCan } from './can/can-config.js';
 import { compileRules, type StreamRulesConfig } from './stream-processor.js';
 
 export interface PortConfig {
@@ -21,6 +22,10 @@ export interface IngestConfig {
   ports: PortConfig[];
   /** Modbus RTU/TCP buses polled (modbus/modbus-config.ts) */
   modbus?: ModbusBus[];
+  /** CAN sources (can/can-config.ts) */
+  can?: CanSource[];
+  /** DBC texts by CAN source name, over the sources' files (the part of the CAN config a remote config may set) */
+  canDbc?: Record<string, string>;
   rules: StreamRulesConfig[];
   tickMs: number;
   reopen: { initialMs: number; maxMs: number };
@@ -88,6 +93,7 @@ export function validateIngestConfig(c: IngestConfig): void {
   compileRules(c.rules);
   validateMqttSources(c.mqtt.sources);
   validateModbus(c.modbus ?? []);
+  validateCan(c.can ?? [], 'ingest.can', false); // startIngest reads the DBC files (ingestSchema does at load)
   const serial = new Set(c.ports.map((p) => p.path));
   const devices = new Set(c.ports.map((p) => p.device));
   (c.modbus ?? []).forEach((b, i) => {
@@ -97,19 +103,53 @@ export function validateIngestConfig(c: IngestConfig): void {
       if (devices.has(s.device)) throw new ConfigError(`ingest.modbus[${i}].slaves[${j}].device ${s.device} is also a serial port's device in ingest.ports`, { key: `ingest.modbus[${i}].slaves[${j}].device` });
     });
   });
+  const modbusDevices = new Set((c.modbus ?? []).flatMap((b) => b.slaves.map((s) => s.device)));
+  const modbusPaths = new Set((c.modbus ?? []).flatMap((b) => (b.rtu === undefined ? [] : [b.rtu.path])));
+  (c.can ?? []).forEach((s, i) => {
+    const where = `ingest.can[${i}]`;
+    const path = s.slcan?.path;
+    if (path !== undefined && (serial.has(path) || modbusPaths.has(path))) throw new ConfigError(`${where}.slcan.path ${path} is also opened by ingest.ports or ingest.modbus`, { key: `${where}.slcan.path` });
+    if (devices.has(s.device) || modbusDevices.has(s.device)) throw new ConfigError(`${where}.device ${s.device} is also a serial port's or Modbus slave's device (commands route by device)`, { key: `${where}.device` });
+  });
+  validateCanDbc(c.canDbc ?? {}, (c.can ?? []).map(canSourceName));
 }
+
+/** `ingest.canDbc`: each name a configured CAN source, each text a DBC that parses (ConfigError naming the key and line). */
+export function validateCanDbc(v: unknown, sources: readonly string[]): asserts v is Record<string, string> {
+  try {
+    checkCanDbcShape(v);
+  } catch (err) {
+    throw new ConfigError(`ingest.canDbc ${(err as Error).message}`, { key: 'ingest.canDbc', cause: err });
+  }
+  for (const [name, text] of Object.entries(v as Record<string, string>)) {
+    const key = `ingest.canDbc.${name}`;
+    if (!sources.includes(name)) throw new ConfigError(`${key}: no CAN source is named ${name} (ingest.can names: ${sources.join(', ') || 'none'})`, { key });
+    parseDbcText(text, key);
+  }
+}
+
+const INGEST_CHECKS = {
+  ports: (v: unknown) => validatePorts(v),
+  rules: (v: unknown) => void compileRules(v as StreamRulesConfig[]),
+  sources: (v: unknown) => validateMqttSources(v),
+  modbus: (v: unknown) => validateModbus(v),
+  can: (v: unknown) => validateCan(v),
+  canDbc: (v: unknown) => checkCanDbcShape(v),
+};
 
 /**
  * The `ingest` fragment of the edge schema: `edgeSchema = edgeSchemaWith(ingestSchema)`. Its keys are
  * declared once in shared/src/config/edge-schema.ts (the cloud checks remote config against them); the
- * agent adds the deep checks that need its framers, protocols and rule compiler.
+ * agent adds the deep checks that need its framers, protocols and rule compiler. Loading the local config
+ * also reads every DBC file `ingest.can` names (a bad one is exit 78).
  */
-export const ingestSchema: Schema = ingestSchemaWith(
-  {
-    ports: (v) => validatePorts(v),
-    rules: (v) => void compileRules(v as StreamRulesConfig[]),
-    sources: (v) => validateMqttSources(v),
-    modbus: (v) => validateModbus(v),
-  },
-  'causeway',
-);
+export const ingestSchema: Schema = ingestSchemaWith(INGEST_CHECKS, 'causeway');
+
+/**
+ * The same checks without reading the DBC files, for a remote document merged over the running config:
+ * a DBC file broken since start-up (a bad delivery, counted and logged while the previous DBC stays in
+ * use) must not make every remote config REJECTED, and a source whose DBC comes from `ingest.canDbc`
+ * does not use its file. A config that restarts the CAN sources reads the files then (startIngest), and
+ * one that cannot be applied is rolled back.
+ */
+export const ingestSchemaForMerge: Schema = ingestSchemaWith({ ...INGEST_CHECKS, can: (v) => validateCan(v, 'ingest.can', false) }, 'causeway-merge');

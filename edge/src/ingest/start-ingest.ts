@@ -1,5 +1,9 @@
 import type { Logger, PortHealth } from '@causeway/shared';
-import { type IngestCounters, newIngestCounters, sourceCounters } from './counters.js';
+import { canDbcCounters, type IngestCounters, newIngestCounters, sourceCounters } from './counters.js';
+import type { Dbc } from '@causeway/shared/can/index.js';
+import { canSourceName, loadDbc, parseDbcText, type CanSource } from './can/can-config.js';
+import { startCanBus, type CanBus } from './can/can-source.js';
+import { startDbcFeed, type DbcFeed } from './can/dbc-feed.js';
 import { createFrameHandler } from './frame-handler.js';
 import { createFramer } from './framing/create-framer.js';
 import { type IngestConfig, validateIngestConfig } from './ingest-schema.js';
@@ -30,6 +34,18 @@ export interface Ingest {
    * ConfigError naming the bad rule and keeps the old ones. Ports and MQTT sources are not reloaded.
    */
   updateRules(config: IngestConfig | readonly StreamRulesConfig[]): void;
+  /**
+   * Re-reads every CAN source's DBC file (SIGHUP; the files are also watched, see can/dbc-feed.ts). A file
+   * that no longer parses is logged with its key and line and counted, and the old one kept.
+   */
+  reloadFiles(): void;
+  /**
+   * A remote config changed `ingest.canDbc` (validated already): each source named decodes with its text
+   * from the next frame, a source no longer named goes back to its file. The buses stay open.
+   */
+  setCanDbc(texts: Readonly<Record<string, string>>): void;
+  /** the DBC each CAN source decodes with now, by source name (for the ingest that replaces this one) */
+  dbcInUse(): ReadonlyMap<string, Dbc>;
   /** Closes ports and the local broker connection, after the frames already read reach the sink. */
   stop(): Promise<void>;
 }
@@ -42,6 +58,14 @@ export interface IngestDeps {
   now?: () => number;
   /** a device answered a command (a `>…` line); the command side correlates it */
   onReply?: (device: string, reply: string) => void;
+  /**
+   * The DBCs the ingest this one replaces decoded with (a remote config that restarts the sources): a DBC
+   * file that no longer parses then keeps its source's previous DBC (counted `failed`, logged) instead of
+   * failing the restart. At the first start there are none, and a bad file is a ConfigError (exit 78).
+   */
+  previousDbcs?: ReadonlyMap<string, Dbc>;
+  /** the counters of the ingest this one replaces, to go on counting (default: new ones) */
+  counters?: IngestCounters;
 }
 
 /**
@@ -54,7 +78,9 @@ export interface IngestDeps {
  */
 export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logger, deps: IngestDeps = {}): Ingest {
   validateIngestConfig(config);
-  const counters = newIngestCounters();
+  // a restart (remote config) keeps counting on the same counters: /metrics registered them once, and
+  // their values only grow
+  const counters = deps.counters ?? newIngestCounters();
   const log = logger.child({ part: 'ingest' });
   const processor = createStreamProcessor({ rules: config.rules, sink, counters, logger: log, ...(config.maxReadingBytes === undefined ? {} : { maxReadingBytes: config.maxReadingBytes }) });
   const now = deps.now ?? Date.now;
@@ -96,6 +122,61 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     }),
   );
 
+  const canDbc = config.canDbc ?? {};
+  /**
+   * The DBC a source starts with: a remote text over its file (issue 19: a DBC delivered by remote
+   * config); `loaded` counted unless it is the previous one kept.
+   */
+  const firstDbc = (source: CanSource, i: number): Dbc | undefined => {
+    const name = canSourceName(source);
+    const c = canDbcCounters(counters, `can:${name}`);
+    const text = Object.hasOwn(canDbc, name) ? canDbc[name] : undefined;
+    if (text !== undefined) {
+      const dbc = parseDbcText(text, `ingest.canDbc.${name}`);
+      c.loaded++;
+      return dbc;
+    }
+    if (source.dbc === undefined) return undefined;
+    try {
+      const dbc = loadDbc(source.dbc, `ingest.can[${i}].dbc`);
+      c.loaded++;
+      return dbc;
+    } catch (err) {
+      const previous = deps.previousDbcs?.get(name);
+      if (previous === undefined) throw err;
+      c.failed++;
+      log.error('DBC file not read; the previous one stays in use', { can: name, err, configKey: `ingest.can[${i}].dbc` });
+      return previous;
+    }
+  };
+  const firstDbcs = (config.can ?? []).map(firstDbc);
+  const can: CanBus[] = (config.can ?? []).map((source, i) =>
+    startCanBus({
+      source,
+      ...(firstDbcs[i] === undefined ? {} : { dbc: firstDbcs[i] }),
+      processor,
+      counters: sourceCounters(counters, `can:${canSourceName(source)}`),
+      logger: log,
+      now,
+      reopen: config.reopen,
+      ...(deps.openPort === undefined ? {} : { openPort: deps.openPort }),
+    }),
+  );
+
+  const dbcFeeds: DbcFeed[] = (config.can ?? []).map((source, i) => {
+    const name = canSourceName(source);
+    const c = canDbcCounters(counters, `can:${name}`);
+    return startDbcFeed({
+      name,
+      pathKey: `ingest.can[${i}].dbc`,
+      ...(source.dbc === undefined ? {} : { path: source.dbc }),
+      ...(Object.hasOwn(canDbc, name) ? { remote: canDbc[name]! } : {}),
+      apply: (dbc) => can[i]!.setDbc(dbc),
+      counters: c,
+      logger: log,
+    });
+  });
+
   /** device → its poller and slave, for writes (device commands) */
   const modbusDevices = new Map((config.modbus ?? []).flatMap((bus, i) => bus.slaves.map((slave) => [slave.device, { poller: modbus[i]!, slave }] as const)));
   const reply = (device: string, line: string): void => {
@@ -127,10 +208,22 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
   }, Math.max(10, config.tickMs));
   timer.unref();
 
-  log.info('ingest started', { ports: config.ports.length, modbusBuses: modbus.map((m) => m.name), mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
+  log.info('ingest started', { ports: config.ports.length, modbusBuses: modbus.map((m) => m.name), canSources: can.map((b) => b.name), mqttSources: mqttSource === null ? 0 : config.mqtt.sources.length, ruleEntries: config.rules.length });
 
   return {
     counters,
+    reloadFiles() {
+      for (const f of dbcFeeds) f.reloadFile();
+    },
+    dbcInUse() {
+      return new Map(can.flatMap((b) => (b.dbc === undefined ? [] : [[b.name, b.dbc] as const])));
+    },
+    setCanDbc(texts) {
+      (config.can ?? []).forEach((source, i) => {
+        const name = canSourceName(source);
+        dbcFeeds[i]!.setRemote(Object.hasOwn(texts, name) ? texts[name] : undefined);
+      });
+    },
     updateRules: (c) => processor.updateRules(Array.isArray(c) ? c : (c as IngestConfig).rules),
     sendToDevice(device, line) {
       const i = config.ports.findIndex((p) => p.device === device);
@@ -159,7 +252,8 @@ export function startIngest(config: IngestConfig, sink: UplinkSink, logger: Logg
     },
     async stop() {
       clearInterval(timer);
-      await Promise.all([...serial.map((s) => s.stop()), ...modbus.map((m) => m.stop()), mqttSource?.stop()]);
+      for (const f of dbcFeeds) f.stop();
+      await Promise.all([...serial.map((s) => s.stop()), ...modbus.map((m) => m.stop()), ...can.map((b) => b.stop()), mqttSource?.stop()]);
       await ticking;
     },
   };

@@ -12,6 +12,16 @@ describe('ingest/ingest-schema', () => {
     assert.equal(c.mqtt.url, '');
     assert.equal(c.reopen.initialMs, 250);
     assert.deepEqual(c.modbus, []);
+    assert.deepEqual(c.can, []);
+  });
+
+  it('a CAN adapter may not share its serial port, nor its device id, with a line-protocol port or a Modbus slave', () => {
+    const base = loadConfig<{ ingest: IngestConfig }>({ ingest: ingestSchema }, { argv: [], env: {} }).ingest;
+    const ports = [{ path: '/dev/ttyACM0', device: 'th-1' }];
+    const modbus = [{ tcp: { host: 'h' }, slaves: [{ unit: 1, device: 'm-1', points: [{ stream: 'v', fc: 4 as const, address: 0 }] }] }];
+    assert.throws(() => validateIngestConfig({ ...base, ports, can: [{ device: 'bus', slcan: { path: '/dev/ttyACM0' }, j1939: true }] }), /ingest\.can\[0\]\.slcan\.path \/dev\/ttyACM0 is also opened/);
+    assert.throws(() => validateIngestConfig({ ...base, modbus, can: [{ device: 'm-1', slcan: { path: '/dev/ttyACM1' }, j1939: true }] }), /ingest\.can\[0\]\.device m-1 is also/);
+    validateIngestConfig({ ...base, ports, modbus, can: [{ device: 'bus', slcan: { path: '/dev/ttyACM1' }, j1939: true }] });
   });
 
   it('a Modbus slave may not share its device id or its serial port with a line-protocol port', () => {
@@ -37,6 +47,7 @@ describe('ingest/ingest-schema', () => {
     ['ingest.rules', '[{"stream":"t","pipeline":[{"type":"window","ms":0}]}]', /ingest\.rules\[0\]\.pipeline\[0\] \(window\): "ms" must be/],
     ['ingest.mqtt.sources', '[{"topic":"a/#/b","device":"d","stream":"s"}]', /ingest\.mqtt\.sources\[0\]\.topic/],
     ['ingest.modbus', '[{"tcp":{"host":"h"},"slaves":[{"unit":1,"device":"d","points":[{"stream":"s","fc":6,"address":0}]}]}]', /ingest\.modbus\[0\]\.slaves\[0\]\.points\[0\]\.fc must be a read function code/],
+    ['ingest.can', '[{"device":"bus","slcan":{"path":"/dev/ttyACM0","bitrate":300000},"j1939":true}]', /ingest\.can\[0\]\.slcan\.bitrate must be one of 10000/],
   ];
   for (const [key, value, re] of bad) {
     it(`fails fast with a ConfigError naming the problem: ${value}`, () => {

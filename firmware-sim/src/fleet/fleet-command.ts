@@ -7,6 +7,7 @@ export const FLEET_USAGE = `causeway-sim fleet --url mqtt://127.0.0.1:1883[,mqtt
       [--connect-rate PER_S] [--spread-addresses true|false] [--address-offset N] [--observe true|false] [--report-every S]
       [--connect-timeout S (default 120; past it the fleet reports and exits with an error)]
       [--id-prefix gw-] [--username U] [--password P]
+--username may hold {id}, replaced by each gateway's id (a registry whose gateways share one secret).
 Each gateway is one MQTT connection from its own 127.x.y.z (gateway i from the (offset+i)-th, so several
 fleet processes with different --address-offset never share one); progress and the final report (throughput,
 ack and end-to-end latency percentiles, reconnects, memory) go to stdout as JSON lines.`;

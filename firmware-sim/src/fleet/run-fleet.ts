@@ -30,6 +30,7 @@ export interface FleetOptions {
   keepaliveS?: number;
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
+  /** `{id}` in it becomes each gateway's id, so each connects as itself with the shared password */
   username?: string;
   password?: string;
   /** called for each acknowledged telemetry publish with the gateway id and the batch id */
@@ -105,7 +106,7 @@ export function startFleet(o: FleetOptions): Fleet {
     };
     if (spread) g.localAddress = sourceAddress(offset + i);
     if (o.onAcked !== undefined) g.onAcked = o.onAcked;
-    if (o.username !== undefined) g.username = o.username;
+    if (o.username !== undefined) g.username = o.username.replaceAll('{id}', id);
     if (o.password !== undefined) g.password = o.password;
     return new SimGateway(g);
   });
@@ -124,7 +125,8 @@ export function startFleet(o: FleetOptions): Fleet {
   let observer: mqtt.MqttClient | undefined;
   if (o.observe === true) {
     const t = targets[0]!;
-    observer = mqtt.connect({ host: t.host, port: t.port, clientId: `fleet-observer-${process.pid}`, reconnectPeriod: 500, ...(o.username === undefined ? {} : { username: o.username, password: o.password ?? '' }) });
+    const observerId = `fleet-observer-${process.pid}`;
+    observer = mqtt.connect({ host: t.host, port: t.port, clientId: observerId, reconnectPeriod: 500, ...(o.username === undefined ? {} : { username: o.username.replaceAll('{id}', observerId), password: o.password ?? '' }) });
     observer.on('connect', () => observer!.subscribe('telemetry/#', { qos: 0 }));
     observer.on('message', (_topic, payload) => {
       const d = tryDecodeEnvelope(payload);

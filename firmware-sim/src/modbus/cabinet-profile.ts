@@ -24,20 +24,24 @@ const float32Words = (v: number): [number, number] => {
  * | input | 5 | bits | status: bit 0 mains ok, bit 2 fan on (0b101) |
  * | holding | 100 | uint16 | fan set point, % (50), writable |
  * | holding | 101 | uint16 | firmware version (0x0102), read-only |
+ * | holding | 102–103 | float32 ABCD | heater set point 5.0 °C, writable (a 32-bit write is fc 16) |
  * | coil | 0 | bit | heater relay (off), writable |
+ * | coil | 1–2 | bit | cabinet light, sign power (off), writable (one fc 15 write sets 0–2 together) |
+ * | coil | 3 | bit | mains contactor (on), read-only |
  * | discrete | 0 | bit | door open: u odd |
  */
 export const roadsideCabinet: ModbusProfile = {
   name: 'roadside-cabinet',
   bank(u) {
     const [v0, v1] = float32Words(230 + u / 10);
+    const [h0, h1] = float32Words(5);
     const energy = 100000 * u + 12345;
     return mapBank({
       input: new Map([[0, v0], [1, v1], [2, 200 + u], [3, energy & 0xffff], [4, Math.floor(energy / 0x10000)], [5, 0b101]]),
-      holding: new Map([[100, 50], [101, 0x0102]]),
-      coil: new Map([[0, 0]]),
+      holding: new Map([[100, 50], [101, 0x0102], [102, h0], [103, h1]]),
+      coil: new Map([[0, 0], [1, 0], [2, 0], [3, 1]]),
       discrete: new Map([[0, u % 2]]),
-      writable: { holding: new Set([100]), coil: new Set([0]) },
+      writable: { holding: new Set([100, 102, 103]), coil: new Set([0, 1, 2]) },
     });
   },
 };

@@ -10,7 +10,16 @@ export interface SlaveStats {
   answers: number;
   silent: number;
   crcErrors: number;
+  /** requests by function code ("3": 120, "15": 1): a test can tell an fc 15 write from three fc 5 ones */
+  functions: Record<string, number>;
 }
+
+const newStats = (): SlaveStats => ({ requests: 0, answers: 0, silent: 0, crcErrors: 0, functions: {} });
+const countRequest = (stats: SlaveStats, pdu: Buffer): void => {
+  stats.requests++;
+  const fc = String(pdu[0] ?? 0);
+  stats.functions[fc] = (stats.functions[fc] ?? 0) + 1;
+};
 
 export interface RunningSlave {
   /** TCP: the port listened on; RTU: the PTY link the master opens */
@@ -32,7 +41,7 @@ const later = (ms: number | undefined): Promise<void> => (ms ? new Promise((r) =
  * answered in order.
  */
 export function startModbusTcpSlave(o: SlaveOptions & { host?: string; port: number }): Promise<RunningSlave> {
-  const stats: SlaveStats = { requests: 0, answers: 0, silent: 0, crcErrors: 0 };
+  const stats = newStats();
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     sockets.add(sock);
@@ -48,7 +57,7 @@ export function startModbusTcpSlave(o: SlaveOptions & { host?: string; port: num
         const header = Buffer.from(buf.subarray(0, 7));
         const pdu = Buffer.from(buf.subarray(7, 6 + len));
         buf = buf.subarray(6 + len);
-        stats.requests++;
+        countRequest(stats, pdu);
         chain = chain.then(async () => {
           const answer = slaveAnswer(o.banks, o.faults, header[6]!, pdu);
           if (answer === null) return void stats.silent++;
@@ -79,7 +88,7 @@ export function startModbusTcpSlave(o: SlaveOptions & { host?: string; port: num
 
 /** Modbus RTU slaves on one PTY (the master opens `link`), framed by rtu-framer.ts, CRC-16 checked. */
 export async function startModbusRtuSlave(o: SlaveOptions & { link: string; deviceLink?: string }): Promise<RunningSlave> {
-  const stats: SlaveStats = { requests: 0, answers: 0, silent: 0, crcErrors: 0 };
+  const stats = newStats();
   const pty: PtyPair = await openPtyPair(o.link, o.deviceLink ?? `${o.link}.slave`);
   const port = await new Promise<SerialPort>((resolve, reject) => {
     const p = new SerialPort({ path: pty.deviceLink, baudRate: 115200, autoOpen: false });
@@ -91,7 +100,7 @@ export async function startModbusRtuSlave(o: SlaveOptions & { link: string; devi
   let answered = 0;
   port.on('data', (chunk: Buffer) => {
     for (const req of framer.push(chunk)) {
-      stats.requests++;
+      countRequest(stats, req.pdu);
       chain = chain.then(async () => {
         const answer = slaveAnswer(o.banks, o.faults, req.unit, req.pdu);
         if (answer === null) return void stats.silent++;

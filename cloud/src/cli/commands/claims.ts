@@ -7,16 +7,26 @@ import { when } from '../time-format.js';
 const CLAIMS: CommandSpec = {
   name: 'claims',
   summary: 'claim tokens gateways register themselves with on first boot',
-  usage: ['causeway claims create [--ttl 7d] [--uses N] [--group G]… [--tag k=v]…   (prints the token once)', 'causeway claims list [-o table|json]', 'causeway claims revoke ID'],
+  usage: [
+    'causeway claims create [--ttl 7d] [--uses N] [--group G]… [--tag k=v]… [--approval]   (prints the token once)',
+    'causeway claims list [-o table|json]',
+    'causeway claims revoke ID   (also rejects its registrations waiting for approval)',
+    'causeway claims pending [--all] [-o table|json]   (registrations waiting for approval)',
+    'causeway claims approve GATEWAY',
+    'causeway claims reject GATEWAY [--reason TEXT]',
+  ],
   flags: {
     ttl: { type: 'string', value: 'DURATION', help: 'create: how long the token is valid (90m, 12h, 7d; default 7d)' },
     uses: { type: 'string', value: 'N', help: 'create: how many gateways may register with it (default 1)' },
     group: { type: 'string', multiple: true, value: 'G', help: 'create: groups each registered gateway joins' },
     tag: { type: 'string', multiple: true, value: 'k=v', help: 'create: tags each registered gateway gets' },
+    approval: { type: 'boolean', help: 'create: each registration waits for an operator (claims pending, approve, reject)' },
+    all: { type: 'boolean', help: 'pending: also the approved and rejected requests' },
+    reason: { type: 'string', value: 'TEXT', help: 'reject: why, told to the gateway' },
     ...OUTPUT_FLAGS,
   },
-  examples: ['causeway claims create --uses 200 --ttl 30d --group north --tag batch=2026-12', 'causeway claims revoke Zp3k9QeA1bc'],
-  actions: ['create', 'list', 'revoke'],
+  examples: ['causeway claims create --uses 200 --ttl 30d --group north --tag batch=2026-12 --approval', 'causeway claims approve rpi-00000000a1b2c3d4'],
+  actions: ['create', 'list', 'revoke', 'pending', 'approve', 'reject'],
 };
 
 const print = (ctx: CliContext, v: unknown): void => ctx.out(JSON.stringify(v, null, 2) + '\n');
@@ -45,10 +55,10 @@ export const claimsCommand: CliCommand = {
         }
         const uses = Number(str(values.uses) ?? 1);
         if (!Number.isSafeInteger(uses) || uses < 1) throw new CausewayError('USAGE', `--uses must be a whole number ≥ 1, got "${str(values.uses)}"`);
-        const body = { ttlSeconds: parseTtl(str(values.ttl) ?? '7d'), maxUses: uses, groups: strs(values.group) ?? [], tags };
+        const body = { ttlSeconds: parseTtl(str(values.ttl) ?? '7d'), maxUses: uses, groups: strs(values.group) ?? [], tags, ...(values.approval === true ? { approval: true } : {}) };
         const r = await ctx.api.call('POST', '/v1/claims', body);
         if (fmt === 'json') print(ctx, r);
-        else ctx.out(`created claim ${r.claim.id}: ${r.claim.maxUses} use(s) until ${when(r.claim.expiresAt)}\ntoken (shown once; put it in identity.claimToken): ${r.token}\n`);
+        else ctx.out(`created claim ${r.claim.id}: ${r.claim.maxUses} use(s) until ${when(r.claim.expiresAt)}${r.claim.approval === true ? ', each registration waits for approval (causeway claims pending)' : ''}\ntoken (shown once; put it in identity.claimToken): ${r.token}\n`);
         return 0;
       }
       case 'list': {
@@ -63,6 +73,21 @@ export const claimsCommand: CliCommand = {
         await ctx.api.call('POST', `/v1/claims/${encodeURIComponent(id)}/revoke`);
         ctx.out(`revoked claim ${id}\n`);
         return 0;
+      case 'pending': {
+        const r = await ctx.api.call('GET', values.all === true ? '/v1/registrations' : '/v1/registrations?state=pending');
+        if (fmt === 'json') return print(ctx, r.registrations), 0;
+        ctx.out(table(['GATEWAY', 'STATE', 'CLAIM', 'REQUESTED', 'FROM', 'GROUPS', 'REASON'], r.registrations.map((g: any) => [g.gateway, g.state, g.claimId, when(g.requestedAt), g.source, g.groups.join(',') || '-', g.reason ?? '-'])));
+        return 0;
+      }
+      case 'approve':
+      case 'reject': {
+        if (id === undefined) throw new CausewayError('USAGE', `causeway claims ${action} needs a GATEWAY (causeway claims pending lists them)`);
+        const reason = str(values.reason);
+        const r = await ctx.api.call('POST', `/v1/registrations/${encodeURIComponent(id)}/${action}`, action === 'reject' && reason !== undefined ? { reason } : {});
+        if (fmt === 'json') print(ctx, r);
+        else ctx.out(action === 'approve' ? `approved ${id}: registered; it connects at its next request\n` : `rejected ${id}; it is told so at its next request and stops asking\n`);
+        return 0;
+      }
       default:
         throw unknownAction(CLAIMS, action);
     }

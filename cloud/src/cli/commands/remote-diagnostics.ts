@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
 import { CausewayError } from '@causeway/shared';
+import { decodeSlice } from '../../fleet/support-bundle.js';
 import type { CliCommand, CliContext } from '../cli-context.js';
 import { parseCommand, str, type CommandSpec } from '../command-spec.js';
 import { parseTtl } from './claims.js';
@@ -22,13 +22,14 @@ const LOGS: CommandSpec = {
 const BUNDLE: CommandSpec = {
   name: 'bundle',
   summary: "a gateway's support bundle: config with secrets masked, versions, status, last log lines",
-  usage: ['causeway bundle GATEWAY [--out FILE] [--lines 200] [--ttl 1h]'],
+  usage: ['causeway bundle GATEWAY [--out FILE] [--lines 200] [--ttl 1h] [--latest]'],
   flags: {
+    latest: { type: 'boolean', help: 'download the latest bundle the gateway sent (GET /v1/gateways/GATEWAY/bundle) instead of asking for a new one' },
     out: { type: 'string', value: 'FILE', help: 'write the bundle here (default GATEWAY-bundle.json; never overwritten)' },
     lines: { type: 'string', value: 'N', help: 'last log lines to include (default 200, at most 1000)' },
     ttl: { type: 'string', value: 'DURATION', help: 'how long an offline gateway has to come back and answer (default 1h)' },
   },
-  examples: ['causeway bundle gw-17', 'causeway bundle gw-17 --out /tmp/gw-17.json --lines 1000'],
+  examples: ['causeway bundle gw-17 --out /tmp/gw-17.json --lines 1000', 'causeway bundle gw-17 --latest'],
 };
 
 const DIAGNOSE: CommandSpec = {
@@ -54,6 +55,11 @@ const TERMINAL = ['SUCCEEDED', 'FAILED', 'REJECTED', 'TIMED_OUT', 'EXPIRED', 'CA
  * come back within the TTL (the command is queued for it like any other). Returns the output.
  */
 async function ask(ctx: CliContext, gateway: string, name: string, args: Record<string, unknown>, ttlSeconds: number, quiet = false): Promise<any> {
+  return (await askFor(ctx, gateway, name, args, ttlSeconds, quiet)).output;
+}
+
+/** As `ask`, with the command's id. */
+async function askFor(ctx: CliContext, gateway: string, name: string, args: Record<string, unknown>, ttlSeconds: number, quiet = false): Promise<{ id: string; output: any }> {
   const created = await ctx.api.call('POST', '/v1/commands', { name, device: gateway, args, ttlSeconds });
   const id: string = created.command.id;
   const gw = await ctx.api.call('GET', `/v1/devices/${encodeURIComponent(gateway)}`).catch(() => undefined);
@@ -64,12 +70,7 @@ async function ask(ctx: CliContext, gateway: string, name: string, args: Record<
   }
   const t = (await ctx.api.call('GET', `/v1/commands/${id}/targets`)).targets[0];
   if (t?.state !== 'SUCCEEDED') throw new CausewayError(t?.state === 'EXPIRED' ? 'IO_GATEWAY_UNREACHABLE' : 'COMMAND_FAILED', `${gateway} did not answer ${name}: ${t?.state ?? 'no target'}${t?.reason ? ` (${t.reason})` : ''}`);
-  return t.output;
-}
-
-export function decodeSlice(slice: { deflatedBase64: string; lines: number }): string[] {
-  if (slice.lines === 0) return [];
-  return inflateRawSync(Buffer.from(slice.deflatedBase64, 'base64')).toString('utf8').split('\n');
+  return { id, output: t.output };
 }
 
 function level(v: string | undefined): string {
@@ -109,8 +110,10 @@ async function bundleRun(ctx: CliContext, argv: string[]): Promise<number> {
   if (gateway === undefined) throw new CausewayError('USAGE', 'causeway bundle needs a GATEWAY (see causeway bundle --help)');
   const out = str(values.out) ?? `${gateway}-bundle.json`;
   const lines = Number(str(values.lines) ?? 200);
-  const bundle = await ask(ctx, gateway, 'support-bundle', { lines }, parseTtl(str(values.ttl) ?? '1h'));
-  if (bundle.logs !== undefined) bundle.logs = { ...bundle.logs, lines: decodeSlice(bundle.logs), deflatedBase64: undefined };
+  const g = encodeURIComponent(gateway);
+  // The file is what the API serves (GET /v1/gateways/{id}/bundle): one decoder, in the cloud.
+  const path = values.latest ? `/v1/gateways/${g}/bundle` : `/v1/gateways/${g}/bundle?command=${encodeURIComponent((await askFor(ctx, gateway, 'support-bundle', { lines }, parseTtl(str(values.ttl) ?? '1h'))).id)}`;
+  const bundle = await ctx.api.call('GET', path);
   try {
     writeFileSync(out, JSON.stringify(bundle, null, 2) + '\n', { flag: 'wx', mode: 0o600 });
   } catch (err) {

@@ -6,6 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { CausewayError, type Logger } from '@causeway/shared';
 import type { PostgresTargetSpec } from '../sink-spec.js';
 import type { SinkRow, TransformSpec } from '../transform.js';
+import { hypertable } from './hypertable.js';
 import { quoteIdent, tableLayout, type TableLayout } from './sink-table.js';
 import type { SinkTarget, WriteOutcome } from './target.js';
 
@@ -73,11 +74,7 @@ export class PostgresTarget implements SinkTarget {
       await client.connect();
       this.counters.connects++;
       await client.query(this.#layout.ddl);
-      const ts = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'timescaledb'");
-      if (ts.rowCount !== 0 && this.#layout.timeColumn !== undefined) {
-        await client.query('SELECT create_hypertable($1::regclass, $2::name, if_not_exists => TRUE, migrate_data => TRUE)', [quoteIdent(this.#spec.table), this.#layout.timeColumn]);
-        this.hypertable = true;
-      }
+      this.hypertable = await hypertable(client, this.#layout);
       // One staging table per connection, emptied by every COMMIT.
       await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${quoteIdent(this.#stage)} (LIKE ${quoteIdent(this.#spec.table)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`);
     } catch (err) {

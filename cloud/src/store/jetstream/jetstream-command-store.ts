@@ -118,6 +118,11 @@ export class JetStreamCommandStore implements CommandStore {
       .sort(byGatewayDevice);
   }
 
+  async target(id: string, t: TargetKey): Promise<TargetRow | undefined> {
+    const e = await this.targetsKv.get(this.#targetKey(id, t));
+    return e === null || !isPut(e) ? undefined : (e.json() as StoredTarget);
+  }
+
   async counts(id: string): Promise<Record<TargetState, number>> {
     const out = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<TargetState, number>;
     for (const t of await this.#all(id)) out[t.state]++;

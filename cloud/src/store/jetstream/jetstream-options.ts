@@ -50,6 +50,8 @@ export interface JetStreamNames {
   secretsBucket: string;
   /** which node runs each consumer group (leases) */
   leasesBucket: string;
+  /** sinks paused or resumed by an operator (issue 21): `pause.<sink>` */
+  sinksBucket: string;
   /** core subject prefix of requests forwarded to a group's node: `<prefix>.queues.<node>` */
   queuesSubject: string;
   /** core NATS subject of cross-node notifications */
@@ -88,6 +90,7 @@ export function namesFor(prefix: string): JetStreamNames {
     fleetBucket: `${prefix}_fleet`,
     secretsBucket: `${prefix}_secrets`,
     leasesBucket: `${prefix}_leases`,
+    sinksBucket: `${prefix}_sinks`,
     queuesSubject: `${prefix}.queues`,
     notifySubject: `${prefix}.notify`,
   };

@@ -14,7 +14,11 @@ export interface ModbusLink {
   open(): Promise<void>;
   /** registers as unsigned 16-bit words (fc 3, 4) or bits (fc 1, 2), exactly `count` of them */
   read(unit: number, fc: ModbusReadFc, address: number, count: number, timeoutMs: number): Promise<number[] | boolean[]>;
+  /** fc 5 */
   writeCoil(unit: number, address: number, on: boolean, timeoutMs: number): Promise<void>;
+  /** fc 15: adjacent coils from address, in one request */
+  writeCoils(unit: number, address: number, values: boolean[], timeoutMs: number): Promise<void>;
+  /** fc 6 for one register, fc 16 for several */
   writeRegisters(unit: number, address: number, words: number[], timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -66,6 +70,10 @@ export function modbusSerialLink(bus: ModbusBus): ModbusLink {
     async writeCoil(unit, address, on, timeoutMs) {
       prep(unit, timeoutMs);
       await client.writeCoil(address, on);
+    },
+    async writeCoils(unit, address, values, timeoutMs) {
+      prep(unit, timeoutMs);
+      await client.writeCoils(address, values);
     },
     async writeRegisters(unit, address, words, timeoutMs) {
       prep(unit, timeoutMs);

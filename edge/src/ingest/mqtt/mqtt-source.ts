@@ -88,7 +88,8 @@ export function startMqttSource(o: MqttSourceOptions): MqttSource {
   const log = o.logger.child({ source: 'mqtt' });
   const now = o.now ?? Date.now;
   // A fixed clientId means a persistent session: QoS 1 messages not yet acknowledged survive our restart.
-  const opts: IClientOptions = { reconnectPeriod: 1000, connectTimeout: 10_000, clean: !o.clientId };
+  // writeCache off: mqtt-packet's 64K-buffer number cache costs ~6 MiB of heap (mqtt-uplink.ts, issue 16)
+  const opts: IClientOptions = { reconnectPeriod: 1000, connectTimeout: 10_000, clean: !o.clientId, writeCache: false };
   if (o.clientId) opts.clientId = o.clientId;
   if (o.username) opts.username = o.username;
   if (o.password) opts.password = o.password;

@@ -42,12 +42,16 @@ export interface SerialSourceOptions {
   /** frames waiting for the sink before the port is paused (bounded memory on a slow disk); default 256 */
   maxPendingFrames?: number;
   open?: PortOpener;
+  /** called each time the port opens, before any frame: an adapter's set-up commands (SLCAN: bitrate, open) */
+  onOpen?: (write: (data: string) => void) => void;
 }
 
 export interface SerialSource {
   readonly open: boolean;
   /** Writes a line (a command) to the device; false if the port is not open right now. */
   write(line: string): boolean;
+  /** Writes bytes as they are (no line ending added); false if the port is not open right now. */
+  writeRaw(data: string): boolean;
   stop(): Promise<void>;
 }
 
@@ -124,6 +128,7 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
     o.counters.opens++;
     log.info('serial port open', { baudRate: o.baudRate, opens: o.counters.opens });
     o.framer.reset();
+    o.onOpen?.((data) => p.write(data));
     await new Promise<void>((resolve) => {
       p.on('data', (chunk: Buffer) => {
         o.counters.bytes += chunk.length;
@@ -161,6 +166,12 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
       const p = port;
       if (p === null || !p.isOpen) return false;
       p.write(line.endsWith('\n') ? line : line + '\n');
+      return true;
+    },
+    writeRaw(data) {
+      const p = port;
+      if (p === null || !p.isOpen) return false;
+      p.write(data);
       return true;
     },
     async stop() {

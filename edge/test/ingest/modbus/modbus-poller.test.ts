@@ -41,6 +41,7 @@ class FakeLink implements ModbusLink {
     return fc === 1 || fc === 2 ? words.map((w) => w !== 0) : words;
   }
   async writeCoil(): Promise<void> {}
+  async writeCoils(): Promise<void> {}
   async writeRegisters(): Promise<void> {}
   async close(): Promise<void> {
     this.isOpen = false;

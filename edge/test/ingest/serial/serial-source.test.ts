@@ -1,44 +1,9 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { silentLogger } from '@causeway/shared';
 import { newSourceCounters } from '../../../src/ingest/counters.js';
 import { createLineFramer } from '../../../src/ingest/framing/line-framer.js';
-import { startSerialSource, type PortLike, type PortOpener } from '../../../src/ingest/serial/serial-source.js';
-
-/** An in-process port: the test pushes bytes in and reads what the source wrote. */
-class FakePort extends EventEmitter implements PortLike {
-  isOpen = true;
-  written: string[] = [];
-  paused = 0;
-  resumed = 0;
-  write(data: string): boolean {
-    this.written.push(data);
-    return true;
-  }
-  pause(): void {
-    this.paused++;
-  }
-  resume(): void {
-    this.resumed++;
-  }
-  close(cb?: () => void): void {
-    this.unplug();
-    cb?.();
-  }
-  unplug(): void {
-    if (!this.isOpen) return;
-    this.isOpen = false;
-    this.emit('close');
-  }
-}
-
-const until = async (cond: () => boolean, ms = 2000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { startSerialSource, type PortOpener } from '../../../src/ingest/serial/serial-source.js';
+import { FakePort, until } from '../helpers/fake-port.js';
 
 describe('ingest/serial/serial-source', () => {
   it('retries a missing port with backoff, reopens a vanished one, never gives up', async () => {
