@@ -5,6 +5,9 @@
 #   $UNITDIR/causeway-{edge,cloud}.service
 #   $SYSCONFDIR/causeway/{edge,cloud}.json   default config, 0640 root:causeway, never overwritten
 #   $PREFIX/share/doc/causeway/operations.md
+#   edge, unless --no-self-update (issue 17): $PREFIX/lib/causeway/libexec/causeway-edge-launcher,
+#   $UNITDIR/causeway-edge.service.d/self-update.conf, and $UPDATE_ROOT (/opt/causeway-edge) with
+#   releases/<version>/causeway-edge (a wrapper of this install) and current -> it on a fresh install
 #   system user and group `causeway` (serial access comes from the unit's SupplementaryGroups=dialout)
 # Idempotent: run it again to upgrade; the app directory is swapped in whole, config is kept.
 # With DESTDIR set (or --destdir) everything lands under that directory and nothing on the live
@@ -24,6 +27,8 @@ Usage: $PROG [--prefix DIR] [--destdir DIR] [--component edge|cloud|all] [--node
   --component C     edge (a gateway), cloud (a broker host) or all (default)
   --node PATH       node binary the wrappers exec (default: \`command -v node\`, must be >= 20)
   --enable          also systemctl enable --now the installed services
+  --update-root DIR where the edge agent's releases live (default /opt/causeway-edge)
+  --no-self-update  run the edge agent from $PREFIX/bin, without the launcher and its drop-in
 EOF
 }
 die() { echo "$PROG: $1" >&2; exit "${2:-1}"; }
@@ -36,6 +41,8 @@ UNITDIR=/etc/systemd/system
 COMPONENT=all
 NODE=
 ENABLE=no
+UPDATE_ROOT=/opt/causeway-edge
+SELF_UPDATE=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
@@ -48,12 +55,16 @@ while [ $# -gt 0 ]; do
     --component=*) COMPONENT=${1#*=}; shift ;;
     --node) NODE=${2:?}; shift 2 ;;
     --enable) ENABLE=yes; shift ;;
+    --update-root) UPDATE_ROOT=${2:?--update-root needs a directory}; shift 2 ;;
+    --no-self-update) SELF_UPDATE=no; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" 64 ;;
   esac
 done
 case "$COMPONENT" in edge) UNITS=(edge) ;; cloud) UNITS=(cloud) ;; all) UNITS=(edge cloud) ;; *) die "--component must be edge, cloud or all, not '$COMPONENT'" 64 ;; esac
 case "$PREFIX" in /*) ;; *) die "--prefix must be an absolute path, not '$PREFIX'" 64 ;; esac
+case "$UPDATE_ROOT" in /*) ;; *) die "--update-root must be an absolute path, not '$UPDATE_ROOT'" 64 ;; esac
+[ "$COMPONENT" = cloud ] && SELF_UPDATE=no
 DESTDIR=${DESTDIR%/}
 LIVE=yes; [ -n "$DESTDIR" ] && LIVE=no
 
@@ -97,6 +108,7 @@ else
   say "npm ls failed; copying all of node_modules (dev dependencies included)"
   cp -a "$SRC/node_modules" "$STAGE/"
 fi
+install -D -m 0755 "$SRC/systemd/causeway-edge-launcher" "$STAGE/libexec/causeway-edge-launcher"
 chmod -R u=rwX,go=rX "$STAGE"
 # Code the service runs must not be writable by whoever owned the checkout.
 [ "$LIVE" = yes ] && chown -R 0:0 "$STAGE"
@@ -134,6 +146,31 @@ for u in "${UNITS[@]}"; do
   mv -f "$D_UNIT/.causeway-$u.service.tmp" "$D_UNIT/causeway-$u.service"
 done
 
+# 3b. Self-update (edge, issue 17): the launcher starts <update root>/current/causeway-edge, through a
+#     drop-in that keeps the unit's hardening and makes only the update root writable. A fresh install's
+#     first release is a wrapper of this install; an existing `current` is never touched (the agent may
+#     have updated itself since), nor an existing release directory.
+D_UR=$DESTDIR$UPDATE_ROOT
+if [ "$SELF_UPDATE" = yes ]; then
+  VERSION=$("$NODE" -p "require('$SRC/package.json').version")
+  install -d -m 0755 "$D_UR" "$D_UR/releases"
+  if [ ! -e "$D_UR/releases/$VERSION" ]; then
+    install -d -m 0755 "$D_UR/releases/.$VERSION.staging"
+    printf '#!/bin/sh\n# installed by causeway systemd/install.sh\nexec '"'%s' '%s'"' "$@"\n' "$NODE" "$APP/dist/edge/src/main.js" > "$D_UR/releases/.$VERSION.staging/causeway-edge"
+    chmod 0755 "$D_UR/releases/.$VERSION.staging/causeway-edge"
+    mv "$D_UR/releases/.$VERSION.staging" "$D_UR/releases/$VERSION"
+  fi
+  if [ ! -e "$D_UR/current" ] && [ ! -L "$D_UR/current" ]; then
+    ln -s "releases/$VERSION" "$D_UR/current"
+    say "release $VERSION is current in $UPDATE_ROOT"
+  fi
+  install -d -m 0755 "$D_UNIT/causeway-edge.service.d"
+  sed -e "s#/usr/local/lib/causeway/#$APP/#g" -e "s#/opt/causeway-edge#$UPDATE_ROOT#g" \
+      -e "s# /etc/causeway/# $SYSCONFDIR/causeway/#g" "$SRC/systemd/causeway-edge-self-update.conf" > "$D_UNIT/causeway-edge.service.d/.self-update.conf.tmp"
+  chmod 0644 "$D_UNIT/causeway-edge.service.d/.self-update.conf.tmp"
+  mv -f "$D_UNIT/causeway-edge.service.d/.self-update.conf.tmp" "$D_UNIT/causeway-edge.service.d/self-update.conf"
+fi
+
 # 4. User and group (live only).
 if [ "$LIVE" = yes ]; then
   if ! getent group causeway >/dev/null; then groupadd --system causeway; say "created group causeway"; fi
@@ -143,6 +180,9 @@ if [ "$LIVE" = yes ]; then
     say "created user causeway"
   fi
 fi
+
+# The agent (user causeway) swaps `current` and adds releases; the releases it did not write stay root's.
+if [ "$LIVE" = yes ] && [ "$SELF_UPDATE" = yes ]; then chown causeway:causeway "$D_UR" "$D_UR/releases"; fi
 
 # 5. Config: readable by the service (group causeway), not by everyone, since it holds credentials.
 #    An existing file is the operator's: it is never overwritten.

@@ -15,6 +15,7 @@ DESTDIR=${DESTDIR:-}
 SYSCONFDIR=/etc
 UNITDIR=/etc/systemd/system
 PURGE=no
+UPDATE_ROOT=/opt/causeway-edge
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) PREFIX=${2:?--prefix needs a directory}; shift 2 ;;
@@ -23,8 +24,9 @@ while [ $# -gt 0 ]; do
     --destdir=*) DESTDIR=${1#*=}; shift ;;
     --sysconfdir) SYSCONFDIR=${2:?}; shift 2 ;;
     --unitdir) UNITDIR=${2:?}; shift 2 ;;
+    --update-root) UPDATE_ROOT=${2:?--update-root needs a directory}; shift 2 ;;
     --purge) PURGE=yes; shift ;;
-    -h|--help) echo "Usage: $PROG [--prefix DIR] [--destdir DIR] [--sysconfdir DIR] [--unitdir DIR] [--purge]"; exit 0 ;;
+    -h|--help) echo "Usage: $PROG [--prefix DIR] [--destdir DIR] [--sysconfdir DIR] [--unitdir DIR] [--update-root DIR] [--purge]"; exit 0 ;;
     *) die "unknown option: $1" 64 ;;
   esac
 done
@@ -47,6 +49,10 @@ for u in edge cloud; do
   fi
   rm_path "$DESTDIR$UNITDIR/$unit"
 done
+# The self-update drop-in and the agent's releases (programs, not data; issue 17).
+rm_path "$DESTDIR$UNITDIR/causeway-edge.service.d/self-update.conf"
+rmdir "$DESTDIR$UNITDIR/causeway-edge.service.d" 2>/dev/null || true
+case "$UPDATE_ROOT" in /?*) rm_path "$DESTDIR$UPDATE_ROOT" ;; *) die "--update-root must be an absolute path, not '$UPDATE_ROOT'" 64 ;; esac
 [ "$LIVE" = yes ] && [ -d /run/systemd/system ] && systemctl daemon-reload
 
 for b in causeway-edge causeway-cloud causeway causeway-sim; do

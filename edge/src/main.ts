@@ -44,7 +44,11 @@ await runProgram(
     }
     const loaded = load(argv);
     // First boot with a claim token: register under our own id and keep the secret (issue 20).
-    const cfg = await registerByClaim(loaded, createLogger({ level: loaded.log.level, name: 'causeway-edge', fields: { part: 'identity' } }));
+    // While an operator has yet to approve it, systemd is told we are still starting (Type=notify).
+    const starting = createNotifier(process.env);
+    const cfg = await registerByClaim(loaded, createLogger({ level: loaded.log.level, name: 'causeway-edge', fields: { part: 'identity' } }), {
+      onWaiting: (ms) => void starting.extendTimeout(ms + 30_000).then(() => starting.status('waiting for registration approval')),
+    });
     // Recent lines also go to a bounded ring on disk for `causeway logs` (issue 20); the credentials are
     // masked in it even where a message (not a field) carried one.
     const ring = cfg.log.ringBytes > 0 ? new LogRing(join(dirname(cfg.store.path), 'logs'), cfg.log.ringBytes, [cfg.cloud.password, cfg.identity.claimToken, cfg.ingest.mqtt.password]) : undefined;

@@ -1,4 +1,5 @@
-import { existsSync, fsyncSync, closeSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, fsyncSync, closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { backoffDelay, CausewayError, ConfigError, ensurePrivateDir, isValidId, PRIVATE_FILE_MODE, type Logger } from '@causeway/shared';
 import type { EdgeConfig } from '../config/schema.js';
@@ -11,6 +12,12 @@ import type { EdgeConfig } from '../config/schema.js';
  * not used again. A refusal the operator must fix (expired, used up, revoked, wrong token, id taken) stops
  * the agent with exit 78 (config), which systemd does not restart in a loop; an unreachable cloud is
  * retried with backoff.
+ *
+ * A claim made with approval: the gateway sends a secret of its own (kept beside the credentials file as
+ * `<secretFile>.pending` before it is sent, so a restart asks again as the same gateway); the cloud answers
+ * 202 until an operator decides and says when to ask again (claims.pendingRetrySeconds); approved, the
+ * secret becomes the gateway's; rejected (403 CLAIM_REJECTED) or revoked, the agent stops with exit 78
+ * and the reason, and asks no more.
  */
 export interface StoredIdentity {
   id: string;
@@ -57,7 +64,7 @@ export function claimId(cfg: EdgeConfig): string {
   return id;
 }
 
-function store(file: string, s: StoredIdentity): void {
+function store(file: string, s: object): void {
   ensurePrivateDir(dirname(file));
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
@@ -77,6 +84,27 @@ export interface RegisterDeps {
   fetch?: typeof fetch;
   random?: () => number;
   signal?: AbortSignal;
+  /** told before each wait for an operator's approval (systemd: extend the start timeout, show a status) */
+  onWaiting?: (ms: number) => void;
+}
+
+/** The secret this gateway asks with: the one it sent before (a restart while pending), or a new one kept first. */
+function ownSecret(file: string, id: string): string {
+  try {
+    const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<StoredIdentity>;
+    if (s.id === id && typeof s.secret === 'string' && s.secret !== '') return s.secret;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && !(err instanceof SyntaxError)) throw err;
+  }
+  const secret = randomBytes(32).toString('base64url');
+  store(file, { id, secret, requestedAt: Date.now() });
+  return secret;
+}
+
+/** Pure: ms to wait before asking again while pending: the cloud's retryAfterSeconds (1 s–1 h), ±10 % so a fleet spreads out. */
+export function pendingDelayMs(retryAfterSeconds: unknown, random: number): number {
+  const s = typeof retryAfterSeconds === 'number' && Number.isFinite(retryAfterSeconds) ? Math.min(3600, Math.max(1, retryAfterSeconds)) : 60;
+  return Math.round(s * 1000 * (0.9 + 0.2 * random));
 }
 
 /**
@@ -90,23 +118,42 @@ export async function registerByClaim(cfg: EdgeConfig, log: Logger, deps: Regist
   const id = claimId(cfg);
   const url = `${cfg.identity.registerUrl.replace(/\/+$/, '')}/v1/register`;
   const doFetch = deps.fetch ?? fetch;
+  const pendingFile = `${secretFileOf(cfg)}.pending`;
+  const own = ownSecret(pendingFile, id);
+  let waits = 0;
   for (let attempt = 0; ; attempt++) {
     let status = 0;
-    let body: { id?: string; secret?: string; error?: { code?: string; message?: string } } | undefined;
+    let body: { id?: string; secret?: string; state?: string; retryAfterSeconds?: number; error?: { code?: string; message?: string } } | undefined;
     try {
-      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id }), signal: AbortSignal.timeout(15_000) });
+      // `secret` is used only by a claim that needs approval; otherwise the cloud makes the secret.
+      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id, secret: own }), signal: AbortSignal.timeout(15_000) });
       status = res.status;
       body = (await res.json().catch(() => undefined)) as typeof body;
     } catch (err) {
       log.warn('registration: cloud unreachable; retrying', { url, attempt, err: (err as Error).message });
     }
-    if (status === 201 && typeof body?.secret === 'string' && body.id === id) {
-      store(secretFileOf(cfg), { id, secret: body.secret, registeredAt: Date.now() });
-      log.info('registered by claim', { gateway: id, secretFile: secretFileOf(cfg) });
-      return withIdentity(cfg, { id, secret: body.secret, registeredAt: Date.now() });
+    // Approved: no secret in the answer, the gateway's own is now in the registry.
+    const secret = typeof body?.secret === 'string' ? body.secret : body?.state === 'approved' ? own : undefined;
+    if (status === 201 && secret !== undefined && body?.id === id) {
+      store(secretFileOf(cfg), { id, secret, registeredAt: Date.now() });
+      rmSync(pendingFile, { force: true });
+      log.info('registered by claim', { gateway: id, secretFile: secretFileOf(cfg), ...(waits > 0 ? { approvedAfterRequests: waits + 1 } : {}) });
+      return withIdentity(cfg, { id, secret, registeredAt: Date.now() });
+    }
+    if (status === 202 && body?.state === 'pending') {
+      const ms = pendingDelayMs(body.retryAfterSeconds, (deps.random ?? Math.random)());
+      // Clearly once, then quietly: a gateway may wait days for an operator.
+      if (waits++ === 0) log.info('registration waiting for an operator\'s approval (causeway claims pending / approve)', { gateway: id, retryInSeconds: Math.round(ms / 1000) });
+      else log.debug('registration still waiting for approval', { gateway: id, retryInSeconds: Math.round(ms / 1000) });
+      deps.onWaiting?.(ms);
+      attempt = -1;
+      if (deps.signal?.aborted) throw new CausewayError('ABORTED', 'registration aborted');
+      await new Promise((r) => setTimeout(r, ms));
+      continue;
     }
     if (PERMANENT.has(status)) {
       const code = body?.error?.code ?? `HTTP_${status}`;
+      if (code === 'CLAIM_REJECTED' || code === 'CLAIM_REVOKED') log.error('registration rejected; not asking again', { gateway: id, code, reason: body?.error?.message });
       throw new ConfigError(`registration of ${id} refused (${code}): ${body?.error?.message ?? 'no reason given'}`, { key: 'identity.claimToken', cause: new CausewayError(code, String(status)) });
     }
     if (status !== 0) log.warn('registration failed; retrying', { url, status, code: body?.error?.code });

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
-import { EXIT, packageVersion, parsePublicKey, type Logger } from '@causeway/shared';
+import { ConfigError, EXIT, packageVersion, parsePublicKey, type Logger } from '@causeway/shared';
 import type { HealthServer } from '@causeway/shared/health';
 import { startStatusSocket } from '@causeway/shared/health/status-socket.js';
+import type { Dbc } from '@causeway/shared/can/index.js';
 import { FileJobs } from '../files/file-jobs.js';
 import { ChunkClient, type ChunkLink } from '../files/chunk-client.js';
+import { HttpChunkSource } from '../files/http-chunk-source.js';
 import { FileInstaller } from '../files/file-installer.js';
 import { hostTarget } from '../files/install-guard.js';
 import { ReleaseSwitch } from '../files/release-switch.js';
@@ -79,7 +81,8 @@ function uplinkOptions(cfg: EdgeConfig, outbox: SqliteOutbox, log: Logger, persi
     backoff: { baseMs: Math.max(1, cfg.cloud.backoffBaseMs), capMs: Math.max(1, cfg.cloud.backoffMaxMs), minMs: Math.min(100, cfg.cloud.backoffMaxMs) },
     inflight: Math.max(1, cfg.uplink.inflight),
     form: { maxRecords: Math.max(1, cfg.uplink.batchMaxReadings), maxBytes: Math.max(1, cfg.uplink.batchMaxBytes), liveWindowMs: cfg.uplink.liveWindowSeconds * 1000, delayMs: cfg.uplink.batchDelayMs },
-    encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate },
+    // a batch under 256 bytes (one or a few readings) barely shrinks and pays a zlib context (issue 16)
+    encode: { codec: cfg.uplink.codec, deflate: cfg.uplink.deflate, deflateMinBytes: 256 },
     maxBytesPerSecond: cfg.uplink.maxBytesPerSecond,
     agentVersion: packageVersion(),
     heartbeatMs: cfg.status.heartbeatSeconds * 1000,
@@ -134,10 +137,16 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const link = Object.assign(linkBus, { request: (topic: string, payload: Buffer) => uplink?.request(topic, payload) ?? false }) as unknown as ChunkLink;
   const fileJobs = new FileJobs(join(dataDir, 'files.db'));
   const releases = new ReleaseSwitch({ root: cfg.update.root, jobs: fileJobs, healthGateMs: cfg.update.healthGateSeconds * 1000, logger: log.child({ part: 'update' }), restart: hooks.onRestart });
+  if (cfg.files.transport === 'http' && cfg.files.httpUrl === '') throw new ConfigError('files.transport is http but files.httpUrl (the cloud API) is empty', { key: 'files.httpUrl' });
+  const chunkTimeoutMs = Math.max(100, cfg.files.chunkTimeoutMs);
+  const httpChunks =
+    cfg.files.transport === 'http'
+      ? new HttpChunkSource({ baseUrl: cfg.files.httpUrl, username: cfg.cloud.username || cfg.gateway.id, password: cfg.cloud.password, timeoutMs: chunkTimeoutMs, maxBytesPerSecond: cfg.files.maxBytesPerSecond, logger: log.child({ part: 'files' }) })
+      : undefined;
   const installer = new FileInstaller({
     gateway: cfg.gateway.id,
     jobs: fileJobs,
-    chunks: new ChunkClient({ link, gateway: cfg.gateway.id, timeoutMs: Math.max(100, cfg.files.chunkTimeoutMs), maxBytesPerSecond: cfg.files.maxBytesPerSecond, logger: log.child({ part: 'files' }) }),
+    chunks: httpChunks ?? new ChunkClient({ link, gateway: cfg.gateway.id, timeoutMs: chunkTimeoutMs, maxBytesPerSecond: cfg.files.maxBytesPerSecond, logger: log.child({ part: 'files' }) }),
     results: outbox,
     trustedKeys: cfg.files.trustedKeys.map((k) => parsePublicKey(k)),
     target: cfg.files.target !== '' ? cfg.files.target : hostTarget(),
@@ -169,7 +178,15 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
             password: c.ingest.mqtt.username ? c.ingest.mqtt.password : (c.ingest.mqtt.listen?.password ?? ''),
           },
         };
-  const startIngestFor = (c: EdgeConfig): Ingest => startIngest(withLocal(c), outbox, log, { onReply: (d, r) => router.onReply(d, r) });
+  /** the DBCs the CAN sources decoded with when the ingest was last stopped for a restart */
+  let dbcsInUse: ReadonlyMap<string, Dbc> | undefined;
+  const startIngestFor = (c: EdgeConfig): Ingest =>
+    startIngest(withLocal(c), outbox, log, {
+      onReply: (d, r) => router.onReply(d, r),
+      ...(dbcsInUse === undefined ? {} : { previousDbcs: dbcsInUse }),
+      // /metrics registered the first ingest's counters: a restarted ingest goes on counting on them
+      ...(ingest === undefined ? {} : { counters: ingest.counters }),
+    });
 
   const snapshot = (): Record<string, unknown> => {
     const oldest = outbox.oldestCreated();
@@ -181,7 +198,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       ingest: ingest?.counters ?? {},
       ...(stdin === undefined ? {} : { stdin: { ...stdin, drops: { ...stdin.drops } } }),
       commands: { ...executor.counters },
-      files: { ...installer.counters, installed: installer.installed() },
+      files: { ...installer.counters, transport: cfg.files.transport, ...(httpChunks === undefined ? {} : httpChunks.counters), installed: installer.installed() },
       config: { version: applier.current()?.version ?? 0 },
       ports: ingest?.ports() ?? cfg.ingest.ports.map((p) => ({ device: p.device, path: p.path })),
       health: gatewayHealth(),
@@ -247,9 +264,14 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     const prev = cfg;
     cfg = next;
     if (parts.ingestSources) {
+      // a DBC file broken since it was last read keeps the DBC in use (start-ingest.ts previousDbcs)
+      if (ingest !== undefined) dbcsInUse = ingest.dbcInUse();
       await ingest?.stop();
       ingest = startIngestFor(next);
-    } else if (parts.ingestRules) ingest?.updateRules(next.ingest);
+    } else {
+      if (parts.ingestRules) ingest?.updateRules(next.ingest);
+      if (parts.canDbc) ingest?.setCanDbc(next.ingest.canDbc ?? {});
+    }
     if (parts.uplink) {
       const old = uplink;
       previousUplinkError = old?.lastError ?? previousUplinkError;
@@ -257,7 +279,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       await old?.stop();
       uplink = startUplink(next);
     }
-    log.info('config applied', { ingestRules: parts.ingestRules, ingestSources: parts.ingestSources, uplink: parts.uplink, from: prev === next ? 'same' : 'changed' });
+    log.info('config applied', { ingestRules: parts.ingestRules, canDbc: parts.canDbc, ingestSources: parts.ingestSources, uplink: parts.uplink, from: prev === next ? 'same' : 'changed' });
   };
 
   const linkUp = async (timeoutMs: number): Promise<boolean> => {
@@ -291,9 +313,11 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const recovering = executor.recover();
   uplink ??= startUplink(cfg);
   await recovering;
-  installer.start();
-  // After a release swap (issue 17): report a rollback, or run the new release's health gate.
+  // After a release swap (issue 17): report a rollback, or run the new release's health gate. Before the
+  // installer starts: a stale `pending` (a kill -9 before the swap) must be cleared first, or the loop
+  // would skip its job and wait for ever (edge e2e 35).
   const afterSwap = releases.atStart();
+  installer.start();
   if (afterSwap !== undefined && 'status' in afterSwap) await installer.finishRelease(afterSwap.job, 'ROLLED_BACK', { error: afterSwap.reason });
   else if (afterSwap !== undefined) {
     const gateMs = cfg.update.healthGateSeconds * 1000;
@@ -353,6 +377,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       local = fresh;
       const remote = applier.current()?.config ?? {};
       await applyConfig(mergeRemoteConfig(fresh, remote));
+      ingest?.reloadFiles();
     },
     stop: async () => {
       clearInterval(progress);

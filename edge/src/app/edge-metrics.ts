@@ -64,5 +64,16 @@ export function edgeMetrics(agent: EdgeAgent): Registry {
       for (const [k, v] of Object.entries(agent.snapshot().commands as Record<string, number>)) this.set({ what: k }, v);
     },
   });
+  new Gauge({
+    name: 'causeway_files',
+    help: 'File and release installs since the agent started (issue 17): accepted, downloads (started or resumed), fetched_bytes, refetched_bytes, succeeded, failed, rolled_back',
+    labelNames: ['what'],
+    registers: [registry],
+    collect() {
+      const f = agent.snapshot().files as Record<string, unknown> | undefined;
+      if (f === undefined) return;
+      for (const [k, v] of Object.entries(f)) if (typeof v === 'number') this.set({ what: k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) }, v);
+    },
+  });
   return registry;
 }

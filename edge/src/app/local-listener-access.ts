@@ -1,9 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { ConfigError } from '@causeway/shared';
-// The edge hosts the project's broker for LAN sensors and answers its access question; a later
-// refactor moves the broker (and this interface) into its own package.
-import { openAccess, type AccessControl } from '@causeway/broker';
+// The edge hosts the project's broker for LAN sensors and answers its access question. Only the access
+// module: the package index loads the whole broker (its handlers, stores, listeners, ws and mqtt-packet's
+// 64K-buffer number cache), which an agent without a local listener never runs (issue 16).
+import { openAccess, type AccessControl } from '@causeway/broker/access.js';
 
 /** ingest.mqtt.listen: where the agent's own MQTT listener binds and who may use it. */
 export interface ListenConfig {

@@ -1,6 +1,6 @@
 import { ConfigError, validateConfigObject, findUnsafeKey, mergeConfig, localOnlyKeyIn } from '@causeway/shared';
 import { validateIngestConfig } from '../ingest/ingest-schema.js';
-import { edgeSchema, type EdgeConfig } from '../config/schema.js';
+import { mergedEdgeSchema, type EdgeConfig } from '../config/schema.js';
 
 /**
  * The config the agent should run: the remote document merged over the local one, validated against the
@@ -13,18 +13,20 @@ export function mergeRemoteConfig(local: EdgeConfig, remote: Record<string, unkn
   const key = localOnlyKeyIn(remote, local as unknown as Record<string, unknown>);
   if (key !== undefined) throw new ConfigError(`${key} cannot be changed remotely (it is local to the gateway)`, { key });
   const merged = mergeConfig([structuredClone(local) as unknown as Record<string, unknown>, remote]);
-  const cfg = validateConfigObject<EdgeConfig>(edgeSchema, merged);
+  const cfg = validateConfigObject<EdgeConfig>(mergedEdgeSchema, merged);
   validateIngestConfig(cfg.ingest);
   return structuredClone(cfg) as EdgeConfig;
 }
 
 /** Which parts of the running agent a config change touches. Pure. */
-export function changedParts(a: EdgeConfig, b: EdgeConfig): { ingestRules: boolean; ingestSources: boolean; uplink: boolean; commands: boolean } {
+export function changedParts(a: EdgeConfig, b: EdgeConfig): { ingestRules: boolean; canDbc: boolean; ingestSources: boolean; uplink: boolean; commands: boolean } {
   const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
-  const { rules: ra, ...sa } = a.ingest;
-  const { rules: rb, ...sb } = b.ingest;
+  // rules and DBC texts change live; anything else in ingest restarts the sources
+  const { rules: ra, canDbc: da, ...sa } = a.ingest;
+  const { rules: rb, canDbc: db, ...sb } = b.ingest;
   return {
     ingestRules: !same(ra, rb),
+    canDbc: !same(da ?? {}, db ?? {}),
     ingestSources: !same(sa, sb),
     uplink: !same(a.cloud, b.cloud) || !same(a.uplink, b.uplink) || !same(a.buffer, b.buffer) || !same(a.gateway.groups, b.gateway.groups),
     commands: !same(a.commands, b.commands),

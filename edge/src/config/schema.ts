@@ -1,4 +1,4 @@
-import { ingestSchema, type IngestConfig } from '../ingest/ingest-schema.js';
+import { ingestSchema, ingestSchemaForMerge, type IngestConfig } from '../ingest/ingest-schema.js';
 import { type Schema, edgeSchemaWith } from '@causeway/shared';
 
 /**
@@ -24,7 +24,7 @@ export interface EdgeConfig {
   input: { stdin: boolean; stdinAck: boolean };
   ingest: IngestConfig;
   commands: { timeoutMs: number; rollbackTimeoutSeconds: number };
-  files: { root: string; trustedKeys: string[]; target: string; chunkTimeoutMs: number; maxBytesPerSecond: number; minFreeBytes: number };
+  files: { root: string; trustedKeys: string[]; target: string; chunkTimeoutMs: number; transport: 'mqtt' | 'http'; httpUrl: string; maxBytesPerSecond: number; minFreeBytes: number };
   update: { root: string; healthGateSeconds: number };
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
@@ -34,3 +34,6 @@ export interface EdgeConfig {
 
 /** Declared in shared/src/config/edge-schema.ts (one source of truth with the cloud's check of remote config). */
 export const edgeSchema: Schema = edgeSchemaWith(ingestSchema);
+
+/** The edge schema for a remote document merged over the running config: DBC files are not read (ingest-schema.ts). */
+export const mergedEdgeSchema: Schema = edgeSchemaWith(ingestSchemaForMerge);

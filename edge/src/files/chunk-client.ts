@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CausewayError, CHUNK_LANE, decodeChunkAnswer, encodeChunkRequest, formatTopic, type Logger } from '@causeway/shared';
-import { newBucket, take, type Bucket } from '../uplink/token-bucket.js';
+import { BytePacer } from './byte-pacer.js';
+import type { ChunkSource } from './chunk-source.js';
 
 /** What the chunk client needs of the link: publish a request, hear answers, know when it (re)connects. */
 export interface ChunkLink {
@@ -17,25 +18,14 @@ export interface ChunkLink {
  * and waits for the answer; asks again when the answer does not come within `timeoutMs` or the link
  * comes back. Paced by `maxBytesPerSecond` so telemetry keeps flowing.
  */
-export class ChunkClient {
-  #bucket: Bucket;
+export class ChunkClient implements ChunkSource {
+  readonly #pacer: BytePacer;
   readonly counters = { requests: 0, retries: 0, answers: 0 };
 
   constructor(
     private readonly o: { link: ChunkLink; gateway: string; timeoutMs: number; maxBytesPerSecond: number; logger: Logger },
   ) {
-    this.#bucket = newBucket(Date.now(), { rate: o.maxBytesPerSecond });
-  }
-
-  async #pace(bytes: number, signal: AbortSignal): Promise<void> {
-    for (;;) {
-      const t = take(this.#bucket, Date.now(), bytes, { rate: this.o.maxBytesPerSecond });
-      if (t.ok) {
-        this.#bucket = t.bucket;
-        return;
-      }
-      await sleep(t.waitMs, signal);
-    }
+    this.#pacer = new BytePacer(o.maxBytesPerSecond);
   }
 
   /**
@@ -43,7 +33,7 @@ export class ChunkClient {
    * refusal (CHUNK_REFUSED) or when `signal` aborts.
    */
   async fetch(sha256: string, index: number, expectBytes: number, signal: AbortSignal): Promise<{ data: Buffer; asks: number }> {
-    await this.#pace(expectBytes, signal);
+    await this.#pacer.take(expectBytes, signal);
     let asks = 0;
     return new Promise((resolve, reject) => {
       let nonce = '';
@@ -92,17 +82,3 @@ export class ChunkClient {
   }
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal!.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

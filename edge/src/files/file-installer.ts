@@ -3,9 +3,10 @@ import { closeSync, createReadStream, existsSync, fstatSync, fsyncSync, ftruncat
 import { dirname, join } from 'node:path';
 import { CausewayError, type CommandEnvelope, type CommandResultEnvelope, type CommandResultStatus, type Logger, type SignedManifest } from '@causeway/shared';
 import type { ResultSink } from '../commands/contract.js';
-import type { ChunkClient } from './chunk-client.js';
+import type { ChunkSource } from './chunk-source.js';
 import type { FileJobs, Job } from './file-jobs.js';
 import { checkArtifact, checkDiskSpace, safePath } from './install-guard.js';
+import { holdAt } from './test-hold.js';
 
 /** How an agent release is put in place and health-gated (release-switch.ts); absent: releases are refused. */
 export interface ReleaseInstaller {
@@ -22,7 +23,8 @@ export interface ReleaseInstaller {
 export interface FileInstallerOptions {
   gateway: string;
   jobs: FileJobs;
-  chunks: ChunkClient;
+  /** MQTT chunks (chunk-client.ts) or HTTP ranges (http-chunk-source.ts): files.transport */
+  chunks: ChunkSource;
   results: ResultSink;
   trustedKeys: readonly KeyObject[];
   target: string;
@@ -53,7 +55,8 @@ export class FileInstaller {
   #wake: (() => void) | undefined;
   #loop: Promise<void> | undefined;
   #stopped = false;
-  readonly counters = { accepted: 0, succeeded: 0, failed: 0, refetchedBytes: 0 };
+  /** since this process started (/metrics `causeway_files`): downloads started or resumed, chunk bytes committed and fetched again, outcomes */
+  readonly counters = { accepted: 0, downloads: 0, fetchedBytes: 0, refetchedBytes: 0, succeeded: 0, failed: 0, rolledBack: 0 };
 
   constructor(o: FileInstallerOptions) {
     this.#o = o;
@@ -150,7 +153,10 @@ export class FileInstaller {
       next = this.#resumePoint(fd, job);
       const have = next * m.chunkSize;
       checkDiskSpace(dirname(partial), Math.max(0, m.size - have), this.#o.minFreeBytes);
-      if (next < m.chunks.length) await this.#report(job, 'DOWNLOADING', this.#progress(job, have), undefined, `${next}`);
+      if (next < m.chunks.length) {
+        this.counters.downloads++;
+        await this.#report(job, 'DOWNLOADING', this.#progress(job, have), undefined, `${next}`);
+      }
       let lastReport = this.#now();
       // Chunks asked for before this run (a kill -9 or power cut came between the ask and the commit)
       // are re-fetches; in this run each chunk is asked once unless its answer is lost or bad.
@@ -161,18 +167,18 @@ export class FileInstaller {
         let refetch = i < askedBefore;
         let data: Buffer | undefined;
         for (let tries = 1; data === undefined; tries++) {
-          const got = await this.#o.chunks.fetch(m.sha256, i, len, signal);
+          const got = await this.#o.chunks.fetch(m.sha256, i, len, signal, i * m.chunkSize);
           if (got.asks > 1) refetch = true;
           const h = createHash('sha256').update(got.data).digest('hex');
           if (got.data.length === len && h === m.chunks[i]) data = got.data;
           else if (tries >= CHUNK_TRIES) throw new CausewayError('FILE_CHUNK_MISMATCH', `chunk ${i} of ${m.name} ${m.version} came ${tries} times as ${got.data.length} bytes hashing to ${h.slice(0, 12)}…, the signed manifest says ${len} bytes, ${m.chunks[i]!.slice(0, 12)}… (corrupted or truncated artifact)`);
           else refetch = true;
         }
-        writeSync(fd, data, 0, len, i * m.chunkSize);
-        fsyncSync(fd);
+        writeChunk(fd, data, i * m.chunkSize, partial);
         this.#o.jobs.chunkDone(job.commandId, i, len, refetch);
         job.askedChunks = Math.max(job.askedChunks, i + 2);
         job.fetchedBytes += len;
+        this.counters.fetchedBytes += len;
         if (refetch) {
           job.refetchedBytes += len;
           this.counters.refetchedBytes += len;
@@ -187,11 +193,13 @@ export class FileInstaller {
     }
     this.#o.jobs.setState(job.commandId, 'VERIFYING');
     await this.#report(job, 'VERIFYING', this.#progress(job, m.size));
+    await holdAt('verifying');
     const whole = await hashFile(partial);
     if (whole !== m.sha256) throw new CausewayError('FILE_SHA_MISMATCH', `the downloaded ${m.name} ${m.version} hashes to ${whole}, the signed manifest says ${m.sha256}`);
     if (signal.aborted) throw signal.reason as Error;
     this.#o.jobs.setState(job.commandId, 'INSTALLING');
     await this.#report(job, 'INSTALLING', this.#progress(job, m.size));
+    await holdAt('installing');
     if (m.kind === 'release') {
       await this.#o.releases!.install(job, partial);
       return;
@@ -201,6 +209,7 @@ export class FileInstaller {
     // The partial file was fsynced chunk by chunk; the rename is the atomic step, then its directory.
     renameSync(partial, dest);
     fsyncDir(dirname(dest));
+    await holdAt('renamed');
     this.#o.jobs.installed(job, dest, this.#now());
     this.counters.succeeded++;
     this.#o.logger.info('file installed', { commandId: job.commandId, name: m.name, version: m.version, path: dest, fetchedBytes: job.fetchedBytes, refetchedBytes: job.refetchedBytes });
@@ -256,6 +265,8 @@ export class FileInstaller {
   /** Reports a release's end from outside the loop (the health gate, release-switch.ts). */
   async finishRelease(job: Job, status: 'SUCCEEDED' | 'ROLLED_BACK', detail: { output?: unknown; error?: string }): Promise<void> {
     this.#o.jobs.finish(job.commandId, status, this.#now());
+    if (status === 'SUCCEEDED') this.counters.succeeded++;
+    else this.counters.rolledBack++;
     await this.#report(job, status, detail.output, detail.error);
   }
 
@@ -268,6 +279,21 @@ export class FileInstaller {
     this.#current?.ac.abort(new CausewayError('FILE_ABORTED', 'agent stopping'));
     this.#wake?.();
     await this.#loop;
+  }
+}
+
+/**
+ * Writes and fsyncs a verified chunk. A disk that fills up under the download (another writer, or a
+ * smaller filesystem than statfs said) fails the job as FILE_DISK_FULL; the caller deletes the partial file.
+ */
+function writeChunk(fd: number, data: Buffer, at: number, file: string): void {
+  try {
+    writeSync(fd, data, 0, data.length, at);
+    fsyncSync(fd);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new CausewayError('FILE_DISK_FULL', `the disk filled up while writing ${file} at byte ${at} (${code}); the partial download is deleted`, { cause: err });
+    throw err;
   }
 }
 

@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { CausewayError, type Logger } from '@causeway/shared';
 import type { FileJobs, Job } from './file-jobs.js';
 import { fsyncDir, type ReleaseInstaller } from './file-installer.js';
+import { holdAt } from './test-hold.js';
 
 /** The agent's executable inside a release directory; the launcher runs `<root>/current/causeway-edge`. */
 export const RELEASE_BINARY = 'causeway-edge';
@@ -74,10 +75,14 @@ export class ReleaseSwitch implements ReleaseInstaller {
     rmSync(dest, { recursive: true, force: true });
     renameSync(staging, dest);
     fsyncDir(releases);
-    rmSync(file, { force: true });
+    // Resumed after a kill -9, `file` is releases/<v>/causeway-edge itself: now the new copy, keep it.
+    if (file !== this.installedCopy(m.version)) rmSync(file, { force: true });
+    await holdAt('release-copied');
     writeAtomic(join(this.#R, 'pending'), `${m.version} ${previous} ${job.commandId}\n`);
     rmSync(join(this.#R, 'pending-boots'), { force: true });
+    await holdAt('release-pending');
     this.#point(m.version);
+    await holdAt('release-swapped');
     this.o.jobs.setState(job.commandId, 'AWAITING_HEALTH');
     this.o.logger.info('release installed; restarting into it', { commandId: job.commandId, version: m.version, previous });
     this.o.restart();

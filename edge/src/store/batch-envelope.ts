@@ -20,7 +20,7 @@ export function batchEnvelope(b: StoredBatch, gateway: string): Envelope {
     if (e.data !== undefined) env.data = e.data;
     return env;
   }
-  return { v: 1, type: 'batch', id: b.id, gateway, device: b.device, stream: b.stream, readings: b.rows.map((r) => decodeReadingBody(r.id, r.body)) };
+  return { v: 1, type: 'batch', id: b.id, gateway, device: b.device, stream: b.stream, readings: b.rows.map((r) => (r.reading === undefined ? decodeReadingBody(r.id, r.body) : { seq: r.id, ...r.reading })) };
 }
 
 export function toFormedBatch(b: StoredBatch, gateway: string): FormedBatch {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { Reading } from '@causeway/shared';
 import type { FormOptions } from '../uplink/batch-source.js';
 
 export type { FormOptions } from '../uplink/batch-source.js';
@@ -15,7 +16,16 @@ export interface OutboxRow {
   priority: number;
   created: number;
   bytes: number;
+  /**
+   * a reading's fields as it was added (what `body` encodes), while the row is in memory: a direct batch's
+   * envelope is built from it instead of decoding `body` again (issue 16). Never stored; rows read from the
+   * file have none.
+   */
+  reading?: ReadingFields;
 }
+
+/** A reading's fields in a row: the Reading of the wire contract without its seq (the row id). */
+export type ReadingFields = Omit<Reading, 'seq'>;
 
 /** A set of rows published as one message. Its id and rows never change once formed. */
 export interface StoredBatch {

@@ -106,7 +106,7 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
   runMigrations(db, migrations, {
     what: 'outbox',
     // A newer agent wrote this file; refusing beats guessing (and beats quarantining good data).
-    tooNew: (current, latest) => new CausewayError('IO_SCHEMA_TOO_NEW', `outbox schema version ${current} is newer than this agent knows (${latest})`),
+    tooNew: (current, latest) => new CausewayError('IO_SCHEMA_TOO_NEW', `outbox schema version ${current} is newer than this agent knows (${latest}) and not readable by it; start a newer release (docs/operations.md, "Schema versions across an update")`),
   });
   return migrations.at(-1)?.version ?? 0;
 }

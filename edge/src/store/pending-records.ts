@@ -51,13 +51,27 @@ export class PendingRecords {
   private items: PendingItem[] = [];
   /** items not in a direct batch */
   private unsentCount = 0;
+  /** record bytes of the items (row.bytes summed): what a direct-path memory cap bounds */
+  private bytesPending = 0;
   /** readings not in a direct batch, in order: what form() looks at (not every item in flight) */
   private unsentReadings: PendingItem[] = [];
+  /** record bytes of unsentReadings */
+  private unsentReadingBytes = 0;
   /** direct batches formed and neither acknowledged nor committed, in forming order */
   private readonly batches = new Map<string, DirectBatch>();
 
   get size(): number {
     return this.items.length;
+  }
+
+  /** Record bytes of the items pending: what the direct path's memory cap bounds. */
+  get bytes(): number {
+    return this.bytesPending;
+  }
+
+  /** Record bytes of the readings not (yet) in a direct batch. */
+  get unsentBytes(): number {
+    return this.unsentReadingBytes;
   }
 
   /** Items not (yet) in a direct batch: what a commit-by-count bounds. */
@@ -68,7 +82,11 @@ export class PendingRecords {
   add(p: PendingItem): void {
     this.items.push(p);
     this.unsentCount++;
-    if (p.row.kind === 'reading') this.unsentReadings.push(p);
+    this.bytesPending += p.row.bytes;
+    if (p.row.kind === 'reading') {
+      this.unsentReadings.push(p);
+      this.unsentReadingBytes += p.row.bytes;
+    }
   }
 
   /** Monotonic time of the oldest item, or undefined when none is pending. */
@@ -92,17 +110,16 @@ export class PendingRecords {
    * nothing). Returns the batches and, when some topic waits, the monotonic time it becomes due.
    */
   form(o: DirectFormOptions): { batches: DirectBatch[]; wakeAt?: number } {
-    const groups = new Map<string, PendingItem[]>();
-    let waiting = 0;
+    // per priority, then topic (no key string per reading: form runs often)
+    const groups: Array<Map<string, PendingItem[]>> = [];
     for (const p of this.unsentReadings) {
-      const key = `${p.row.priority} ${p.row.topic}`;
-      const g = groups.get(key);
-      if (g === undefined) groups.set(key, [p]);
+      const byTopic = (groups[p.row.priority] ??= new Map());
+      const g = byTopic.get(p.row.topic);
+      if (g === undefined) byTopic.set(p.row.topic, [p]);
       else g.push(p);
-      waiting++;
     }
-    const busy = waiting >= o.maxRecords;
-    const order = [...groups.values()].sort((a, b) => a[0]!.row.priority - b[0]!.row.priority || a[0]!.id - b[0]!.id);
+    const busy = this.unsentReadings.length >= o.maxRecords;
+    const order = groups.flatMap((m) => [...m.values()]).sort((a, b) => a[0]!.row.priority - b[0]!.row.priority || a[0]!.id - b[0]!.id);
     const batches: DirectBatch[] = [];
     let wakeAt: number | undefined;
     for (const g of order) {
@@ -127,7 +144,7 @@ export class PendingRecords {
       }
       if (batches.length >= o.n) break;
     }
-    if (batches.length > 0) this.unsentReadings = this.unsentReadings.filter((p) => p.batch === undefined);
+    if (batches.length > 0) this.setUnsentReadings(this.unsentReadings.filter((p) => p.batch === undefined));
     return wakeAt === undefined ? { batches } : { batches, wakeAt };
   }
 
@@ -138,6 +155,7 @@ export class PendingRecords {
     this.batches.delete(batchId);
     const gone = new Set(b.items);
     this.items = this.items.filter((p) => !gone.has(p));
+    for (const p of b.items) this.bytesPending -= p.row.bytes;
     return b.items;
   }
 
@@ -165,9 +183,18 @@ export class PendingRecords {
     const keep: PendingItem[] = [];
     for (const p of this.items) (take.has(p) ? out : keep).push(p);
     this.items = keep;
-    for (const p of out) if (p.batch === undefined) this.unsentCount--;
-    this.unsentReadings = this.unsentReadings.filter((p) => !take.has(p));
+    for (const p of out) {
+      if (p.batch === undefined) this.unsentCount--;
+      this.bytesPending -= p.row.bytes;
+    }
+    this.setUnsentReadings(this.unsentReadings.filter((p) => !take.has(p)));
     return out;
+  }
+
+  private setUnsentReadings(r: PendingItem[]): void {
+    this.unsentReadings = r;
+    this.unsentReadingBytes = 0;
+    for (const p of r) this.unsentReadingBytes += p.row.bytes;
   }
 
   takeAll(): PendingItem[] {
@@ -175,7 +202,9 @@ export class PendingRecords {
     this.items = [];
     this.batches.clear();
     this.unsentCount = 0;
+    this.bytesPending = 0;
     this.unsentReadings = [];
+    this.unsentReadingBytes = 0;
     return out;
   }
 }

@@ -27,8 +27,19 @@ export interface OutboxOptions {
    * 50 ms here; the agent's config default, buffer.commitIntervalMs, is 250)
    */
   commitIntervalMs?: number;
-  /** group commit: commit at once when this many pending records are not out on the direct path (default 500) */
+  /**
+   * group commit: commit at once when this many pending records are not out on the direct path (default
+   * 500). Not with `direct`: there the commit deadline bounds what waits in memory, and `pendingMaxBytes`
+   * caps it (at 10,000 readings/s a count of 500 is reached in 50 ms and sent every reading to the file,
+   * issue 16)
+   */
   commitMaxRecords?: number;
+  /**
+   * with `direct`: commit at once when the records pending (not yet committed nor PUBACKed) reach this
+   * many bytes (record bytes, as buffer.maxBytes counts them; default 2 MiB, below 10 s of 10,000
+   * readings/s of 80 bytes). The memory bound of the direct path when the link falls behind.
+   */
+  pendingMaxBytes?: number;
   /**
    * the direct path (issue 16, buffer.direct): while the file holds no record, formBatches hands out
    * pending readings before their commit, and a PUBACK settles them without a write (default false)
@@ -86,6 +97,8 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   private pendingAcks: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private delayTimer: NodeJS.Timeout | undefined;
+  /** the batch bounds of the last direct forming (formWouldSend) */
+  private lastForm = { maxRecords: 1, maxBytes: 1 };
   private directAcked = 0;
   private unackedRow: Database.Statement | undefined;
   private readonly housekeeping: NodeJS.Timeout;
@@ -104,7 +117,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   }
 
   private constructor(opts: OutboxOptions) {
-    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, direct: false, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
+    this.o = { commitIntervalMs: 50, commitMaxRecords: 500, pendingMaxBytes: 2 * 1024 * 1024, direct: false, reportIntervalMs: 1000, maxReadingBytes: DEFAULT_MAX_READING_BYTES, now: Date.now, mono: () => performance.now(), ...opts };
     this.log = opts.logger ?? silentLogger;
     this.clock = new ClockJump(this.o.mono);
     const { db, quarantine } = openOutboxDb(opts.path, this.o.now);
@@ -161,10 +174,21 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.add({ row: { ...partial, created, bytes }, expires: created + this.o.maxAgeMs, id, at: performance.now(), resolve, reject });
-      if (this.queue.unsent >= this.o.commitMaxRecords) return this.commit(true);
+      if (this.o.direct ? this.queue.bytes >= this.o.pendingMaxBytes : this.queue.unsent >= this.o.commitMaxRecords) return this.commit(true);
       this.armCommit();
-      if (this.o.direct && partial.kind === 'reading') this.o.onCommit?.();
+      if (this.o.direct && partial.kind === 'reading' && this.formWouldSend()) this.o.onCommit?.();
     });
+  }
+
+  /**
+   * Whether a reading just added may let formBatches send something now, so the uplink is worth waking:
+   * not while a batch delay is pending (its timer wakes the uplink when the oldest waiting stream is due,
+   * and a newer reading is due no sooner) unless the readings waiting could fill a batch. Waking on every
+   * add cost a form pass per event-loop tick, the largest cost of the direct path at 1,000 readings/s
+   * (`--cpu-prof`, issue 16).
+   */
+  private formWouldSend(): boolean {
+    return this.delayTimer === undefined || this.queue.unsent >= this.lastForm.maxRecords || this.queue.unsentBytes >= this.lastForm.maxBytes;
   }
 
   /** The commit timer: the oldest pending record's deadline, or an interval for pending deletes. */
@@ -215,7 +239,8 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     const acks = this.pendingAcks;
     const now = this.o.now();
     const jump = this.clockJump(now);
-    const expireDue = now >= this.nextExpiry;
+    // Nothing in the file, nothing to expire: an idle agent opens no transaction each second (issue 16).
+    const expireDue = this.totalRecords > 0 && now >= this.nextExpiry;
     const reportDue = now - this.lastReport >= this.o.reportIntervalMs && this.counters.unreported() > 0;
     if (items.length === 0 && acks.length === 0 && !expireDue && !reportDue && jump === 0) return;
     this.pendingAcks = [];
@@ -330,6 +355,7 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   /** Direct batches from pending readings (pending-records.ts); wakes the uplink when a waiting stream is due. */
   private formDirect(n: number, f: FormOptions): FormedBatch[] {
     const now = performance.now();
+    this.lastForm = { maxRecords: f.maxRecords, maxBytes: f.maxBytes };
     const { batches, wakeAt } = this.queue.form({ n, maxRecords: f.maxRecords, maxBytes: f.maxBytes, delayMs: f.delayMs ?? 0, now, epoch: this.epoch });
     if (wakeAt !== undefined && this.delayTimer === undefined) {
       this.delayTimer = setTimeout(() => {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, silentLogger } from '@causeway/shared';
 import { edgeSchema, type EdgeConfig } from '../../src/config/schema.js';
-import { applyStoredIdentity, claimId, registerByClaim } from '../../src/app/claim-registration.js';
+import { applyStoredIdentity, claimId, pendingDelayMs, registerByClaim } from '../../src/app/claim-registration.js';
 
 describe('app/claim-registration: first boot by claim (issue 20)', () => {
   let dir: string;
@@ -33,7 +33,10 @@ describe('app/claim-registration: first boot by claim (issue 20)', () => {
     const got = await registerByClaim(c, silentLogger, { fetch });
     assert.deepEqual([got.gateway.id, got.cloud.username, got.cloud.password], ['gw-9', 'gw-9', 's3cret']);
     assert.equal(calls[0]!.url, 'http://cloud:8080/v1/register');
-    assert.deepEqual(JSON.parse(calls[0]!.body), { claimToken: 'cw_claim_abcdefgh.sssssssssssssssssssssss', id: 'gw-9' });
+    const sent = JSON.parse(calls[0]!.body);
+    assert.deepEqual([sent.claimToken, sent.id], ['cw_claim_abcdefgh.sssssssssssssssssssssss', 'gw-9']);
+    assert.match(sent.secret, /^[\w-]{43}$/, 'its own secret, used only by a claim that needs approval');
+    assert.equal(existsSync(join(dir, 'credentials.json.pending')), false, 'gone once registered');
     const file = join(dir, 'credentials.json');
     assert.equal(statSync(file).mode & 0o777, 0o600);
     assert.equal(JSON.parse(readFileSync(file, 'utf8')).secret, 's3cret');
@@ -63,5 +66,35 @@ describe('app/claim-registration: first boot by claim (issue 20)', () => {
     assert.equal(await registerByClaim(plain, silentLogger, { fetch }), plain);
     const withPassword = cfg(['--gateway.id', 'gw-1', '--cloud.username', 'gw-1', '--cloud.password', 'p']);
     assert.equal((await registerByClaim(withPassword, silentLogger, { fetch })).cloud.password, 'p');
+  });
+
+  it('waits while pending (the cloud says how long, ±10 %), asks as the same gateway after a restart, and runs with its own secret once approved', async () => {
+    assert.deepEqual([pendingDelayMs(30, 0), pendingDelayMs(30, 0.5), pendingDelayMs(30, 1), pendingDelayMs(0, 0.5), pendingDelayMs(99_999, 0.5), pendingDelayMs('x', 0.5)], [27_000, 30_000, 33_000, 1000, 3_600_000, 60_000]);
+    const secrets: string[] = [];
+    const waited: number[] = [];
+    let n = 0;
+    const approving = (after: number) =>
+      (async (_url: string, init: RequestInit) => {
+        secrets.push(JSON.parse(String(init.body)).secret);
+        return ++n < after ? answer(202, { id: 'gw-9', state: 'pending', retryAfterSeconds: 0.001 })() : answer(201, { id: 'gw-9', state: 'approved', groups: [] })();
+      }) as unknown as typeof fetch;
+    const c = cfg(['--gateway.id', 'gw-9']);
+    // a first boot that is stopped while pending: its secret is kept for the next one
+    await assert.rejects(registerByClaim(c, silentLogger, { fetch: (async () => answer(202, { id: 'gw-9', state: 'pending', retryAfterSeconds: 1 })()) as unknown as typeof fetch, random: () => 0.5, signal: AbortSignal.abort(), onWaiting: (ms) => waited.push(ms) }), /aborted/);
+    assert.equal(statSync(join(dir, 'credentials.json.pending')).mode & 0o777, 0o600);
+    const got = await registerByClaim(c, silentLogger, { fetch: approving(3), random: () => 0.5, onWaiting: (ms) => waited.push(ms) });
+    assert.equal(n, 3);
+    assert.equal(new Set(secrets).size, 1, 'every request, across the restart, carries the same secret');
+    assert.equal(got.cloud.password, secrets[0]);
+    assert.deepEqual(waited, [1000, 1000, 1000], 'systemd is told before each wait');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).secret, secrets[0]);
+    assert.equal(existsSync(join(dir, 'credentials.json.pending')), false);
+  });
+
+  it('rejected or revoked while pending: a config error (exit 78) with the operator\'s reason, asked no more', async () => {
+    let n = 0;
+    const rejecting = (async () => (++n === 1 ? answer(202, { id: 'gw-9', state: 'pending', retryAfterSeconds: 0.001 })() : answer(403, { error: { code: 'CLAIM_REJECTED', message: 'the registration of gw-9 was rejected by an operator: not ours' } })())) as unknown as typeof fetch;
+    await assert.rejects(registerByClaim(cfg(['--gateway.id', 'gw-9']), silentLogger, { fetch: rejecting }), (e: any) => e.code === 'CONFIG_INVALID' && /refused \(CLAIM_REJECTED\).*not ours/.test(e.message));
+    assert.equal(n, 2);
   });
 });

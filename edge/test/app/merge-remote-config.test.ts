@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mergeRemoteConfig } from '../../src/app/merge-remote-config.js';
+import { changedParts, mergeRemoteConfig } from '../../src/app/merge-remote-config.js';
 import { edgeSchema, type EdgeConfig } from '../../src/config/schema.js';
 import { loadConfig, ConfigError } from '@causeway/shared';
 
@@ -18,6 +18,11 @@ const REFUSED: Array<[string, string, string]> = [
   ['another client key', '{"cloud":{"key":"/tmp/k.pem"}}', 'cloud.key'],
   ['another local broker', '{"ingest":{"mqtt":{"url":"mqtt://attacker"}}}', 'ingest.mqtt.url'],
   ['the listener on every interface', '{"ingest":{"mqtt":{"listen":{"host":"0.0.0.0"}}}}', 'ingest.mqtt.listen.host'],
+  // issue 19: a remote document may not make a register writable nor point a bus at another host
+  ['a Modbus point made writable', '{"ingest":{"modbus":[{"tcp":{"host":"10.0.0.5"},"slaves":[{"unit":1,"device":"m","points":[{"stream":"v","fc":3,"address":0,"writable":true}]}]}]}}', 'ingest.modbus'],
+  ['another Modbus TCP host', '{"ingest":{"modbus":[{"tcp":{"host":"attacker"},"slaves":[{"unit":1,"device":"m","points":[{"stream":"v","fc":4,"address":0}]}]}]}}', 'ingest.modbus'],
+  ['the Modbus buses cleared', '{"ingest":{"modbus":null}}', 'ingest.modbus'],
+  ['a CAN adapter', '{"ingest":{"can":{"sources":[{"slcan":{"path":"/dev/ttyACM0"}}]}}}', 'ingest.can'],
   ['another gateway id', '{"gateway":{"id":"gw2"}}', 'gateway.id'],
   ['another outbox file', '{"store":{"path":"/tmp/x.db"}}', 'store.path'],
   // issue 23 item 2: prototype keys, refused before anything is merged
@@ -39,11 +44,38 @@ describe('edge/app/merge-remote-config', () => {
   it('accepts a local-only key set to the value the gateway already has', () => {
     assert.equal(mergeRemoteConfig(local, { gateway: { id: 'gw1' }, cloud: { url: 'mqtt://cloud.example:1883' } }).cloud.url, 'mqtt://cloud.example:1883');
   });
+  it('accepts ingest.modbus repeated unchanged (a full document that carries the local buses)', () => {
+    assert.deepEqual(mergeRemoteConfig(local, { ingest: { modbus: [] }, log: { level: 'debug' } }).ingest.modbus, []);
+  });
   it('applies what a remote config may change and keeps the local connection', () => {
     const out = mergeRemoteConfig(local, { uplink: { batchMaxReadings: 50 }, cloud: { keepaliveSeconds: 20 }, log: { level: 'debug' } });
     assert.equal(out.uplink.batchMaxReadings, 50);
     assert.equal(out.cloud.keepaliveSeconds, 20);
     assert.equal(out.cloud.password, 's3cret');
     assert.equal(out.log.level, 'debug');
+  });
+
+  describe('ingest.canDbc: a DBC pushed by remote config (issue 19)', () => {
+    const withCan = structuredClone(local);
+    withCan.ingest.can = [{ name: 'j1939', device: 'bus-12', candump: { path: '/tmp/none.log' }, j1939: true }];
+    const DBC = 'BO_ 1024 Battery: 4 BMS\n SG_ SoC : 16|8@1+ (0.5,0) [0|100] "%" X\n';
+    it('is not local: a DBC for a configured source is merged, and only the DBC counts as changed', () => {
+      const out = mergeRemoteConfig(withCan, { ingest: { canDbc: { j1939: DBC } } });
+      assert.deepEqual(out.ingest.canDbc, { j1939: DBC });
+      assert.deepEqual(out.ingest.can, withCan.ingest.can);
+      assert.deepEqual(changedParts(withCan, out), { ingestRules: false, canDbc: true, ingestSources: false, uplink: false, commands: false });
+    });
+    it('refuses a DBC for a source the gateway does not have, naming ingest.canDbc.<name>', () => {
+      assert.throws(
+        () => mergeRemoteConfig(withCan, { ingest: { canDbc: { obd: DBC } } }),
+        (e: unknown) => e instanceof ConfigError && e.key === 'ingest.canDbc.obd' && /no CAN source is named obd \(ingest\.can names: j1939\)/.test(e.message),
+      );
+    });
+    it('refuses a DBC that does not parse, with its line', () => {
+      assert.throws(
+        () => mergeRemoteConfig(withCan, { ingest: { canDbc: { j1939: 'BO_ 256 M: 2 X\n SG_ S : 8|16@1+ (1,0) [0|0] "" X\n' } } }),
+        (e: unknown) => e instanceof ConfigError && /ingest\.canDbc/.test(e.key ?? '') && /j1939: line 2: signal S runs past/.test(e.message),
+      );
+    });
   });
 });

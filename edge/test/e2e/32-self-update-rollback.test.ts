@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { REPO, superviseLauncher, type Supervisor } from './fixtures/launcher-supervisor.js';
 import { apiCall, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 const run = promisify(execFile);
-const REPO = resolve('.');
-const LAUNCHER = join(REPO, 'systemd', 'causeway-edge-launcher');
 
 /**
  * Agent self-update with real processes (issue 17): the agent runs through systemd/causeway-edge-launcher
@@ -24,7 +23,7 @@ describe('edge e2e 32: agent self-update, health gate and rollback @e2e', functi
   let cloud: BrokerProcess;
   let api: string;
   const token = 'operator-token-for-e2e-32-update';
-  let supervisor: { stop(): Promise<void>; starts: number; exits: Array<number | null> } | undefined;
+  let supervisor: Supervisor | undefined;
 
   const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
   const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'cloud/src/cli/main.ts', '--url', api, ...args], { env: { ...process.env, CAUSEWAY_TOKEN: token }, timeout: 60_000 });
@@ -37,31 +36,6 @@ describe('edge e2e 32: agent self-update, health gate and rollback @e2e', functi
     return f;
   };
   const agentRelease = (version: string, extra = ''): string => release(version, `exec "${process.execPath}" --import tsx "${join(REPO, 'edge/src/main.ts')}" "$@"${extra}`);
-
-  /** Restarts the launcher whenever it exits non-zero but 78, like systemd's Restart=on-failure. */
-  function supervise(args: string[]): NonNullable<typeof supervisor> {
-    let stopped = false;
-    let child: ChildProcess | undefined;
-    const s = { starts: 0, exits: [] as Array<number | null>, stop: async () => undefined as void };
-    const loop = (async () => {
-      while (!stopped) {
-        s.starts++;
-        child = spawn('sh', [LAUNCHER, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CAUSEWAY_UPDATE_ROOT: R, CAUSEWAY_UPDATE_MAX_BOOTS: '3' } });
-        child.stdout!.resume();
-        child.stderr!.resume();
-        const code = await new Promise<number | null>((r) => child!.once('exit', (c) => r(c)));
-        s.exits.push(code);
-        if (code === 0 || code === 78) break;
-        await new Promise((r) => setTimeout(r, 300));
-      }
-    })();
-    s.stop = async () => {
-      stopped = true;
-      child?.kill('SIGKILL');
-      await loop;
-    };
-    return s;
-  }
 
   const publishRelease = async (file: string, version: string): Promise<void> => {
     await cli(['release', 'publish', file, '--name', 'causeway-edge', '--version', version, '--key', join(dir, 'release-key.pem')]);
@@ -100,7 +74,7 @@ describe('edge e2e 32: agent self-update, health gate and rollback @e2e', functi
         update: { root: R, healthGateSeconds: 8 },
       }),
     );
-    supervisor = supervise(['--config', join(dir, 'gw1.json')]);
+    supervisor = superviseLauncher(R, ['--config', join(dir, 'gw1.json')]);
     await waitFor('gw1 online', 60_000, async () => ((await call('GET', '/v1/devices/gw1')).online ? true : undefined));
   });
   after(async () => {

@@ -15,6 +15,8 @@ const FLEET = 'edge/test/e2e/fixtures/claim-fleet.ts';
  * ids read from their serial-number files and connects with the secrets they stored; real causeway-edge
  * agents register on first boot and come online; one agent with an expired claim and one past the use
  * count stop with exit 78 and a clear reason; a revoked claim registers nobody; nothing is printed in bulk.
+ * A claim with approval: agents wait, asking again every claims.pendingRetrySeconds, until an operator
+ * approves (it connects) or rejects (it stops with the reason); revoking the claim blocks the waiting ones.
  */
 describe('edge e2e 41-claim-onboarding: a fleet registers itself by claim @e2e', function () {
   this.timeout(240_000);
@@ -52,7 +54,7 @@ describe('edge e2e 41-claim-onboarding: a fleet registers itself by claim @e2e',
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cw-e2e41-'));
-    cloud = await startBroker(join(dir, 'cloud'), ['--auth.allowAnonymous', 'false']);
+    cloud = await startBroker(join(dir, 'cloud'), ['--auth.allowAnonymous', 'false', '--claims.pendingRetrySeconds', '1']);
     api = `http://127.0.0.1:${cloud.apiPort}`;
     token = readFileSync(join(dir, 'cloud', 'operator-token'), 'utf8').trim();
   });
@@ -134,5 +136,59 @@ describe('edge e2e 41-claim-onboarding: a fleet registers itself by claim @e2e',
     const list = await cli(['claims', 'list']);
     assert.match(list.stdout, new RegExp(`${expired.id}\\s+expired`));
     assert.match(list.stdout, new RegExp(`${revoked.id}\\s+revoked`));
+  });
+
+  it('a claim with approval: agents wait until an operator approves (online) or rejects (exit 78, the reason); revoking blocks the waiting ones', async () => {
+    const claim = await createClaim(['--uses', '3', '--approval', '--group', 'south']);
+    const pending = async (): Promise<string[]> => {
+      const r = await cli(['claims', 'pending', '-o', 'json']);
+      assert.equal(r.code, 0, r.stderr);
+      return (JSON.parse(r.stdout) as Array<{ gateway: string }>).map((g) => g.gateway).sort();
+    };
+    const a = edge('gw-appr-1', claim.token);
+    const b = edge('gw-appr-2', claim.token);
+    const c = edge('gw-appr-3', claim.token);
+    try {
+      await waitFor('three requests pending', 60_000, async () => ((await pending()).length === 3 ? true : undefined), { detail: () => a.output().slice(-800) });
+      assert.deepEqual(await pending(), ['gw-appr-1', 'gw-appr-2', 'gw-appr-3']);
+      const table = await cli(['claims', 'pending']);
+      assert.match(table.stdout, /GATEWAY\s+STATE\s+CLAIM/);
+      assert.match(table.stdout, new RegExp(`gw-appr-1\\s+pending\\s+${claim.id}`));
+      // they keep asking (every ~1 s) without taking more uses, and none is registered yet
+      await waitFor('gw-appr-1 asked a few times', 30_000, async () => (/still waiting|waiting for an operator/.test(a.output()) ? true : undefined));
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(a.p.exitCode, null, 'a waiting agent keeps running');
+      assert.equal((await call('GET', '/v1/claims')).claims.find((x: any) => x.id === claim.id).uses, 3);
+      assert.equal((await fetch(`${api}/v1/devices/gw-appr-1`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+      assert.match(a.output(), /registration waiting for an operator's approval/);
+
+      const ok = await cli(['claims', 'approve', 'gw-appr-1']);
+      assert.equal(ok.code, 0, ok.stderr);
+      await waitFor('gw-appr-1 online', 60_000, async () => ((await call('GET', '/v1/devices/gw-appr-1')).online ? true : undefined), { detail: () => a.output().slice(-1500) });
+      assert.deepEqual((await call('GET', '/v1/devices/gw-appr-1')).groups, ['south']);
+      assert.equal(statSync(join(a.home, 'credentials.json')).mode & 0o777, 0o600);
+      const secret = JSON.parse(readFileSync(join(a.home, 'credentials.json'), 'utf8')).secret as string;
+      assert.doesNotMatch(a.output(), new RegExp(secret), 'the secret is never logged');
+
+      const no = await cli(['claims', 'reject', 'gw-appr-2', '--reason', 'not in the inventory']);
+      assert.equal(no.code, 0, no.stderr);
+      assert.equal(await b.exited, 78);
+      assert.match(b.output(), /CLAIM_REJECTED/);
+      assert.match(b.output(), /not in the inventory/);
+
+      assert.equal((await cli(['claims', 'revoke', claim.id])).code, 0);
+      assert.equal(await c.exited, 78);
+      assert.match(c.output(), /CLAIM_REVOKED/);
+      const late = await cli(['claims', 'approve', 'gw-appr-3']);
+      assert.notEqual(late.code, 0, 'a revoked claim\'s request cannot be approved');
+      assert.match(late.stderr, /revoked/);
+      for (const id of ['gw-appr-2', 'gw-appr-3']) assert.equal((await fetch(`${api}/v1/devices/${id}`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
+      assert.deepEqual(await pending(), []);
+      const all = await cli(['claims', 'pending', '--all', '-o', 'json']);
+      assert.deepEqual(JSON.parse(all.stdout).map((g: any) => [g.gateway, g.state, g.reason ?? null]).sort(), [['gw-appr-1', 'approved', null], ['gw-appr-2', 'rejected', 'not in the inventory'], ['gw-appr-3', 'rejected', 'claim revoked']]);
+    } finally {
+      for (const p of [a, b, c]) if (p.p.exitCode === null) p.p.kill('SIGTERM');
+      await Promise.all([a.exited, b.exited, c.exited]);
+    }
   });
 });

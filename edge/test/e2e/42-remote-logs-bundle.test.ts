@@ -99,6 +99,18 @@ describe('edge e2e 42-remote-logs-bundle: logs from a gateway offline when asked
     assert.match(bundle.versions.agent, /^\d+\.\d+\.\d+/);
     for (const s of [secret, CLAIM, CLAIM.split('.')[1]!, LAN_PASSWORD, token]) assert.ok(!text.includes(s), `a secret (${s.slice(0, 6)}…) is in the bundle`);
     for (const s of [secret, CLAIM, LAN_PASSWORD]) assert.ok(!r.stdout.includes(s));
+    // the same bundle, downloaded from the API as a file (what `causeway bundle --latest` and a browser get)
+    const dl = await fetch(`${api}/v1/gateways/gw-logs/bundle`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(dl.status, 200);
+    assert.equal(dl.headers.get('content-disposition'), 'attachment; filename="gw-logs-bundle.json"');
+    const served = await dl.text();
+    assert.equal(JSON.parse(served).command, bundle.command, 'the latest bundle is the one just asked for');
+    assert.equal(JSON.parse(served).config.cloud.password, '[redacted]');
+    for (const s of [secret, CLAIM, CLAIM.split('.')[1]!, LAN_PASSWORD, token]) assert.ok(!served.includes(s), `a secret (${s.slice(0, 6)}…) is in the served bundle`);
+    const latest = await cli(['bundle', 'gw-logs', '--latest', '--out', join(dir, 'latest.json')]);
+    assert.equal(latest.code, 0, latest.stderr);
+    assert.equal(JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).command, bundle.command);
+    assert.equal((await fetch(`${api}/v1/gateways/gw-nobody/bundle`, { headers: { authorization: `Bearer ${token}` } })).status, 404);
     // the answers are bounded: a request past the limit is refused with the reason
     const tooMany = await cli(['logs', 'gw-logs', '--max-lines', '100000']);
     assert.notEqual(tooMany.code, 0);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChunkHasher, decodeChunkRequest, encodeChunkAnswer, signManifest, silentLogger, type CommandEnvelope, type CommandResultEnvelope } from '@causeway/shared';
@@ -41,7 +42,7 @@ describe('edge/files/file-installer', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const rig = (link: ChunkLink) => {
+  const rig = (link: ChunkLink, root = join(dir, 'files')) => {
     const results: CommandResultEnvelope[] = [];
     const jobs = new FileJobs(join(dir, 'files.db'));
     const installer = new FileInstaller({
@@ -51,7 +52,7 @@ describe('edge/files/file-installer', () => {
       results: { sendResult: async (x) => void results.push(x), sendConfigReport: async () => undefined },
       trustedKeys: [keys.publicKey],
       target: 'linux-x64',
-      root: join(dir, 'files'),
+      root,
       minFreeBytes: 0,
       logger: silentLogger,
     });
@@ -94,5 +95,49 @@ describe('edge/files/file-installer', () => {
     assert.deepEqual(link.asked, []);
     assert.equal(t.installer.installed()['dbc']?.version, '1');
     t.jobs.close();
+  });
+
+  it('a disk that fills up mid-download fails the install as FILE_DISK_FULL and deletes the partial file', async function () {
+    // A small filesystem of its own: a 1 MiB tmpfs (needs root; skipped with the reason where mount is refused).
+    const mnt = join(dir, 'small');
+    mkdirSync(mnt);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { stdio: 'ignore' });
+    } catch {
+      console.log('      skipped: cannot mount a 1 MiB tmpfs here (not root, or no mount permission)');
+      return this.skip();
+    }
+    try {
+      const big = randomBytes(512 * 1024);
+      const bh = new ChunkHasher(64 * 1024);
+      bh.update(big);
+      const br = bh.finish();
+      const bigSigned = signManifest({ v: 1, kind: 'file', name: 'map', version: '1', target: '', path: 'map.bin', size: br.size, sha256: br.sha256, chunkSize: 64 * 1024, chunks: br.chunks }, pem);
+      const link = linkServing(big, 64 * 1024);
+      const request = link.request;
+      // Another writer takes the rest of the disk once the download is under way (statfs said it fitted).
+      link.request = (topic, payload) => {
+        if (decodeChunkRequest(payload).index === 2 && !existsSync(join(mnt, 'filler'))) {
+          try {
+            writeFileSync(join(mnt, 'filler'), Buffer.alloc(1024 * 1024));
+          } catch {
+            // filled up to the last byte: what we wanted
+          }
+        }
+        return request(topic, payload);
+      };
+      const t = rig(link, mnt);
+      t.installer.take({ ...env, id: 'c-full', args: { artifact: bigSigned } }, 'gw1');
+      t.installer.start();
+      const end = await t.finished();
+      await t.installer.stop();
+      t.jobs.close();
+      assert.equal(end.status, 'FAILED');
+      assert.match(end.error ?? '', /^FILE_DISK_FULL: the disk filled up/);
+      assert.equal(existsSync(join(mnt, '.partial', br.sha256)), false, 'the partial file is deleted');
+      assert.equal(existsSync(join(mnt, 'map.bin')), false, 'nothing installed');
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
   });
 });

@@ -30,7 +30,9 @@ describe('store/outbox-migrations', () => {
   it('refuses a file written by a newer agent', () => {
     const db = new Database(':memory:');
     migrate(db);
+    // A newer agent's breaking migration 99 (schema_floor 99; an additive one would open, issue 17).
     db.prepare('INSERT INTO schema_version (version) VALUES (99)').run();
+    db.prepare('INSERT INTO schema_floor (version) VALUES (99)').run();
     assert.throws(() => migrate(db), { code: 'IO_SCHEMA_TOO_NEW' });
     db.close();
   });

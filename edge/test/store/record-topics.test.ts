@@ -17,6 +17,27 @@ describe('store/record-topics', () => {
   ];
   for (const [name, build, want] of cases) it(name, () => assert.deepEqual(head(build()), want));
 
+  it("a reading's in-memory fields are what its body decodes to (a direct batch's envelope is built from them)", () => {
+    const inputs = [
+      { device: 'd', stream: 's', ts: 3, value: 'x', unit: 'C', quality: 7 },
+      { device: 'd', stream: 's', ts: 4, value: 21.5 },
+      { device: 'd', stream: 's', ts: 5, value: 0.1 + 0.2, unit: 'V' },
+      { device: 'd', stream: 's', ts: 6, value: -0, quality: 0 },
+      { device: 'd', stream: 's', ts: 7, value: true },
+      { device: 'd', stream: 's', ts: 8, value: null },
+      { device: 'd', stream: 's', ts: 9, value: 2 ** 40 },
+    ];
+    for (const r of inputs) {
+      const rec = readingRecord('gw', r, 0);
+      assert.deepEqual({ seq: 1, ...rec.reading }, decodeReadingBody(1, rec.body), JSON.stringify(r));
+      assert.ok(Object.is(rec.reading!.value, decodeReadingBody(1, rec.body).value));
+    }
+  });
+
+  it('the cached telemetry topic is the one formatTopic gives, per gateway, device and stream', () => {
+    for (let i = 0; i < 5000; i++) assert.equal(readingRecord(`g${i % 3}`, { device: `d${i % 7}`, stream: `s${i}`, ts: 1, value: 1 }, 0).topic, `telemetry/g${i % 3}/d${i % 7}/s${i}`);
+  });
+
   it('bodies decode back to what was added', () => {
     assert.deepEqual(decodeReadingBody(9, readingRecord('gw', { device: 'd', stream: 's', ts: 3, value: 'x', unit: 'C', quality: 7 }, 0).body), { seq: 9, ts: 3, value: 'x', unit: 'C', quality: 7 });
     assert.deepEqual(decodeEventBody(ownEventRecord('gw', 'e', 'alarm', { a: 1 }, 42).body), { ts: 42, severity: 'warning', data: { a: 1 } });

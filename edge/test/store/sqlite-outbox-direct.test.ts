@@ -72,6 +72,40 @@ describe('store/sqlite-outbox: the direct path', () => {
     assert.equal(o.stats().directAcked, 0);
   });
 
+  it('past commitMaxRecords readings stay in memory for the direct path: the deadline and the byte cap bound them, not the count (issue 16)', async () => {
+    const path = join(dir, 'many.db');
+    const o = open({ commitMaxRecords: 10, commitIntervalMs: 5_000 }, path);
+    const adds = Array.from({ length: 50 }, (_, i) => o.addReading(r(`d${i % 5}`, 't', i)));
+    assert.equal(o.stats().pending, 50, 'none committed by count');
+    assert.deepEqual(rowsIn(path), []);
+    const batches = o.formBatches(10, FORM);
+    assert.equal(batches.reduce((n, b) => n + b.records, 0), 50);
+    for (const b of batches) o.ack(b.id);
+    await Promise.all(adds);
+    o.flush();
+    assert.deepEqual(rowsIn(path), []);
+    assert.equal(o.stats().directAcked, 50);
+  });
+
+  it('the byte cap: when the pending readings reach pendingMaxBytes they are all committed at once', async () => {
+    const path = join(dir, 'cap.db');
+    const o = open({ commitIntervalMs: 5_000, pendingMaxBytes: 2_000 }, path);
+    const adds: Array<Promise<void>> = [];
+    while (o.stats().records === 0 && adds.length < 1_000) adds.push(o.addReading(r('d', 't', adds.length)));
+    assert.ok(adds.length > 1 && adds.length < 1_000, `committed after ${adds.length} readings`);
+    await Promise.all(adds); // settled by that commit, not by the 5 s deadline
+    assert.equal(rowsIn(path).length, adds.length);
+    assert.equal(o.stats().pending, 0);
+  });
+
+  it('with the direct path off, commitMaxRecords still commits by count', async () => {
+    const path = join(dir, 'count.db');
+    const o = open({ direct: false, commitMaxRecords: 10, commitIntervalMs: 5_000 }, path);
+    const adds = Array.from({ length: 10 }, (_, i) => o.addReading(r('d', 't', i)));
+    await Promise.all(adds);
+    assert.equal(rowsIn(path).length, 10);
+  });
+
   it('a late PUBACK: once the written batch is acknowledged, the direct path resumes before its rows are deleted', async () => {
     const path = join(dir, 'resume.db');
     const o = open({}, path);
