@@ -8,7 +8,15 @@
  * less — the ratio prices the agent's durability, not equal work.
  *
  *   npm run bench -- edge-footprint [--quick] [--rates 10,100,1000,10000] [--secs 30]
- *                                   [--contenders agent,committed,naive,agent-v8]
+ *                                   [--contenders agent,committed,naive,agent-v8,naive-v8,...]
+ *                                   [--cpu-prof DIR] [--base-dist DIR]
+ *
+ * `-v8` contenders run with the unit's V8 flags (UNIT_V8_FLAGS), so the agent and the forwarder compare
+ * under the same flags; `agent-old64`, `agent-small`, `agent-lean` (both) and `naive-small` try
+ * --max-old-space-size and --optimize-for-size on top. `--cpu-prof DIR` writes a V8 CPU profile of every measured process into DIR (open it in Chrome's
+ * DevTools, or summarize it with `node --import tsx bench/lib/cpu-profile-top.ts FILE`). `--base-dist DIR`
+ * adds the contenders `agent-base` and `agent-base-v8`: the agent from another build's dist/ (a before/after in
+ * the same run; DIR inside the repository, so the build finds its node_modules).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,12 +67,12 @@ async function bundleForwarder(dir: string): Promise<string> {
   return out;
 }
 
-function naiveContender(bundle: string, broker: RunningBroker): Contender {
+function naiveContender(bundle: string, broker: RunningBroker, name: string, nodeFlags: readonly string[] = []): Contender {
   return {
-    name: 'minimal MQTT.js forwarder (no buffering)',
+    name,
     ours: false,
     start: async () => {
-      const child = spawn(process.execPath, [bundle, '--url', broker.url, '--gateway', 'gw-naive'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeFlags, bundle, '--url', broker.url, '--gateway', 'gw-naive'], { stdio: ['pipe', 'pipe', 'pipe'] });
       child.stdin.on('error', () => undefined);
       let err = '';
       child.stderr.on('data', (b: Buffer) => (err = (err + String(b)).slice(-2000)));
@@ -90,12 +98,12 @@ function naiveContender(bundle: string, broker: RunningBroker): Contender {
   };
 }
 
-function agentContender(broker: RunningBroker, name: string, flags: Record<string, string> = {}, nodeFlags: readonly string[] = []): Contender {
+function agentContender(broker: RunningBroker, name: string, flags: Record<string, string> = {}, nodeFlags: readonly string[] = [], main?: string): Contender {
   return {
     name,
     ours: true,
     start: async (dir) => {
-      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge', flags, nodeFlags });
+      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge', flags, nodeFlags, ...(main === undefined ? {} : { main }) });
       return { pid: a.pid, stdin: a.stdin, stop: () => a.stop() };
     },
   };
@@ -169,11 +177,25 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
   const broker = await startMosquitto();
   try {
     const bundle = await bundleForwarder(dir);
+    const profDir = typeof args['cpu-prof'] === 'string' ? args['cpu-prof'] : undefined;
+    const prof = (name: string): string[] => (profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(profDir, name)}`]);
+    const v8 = UNIT_V8_FLAGS.join(' ');
     const all: Record<string, Contender> = {
-      agent: agentContender(broker, 'causeway-edge (dist, default config)'),
-      committed: agentContender(broker, 'causeway-edge, buffer.direct false (every reading committed)', { 'buffer.direct': 'false' }),
-      'agent-v8': agentContender(broker, `causeway-edge, node ${UNIT_V8_FLAGS.join(' ')}`, {}, UNIT_V8_FLAGS),
-      naive: naiveContender(bundle, broker),
+      agent: agentContender(broker, 'causeway-edge (dist, default config)', {}, prof('agent')),
+      committed: agentContender(broker, 'causeway-edge, buffer.direct false (every reading committed)', { 'buffer.direct': 'false' }, prof('committed')),
+      'agent-v8': agentContender(broker, `causeway-edge, node ${v8}`, {}, [...UNIT_V8_FLAGS, ...prof('agent-v8')]),
+      'agent-old64': agentContender(broker, `causeway-edge, node ${v8} --max-old-space-size=64`, {}, [...UNIT_V8_FLAGS, '--max-old-space-size=64', ...prof('agent-old64')]),
+      'agent-small': agentContender(broker, `causeway-edge, node ${v8} --optimize-for-size`, {}, [...UNIT_V8_FLAGS, '--optimize-for-size', ...prof('agent-small')]),
+      ...(typeof args['base-dist'] === 'string'
+        ? {
+            'agent-base': agentContender(broker, `causeway-edge from ${args['base-dist']} (before)`, {}, prof('agent-base'), join(args['base-dist'], 'edge', 'src', 'main.js')),
+            'agent-base-v8': agentContender(broker, `causeway-edge from ${args['base-dist']} (before), node ${v8}`, {}, [...UNIT_V8_FLAGS, ...prof('agent-base-v8')], join(args['base-dist'], 'edge', 'src', 'main.js')),
+          }
+        : {}),
+      'agent-lean': agentContender(broker, `causeway-edge, node ${v8} --optimize-for-size --max-old-space-size=64`, {}, [...UNIT_V8_FLAGS, '--optimize-for-size', '--max-old-space-size=64', ...prof('agent-lean')]),
+      'naive-small': naiveContender(bundle, broker, `minimal MQTT.js forwarder, node ${v8} --optimize-for-size`, [...UNIT_V8_FLAGS, '--optimize-for-size', ...prof('naive-small')]),
+      naive: naiveContender(bundle, broker, 'minimal MQTT.js forwarder (no buffering)', prof('naive')),
+      'naive-v8': naiveContender(bundle, broker, `minimal MQTT.js forwarder, node ${v8}`, [...UNIT_V8_FLAGS, ...prof('naive-v8')]),
     };
     const contenders = listFlag(args, 'contenders', ['agent', 'committed', 'naive']).map((k) => {
       const c = all[k];

@@ -4,8 +4,9 @@
  * causeway-cloud. One QoS 1 subscriber on all the topics counts what is delivered.
  *
  *   npm run bench -- fan-in [--quick] [--pubs 50] [--inflight 10] [--messages 200000] [--ms 8000]
- *                           [--payload 64] [--brokers mosquitto,nats,causeway] [--no-sub]
+ *                           [--payload 64] [--brokers mosquitto,nats,causeway] [--no-sub] [--cpu-prof DIR]
  */
+import { resolve } from 'node:path';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { describeLoad, rowsForBrokers, type BrokerCase } from './lib/broker-rows.js';
 import { isCompetitorName } from './lib/competitors.js';
@@ -48,7 +49,10 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       return `${describeLoad(r, 'acked')} · subscriber got ${r.delivered.toLocaleString('en-US')}${lost}${lag}`;
     },
   }];
-  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true }));
+  // `--cpu-prof DIR`: a V8 CPU profile of causeway-cloud, written when it stops (bench/lib/cpu-profile-top.ts sums it up).
+  const profDir = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : undefined;
+  const causewayNodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true, causewayNodeArgs }));
   return {
     name: 'fan-in',
     unit: 'PUBACKed msgs/s',

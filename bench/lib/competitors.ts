@@ -23,6 +23,8 @@ export interface StartOptions {
   api?: boolean;
   /** causeway: extra flags, e.g. `['--limits.maxConnections', '25000']` (the default refuses past 10,000) */
   causewayArgs?: readonly string[];
+  /** causeway: Node flags before the script, e.g. `['--cpu-prof', '--cpu-prof-dir=DIR']` (profile written at SIGTERM) */
+  causewayNodeArgs?: readonly string[];
   /** mosquitto: extra lines for its config file, e.g. `autosave_interval 1` */
   mosquittoConfig?: readonly string[];
   /**
@@ -272,7 +274,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
     // Every load generator connects from loopback: lift the per-source cap (default 1,000) unless the caller sets it.
-    args: [main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
+    args: [...(opts.causewayNodeArgs ?? []), main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
     port,
     dir,
     protocolVersion: 5,

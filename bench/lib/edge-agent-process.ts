@@ -26,6 +26,8 @@ export interface EdgeAgentProcessOptions {
   nodeFlags?: readonly string[];
   /** how long to wait for the status socket; default 30 s (opening a 1M-row outbox takes a moment) */
   readyTimeoutMs?: number;
+  /** the agent's main script, for another build in the same run (default edgeMain()) */
+  main?: string;
 }
 
 export interface EdgeAgentProcess {
@@ -46,7 +48,7 @@ export function edgeMain(): string {
 }
 
 export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise<EdgeAgentProcess> {
-  const main = edgeMain();
+  const main = o.main ?? edgeMain();
   if (!existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
   if (!hooked) {
     hooked = true;
