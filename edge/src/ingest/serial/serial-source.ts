@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { backoffDelay, type BackoffPolicy, type Logger } from '@causeway/shared';
 import type { SourceCounters } from '../counters.js';
 import type { Framer } from '../framing/framer.js';
@@ -18,6 +19,23 @@ export interface PortLike {
 }
 
 export type PortOpener = (path: string, baudRate: number) => Promise<PortLike>;
+
+/**
+ * Names the device a path leads to now (device number and inode, through symlinks), or null when
+ * the path leads nowhere. A port whose path no longer leads to the device it opened has been unplugged,
+ * even when the kernel never told the open file (a USB adapter re-enumerated as another ttyUSB, a
+ * /dev/serial/by-id link moved, a PTY whose peer died while no read was waiting).
+ */
+export type PortIdentity = (path: string) => Promise<string | null>;
+
+export const devicePathIdentity: PortIdentity = async (path) => {
+  try {
+    const st = await stat(path);
+    return `${st.dev}:${st.ino}:${st.rdev}`;
+  } catch {
+    return null;
+  }
+};
 
 /** Opens a real port; `serialport` and its native addon load at the first open, not when no port is configured (issue 16). */
 export const openSerialPort: PortOpener = async (path, baudRate) => {
@@ -42,6 +60,9 @@ export interface SerialSourceOptions {
   /** frames waiting for the sink before the port is paused (bounded memory on a slow disk); default 256 */
   maxPendingFrames?: number;
   open?: PortOpener;
+  /** how often an open port's path is checked to still lead to the device opened; default 1000 ms, 0 = never */
+  presenceCheckMs?: number;
+  identify?: PortIdentity;
   /** called each time the port opens, before any frame: an adapter's set-up commands (SLCAN: bitrate, open) */
   onOpen?: (write: (data: string) => void) => void;
 }
@@ -62,6 +83,8 @@ export interface SerialSource {
  */
 export function startSerialSource(o: SerialSourceOptions): SerialSource {
   const open = o.open ?? openSerialPort;
+  const identify = o.identify ?? devicePathIdentity;
+  const presenceCheckMs = o.presenceCheckMs ?? 1000;
   const maxPending = o.maxPendingFrames ?? 256;
   const log = o.logger.child({ port: o.path });
   let stopped = false;
@@ -111,6 +134,35 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
     });
   };
 
+  // The kernel's hang-up is the usual way a vanished port is noticed; this check is the backstop that
+  // bounds the time to notice (issue: a port unplugged while the agent waited on nothing stayed "open").
+  const watchPresence = (p: PortLike): { stop(): void } => {
+    let ended = false;
+    let t: NodeJS.Timeout | undefined;
+    void identify(o.path).then((opened) => {
+      if (ended || opened === null) return; // not a path on this machine (an injected opener): nothing to compare
+      let checking = false;
+      t = setInterval(() => {
+        if (checking || !p.isOpen) return;
+        checking = true;
+        void identify(o.path)
+          .then((now) => {
+            if (now === opened || ended || !p.isOpen) return;
+            log.warn('serial port path leads elsewhere or nowhere now; closing it', { now: now === null ? 'gone' : 'another device' });
+            p.close();
+          })
+          .finally(() => (checking = false));
+      }, presenceCheckMs);
+      t.unref();
+    });
+    return {
+      stop() {
+        ended = true;
+        clearInterval(t);
+      },
+    };
+  };
+
   const runOnce = async (): Promise<boolean> => {
     let p: PortLike;
     try {
@@ -129,6 +181,7 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
     log.info('serial port open', { baudRate: o.baudRate, opens: o.counters.opens });
     o.framer.reset();
     o.onOpen?.((data) => p.write(data));
+    const watch = presenceCheckMs > 0 ? watchPresence(p) : null;
     await new Promise<void>((resolve) => {
       p.on('data', (chunk: Buffer) => {
         o.counters.bytes += chunk.length;
@@ -139,6 +192,7 @@ export function startSerialSource(o: SerialSourceOptions): SerialSource {
       p.on('error', (err: Error) => log.warn('serial port error', { err }));
       p.on('close', () => resolve());
     });
+    watch?.stop();
     port = null;
     if (paused) paused = false;
     if (!stopped) {

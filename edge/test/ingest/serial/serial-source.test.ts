@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { silentLogger } from '@causeway/shared';
 import { newSourceCounters } from '../../../src/ingest/counters.js';
 import { createLineFramer } from '../../../src/ingest/framing/line-framer.js';
-import { startSerialSource, type PortOpener } from '../../../src/ingest/serial/serial-source.js';
+import { mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { devicePathIdentity, startSerialSource, type PortOpener } from '../../../src/ingest/serial/serial-source.js';
 import { FakePort, until } from '../helpers/fake-port.js';
 
 describe('ingest/serial/serial-source', () => {
@@ -25,6 +28,48 @@ describe('ingest/serial/serial-source', () => {
     assert.deepEqual([counters.openFailures, counters.opens, counters.disconnects], [3, 2, 1]);
     await src.stop();
     assert.equal(src.open, false);
+  });
+
+  it('closes and reopens a port whose path now leads to another device, though the port itself never closed', async () => {
+    const ports: FakePort[] = [];
+    const open: PortOpener = async () => {
+      const p = new FakePort();
+      ports.push(p);
+      return p;
+    };
+    let device: string | null = 'ttyUSB0';
+    const counters = newSourceCounters();
+    const src = startSerialSource({ path: '/dev/serial/by-id/usb-x', baudRate: 9600, framer: createLineFramer(), handle: async () => null, counters, logger: silentLogger, backoff: { baseMs: 5, capMs: 20, jitter: 0 }, open, presenceCheckMs: 10, identify: async () => device });
+    await until(() => src.open);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(counters.disconnects, 0, 'same device: left alone');
+    device = null; // unplugged: the link is gone
+    await until(() => counters.disconnects === 1);
+    assert.equal(ports[0]!.isOpen, false, 'the stale port was closed');
+    device = 'ttyUSB1'; // plugged back, enumerated under another name
+    await until(() => ports.length >= 2 && src.open);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(counters.disconnects, 1, 'the new port is watched against its own device');
+    device = 'ttyUSB2';
+    await until(() => counters.disconnects === 2);
+    await src.stop();
+  });
+
+  it('identifies the device a path leads to through symlinks, and null when it leads nowhere', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presence-'));
+    try {
+      writeFileSync(join(dir, 'a'), '');
+      writeFileSync(join(dir, 'b'), '');
+      symlinkSync(join(dir, 'a'), join(dir, 'link'));
+      const a = await devicePathIdentity(join(dir, 'link'));
+      assert.equal(a, await devicePathIdentity(join(dir, 'a')));
+      unlinkSync(join(dir, 'link'));
+      assert.equal(await devicePathIdentity(join(dir, 'link')), null);
+      symlinkSync(join(dir, 'b'), join(dir, 'link'));
+      assert.notEqual(await devicePathIdentity(join(dir, 'link')), a);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('frames go to the handler in order, ACKs are written in order, a half line does not survive a reopen', async () => {
