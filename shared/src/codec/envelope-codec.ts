@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as cborg from 'cborg';
 import { DecodeError } from '../errors/decode-error.js';
+import { BAIL, fastDecodeCbor } from './cbor-fast-decode.js';
 import { validateEnvelope } from '../envelopes/validate.js';
 import type { Envelope } from '../envelopes/types.js';
 import { CODEC_CBOR, CODEC_JSON, FLAG_DEFLATE, FRAME_MAGIC, sniffFormat, type Codec, type Format } from './content-type.js';
@@ -79,12 +80,16 @@ export function decodeRaw(buf: Uint8Array, opts: DecodeOptions = {}): { value: u
       throw new DecodeError(truncated ? 'TRUNCATED' : 'MALFORMED', `JSON payload does not parse: ${(err as Error).message}`, { cause: err });
     }
   } else {
-    try {
-      value = cborg.decode(body, CBOR_DECODE_OPTIONS);
-    } catch (err) {
-      const msg = (err as Error)?.message ?? String(err);
-      const truncated = /end of buffer|unexpected end|beyond|insufficient|not enough data/i.test(msg);
-      throw new DecodeError(truncated ? 'TRUNCATED' : 'MALFORMED', `CBOR payload does not decode: ${msg}`, { cause: err });
+    // the common shapes without cborg's tokens; anything else (and every error) is cborg's to decide
+    value = fastDecodeCbor(body);
+    if (value === BAIL) {
+      try {
+        value = cborg.decode(body, CBOR_DECODE_OPTIONS);
+      } catch (err) {
+        const msg = (err as Error)?.message ?? String(err);
+        const truncated = /end of buffer|unexpected end|beyond|insufficient|not enough data/i.test(msg);
+        throw new DecodeError(truncated ? 'TRUNCATED' : 'MALFORMED', `CBOR payload does not decode: ${msg}`, { cause: err });
+      }
     }
   }
   return { value, format };
