@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { CHUNK_LANE, decodeChunkAnswer, encodeChunkRequest, formatTopic } from '@causeway/shared';
 import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
+import { WINDOW_CHUNKS } from '../../src/files/http-chunk-source.js';
 import { apiCall, sleep, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 const run = promisify(execFile);
@@ -251,6 +252,10 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
     const servedAfterKill = after.bytes - before.bytes;
     assert.ok(servedAfterKill >= SIZE - resumed.chunk * CHUNK, `served ${servedAfterKill} bytes after the restart`);
     assert.ok(servedAfterKill <= SIZE - atKill + 2 * CHUNK, `re-fetch bounded: the cloud served ${servedAfterKill} bytes after the restart for the ${SIZE - atKill} missing at the kill`);
+    // And over the whole download, kill included: the agent asks a window of WINDOW_CHUNKS chunks at a
+    // time, so what the kill threw away (socket buffers too) is at most a window and the chunk in hand.
+    // An open-ended range had the whole artifact sent before the kill and 5 MiB of it again after.
+    assert.ok(after.bytes <= SIZE + (WINDOW_CHUNKS + 2) * CHUNK, `the cloud served ${after.bytes} bytes in all for ${SIZE}: at most a window and 2 chunks more`);
     const { fetchedBytes, refetchedBytes } = t.output as { fetchedBytes: number; refetchedBytes: number };
     assert.equal(fetchedBytes, SIZE);
     assert.ok(refetchedBytes <= 2 * CHUNK, `re-fetched ${refetchedBytes} bytes: at most the chunks in flight at the kill`);
