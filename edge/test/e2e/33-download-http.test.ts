@@ -221,7 +221,8 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
     // What the cloud sent before the kill, socket buffers included: settled once it has seen the
     // connection go (polled until it stops moving, nothing else asks for this artifact meanwhile).
     let before = await servedOf();
-    for (let settled = 0; settled < 3; ) {
+    for (let settled = 0, deadline = Date.now() + 30_000; settled < 3; ) {
+      assert.ok(Date.now() < deadline, `the cloud's served count for ${sha10} settled after the kill (${before.bytes})`);
       await sleep(300);
       const now = await servedOf();
       settled = now.bytes === before.bytes ? settled + 1 : 0;
@@ -244,18 +245,21 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
     assert.ok(resumed?.chunk !== undefined, 'the restarted agent logged where it resumed');
     assert.ok(resumed.chunk * CHUNK >= atKill - 2 * CHUNK, `resumed at chunk ${resumed.chunk}, ${atKill} bytes were on disk at the kill`);
     assert.ok((await metric(edgeHealth, 'causeway_files', 'what="http_range_resumes"')) >= 1, 'the restarted agent asked with a Range past byte 0');
+    // Bounds with room for one stalled window (files.chunkTimeoutMs on a loaded machine) besides the
+    // chunk written but not committed at the kill; from zero would be the whole artifact.
+    const slack = (WINDOW_CHUNKS + 1) * CHUNK;
     const received = await metric(edgeHealth, 'causeway_files', 'what="http_bytes"');
-    assert.ok(received <= SIZE - atKill + 2 * CHUNK, `the restarted agent received ${received} bytes: the ${SIZE - atKill} missing at the kill and at most 2 chunks more`);
+    assert.ok(received <= SIZE - atKill + slack, `the restarted agent received ${received} bytes: the ${SIZE - atKill} missing at the kill and at most ${slack} more`);
 
     // The cloud's own count: after the restart it served the rest of the artifact, not the whole again.
     const after = await servedOf();
     const servedAfterKill = after.bytes - before.bytes;
     assert.ok(servedAfterKill >= SIZE - resumed.chunk * CHUNK, `served ${servedAfterKill} bytes after the restart`);
-    assert.ok(servedAfterKill <= SIZE - atKill + 2 * CHUNK, `re-fetch bounded: the cloud served ${servedAfterKill} bytes after the restart for the ${SIZE - atKill} missing at the kill`);
+    assert.ok(servedAfterKill <= SIZE - atKill + slack, `re-fetch bounded: the cloud served ${servedAfterKill} bytes after the restart for the ${SIZE - atKill} missing at the kill`);
     // And over the whole download, kill included: the agent asks a window of WINDOW_CHUNKS chunks at a
-    // time, so what the kill threw away (socket buffers too) is at most a window and the chunk in hand.
+    // time, so what the kill threw away (socket buffers too) is at most a window, plus the slack above.
     // An open-ended range had the whole artifact sent before the kill and 5 MiB of it again after.
-    assert.ok(after.bytes <= SIZE + (WINDOW_CHUNKS + 2) * CHUNK, `the cloud served ${after.bytes} bytes in all for ${SIZE}: at most a window and 2 chunks more`);
+    assert.ok(after.bytes <= SIZE + WINDOW_CHUNKS * CHUNK + slack, `the cloud served ${after.bytes} bytes in all for ${SIZE}: at most a window lost at the kill and ${slack} more`);
     const { fetchedBytes, refetchedBytes } = t.output as { fetchedBytes: number; refetchedBytes: number };
     assert.equal(fetchedBytes, SIZE);
     assert.ok(refetchedBytes <= 2 * CHUNK, `re-fetched ${refetchedBytes} bytes: at most the chunks in flight at the kill`);
