@@ -14,7 +14,7 @@ interface Body {
   ac: AbortController;
 }
 
-/** Chunks asked for in one range request, unless the constructor says otherwise. */
+/** The most chunks asked for in one range request, unless the constructor says otherwise. */
 export const WINDOW_CHUNKS = 4;
 
 /** HTTP statuses that asking again will not change: the job fails with the cloud's reason. */
@@ -23,7 +23,9 @@ const REFUSALS = new Set([400, 401, 403, 404, 410, 416]);
 /**
  * Chunks over HTTP (issue 17, `files.transport http`): `GET /v1/gateway/artifacts/{sha256}` with
  * `Range: bytes={offset}-{offset + window - 1}`, a window of `windowChunks` chunks (default
- * WINDOW_CHUNKS), read chunk by chunk as the installer asks (paced by `maxBytesPerSecond`), and the next
+ * WINDOW_CHUNKS; fewer when that is more than a second of `maxBytesPerSecond`, never less than one: on
+ * a slow link a window is a burst that telemetry waits behind), read chunk by chunk as the installer
+ * asks (paced by `maxBytesPerSecond`), and the next
  * window asked for only when the installer gets there, on the same keep-alive connection. Bounded, not
  * open-ended (`bytes={offset}-`): TCP flow control holds the cloud back only once the socket buffers are
  * full, several MiB on Linux, so an open-ended body had the whole artifact sent at link speed past the
@@ -94,6 +96,13 @@ export class HttpChunkSource implements ChunkSource {
     }
   }
 
+  /** How much one request asks for, in whole chunks of `chunk` bytes: see the class comment. */
+  #windowBytes(chunk: number): number {
+    const most = Math.max(1, this.o.windowChunks ?? WINDOW_CHUNKS);
+    const paced = this.o.maxBytesPerSecond > 0 ? Math.max(1, Math.floor(this.o.maxBytesPerSecond / chunk)) : most;
+    return chunk * Math.min(most, paced);
+  }
+
   /** `len` bytes from the open body, or throws when it ends early, breaks or stalls for timeoutMs. */
   async #read(b: Body, len: number): Promise<Buffer> {
     const parts: Buffer[] = [b.buffered];
@@ -133,7 +142,7 @@ export class HttpChunkSource implements ChunkSource {
             if (done) this.#body = undefined;
             else this.#close();
             if (done) this.#continues = { sha256, pos: offset };
-            this.#body = await this.#open(sha256, offset, expectBytes * Math.max(1, this.o.windowChunks ?? WINDOW_CHUNKS));
+            this.#body = await this.#open(sha256, offset, this.#windowBytes(expectBytes));
           }
           return { data: await this.#read(this.#body, expectBytes), asks };
         } catch (err) {

@@ -43,8 +43,8 @@ describe('edge/files/http-chunk-source', () => {
     await new Promise((r) => srv?.server.close(r));
     srv = undefined;
   });
-  const source = (url: string, windowChunks?: number) =>
-    new HttpChunkSource({ baseUrl: url, username: 'gw1', password: 's', timeoutMs: 5000, maxBytesPerSecond: 1e9, logger: silentLogger, ...(windowChunks === undefined ? {} : { windowChunks }) });
+  const source = (url: string, windowChunks?: number, maxBytesPerSecond = 1e9) =>
+    new HttpChunkSource({ baseUrl: url, username: 'gw1', password: 's', timeoutMs: 5000, maxBytesPerSecond, logger: silentLogger, ...(windowChunks === undefined ? {} : { windowChunks }) });
 
   it('asks for a window of chunks at a time, the next window only when the installer gets there, the last clipped by the server', async () => {
     const content = randomBytes(9500);
@@ -79,5 +79,19 @@ describe('edge/files/http-chunk-source', () => {
     assert.deepEqual((await s.fetch(SHA, 5, 1000, signal, 5000)).data, content.subarray(5000, 6000));
     assert.deepEqual(srv.ranges, ['bytes=3000-4999', 'bytes=5000-6999']);
     assert.equal(s.counters.httpRangeResumes, 2);
+  });
+
+  it('on a slow pace the window is about a second of it, never less than a chunk', async () => {
+    const content = randomBytes(4000);
+    srv = await serve(content);
+    const signal = new AbortController().signal;
+    // 2,500 B/s and 1,000-byte chunks: 2 chunks a request, not 4.
+    const s = source(srv.url, 4, 2500);
+    for (let i = 0; i < 4; i++) assert.deepEqual((await s.fetch(SHA, i, 1000, signal, i * 1000)).data, content.subarray(i * 1000, (i + 1) * 1000));
+    assert.deepEqual(srv.ranges, ['bytes=0-1999', 'bytes=2000-3999']);
+    // Slower than a chunk a second: one chunk a request.
+    srv.ranges.length = 0;
+    assert.deepEqual((await source(srv.url, 4, 500).fetch(SHA, 0, 1000, signal, 0)).data, content.subarray(0, 1000));
+    assert.deepEqual(srv.ranges, ['bytes=0-999']);
   });
 });
