@@ -8,8 +8,9 @@
  * re-fetched. No competitor has this feature; the figure is Causeway's own.
  *
  * `--transport http`: the gateways fetch the bytes as causeway-edge does with files.transport http
- * (GET /v1/gateway/artifacts/{sha256} with HTTP Basic and `Range: bytes={offset}-`, read chunk by
- * chunk); a cut aborts the body mid-chunk and the gateway asks again from that chunk's first byte.
+ * (GET /v1/gateway/artifacts/{sha256} with HTTP Basic and `Range: bytes={offset}-{end}`, a window of
+ * WINDOW_CHUNKS chunks per request, read chunk by chunk); a cut aborts the body mid-chunk and the gateway
+ * asks again from that chunk's first byte.
  *
  *   npm run bench -- file-rollout [--quick] [--size-mb 50] [--gateways 200] [--cuts 5] [--transport mqtt|http] [--timeout-ms 900000]
  */
@@ -19,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ChunkHasher, DEFAULT_CHUNK_SIZE, decodeChunkAnswer, encodeChunkRequest, encodeEnvelope, publicKeyLine, signManifest, tryDecodeEnvelope, type ArtifactManifest, type CommandResultEnvelope, type SignedManifest } from '@causeway/shared';
+import { WINDOW_CHUNKS } from '@causeway/edge/files/http-chunk-source.js';
 import { sourceAddress } from '@causeway/sim/fleet/source-address.js';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
 import { diskUsage, formatBytes, sqliteUsedBytes } from './lib/broker-footprint.js';
@@ -79,7 +81,10 @@ class SimGateway {
     }
   }
 
-  /** Over HTTP: one Range request from the first chunk not yet verified, read chunk by chunk; a cut aborts it mid-chunk. */
+  /**
+   * Over HTTP: Range requests of WINDOW_CHUNKS chunks from the first chunk not yet verified, as the
+   * agent's HttpChunkSource asks, read chunk by chunk; a cut aborts the one in flight mid-chunk.
+   */
   async #fetchHttp(m: ArtifactManifest, apiUrl: string, each: (data: Buffer, index: number) => void): Promise<void> {
     const authorization = `Basic ${Buffer.from(`${this.gw}:${this.secret}`).toString('base64')}`;
     let i = 0;
@@ -87,7 +92,9 @@ class SimGateway {
       const ac = new AbortController();
       this.requests++;
       // A keep-alive socket the cloud closed after an aborted body fails the next request: ask again, as the agent does.
-      const res = await fetch(`${apiUrl}/v1/gateway/artifacts/${m.sha256}`, { headers: { authorization, range: `bytes=${i * m.chunkSize}-` }, signal: ac.signal }).catch(() => undefined);
+      const windowEnd = Math.min(m.chunks.length, i + WINDOW_CHUNKS);
+      const range = `bytes=${i * m.chunkSize}-${Math.min(m.size, windowEnd * m.chunkSize) - 1}`;
+      const res = await fetch(`${apiUrl}/v1/gateway/artifacts/${m.sha256}`, { headers: { authorization, range }, signal: ac.signal }).catch(() => undefined);
       if (res === undefined) {
         await sleep(100);
         continue;
@@ -110,10 +117,8 @@ class SimGateway {
         }
         each(buf.subarray(0, len), i);
         buf = buf.subarray(len);
-        if (++i >= m.chunks.length) {
-          ac.abort();
-          break;
-        }
+        // The window is read to its end: its connection goes back to the pool for the next one.
+        if (++i >= windowEnd) break;
       }
     }
   }
@@ -214,7 +219,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       notes: [
         transport === 'mqtt'
           ? `artifact ${formatBytes(content.length)} in ${r.chunks.length} chunks of ${DEFAULT_CHUNK_SIZE / 1024} KiB; simulated gateways are raw MQTT clients in the bench process, one chunk in flight each`
-          : `artifact ${formatBytes(content.length)} in ${r.chunks.length} chunks of ${DEFAULT_CHUNK_SIZE / 1024} KiB; simulated gateways take the install over MQTT and read the bytes with one HTTP Range request each (a new one from the cut chunk after each cut), in the bench process; served counts bytes the cloud wrote to sockets, including those lost at a cut`,
+          : `artifact ${formatBytes(content.length)} in ${r.chunks.length} chunks of ${DEFAULT_CHUNK_SIZE / 1024} KiB; simulated gateways take the install over MQTT and read the bytes with HTTP Range requests of ${WINDOW_CHUNKS} chunks each, as the agent does (a new one from the cut chunk after each cut), in the bench process; served counts bytes the cloud wrote to sockets, including those lost at a cut`,
       ],
     };
   } finally {

@@ -14,6 +14,7 @@ export const RELEASE_BINARY = 'causeway-edge';
  *   R/releases/<version>/causeway-edge   each release, never overwritten while current
  *   R/current → releases/<version>       the running one: a symlink swapped by rename (atomic)
  *   R/pending                            "<new> <previous> <commandId>": a swap not yet proven healthy
+ *   R/pending-gate                       the health gate's seconds, for the launcher's watchdog
  *   R/pending-boots                      starts of the pending release, counted by the launcher
  *   R/rolled-back                        "<commandId> <new> <reason>": a swap undone, for the previous release to report
  *
@@ -21,7 +22,11 @@ export const RELEASE_BINARY = 'causeway-edge';
  * written, `current` swapped, and the agent exits so systemd starts the new release (through
  * systemd/causeway-edge-launcher). Health gate: the new release must connect to the cloud within
  * update.healthGateSeconds, else it swaps `current` back and exits; one that cannot even start is put
- * back by the launcher after CAUSEWAY_UPDATE_MAX_BOOTS starts. Whichever release runs next reports the
+ * back by the launcher after CAUSEWAY_UPDATE_MAX_BOOTS starts, and one that hangs before its gate decides
+ * (alive, never confirming, never exiting) is killed and put back by the launcher's watchdog after
+ * <gateSeconds> + CAUSEWAY_UPDATE_HANG_MARGIN_SECONDS: the gate seconds go into `pending-gate`
+ * because the launcher cannot read the agent's config (a file of their own, not a field of `pending`:
+ * a launcher installed before this rule, root's and never replaced by a self-update, reads three fields). Whichever release runs next reports the
  * target: SUCCEEDED from the new one, ROLLED_BACK with the reason from the previous one.
  */
 export class ReleaseSwitch implements ReleaseInstaller {
@@ -78,6 +83,7 @@ export class ReleaseSwitch implements ReleaseInstaller {
     // Resumed after a kill -9, `file` is releases/<v>/causeway-edge itself: now the new copy, keep it.
     if (file !== this.installedCopy(m.version)) rmSync(file, { force: true });
     await holdAt('release-copied');
+    writeAtomic(join(this.#R, 'pending-gate'), `${Math.ceil(this.o.healthGateMs / 1000)}\n`);
     writeAtomic(join(this.#R, 'pending'), `${m.version} ${previous} ${job.commandId}\n`);
     rmSync(join(this.#R, 'pending-boots'), { force: true });
     await holdAt('release-pending');
@@ -115,6 +121,7 @@ export class ReleaseSwitch implements ReleaseInstaller {
     if (job === undefined || this.currentVersion() !== version) {
       this.o.logger.warn('stale pending release marker removed', { version, current: this.currentVersion() });
       rmSync(join(this.#R, 'pending'), { force: true });
+      rmSync(join(this.#R, 'pending-gate'), { force: true });
       return undefined;
     }
     return { job, gate: true, version, previous };
@@ -124,6 +131,7 @@ export class ReleaseSwitch implements ReleaseInstaller {
   confirm(): void {
     rmSync(join(this.#R, 'pending'), { force: true });
     rmSync(join(this.#R, 'pending-boots'), { force: true });
+    rmSync(join(this.#R, 'pending-gate'), { force: true });
     fsyncDir(this.#R);
   }
 
@@ -133,6 +141,7 @@ export class ReleaseSwitch implements ReleaseInstaller {
     this.#point(g.previous);
     rmSync(join(this.#R, 'pending'), { force: true });
     rmSync(join(this.#R, 'pending-boots'), { force: true });
+    rmSync(join(this.#R, 'pending-gate'), { force: true });
     fsyncDir(this.#R);
     this.o.logger.error('release failed its health gate; previous release put back', { version: g.version, previous: g.previous, reason });
   }

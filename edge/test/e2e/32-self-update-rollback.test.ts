@@ -14,7 +14,9 @@ const run = promisify(execFile);
  * under a supervisor loop that restarts it when it exits non-zero (as systemd's Restart=on-failure does).
  * A good release is swapped in and reports SUCCEEDED; one that cannot reach the cloud fails its health
  * gate and the previous release is put back (ROLLED_BACK, with the reason); one that crashes at start is
- * put back by the launcher after CAUSEWAY_UPDATE_MAX_BOOTS starts.
+ * put back by the launcher after CAUSEWAY_UPDATE_MAX_BOOTS starts; one that starts and hangs (alive, never
+ * connecting, never exiting) is killed and put back by the launcher's watchdog after the gate seconds
+ * plus CAUSEWAY_UPDATE_HANG_MARGIN_SECONDS.
  */
 describe('edge e2e 32: agent self-update, health gate and rollback @e2e', function () {
   this.timeout(240_000);
@@ -74,7 +76,9 @@ describe('edge e2e 32: agent self-update, health gate and rollback @e2e', functi
         update: { root: R, healthGateSeconds: 8 },
       }),
     );
-    supervisor = superviseLauncher(R, ['--config', join(dir, 'gw1.json')]);
+    // A margin that leaves the agent's own gate (8 s after its uplink starts) time to decide first even on
+    // a loaded machine, so the cases above it are never decided by the watchdog.
+    supervisor = superviseLauncher(R, ['--config', join(dir, 'gw1.json')], { CAUSEWAY_UPDATE_HANG_MARGIN_SECONDS: '40' });
     await waitFor('gw1 online', 60_000, async () => ((await call('GET', '/v1/devices/gw1')).online ? true : undefined));
   });
   after(async () => {
@@ -106,5 +110,16 @@ describe('edge e2e 32: agent self-update, health gate and rollback @e2e', functi
     assert.equal(t.state, 'ROLLED_BACK', JSON.stringify(t));
     assert.match(t.reason, /release 4\.0\.0 rolled back to 2\.0\.0: it exited 3 times before it passed its health gate/);
     assert.equal(current(), join('releases', '2.0.0'));
+  });
+
+  it('a release that starts and hangs before its gate is killed and put back by the launcher watchdog', async () => {
+    // A blocked main thread: no timer of its own could fire, so only something outside the process can end it.
+    await publishRelease(release('5.0.0', `exec "${process.execPath}" -e "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)"`), '5.0.0');
+    const killedBefore = supervisor!.exits.filter((c) => c === null).length;
+    const t = await rolloutTo('5.0.0');
+    assert.equal(t.state, 'ROLLED_BACK', JSON.stringify(t));
+    assert.match(t.reason, /release 5\.0\.0 rolled back to 2\.0\.0: it started but neither passed nor failed its health gate within 48 s/);
+    assert.equal(current(), join('releases', '2.0.0'));
+    assert.equal(supervisor!.exits.filter((c) => c === null).length, killedBefore + 1, `the hung release was killed once (exits: ${supervisor!.exits.join(',')})`);
   });
 });

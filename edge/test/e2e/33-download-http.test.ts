@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { CHUNK_LANE, decodeChunkAnswer, encodeChunkRequest, formatTopic } from '@causeway/shared';
 import { startFaultProxy, type FaultProxy } from '@causeway/sim/fault-proxy/fault-proxy.js';
+import { WINDOW_CHUNKS } from '../../src/files/http-chunk-source.js';
 import { apiCall, sleep, startBroker, type BrokerProcess, waitFor as waitForValue } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 const run = promisify(execFile);
@@ -29,9 +31,11 @@ async function freePort(): Promise<number> {
  * its MQTT id and secret), and refuses everyone else (401; 403 ARTIFACT_NOT_ROLLED_OUT, over MQTT too).
  * A real causeway-edge with files.transport http downloads through a fault proxy on the API port; the
  * link is cut mid-download and the agent goes on with a Range from the bytes already on disk, not from
- * zero (its log says from which byte, and it received less than the artifact plus what it had).
+ * zero (its log says from which byte, and it received less than the artifact plus what it had). Then a
+ * kill -9 of the agent mid-download: the restarted agent asks from its last verified chunk, and the
+ * cloud serves it the rest of the artifact and at most a couple of chunks more, never the whole again.
  */
-describe('edge e2e 33: artifact download over HTTP with Range, resumed after a link cut; refused without a rollout @e2e', function () {
+describe('edge e2e 33: artifact download over HTTP with Range, resumed after a link cut and a kill -9; refused without a rollout @e2e', function () {
   this.timeout(180_000);
   let dir: string;
   let cloud: BrokerProcess;
@@ -42,7 +46,17 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
   const token = 'operator-token-for-e2e-33-http';
   const secrets: Record<string, string> = {};
   let edge: ChildProcess | undefined;
-  const edgeLog: string[] = [];
+  /** the log lines of the agent started last */
+  let edgeLog: string[] = [];
+  const startEdge = (): ChildProcess => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(dir, 'gw1.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    edgeLog = lines;
+    createInterface({ input: p.stdout! }).on('line', (l) => (l === '' ? undefined : lines.push(l)));
+    p.stderr!.resume();
+    edge = p;
+    return p;
+  };
 
   const call = (method: string, path: string, body?: unknown): Promise<any> => apiCall(api, token, method, path, body);
   const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'cloud/src/cli/main.ts', '--url', api, ...args], { env: { ...process.env, CAUSEWAY_TOKEN: token }, timeout: 60_000 });
@@ -151,10 +165,7 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
   });
 
   it('a real agent downloads over HTTP, resumes with a Range from the bytes on disk after a link cut, and installs the exact bytes', async () => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(dir, 'gw1.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    edge = p;
-    p.stdout!.on('data', (b: Buffer) => edgeLog.push(...b.toString().split('\n').filter(Boolean)));
-    p.stderr!.resume();
+    startEdge();
 
     await waitFor('2 MiB downloaded', 60_000, () => ((partialSize(sha) ?? 0) >= 2 * 1024 * 1024 ? true : undefined));
     proxy.cut();
@@ -190,5 +201,68 @@ describe('edge e2e 33: artifact download over HTTP with Range, resumed after a l
     assert.ok(list.served.mqtt!.refused >= 1, 'the MQTT refusal is counted');
     assert.equal(await metric(cloudHealth, 'causeway_artifacts', 'transport="http",counter="servedBytes"'), list.served.http!.servedBytes);
     console.log(`      ${SIZE} bytes over HTTP; cut at ${atCut}, resumed from ${resumes.map((x) => x.fromByte).join(', ')}; received ${received}, re-fetched ${refetchedBytes}; cloud served ${a.served.bytes} in ${a.served.requests} requests`);
+  });
+
+  it('after a kill -9 mid-download the restarted agent resumes from its last verified chunk: the cloud serves the rest, not the whole again', async () => {
+    const image = randomBytes(SIZE);
+    writeFileSync(join(dir, 'image-10.bin'), image);
+    const out = (await cli(['file', 'publish', join(dir, 'image-10.bin'), '--name', 'fw-image', '--version', '10', '--key', join(dir, 'release-key.pem')])).stdout;
+    const sha10 = /sha256 ([0-9a-f]{64})/.exec(out)![1]!;
+    const servedOf = async (): Promise<{ bytes: number; requests: number }> => ((await call('GET', '/v1/artifacts')) as { artifacts: Array<{ sha256: string; served: { bytes: number; requests: number } }> }).artifacts.find((x) => x.sha256 === sha10)!.served;
+    const id = JSON.parse((await cli(['rollout', 'fw-image', '10', '--gateway', 'gw1', '--json'])).stdout).command.id as string;
+
+    // Paced at files.maxBytesPerSecond (1 MiB/s), so the kill lands mid-transfer.
+    await waitFor('3 MiB of version 10 downloaded', 60_000, () => ((partialSize(sha10) ?? 0) >= 3 * 1024 * 1024 ? true : undefined));
+    const killed = edge!;
+    killed.kill('SIGKILL');
+    await new Promise((r) => killed.once('exit', r));
+    const atKill = partialSize(sha10)!;
+    assert.ok(atKill < SIZE, `killed mid-download (${atKill} of ${SIZE} bytes on disk)`);
+    // What the cloud sent before the kill, socket buffers included: settled once it has seen the
+    // connection go (polled until it stops moving, nothing else asks for this artifact meanwhile).
+    let before = await servedOf();
+    for (let settled = 0, deadline = Date.now() + 30_000; settled < 3; ) {
+      assert.ok(Date.now() < deadline, `the cloud's served count for ${sha10} settled after the kill (${before.bytes})`);
+      await sleep(300);
+      const now = await servedOf();
+      settled = now.bytes === before.bytes ? settled + 1 : 0;
+      before = now;
+    }
+
+    startEdge();
+    const t = await waitFor('install of version 10 finished', 90_000, async () => {
+      const x = (await call('GET', `/v1/commands/${id}/targets`)).targets[0];
+      return ['SUCCEEDED', 'FAILED', 'TIMED_OUT'].includes(x.state) ? x : undefined;
+    });
+    assert.equal(t.state, 'SUCCEEDED', JSON.stringify(t));
+    const installed = readFileSync(join(dir, 'gw1', 'files', 'fw-image'));
+    assert.equal(createHash('sha256').update(installed).digest('hex'), sha10, 'the installed file hashes to the signed sha256');
+    assert.deepEqual(installed, image);
+
+    // The restarted agent went on from a chunk near the bytes on disk at the kill (one written but not
+    // yet committed may be fetched again), with a Range request, not from byte 0.
+    const resumed = edgeLog.filter((l) => l.includes('"download resumed"')).map((l) => JSON.parse(l) as { msg?: string; chunk?: number }).find((l) => l.msg === 'download resumed');
+    assert.ok(resumed?.chunk !== undefined, 'the restarted agent logged where it resumed');
+    assert.ok(resumed.chunk * CHUNK >= atKill - 2 * CHUNK, `resumed at chunk ${resumed.chunk}, ${atKill} bytes were on disk at the kill`);
+    assert.ok((await metric(edgeHealth, 'causeway_files', 'what="http_range_resumes"')) >= 1, 'the restarted agent asked with a Range past byte 0');
+    // Bounds with room for one stalled window (files.chunkTimeoutMs on a loaded machine) besides the
+    // chunk written but not committed at the kill; from zero would be the whole artifact.
+    const slack = (WINDOW_CHUNKS + 1) * CHUNK;
+    const received = await metric(edgeHealth, 'causeway_files', 'what="http_bytes"');
+    assert.ok(received <= SIZE - atKill + slack, `the restarted agent received ${received} bytes: the ${SIZE - atKill} missing at the kill and at most ${slack} more`);
+
+    // The cloud's own count: after the restart it served the rest of the artifact, not the whole again.
+    const after = await servedOf();
+    const servedAfterKill = after.bytes - before.bytes;
+    assert.ok(servedAfterKill >= SIZE - resumed.chunk * CHUNK, `served ${servedAfterKill} bytes after the restart`);
+    assert.ok(servedAfterKill <= SIZE - atKill + slack, `re-fetch bounded: the cloud served ${servedAfterKill} bytes after the restart for the ${SIZE - atKill} missing at the kill`);
+    // And over the whole download, kill included: the agent asks a window of WINDOW_CHUNKS chunks at a
+    // time, so what the kill threw away (socket buffers too) is at most a window, plus the slack above.
+    // An open-ended range had the whole artifact sent before the kill and 5 MiB of it again after.
+    assert.ok(after.bytes <= SIZE + WINDOW_CHUNKS * CHUNK + slack, `the cloud served ${after.bytes} bytes in all for ${SIZE}: at most a window lost at the kill and ${slack} more`);
+    const { fetchedBytes, refetchedBytes } = t.output as { fetchedBytes: number; refetchedBytes: number };
+    assert.equal(fetchedBytes, SIZE);
+    assert.ok(refetchedBytes <= 2 * CHUNK, `re-fetched ${refetchedBytes} bytes: at most the chunks in flight at the kill`);
+    console.log(`      killed at ${atKill} of ${SIZE} bytes; resumed at chunk ${resumed.chunk}; the cloud served ${before.bytes} before the kill, ${servedAfterKill} after; the agent re-fetched ${refetchedBytes}`);
   });
 });
