@@ -77,7 +77,7 @@ export interface HandlerConnection extends DeliveryLink {
   /** the client's Receive Maximum (v5), capped by ours */
   receiveMaximum: number;
   clientMaxPacketSize: number;
-  readonly inboundAliases: Map<number, string>;
+  inboundAliases: Map<number, string> | undefined;
   /** aliases we assign on deliveries, when the v5 client's CONNECT allowed them (Topic Alias Maximum) */
   outboundAliases: OutboundTopicAliases | undefined;
   readonly remoteAddress: string;

@@ -15,10 +15,10 @@ function resolveTopic(conn: HandlerConnection, packet: IPublishPacket): string {
     throw new ProtocolError('MQTT_TOPIC_ALIAS_INVALID', `topic alias ${alias} outside 1..${conn.broker.options.topicAliasMaximum} [MQTT-3.3.2-9]`);
   }
   if (packet.topic !== '') {
-    conn.inboundAliases.set(alias, packet.topic);
+    (conn.inboundAliases ??= new Map()).set(alias, packet.topic);
     return packet.topic;
   }
-  const t = conn.inboundAliases.get(alias);
+  const t = conn.inboundAliases?.get(alias);
   if (t === undefined) throw new ProtocolError('MQTT_PROTOCOL', `topic alias ${alias} used before it was set`);
   return t;
 }

@@ -1,0 +1,38 @@
+import mqtt from 'mqtt-packet';
+import bl from 'bl';
+
+const { BufferList } = bl;
+
+/** What the connection uses of mqtt-packet's parser. */
+export type PacketParser = ReturnType<typeof mqtt.parser>;
+
+interface ParserInternals {
+  _list: unknown;
+  _resetState(): void;
+}
+
+const hasInternals = (p: unknown): p is ParserInternals =>
+  typeof (p as ParserInternals)._resetState === 'function' && typeof (p as { _list?: { append?: unknown } })._list?.append === 'function';
+
+let stockReset: (() => void) | undefined;
+
+function lightReset(this: ParserInternals): void {
+  stockReset!.call(this);
+  this._list = new BufferList();
+}
+
+/**
+ * mqtt-packet's parser, holding its unparsed bytes in a plain BufferList. mqtt-packet keeps them in
+ * `bl()`, a whole Duplex stream of which it only uses the BufferList methods (append, consume, slice,
+ * readUInt8…): ~0.9 KB of heap per connection for nothing, on every idle connection a broker holds
+ * (issue 15; `node --expose-gc` measurement in docs/benchmarks.md). `lightened` says whether the swap
+ * took (false if an upgrade of mqtt-packet changed its internals: the parser then works as shipped).
+ */
+export function createPacketParser(): { parser: PacketParser; lightened: boolean } {
+  const parser = mqtt.parser();
+  if (!hasInternals(parser)) return { parser, lightened: false };
+  stockReset ??= parser._resetState;
+  parser._resetState = lightReset; // one function for all parsers: no closure per connection
+  parser._list = new BufferList();
+  return { parser, lightened: true };
+}
