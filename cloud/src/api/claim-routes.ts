@@ -15,9 +15,10 @@ const TOKEN = /^cw_claim_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
 
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** What operators see of a claim: never the hash of its secret; `approval` always present (claims made before the approval queue have none: false). */
 export function renderClaim(c: ClaimRecord): Record<string, unknown> {
   const { secretSha256, ...rest } = c;
-  return rest;
+  return { ...rest, approval: c.approval === true };
 }
 
 /** A refused registration: CLAIM_INVALID (401) or the claim's own state (403). */
