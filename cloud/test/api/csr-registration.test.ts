@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { webcrypto, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
+import type { ControlStore } from '../../src/control/control-store.js';
+import { CsrSigner } from '../../src/identity/csr-signer.js';
+import { x509 } from '../../src/identity/x509-lib.js';
+import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
+
+async function csrFor(name: string): Promise<string> {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  return (await x509.Pkcs10CertificateRequestGenerator.create({ name, keys: keys as never, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } })).toString('pem');
+}
+
+describe('api/csr-registration: POST /v1/register with a CSR (issue 20)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let signer: CsrSigner;
+  let api: ApiFixture;
+  let control: ControlStore;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cw-csr-api-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=causeway-test-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'ca.key', '-out', 'ca.pem'], { cwd: dir, stdio: 'ignore' });
+    signer = await CsrSigner.load({ certFile: join(dir, 'ca.pem'), keyFile: join(dir, 'ca.key'), validityDays: 10 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await api.close();
+    await control.close();
+  });
+  const start = async (withSigner: boolean): Promise<void> => {
+    control = openSqliteControlStore(':memory:');
+    api = await startApi({ claims: control.claims, registrations: control.registrations, fleet: control.fleet, kdfLogN: 10, ...(withSigner ? { csrSigner: signer } : {}) });
+  };
+  const claim = async (extra: Record<string, unknown> = {}): Promise<{ id: string; token: string }> => {
+    const c = await api.call('POST', '/v1/claims', { maxUses: 2, groups: ['north'], ...extra });
+    return { id: c.json.claim.id, token: c.json.token };
+  };
+
+  it('signs the gateway\'s own request: its certificate (CN = id) and the CA, no secret; the registry entry has none either', async () => {
+    await start(true);
+    const c = await claim();
+    const r = await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-cert-1', csr: await csrFor('CN=gw-cert-1') }, '');
+    assert.equal(r.status, 201, JSON.stringify(r.json));
+    assert.equal(r.json.secret, undefined);
+    const cert = new X509Certificate(r.json.certificate);
+    assert.equal(cert.subject, 'CN=gw-cert-1');
+    assert.ok(cert.verify(new X509Certificate(r.json.ca).publicKey));
+    assert.equal(r.json.notAfter, Date.parse(cert.validTo));
+    const entry = (await api.registry.get('gw-cert-1'))!;
+    assert.deepEqual([entry.kind, entry.groups, entry.tags, entry.secretHash], ['gateway', ['north'], { claim: c.id }, undefined]);
+    assert.equal((await control.claims.get(c.id))!.uses, 1);
+    assert.equal((await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-cert-1', csr: await csrFor('CN=gw-cert-1') }, '')).status, 409, 'never a second certificate for a registered id');
+  });
+
+  it('refuses hostile requests with their code, counts them, and takes no use of the claim', async () => {
+    await start(true);
+    const c = await claim();
+    const cases: Array<[unknown, string]> = [
+      [await csrFor('CN=gw-victim'), 'CSR_SUBJECT_MISMATCH'],
+      ['garbage', 'CSR_MALFORMED'],
+      [{ pem: 'x' }, 'CSR_MALFORMED'],
+    ];
+    for (const [csr, code] of cases) {
+      const r = await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-evil', csr }, '');
+      assert.deepEqual([r.status, r.json.error.code], [400, code], JSON.stringify(r.json));
+    }
+    assert.equal(api.counters.csrRefused, 3);
+    assert.equal((await control.claims.get(c.id))!.uses, 0);
+    assert.equal(await api.registry.get('gw-evil'), undefined);
+    assert.equal(await api.registry.get('gw-victim'), undefined);
+  });
+
+  it('without a CA, or with a claim that needs approval, a CSR is refused as a bad request saying why', async () => {
+    await start(false);
+    const c = await claim();
+    const r = await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-1', csr: await csrFor('CN=gw-1') }, '');
+    assert.equal(r.status, 400);
+    assert.match(r.json.error.message, /claims\.caCert/);
+    const a = await claim({ approval: true });
+    const r2 = await api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', csr: await csrFor('CN=gw-2') }, '');
+    assert.equal(r2.status, 400);
+    assert.match(r2.json.error.message, /approval/);
+    assert.equal((await control.claims.get(a.id))!.uses, 0);
+  });
+});
