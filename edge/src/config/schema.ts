@@ -28,7 +28,7 @@ export interface EdgeConfig {
   update: { root: string; healthGateSeconds: number };
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
-  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };
+  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string; csr: boolean };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number };
 }
 
