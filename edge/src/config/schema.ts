@@ -29,7 +29,7 @@ export interface EdgeConfig {
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
   identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string; csr: boolean };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number; source: 'auto' | 'ring' };
 }
 
 /** Declared in shared/src/config/edge-schema.ts (one source of truth with the cloud's check of remote config). */

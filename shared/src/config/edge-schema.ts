@@ -241,6 +241,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     log: {
       level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
       ringBytes: { doc: 'Bytes of recent log lines kept on disk (logs/ beside store.path, two segments, mode 0600) for `causeway logs` and the support bundle; secrets redacted (0: none)', format: 'nat', default: 1024 * 1024 },
+      source: { doc: 'Where `causeway logs` reads: auto = the journal when the agent runs as a systemd service logging to journald with journalctl on PATH (earlier runs, crash traces, systemd\'s messages; the service user needs group systemd-journal), else the log ring, which is also the fallback when reading the journal fails; ring = always the log ring', format: ['auto', 'ring'], default: 'auto' },
     },
   };
 }
