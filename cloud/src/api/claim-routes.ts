@@ -86,15 +86,14 @@ export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore,
       }
       const id = reqStr(body, 'id');
       validateId(id, 'id');
-      if (body.csr !== undefined) {
-        if (claim.approval === true) throw new ApiError('API_BAD_REQUEST', `claim ${claim.id} needs an operator's approval: such a gateway registers with a secret of its own, not a CSR`);
+      if (body.csr !== undefined && claim.approval !== true) {
         const out = await registerWithCsr(deps, claims, counters, { claim, id, csr: body.csr, source });
         failures.succeed(source);
         return out;
       }
       if (claim.approval === true) {
         if (deps.registrations === undefined) throw new CausewayError('API_BUSY', 'this node has no approval queue; try again');
-        const out = await registerWithApproval(deps, claims, deps.registrations, { claim, id, body, source, res });
+        const out = await registerWithApproval(deps, claims, deps.registrations, { claim, id, body, source, res, counters });
         failures.succeed(source);
         return out;
       }

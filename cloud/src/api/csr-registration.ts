@@ -1,5 +1,5 @@
 import type { ClaimRecord, ClaimStore } from '../fleet/fleet-store.js';
-import { CsrError } from '../identity/csr-signer.js';
+import { CsrError, type CsrSigner } from '../identity/csr-signer.js';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import type { ApiCounters } from './api-counters.js';
 import type { ApiDeps } from './api-deps.js';
@@ -14,6 +14,24 @@ export interface CsrRequest {
 }
 
 /**
+ * The cloud's signer and the checked request, or the refusal (400 with its code, logged and counted).
+ * Also used for a claim that needs approval: the request is checked when the gateway first asks.
+ */
+export async function checkCsr(deps: ApiDeps, counters: ApiCounters, q: CsrRequest): Promise<{ signer: CsrSigner; csr: Awaited<ReturnType<CsrSigner['check']>> }> {
+  const signer = deps.csrSigner;
+  if (signer === undefined) throw new ApiError('API_BAD_REQUEST', 'this cloud signs no certificates (claims.caCert and claims.caKey are not set); register without a csr to get a secret');
+  try {
+    return { signer, csr: await signer.check(q.csr, q.id) };
+  } catch (err) {
+    if (err instanceof CsrError) {
+      counters.csrRefused++;
+      deps.logger.warn('registration CSR refused', { id: q.id, claim: q.claim.id, source: q.source, code: err.code, reason: err.message });
+    }
+    throw err;
+  }
+}
+
+/**
  * `POST /v1/register` {claimToken, id, csr} (issue 20): a gateway registering by claim with a PKCS #10
  * request instead of asking for a secret. Its private key never leaves it; the cloud CA (claims.caCert)
  * signs a client certificate with CN = id, which the broker's TLS listener (mqtt.tls.ca) maps to the
@@ -24,18 +42,7 @@ export interface CsrRequest {
  * CSR_WEAK_KEY), logged at warn and counted (causeway_api_events{counter="csrRefused"}).
  */
 export async function registerWithCsr(deps: ApiDeps, claims: ClaimStore, counters: ApiCounters, q: CsrRequest): Promise<unknown> {
-  const signer = deps.csrSigner;
-  if (signer === undefined) throw new ApiError('API_BAD_REQUEST', 'this cloud signs no certificates (claims.caCert and claims.caKey are not set); register without a csr to get a secret');
-  let csr;
-  try {
-    csr = await signer.check(q.csr, q.id);
-  } catch (err) {
-    if (err instanceof CsrError) {
-      counters.csrRefused++;
-      deps.logger.warn('registration CSR refused', { id: q.id, claim: q.claim.id, source: q.source, code: err.code, reason: err.message });
-    }
-    throw err;
-  }
+  const { signer, csr } = await checkCsr(deps, counters, q);
   const use = await takeClaimUse(deps, claims, q.claim, q.id);
   const entry: RegistryEntry = { id: q.id, kind: 'gateway', groups: use.claim.groups, tags: { ...use.claim.tags, claim: q.claim.id }, enabled: true, createdAt: Date.now(), online: false };
   let signed;

@@ -74,16 +74,36 @@ describe('api/csr-registration: POST /v1/register with a CSR (issue 20)', functi
     assert.equal(await api.registry.get('gw-victim'), undefined);
   });
 
-  it('without a CA, or with a claim that needs approval, a CSR is refused as a bad request saying why', async () => {
+  it('without a CA a CSR is refused as a bad request saying why', async () => {
     await start(false);
     const c = await claim();
     const r = await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-1', csr: await csrFor('CN=gw-1') }, '');
     assert.equal(r.status, 400);
     assert.match(r.json.error.message, /claims\.caCert/);
+    assert.equal((await control.claims.get(c.id))!.uses, 0);
+  });
+
+  it('with a claim that needs approval: the CSR is checked when asked, waits, and is signed when the approved gateway asks again', async () => {
+    await start(true);
     const a = await claim({ approval: true });
-    const r2 = await api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', csr: await csrFor('CN=gw-2') }, '');
-    assert.equal(r2.status, 400);
-    assert.match(r2.json.error.message, /approval/);
-    assert.equal((await control.claims.get(a.id))!.uses, 0);
+    const secret = 'the-gateways-own-secret-0123456789abcdef';
+    const ask = async (csr: unknown) => api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', secret, csr }, '');
+    const hostile = await ask(await csrFor('CN=gw-other'));
+    assert.deepEqual([hostile.status, hostile.json.error.code], [400, 'CSR_SUBJECT_MISMATCH']);
+    assert.equal((await control.claims.get(a.id))!.uses, 0, 'refused before a use is taken');
+    assert.equal(api.counters.csrRefused, 1);
+    const csr = await csrFor('CN=gw-2');
+    assert.equal((await ask(csr)).status, 202);
+    assert.equal((await ask(csr)).status, 202, 'still pending');
+    const listed = (await api.call('GET', '/v1/registrations')).json.registrations;
+    assert.deepEqual(listed.map((r: any) => [r.gateway, r.state, r.certificate, r.csr]), [['gw-2', 'pending', true, undefined]]);
+    assert.equal((await api.call('POST', '/v1/registrations/gw-2/approve')).status, 200);
+    assert.equal((await api.registry.get('gw-2'))!.secretHash, undefined, 'a certificate gateway has no secret in the registry');
+    const done = await ask(csr);
+    assert.equal(done.status, 201, JSON.stringify(done.json));
+    assert.equal(done.json.state, 'approved');
+    assert.equal(new X509Certificate(done.json.certificate).subject, 'CN=gw-2');
+    const other = await api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', secret: 'another-secret-0123456789abcdefghijklmn', csr }, '');
+    assert.equal(other.status, 409, 'another gateway cannot fetch that certificate');
   });
 });

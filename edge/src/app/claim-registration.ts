@@ -152,17 +152,18 @@ export async function registerByClaim(cfg: EdgeConfig, log: Logger, deps: Regist
   const url = `${cfg.identity.registerUrl.replace(/\/+$/, '')}/v1/register`;
   const doFetch = deps.fetch ?? fetch;
   const pendingFile = `${secretFileOf(cfg)}.pending`;
-  // With identity.csr the request carries a CSR for a key made here, and no secret (the cloud refuses a
-  // CSR with a claim that needs approval: that flow proves the gateway by its secret). Loaded only then.
+  // With identity.csr the request also carries a CSR for a key made here (x509 loaded only then). The
+  // secret is still sent: a claim that needs approval knows the same gateway asking again by it; the
+  // registry never gets it, the certificate is the credential.
   const csr = cfg.identity.csr ? await (await import('./gateway-csr.js')).gatewayCsr(keyFileOf(cfg), id, storeText) : undefined;
-  const own = csr === undefined ? ownSecret(pendingFile, id) : undefined;
+  const own = ownSecret(pendingFile, id);
   let waits = 0;
   for (let attempt = 0; ; attempt++) {
     let status = 0;
     let body: { id?: string; secret?: string; certificate?: string; notAfter?: number; state?: string; retryAfterSeconds?: number; error?: { code?: string; message?: string } } | undefined;
     try {
       // `secret` is used only by a claim that needs approval; otherwise the cloud makes the secret.
-      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id, ...(csr === undefined ? { secret: own } : { csr }) }), signal: AbortSignal.timeout(15_000) });
+      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id, secret: own, ...(csr === undefined ? {} : { csr }) }), signal: AbortSignal.timeout(15_000) });
       status = res.status;
       body = (await res.json().catch(() => undefined)) as typeof body;
     } catch (err) {
@@ -173,7 +174,8 @@ export async function registerByClaim(cfg: EdgeConfig, log: Logger, deps: Regist
       storeText(certFile, body.certificate);
       const s: StoredCertificateIdentity = { id, certFile, keyFile: keyFileOf(cfg), notAfter: typeof body.notAfter === 'number' ? body.notAfter : 0, registeredAt: Date.now() };
       store(secretFileOf(cfg), s);
-      log.info('registered by claim with a certificate', { gateway: id, certFile, notAfter: s.notAfter });
+      rmSync(pendingFile, { force: true });
+      log.info('registered by claim with a certificate', { gateway: id, certFile, notAfter: s.notAfter, ...(waits > 0 ? { approvedAfterRequests: waits + 1 } : {}) });
       return withIdentity(cfg, s);
     }
     // Approved: no secret in the answer, the gateway's own is now in the registry.

@@ -65,14 +65,15 @@ describe('app/claim-registration: first boot by claim (issue 20)', () => {
     const keyFile = join(dir, 'gateway-key.pem');
     const certFile = join(dir, 'gateway-cert.pem');
     assert.deepEqual([got.gateway.id, got.cloud.username, got.cloud.password, got.cloud.cert, got.cloud.key], ['gw-9', 'gw-9', '', certFile, keyFile]);
-    assert.equal(sent[0].secret, undefined, 'no secret asked for');
+    assert.match(sent[0].secret, /^[\w-]{43}$/, 'its own secret, which only a claim that needs approval uses');
     assert.equal(new X509Csr(sent[0].csr).subject, 'CN=gw-9');
     const key = readFileSync(keyFile, 'utf8');
     assert.match(key, /BEGIN PRIVATE KEY/);
     assert.equal(JSON.stringify(sent).includes(key.split('\n')[1]!), false, 'the private key never leaves the gateway');
     for (const f of [keyFile, certFile, join(dir, 'credentials.json')]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
     assert.equal(createPublicKey(key).export({ type: 'spki', format: 'pem' }), createPublicKey({ key: Buffer.from(new X509Csr(sent[0].csr).publicKey.rawData), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
-    assert.equal(existsSync(join(dir, 'credentials.json.pending')), false, 'no pending secret made');
+    assert.equal(existsSync(join(dir, 'credentials.json.pending')), false, 'the pending secret is gone once registered');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).secret, undefined, 'no secret stored: the certificate is the credential');
     const again = await registerByClaim(c, silentLogger, { fetch });
     assert.equal(sent.length, 1, 'stored: the claim is not presented again');
     assert.deepEqual([again.cloud.cert, applyStoredIdentity(c).cloud.key], [certFile, keyFile]);

@@ -27,6 +27,26 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
     return { status: r.status, json: await r.json() };
   };
 
+  /** a real agent on first boot, imaged with a claim and identity.csr, reading JSON readings on stdin */
+  const agent = (name: string, claimToken: string) => {
+    const home = join(dir, name);
+    mkdirSync(home);
+    writeFileSync(join(home, 'serial'), `${name}\n`);
+    const cfg = {
+      identity: { claimToken, registerUrl: api, idFrom: join(home, 'serial'), csr: true },
+      cloud: { url: `mqtts://127.0.0.1:${cloud.tlsPort}`, ca: join(dir, 'ca.pem'), backoffBaseMs: 100, backoffMaxMs: 1000 },
+      store: { path: join(home, 'outbox.db') },
+      input: { stdin: true },
+    };
+    writeFileSync(join(home, 'config.json'), JSON.stringify(cfg), { mode: 0o600 });
+    const p = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(home, 'config.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    return { p, home, output: () => out, exited };
+  };
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'cw-e2e43-'));
     const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
@@ -37,7 +57,7 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
       '--auth.allowAnonymous', 'false',
       '--mqtt.tls.port', '0', '--mqtt.tls.cert', join(dir, 'server.pem'), '--mqtt.tls.key', join(dir, 'server.key'), '--mqtt.tls.ca', join(dir, 'ca.pem'),
       '--claims.caCert', join(dir, 'ca.pem'), '--claims.caKey', join(dir, 'ca.key'), '--claims.certValidityDays', '7',
-      '--health.port', '0',
+      '--health.port', '0', '--claims.pendingRetrySeconds', '1',
     ]);
     assert.ok(cloud.tlsPort !== undefined, 'the TLS listener is up');
     api = `http://127.0.0.1:${cloud.apiPort}`;
@@ -50,23 +70,9 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
 
   it('claim → CSR → certificate → mTLS connection → telemetry arrives; the key never leaves the gateway', async () => {
     const claim = (await call('POST', '/v1/claims', { maxUses: 1, groups: ['csr'] })) as { token: string; claim: { id: string } };
-    const home = join(dir, 'gw-csr-1');
-    mkdirSync(home);
-    writeFileSync(join(home, 'serial'), 'gw-csr-1\n');
-    const cfg = {
-      identity: { claimToken: claim.token, registerUrl: api, idFrom: join(home, 'serial'), csr: true },
-      cloud: { url: `mqtts://127.0.0.1:${cloud.tlsPort}`, ca: join(dir, 'ca.pem'), backoffBaseMs: 100, backoffMaxMs: 1000 },
-      store: { path: join(home, 'outbox.db') },
-      input: { stdin: true },
-    };
-    writeFileSync(join(home, 'config.json'), JSON.stringify(cfg), { mode: 0o600 });
-    const p = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(home, 'config.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+    const { p, home, output, exited } = agent('gw-csr-1', claim.token);
     try {
-      await waitFor('gw-csr-1 online over mTLS', 90_000, async () => ((await call('GET', '/v1/devices/gw-csr-1').catch(() => undefined))?.online ? true : undefined), { detail: () => out.slice(-3000) + cloud.lines.slice(-20).join('\n') });
+      await waitFor('gw-csr-1 online over mTLS', 90_000, async () => ((await call('GET', '/v1/devices/gw-csr-1').catch(() => undefined))?.online ? true : undefined), { detail: () => output().slice(-3000) + cloud.lines.slice(-20).join('\n') });
       const keyPem = readFileSync(join(home, 'gateway-key.pem'), 'utf8');
       const cert = new X509Certificate(readFileSync(join(home, 'gateway-cert.pem')));
       assert.equal(cert.subject, 'CN=gw-csr-1');
@@ -77,7 +83,7 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
       assert.equal(stored.secret, undefined, 'no secret: the certificate is the credential');
       const keyBody = keyPem.split('\n').slice(1, -2).join('');
       assert.equal(cloud.lines.join('\n').includes(keyBody.slice(0, 40)), false, 'the cloud never saw the key');
-      assert.equal(out.includes(keyBody.slice(0, 40)), false, 'nor did the agent log it');
+      assert.equal(output().includes(keyBody.slice(0, 40)), false, 'nor did the agent log it');
       const device = await call('GET', '/v1/devices/gw-csr-1');
       assert.deepEqual(device.groups, ['csr']);
 
@@ -108,5 +114,22 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
     const c = (await call('GET', '/v1/claims')).claims.find((x: { id: string }) => x.id === claim.claim.id);
     assert.equal(c.uses, 0, 'refused requests take no use');
     assert.ok(cloud.lines.some((l) => l.includes('registration CSR refused') && l.includes('CSR_SUBJECT_MISMATCH')), 'logged with the code');
+  });
+
+  it('with a claim that needs approval: the agent waits, an operator approves, it gets its certificate and connects over mTLS', async () => {
+    const claim = (await call('POST', '/v1/claims', { maxUses: 1, approval: true })) as { token: string; claim: { id: string } };
+    const { p, home, output, exited } = agent('gw-csr-appr', claim.token);
+    try {
+      const pending = await waitFor('the request waiting for approval', 60_000, async () => (await call('GET', '/v1/registrations?state=pending')).registrations.find((r: { gateway: string }) => r.gateway === 'gw-csr-appr'), { detail: () => output().slice(-2000) });
+      assert.equal(pending.certificate, true, 'the operator sees it asks for a certificate');
+      await call('POST', '/v1/registrations/gw-csr-appr/approve');
+      await waitFor('gw-csr-appr online over mTLS', 90_000, async () => ((await call('GET', '/v1/devices/gw-csr-appr').catch(() => undefined))?.online ? true : undefined), { detail: () => output().slice(-3000) });
+      assert.equal(new X509Certificate(readFileSync(join(home, 'gateway-cert.pem'))).subject, 'CN=gw-csr-appr');
+      assert.equal(JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8')).secret, undefined);
+      assert.match(output(), /registered by claim with a certificate/);
+    } finally {
+      p.kill('SIGTERM');
+      await exited;
+    }
   });
 });
