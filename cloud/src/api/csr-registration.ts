@@ -35,7 +35,8 @@ export async function checkCsr(deps: ApiDeps, counters: ApiCounters, q: CsrReque
  * `POST /v1/register` {claimToken, id, csr} (issue 20): a gateway registering by claim with a PKCS #10
  * request instead of asking for a secret. Its private key never leaves it; the cloud CA (claims.caCert)
  * signs a client certificate with CN = id, which the broker's TLS listener (mqtt.tls.ca) maps to the
- * gateway. The registry entry has no secret: the certificate is its only credential.
+ * gateway. The registry entry has no secret: the certificate is its only credential, pinned by its
+ * SHA-256 (certSha256), so no other certificate of the CA with that CN is accepted for it.
  *
  * The CSR is checked before the claim is touched, so a hostile or broken request takes no use of it;
  * each refusal is answered 400 with its code (CSR_MALFORMED, CSR_BAD_SIGNATURE, CSR_SUBJECT_MISMATCH,
@@ -44,10 +45,12 @@ export async function checkCsr(deps: ApiDeps, counters: ApiCounters, q: CsrReque
 export async function registerWithCsr(deps: ApiDeps, claims: ClaimStore, counters: ApiCounters, q: CsrRequest): Promise<unknown> {
   const { signer, csr } = await checkCsr(deps, counters, q);
   const use = await takeClaimUse(deps, claims, q.claim, q.id);
-  const entry: RegistryEntry = { id: q.id, kind: 'gateway', groups: use.claim.groups, tags: { ...use.claim.tags, claim: q.claim.id }, enabled: true, createdAt: Date.now(), online: false };
   let signed;
+  let entry: RegistryEntry;
   try {
     signed = await signer.sign(csr, q.id);
+    // Pinned: the broker accepts this certificate for the id, not another the CA signed for the same CN.
+    entry = { id: q.id, kind: 'gateway', groups: use.claim.groups, tags: { ...use.claim.tags, claim: q.claim.id }, certSha256: signed.sha256, enabled: true, createdAt: Date.now(), online: false };
     await deps.registry.create(entry);
   } catch (err) {
     await claims.release(q.claim.id, q.id);

@@ -19,6 +19,9 @@ const STATES: readonly RegistrationState[] = ['pending', 'approved', 'rejected']
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 const sameHex = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
+/** The pin of an approved gateway whose certificate is not signed yet: no fingerprint matches it. */
+const NO_CERTIFICATE_YET = 'none-issued-yet';
+
 /** What operators see of a request: never its hashes. */
 export function renderRegistration(r: RegistrationRecord): Record<string, unknown> {
   const { secretSha256, secretHash, csr, ...rest } = r;
@@ -78,6 +81,8 @@ export async function registerWithApproval(deps: ApiDeps, claims: ClaimStore, re
       // Signed on each ask after approval (the gateway asks until it has stored one); the secret proved it is the same gateway.
       const { signer, csr } = await checkCsr(deps, q.counters, { claim: q.claim, id: q.id, csr: rec.csr, source: q.source });
       const signed = await signer.sign(csr, q.id);
+      // The newest certificate given is the one accepted (an answer lost on the way is replaced by the next).
+      await deps.registry.update(q.id, { certSha256: signed.sha256 });
       deps.logger.info('approved gateway given its certificate', { id: q.id, claim: rec.claimId, serial: signed.serial, notAfter: signed.notAfter });
       return { id: q.id, groups: entry.groups, state: 'approved', certificate: signed.certificate, ca: signed.ca, notAfter: signed.notAfter };
     }
@@ -114,7 +119,7 @@ export function registrationRoutes(router: Router, deps: ApiDeps, claims: ClaimS
     // stopped on the rejection, registers when it is started again.
     const rec = (await regs.decide(gateway, ['pending', 'rejected'], 'approved', Date.now())) ?? (await notDecidable(gateway, 'pending or rejected'));
     // A gateway that asked with a CSR has no secret: its certificate, signed at its next request, is its credential.
-    const entry: RegistryEntry = { id: gateway, kind: 'gateway', groups: rec.groups, tags: { ...rec.tags, claim: rec.claimId }, ...(rec.csr === undefined ? { secretHash: rec.secretHash } : {}), enabled: true, createdAt: Date.now(), online: false };
+    const entry: RegistryEntry = { id: gateway, kind: 'gateway', groups: rec.groups, tags: { ...rec.tags, claim: rec.claimId }, ...(rec.csr === undefined ? { secretHash: rec.secretHash } : { certSha256: NO_CERTIFICATE_YET }), enabled: true, createdAt: Date.now(), online: false };
     try {
       await deps.registry.create(entry);
     } catch (err) {

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CausewayError, ConfigError } from '@causeway/shared';
 import { x509 } from './x509-lib.js';
@@ -43,6 +43,8 @@ export interface SignedCertificate {
   ca: string;
   serial: string;
   notAfter: number;
+  /** SHA-256 of the certificate's DER, lowercase hex: the registry pins it (RegistryEntry.certSha256) */
+  sha256: string;
 }
 
 export interface CsrSignerOptions {
@@ -163,6 +165,7 @@ export class CsrSigner {
         await x509.AuthorityKeyIdentifierExtension.create(this.ca.publicKey),
       ],
     });
-    return { certificate: cert.toString('pem') + '\n', ca: this.caPem, serial: serial.toString('hex'), notAfter };
+    const sha256 = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex');
+    return { certificate: cert.toString('pem') + '\n', ca: this.caPem, serial: serial.toString('hex'), notAfter, sha256 };
   }
 }

@@ -52,6 +52,7 @@ describe('api/csr-registration: POST /v1/register with a CSR (issue 20)', functi
     assert.equal(r.json.notAfter, Date.parse(cert.validTo));
     const entry = (await api.registry.get('gw-cert-1'))!;
     assert.deepEqual([entry.kind, entry.groups, entry.tags, entry.secretHash], ['gateway', ['north'], { claim: c.id }, undefined]);
+    assert.equal(entry.certSha256, cert.fingerprint256.replace(/:/g, '').toLowerCase(), 'pinned to the certificate it was given');
     assert.equal((await control.claims.get(c.id))!.uses, 1);
     assert.equal((await api.call('POST', '/v1/register', { claimToken: c.token, id: 'gw-cert-1', csr: await csrFor('CN=gw-cert-1') }, '')).status, 409, 'never a second certificate for a registered id');
   });
@@ -98,11 +99,15 @@ describe('api/csr-registration: POST /v1/register with a CSR (issue 20)', functi
     const listed = (await api.call('GET', '/v1/registrations')).json.registrations;
     assert.deepEqual(listed.map((r: any) => [r.gateway, r.state, r.certificate, r.csr]), [['gw-2', 'pending', true, undefined]]);
     assert.equal((await api.call('POST', '/v1/registrations/gw-2/approve')).status, 200);
-    assert.equal((await api.registry.get('gw-2'))!.secretHash, undefined, 'a certificate gateway has no secret in the registry');
+    const approved = (await api.registry.get('gw-2'))!;
+    assert.equal(approved.secretHash, undefined, 'a certificate gateway has no secret in the registry');
+    assert.match(approved.certSha256 ?? '', /^[^0-9a-f]/, 'until its certificate is signed no certificate matches');
     const done = await ask(csr);
     assert.equal(done.status, 201, JSON.stringify(done.json));
     assert.equal(done.json.state, 'approved');
-    assert.equal(new X509Certificate(done.json.certificate).subject, 'CN=gw-2');
+    const cert = new X509Certificate(done.json.certificate);
+    assert.equal(cert.subject, 'CN=gw-2');
+    assert.equal((await api.registry.get('gw-2'))!.certSha256, cert.fingerprint256.replace(/:/g, '').toLowerCase(), 'then pinned to it');
     const other = await api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', secret: 'another-secret-0123456789abcdefghijklmn', csr }, '');
     assert.equal(other.status, 409, 'another gateway cannot fetch that certificate');
   });

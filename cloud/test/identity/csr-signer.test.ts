@@ -53,6 +53,7 @@ describe('identity/csr-signer: the cloud CA for gateways registering with a CSR 
     assert.equal(Date.parse(cert.validTo), Math.floor((now + 7 * 86_400_000) / 1000) * 1000);
     assert.ok(Date.parse(cert.validFrom) < now, 'backdated for a gateway clock a little behind');
     assert.equal(cert.serialNumber.toLowerCase().replace(/^0+/, ''), signed.serial.replace(/^0+/, ''));
+    assert.equal(signed.sha256, cert.fingerprint256.replace(/:/g, '').toLowerCase(), 'the pin is what a TLS peer\'s fingerprint256 says');
     // openssl agrees it chains to the CA for client authentication
     const leaf = join(dir, 'gw-17.pem');
     execFileSync('sh', ['-c', `cat > ${leaf}`], { input: signed.certificate });

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { apiCall, startBroker, type BrokerProcess, waitFor } from '../../../cloud/test/e2e/fixtures/broker-process.js';
 
 /**
@@ -86,6 +87,23 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
       assert.equal(output().includes(keyBody.slice(0, 40)), false, 'nor did the agent log it');
       const device = await call('GET', '/v1/devices/gw-csr-1');
       assert.deepEqual(device.groups, ['csr']);
+      // Another certificate the same CA signed for the same CN (made before the id was deleted and
+      // registered again, say) is refused: the registry pins the one the gateway was given.
+      ssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=gw-csr-1', '-keyout', 'old.key', '-out', 'old.csr');
+      ssl('x509', '-req', '-in', 'old.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-out', 'old.pem');
+      const refused = await new Promise<Error & { code?: number }>((resolve) => {
+        const c = mqtt.connect(`mqtts://127.0.0.1:${cloud.tlsPort}`, { clientId: 'gw-csr-1', protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 10_000, cert: readFileSync(join(dir, 'old.pem')), key: readFileSync(join(dir, 'old.key')), ca: readFileSync(join(dir, 'ca.pem')) });
+        c.once('connect', () => {
+          c.end(true);
+          resolve(Object.assign(new Error('connected'), { code: 0 }));
+        });
+        c.once('error', (e) => {
+          c.end(true);
+          resolve(e);
+        });
+      });
+      assert.equal(refused.code, 0x86, `another certificate for gw-csr-1: ${refused.message}`);
+      assert.equal((await call('GET', '/v1/devices/gw-csr-1')).online, true, 'the gateway itself stays connected');
 
       p.stdin!.write(JSON.stringify({ device: 'd1', stream: 't', ts: Date.now(), value: 21.5 }) + '\n');
       const msg = await waitFor('the reading in the telemetry queue', 60_000, async () => {
