@@ -66,7 +66,17 @@ export function logCommands(o: { ring: LogRing | undefined; journal?: JournalSou
     'support-bundle': async (args) => {
       const lines = args.lines ?? 200;
       if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || lines > 1000) refuse('lines must be from 0 to 1000');
-      const logs = o.ring === undefined ? undefined : selectLogs(o.ring.lines(), { sinceMs: 0, level: 'debug', maxLines: Math.max(1, lines), maxBytes: 32 * 1024 });
+      const q = { sinceMs: 0, level: 'debug' as const, maxLines: Math.max(1, lines), maxBytes: 32 * 1024 };
+      let logs: (ReturnType<typeof selectLogs> & { source: string; journalError?: string }) | undefined;
+      let journalError: string | undefined;
+      if (o.journal !== undefined && lines > 0) {
+        try {
+          logs = { ...selectLogs((await o.journal.read({ sinceMs: 0, level: 'debug', maxLines: q.maxLines })).map(mask), q), source: 'journald' };
+        } catch (err) {
+          journalError = (err as Error).message;
+        }
+      }
+      if (logs === undefined && o.ring !== undefined) logs = { ...selectLogs(o.ring.lines(), q), source: 'ring', ...(journalError === undefined ? {} : { journalError }) };
       return {
         generatedAt: new Date(now()).toISOString(),
         versions: { agent: packageVersion(), node: process.versions.node, platform: `${process.platform} ${process.arch}` },

@@ -54,7 +54,7 @@ describe('logs/journal-source: causeway logs from journald, falling back to the 
     await assert.rejects(journalSource('u.service').read({ sinceMs: 0, level: 'info', maxLines: 10 }), (e: any) => e.code === 'JOURNAL_UNAVAILABLE' && /insufficient permissions/.test(e.message));
   });
 
-  it('logs answers from the journal (masked, source journald); when it fails, from the ring saying why', async () => {
+  it('logs and the support bundle answer from the journal (masked, source journald); when it fails, from the ring saying why', async () => {
     const cfg = loadConfig<EdgeConfig>(edgeSchema, { argv: [], env: {} });
     const ring = new LogRing(join(dir, 'ring'), 64 * 1024, ['pw-secret-1']);
     ring.append(JSON.stringify({ ts: '2026-12-06T02:00:02.000Z', level: 'error', msg: 'from the ring' }) + '\n');
@@ -66,7 +66,12 @@ describe('logs/journal-source: causeway logs from journald, falling back to the 
     assert.equal(j.journalError, undefined);
     const got = decode(j.deflatedBase64);
     assert.deepEqual(got.map((l) => JSON.parse(l).msg), ['uplink lost, password [redacted]', 'FATAL ERROR: Reached heap limit Allocation failed']);
+    const bundle = (await cmds['support-bundle']!({ lines: 10 }, new AbortController().signal)) as { logs: { source: string; deflatedBase64: string } };
+    assert.equal(bundle.logs.source, 'journald', 'the bundle\'s lines come from the journal too');
+    assert.equal(decode(bundle.logs.deflatedBase64).join('\n').includes('pw-secret-1'), false, 'masked there as well');
     fake('exit 1');
+    const b2 = (await cmds['support-bundle']!({ lines: 10 }, new AbortController().signal)) as { logs: { source: string; journalError?: string } };
+    assert.deepEqual([b2.logs.source, typeof b2.logs.journalError], ['ring', 'string']);
     const r = (await cmds.logs!({ sinceSeconds: 3600, level: 'warn' }, new AbortController().signal)) as { source: string; deflatedBase64: string; journalError?: string };
     assert.equal(r.source, 'ring');
     assert.match(r.journalError ?? '', /journalctl failed/);
