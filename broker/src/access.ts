@@ -26,6 +26,8 @@ export interface ConnectInfo {
   remoteAddress: string;
   /** principal id from a verified TLS client certificate */
   certificateId?: string;
+  /** SHA-256 of that certificate (DER), lowercase hex: a registry entry may pin the one certificate it accepts */
+  certificateSha256?: string;
 }
 
 /** The connection asking, as operator ACL rules name it (mosquitto's `%c` and `%u`). */

@@ -105,7 +105,7 @@ export class Broker implements ConnectionHost {
   }
 
   /** Serves one client over any duplex stream. */
-  handle(stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}): Connection {
+  handle(stream: Duplex, meta: { remoteAddress?: string; certificateId?: string; certificateSha256?: string } = {}): Connection {
     const conn = new Connection(this, stream, meta);
     this.connections.add(conn);
     this.counters.connectionsTotal++;

@@ -73,6 +73,8 @@ export class Connection implements HandlerConnection {
   readonly remoteAddress: string;
   /** CN of a verified TLS client certificate */
   certificateId: string | undefined;
+  /** SHA-256 of that certificate (DER), lowercase hex: a registry entry may pin the one certificate it accepts */
+  certificateSha256: string | undefined;
   /** who the client authenticated as; set by CONNECT */
   identity: Identity | undefined;
   /** QoS 1/2 publishes received and not yet acknowledged (waiting for the store) */
@@ -121,11 +123,12 @@ export class Connection implements HandlerConnection {
     },
   };
 
-  constructor(broker: ConnectionHost, stream: Duplex, meta: { remoteAddress?: string; certificateId?: string } = {}) {
+  constructor(broker: ConnectionHost, stream: Duplex, meta: { remoteAddress?: string; certificateId?: string; certificateSha256?: string } = {}) {
     this.broker = broker;
     this.stream = stream;
     this.remoteAddress = meta.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'local';
     if (meta.certificateId !== undefined) this.certificateId = meta.certificateId;
+    if (meta.certificateSha256 !== undefined) this.certificateSha256 = meta.certificateSha256;
     this.receiveMaximum = broker.options.maxInflight;
     const on = Connection.#streamListeners;
     (this.#parser as Owned)[OWNER] = this;

@@ -7,7 +7,8 @@ import { readStatus } from '@causeway/shared/health/status-socket.js';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
 import { startEdgeAgent } from './app/edge-agent.js';
 import { applyStoredIdentity, registerByClaim } from './app/claim-registration.js';
-import { LogRing } from './logs/log-ring.js';
+import { detectJournal } from './logs/journal-source.js';
+import { LogRing, maskLiterals } from './logs/log-ring.js';
 import { statusSummary } from './app/status-summary.js';
 import { dirname, join } from 'node:path';
 
@@ -51,7 +52,10 @@ await runProgram(
     });
     // Recent lines also go to a bounded ring on disk for `causeway logs` (issue 20); the credentials are
     // masked in it even where a message (not a field) carried one.
-    const ring = cfg.log.ringBytes > 0 ? new LogRing(join(dirname(cfg.store.path), 'logs'), cfg.log.ringBytes, [cfg.cloud.password, cfg.identity.claimToken, cfg.ingest.mqtt.password]) : undefined;
+    const secrets = [cfg.cloud.password, cfg.identity.claimToken, cfg.ingest.mqtt.password];
+    const ring = cfg.log.ringBytes > 0 ? new LogRing(join(dirname(cfg.store.path), 'logs'), cfg.log.ringBytes, secrets) : undefined;
+    // Under systemd with journalctl, `causeway logs` reads the journal (earlier runs, crash traces), else the ring.
+    const journal = detectJournal(cfg.log.source, process.env);
     const log = createLogger({
       level: cfg.log.level,
       name: 'causeway-edge',
@@ -67,8 +71,9 @@ await runProgram(
         process.kill(process.pid, 'SIGTERM');
       },
       ...(ring === undefined ? {} : { logRing: ring }),
+      ...(journal === undefined ? {} : { journal, maskLog: (line: string) => maskLiterals(line, secrets) }),
     });
-    log.info('agent started', { statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }), ...(agent.localMqttPort === undefined ? {} : { localMqttPort: agent.localMqttPort }) });
+    log.info('agent started', { logSource: journal === undefined ? 'ring' : `journald (${journal.unit})`, statusSocket: agent.statusSocket, ...(agent.healthPort === undefined ? {} : { healthPort: agent.healthPort }), ...(agent.localMqttPort === undefined ? {} : { localMqttPort: agent.localMqttPort }) });
     await notifier.ready('running');
     const stopWatchdog = notifier.startWatchdog();
     await new Promise<void>((resolve) => {

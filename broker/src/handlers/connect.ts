@@ -65,6 +65,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
     ...(packet.username === undefined ? {} : { username: packet.username }),
     ...(password === undefined ? {} : { password }),
     ...(conn.certificateId === undefined ? {} : { certificateId: conn.certificateId }),
+    ...(conn.certificateSha256 === undefined ? {} : { certificateSha256: conn.certificateSha256 }),
   });
   if (conn.closed) return;
   if (!auth.ok) {

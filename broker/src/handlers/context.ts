@@ -83,6 +83,7 @@ export interface HandlerConnection extends DeliveryLink {
   readonly remoteAddress: string;
   /** CN of a verified TLS client certificate */
   readonly certificateId: string | undefined;
+  readonly certificateSha256: string | undefined;
   /** QoS 1/2 publishes received and not yet acknowledged (waiting for the store) */
   pendingInbound: number;
   readonly closed: boolean;

@@ -17,4 +17,6 @@ export interface StreamMeta {
   remoteAddress?: string;
   /** CN of a verified TLS client certificate */
   certificateId?: string;
+  /** SHA-256 of that certificate (DER), lowercase hex: a registry entry may pin the one certificate it accepts */
+  certificateSha256?: string;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { ConfigError } from '@causeway/shared';
-import type { Listener, StreamHandler } from './listener.js';
+import type { Listener, StreamHandler, StreamMeta } from './listener.js';
 import { closeServer, listen } from './server-lifecycle.js';
 
 function readPem(file: string, key: string): Buffer {
@@ -23,11 +23,16 @@ export async function startTlsListener(host: string, port: number, files: { cert
   const options: tls.TlsOptions = { cert: readPem(files.cert, 'mqtt.tls.cert'), key: readPem(files.key, 'mqtt.tls.key') };
   if (withCa) Object.assign(options, { ca: readPem(files.ca!, 'mqtt.tls.ca'), requestCert: true, rejectUnauthorized: false });
   const server = tls.createServer(options, (socket) => {
-    const meta: { remoteAddress?: string; certificateId?: string } = {};
+    const meta: StreamMeta = {};
     if (socket.remoteAddress !== undefined) meta.remoteAddress = socket.remoteAddress;
     if (withCa && socket.authorized) {
-      const cn = socket.getPeerCertificate().subject?.CN;
-      if (typeof cn === 'string' && cn !== '') meta.certificateId = cn;
+      const peer = socket.getPeerCertificate();
+      const cn = peer.subject?.CN;
+      if (typeof cn === 'string' && cn !== '') {
+        meta.certificateId = cn;
+        // "AB:CD:…" → "abcd…": what the cloud pins for a gateway registered with a CSR (issue 20)
+        if (typeof peer.fingerprint256 === 'string') meta.certificateSha256 = peer.fingerprint256.replace(/:/g, '').toLowerCase();
+      }
     }
     handle(socket, meta);
   });

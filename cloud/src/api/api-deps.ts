@@ -5,6 +5,7 @@ import type { ServerQueues } from '../queues/contract.js';
 import type { CommandService } from '../control/command-service.js';
 import type { ConfigService } from '../control/config-service.js';
 import type { ApiCounters } from './api-counters.js';
+import type { CsrSigner } from '../identity/csr-signer.js';
 import type { SinkService } from '../sinks/sink-service.js';
 import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
 import type { RegistrationStore } from '../fleet/registration-store.js';
@@ -50,6 +51,8 @@ export interface ApiDeps {
   registrations?: RegistrationStore;
   /** seconds a gateway waiting for approval is told to wait before asking again (claims.pendingRetrySeconds) */
   pendingRetrySeconds?: number;
+  /** the cloud CA that signs the certificates of gateways registering by claim with a CSR (claims.caCert, claims.caKey) */
+  csrSigner?: CsrSigner;
   /** scrypt cost of new secrets (auth.kdfLogN); default DEFAULT_KDF_LOG_N */
   kdfLogN?: number;
   /** artifacts and rollouts (issue 17; with the control plane) */

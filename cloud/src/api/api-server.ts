@@ -84,7 +84,7 @@ export function createApiServer(deps: ApiDeps): Server {
   if (deps.claims !== undefined && deps.registrations !== undefined) registrationRoutes(router, deps, deps.claims, deps.registrations);
   // Routes without the operator token: their body carries the credential (a claim token, issue 20).
   const open = new Router();
-  if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }));
+  if (deps.claims !== undefined) registerRoute(open, deps, deps.claims, new FailureLimiter({ burst: 10, refillPerSecond: 0.2, ...deps.authFailures, maxSources: 100_000 }), counters);
   if (deps.files !== undefined) artifactRoutes(router, deps.files);
   // Routes for gateways, with their MQTT id and secret as HTTP Basic credentials (issue 17).
   const gateways = new Router();

@@ -7,6 +7,9 @@ import { generateSecret, hashSecret } from '../identity/secret-hash.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './http-status.js';
 import { bool, int, reqStr, strArray } from './params.js';
+import type { ApiCounters } from './api-counters.js';
+import { ClaimError, takeClaimUse } from './claim-use.js';
+import { registerWithCsr } from './csr-registration.js';
 import { registerWithApproval } from './registration-routes.js';
 import type { Router } from './router.js';
 
@@ -15,15 +18,12 @@ const TOKEN = /^cw_claim_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
 
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
+/** What operators see of a claim: never the hash of its secret; `approval` always present (claims made before the approval queue have none: false). */
 export function renderClaim(c: ClaimRecord): Record<string, unknown> {
   const { secretSha256, ...rest } = c;
-  return rest;
+  return { ...rest, approval: c.approval === true };
 }
 
-/** A refused registration: CLAIM_INVALID (401) or the claim's own state (403). */
-export class ClaimError extends CausewayError {
-  override name = 'ClaimError';
-}
 
 function tags(body: Record<string, unknown>): Record<string, string> {
   const t = body.tags ?? {};
@@ -67,11 +67,11 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
 }
 
 /**
- * `POST /v1/register` {claimToken, id}: a gateway registers itself on first boot (issue 20). The claim
+ * `POST /v1/register` {claimToken, id} (or {claimToken, id, csr}: registerWithCsr): a gateway registers itself on first boot (issue 20). The claim
  * token is the credential (no operator token); wrong tokens are limited per source like logins. A
  * gateway id that exists is refused (409): a claim never takes over an existing gateway.
  */
-export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore, failures: FailureLimiter): void {
+export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore, failures: FailureLimiter, counters: ApiCounters): void {
   router.add(
     'POST',
     '/v1/register',
@@ -86,19 +86,18 @@ export function registerRoute(router: Router, deps: ApiDeps, claims: ClaimStore,
       }
       const id = reqStr(body, 'id');
       validateId(id, 'id');
-      if (claim.approval === true) {
-        if (deps.registrations === undefined) throw new CausewayError('API_BUSY', 'this node has no approval queue; try again');
-        const out = await registerWithApproval(deps, claims, deps.registrations, { claim, id, body, source, res });
+      if (body.csr !== undefined && claim.approval !== true) {
+        const out = await registerWithCsr(deps, claims, counters, { claim, id, csr: body.csr, source });
         failures.succeed(source);
         return out;
       }
-      if ((await deps.registry.get(id)) !== undefined) throw new CausewayError('REGISTRY_EXISTS', `${id} is already registered; an operator can rotate its secret (causeway devices rotate ${id})`);
-      const use = await claims.use(claim.id, id, Date.now());
-      if (!use.ok) {
-        const why = { CLAIM_UNKNOWN: 'unknown', CLAIM_REVOKED: 'revoked', CLAIM_EXPIRED: 'expired', CLAIM_EXHAUSTED: `used ${claim.maxUses} times already` }[use.reason];
-        deps.logger.warn('registration refused', { id, claim: claim.id, reason: use.reason });
-        throw new ClaimError(use.reason, `claim ${claim.id} is ${why}`);
+      if (claim.approval === true) {
+        if (deps.registrations === undefined) throw new CausewayError('API_BUSY', 'this node has no approval queue; try again');
+        const out = await registerWithApproval(deps, claims, deps.registrations, { claim, id, body, source, res, counters });
+        failures.succeed(source);
+        return out;
       }
+      const use = await takeClaimUse(deps, claims, claim, id);
       failures.succeed(source);
       const secret = generateSecret();
       const entry: RegistryEntry = {

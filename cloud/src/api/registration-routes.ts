@@ -5,7 +5,9 @@ import type { ClaimRecord, ClaimStore } from '../fleet/fleet-store.js';
 import type { RegistrationRecord, RegistrationState, RegistrationStore } from '../fleet/registration-store.js';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import { hashSecret } from '../identity/secret-hash.js';
+import type { ApiCounters } from './api-counters.js';
 import type { ApiDeps } from './api-deps.js';
+import { checkCsr } from './csr-registration.js';
 import { ApiError } from './http-status.js';
 import { str } from './params.js';
 import type { Router } from './router.js';
@@ -17,10 +19,13 @@ const STATES: readonly RegistrationState[] = ['pending', 'approved', 'rejected']
 const sha256hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 const sameHex = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a, 'hex'), Buffer.from(b, 'hex'));
 
+/** The pin of an approved gateway whose certificate is not signed yet: no fingerprint matches it. */
+const NO_CERTIFICATE_YET = 'none-issued-yet';
+
 /** What operators see of a request: never its hashes. */
 export function renderRegistration(r: RegistrationRecord): Record<string, unknown> {
-  const { secretSha256, secretHash, ...rest } = r;
-  return rest;
+  const { secretSha256, secretHash, csr, ...rest } = r;
+  return { ...rest, certificate: csr !== undefined };
 }
 
 export interface PendingRequest {
@@ -29,6 +34,7 @@ export interface PendingRequest {
   body: Record<string, unknown>;
   source: string;
   res: ServerResponse;
+  counters: ApiCounters;
 }
 
 /**
@@ -44,13 +50,15 @@ export async function registerWithApproval(deps: ApiDeps, claims: ClaimStore, re
   const sha = sha256hex(secret);
   let rec = await regs.get(q.id);
   if (rec === undefined) {
+    // With a CSR (identity.csr): checked now, before a use is taken; signed once approved.
+    const csr = q.body.csr === undefined ? undefined : (await checkCsr(deps, q.counters, { claim: q.claim, id: q.id, csr: q.body.csr, source: q.source }), q.body.csr as string);
     if ((await deps.registry.get(q.id)) !== undefined) throw new CausewayError('REGISTRY_EXISTS', `${q.id} is already registered; an operator can rotate its secret (causeway devices rotate ${q.id})`);
     const use = await claims.use(q.claim.id, q.id, Date.now());
     if (!use.ok) {
       deps.logger.warn('registration refused', { id: q.id, claim: q.claim.id, reason: use.reason });
       throw new CausewayError(use.reason, `claim ${q.claim.id} is ${{ CLAIM_UNKNOWN: 'unknown', CLAIM_REVOKED: 'revoked', CLAIM_EXPIRED: 'expired', CLAIM_EXHAUSTED: `used ${q.claim.maxUses} times already` }[use.reason]}`);
     }
-    const fresh: RegistrationRecord = { gateway: q.id, claimId: q.claim.id, state: 'pending', requestedAt: Date.now(), source: q.source, secretSha256: sha, secretHash: await hashSecret(secret, deps.kdfLogN), groups: use.claim.groups, tags: use.claim.tags };
+    const fresh: RegistrationRecord = { gateway: q.id, claimId: q.claim.id, state: 'pending', requestedAt: Date.now(), source: q.source, secretSha256: sha, secretHash: await hashSecret(secret, deps.kdfLogN), ...(csr === undefined ? {} : { csr }), groups: use.claim.groups, tags: use.claim.tags };
     if (!(await regs.create(fresh))) {
       await claims.release(q.claim.id, q.id);
       throw new CausewayError('REGISTRATION_CONFLICT', `another registration of ${q.id} arrived at the same time; an operator decides (causeway claims pending)`);
@@ -69,6 +77,15 @@ export async function registerWithApproval(deps: ApiDeps, claims: ClaimStore, re
   if (rec.state === 'approved') {
     const entry = await deps.registry.get(q.id);
     if (entry === undefined) throw new CausewayError('CLAIM_REJECTED', `${q.id} was approved, then removed from the registry; an operator can register it again`);
+    if (rec.csr !== undefined) {
+      // Signed on each ask after approval (the gateway asks until it has stored one); the secret proved it is the same gateway.
+      const { signer, csr } = await checkCsr(deps, q.counters, { claim: q.claim, id: q.id, csr: rec.csr, source: q.source });
+      const signed = await signer.sign(csr, q.id);
+      // The newest certificate given is the one accepted (an answer lost on the way is replaced by the next).
+      await deps.registry.update(q.id, { certSha256: signed.sha256 });
+      deps.logger.info('approved gateway given its certificate', { id: q.id, claim: rec.claimId, serial: signed.serial, notAfter: signed.notAfter });
+      return { id: q.id, groups: entry.groups, state: 'approved', certificate: signed.certificate, ca: signed.ca, notAfter: signed.notAfter };
+    }
     return { id: q.id, groups: entry.groups, state: 'approved' };
   }
   const retryAfterSeconds = deps.pendingRetrySeconds ?? 60;
@@ -101,7 +118,8 @@ export function registrationRoutes(router: Router, deps: ApiDeps, claims: ClaimS
     // A rejected request may be approved after all (the operator changed their mind); the gateway, which
     // stopped on the rejection, registers when it is started again.
     const rec = (await regs.decide(gateway, ['pending', 'rejected'], 'approved', Date.now())) ?? (await notDecidable(gateway, 'pending or rejected'));
-    const entry: RegistryEntry = { id: gateway, kind: 'gateway', groups: rec.groups, tags: { ...rec.tags, claim: rec.claimId }, secretHash: rec.secretHash, enabled: true, createdAt: Date.now(), online: false };
+    // A gateway that asked with a CSR has no secret: its certificate, signed at its next request, is its credential.
+    const entry: RegistryEntry = { id: gateway, kind: 'gateway', groups: rec.groups, tags: { ...rec.tags, claim: rec.claimId }, ...(rec.csr === undefined ? { secretHash: rec.secretHash } : { certSha256: NO_CERTIFICATE_YET }), enabled: true, createdAt: Date.now(), online: false };
     try {
       await deps.registry.create(entry);
     } catch (err) {

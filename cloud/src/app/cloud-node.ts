@@ -15,6 +15,7 @@ import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.j
 import { linkNode } from '../store/jetstream/node-link.js';
 import { ClusteredQueues } from '../store/jetstream/clustered-queues.js';
 import { openGroupLeases } from '../store/jetstream/group-leases.js';
+import { CsrSigner } from '../identity/csr-signer.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { registryAccess } from '../identity/broker-access.js';
@@ -242,6 +243,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const ports: Record<string, number> = Object.fromEntries(listeners.map((l) => [names[l.kind], l.port]));
 
     const apiCounters = newApiCounters();
+    // Read and checked at start (a wrong CA is a config error, exit 78), not at the first CSR.
+    const csrSigner = cfg.claims.caCert === '' ? undefined : await CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
     if (cfg.api.port >= 0) {
       const api: Server = createApiServer({
         registry,
@@ -252,6 +255,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         tokenKey,
         ...(cfg.control.enabled ? { commands, config, fleet: control.fleet, claims: control.claims, registrations: control.registrations, pendingRetrySeconds: cfg.claims.pendingRetrySeconds } : {}),
         kdfLogN: cfg.auth.kdfLogN,
+        ...(csrSigner === undefined ? {} : { csrSigner }),
         ...(files === undefined ? {} : { files }),
         logger,
         publish: async (r) => {

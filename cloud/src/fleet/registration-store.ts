@@ -24,6 +24,11 @@ export interface RegistrationRecord {
   secretSha256: string;
   /** the registry's scrypt hash of that secret, used as is on approval */
   secretHash: string;
+  /**
+   * the gateway's certificate request (PEM), when it registers with a CSR (identity.csr): checked when it
+   * asked, signed when it asks again after approval; its registry entry then has no secret
+   */
+  csr?: string;
   /** the claim's groups and tags, as they were when the gateway asked */
   groups: string[];
   tags: Record<string, string>;

@@ -14,6 +14,8 @@ export interface AuthRequest {
   source: string;
   /** principal id from a verified TLS client certificate (its CN), when the listener requires one */
   certificateId?: string;
+  /** SHA-256 of that certificate (DER), lowercase hex: a registry entry may pin the one certificate it accepts */
+  certificateSha256?: string;
 }
 
 // The broker's access contract owns these; re-exported for the cloud's callers.
@@ -84,7 +86,9 @@ export class Authenticator {
   async #check(req: AuthRequest): Promise<AuthResult> {
     const password = req.password === undefined ? undefined : Buffer.isBuffer(req.password) ? req.password.toString('utf8') : req.password;
     if (req.certificateId !== undefined) {
-      return this.#principal(req.certificateId, req.clientId, async () => true);
+      // Pinned (a gateway registered with a CSR, issue 20): only the certificate issued to it, not another one
+      // the CA signed for the same CN earlier (before the id was deleted and registered again, say).
+      return this.#principal(req.certificateId, req.clientId, async (e) => e.certSha256 === undefined || e.certSha256 === req.certificateSha256);
     }
     if (password === undefined || password === '') {
       if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };

@@ -38,6 +38,7 @@ export function registryAccess(auth: Authenticator, registry: DeviceRegistry, lo
         ...(info.username === undefined ? {} : { username: info.username }),
         ...(info.password === undefined ? {} : { password: info.password }),
         ...(info.certificateId === undefined ? {} : { certificateId: info.certificateId }),
+        ...(info.certificateSha256 === undefined ? {} : { certificateSha256: info.certificateSha256 }),
       }),
     canPublish: (who, topic) => {
       const d = canPublish(who, topic);

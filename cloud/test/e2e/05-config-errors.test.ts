@@ -21,6 +21,9 @@ describe('e2e 05: causeway-cloud refuses a bad config with exit 78 @e2e', functi
     { name: 'an unknown option', args: ['--mqtt.prot', '1883'], key: 'mqtt.prot' },
     { name: 'TLS without a certificate', args: ['--mqtt.port', '0', '--mqtt.tls.port', '0'], key: 'mqtt.tls.cert' },
     { name: 'an API header timeout above the request timeout', args: ['--mqtt.port', '0', '--api.port', '0', '--api.headersTimeoutMs', '5000', '--api.requestTimeoutMs', '1000'], key: 'api.headersTimeoutMs' },
+    { name: 'a claims CA certificate without its key', args: ['--mqtt.port', '0', '--claims.caCert', '/etc/hostname'], key: 'claims.caKey' },
+    { name: 'a claims CA certificate that cannot be read', args: ['--mqtt.port', '0', '--api.port', '0', '--claims.caCert', '/nonexistent/ca.pem', '--claims.caKey', '/nonexistent/ca.key'], key: 'claims.caCert' },
+    { name: 'a certificate validity past ten years', args: ['--mqtt.port', '0', '--claims.certValidityDays', '4000'], key: 'claims.certValidityDays' },
   ];
   for (const c of cases) {
     it(`${c.name}: exit 78 and a message naming ${c.key}`, () => {

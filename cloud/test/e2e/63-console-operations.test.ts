@@ -180,6 +180,7 @@ describe('cloud e2e 63: the console does what the CLI does — updates, sinks, a
     assert.deepEqual([claims[0]!.maxUses, claims[0]!.groups], [5, ['depot']]);
     const claimRow = page.locator(`[data-testid="claims-table"] tr[data-claim="${claims[0]!.id}"]`);
     await claimRow.getByText('open').waitFor();
+    assert.equal((await claimRow.locator('td').nth(2).textContent())?.trim(), 'no', 'the Approval column: not required');
     assert.deepEqual(await seriousA11yViolations(page), [], 'access page');
     await screenshot(page, 'access');
 
@@ -202,6 +203,9 @@ describe('cloud e2e 63: the console does what the CLI does — updates, sinks, a
     await page.getByRole('button', { name: 'Create a claim token' }).click();
     const claimToken = (await page.locator('[data-testid="secret-value"]').textContent()) ?? '';
     await page.getByRole('button', { name: 'Done' }).click();
+    const approvalClaim = ((await call('GET', '/v1/claims')).claims as Array<{ id: string; approval: boolean }>).find((c) => c.approval);
+    assert.ok(approvalClaim, 'the claim was made with approval');
+    await page.locator(`[data-testid="claims-table"] tr[data-claim="${approvalClaim.id}"]`).getByText('required').waitFor({ timeout: 15_000 });
     const register = (id: string) => fetch(`${base}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken, id, secret: `a-secret-of-${id}-long-enough-0123456789` }) });
     assert.equal((await register('gw-wait-1')).status, 202);
     assert.equal((await register('gw-wait-2')).status, 202);

@@ -40,6 +40,16 @@ describe('cloud/identity/authenticator', () => {
     assert.deepEqual(r, { ok: true, identity: { role: 'gateway', id: 'gw1', groups: ['north'] } });
   });
 
+  it('a verified certificate: its CN is the principal; a pinned entry (registered with a CSR) accepts only its own certificate', async () => {
+    const pin = 'ab'.repeat(32);
+    await registry.create({ id: 'gw-cert', kind: 'gateway', groups: [], tags: {}, certSha256: pin, enabled: true, createdAt: 0, online: false });
+    assert.equal((await auth.authenticate({ clientId: 'gw1', certificateId: 'gw1', certificateSha256: 'cd'.repeat(32), source: 's' })).ok, true, 'unpinned: any certificate of the CA with the CN');
+    assert.equal((await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', certificateSha256: pin, source: 's' })).ok, true);
+    const other = await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', certificateSha256: 'cd'.repeat(32), source: 's' });
+    assert.deepEqual([other.ok, (other as { code?: string }).code], [false, 'BAD_CREDENTIALS']);
+    assert.equal((await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', source: 's2' })).ok, false, 'no fingerprint, no match');
+  });
+
   it('accepts an unexpired token and refuses an expired or forged one', async () => {
     const t = issueToken(key, 'gw1', clock + 60_000, 0);
     assert.equal((await auth.authenticate({ clientId: 'gw1', password: t, source: 's' })).ok, true);

@@ -18,6 +18,10 @@ import type { EdgeConfig } from '../config/schema.js';
  * 202 until an operator decides and says when to ask again (claims.pendingRetrySeconds); approved, the
  * secret becomes the gateway's; rejected (403 CLAIM_REJECTED) or revoked, the agent stops with exit 78
  * and the reason, and asks no more.
+ *
+ * With identity.csr the gateway asks for a certificate instead of a secret: it makes its key
+ * (`gateway-key.pem`, 0600, never sent), sends a CSR with CN = its id, stores the certificate the cloud
+ * CA signs (`gateway-cert.pem`) and connects with both over mTLS; the credentials file names them.
  */
 export interface StoredIdentity {
   id: string;
@@ -25,11 +29,34 @@ export interface StoredIdentity {
   registeredAt: number;
 }
 
+/**
+ * With identity.csr (issue 20): the gateway's credentials are a certificate the cloud CA signed and the
+ * key it made itself (`gateway-cert.pem`, `gateway-key.pem` beside the credentials file, mode 0600);
+ * the credentials file names them.
+ */
+export interface StoredCertificateIdentity {
+  id: string;
+  certFile: string;
+  keyFile: string;
+  notAfter: number;
+  registeredAt: number;
+}
+
+export function keyFileOf(cfg: EdgeConfig): string {
+  return join(dirname(secretFileOf(cfg)), 'gateway-key.pem');
+}
+
+export function certFileOf(cfg: EdgeConfig): string {
+  return join(dirname(secretFileOf(cfg)), 'gateway-cert.pem');
+}
+
 export function secretFileOf(cfg: EdgeConfig): string {
   return cfg.identity.secretFile !== '' ? cfg.identity.secretFile : join(dirname(cfg.store.path), 'credentials.json');
 }
 
-function withIdentity(cfg: EdgeConfig, s: StoredIdentity): EdgeConfig {
+function withIdentity(cfg: EdgeConfig, s: StoredIdentity | StoredCertificateIdentity): EdgeConfig {
+  // A certificate gateway is its CN on the broker's TLS listener; it sends no password.
+  if ('certFile' in s) return { ...cfg, gateway: { ...cfg.gateway, id: s.id }, cloud: { ...cfg.cloud, username: s.id, password: '', cert: s.certFile, key: s.keyFile } };
   return { ...cfg, gateway: { ...cfg.gateway, id: s.id }, cloud: { ...cfg.cloud, username: s.id, password: s.secret } };
 }
 
@@ -38,14 +65,15 @@ export function applyStoredIdentity(cfg: EdgeConfig): EdgeConfig {
   if (cfg.identity.claimToken === '') return cfg;
   const file = secretFileOf(cfg);
   if (!existsSync(file)) return cfg;
-  let s: StoredIdentity;
+  let s: Partial<StoredIdentity & StoredCertificateIdentity>;
   try {
-    s = JSON.parse(readFileSync(file, 'utf8')) as StoredIdentity;
+    s = JSON.parse(readFileSync(file, 'utf8')) as typeof s;
   } catch (err) {
     throw new ConfigError(`identity.secretFile ${file} is not readable JSON; remove it to register again with the claim`, { key: 'identity.secretFile', cause: err });
   }
-  if (!isValidId(s.id) || typeof s.secret !== 'string' || s.secret === '') throw new ConfigError(`identity.secretFile ${file} has no id and secret`, { key: 'identity.secretFile' });
-  return withIdentity(cfg, s);
+  if (isValidId(s.id) && typeof s.certFile === 'string' && typeof s.keyFile === 'string') return withIdentity(cfg, s as StoredCertificateIdentity);
+  if (!isValidId(s.id) || typeof s.secret !== 'string' || s.secret === '') throw new ConfigError(`identity.secretFile ${file} has no id and secret (or certificate)`, { key: 'identity.secretFile' });
+  return withIdentity(cfg, s as StoredIdentity);
 }
 
 /** The id this gateway registers under: gateway.id when set, else the first line of identity.idFrom. */
@@ -65,11 +93,16 @@ export function claimId(cfg: EdgeConfig): string {
 }
 
 function store(file: string, s: object): void {
+  storeText(file, JSON.stringify(s) + '\n');
+}
+
+/** Written whole or not at all (tmp, fsync, rename), mode 0600 from creation: a key is never readable by others. */
+function storeText(file: string, text: string): void {
   ensurePrivateDir(dirname(file));
   const tmp = `${file}.tmp`;
   const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
   try {
-    writeSync(fd, JSON.stringify(s) + '\n');
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -113,24 +146,37 @@ export function pendingDelayMs(retryAfterSeconds: unknown, random: number): numb
  */
 export async function registerByClaim(cfg: EdgeConfig, log: Logger, deps: RegisterDeps = {}): Promise<EdgeConfig> {
   const stored = applyStoredIdentity(cfg);
-  if (cfg.identity.claimToken === '' || stored !== cfg || cfg.cloud.password !== '') return stored;
+  if (cfg.identity.claimToken === '' || stored !== cfg || cfg.cloud.password !== '' || cfg.cloud.cert !== '') return stored;
   if (cfg.identity.registerUrl === '') throw new ConfigError('identity.claimToken is set but identity.registerUrl (the cloud API) is empty', { key: 'identity.registerUrl' });
   const id = claimId(cfg);
   const url = `${cfg.identity.registerUrl.replace(/\/+$/, '')}/v1/register`;
   const doFetch = deps.fetch ?? fetch;
   const pendingFile = `${secretFileOf(cfg)}.pending`;
+  // With identity.csr the request also carries a CSR for a key made here (x509 loaded only then). The
+  // secret is still sent: a claim that needs approval knows the same gateway asking again by it; the
+  // registry never gets it, the certificate is the credential.
+  const csr = cfg.identity.csr ? await (await import('./gateway-csr.js')).gatewayCsr(keyFileOf(cfg), id, storeText) : undefined;
   const own = ownSecret(pendingFile, id);
   let waits = 0;
   for (let attempt = 0; ; attempt++) {
     let status = 0;
-    let body: { id?: string; secret?: string; state?: string; retryAfterSeconds?: number; error?: { code?: string; message?: string } } | undefined;
+    let body: { id?: string; secret?: string; certificate?: string; notAfter?: number; state?: string; retryAfterSeconds?: number; error?: { code?: string; message?: string } } | undefined;
     try {
       // `secret` is used only by a claim that needs approval; otherwise the cloud makes the secret.
-      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id, secret: own }), signal: AbortSignal.timeout(15_000) });
+      const res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken: cfg.identity.claimToken, id, secret: own, ...(csr === undefined ? {} : { csr }) }), signal: AbortSignal.timeout(15_000) });
       status = res.status;
       body = (await res.json().catch(() => undefined)) as typeof body;
     } catch (err) {
       log.warn('registration: cloud unreachable; retrying', { url, attempt, err: (err as Error).message });
+    }
+    if (csr !== undefined && status === 201 && typeof body?.certificate === 'string' && body.id === id) {
+      const certFile = certFileOf(cfg);
+      storeText(certFile, body.certificate);
+      const s: StoredCertificateIdentity = { id, certFile, keyFile: keyFileOf(cfg), notAfter: typeof body.notAfter === 'number' ? body.notAfter : 0, registeredAt: Date.now() };
+      store(secretFileOf(cfg), s);
+      rmSync(pendingFile, { force: true });
+      log.info('registered by claim with a certificate', { gateway: id, certFile, notAfter: s.notAfter, ...(waits > 0 ? { approvedAfterRequests: waits + 1 } : {}) });
+      return withIdentity(cfg, s);
     }
     // Approved: no secret in the answer, the gateway's own is now in the registry.
     const secret = typeof body?.secret === 'string' ? body.secret : body?.state === 'approved' ? own : undefined;

@@ -25,6 +25,7 @@ import type { EdgeAgent } from './edge-snapshot.js';
 import { diskFree, healthCollector } from './gateway-health.js';
 import { diagnosticsCommand } from './diagnostics.js';
 import { logCommands } from '../logs/log-commands.js';
+import type { JournalSource } from '../logs/journal-source.js';
 import type { LogRing } from '../logs/log-ring.js';
 
 export type { EdgeAgent };
@@ -66,6 +67,10 @@ export interface AgentHooks {
   onRestart: () => void;
   /** the on-disk ring of recent log lines the `logs` and `support-bundle` commands read (issue 20) */
   logRing?: LogRing;
+  /** the agent's journal, when it runs as a systemd service (journal-source.ts); `logs` prefers it */
+  journal?: JournalSource;
+  /** masks the literal credentials in a journal line (the ring masks its own) */
+  maskLog?: (line: string) => string;
 }
 
 type UplinkOpts = ConstructorParameters<typeof MqttUplink>[0];
@@ -223,7 +228,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
         },
         restart: hooks.onRestart,
       }),
-      ...logCommands({ ring: hooks.logRing, config: () => cfg, status: snapshot }),
+      ...logCommands({ ring: hooks.logRing, journal: hooks.journal, ...(hooks.maskLog === undefined ? {} : { mask: hooks.maskLog }), config: () => cfg, status: snapshot }),
       ...diagnosticsCommand({ config: () => cfg, dataDir, outboxCheck: () => outbox.integrityCheck(), ports: () => ingest?.ports() ?? [], diskFree: () => diskFree(dataDir) }),
     },
   });

@@ -28,8 +28,8 @@ export interface EdgeConfig {
   update: { root: string; healthGateSeconds: number };
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
-  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string };
-  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number };
+  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string; csr: boolean };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number; source: 'auto' | 'ring' };
 }
 
 /** Declared in shared/src/config/edge-schema.ts (one source of truth with the cloud's check of remote config). */

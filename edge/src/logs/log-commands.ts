@@ -2,6 +2,7 @@ import { CausewayError, describeSchema, packageVersion } from '@causeway/shared'
 import type { BuiltinCommand } from '../commands/contract.js';
 import type { EdgeConfig } from '../config/schema.js';
 import { edgeSchema } from '../config/schema.js';
+import type { JournalSource } from './journal-source.js';
 import type { LogRing } from './log-ring.js';
 import { LOG_LIMITS, selectLogs } from './log-query.js';
 
@@ -30,10 +31,16 @@ export function maskedConfig(cfg: EdgeConfig): Record<string, unknown> {
  * The `logs` and `support-bundle` built-ins (issue 20), answered over the command channel, so a gateway
  * offline when asked answers when it returns (within the command's TTL). Every answer is bounded
  * (LOG_LIMITS); a request over the bounds is REJECTED naming the limit, never cut silently.
+ *
+ * `logs` reads the agent's journal when it has one (journal-source.ts: a systemd service with journalctl),
+ * else its log ring; when reading the journal fails it answers from the ring and says why
+ * (`journalError`). The answer names its `source`: `journald` or `ring`. Journal lines are masked like
+ * the ring's (`mask`: the literal credentials), since stdout carried them unmasked.
  */
-export function logCommands(o: { ring: LogRing | undefined; config: () => EdgeConfig; status: () => Record<string, unknown>; now?: () => number }): Record<string, BuiltinCommand> {
+export function logCommands(o: { ring: LogRing | undefined; journal?: JournalSource | undefined; mask?: (line: string) => string; config: () => EdgeConfig; status: () => Record<string, unknown>; now?: () => number }): Record<string, BuiltinCommand> {
   const now = o.now ?? Date.now;
-  const ring = (): LogRing => o.ring ?? refuse('this agent keeps no log ring (log.ringBytes is 0)');
+  const mask = o.mask ?? ((l: string) => o.ring?.mask(l) ?? l);
+  const ring = (why?: string): LogRing => o.ring ?? refuse(`this agent keeps no log ring (log.ringBytes is 0)${why === undefined ? '' : ` and ${why}`}`);
   return {
     logs: async (args) => {
       const sinceSeconds = args.sinceSeconds ?? 3600;
@@ -44,12 +51,32 @@ export function logCommands(o: { ring: LogRing | undefined; config: () => EdgeCo
       if (typeof maxLines !== 'number' || !Number.isInteger(maxLines) || maxLines < 1 || maxLines > LOG_LIMITS.maxLines) refuse(`maxLines must be from 1 to ${LOG_LIMITS.maxLines}`);
       const maxBytes = args.maxBytes ?? LOG_LIMITS.maxBytes;
       if (typeof maxBytes !== 'number' || maxBytes < 1024 || maxBytes > LOG_LIMITS.maxBytes) refuse(`maxBytes must be from 1024 to ${LOG_LIMITS.maxBytes} (the answer travels as one message)`);
-      return selectLogs(ring().lines(), { sinceMs: now() - sinceSeconds * 1000, level: level as (typeof LEVELS)[number], maxLines, maxBytes });
+      const q = { sinceMs: now() - sinceSeconds * 1000, level: level as (typeof LEVELS)[number], maxLines, maxBytes };
+      let journalError: string | undefined;
+      if (o.journal !== undefined) {
+        try {
+          const lines = await o.journal.read({ sinceMs: q.sinceMs, level: q.level, maxLines });
+          return { ...selectLogs(lines.map(mask), q), source: 'journald' };
+        } catch (err) {
+          journalError = (err as Error).message;
+        }
+      }
+      return { ...selectLogs(ring(journalError).lines(), q), source: 'ring', ...(journalError === undefined ? {} : { journalError }) };
     },
     'support-bundle': async (args) => {
       const lines = args.lines ?? 200;
       if (typeof lines !== 'number' || !Number.isInteger(lines) || lines < 0 || lines > 1000) refuse('lines must be from 0 to 1000');
-      const logs = o.ring === undefined ? undefined : selectLogs(o.ring.lines(), { sinceMs: 0, level: 'debug', maxLines: Math.max(1, lines), maxBytes: 32 * 1024 });
+      const q = { sinceMs: 0, level: 'debug' as const, maxLines: Math.max(1, lines), maxBytes: 32 * 1024 };
+      let logs: (ReturnType<typeof selectLogs> & { source: string; journalError?: string }) | undefined;
+      let journalError: string | undefined;
+      if (o.journal !== undefined && lines > 0) {
+        try {
+          logs = { ...selectLogs((await o.journal.read({ sinceMs: 0, level: 'debug', maxLines: q.maxLines })).map(mask), q), source: 'journald' };
+        } catch (err) {
+          journalError = (err as Error).message;
+        }
+      }
+      if (logs === undefined && o.ring !== undefined) logs = { ...selectLogs(o.ring.lines(), q), source: 'ring', ...(journalError === undefined ? {} : { journalError }) };
       return {
         generatedAt: new Date(now()).toISOString(),
         versions: { agent: packageVersion(), node: process.versions.node, platform: `${process.platform} ${process.arch}` },

@@ -2,6 +2,13 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, w
 import { join } from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '@causeway/shared';
 
+/** Pure: `line` with every literal secret (4 characters or more) replaced by [redacted]. */
+export function maskLiterals(line: string, secrets: readonly string[]): string {
+  let out = line;
+  for (const s of secrets) if (s.length >= 4 && out.includes(s)) out = out.split(s).join('[redacted]');
+  return out;
+}
+
 /**
  * The agent's recent log on disk (issue 20: `causeway logs`, the support bundle), bounded: two segments
  * of `maxBytes / 2`, `current.log` and `previous.log` in `dir` (mode 0600). When the current one is full
@@ -37,9 +44,7 @@ export class LogRing {
   }
 
   mask(line: string): string {
-    let out = line;
-    for (const s of this.#secrets) if (out.includes(s)) out = out.split(s).join('[redacted]');
-    return out;
+    return maskLiterals(line, this.#secrets);
   }
 
   append(line: string): void {

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, silentLogger } from '@causeway/shared';
 import { edgeSchema, type EdgeConfig } from '../../src/config/schema.js';
+import { x509 } from '../../src/app/x509-lib.js';
 import { applyStoredIdentity, claimId, pendingDelayMs, registerByClaim } from '../../src/app/claim-registration.js';
+
+const X509Csr = x509.Pkcs10CertificateRequest;
 
 describe('app/claim-registration: first boot by claim (issue 20)', () => {
   let dir: string;
@@ -44,6 +48,49 @@ describe('app/claim-registration: first boot by claim (issue 20)', () => {
     assert.equal(calls.length, 1, 'a stored secret is used, the claim is not presented again');
     assert.equal(again.cloud.password, 's3cret');
     assert.equal(applyStoredIdentity(c).cloud.password, 's3cret');
+  });
+
+  it('identity.csr: makes its own key (0600, never sent), sends a CSR for its id, stores the certificate and runs with both, no secret', async function () {
+    this.timeout(30_000);
+    const sent: any[] = [];
+    const fetch = (async (_url: string, init: RequestInit) => {
+      const body = JSON.parse(String(init.body));
+      sent.push(body);
+      const csr = new X509Csr(body.csr);
+      assert.ok(await csr.verify(), 'a request signed by the key it carries');
+      return answer(201, { id: 'gw-9', groups: [], certificate: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n', notAfter: 1_900_000_000_000 })();
+    }) as unknown as typeof globalThis.fetch;
+    const c = cfg(['--gateway.id', 'gw-9', '--identity.csr', 'true']);
+    const got = await registerByClaim(c, silentLogger, { fetch });
+    const keyFile = join(dir, 'gateway-key.pem');
+    const certFile = join(dir, 'gateway-cert.pem');
+    assert.deepEqual([got.gateway.id, got.cloud.username, got.cloud.password, got.cloud.cert, got.cloud.key], ['gw-9', 'gw-9', '', certFile, keyFile]);
+    assert.match(sent[0].secret, /^[\w-]{43}$/, 'its own secret, which only a claim that needs approval uses');
+    assert.equal(new X509Csr(sent[0].csr).subject, 'CN=gw-9');
+    const key = readFileSync(keyFile, 'utf8');
+    assert.match(key, /BEGIN PRIVATE KEY/);
+    assert.equal(JSON.stringify(sent).includes(key.split('\n')[1]!), false, 'the private key never leaves the gateway');
+    for (const f of [keyFile, certFile, join(dir, 'credentials.json')]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    assert.equal(createPublicKey(key).export({ type: 'spki', format: 'pem' }), createPublicKey({ key: Buffer.from(new X509Csr(sent[0].csr).publicKey.rawData), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'pem' }));
+    assert.equal(existsSync(join(dir, 'credentials.json.pending')), false, 'the pending secret is gone once registered');
+    assert.equal(JSON.parse(readFileSync(join(dir, 'credentials.json'), 'utf8')).secret, undefined, 'no secret stored: the certificate is the credential');
+    const again = await registerByClaim(c, silentLogger, { fetch });
+    assert.equal(sent.length, 1, 'stored: the claim is not presented again');
+    assert.deepEqual([again.cloud.cert, applyStoredIdentity(c).cloud.key], [certFile, keyFile]);
+  });
+
+  it('identity.csr: a restart before the certificate came asks again for the same key', async function () {
+    this.timeout(30_000);
+    const keys: string[] = [];
+    const refuse = (async (_url: string, init: RequestInit) => {
+      keys.push(Buffer.from(new X509Csr(JSON.parse(String(init.body)).csr).publicKey.rawData).toString('hex'));
+      return answer(400, { error: { code: 'CSR_WEAK_KEY', message: 'no' } })();
+    }) as unknown as typeof globalThis.fetch;
+    const c = cfg(['--gateway.id', 'gw-9', '--identity.csr', 'true']);
+    await assert.rejects(registerByClaim(c, silentLogger, { fetch: refuse }), (e: any) => e.code === 'CONFIG_INVALID' && /CSR_WEAK_KEY/.test(e.message));
+    await assert.rejects(registerByClaim(c, silentLogger, { fetch: refuse }));
+    assert.equal(keys.length, 2);
+    assert.equal(keys[0], keys[1]);
   });
 
   it('a refusal the operator must fix is a config error naming the code; an unreachable cloud or a 503 is retried', async () => {

@@ -232,6 +232,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
       registerUrl: { doc: 'Base URL of the cloud HTTP API the claim is presented to (e.g. https://cloud.example:8080)', format: String, default: '' },
       idFrom: { doc: 'File whose first line is this gateway\'s id (e.g. a hardware serial number); used when gateway.id is not set', format: String, default: '' },
       secretFile: { doc: 'Where the secret obtained by claim is kept (empty: credentials.json beside store.path)', format: String, default: '' },
+      csr: { doc: 'Register by claim with a certificate instead of a secret: the agent makes its own EC P-256 key (gateway-key.pem beside identity.secretFile, mode 0600; it is never sent), sends a CSR with CN = its id, stores the certificate the cloud CA signs (gateway-cert.pem) and connects with it over mTLS (cloud.url mqtts://…, cloud.ca trusting the broker). Needs a cloud with claims.caCert; with an approval claim the certificate comes once an operator approves', format: Boolean, default: false },
     },
     input: {
       stdin: { doc: 'Read readings as JSON lines (one ReadingInput per line) from stdin', format: Boolean, default: false },
@@ -240,6 +241,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
     log: {
       level: { doc: 'Log level', format: ['debug', 'info', 'warn', 'error', 'silent'], default: 'info' },
       ringBytes: { doc: 'Bytes of recent log lines kept on disk (logs/ beside store.path, two segments, mode 0600) for `causeway logs` and the support bundle; secrets redacted (0: none)', format: 'nat', default: 1024 * 1024 },
+      source: { doc: 'Where `causeway logs` reads: auto = the journal when the agent runs as a systemd service logging to journald with journalctl on PATH (earlier runs, crash traces, systemd\'s messages; the service user needs group systemd-journal), else the log ring, which is also the fallback when reading the journal fails; ring = always the log ring', format: ['auto', 'ring'], default: 'auto' },
     },
   };
 }

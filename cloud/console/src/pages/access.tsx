@@ -133,7 +133,7 @@ function Claims({ onSecret }: { onSecret: ShowSecret }) {
         <ErrorNote error={error ?? list.error} />
         <button type="submit">Create a claim token</button>
       </form>
-      <Table testid="claims-table" columns={['Claim', 'State', 'Used', 'Expires', 'Groups', 'Tags', 'Recent gateways', 'Actions']}>
+      <Table testid="claims-table" columns={['Claim', 'State', 'Used', 'Approval', 'Expires', 'Groups', 'Tags', 'Recent gateways', 'Actions']}>
         {(list.data?.claims ?? []).map((c) => {
           const expired = c.expiresAt < Date.now();
           return (
@@ -145,6 +145,7 @@ function Claims({ onSecret }: { onSecret: ShowSecret }) {
               <td>
                 {num(c.uses)} of {num(c.maxUses)}
               </td>
+              <td>{c.approval === true ? <Badge kind="warn">required</Badge> : 'no'}</td>
               <td>{time(c.expiresAt)}</td>
               <td>{c.groups.join(', ') || DASH}</td>
               <td>{tags(c.tags)}</td>

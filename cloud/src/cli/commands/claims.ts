@@ -65,7 +65,7 @@ export const claimsCommand: CliCommand = {
         const r = await ctx.api.call('GET', '/v1/claims');
         if (fmt === 'json') return print(ctx, r.claims), 0;
         const state = (c: any): string => (c.revoked ? 'revoked' : c.expiresAt <= Date.now() ? 'expired' : c.uses >= c.maxUses ? 'used up' : 'active');
-        ctx.out(table(['ID', 'STATE', 'USES', 'EXPIRES', 'GROUPS'], r.claims.map((c: any) => [c.id, state(c), `${c.uses}/${c.maxUses}`, when(c.expiresAt), c.groups.join(',') || '-'])));
+        ctx.out(table(['ID', 'STATE', 'USES', 'APPROVAL', 'EXPIRES', 'GROUPS'], r.claims.map((c: any) => [c.id, state(c), `${c.uses}/${c.maxUses}`, c.approval === true ? 'required' : 'no', when(c.expiresAt), c.groups.join(',') || '-'])));
         return 0;
       }
       case 'revoke':

@@ -91,6 +91,7 @@ async function logsRun(ctx: CliContext, argv: string[]): Promise<number> {
   for (let round = 0; ; round++) {
     const slice = await ask(ctx, gateway, 'logs', args, ttl, round > 0);
     const lines = decodeSlice(slice).filter((l) => !seen.has(l));
+    if (round === 0 && typeof slice.journalError === 'string') ctx.err(`(the gateway's journal could not be read: ${slice.journalError}; these lines are from its log ring)\n`);
     if (slice.truncated && round === 0) ctx.err(`(${slice.matched - slice.lines} older matching lines left out: the answer is limited; narrow --since or --level)\n`);
     for (const l of lines) ctx.out(l + '\n');
     if (!values.follow) return 0;

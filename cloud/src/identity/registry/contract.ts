@@ -14,6 +14,12 @@ export interface RegistryEntry {
   tags: Record<string, string>;
   /** scrypt hash of the current secret (see secret-hash.ts); absent = token-only */
   secretHash?: string;
+  /**
+   * SHA-256 (lowercase hex of the DER) of the one TLS client certificate this principal may connect with:
+   * set when a gateway registers by claim with a CSR (issue 20). Absent: any certificate that mqtt.tls.ca
+   * verifies with this id as CN.
+   */
+  certSha256?: string;
   enabled: boolean;
   createdAt: number;
   lastSeenAt?: number;
