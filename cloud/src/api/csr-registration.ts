@@ -1,5 +1,6 @@
 import type { ClaimRecord, ClaimStore } from '../fleet/fleet-store.js';
-import { CsrError, type CsrSigner } from '../identity/csr-signer.js';
+import { CsrError } from '../identity/csr-error.js';
+import type { CsrSigner } from '../identity/csr-signer.js';
 import type { RegistryEntry } from '../identity/registry/contract.js';
 import type { ApiCounters } from './api-counters.js';
 import type { ApiDeps } from './api-deps.js';

@@ -15,7 +15,6 @@ import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.j
 import { linkNode } from '../store/jetstream/node-link.js';
 import { ClusteredQueues } from '../store/jetstream/clustered-queues.js';
 import { openGroupLeases } from '../store/jetstream/group-leases.js';
-import { CsrSigner } from '../identity/csr-signer.js';
 import { Authenticator } from '../identity/authenticator.js';
 import { FailureLimiter } from '../identity/failure-limiter.js';
 import { registryAccess } from '../identity/broker-access.js';
@@ -244,7 +243,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     const apiCounters = newApiCounters();
     // Read and checked at start (a wrong CA is a config error, exit 78), not at the first CSR.
-    const csrSigner = cfg.claims.caCert === '' ? undefined : await CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
+    const csrSigner = cfg.claims.caCert === '' ? undefined : await (await import('../identity/csr-signer.js')).CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
     if (cfg.api.port >= 0) {
       const api: Server = createApiServer({
         registry,

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, randomBytes, webcrypto, X509Certificate as NodeCertificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { CausewayError, ConfigError } from '@causeway/shared';
+import { ConfigError } from '@causeway/shared';
+import { CsrError, MAX_CSR_CHARS, type CsrRefusal } from './csr-error.js';
 import { x509 } from './x509-lib.js';
 
 /**
@@ -14,14 +15,7 @@ import { x509 } from './x509-lib.js';
  * holder of that key), its subject is anything but CN = the id it registers (CSR_SUBJECT_MISMATCH: a
  * gateway cannot obtain a certificate for another), or its key is weak (CSR_WEAK_KEY).
  */
-export class CsrError extends CausewayError {
-  override name = 'CsrError';
-}
-
-export type CsrRefusal = 'CSR_MALFORMED' | 'CSR_BAD_SIGNATURE' | 'CSR_SUBJECT_MISMATCH' | 'CSR_WEAK_KEY';
-
-/** A PEM CSR is ~0.5 KiB (EC) to ~1.7 KiB (RSA 4096); anything far bigger is not one. */
-export const MAX_CSR_CHARS = 16 * 1024;
+export { CsrError, MAX_CSR_CHARS, type CsrRefusal } from './csr-error.js';
 
 const CURVES: Record<string, { namedCurve: string; hash: string }> = {
   prime256v1: { namedCurve: 'P-256', hash: 'SHA-256' },
