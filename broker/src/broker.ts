@@ -83,7 +83,7 @@ export class Broker implements ConnectionHost {
     s.expiryInterval = state.expiryInterval;
     for (const st of state.subscriptions) await this.subscribe(s, toSubscription(st), { persist: false, restoring: true });
     s.restoreOutbound(state.outbound);
-    for (const id of state.inboundQos2) s.inboundQos2.add(id);
+    for (const id of state.inboundQos2) s.inboundQos2ForChange().add(id);
     this.sessions.set(s.clientId, s);
     this.#scheduleExpiry(s, gone);
     return s;
@@ -261,7 +261,7 @@ export class Broker implements ConnectionHost {
   async subscribe(s: Session, sub: Subscription, opts: { persist?: boolean; restoring?: boolean } = {}): Promise<boolean> {
     const old = s.subscriptions.get(sub.filter);
     if (old === undefined && hasWildcard(sub.topicFilter)) this.#index.addWildcard(sub.topicFilter);
-    s.subscriptions.set(sub.filter, sub);
+    s.subscriptionsForChange().set(sub.filter, sub);
     const log = this.store.log;
     if (sub.shareGroup !== undefined) {
       let g = this.#groups.get(sub.filter);
@@ -278,7 +278,7 @@ export class Broker implements ConnectionHost {
       if ((this.#heads.get(sub.queue) ?? 0) < next) this.#heads.set(sub.queue, next);
       if (!s.readOffsets.has(sub.queue)) {
         const stored = opts.restoring === true ? await this.store.offsets.getOffset(s.clientId, sub.queue) : undefined;
-        s.readOffsets.set(sub.queue, stored ?? next);
+        s.readOffsetsForChange().set(sub.queue, stored ?? next);
         // The start position is durable before SUBACK, so messages after it survive a broker crash.
         if (stored === undefined && s.persistent) await this.store.offsets.setOffset(s.clientId, sub.queue, next);
       }
@@ -291,12 +291,12 @@ export class Broker implements ConnectionHost {
   async unsubscribe(s: Session, filter: string, opts: { persist?: boolean } = {}): Promise<boolean> {
     const sub = s.subscriptions.get(filter);
     if (sub === undefined) return false;
-    s.subscriptions.delete(filter);
+    s.subscriptionsForChange().delete(filter);
     if (hasWildcard(sub.topicFilter)) this.#index.removeWildcard(sub.topicFilter);
     if (sub.shareGroup !== undefined) this.#groups.get(filter)?.remove(s.clientId);
     else {
       this.#index.unfollow(sub.topicFilter, s);
-      s.readOffsets.delete(sub.queue);
+      if (s.readOffsets.has(sub.queue)) s.readOffsetsForChange().delete(sub.queue);
     }
     if (opts.persist !== false && s.persistent) await this.persistSession(s);
     return true;

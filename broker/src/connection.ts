@@ -13,7 +13,7 @@ import { route } from './handlers/index.js';
 import { encodePlainPublish } from './publish-encoding.js';
 import { encodePlainAck } from './ack-encoding.js';
 import { clip } from '@causeway/shared';
-import { createPacketParser } from './packet-parser.js';
+import { createPacketParser, forgetConnect } from './packet-parser.js';
 
 /** One settled promise that every idle connection's chains start from (a promise each is ~50 bytes). */
 // mqtt-packet's number cache: 65,536 two-byte Buffers (~6 MB of heap) made at the first generate() and
@@ -164,7 +164,10 @@ export class Connection implements HandlerConnection {
     this.broker.counters.packetsIn++;
     this.#touchKeepAlive();
     // Packets pipelined right behind CONNECT wait on the chain for it; anything else first is refused.
-    if (p.cmd === 'connect') this.#sawConnect = true;
+    if (p.cmd === 'connect') {
+      this.#sawConnect = true;
+      forgetConnect(this.#parser);
+    }
     else if (!this.#sawConnect) {
       this.fail(new ProtocolError('MQTT_NOT_CONNECT_FIRST', `first packet was ${p.cmd}, not CONNECT [MQTT-3.1.0-1]`));
       return;

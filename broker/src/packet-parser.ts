@@ -9,7 +9,11 @@ export type PacketParser = ReturnType<typeof mqtt.parser>;
 interface ParserInternals {
   _list: unknown;
   _resetState(): void;
+  _states?: string[];
 }
+
+/** mqtt-packet's state names, an array it makes per parser and only reads: one for all. */
+const STATES = Object.freeze(['_parseHeader', '_parseLength', '_parsePayload', '_newPacket']);
 
 const hasInternals = (p: unknown): p is ParserInternals =>
   typeof (p as ParserInternals)._resetState === 'function' && typeof (p as { _list?: { append?: unknown } })._list?.append === 'function';
@@ -34,5 +38,19 @@ export function createPacketParser(): { parser: PacketParser; lightened: boolean
   stockReset ??= parser._resetState;
   parser._resetState = lightReset; // one function for all parsers: no closure per connection
   parser._list = new BufferList();
+  if (parser._states?.join() === STATES.join()) parser._states = STATES as string[];
   return { parser, lightened: true };
+}
+
+/**
+ * mqtt-packet keeps the whole CONNECT packet (client id, credentials, will, properties) as the parser's
+ * `settings` for the connection's life, and reads only its protocol version and bridge flag from it:
+ * after CONNECT the connection keeps just those (issue 15: less per idle connection, and no password
+ * Buffer left in the heap).
+ */
+export function forgetConnect(parser: PacketParser): void {
+  const p = parser as unknown as { settings?: { protocolVersion?: number | undefined; bridgeMode?: boolean } };
+  const s = p.settings;
+  if (s === undefined) return;
+  p.settings = s.bridgeMode === true ? { protocolVersion: s.protocolVersion, bridgeMode: true } : { protocolVersion: s.protocolVersion };
 }

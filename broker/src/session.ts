@@ -56,20 +56,27 @@ const MAX_ROUNDS = 64;
  * (each message once, at the highest granted QoS) and writes as much as the in-flight window and the
  * socket allow. A slow consumer costs log reads, never broker memory.
  */
+/** What an absent collection reads as: empty, and never changed (changes go to a made one). */
+const NONE: ReadonlyMap<unknown, unknown> = new Map();
+const NO_IDS: ReadonlySet<number> = new Set();
+
 export class Session {
   readonly clientId: string;
   protocolVersion: 3 | 4 | 5 = 4;
   /** seconds the session outlives its connection; 0 = it ends with it */
   expiryInterval = 0;
-  readonly subscriptions = new Map<string, Subscription>();
-  readonly readOffsets = new Map<string, number>();
-  readonly inboundQos2 = new Set<number>();
-  /** message ids sent before a restart and not acknowledged: re-sent with DUP [MQTT-4.4.0-1] */
-  readonly resendIds = new Set<number>();
+  // Each collection is made at its first entry: an idle client with no subscription and nothing in
+  // flight holds none (five empty Maps and Sets were ~0.9 KB of every idle connection, issue 15).
+  // Reads go through the getters below (an empty shared instance when there is none); changes go
+  // through the `…ForChange()` methods, which make it.
+  #subscriptions: Map<string, Subscription> | undefined;
+  #readOffsets: Map<string, number> | undefined;
+  #inboundQos2: Set<number> | undefined;
+  #resendIds: Set<number> | undefined;
   link: DeliveryLink | undefined;
   /** read positions changed since the last durable commit */
   dirty = false;
-  readonly #inflight = new Map<number, Inflight>();
+  #inflightMap: Map<number, Inflight> | undefined;
   readonly #ctx: DeliveryContext;
   #nextPacketId = 1;
   #pumping = false;
@@ -78,6 +85,43 @@ export class Session {
   constructor(clientId: string, ctx: DeliveryContext) {
     this.clientId = clientId;
     this.#ctx = ctx;
+  }
+
+  get subscriptions(): ReadonlyMap<string, Subscription> {
+    return this.#subscriptions ?? (NONE as ReadonlyMap<string, Subscription>);
+  }
+
+  subscriptionsForChange(): Map<string, Subscription> {
+    return (this.#subscriptions ??= new Map());
+  }
+
+  get readOffsets(): ReadonlyMap<string, number> {
+    return this.#readOffsets ?? (NONE as ReadonlyMap<string, number>);
+  }
+
+  readOffsetsForChange(): Map<string, number> {
+    return (this.#readOffsets ??= new Map());
+  }
+
+  get inboundQos2(): ReadonlySet<number> {
+    return this.#inboundQos2 ?? NO_IDS;
+  }
+
+  inboundQos2ForChange(): Set<number> {
+    return (this.#inboundQos2 ??= new Set());
+  }
+
+  /** message ids sent before a restart and not acknowledged: re-sent with DUP [MQTT-4.4.0-1] */
+  get resendIds(): ReadonlySet<number> {
+    return this.#resendIds ?? NO_IDS;
+  }
+
+  resendIdsForChange(): Set<number> {
+    return (this.#resendIds ??= new Set());
+  }
+
+  get #inflight(): ReadonlyMap<number, Inflight> {
+    return this.#inflightMap ?? (NONE as ReadonlyMap<number, Inflight>);
   }
 
   get persistent(): boolean {
@@ -103,13 +147,13 @@ export class Session {
       this.#ctx.counters.expiredDrops++;
       return true;
     }
-    const out: OutgoingPublish = { message, qos, dup: this.resendIds.delete(message.id), retain, subscriptionIds };
+    const out: OutgoingPublish = { message, qos, dup: this.#resendIds?.delete(message.id) ?? false, retain, subscriptionIds };
     if (qos > 0) {
       const packetId = this.#allocPacketId();
       out.packetId = packetId;
       const f: Inflight = { packetId, message, qos: qos as 1 | 2, stage: 'publish', positions, retain, subscriptionIds };
       if (groupKey !== undefined) f.groupKey = groupKey;
-      this.#inflight.set(packetId, f);
+      (this.#inflightMap ??= new Map()).set(packetId, f);
     }
     link.sendPublish(out);
     return true;
@@ -126,7 +170,7 @@ export class Session {
 
   /** PUBACK, or PUBREC with an error reason: the delivery is complete [MQTT-4.3.2]. The caller re-pumps. */
   completed(packetId: number): boolean {
-    const ok = this.#inflight.delete(packetId);
+    const ok = this.#inflightMap?.delete(packetId) ?? false;
     if (ok) this.dirty = true;
     return ok;
   }
@@ -156,8 +200,8 @@ export class Session {
     for (const o of outbound) {
       if (o.stage === 'pubrel') {
         const placeholder: StoredMessage = { id: o.messageId, topic: '', payload: Buffer.alloc(0), qos: 2, retain: false, properties: { qoslevel: 2, cleansessionflag: false, mqttRealTopic: '' }, createdAt: 0 };
-        this.#inflight.set(o.packetId, { packetId: o.packetId, message: placeholder, qos: 2, stage: 'pubrel', positions: [], retain: false, subscriptionIds: [] });
-      } else this.resendIds.add(o.messageId);
+        (this.#inflightMap ??= new Map()).set(o.packetId, { packetId: o.packetId, message: placeholder, qos: 2, stage: 'pubrel', positions: [], retain: false, subscriptionIds: [] });
+      } else this.resendIdsForChange().add(o.messageId);
     }
   }
 
@@ -168,7 +212,7 @@ export class Session {
       if (f.groupKey === undefined || f.stage !== 'publish') continue;
       const offset = f.positions[0]?.offset;
       out.push({ groupKey: f.groupKey, message: f.message, ...(offset === undefined ? {} : { offset }) });
-      this.#inflight.delete(id);
+      this.#inflightMap?.delete(id);
     }
     return out;
   }
@@ -185,9 +229,9 @@ export class Session {
 
   /** Forgets in-flight deliveries (clean start) */
   clearInflight(): void {
-    this.#inflight.clear();
-    this.inboundQos2.clear();
-    this.resendIds.clear();
+    this.#inflightMap = undefined;
+    this.#inboundQos2 = undefined;
+    this.#resendIds = undefined;
   }
 
   /**
@@ -240,20 +284,22 @@ export class Session {
    * Retained messages for a new subscription that did not fit the client's in-flight window at SUBACK
    * time; they go out first when the window frees (pump), instead of being dropped.
    */
-  readonly #pendingRetained: Array<{ message: StoredMessage; qos: QoS; subscriptionIds: number[] }> = [];
+  #pendingRetained: Array<{ message: StoredMessage; qos: QoS; subscriptionIds: number[] }> | undefined;
 
   /** Sends a retained message now, or as soon as the in-flight window allows. */
   deliverRetained(message: StoredMessage, qos: QoS, subscriptionIds: number[]): void {
-    if (this.#pendingRetained.length === 0 && this.deliverDirect(message, qos, true, subscriptionIds)) return;
-    this.#pendingRetained.push({ message, qos, subscriptionIds });
+    if (this.#pendingRetained === undefined && this.deliverDirect(message, qos, true, subscriptionIds)) return;
+    (this.#pendingRetained ??= []).push({ message, qos, subscriptionIds });
   }
 
   async #pumpRounds(): Promise<void> {
-    while (this.#pendingRetained.length > 0) {
-      const r = this.#pendingRetained[0]!;
+    const held = this.#pendingRetained;
+    while (held !== undefined && held.length > 0) {
+      const r = held[0]!;
       if (!this.deliverDirect(r.message, r.qos, true, r.subscriptionIds)) return;
-      this.#pendingRetained.shift();
+      held.shift();
     }
+    if (held !== undefined && this.#pendingRetained === held) this.#pendingRetained = undefined;
     for (let round = 0; round < MAX_ROUNDS; round++) {
       if (this.link === undefined || !this.link.writable) return;
       const reads = await this.#readQueues();
@@ -279,7 +325,7 @@ export class Session {
         // Slow consumer: skip the oldest rather than hold them in memory.
         counters.slowConsumerDrops += head - maxQueued - from;
         from = head - maxQueued;
-        this.readOffsets.set(q, from);
+        this.readOffsetsForChange().set(q, from);
         this.dirty = true;
       }
       // No more than the in-flight window can take: an acknowledgement frees one slot, and reading a whole
@@ -324,7 +370,7 @@ export class Session {
         this.deliverDirect(m.message, qos as QoS, retain, subIds, m.positions);
       }
       // Only queues still subscribed: an unsubscribe during the read must not leave a stale position.
-      for (const p of m.positions) if (bySub.has(p.queue)) this.readOffsets.set(p.queue, p.offset + 1);
+      for (const p of m.positions) if (bySub.has(p.queue)) this.readOffsetsForChange().set(p.queue, p.offset + 1);
       this.dirty = true;
       if (!link.writable) return false;
     }

@@ -3,7 +3,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
-import { createPacketParser } from '../src/packet-parser.js';
+import { createPacketParser, forgetConnect } from '../src/packet-parser.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -48,5 +48,19 @@ describe('packet-parser', () => {
     const stock = heapPer(() => mqtt.parser());
     const light = heapPer(() => createPacketParser().parser);
     assert.ok(light < stock - 600, `${light.toFixed(0)} B against ${stock.toFixed(0)} B`);
+  });
+
+  it('after CONNECT keeps only the version (no credentials), and still parses v5 packets as v5', () => {
+    const { parser } = createPacketParser();
+    const got: Packet[] = [];
+    parser.on('packet', (p: Packet) => {
+      got.push(p);
+      if (p.cmd === 'connect') forgetConnect(parser);
+    });
+    const connect = mqtt.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: 'c-5', keepalive: 30, username: 'u', password: Buffer.from('s3cret') });
+    const publish = mqtt.generate({ cmd: 'publish', topic: 't', payload: Buffer.from('x'), qos: 1, messageId: 7, retain: false, dup: false, properties: { userProperties: { k: 'v' } } }, { protocolVersion: 5 });
+    parser.parse(Buffer.concat([connect, publish]));
+    assert.deepEqual((parser as unknown as { settings: unknown }).settings, { protocolVersion: 5 });
+    assert.equal((got[1] as { properties?: { userProperties?: Record<string, string> } }).properties?.userProperties?.['k'], 'v', 'v5 properties parsed');
   });
 });

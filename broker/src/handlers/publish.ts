@@ -111,7 +111,7 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     conn.resumeIfDrained();
     if (packet.qos === 1) conn.send({ cmd: 'puback', messageId: id });
     else {
-      s.inboundQos2.add(id);
+      s.inboundQos2ForChange().add(id);
       conn.send({ cmd: 'pubrec', messageId: id });
     }
   });

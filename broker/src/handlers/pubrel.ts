@@ -6,7 +6,7 @@ import { RC } from '../reason-codes.js';
 export function handlePubrel(conn: HandlerConnection, packet: IPubrelPacket): void {
   const s = conn.session!;
   const id = packet.messageId ?? 0;
-  const known = s.inboundQos2.delete(id);
+  const known = s.inboundQos2.has(id) && s.inboundQos2ForChange().delete(id);
   if (conn.version === 5 && !known) conn.send({ cmd: 'pubcomp', messageId: id, reasonCode: RC.PACKET_IDENTIFIER_NOT_FOUND });
   else conn.send({ cmd: 'pubcomp', messageId: id });
 }
