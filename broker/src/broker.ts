@@ -15,6 +15,9 @@ import type { HandlerConnection } from './handlers/context.js';
 import type { PublishInput } from './publish-input.js';
 
 const NEVER_EXPIRES = 0xffffffff;
+/** How often every connection's keep alive is checked: a silent client is dropped 1.5 × its keep alive
+ * after its last packet, give or take this. */
+export const KEEP_ALIVE_SWEEP_MS = 500;
 
 /**
  * The MQTT broker core: store once, push-pull. A PUBLISH is appended to the log once, indexed into its
@@ -40,6 +43,7 @@ export class Broker implements ConnectionHost {
   readonly #ctx: DeliveryContext;
   #flushScheduled = false;
   #commitTimer: NodeJS.Timeout | undefined;
+  #keepAliveSweep: NodeJS.Timeout | undefined;
   #closing = false;
 
   /** refusal warnings a peer can provoke at will, rate-limited per reason and source (issue 23 item 7) */
@@ -106,6 +110,13 @@ export class Broker implements ConnectionHost {
 
   /** Serves one client over any duplex stream. */
   handle(stream: Duplex, meta: { remoteAddress?: string; certificateId?: string; certificateSha256?: string } = {}): Connection {
+    if (this.#keepAliveSweep === undefined && !this.#closing) {
+      this.#keepAliveSweep = setInterval(() => {
+        const now = performance.now();
+        for (const c of this.connections) c.checkKeepAlive(now);
+      }, KEEP_ALIVE_SWEEP_MS);
+      this.#keepAliveSweep.unref();
+    }
     const conn = new Connection(this, stream, meta);
     this.connections.add(conn);
     this.counters.connectionsTotal++;
@@ -416,6 +427,8 @@ export class Broker implements ConnectionHost {
   async close(): Promise<void> {
     this.#closing = true;
     if (this.#commitTimer !== undefined) clearInterval(this.#commitTimer);
+    if (this.#keepAliveSweep !== undefined) clearInterval(this.#keepAliveSweep);
+    this.#keepAliveSweep = undefined;
     this.refusals.flush(true);
     this.wills.clear();
     for (const c of [...this.connections]) c.shutdown();
