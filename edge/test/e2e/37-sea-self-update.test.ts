@@ -67,7 +67,10 @@ describe('edge e2e 37: self-update between single-executable releases @e2e', fun
   before(async function () {
     // The packaging code builds for the machine it runs on (x64 or arm64 Linux); it needs nothing that
     // npm ci does not install (esbuild, postject; `strip` only if present).
-    if (process.platform !== 'linux' || native === undefined) this.skip();
+    if (process.platform !== 'linux' || native === undefined) {
+      console.log(`      skipped: the single executable is built for linux-x64 and linux-arm64 only, this is ${process.platform}-${process.arch}`);
+      this.skip();
+    }
     this.timeout(120_000);
     dir = mkdtempSync(join(tmpdir(), 'cw-e2e-sea-update-'));
     R = join(dir, 'opt');
