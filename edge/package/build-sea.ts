@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
+import { isBuiltin } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { absentOptionalModulesPlugin, betterSqliteAddonPlugin, NATIVE_DIR, projectSourcePlugin, serialportAddonPlugin, SERIALPORT_ADDON, SQLITE_ADDON } from './bundle-plugins.js';
+import { seaAssets, unpackBanner } from './sea-assets.js';
 import { elfMachineOfFile, nativeFilesFor, TARGETS, type Target } from './targets.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,6 +60,12 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
   const bundlePath = join(work, 'causeway-edge.cjs');
   checkNodeBinary(o, say);
   const natives = nativeFilesFor(o.target, REPO_ROOT, o.sqliteAddon);
+  // program.ts reads the version from <root>/package.json; the bundle maps <root> to the binary's folder.
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
+  const pkgJson = join(work, 'package.json');
+  writeFileSync(pkgJson, `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license }, null, 2)}\n`);
+  // Carried in the blob as well, so the executable alone (a self-update's release) can start (sea-assets.ts).
+  const assets = seaAssets(natives, pkgJson);
 
   say(`[1/5] bundle ${shown(entry)} with esbuild (cjs, node20)`);
   const res = await build({
@@ -72,6 +79,7 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
     legalComments: 'none',
     logLevel: 'silent',
     metafile: true,
+    banner: { js: unpackBanner(Object.keys(assets)) },
     plugins: [projectSourcePlugin({ repoRoot: REPO_ROOT, entry }), betterSqliteAddonPlugin(), serialportAddonPlugin(), absentOptionalModulesPlugin()],
   });
   for (const w of res.warnings) say(`      warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
@@ -89,12 +97,12 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
   const seaConfig = join(work, 'sea-config.json');
   writeFileSync(
     seaConfig,
-    JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: o.codeCache ?? false }, null, 2),
+    JSON.stringify({ main: bundlePath, output: blobPath, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: o.codeCache ?? false, assets }, null, 2),
   );
   // The blob format is tied to the Node version: it must be made by the same version as the target.
   run(process.execPath, ['--experimental-sea-config', seaConfig], 'sea blob');
   const blob = readFileSync(blobPath);
-  say(`      ${mb(blob.length)}${o.codeCache ? ' (with V8 code cache)' : ''}`);
+  say(`      ${mb(blob.length)}${o.codeCache ? ' (with V8 code cache)' : ''}, assets ${Object.keys(assets).join(', ')}`);
 
   say(`[3/5] copy ${o.nodeBinary}${o.strip ? ', strip symbols' : ''}, inject the blob with postject`);
   const binary = join(outDir, 'causeway-edge');
@@ -121,9 +129,7 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
     nativeBytes += statSync(dest).size;
     say(`      ${shown(f.from)} (${mb(statSync(dest).size)})`);
   }
-  // program.ts reads the version from <root>/package.json; the bundle maps <root> to the binary's folder.
-  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { name: string; version: string; license?: string };
-  writeFileSync(join(outDir, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, license: pkg.license }, null, 2)}\n`);
+  copyFileSync(pkgJson, join(outDir, 'package.json'));
 
   const bundleBytes = bundleSrc.length;
   const total = binBytes + nativeBytes;
@@ -138,11 +144,11 @@ export async function buildSea(o: BuildOptions): Promise<BuildResult> {
  * are resolved to a stub by `absentOptionalModulesPlugin`, so they do not show up here).
  */
 export function externalRequires(bundle: string): string[] {
-  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
   const names = new Set<string>();
   for (const m of bundle.matchAll(/\brequire\(\s*["']([^"']+)["']\s*\)/g)) {
     const name = m[1]!;
-    if (!builtins.has(name)) names.add(name);
+    // isBuiltin, not builtinModules: `node:sea` (the unpack banner's) exists only with the scheme.
+    if (!isBuiltin(name)) names.add(name);
   }
   return [...names].sort();
 }

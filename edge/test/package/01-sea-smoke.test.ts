@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,6 +75,22 @@ describe('package 01-sea-smoke: causeway-edge as one executable, run from an emp
     sub = await startCollector(broker.url);
     const run = await runAgainstBroker({ app, brokerUrl: broker.url, sub, gw: 'gw-sea-1', store: join(tmp, 'data', 'outbox.db'), timeoutMs: 20_000, procs });
     console.log(`      start → online status at the broker: ${run.onlineMs.toFixed(0)} ms`);
+  });
+
+  it('the executable alone in an empty folder (a self-update release) unpacks native/ and package.json, then runs', async () => {
+    const lone = join(tmp, 'lone');
+    mkdirSync(lone);
+    copyFileSync(built.binary, join(lone, 'causeway-edge'));
+    const v = spawnSync('./causeway-edge', ['--version'], { cwd: lone, env: CLEAN_ENV, encoding: 'utf8', timeout: 10_000 });
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(v.stdout, `${(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`);
+    assert.deepEqual(readdirSync(lone).sort(), ['causeway-edge', 'native', 'package.json']);
+    for (const f of ['better_sqlite3.node', 'serialport_bindings.node']) {
+      assert.ok(readFileSync(join(lone, 'native', f)).equals(readFileSync(join(app, 'native', f))), `native/${f} is the shipped addon, byte for byte`);
+    }
+    broker ??= await startMosquitto();
+    sub ??= await startCollector(broker.url);
+    await runAgainstBroker({ app: lone, brokerUrl: broker.url, sub, gw: 'gw-sea-lone', store: join(tmp, 'data-lone', 'outbox.db'), timeoutMs: 20_000, procs });
   });
 
   it('serialport loads its shipped addon inside a SEA: a probe binary talks across a socat PTY pair', async function () {

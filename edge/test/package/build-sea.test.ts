@@ -8,6 +8,7 @@ import { TARGETS } from '../../package/targets.js';
 describe('package build-sea: checks on the bundle, the injection and the result', () => {
   const bundles: Array<[string, string, string[]]> = [
     ['built-ins only, with and without node:', 'require("fs"); require("node:path"); require(\'zlib\');', []],
+    ['scheme-only built-ins (node:sea), but not without the scheme', 'require("node:sea"); require("sea");', ['sea']],
     ['a package left unbundled', 'const b = require("bindings"); require("fs");', ['bindings']],
     ['scoped package and deep path, sorted, once each', 'require("@serialport/x"); require("a/b.js"); require("a/b.js");', ['@serialport/x', 'a/b.js']],
     ['a dynamic require is not a literal', 'require(path2); require(resolvedConfigPath);', []],
