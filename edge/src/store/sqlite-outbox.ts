@@ -8,7 +8,7 @@ import { ClockJump } from './clock-jump.js';
 import { dropUnsentReport, evictionReport } from './eviction-report.js';
 import { commitGroup, insertRecord, type GroupCommitResult } from './group-commit.js';
 import { IdReservation } from './id-reservation.js';
-import { itemRow, PendingRecords, type DirectBatch } from './pending-records.js';
+import { itemRow, PendingRecords, type DirectBatch, type PendingItem } from './pending-records.js';
 import { LiveWindow } from './live-window.js';
 import { formNewBatches, loadStoredBatches } from './outbox-batches.js';
 import { OutboxCounters, type PriorityCounts } from './outbox-counters.js';
@@ -177,8 +177,11 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
     } catch (err) {
       return Promise.reject(new CausewayError('IO_OUTBOX_WRITE', `outbox could not reserve record ids: ${(err as Error).message}`, { cause: err }));
     }
+    // the row written out field by field, not spread from `partial`: one object shape per kind (bench outbox-ingest)
+    const row: PendingItem['row'] = { kind: partial.kind, topic: partial.topic, device: partial.device, stream: partial.stream, body: partial.body, priority: partial.priority, created, bytes };
+    if (partial.reading !== undefined) row.reading = partial.reading;
     return new Promise<void>((resolve, reject) => {
-      this.queue.add({ row: { ...partial, created, bytes }, expires: created + this.o.maxAgeMs, id, at: performance.now(), resolve, reject });
+      this.queue.add({ row, expires: created + this.o.maxAgeMs, id, at: performance.now(), resolve, reject });
       if (this.o.direct && this.queue.bytes >= this.o.pendingMaxBytes) return this.commit(true);
       if (!this.o.direct && this.commitByCount()) return;
       this.armCommit();
