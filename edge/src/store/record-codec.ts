@@ -42,6 +42,14 @@ export function checkReading(r: unknown): asserts r is ReadingInput {
   if (!isObj(r)) throw new InvalidInputError('reading must be an object');
   checkId(r.device, 'device id');
   checkId(r.stream, 'stream name');
+  checkReadingFields(r);
+}
+
+/**
+ * The checks of checkReading but device and stream, for a reading whose device and stream passed them
+ * before (record-topics.ts keeps the topics of such pairs). Throws InvalidInputError.
+ */
+export function checkReadingFields(r: Record<string, unknown>): asserts r is ReadingInput & Record<string, unknown> {
   checkTs(r.ts);
   const v = r.value;
   if (!(v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
