@@ -32,9 +32,9 @@ export interface OutboxOptions {
   commitIntervalMs?: number;
   /**
    * group commit: commit at the end of this turn of the event loop when this many pending records are not
-   * out on the direct path, at once past 4 times as many (default 500). Not with `direct`: there the commit deadline bounds what waits in memory, and `pendingMaxBytes`
-   * caps it (at 10,000 readings/s a count of 500 is reached in 50 ms and sent every reading to the file,
-   * issue 16)
+   * out on the direct path, at once past 4 times as many (default 500). Not with `direct`: there the
+   * commit deadline bounds what waits in memory, and `pendingMaxBytes` caps it (at 10,000 readings/s a
+   * count of 500 is reached in 50 ms and sent every reading to the file, issue 16)
    */
   commitMaxRecords?: number;
   /**
