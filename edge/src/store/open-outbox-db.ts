@@ -38,6 +38,11 @@ function openAndCheck(path: string): Database.Database {
     db.pragma('page_size = 1024');
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    // Checkpoint every 4,000 WAL pages (4 MiB at 1 KiB pages), not SQLite's 1,000: a page the commits
+    // touch again and again (the tail of the table and of each index) is copied to the file once per
+    // checkpoint, so fewer checkpoints write fewer bytes (565 → 500 per reading at 50,000 durable adds,
+    // issue 16). Durability is the COMMIT's fsync of the WAL; the checkpoint changes nothing there.
+    db.pragma('wal_autocheckpoint = 4000');
     db.pragma('busy_timeout = 5000');
     // quick_check reads every page: a truncated or overwritten file fails here, not at 3 a.m. mid-send.
     const rows = db.pragma('quick_check') as Array<{ quick_check: string }>;

@@ -2,7 +2,7 @@ import { CausewayError, formatTopic, type CommandResultEnvelope, type ConfigRepo
 import type { EventInput, ReadingInput } from '../ingest/sink.js';
 import { isOversized, readingSize } from '../ingest/reading-size.js';
 import type { OutboxRow, ReadingFields } from './outbox-batches.js';
-import { checkEvent, checkQueuedEnvelope, checkReading, encodeEnvelopeBody, encodeEventBody, encodeReadingBody, PRIORITY_RANK } from './record-codec.js';
+import { checkEvent, checkQueuedEnvelope, checkReading, checkReadingFields, encodeEnvelopeBody, encodeEventBody, encodeReadingBody, PRIORITY_RANK } from './record-codec.js';
 
 /**
  * The four kinds of record the outbox takes, each turned into a row: validated, given its topic
@@ -20,26 +20,31 @@ export function recordBytes(r: Pick<NewRecord, 'body' | 'topic'>): number {
 }
 
 /**
- * Telemetry topics by gateway, device and stream: formatTopic builds an array and validates every level
- * again for each reading (checkReading has already validated device and stream), a few % of the CPU per
- * reading at 1,000/s (issue 16). Bounded: cleared past TOPIC_CACHE_MAX device/stream pairs.
+ * Telemetry topics by gateway, then device, then stream, of pairs that passed checkReading: formatTopic
+ * builds an array and validates every level again for each reading, and validateId runs two Unicode
+ * regular expressions per id (issue 16). A reading whose pair is here skips the id checks (the same
+ * strings passed them) and has only its other fields checked. Nested maps, not a `${gateway}/${device}`
+ * key: no string is built per reading. Bounded: cleared past TOPIC_CACHE_MAX pairs.
  */
-const telemetryTopics = new Map<string, Map<string, string>>();
+const telemetryTopics = new Map<string, Map<string, Map<string, string>>>();
 let telemetryTopicCount = 0;
 const TOPIC_CACHE_MAX = 4096;
 
+/** The topic of a pair validated before, or undefined (a key that is not such a string misses). */
+function knownTopic(gateway: string, device: unknown, stream: unknown): string | undefined {
+  return telemetryTopics.get(gateway)?.get(device as string)?.get(stream as string);
+}
+
 function telemetryTopic(gateway: string, device: string, stream: string): string {
-  const key = `${gateway}/${device}`;
-  let byStream = telemetryTopics.get(key);
-  const hit = byStream?.get(stream);
-  if (hit !== undefined) return hit;
   const topic = formatTopic({ kind: 'telemetry', gateway, device, stream });
   if (telemetryTopicCount >= TOPIC_CACHE_MAX) {
     telemetryTopics.clear();
     telemetryTopicCount = 0;
-    byStream = undefined;
   }
-  if (byStream === undefined) telemetryTopics.set(key, (byStream = new Map()));
+  let byDevice = telemetryTopics.get(gateway);
+  if (byDevice === undefined) telemetryTopics.set(gateway, (byDevice = new Map()));
+  let byStream = byDevice.get(device);
+  if (byStream === undefined) byDevice.set(device, (byStream = new Map()));
   byStream.set(stream, topic);
   telemetryTopicCount++;
   return topic;
@@ -47,11 +52,16 @@ function telemetryTopic(gateway: string, device: string, stream: string): string
 
 /** A reading, on telemetry/{gw}/{device}/{stream}; refused past ingest.maxReadingBytes (0: no limit). */
 export function readingRecord(gateway: string, reading: ReadingInput, maxReadingBytes: number): NewRecord {
-  checkReading(reading);
+  // untrusted at run time (stdin, a serial line): checked before any field is used
+  const raw: unknown = reading;
+  let topic = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? knownTopic(gateway, reading.device, reading.stream) : undefined;
+  if (topic === undefined) {
+    checkReading(raw);
+    topic = telemetryTopic(gateway, reading.device, reading.stream);
+  } else checkReadingFields(raw as Record<string, unknown>);
   if (isOversized(reading, maxReadingBytes)) {
     throw new CausewayError('INPUT_TOO_LARGE', `reading of ${readingSize(reading)} bytes exceeds ingest.maxReadingBytes ${maxReadingBytes}`);
   }
-  const topic = telemetryTopic(gateway, reading.device, reading.stream);
   // the fields exactly as decodeReadingBody gives them back from `body` (unit and quality only when set)
   // (CBOR writes -0 as the integer 0)
   const fields: ReadingFields = { ts: reading.ts, value: Object.is(reading.value, -0) ? 0 : reading.value };

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Database from 'better-sqlite3';
-import { commitGroup, insertRecord, type GroupCommitInput, type PendingRecord } from '../../src/store/group-commit.js';
+import { commitGroup, INSERT_CHUNK, insertRecord, type GroupCommitInput, type PendingRecord } from '../../src/store/group-commit.js';
 import { openOutboxDb } from '../../src/store/open-outbox-db.js';
 import { OutboxCounters } from '../../src/store/outbox-counters.js';
 
@@ -35,6 +35,28 @@ describe('store/group-commit', () => {
     assert.deepEqual(res.ids, rows(db).map((r) => r.id));
     assert.deepEqual(res.delta, { records: 2, bytes: 150 });
     assert.equal(res.evicted.size, 0);
+  });
+
+  it('writes runs of reserved ids in multi-row INSERTs with the same rows as one by one (issue 16)', () => {
+    const full = (d: Database.Database) => d.prepare('SELECT id, kind, topic, device, stream, body, bytes, priority, created, expires, attempts, batch_id FROM records ORDER BY id').all();
+    // reserved ids, one without (AUTOINCREMENT: the next id past the largest so far, so the ids after it
+    // leave a gap), a direct batch's items
+    const items: PendingRecord[] = [];
+    for (let i = 0; i < 2 * INSERT_CHUNK + 5; i++) {
+      const p: PendingRecord = { ...rec(i % 3, 1000 + i, 60 + i), id: 10 + i + (i >= INSERT_CHUNK + 20 ? 100 : 0) };
+      p.row.body = Buffer.from([i, i + 1]);
+      if (i >= INSERT_CHUNK + 3 && i < INSERT_CHUNK + 8) p.batch = 'e-b';
+      items.push(p);
+    }
+    items.splice(INSERT_CHUNK + 20, 0, rec(1, 2000));
+    const a = open();
+    const res = commitGroup(a.db, a.counters, input({ items }));
+    const b = open();
+    const oneByOne = b.db.transaction(() => items.map((p) => insertRecord(b.db, p.row, p.expires, p.id, p.batch)))();
+    assert.deepEqual(res.ids, oneByOne);
+    assert.deepEqual(full(a.db), full(b.db));
+    assert.equal(full(a.db).length, items.length);
+    assert.deepEqual(res.delta, { records: items.length, bytes: items.reduce((s, p) => s + p.row.bytes, 0) });
   });
 
   it('deletes the rows of acknowledged batches in the same transaction', () => {

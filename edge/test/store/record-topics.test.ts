@@ -38,6 +38,25 @@ describe('store/record-topics', () => {
     for (let i = 0; i < 5000; i++) assert.equal(readingRecord(`g${i % 3}`, { device: `d${i % 7}`, stream: `s${i}`, ts: 1, value: 1 }, 0).topic, `telemetry/g${i % 3}/d${i % 7}/s${i}`);
   });
 
+  it('a reading of a device and stream seen before is still checked: every other field, and ids that only look alike (issue 16)', () => {
+    readingRecord('gw', { device: 'seen', stream: 's', ts: 1, value: 2 }, 8192);
+    const bad: unknown[] = [
+      { device: 'seen', stream: 's', ts: -1, value: 2 },
+      { device: 'seen', stream: 's', ts: 1, value: Infinity },
+      { device: 'seen', stream: 's', ts: 1, value: {} },
+      { device: 'seen', stream: 's', ts: 1, value: 2, unit: 5 },
+      { device: 'seen', stream: 's', ts: 1, value: 2, quality: 300 },
+      { device: 'seen', stream: 's', ts: 1, value: 2, priority: 'urgent' },
+      ['seen', 's', 1, 2],
+      null,
+    ];
+    for (const r of bad) assert.throws(() => readingRecord('gw', r as never, 8192), { code: 'INPUT_INVALID' }, JSON.stringify(r));
+    // the same ids under another gateway are validated for it; a device of another type never matches
+    readingRecord('gw', { device: '7', stream: 's', ts: 1, value: 2 }, 8192);
+    assert.throws(() => readingRecord('gw', { device: 7, stream: 's', ts: 1, value: 2 } as never, 8192), { code: 'INPUT_INVALID' });
+    assert.equal(readingRecord('gw2', { device: 'seen', stream: 's', ts: 1, value: 2 }, 8192).topic, 'telemetry/gw2/seen/s');
+  });
+
   it('bodies decode back to what was added', () => {
     assert.deepEqual(decodeReadingBody(9, readingRecord('gw', { device: 'd', stream: 's', ts: 3, value: 'x', unit: 'C', quality: 7 }, 0).body), { seq: 9, ts: 3, value: 'x', unit: 'C', quality: 7 });
     assert.deepEqual(decodeEventBody(ownEventRecord('gw', 'e', 'alarm', { a: 1 }, 42).body), { ts: 42, severity: 'warning', data: { a: 1 } });

@@ -106,6 +106,20 @@ describe('store/sqlite-outbox: the direct path', () => {
     assert.equal(rowsIn(path).length, 10);
   });
 
+  it('with the direct path off, the adds of one event-loop turn past commitMaxRecords share one commit; at 4 times the count it commits at once (issue 16)', async () => {
+    const path = join(dir, 'turn.db');
+    const o = open({ direct: false, commitMaxRecords: 10, commitIntervalMs: 5_000 }, path);
+    const adds = Array.from({ length: 25 }, (_, i) => o.addReading(r('d', 't', i)));
+    assert.deepEqual(rowsIn(path), [], 'not inside the add');
+    await Promise.all(adds); // settled by the end-of-turn commit, not by the 5 s deadline
+    assert.equal(rowsIn(path).length, 25);
+    const burst: Array<Promise<void>> = [];
+    while (rowsIn(path).length === 25 && burst.length < 100) burst.push(o.addReading(r('d', 't', 100 + burst.length)));
+    assert.equal(burst.length, 40, 'committed inside the 40th add');
+    await Promise.all(burst);
+    assert.equal(o.stats().pending, 0);
+  });
+
   it('a late PUBACK: once the written batch is acknowledged, the direct path resumes before its rows are deleted', async () => {
     const path = join(dir, 'resume.db');
     const o = open({}, path);

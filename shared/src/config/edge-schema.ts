@@ -186,7 +186,7 @@ export function edgeSchemaWith(ingest: Schema): Schema {
       maxBytes: { doc: 'Outbox cap in bytes of buffered records; past it the lowest priority, oldest records are evicted (and reported)', format: 'nat', default: 64 * 1024 * 1024 },
       maxAgeSeconds: { doc: 'A record not delivered after this long expires (counted and reported like an eviction)', format: 'nat', default: 7 * 24 * 3600 },
       commitIntervalMs: { doc: 'A record is committed to the outbox file this long after it was added, unless the cloud acknowledged it first (direct path): the device ACK follows whichever comes first. Keep it above uplink.batchDelayMs plus the link round trip, or readings are written while in flight. Longer = fewer bytes written (SD-card wear), later device ACKs while the link is down', format: 'nat', default: 250 },
-      commitMaxRecords: { doc: 'Group commit: commit at once when this many records are pending (with buffer.direct false; on the direct path the commit interval and a 2 MiB cap bound them)', format: 'nat', default: 500 },
+      commitMaxRecords: { doc: 'Group commit: commit at the end of the event-loop turn in which this many records are pending, at once past 4 times as many (with buffer.direct false; on the direct path the commit interval and a 2 MiB cap bound them)', format: 'nat', default: 500 },
       direct: { doc: 'Direct path: while the link is up and the outbox file holds nothing, readings go straight to the cloud and reach the file only if no PUBACK came within buffer.commitIntervalMs (a PUBACK follows the cloud\'s own durable commit). Off: every record is committed before it is sent', format: Boolean, default: true },
     },
     uplink: {
