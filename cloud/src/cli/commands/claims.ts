@@ -76,7 +76,8 @@ export const claimsCommand: CliCommand = {
       case 'pending': {
         const r = await ctx.api.call('GET', values.all === true ? '/v1/registrations' : '/v1/registrations?state=pending');
         if (fmt === 'json') return print(ctx, r.registrations), 0;
-        ctx.out(table(['GATEWAY', 'STATE', 'CLAIM', 'REQUESTED', 'FROM', 'GROUPS', 'REASON'], r.registrations.map((g: any) => [g.gateway, g.state, g.claimId, when(g.requestedAt), g.source, g.groups.join(',') || '-', g.reason ?? '-'])));
+        // CERTIFICATE: it asked with a CSR (identity.csr), so approving it signs a certificate and gives no secret.
+        ctx.out(table(['GATEWAY', 'STATE', 'CLAIM', 'CERTIFICATE', 'REQUESTED', 'FROM', 'GROUPS', 'REASON'], r.registrations.map((g: any) => [g.gateway, g.state, g.claimId, g.certificate === true ? 'yes' : 'no', when(g.requestedAt), g.source, g.groups.join(',') || '-', g.reason ?? '-'])));
         return 0;
       }
       case 'approve':

@@ -40,4 +40,22 @@ describe('causeway claims against a real API server (issue 20)', () => {
     assert.deepEqual([byId.get(withApproval)?.approval, byId.get(without)?.approval, byId.get('legacy-claim-1')?.approval], [true, false, false]);
     assert.ok(json.every((c) => c.secretSha256 === undefined), 'never the hash of a secret');
   });
+
+  it('pending shows whether each request asked for a certificate (a CSR), in the table and in JSON', async function () {
+    this.timeout(90_000);
+    const now = Date.now();
+    const request = (gateway: string, csr?: string) => control.registrations.create({ gateway, claimId: 'legacy-claim-1', state: 'pending', requestedAt: now + (csr === undefined ? 0 : 1), source: '127.0.0.1', secretSha256: '1'.repeat(64), secretHash: 'not-a-real-hash', ...(csr === undefined ? {} : { csr }), groups: [], tags: {} });
+    assert.equal(await request('gw-with-secret'), true);
+    assert.equal(await request('gw-with-csr', '-----BEGIN CERTIFICATE REQUEST-----\nnot checked here\n-----END CERTIFICATE REQUEST-----\n'), true);
+
+    const table = (await cli(['claims', 'pending'])).stdout;
+    assert.match(table.split('\n')[0]!, /GATEWAY\s+STATE\s+CLAIM\s+CERTIFICATE\s+REQUESTED/);
+    assert.match(table, /gw-with-secret\s+pending\s+legacy-claim-1\s+no\s/);
+    assert.match(table, /gw-with-csr\s+pending\s+legacy-claim-1\s+yes\s/);
+    assert.doesNotMatch(table, /BEGIN CERTIFICATE REQUEST/, 'the CSR itself is not printed');
+
+    const json = JSON.parse((await cli(['claims', 'pending', '-o', 'json'])).stdout) as Array<{ gateway: string; certificate: unknown; csr?: unknown }>;
+    assert.deepEqual(json.map((g) => [g.gateway, g.certificate]), [['gw-with-secret', false], ['gw-with-csr', true]]);
+    assert.ok(json.every((g) => g.csr === undefined), 'the CSR is not in the answer');
+  });
 });
