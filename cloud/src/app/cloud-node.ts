@@ -71,6 +71,10 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
   // Before anything is opened: a bad acl_file is a config error (exit 78) naming its line.
   const aclFile = cfg.auth.aclFile === '' ? undefined : AclFilePolicy.load(cfg.auth.aclFile);
   if (aclFile !== undefined) logger.info('acl file loaded', { path: aclFile.path, rules: aclFile.counters.rules });
+  // The claims CA too, read and checked (readable, key matches, CA:TRUE) before the store is opened or a
+  // port listens: a wrong CA is a config error (exit 78) with nothing started, not found at the first CSR.
+  // Imported only when configured: without a CA the X.509 library is never loaded (e2e 15-lazy-x509).
+  const csrSigner = cfg.claims.caCert === '' ? undefined : await (await import('../identity/csr-signer.js')).CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
   const durable = cfg.store.backend !== 'memory';
   if (durable) ensurePrivateDir(cfg.store.path);
   const js = cfg.store.jetstream;
@@ -242,8 +246,6 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     const ports: Record<string, number> = Object.fromEntries(listeners.map((l) => [names[l.kind], l.port]));
 
     const apiCounters = newApiCounters();
-    // Read and checked at start (a wrong CA is a config error, exit 78), not at the first CSR.
-    const csrSigner = cfg.claims.caCert === '' ? undefined : await (await import('../identity/csr-signer.js')).CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
     if (cfg.api.port >= 0) {
       const api: Server = createApiServer({
         registry,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, tempDir } from './fixtures/broker-process.js';
+import { freePort, removeDir, tempDir } from './fixtures/broker-process.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -32,6 +33,52 @@ describe('e2e 05: causeway-cloud refuses a bad config with exit 78 @e2e', functi
       assert.match(r.stderr, new RegExp(c.key.replace(/\./g, '\\.')));
     });
   }
+
+  describe('a bad claims CA is found before anything is opened (issue 20)', () => {
+    // Both ports are held by the test: a cloud that opened its store or bound a port before checking the CA
+    // would fail with EADDRINUSE (or write to store.path) instead of exiting 78 on the CA.
+    const held: Server[] = [];
+    let mqttPort: number;
+    let apiPort: number;
+    const ssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
+    before(async () => {
+      ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=e2e05-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'ca.key', '-out', 'ca.pem');
+      ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=e2e05-other', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'other.key', '-out', 'other.pem');
+      ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=e2e05-leaf', '-addext', 'basicConstraints=critical,CA:FALSE', '-keyout', 'leaf.key', '-out', 'leaf.pem');
+      mqttPort = await freePort();
+      apiPort = await freePort();
+      for (const port of [mqttPort, apiPort]) {
+        const srv = createServer((sock) => sock.destroy());
+        await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+        held.push(srv);
+      }
+    });
+    after(async () => {
+      for (const srv of held) await new Promise((r) => srv.close(r));
+    });
+
+    const bad: Array<{ name: string; cert: string; key: string; names: string; says: RegExp }> = [
+      { name: 'a key that is not the certificate\'s', cert: 'ca.pem', key: 'other.key', names: 'claims.caKey', says: /is not the key of claims\.caCert/ },
+      { name: 'a certificate that is not a CA (CA:FALSE)', cert: 'leaf.pem', key: 'leaf.key', names: 'claims.caCert', says: /not a CA certificate/ },
+      { name: 'a key file that cannot be read', cert: 'ca.pem', key: 'missing.key', names: 'claims.caKey', says: /cannot be read/ },
+    ];
+    for (const c of bad) {
+      it(`${c.name}: exit 78 naming ${c.names}, no port ever listened, the store never opened`, async () => {
+        const store = join(dir, `store-${c.cert}-${c.key}`);
+        const args = ['--import', 'tsx', 'cloud/src/main.ts', '--store.path', store, '--mqtt.host', '127.0.0.1', '--mqtt.port', String(mqttPort), '--api.host', '127.0.0.1', '--api.port', String(apiPort), '--claims.caCert', join(dir, c.cert), '--claims.caKey', join(dir, c.key)];
+        const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+        p.stderr.on('data', (b: Buffer) => (out += b.toString()));
+        const code = await new Promise<number | null>((r) => p.on('close', r));
+        assert.equal(code, 78, `exit ${code}: ${out}`);
+        assert.match(out, new RegExp(c.names.replace(/\./g, '\\.')));
+        assert.match(out, c.says);
+        assert.doesNotMatch(out, /EADDRINUSE|"msg":"listening"|listening/, 'no listener was started');
+        assert.equal(existsSync(store), false, 'store.path was not created');
+      });
+    }
+  });
 
   it('a config file with a __proto__ key: exit 78 naming the key path (issue 23 item 2)', () => {
     const file = join(dir, 'proto.json');
