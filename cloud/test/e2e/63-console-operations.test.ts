@@ -210,6 +210,7 @@ describe('cloud e2e 63: the console does what the CLI does — updates, sinks, a
     assert.equal((await register('gw-wait-1')).status, 202);
     assert.equal((await register('gw-wait-2')).status, 202);
     await page.locator('[data-testid="pending-table"] tr[data-registration="gw-wait-2"]').waitFor({ timeout: 15_000 });
+    assert.equal((await page.locator('[data-testid="pending-table"] tr[data-registration="gw-wait-2"] td').nth(1).textContent())?.trim(), 'no', 'the Certificate column: it asked with a secret, not a CSR');
     await page.getByRole('button', { name: 'approve gw-wait-1' }).click();
     await page.getByLabel('Reason given to a rejected gateway').fill('not one of ours');
     await page.getByRole('button', { name: 'reject gw-wait-2' }).click();

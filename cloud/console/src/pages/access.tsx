@@ -191,13 +191,15 @@ function Pending() {
         Reason given to a rejected gateway
         <input value={reason} onInput={(e) => setReason(e.currentTarget.value)} maxLength={200} />
       </label>
-      <Table testid="pending-table" columns={['Gateway', 'Claim', 'Asked', 'From', 'Groups', 'Actions']}>
+      <Table testid="pending-table" columns={['Gateway', 'Claim', 'Certificate', 'Asked', 'From', 'Groups', 'Actions']}>
         {rows.map((r) => (
           <tr key={r.gateway} data-registration={r.gateway}>
             <th scope="row" class="id">
               {r.gateway}
             </th>
             <td class="id">{r.claimId}</td>
+            {/* it asked with a CSR: approving it signs a certificate, and it gets no secret */}
+            <td>{r.certificate === true ? 'yes' : 'no'}</td>
             <td>{time(r.requestedAt)}</td>
             <td>{r.source ?? DASH}</td>
             <td>{(r.groups ?? []).join(', ') || DASH}</td>
