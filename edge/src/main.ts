@@ -5,6 +5,7 @@ import { createNotifier } from '@causeway/shared/health/sd-notify.js';
 import { handleServiceSignals } from '@causeway/shared/health/service-signals.js';
 import { readStatus } from '@causeway/shared/health/status-socket.js';
 import { edgeSchema, type EdgeConfig } from './config/schema.js';
+import { checkHttpFilesCredential } from './config/http-files-credential.js';
 import { startEdgeAgent } from './app/edge-agent.js';
 import { applyStoredIdentity, registerByClaim } from './app/claim-registration.js';
 import { detectJournal } from './logs/journal-source.js';
@@ -21,6 +22,8 @@ function load(argv: string[]): EdgeConfig {
     // [MQTT-3.1.2-22] a password without a user name is a protocol error; fail here, not per reconnect.
     throw new ConfigError('cloud.password is set but cloud.username is empty; MQTT needs a user name with a password', { key: 'cloud.username' });
   }
+  // Before a claim is used: a gateway with only a certificate cannot download over HTTP (issue 20).
+  checkHttpFilesCredential(cfg);
   return cfg;
 }
 

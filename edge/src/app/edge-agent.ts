@@ -21,6 +21,7 @@ import { ConfigApplier } from '../commands/config-applier.js';
 import { SerialCommandRouter } from '../commands/serial-command-router.js';
 import { createBuiltins } from '../commands/builtins.js';
 import { changedParts, mergeRemoteConfig } from './merge-remote-config.js';
+import { checkHttpFilesCredential } from '../config/http-files-credential.js';
 import type { EdgeAgent } from './edge-snapshot.js';
 import { diskFree, healthCollector } from './gateway-health.js';
 import { diagnosticsCommand } from './diagnostics.js';
@@ -142,6 +143,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   const link = Object.assign(linkBus, { request: (topic: string, payload: Buffer) => uplink?.request(topic, payload) ?? false }) as unknown as ChunkLink;
   const fileJobs = new FileJobs(join(dataDir, 'files.db'));
   const releases = new ReleaseSwitch({ root: cfg.update.root, jobs: fileJobs, healthGateMs: cfg.update.healthGateSeconds * 1000, logger: log.child({ part: 'update' }), restart: hooks.onRestart });
+  checkHttpFilesCredential(cfg);
   if (cfg.files.transport === 'http' && cfg.files.httpUrl === '') throw new ConfigError('files.transport is http but files.httpUrl (the cloud API) is empty', { key: 'files.httpUrl' });
   const chunkTimeoutMs = Math.max(100, cfg.files.chunkTimeoutMs);
   const httpChunks =

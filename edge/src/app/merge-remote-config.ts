@@ -1,6 +1,7 @@
 import { ConfigError, validateConfigObject, findUnsafeKey, mergeConfig, localOnlyKeyIn } from '@causeway/shared';
 import { validateIngestConfig } from '../ingest/ingest-schema.js';
 import { mergedEdgeSchema, type EdgeConfig } from '../config/schema.js';
+import { checkHttpFilesCredential } from '../config/http-files-credential.js';
 
 /**
  * The config the agent should run: the remote document merged over the local one, validated against the
@@ -15,6 +16,8 @@ export function mergeRemoteConfig(local: EdgeConfig, remote: Record<string, unkn
   const merged = mergeConfig([structuredClone(local) as unknown as Record<string, unknown>, remote]);
   const cfg = validateConfigObject<EdgeConfig>(mergedEdgeSchema, merged);
   validateIngestConfig(cfg.ingest);
+  // files.transport may be set remotely; a gateway with only a certificate cannot use http (issue 20).
+  checkHttpFilesCredential(cfg);
   return structuredClone(cfg) as EdgeConfig;
 }
 

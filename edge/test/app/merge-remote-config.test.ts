@@ -78,4 +78,20 @@ describe('edge/app/merge-remote-config', () => {
       );
     });
   });
+
+  describe('files.transport http on a gateway with only a certificate (issue 20)', () => {
+    const withCsr = structuredClone(local);
+    withCsr.identity.csr = true;
+    withCsr.cloud.password = '';
+    const http = { files: { transport: 'http', httpUrl: 'https://cloud.example:8080' } };
+    it('refuses it, naming files.transport and identity.csr: HTTP downloads need a secret', () => {
+      assert.throws(
+        () => mergeRemoteConfig(withCsr, http),
+        (e: unknown) => e instanceof ConfigError && e.key === 'files.transport' && /files\.transport is http but identity\.csr is true/.test(e.message),
+      );
+    });
+    it('merges it on a gateway with a secret', () => {
+      assert.equal(mergeRemoteConfig(local, http).files.transport, 'http');
+    });
+  });
 });

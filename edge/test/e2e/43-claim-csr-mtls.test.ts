@@ -29,7 +29,7 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
   };
 
   /** a real agent on first boot, imaged with a claim and identity.csr, reading JSON readings on stdin */
-  const agent = (name: string, claimToken: string) => {
+  const agent = (name: string, claimToken: string, extra: Record<string, unknown> = {}) => {
     const home = join(dir, name);
     mkdirSync(home);
     writeFileSync(join(home, 'serial'), `${name}\n`);
@@ -38,6 +38,7 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
       cloud: { url: `mqtts://127.0.0.1:${cloud.tlsPort}`, ca: join(dir, 'ca.pem'), backoffBaseMs: 100, backoffMaxMs: 1000 },
       store: { path: join(home, 'outbox.db') },
       input: { stdin: true },
+      ...extra,
     };
     writeFileSync(join(home, 'config.json'), JSON.stringify(cfg), { mode: 0o600 });
     const p = spawn(process.execPath, ['--import', 'tsx', 'edge/src/main.ts', '--config', join(home, 'config.json')], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -132,6 +133,22 @@ describe('edge e2e 43-claim-csr-mtls: a gateway registers with a CSR and connect
     const c = (await call('GET', '/v1/claims')).claims.find((x: { id: string }) => x.id === claim.claim.id);
     assert.equal(c.uses, 0, 'refused requests take no use');
     assert.ok(cloud.lines.some((l) => l.includes('registration CSR refused') && l.includes('CSR_SUBJECT_MISMATCH')), 'logged with the code');
+  });
+
+  it('files.transport http with identity.csr: exit 78 naming both keys, before the claim is used (HTTP downloads need a secret)', async () => {
+    const claim = (await call('POST', '/v1/claims', { maxUses: 1 })) as { token: string; claim: { id: string } };
+    const { p, home, output, exited } = agent('gw-csr-http', claim.token, { files: { transport: 'http', httpUrl: api } });
+    try {
+      assert.equal(await exited, 78, output());
+      assert.match(output(), /files\.transport is http but identity\.csr is true/);
+      assert.match(output(), /files\.transport mqtt/, 'says what to do instead');
+      const c = ((await call('GET', '/v1/claims')).claims as Array<{ id: string; uses: number }>).find((x) => x.id === claim.claim.id);
+      assert.equal(c?.uses, 0, 'the claim was not used');
+      assert.equal((await fetch(`${api}/v1/devices/gw-csr-http`, { headers: { authorization: `Bearer ${token}` } })).status, 404, 'not registered');
+      assert.throws(() => statSync(join(home, 'gateway-key.pem')), 'no key made');
+    } finally {
+      p.kill('SIGKILL');
+    }
   });
 
   it('with a claim that needs approval: the agent waits, an operator approves, it gets its certificate and connects over mTLS', async () => {
