@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,8 +57,13 @@ describe('cloud e2e 63: the console does what the CLI does — updates, sinks, a
     });
     await new Promise<void>((r) => receiver!.listen(hookPort, '127.0.0.1', r));
     writeFileSync(join(dir, 'hook.key'), 'a-webhook-signing-key-of-e2e-63', { mode: 0o600 });
+    // The claims CA, so a waiting gateway can ask for a certificate (issue 20: the approval queue says which did).
+    const ssl = (...args: string[]): string => execFileSync('openssl', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '30', '-subj', '/CN=e2e63-ca', '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', 'ca.key', '-out', 'ca.pem');
+    ssl('req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=gw-wait-2', '-keyout', 'gw-wait-2.key', '-out', 'gw-wait-2.csr');
     writeFileSync(join(dir, 'cloud.json'), JSON.stringify({
       api: { operatorToken: TOKEN },
+      claims: { caCert: join(dir, 'ca.pem'), caKey: join(dir, 'ca.key') },
       files: { trustedKeys: [trusted] },
       sinks: [{ name: 'hooks', queue: 'events', maxMessages: 1, transform: { type: 'fields', fields: { event: 'event' } }, target: { type: 'webhook', url: `http://127.0.0.1:${hookPort}/in`, secretFile: join(dir, 'hook.key'), timeoutMs: 2000 } }],
     }));
@@ -206,11 +211,15 @@ describe('cloud e2e 63: the console does what the CLI does — updates, sinks, a
     const approvalClaim = ((await call('GET', '/v1/claims')).claims as Array<{ id: string; approval: boolean }>).find((c) => c.approval);
     assert.ok(approvalClaim, 'the claim was made with approval');
     await page.locator(`[data-testid="claims-table"] tr[data-claim="${approvalClaim.id}"]`).getByText('required').waitFor({ timeout: 15_000 });
-    const register = (id: string) => fetch(`${base}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken, id, secret: `a-secret-of-${id}-long-enough-0123456789` }) });
+    // gw-wait-2 asks for a certificate (a CSR) with its secret, gw-wait-1 for a secret only
+    const csr = readFileSync(join(dir, 'gw-wait-2.csr'), 'utf8');
+    const register = (id: string) => fetch(`${base}/v1/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ claimToken, id, secret: `a-secret-of-${id}-long-enough-0123456789`, ...(id === 'gw-wait-2' ? { csr } : {}) }) });
     assert.equal((await register('gw-wait-1')).status, 202);
     assert.equal((await register('gw-wait-2')).status, 202);
     await page.locator('[data-testid="pending-table"] tr[data-registration="gw-wait-2"]').waitFor({ timeout: 15_000 });
-    assert.equal((await page.locator('[data-testid="pending-table"] tr[data-registration="gw-wait-2"] td').nth(1).textContent())?.trim(), 'no', 'the Certificate column: it asked with a secret, not a CSR');
+    const certificateCell = (gw: string) => page.locator(`[data-testid="pending-table"] tr[data-registration="${gw}"] td`).nth(1).textContent();
+    assert.equal((await certificateCell('gw-wait-1'))?.trim(), 'no', 'the Certificate column: it asked for a secret');
+    assert.equal((await certificateCell('gw-wait-2'))?.trim(), 'yes', 'the Certificate column: it asked with a CSR');
     await page.getByRole('button', { name: 'approve gw-wait-1' }).click();
     await page.getByLabel('Reason given to a rejected gateway').fill('not one of ours');
     await page.getByRole('button', { name: 'reject gw-wait-2' }).click();
