@@ -199,7 +199,7 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       assert.deepEqual(directives(dropIn, 'ExecStart'), ['', '/usr/local/lib/causeway/libexec/causeway-edge-launcher --config /etc/causeway/edge.json']);
       assert.deepEqual(directives(dropIn, 'ReadWritePaths'), ['/opt/causeway-edge']);
       // still hardened: the drop-in changes what starts and one writable path, nothing of the sandbox
-      assert.deepEqual(dropIn.split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split('=')[0]).sort(), ['Environment', 'Environment', 'ExecStart', 'ExecStart', 'ReadWritePaths', 'RestartSec']);
+      assert.deepEqual(dropIn.split('\n').filter((l) => /^[A-Z]/.test(l)).map((l) => l.split('=')[0]).sort(), ['Environment', 'Environment', 'Environment', 'ExecStart', 'ExecStart', 'ReadWritePaths', 'RestartSec']);
       first = snapshot(dest);
     });
 
