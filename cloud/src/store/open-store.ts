@@ -12,7 +12,7 @@ export interface OpenStoreOptions {
   path?: string;
   /** sqlite: most writes per group-commit transaction (default 1000) */
   maxBatch?: number;
-  /** sqlite: hot-message cache and queue-tail bounds (defaults 50,000 messages / 64 MiB) */
+  /** sqlite: hot-message cache and queue-tail bounds (defaults 250,000 messages / 64 MiB, each message charged payload + topic + 512 bytes) */
   cacheMaxMessages?: number;
   cacheMaxBytes?: number;
   /** jetstream: NATS servers, credentials, TLS, replicas, limits */

@@ -2,8 +2,15 @@ import type { StoredMessage } from '../contract.js';
 
 export interface MessageCacheOptions {
   maxMessages: number;
-  /** payload bytes */
+  /** payload bytes, plus `entryOverhead` per message */
   maxBytes: number;
+  /** bytes charged per message on top of its payload and topic (default 0: payload only) */
+  entryOverhead?: number;
+}
+
+/** What a cached message is charged against a byte bound: payload, topic and a fixed overhead. */
+export function cachedBytes(m: StoredMessage, entryOverhead: number): number {
+  return entryOverhead === 0 ? m.payload.length : m.payload.length + m.topic.length + entryOverhead;
 }
 
 /**
@@ -18,7 +25,11 @@ export class MessageCache {
   hits = 0;
   misses = 0;
 
-  constructor(private readonly options: MessageCacheOptions) {}
+  private readonly overhead: number;
+
+  constructor(private readonly options: MessageCacheOptions) {
+    this.overhead = options.entryOverhead ?? 0;
+  }
 
   get(id: number): StoredMessage | undefined {
     const m = this.map.get(id);
@@ -35,10 +46,11 @@ export class MessageCache {
 
   set(m: StoredMessage): void {
     // A message bigger than a quarter of the budget would flush everything else for one reader.
-    if (m.payload.length > this.options.maxBytes / 4) return;
+    const size = cachedBytes(m, this.overhead);
+    if (size > this.options.maxBytes / 4) return;
     this.delete(m.id);
     this.map.set(m.id, m);
-    this.bytes += m.payload.length;
+    this.bytes += size;
     if (this.map.size > this.options.maxMessages || this.bytes > this.options.maxBytes) this.evict();
   }
 
@@ -52,7 +64,7 @@ export class MessageCache {
     for (const [id, old] of this.map) {
       if (this.map.size <= maxMessages && this.bytes <= maxBytes) break;
       this.map.delete(id);
-      this.bytes -= old.payload.length;
+      this.bytes -= cachedBytes(old, this.overhead);
     }
   }
 
@@ -60,7 +72,7 @@ export class MessageCache {
     const old = this.map.get(id);
     if (old === undefined) return;
     this.map.delete(id);
-    this.bytes -= old.payload.length;
+    this.bytes -= cachedBytes(old, this.overhead);
   }
 
   clear(): void {

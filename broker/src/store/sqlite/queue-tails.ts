@@ -1,11 +1,14 @@
 import type { QueueEntry, StoredMessage } from '../contract.js';
 import { isExpired } from '../store-args.js';
+import { cachedBytes } from './message-cache.js';
 
 export interface QueueTailsOptions {
   /** most recent messages the tails may hold (the message cache's bound) */
   maxMessages: number;
-  /** payload bytes of those messages */
+  /** payload bytes of those messages, plus `entryOverhead` each */
   maxBytes: number;
+  /** bytes charged per message on top of its payload and topic (default 0: payload only) */
+  entryOverhead?: number;
 }
 
 interface Tail {
@@ -38,7 +41,11 @@ export class QueueTails {
   private evictedSinceSweep = 0;
   private bytesSinceSweep = 0;
 
-  constructor(private readonly options: QueueTailsOptions) {}
+  private readonly overhead: number;
+
+  constructor(private readonly options: QueueTailsOptions) {
+    this.overhead = options.entryOverhead ?? 0;
+  }
 
   /** Inside a batch: entry `offset` of queue `queueId` holds `message` once the batch commits. */
   stage(queueId: number, offset: number, message: StoredMessage): void {
@@ -100,14 +107,15 @@ export class QueueTails {
 
   private remember(m: StoredMessage): void {
     this.recent.push(m);
-    this.bytes += m.payload.length;
+    this.bytes += cachedBytes(m, this.overhead);
     const { maxMessages, maxBytes } = this.options;
     while (this.recent.length - this.head > maxMessages || (this.bytes > maxBytes && this.recent.length - this.head > 1)) {
       const old = this.recent[this.head++]!;
-      this.bytes -= old.payload.length;
+      const size = cachedBytes(old, this.overhead);
+      this.bytes -= size;
       this.minId = old.id + 1;
       this.evictedSinceSweep++;
-      this.bytesSinceSweep += old.payload.length;
+      this.bytesSinceSweep += size;
     }
     if (this.head > 1024 && this.head * 2 > this.recent.length) {
       this.recent = this.recent.slice(this.head);

@@ -30,7 +30,7 @@ export class SqliteLog implements MessageLog {
   private readonly queues = new Map<string, QueueState>();
   private readonly dirty = new Set<QueueState>();
   /** per queue id: the rows of its last SELECT a reader did not take yet, in offset order, none between them missing */
-  private readonly ahead = new Map<number, ReadAhead[]>();
+  private readonly ahead = new Map<number, KeptRows>();
   /** rows of the running batch, written with multi-row INSERTs just before its COMMIT */
   private readonly pendingMessages: unknown[] = [];
   private readonly pendingEntries: number[] = [];
@@ -163,22 +163,25 @@ export class SqliteLog implements MessageLog {
     // served from the rest of its last SELECT, not a SELECT per entry (issue 15).
     const ahead = this.ahead.get(q.id);
     if (ahead !== undefined) {
-      this.ahead.delete(q.id);
-      const last = ahead[ahead.length - 1]!;
-      if (fromOffset >= ahead[0]!.offset && fromOffset <= last.offset) {
-        let k = 0;
-        while (ahead[k]!.offset < fromOffset) k++;
-        for (; k < ahead.length && out.length < max; k++) {
-          const a = ahead[k]!;
+      const rows = ahead.rows;
+      const last = rows[rows.length - 1]!;
+      if (fromOffset >= rows[ahead.at]!.offset && fromOffset <= last.offset) {
+        // Advance a cursor into the kept rows rather than re-slicing them: a slice per read made each
+        // read O(rows left), so a larger read-ahead cost more than it saved (issue 15).
+        let k = ahead.at;
+        while (rows[k]!.offset < fromOffset) k++;
+        for (; k < rows.length && out.length < max; k++) {
+          const a = rows[k]!;
           if (a.message === undefined || isExpired(a.message, now)) continue;
           out.push({ queue, offset: a.offset, message: a.message });
         }
-        if (k < ahead.length) {
-          this.keepAhead(q.id, ahead.slice(k));
+        if (k < rows.length) {
+          ahead.at = k;
           return out;
         }
         cursor = last.offset + 1;
       }
+      this.ahead.delete(q.id);
     }
     // Each round advances the cursor past what it read, so this ends; it repeats only to fill `max`
     // after skipping expired messages.
@@ -195,7 +198,9 @@ export class SqliteLog implements MessageLog {
         out.push({ queue, offset: r.offset, message });
       }
       if (k < rows.length) {
-        this.keepAhead(q.id, rows.slice(k).map((r) => ({ offset: r.offset, message: messages.get(r.message_id) })));
+        const rest: ReadAhead[] = [];
+        for (let j = k; j < rows.length; j++) rest.push({ offset: rows[j]!.offset, message: messages.get(rows[j]!.message_id) });
+        this.keepAhead(q.id, { rows: rest, at: 0 });
         break;
       }
       if (rows.length < fetch) break;
@@ -205,7 +210,7 @@ export class SqliteLog implements MessageLog {
   }
 
   /** Keeps the unread rest of a SELECT for the queue's next read; a few hundred queues at most. */
-  private keepAhead(queueId: number, rest: ReadAhead[]): void {
+  private keepAhead(queueId: number, rest: KeptRows): void {
     this.ahead.set(queueId, rest);
     if (this.ahead.size > MAX_READ_AHEADS) this.ahead.delete(this.ahead.keys().next().value!);
   }
@@ -332,6 +337,11 @@ interface ReadAhead {
   offset: number;
   /** undefined: the message is no longer stored */
   message: StoredMessage | undefined;
+}
+/** the rest of a SELECT kept for the queue's next read; rows before `at` were read already */
+interface KeptRows {
+  rows: ReadAhead[];
+  at: number;
 }
 const ENTRY_ROWS = 300;
 

@@ -18,8 +18,11 @@ export interface SqliteStoreOptions {
   /** most writes per group-commit transaction (default 1000) */
   maxBatch?: number;
   /**
-   * hot-message cache bounds, which the in-memory queue tails share (defaults 50,000 messages / 64 MiB of
-   * payload: a subscriber up to 50,000 messages behind is served from memory, issue 15)
+   * hot-message cache bounds, which the in-memory queue tails share. `cacheMaxBytes` (default 64 MiB) is
+   * the memory budget: each message is charged its payload, its topic and CACHE_ENTRY_OVERHEAD bytes (its
+   * objects, measured ~380 bytes on Node 20, plus the cache's and tails' entries), so with 64-byte payloads
+   * ~110,000 messages fit and a subscriber that far behind is served from memory (issue 15).
+   * `cacheMaxMessages` (default 250,000) is only a backstop for tiny messages.
    */
   cacheMaxMessages?: number;
   cacheMaxBytes?: number;
@@ -33,7 +36,9 @@ export interface SqliteBrokerStore extends BrokerStore {
   readonly cache: MessageCache;
 }
 
-const DEFAULTS = Object.freeze({ maxBatch: 1000, cacheMaxMessages: 50_000, cacheMaxBytes: 64 * 1024 * 1024 });
+const DEFAULTS = Object.freeze({ maxBatch: 1000, cacheMaxMessages: 250_000, cacheMaxBytes: 64 * 1024 * 1024 });
+/** bytes a cached message is charged beyond its payload and topic (see SqliteStoreOptions) */
+const CACHE_ENTRY_OVERHEAD = 512;
 
 /**
  * Opens the embedded default backend: one SQLite file in a data directory, migrated to the latest
@@ -55,9 +60,10 @@ export function openSqliteStore(options: SqliteStoreOptions): SqliteBrokerStore 
     if (closed) throw new StoreError('STORE_CLOSED', `sqlite store ${file} is closed`);
   };
   const commit = new GroupCommit(db, options.onCommit === undefined ? { maxBatch: o.maxBatch } : { maxBatch: o.maxBatch, onCommit: options.onCommit });
-  const cache = new MessageCache({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
+  const bounds = { maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes, entryOverhead: CACHE_ENTRY_OVERHEAD };
+  const cache = new MessageCache(bounds);
   // The tails keep recent messages readable under the same bounds as the cache (they share the objects).
-  const tails = new QueueTails({ maxMessages: o.cacheMaxMessages, maxBytes: o.cacheMaxBytes });
+  const tails = new QueueTails(bounds);
   const log = new SqliteLog(db, commit, cache, tails, assertOpen);
   return {
     file,

@@ -21,6 +21,16 @@ describe('MessageCache', () => {
     assert.deepEqual([c.hits, c.misses], [1, 1]);
   });
 
+  it('charges each message its payload, topic and the entry overhead against the byte bound', () => {
+    // topic 'a' (1 byte) + 10-byte payload + 89 overhead = 100 bytes a message: 10 fit in 1,000
+    const c = new MessageCache({ maxMessages: 1000, maxBytes: 1000, entryOverhead: 89 });
+    for (let id = 1; id <= 10; id++) c.set(msg(id));
+    assert.equal(c.size, 10);
+    c.set(msg(11)); // 1,100 > 1,000: evict down to 875 → 8 stay
+    assert.equal(c.size, 8);
+    assert.deepEqual(ids(c, [3, 4, 5, 6, 7, 8, 9, 10, 11]), [4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
   it('evicts least recently used first, down to 7/8 of the count bound', () => {
     const c = new MessageCache({ maxMessages: 8, maxBytes: 1_000_000 });
     for (let id = 1; id <= 8; id++) c.set(msg(id));
