@@ -324,9 +324,13 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   // installer starts: a stale `pending` (a kill -9 before the swap) must be cleared first, or the loop
   // would skip its job and wait for ever (edge e2e 35).
   const afterSwap = releases.atStart();
+  // A release put back is finished before the installer looks for open jobs (finishRelease records it
+  // synchronously, then reports): a kill -9 between the swap and its AWAITING_HEALTH record leaves the job
+  // INSTALLING, and the loop would install the rolled-back release again from its placed copy (edge e2e 37).
+  const rolledBack = afterSwap !== undefined && 'status' in afterSwap ? installer.finishRelease(afterSwap.job, 'ROLLED_BACK', { error: afterSwap.reason }) : undefined;
   installer.start();
-  if (afterSwap !== undefined && 'status' in afterSwap) await installer.finishRelease(afterSwap.job, 'ROLLED_BACK', { error: afterSwap.reason });
-  else if (afterSwap !== undefined) {
+  if (rolledBack !== undefined) await rolledBack;
+  else if (afterSwap !== undefined && !('status' in afterSwap)) {
     const gateMs = cfg.update.healthGateSeconds * 1000;
     log.info('new release: health gate', { version: afterSwap.version, previous: afterSwap.previous, seconds: cfg.update.healthGateSeconds });
     // Healthy = connected, and the cloud acknowledged a batch of the outbox (or there was nothing to send):

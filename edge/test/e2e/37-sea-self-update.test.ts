@@ -26,8 +26,9 @@ const run = promisify(execFile);
  * download (CAUSEWAY_TEST_HOLD_FILE `verifying`), the link cut, readings taken in from a LAN sensor into the
  * outbox, and the agent killed -9: restarted, release 1 finishes the install offline, swaps `current` and
  * exits 75; the SEA 2.0.0 starts, the link comes back, and it must deliver those readings to pass its gate.
- * (A second case, an SEA 3.0.0 started with the link cut and rolled back, was taken out after it reported
- * SUCCEEDED once in CI, cause not found yet; rollback is covered with script releases in e2e 32.)
+ * Then 3.0.0 (the same executable) is swapped in and started with the link cut again (2.0.0 held after
+ * its swap, `release-swapped`, and killed -9): it cannot pass its gate, puts 2.0.0 back, and 2.0.0
+ * reports ROLLED_BACK.
  */
 describe('edge e2e 37: self-update between single-executable releases @e2e', function () {
   this.timeout(180_000);
@@ -158,5 +159,37 @@ describe('edge e2e 37: self-update between single-executable releases @e2e', fun
     });
     assert.deepEqual([...new Set(values)].sort((a, b) => a - b), Array.from({ length: N }, (_, i) => i));
     assert.equal(existsSync(join(R, 'pending')), false, 'pending removed once the gate passed');
+  });
+
+  it('release 3.0.0 that cannot reach the cloud from its start fails its health gate; 2.0.0 is put back and reports ROLLED_BACK', async () => {
+    await cli(['release', 'publish', built.binary, '--name', 'causeway-edge', '--version', '3.0.0', '--key', join(dir, 'release-key.pem')]);
+    // Held right after its swap (`current` → 3.0.0, before the exit into it), 2.0.0 is stopped with the
+    // link cut: the SEA 3.0.0 starts without a link and gets none for its whole gate.
+    writeFileSync(hold(), 'release-swapped');
+    const id = await rollout('3.0.0');
+    await waitFor('2.0.0 held after its swap', 90_000, () => (existsSync(hold()) ? undefined : true));
+    assert.equal(current(), join('releases', '3.0.0'));
+    proxy!.cut();
+    const exitsBefore = supervisor!.exits.length;
+    await supervisor!.kill();
+    const exe3 = realpathSync(join(R, 'releases', '3.0.0', 'causeway-edge'));
+    await waitFor('the SEA 3.0.0 running', 30_000, () => (supervisor!.exits.length > exitsBefore && readlinkSync(`/proc/${supervisor!.pid()}/exe`) === exe3 ? true : undefined));
+    await waitFor('3.0.0 put 2.0.0 back', (GATE + 30) * 1000, () => (current() === join('releases', '2.0.0') ? true : undefined));
+    proxy!.restore();
+
+    const t = await finished(id, 60_000);
+    assert.equal(t.state, 'ROLLED_BACK', JSON.stringify(t));
+    assert.match(t.reason, new RegExp(`release 3\\.0\\.0 rolled back to 2\\.0\\.0: it did not connect to the cloud and deliver its outbox within ${GATE} s`));
+    assert.equal(current(), join('releases', '2.0.0'));
+    // 3.0.0 did run as a single executable: it unpacked its companions before it failed its gate.
+    assert.deepEqual(readdirSync(join(R, 'releases', '3.0.0')).sort(), ['causeway-edge', 'native', 'package.json']);
+    assert.equal(readlinkSync(`/proc/${supervisor!.pid()}/exe`), realpathSync(join(R, 'releases', '2.0.0', 'causeway-edge')));
+    // And it stays put back: the kill -9 right after the swap left the job INSTALLING, which once made
+    // 2.0.0 install the rolled-back 3.0.0 again from its placed copy, now with the link up (a SUCCEEDED
+    // after the ROLLED_BACK, seen in CI).
+    await new Promise((r) => setTimeout(r, 8000));
+    assert.equal(current(), join('releases', '2.0.0'), 'the rolled-back release was not installed again');
+    assert.equal(existsSync(join(R, 'pending')), false);
+    assert.equal((await finished(id, 5_000)).state, 'ROLLED_BACK');
   });
 });
