@@ -150,7 +150,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     await Promise.all([connected(sub), connected(pub)]);
     await sub.subscribeAsync('alerts/+/fire', { qos: 1 });
     for (let i = 0; i < 20; i++) await pub.publishAsync(`alerts/gw${i % 3}/fire`, `m${i}`, { qos: 1 });
-    await until('20 messages on node A', () => got.length >= 20, 10_000);
+    await until('20 messages on node A', () => got.length >= 20, 30_000);
     assert.deepEqual([...got].sort(), Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
   });
 
