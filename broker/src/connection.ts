@@ -130,7 +130,7 @@ export class Connection implements HandlerConnection {
     this.remoteAddress = meta.remoteAddress ?? (stream as { remoteAddress?: string }).remoteAddress ?? 'local';
     if (meta.certificateId !== undefined) this.certificateId = meta.certificateId;
     if (meta.certificateSha256 !== undefined) this.certificateSha256 = meta.certificateSha256;
-    this.receiveMaximum = broker.options.maxInflight;
+    this.receiveMaximum = broker.options.maxOutboundInflight;
     const on = Connection.#streamListeners;
     (this.#parser as Owned)[OWNER] = this;
     (stream as Owned)[OWNER] = this;

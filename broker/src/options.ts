@@ -5,8 +5,15 @@ import { openAccess, type AccessControl, type Identity } from './access.js';
 export interface BrokerOptions {
   /** largest packet accepted from a client, bytes (v5 Maximum Packet Size we announce) */
   maxPacketSize: number;
-  /** QoS 1/2 publishes in flight per direction (our Receive Maximum; caps the client's) */
+  /** inbound QoS 1/2 publishes a client may have unacknowledged (the Receive Maximum we announce) */
   maxInflight: number;
+  /**
+   * outbound QoS 1/2 deliveries awaiting the client's acknowledgement, per connection (a v5 client's own
+   * Receive Maximum lowers it). Separate from maxInflight: a wide outbound window lets one subscriber keep
+   * up with many publishers (each freed slot otherwise waits a PUBACK round trip), while the inbound window
+   * stays what each publisher needs.
+   */
+  maxOutboundInflight: number;
   /** messages a session may lag behind a queue before the oldest are skipped (slow consumer) */
   maxQueuedPerSession: number;
   /** connections accepted at once; more are refused */
@@ -62,6 +69,7 @@ export interface BrokerOptions {
 export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' | 'onAppend' | 'dedupeKey' | 'serverQueues' | 'admitTopic' | 'onSubscribed'>> = Object.freeze({
   maxPacketSize: 1024 * 1024,
   maxInflight: 64,
+  maxOutboundInflight: 512,
   maxQueuedPerSession: 100_000,
   maxConnections: 10_000,
   maxConnectionsPerSource: 1000,
@@ -77,5 +85,6 @@ export function normalizeBrokerOptions(opts: Partial<BrokerOptions> = {}): Reado
   const out: BrokerOptions = { ...BROKER_DEFAULTS, logger: silentLogger, access: openAccess(opts.allowAnonymous ?? BROKER_DEFAULTS.allowAnonymous) };
   for (const [k, v] of Object.entries(opts)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
   out.maxInflight = Math.min(Math.max(1, out.maxInflight), 65535);
+  out.maxOutboundInflight = Math.min(Math.max(1, out.maxOutboundInflight), 65535);
   return Object.freeze(out);
 }

@@ -93,6 +93,26 @@ describe('broker: publish and deliver', () => {
     assert.equal(r.packets.filter((p) => p.cmd === 'publish').length, 3); // 2 left + 1 new
   });
 
+  it('keeps at most limits.maxOutboundInflight deliveries unacknowledged, whatever the inbound window', async () => {
+    await h.close();
+    h = await new Harness({ maxInflight: 2, maxOutboundInflight: 5 }).start();
+    const r = h.raw(4);
+    r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'lazy', clean: true, keepalive: 0 });
+    await r.next('connack');
+    r.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'ob/#', qos: 1 }] });
+    await r.next('suback');
+    const pub = await h.client({ clientId: 'pub' });
+    for (let i = 0; i < 12; i++) await pub.publishAsync('ob/x', String(i), { qos: 1 });
+    await until(() => r.packets.filter((p) => p.cmd === 'publish').length >= 5, 2000, 'five deliveries');
+    await sleep(100);
+    assert.equal(r.packets.filter((p) => p.cmd === 'publish').length, 5, 'the outbound window, not the inbound one (2)');
+    const first = (await r.next('publish')) as { messageId: number };
+    r.send({ cmd: 'puback', messageId: first.messageId });
+    await until(() => r.packets.filter((p) => p.cmd === 'publish').length >= 5, 2000, 'one more after a PUBACK');
+    await sleep(50);
+    assert.equal(r.packets.filter((p) => p.cmd === 'publish').length, 5); // 4 left + 1 new
+  });
+
   it('delivers once at the highest QoS when subscriptions overlap', async () => {
     const sub = await h.client({ protocolVersion: 5, clientId: 'sub' });
     await sub.subscribeAsync({ 'o/+/t': { qos: 0 }, 'o/#': { qos: 2 }, 'o/a/t': { qos: 1 } });

@@ -88,7 +88,7 @@ export async function handleConnect(conn: HandlerConnection, packet: ConnectPack
   const askedExpiry = version === 5 ? (props.sessionExpiryInterval ?? 0) : clean ? 0 : maxExpiry;
   const expiry = Math.min(askedExpiry, maxExpiry);
   if (version === 5) {
-    conn.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, b.options.maxInflight);
+    conn.receiveMaximum = Math.min(props.receiveMaximum ?? 65535, b.options.maxOutboundInflight);
     if (props.maximumPacketSize !== undefined) conn.clientMaxPacketSize = props.maximumPacketSize;
     // The client accepts this many aliases on what we send it; 0 or absent: none [MQTT-3.1.2-26, 3.1.2-27].
     const aliasMax = Math.min(props.topicAliasMaximum ?? 0, MAX_OUTBOUND_ALIASES);

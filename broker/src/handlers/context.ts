@@ -17,7 +17,7 @@ import type { OutboundTopicAliases } from '../outbound-aliases.js';
 
 /** The limits and hooks a handler reads; the rest of the options are the broker's and the connection's. */
 export type HandlerOptions = Readonly<
-  Pick<BrokerOptions, 'access' | 'dedupeKey' | 'onSubscribed' | 'maxInflight' | 'maxPacketSize' | 'maxKeepAlive' | 'maxSessionExpiry' | 'topicAliasMaximum'>
+  Pick<BrokerOptions, 'access' | 'dedupeKey' | 'onSubscribed' | 'maxInflight' | 'maxOutboundInflight' | 'maxPacketSize' | 'maxKeepAlive' | 'maxSessionExpiry' | 'topicAliasMaximum'>
 >;
 
 /** What a handler may ask of the broker that serves its connection. */

@@ -35,6 +35,7 @@ export interface CloudConfig {
     maxQueuesPerGateway: number;
     maxPacketSize: number;
     maxInflight: number;
+    maxOutboundInflight: number;
     maxQueuedPerSession: number;
     maxKeepAlive: number;
     maxSessionExpiry: number;
@@ -147,7 +148,8 @@ export const cloudSchema: Schema = {
     maxConnectionsPerSource: { doc: 'Connections from one remote address at once (0 = no limit). The default, 1,000, leaves room for a fleet behind one carrier-NAT address while one address cannot take every slot of limits.maxConnections; refusals are counted (connectionsRefusedPerSource) and logged, rate-limited', format: 'nat', default: 1000 },
     maxQueuesPerGateway: { doc: 'Distinct telemetry/events topics (device/stream and device/event-type pairs, one light queue each) one gateway may publish on, counted per node since it started; a publish on a new one past the limit is refused with v5 reason 0x97 (3.1.1: acknowledged and dropped), counted (queueLimitRefused) and logged rate-limited. 0 = no limit', format: 'nat', default: 1000 },
     maxPacketSize: { doc: 'Largest MQTT packet accepted (bytes)', format: 'nat', default: 1048576 },
-    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes per connection and direction (Receive Maximum); an inbound QoS 2 publish counts until PUBCOMP, and a v5 client past it is disconnected with 0x93', format: 'nat', default: 64 },
+    maxInflight: { doc: 'Unacknowledged QoS 1/2 publishes a client may send per connection (the Receive Maximum the broker announces); an inbound QoS 2 publish counts until PUBCOMP, and a v5 client past it is disconnected with 0x93', format: 'nat', default: 64 },
+    maxOutboundInflight: { doc: 'QoS 1/2 deliveries the broker keeps unacknowledged per connection (lowered by a v5 client\'s own Receive Maximum). Wide by default so one subscriber keeps up with many publishers: each freed slot waits for the client\'s PUBACK round trip', format: 'nat', default: 512 },
     maxQueuedPerSession: { doc: 'Messages a session may lag behind a queue before the oldest are skipped', format: 'nat', default: 100000 },
     maxKeepAlive: { doc: 'Largest keep-alive (s) granted; 0 = any', format: 'nat', default: 0 },
     maxSessionExpiry: { doc: 'Largest session expiry (s) granted; also the lifetime of 3.1.1 persistent sessions', format: 'nat', default: 604800 },
@@ -168,6 +170,7 @@ export function checkCloudConfig(cfg: CloudConfig): void {
     ['limits.maxConnections', cfg.limits.maxConnections],
     ['limits.maxPacketSize', cfg.limits.maxPacketSize],
     ['limits.maxInflight', cfg.limits.maxInflight],
+    ['limits.maxOutboundInflight', cfg.limits.maxOutboundInflight],
     ['limits.maxQueuedPerSession', cfg.limits.maxQueuedPerSession],
     ['api.headersTimeoutMs', cfg.api.headersTimeoutMs],
     ['api.requestTimeoutMs', cfg.api.requestTimeoutMs],
@@ -193,5 +196,7 @@ export function checkCloudConfig(cfg: CloudConfig): void {
   if (cfg.claims.pendingRetrySeconds < 1 || cfg.claims.pendingRetrySeconds > 3600) throw new ConfigError(`claims.pendingRetrySeconds must be from 1 to 3600, got ${cfg.claims.pendingRetrySeconds}`, { key: 'claims.pendingRetrySeconds' });
   if (cfg.claims.certValidityDays < 1 || cfg.claims.certValidityDays > 3650) throw new ConfigError(`claims.certValidityDays must be from 1 to 3650, got ${cfg.claims.certValidityDays}`, { key: 'claims.certValidityDays' });
   if ((cfg.claims.caCert === '') !== (cfg.claims.caKey === '')) throw new ConfigError(`claims.caCert and claims.caKey are set together or not at all (got ${cfg.claims.caCert === '' ? 'claims.caKey' : 'claims.caCert'} only)`, { key: cfg.claims.caCert === '' ? 'claims.caCert' : 'claims.caKey' });
-  if (cfg.limits.maxInflight > 65535) throw new ConfigError(`limits.maxInflight must be at most 65535, got ${cfg.limits.maxInflight}`, { key: 'limits.maxInflight' });
+  for (const key of ['maxInflight', 'maxOutboundInflight'] as const) {
+    if (cfg.limits[key] > 65535) throw new ConfigError(`limits.${key} must be at most 65535, got ${cfg.limits[key]}`, { key: `limits.${key}` });
+  }
 }
