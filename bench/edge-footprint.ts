@@ -41,7 +41,7 @@ const TARGET_RSS_MIB = 64;
 /** issue 16: bytes written per reading at most this many times the payload (the JSON line) */
 const TARGET_WRITE_RATIO = 3;
 /** the V8 flags the systemd unit gives the agent (systemd/causeway-edge.service) */
-export const UNIT_V8_FLAGS = ['--max-semi-space-size=1'];
+export const UNIT_V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=128'];
 
 interface Measured {
   fp: FootprintReport;

@@ -104,7 +104,7 @@ describe('edge e2e 37: self-update between single-executable releases @e2e', fun
       CAUSEWAY_TEST_HOLD_FILE: hold(),
       CAUSEWAY_UPDATE_HANG_MARGIN_SECONDS: '60',
       // The unit's V8 flags, and none of mocha's (`--import tsx`), which the SEA would honour.
-      NODE_OPTIONS: '--max-semi-space-size=1',
+      NODE_OPTIONS: '--max-semi-space-size=1 --max-old-space-size=128',
     });
     await waitFor('gw1 online', 60_000, async () => ((await call('GET', '/v1/devices/gw1')).online ? true : undefined));
   });
