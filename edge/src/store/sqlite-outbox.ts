@@ -16,6 +16,7 @@ import { quarantineFormedBatch, splitFormedBatch, type QuarantineResult } from '
 import { isCorruption, openOutboxDb, type Quarantine } from './open-outbox-db.js';
 import type { ResultSink } from '../commands/contract.js';
 import { configReportRecord, eventRecord, ownEventRecord, readingRecord, recordBytes, resultRecord, type NewRecord } from './record-topics.js';
+import { PRIORITY_RANK } from './record-codec.js';
 
 /** Pending records past this many times commitMaxRecords are committed inside the add (commitByCount). */
 const OVERDUE_FACTOR = 4;
@@ -184,6 +185,9 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
       this.queue.add({ row, expires: created + this.o.maxAgeMs, id, at: performance.now(), resolve, reject });
       if (this.o.direct && this.queue.bytes >= this.o.pendingMaxBytes) return this.commit(true);
       if (!this.o.direct && this.commitByCount()) return;
+      // An alarm is not held for the commit interval: it is committed at the end of this turn (and so
+      // sendable at once, live-first), whatever buffer.commitIntervalMs says; alarms are rare.
+      if (partial.priority === PRIORITY_RANK.alarm) return this.commitSoon();
       this.armCommit();
       if (this.o.direct && partial.kind === 'reading' && this.formWouldSend()) this.o.onCommit?.();
     });
@@ -214,11 +218,16 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
       this.commit(true);
       return true;
     }
+    this.commitSoon();
+    return false;
+  }
+
+  /** A commit of everything pending at the end of this turn of the event loop (one for all adds of the turn). */
+  private commitSoon(): void {
     this.soon ??= setImmediate(() => {
       this.soon = undefined;
       this.commit(true);
     });
-    return false;
   }
 
   /** The commit timer: the oldest pending record's deadline, or an interval for pending deletes. */
@@ -256,8 +265,12 @@ export class SqliteOutbox implements UplinkSink, ResultSink, BatchSource {
   private commit(all = false): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.soon) clearImmediate(this.soon);
-    this.soon = undefined;
+    // A commit of everything queued for the end of this turn stays queued when only the due records are
+    // committed now (the housekeeping tick): it is what an alarm or a burst past commitMaxRecords waits for.
+    if (all && this.soon) {
+      clearImmediate(this.soon);
+      this.soon = undefined;
+    }
     if (this.closed) return;
     try {
       this.commitNow(all);

@@ -32,6 +32,24 @@ describe('store/sqlite-outbox', () => {
   }
   const r = (device: string, stream: string, ts: number, extra: Partial<ReadingInput> = {}): ReadingInput => ({ device, stream, ts, value: ts, ...extra });
 
+  it('commits an alarm at the end of the turn, not after buffer.commitIntervalMs; other records wait for it', async () => {
+    const path = join(dir, 'alarm-now.db');
+    const o = open({ commitIntervalMs: 60_000 }, path);
+    let readingDone = false;
+    void o.addReading(r('d1', 't', 1)).then(() => (readingDone = true));
+    await o.addEvent({ device: 'boiler', event: 'overheat', severity: 'alarm', ts: 2 }); // would time out at 60 s
+    const db = new Database(path, { readonly: true });
+    const count = (db.prepare('SELECT count(*) AS c FROM records').get() as { c: number }).c;
+    db.close();
+    assert.equal(count, 2, 'the commit the alarm started took the reading waiting before it too');
+    await new Promise((res) => setImmediate(res));
+    assert.ok(readingDone);
+    let laterDone = false;
+    void o.addEvent({ device: 'boiler', event: 'door', severity: 'info', ts: 3 }).then(() => (laterDone = true));
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(laterDone, false, 'a telemetry-priority event still waits for the commit interval');
+  });
+
   it('resolves adds only after the commit, and the rows are in the file', async () => {
     const path = join(dir, 'commit.db');
     const o = open({}, path);
