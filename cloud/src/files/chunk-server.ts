@@ -92,7 +92,9 @@ export class ChunkServer {
       this.access?.served.served('mqtt', req.sha256, data.length);
       await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, data }));
     } catch (err) {
-      if (!(err instanceof CausewayError)) throw err;
+      // A store that cannot be reached right now (JetStream: STORE_IO) is no refusal, which would fail the
+      // gateway's install: the batch is pulled again after a pause, and the gateway asks again meanwhile.
+      if (!(err instanceof CausewayError) || err.code === 'STORE_IO') throw err;
       this.counters.refused++;
       this.access?.served.refused('mqtt');
       this.logger.info('chunk request refused', { gateway: t.gateway, sha256: req.sha256, index: req.index, code: err.code });

@@ -194,9 +194,21 @@ export class JetStreamArtifactStore implements ArtifactStore {
   async #fetch(sha: string): Promise<string> {
     const r = await this.os.get(sha);
     if (r === null) throw new CausewayError('ARTIFACT_NOT_FOUND', `no published artifact has content ${sha}`);
-    // writeBlobFile hashes what arrives and renames it to `sha` only if it matches.
-    await writeBlobFile(this.cacheDir, r.data as unknown as AsyncIterable<Uint8Array>, sha, Number.MAX_SAFE_INTEGER);
-    await r.error;
+    // The client rejects `error` too when the read fails (the stream errors as well): observed here, so
+    // that a failed fetch is one rejected request, never an unhandled rejection.
+    const ended = r.error.then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    try {
+      // writeBlobFile hashes what arrives and renames it to `sha` only if it matches.
+      await writeBlobFile(this.cacheDir, r.data as unknown as AsyncIterable<Uint8Array>, sha, Number.MAX_SAFE_INTEGER);
+    } catch (err) {
+      if (err instanceof CausewayError) throw err;
+      throw new CausewayError('STORE_IO', `reading ${sha} from JetStream failed: ${(err as Error).message}`, { cause: err });
+    }
+    const err = await ended;
+    if (err !== undefined && err !== null) throw new CausewayError('STORE_IO', `reading ${sha} from JetStream failed: ${(err as Error).message}`, { cause: err });
     return join(this.cacheDir, sha);
   }
 
