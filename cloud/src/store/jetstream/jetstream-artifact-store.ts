@@ -13,6 +13,13 @@ import { escapeToken } from './subject-escape.js';
 
 /** How long a content's chunk size, once found in the index, is used without asking the index again. */
 const CHUNK_SIZE_TTL_MS = 5000;
+/**
+ * The Object Store client publishes an object's messages without waiting for each ack (it waits for all
+ * at the end), so a fast upload to a slow link would pile up in the connection's buffer: a 1 GiB release
+ * in memory. The upload waits for the server to have read everything sent so far (a flush, one ping)
+ * every this many bytes.
+ */
+const UPLOAD_FLUSH_BYTES = 8 * 1024 * 1024;
 
 /**
  * Artifacts on a scaled-out cluster (issue 17): every node sees the same ones.
@@ -47,6 +54,8 @@ export class JetStreamArtifactStore implements ArtifactStore {
     private readonly kv: KV,
     private readonly cacheDir: string,
     private readonly timeoutMs: number,
+    /** resolves once the server has read what the connection sent so far (NatsConnection.flush) */
+    private readonly flush: () => Promise<void> = async () => undefined,
   ) {
     ensurePrivateDir(cacheDir);
   }
@@ -80,6 +89,8 @@ export class JetStreamArtifactStore implements ArtifactStore {
       return { size, stored: false };
     }
     const it = body[Symbol.asyncIterator]();
+    const flush = this.flush;
+    let unflushed = 0;
     // An error thrown here fails the put, and the client purges the chunks it wrote.
     const rs = new ReadableStream<Uint8Array>({
       async pull(controller) {
@@ -92,6 +103,11 @@ export class JetStreamArtifactStore implements ArtifactStore {
           }
           const b = r.value as Buffer;
           take(b);
+          unflushed += b.length;
+          if (unflushed >= UPLOAD_FLUSH_BYTES) {
+            unflushed = 0;
+            await flush();
+          }
           controller.enqueue(b);
         } catch (err) {
           controller.error(err);
@@ -237,7 +253,7 @@ export async function openJetStreamArtifactStore(store: JetStreamStore, cacheDir
     store.js.views.os(o.names.blobsBucket, { replicas: o.replicas, storage: StorageType.File }),
     store.js.views.kv(o.names.artifactsBucket, { history: 1, replicas: o.replicas, storage: StorageType.File }),
   ]);
-  const s = new JetStreamArtifactStore(os, kv, cacheDir, o.timeoutMs);
+  const s = new JetStreamArtifactStore(os, kv, cacheDir, o.timeoutMs, () => store.nc.flush());
   await s.sweepCache();
   return s;
 }
