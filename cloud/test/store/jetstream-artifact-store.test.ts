@@ -40,6 +40,30 @@ describe('jetstream artifact store (Object Store + KV) against a real nats-serve
     };
   });
 
+  it('finds a content\'s chunk size by its small references, and by its records when a crash left none; a publish again repairs it', async () => {
+    const prefix = `r${randomBytes(4).toString('hex')}`;
+    const js = await storeFor(prefix);
+    const s = await openJetStreamArtifactStore(js, cacheDir());
+    const data = randomBytes(5000);
+    const m = manifestOf(data, { name: 'maps', version: '3' }, 2048);
+    await s.putBlob(Readable.from([data]), m.sha256, 1e6);
+    await s.insert({ manifest: m, signature: 's', keyId: 'k' }, 1);
+    const kv = await js.js.views.kv(`${prefix}_artifacts`);
+    assert.deepEqual((await kv.get(`s.${m.sha256}.maps.3.=`))?.json(), { chunkSize: 2048 });
+    // A crash between writing a record and its reference: another node still serves the content.
+    await kv.purge(`s.${m.sha256}.maps.3.=`);
+    const other = await openJetStreamArtifactStore(js, cacheDir());
+    assert.equal(await other.chunkSizeOf(m.sha256), 2048);
+    assert.deepEqual(await other.readChunk(m.sha256, 2), data.subarray(4096));
+    assert.deepEqual(await s.insert({ manifest: m, signature: 's', keyId: 'k' }, 2), { created: false });
+    assert.deepEqual((await kv.get(`s.${m.sha256}.maps.3.=`))?.json(), { chunkSize: 2048 });
+    assert.equal(await s.delete('maps', '3', ''), true);
+    assert.equal((await kv.get(`s.${m.sha256}.maps.3.=`))?.operation, 'PURGE');
+    await s.close();
+    await other.close();
+    await destroy(prefix);
+  });
+
   it('fetches content into the node-local cache once, serves every chunk from it, and sweeps what is no longer published', async () => {
     const prefix = `b${randomBytes(4).toString('hex')}`;
     const js = await storeFor(prefix);

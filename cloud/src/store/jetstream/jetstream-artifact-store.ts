@@ -30,7 +30,8 @@ const UPLOAD_FLUSH_BYTES = 8 * 1024 * 1024;
  *   already written, so it never becomes visible.
  * - Index: the KV bucket `<prefix>_artifacts`, key `a.<name>.<version>.<target>` (escaped tokens), value
  *   the row with its signed manifest; a record is created by compare-and-set, so two nodes publishing the
- *   same (name, version, target) at once cannot both win with different content.
+ *   same (name, version, target) at once cannot both win with different content. Each record has a small
+ *   reference from its content, `s.<sha256>.<name>.<version>.<target>`, for chunk requests (see #ref).
  * - Reads (HTTP ranges, MQTT chunks): from a node-local cache, `<store.path>/artifacts-cache/<sha256>`.
  *   The Object Store offers only a whole-object read (one ordered consumer from its first chunk); a byte
  *   range would mean finding the stream sequence of its chunk, and the chunks of objects uploaded at the
@@ -62,6 +63,16 @@ export class JetStreamArtifactStore implements ArtifactStore {
 
   #key(name: string, version: string, target: string): string {
     return `a.${escapeToken(name)}.${escapeToken(version)}.${escapeToken(target)}`;
+  }
+
+  /**
+   * A content's reference from one record, `s.<sha256>.<name>.<version>.<target>` = `{chunkSize}`: a chunk
+   * request names content, not a record, and scanning these few bytes beats scanning every record with its
+   * manifest (up to 4,096 chunk hashes each). Written after its record and purged before it, so a crash in
+   * between leaves a record without a reference, which chunkSizeOf still finds (and a publish again repairs).
+   */
+  #ref(sha: string, name: string, version: string, target: string): string {
+    return `s.${sha}.${escapeToken(name)}.${escapeToken(version)}.${escapeToken(target)}`;
   }
 
   async hasBlob(sha: string): Promise<number | undefined> {
@@ -138,9 +149,13 @@ export class JetStreamArtifactStore implements ArtifactStore {
       cur = c;
       return c === undefined ? { value: row, result: true } : undefined;
     });
-    if (created === true) return { created: true };
-    if (cur?.sha256 === m.sha256) return { created: false };
-    throw new CausewayError('ARTIFACT_EXISTS', `${m.name} ${m.version}${m.target === '' ? '' : ` (${m.target})`} is already published with other content; publish a new version`);
+    if (created !== true && cur?.sha256 !== m.sha256) {
+      throw new CausewayError('ARTIFACT_EXISTS', `${m.name} ${m.version}${m.target === '' ? '' : ` (${m.target})`} is already published with other content; publish a new version`);
+    }
+    // Published already with this content (perhaps with another chunk size): the record's stands.
+    const chunkSize = created === true ? m.chunkSize : (cur as ArtifactRow | undefined)!.signed.manifest.chunkSize;
+    await this.kv.put(this.#ref(m.sha256, m.name, m.version, m.target), JSON.stringify({ chunkSize }));
+    return { created: created === true };
   }
 
   async get(name: string, version: string, target: string): Promise<ArtifactRow | undefined> {
@@ -157,6 +172,7 @@ export class JetStreamArtifactStore implements ArtifactStore {
   async delete(name: string, version: string, target: string): Promise<boolean> {
     const cur = await this.get(name, version, target);
     if (cur === undefined) return false;
+    await this.kv.purge(this.#ref(cur.sha256, name, version, target));
     await this.kv.purge(this.#key(name, version, target));
     if (!(await this.list()).some((r) => r.sha256 === cur.sha256)) {
       this.#chunkSizes.delete(cur.sha256);
@@ -170,8 +186,10 @@ export class JetStreamArtifactStore implements ArtifactStore {
     checkSha(sha);
     const memo = this.#chunkSizes.get(sha);
     if (memo !== undefined && Date.now() - memo.at < CHUNK_SIZE_TTL_MS) return memo.chunkSize;
-    // A download asks thousands of times: the index is scanned once per content per CHUNK_SIZE_TTL_MS.
-    const chunkSize = (await this.list()).find((r) => r.sha256 === sha)?.signed.manifest.chunkSize;
+    // A download asks thousands of times: its references are read once per content per CHUNK_SIZE_TTL_MS;
+    // the records themselves only when it has none (not published, or a crash between a record and its reference).
+    const ref = (await scanKv(this.kv, `s.${sha}.>`, this.timeoutMs))[0]?.json() as { chunkSize: number } | undefined;
+    const chunkSize = ref?.chunkSize ?? (await this.list()).find((r) => r.sha256 === sha)?.signed.manifest.chunkSize;
     if (chunkSize === undefined) this.#chunkSizes.delete(sha);
     else this.#chunkSizes.set(sha, { at: Date.now(), chunkSize });
     return chunkSize;
