@@ -9,7 +9,7 @@ import type { CsrSigner } from '../identity/csr-signer.js';
 import type { SinkService } from '../sinks/sink-service.js';
 import type { ClaimStore, FleetStatusStore } from '../fleet/fleet-store.js';
 import type { RegistrationStore } from '../fleet/registration-store.js';
-import type { ArtifactStore } from '../files/artifact-store.js';
+import type { ArtifactStore } from '../files/contract.js';
 import type { DeliveryService } from '../files/delivery-service.js';
 import type { FetchGrants } from '../files/fetch-grants.js';
 import type { ServedCounters } from '../files/served-counters.js';

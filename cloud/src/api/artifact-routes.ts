@@ -1,5 +1,5 @@
 import type { SignedManifest } from '@causeway/shared';
-import type { ArtifactRow } from '../files/artifact-store.js';
+import type { ArtifactRow } from '../files/contract.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './http-status.js';
 import { bool, int, queryObject, str } from './params.js';
@@ -23,7 +23,7 @@ function targetOf(body: Record<string, unknown>): CommandTarget {
 /** /v1/blobs (content, by sha256), /v1/artifacts (signed manifests) and /v1/rollouts (issue 17; docs/api.md). */
 export function artifactRoutes(router: Router, f: NonNullable<ApiDeps['files']>): void {
   router.add('GET', '/v1/blobs/:sha', async ({ params }) => {
-    const size = f.artifacts.hasBlob(params.sha!);
+    const size = await f.artifacts.hasBlob(params.sha!);
     if (size === undefined) throw new ApiError('API_NOT_FOUND', `no content ${params.sha}`);
     return { sha256: params.sha, size };
   });
@@ -52,12 +52,12 @@ export function artifactRoutes(router: Router, f: NonNullable<ApiDeps['files']>)
     const name = str(queryObject(query), 'name');
     // served: what this node sent of the content to gateways since it started (MQTT chunks and HTTP ranges)
     const withServed = (a: ArtifactRow): Record<string, unknown> => ({ ...view(a), ...(f.served === undefined ? {} : { served: f.served.of(a.sha256) }) });
-    return { artifacts: f.delivery.list(name).map(withServed), storedBytes: f.artifacts.storedBytes(), ...(f.served === undefined ? {} : { served: f.served.byTransport }) };
+    return { artifacts: (await f.delivery.list(name)).map(withServed), storedBytes: await f.artifacts.storedBytes(), ...(f.served === undefined ? {} : { served: f.served.byTransport }) };
   });
 
   const target = (q: URLSearchParams): string => str(queryObject(q), 'target') ?? '';
-  router.add('GET', '/v1/artifacts/:name/:version', async ({ params, query }) => ({ artifact: view(f.delivery.get(params.name!, params.version!, target(query))) }));
-  router.add('GET', '/v1/artifacts/:name/:version/manifest', async ({ params, query }) => f.delivery.get(params.name!, params.version!, target(query)).signed);
+  router.add('GET', '/v1/artifacts/:name/:version', async ({ params, query }) => ({ artifact: view(await f.delivery.get(params.name!, params.version!, target(query))) }));
+  router.add('GET', '/v1/artifacts/:name/:version/manifest', async ({ params, query }) => (await f.delivery.get(params.name!, params.version!, target(query))).signed);
   router.add('DELETE', '/v1/artifacts/:name/:version', async ({ params, query }) => {
     await f.delivery.delete(params.name!, params.version!, target(query));
     return { deleted: true };

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { CausewayError } from '@causeway/shared';
-import type { ArtifactStore } from '../files/artifact-store.js';
+import type { ArtifactStore } from '../files/contract.js';
 import type { FetchGrants } from '../files/fetch-grants.js';
 import type { ServedCounters } from '../files/served-counters.js';
 import { parseByteRange } from './byte-range.js';
@@ -31,7 +31,7 @@ export function gatewayArtifactRoutes(router: Router, f: GatewayFiles): void {
     f.served.request('http', sha);
     try {
       if (!(await f.grants.allowed(gateway, sha))) throw new CausewayError('ARTIFACT_NOT_ROLLED_OUT', `no running rollout of ${sha} targets gateway ${gateway}`);
-      const size = f.artifacts.chunkSizeOf(sha) === undefined ? undefined : f.artifacts.hasBlob(sha);
+      const size = (await f.artifacts.chunkSizeOf(sha)) === undefined ? undefined : await f.artifacts.hasBlob(sha);
       if (size === undefined) throw new CausewayError('ARTIFACT_NOT_FOUND', `no published artifact has content ${sha}`);
       const range = parseByteRange(ctx.req.headers.range, size);
       const common = { 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes', etag: `"${sha}"`, 'cache-control': 'private, no-store' };
@@ -42,8 +42,11 @@ export function gatewayArtifactRoutes(router: Router, f: GatewayFiles): void {
       const start = range?.start ?? 0;
       const end = range?.end ?? size - 1;
       const length = size === 0 ? 0 : end - start + 1;
+      // Opened before the head is written: a backend that must fetch the content first (JetStream, into
+      // its node-local cache) can still fail with a status rather than a cut body.
+      const body = ctx.req.method === 'HEAD' || length === 0 ? undefined : await f.artifacts.blobStream(sha, start, end);
       ctx.res.writeHead(range === undefined ? 200 : 206, { ...common, 'content-length': length, ...(range === undefined ? {} : { 'content-range': `bytes ${start}-${end}/${size}` }) });
-      if (ctx.req.method === 'HEAD' || length === 0) {
+      if (body === undefined) {
         ctx.res.end();
         return undefined;
       }
@@ -54,7 +57,7 @@ export function gatewayArtifactRoutes(router: Router, f: GatewayFiles): void {
         },
       });
       // A gateway that goes away mid-body ends the pipeline; what it got is counted, and it asks again with a Range.
-      await pipeline(f.artifacts.blobStream(sha, start, end), count, ctx.res).catch(() => undefined);
+      await pipeline(body, count, ctx.res).catch(() => undefined);
       return undefined;
     } catch (err) {
       f.served.refused('http');

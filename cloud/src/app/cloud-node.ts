@@ -30,7 +30,9 @@ import { CommandService } from '../control/command-service.js';
 import { ConfigService } from '../control/config-service.js';
 import { ControlConsumer } from '../control/control-consumer.js';
 import { createApiServer, type ApiDeps } from '../api/api-server.js';
-import { ArtifactStore } from '../files/artifact-store.js';
+import type { ArtifactStore } from '../files/contract.js';
+import { SqliteArtifactStore } from '../files/sqlite-artifact-store.js';
+import { openJetStreamArtifactStore } from '../store/jetstream/jetstream-artifact-store.js';
 import { DeliveryService } from '../files/delivery-service.js';
 import { ChunkServer } from '../files/chunk-server.js';
 import { FetchGrants } from '../files/fetch-grants.js';
@@ -198,8 +200,13 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       }, 1000);
       tick.unref();
       cleanups.push(() => clearInterval(tick));
-      // Artifacts and their delivery (issue 17): content once on disk, chunks answered over MQTT.
-      const artifacts = new ArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
+      // Artifacts and their delivery (issue 17): content stored once, chunks answered over MQTT. With
+      // JetStream in an Object Store and a KV bucket every node shares (a node-local cache for reads);
+      // otherwise in this node's directory.
+      const artifacts: ArtifactStore =
+        jsStore !== undefined
+          ? await openJetStreamArtifactStore(jsStore, join(cfg.store.path, 'artifacts-cache'))
+          : new SqliteArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
       cleanups.push(() => artifacts.close());
       // A gateway fetches only content rolled out to it, over MQTT or HTTP (fetch-grants.ts).
       const grants = new FetchGrants({ commands });

@@ -1,6 +1,6 @@
 import { CausewayError, decodeChunkRequest, encodeChunkAnswer, formatTopic, tryParseTopic, type Logger } from '@causeway/shared';
 import type { ServerQueues } from '../queues/contract.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { ArtifactStore } from './contract.js';
 import type { FetchGrants } from './fetch-grants.js';
 import type { ServedCounters } from './served-counters.js';
 
@@ -86,13 +86,15 @@ export class ChunkServer {
       if (this.access !== undefined && !(await this.access.grants.allowed(t.gateway, req.sha256))) {
         throw new CausewayError('ARTIFACT_NOT_ROLLED_OUT', `no running rollout of ${req.sha256} targets gateway ${t.gateway}`);
       }
-      const data = this.artifacts.readChunk(req.sha256, req.index);
+      const data = await this.artifacts.readChunk(req.sha256, req.index);
       this.counters.served++;
       this.counters.bytes += data.length;
       this.access?.served.served('mqtt', req.sha256, data.length);
       await this.#send(t.gateway, out, encodeChunkAnswer({ ...req, data }));
     } catch (err) {
-      if (!(err instanceof CausewayError)) throw err;
+      // A store that cannot be reached right now (JetStream: STORE_IO) is no refusal, which would fail the
+      // gateway's install: the batch is pulled again after a pause, and the gateway asks again meanwhile.
+      if (!(err instanceof CausewayError) || err.code === 'STORE_IO') throw err;
       this.counters.refused++;
       this.access?.served.refused('mqtt');
       this.logger.info('chunk request refused', { gateway: t.gateway, sha256: req.sha256, index: req.index, code: err.code });

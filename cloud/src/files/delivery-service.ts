@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { CausewayError, verifyManifest, type Logger, type SignedManifest } from '@causeway/shared';
 import type { CommandRecord, CommandService, CommandTarget } from '../control/command-service.js';
-import type { ArtifactRow, ArtifactStore } from './artifact-store.js';
+import type { ArtifactRow, ArtifactStore } from './contract.js';
 
 /** The command a rollout is: the gateway's `install` built-in, with the signed manifest as its args. */
 export const INSTALL_COMMAND = 'install';
@@ -45,18 +45,18 @@ export class DeliveryService {
     if (this.d.trustedKeys.length === 0) throw new CausewayError('ARTIFACT_UNTRUSTED', 'no release key is trusted (files.trustedKeys is empty): add the public key that causeway keys init printed');
     const m = verifyManifest(s, this.d.trustedKeys);
     await this.d.artifacts.checkBlob(m);
-    const r = this.d.artifacts.insert({ manifest: m, signature: s.signature, keyId: s.keyId }, (this.d.now ?? Date.now)());
+    const r = await this.d.artifacts.insert({ manifest: m, signature: s.signature, keyId: s.keyId }, (this.d.now ?? Date.now)());
     this.d.logger.info('artifact published', { name: m.name, version: m.version, target: m.target, kind: m.kind, sha256: m.sha256, size: m.size, keyId: s.keyId, created: r.created });
     if ((this.d.keepVersions ?? 0) > 0) await this.prune(m.name, this.d.keepVersions!);
-    return { artifact: this.d.artifacts.get(m.name, m.version, m.target)!, created: r.created };
+    return { artifact: (await this.d.artifacts.get(m.name, m.version, m.target))!, created: r.created };
   }
 
-  list(name?: string): ArtifactRow[] {
+  async list(name?: string): Promise<ArtifactRow[]> {
     return this.d.artifacts.list(name === undefined ? {} : { name });
   }
 
-  get(name: string, version: string, target: string): ArtifactRow {
-    const a = this.d.artifacts.get(name, version, target);
+  async get(name: string, version: string, target: string): Promise<ArtifactRow> {
+    const a = await this.d.artifacts.get(name, version, target);
     if (a === undefined) throw new CausewayError('ARTIFACT_NOT_FOUND', `no artifact ${name} ${version}${target === '' ? '' : ` for ${target}`}`);
     return a;
   }
@@ -72,10 +72,10 @@ export class DeliveryService {
   }
 
   async delete(name: string, version: string, target: string): Promise<void> {
-    const a = this.get(name, version, target);
+    const a = await this.get(name, version, target);
     const users = await this.#users(a);
     if (users.length > 0) throw new CausewayError('ARTIFACT_IN_USE', `${name} ${version} is being rolled out (${users.join(', ')}); cancel or wait for the rollout first`);
-    this.d.artifacts.delete(name, version, target);
+    await this.d.artifacts.delete(name, version, target);
     this.d.logger.info('artifact deleted', { name, version, target });
   }
 
@@ -86,12 +86,12 @@ export class DeliveryService {
   async prune(name: string, keep: number): Promise<Array<{ version: string; target: string }>> {
     if (!Number.isSafeInteger(keep) || keep < 1) throw new CausewayError('ARTIFACT_INVALID', 'keep must be an integer of at least 1');
     const byTarget = new Map<string, ArtifactRow[]>();
-    for (const a of this.d.artifacts.list({ name })) byTarget.set(a.target, [...(byTarget.get(a.target) ?? []), a]);
+    for (const a of await this.d.artifacts.list({ name })) byTarget.set(a.target, [...(byTarget.get(a.target) ?? []), a]);
     const deleted: Array<{ version: string; target: string }> = [];
     for (const rows of byTarget.values()) {
       for (const a of rows.slice(keep)) {
         if ((await this.#users(a)).length > 0) continue;
-        this.d.artifacts.delete(a.name, a.version, a.target);
+        await this.d.artifacts.delete(a.name, a.version, a.target);
         deleted.push({ version: a.version, target: a.target });
       }
     }
@@ -100,7 +100,7 @@ export class DeliveryService {
   }
 
   async rollout(req: RolloutRequest): Promise<CommandRecord> {
-    const a = this.get(req.name, req.version, req.target);
+    const a = await this.get(req.name, req.version, req.target);
     const rec = await this.d.commands.create({
       name: INSTALL_COMMAND,
       args: { artifact: a.signed },

@@ -52,6 +52,10 @@ export interface JetStreamNames {
   leasesBucket: string;
   /** sinks paused or resumed by an operator (issue 21): `pause.<sink>` */
   sinksBucket: string;
+  /** artifacts (issue 17): the index `a.<name>.<version>.<target>` → signed manifest (KV) */
+  artifactsBucket: string;
+  /** artifacts' content, one object per sha256 (Object Store; its stream is `OBJ_<blobsBucket>`) */
+  blobsBucket: string;
   /** core subject prefix of requests forwarded to a group's node: `<prefix>.queues.<node>` */
   queuesSubject: string;
   /** core NATS subject of cross-node notifications */
@@ -91,6 +95,8 @@ export function namesFor(prefix: string): JetStreamNames {
     secretsBucket: `${prefix}_secrets`,
     leasesBucket: `${prefix}_leases`,
     sinksBucket: `${prefix}_sinks`,
+    artifactsBucket: `${prefix}_artifacts`,
+    blobsBucket: `${prefix}_blobs`,
     queuesSubject: `${prefix}.queues`,
     notifySubject: `${prefix}.notify`,
   };

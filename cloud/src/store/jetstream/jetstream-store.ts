@@ -93,7 +93,7 @@ async function closeConnection(nc: NatsConnection, timeoutMs: number): Promise<v
 /** Deletes everything a store with these options created (tests, `causeway` admin reset). */
 export async function destroyJetStreamStore(jsm: JetStreamManager, o: NormalizedJetStreamOptions): Promise<void> {
   const n = o.names;
-  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket, n.fleetBucket, n.secretsBucket, n.leasesBucket, n.sinksBucket].map((b) => `KV_${b}`)]) {
+  for (const stream of [n.stream, ...[n.offsetsBucket, n.retainedBucket, n.sessionsBucket, n.metaBucket, n.filtersBucket, n.registryBucket, n.commandsBucket, n.targetsBucket, n.configBucket, n.fleetBucket, n.secretsBucket, n.leasesBucket, n.sinksBucket, n.artifactsBucket].map((b) => `KV_${b}`), `OBJ_${n.blobsBucket}`]) {
     await jsm.streams.delete(stream).catch(() => undefined);
   }
 }
