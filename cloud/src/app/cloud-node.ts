@@ -265,7 +265,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         disconnect: (clientId) => {
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
-        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
+        stats: async () => ({ broker: broker.counters, auth: { ...auth.counters }, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
         retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,

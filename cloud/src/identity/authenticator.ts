@@ -62,6 +62,8 @@ function failureKey(req: AuthRequest): string {
  */
 export class Authenticator {
   readonly #o: AuthenticatorOptions;
+  /** CONNECTs refused because the principal's certificate was revoked (issue 20; /v1/stats `auth`) */
+  readonly counters = { certRevokedRefused: 0 };
 
   constructor(opts: AuthenticatorOptions) {
     this.#o = opts;
@@ -88,7 +90,17 @@ export class Authenticator {
     if (req.certificateId !== undefined) {
       // Pinned (a gateway registered with a CSR, issue 20): only the certificate issued to it, not another one
       // the CA signed for the same CN earlier (before the id was deleted and registered again, say).
-      return this.#principal(req.certificateId, req.clientId, async (e) => e.certSha256 === undefined || e.certSha256 === req.certificateSha256);
+      // Revoked (POST /v1/devices/{id}/revoke-cert): no certificate at all, so an older one the CA signed
+      // for the CN does not take the revoked one's place. Said as such: the holder had a valid certificate,
+      // so the answer reveals nothing a prober could not know.
+      let revoked = false;
+      const r = await this.#principal(req.certificateId, req.clientId, async (e) => {
+        revoked = e.certRevokedAt !== undefined;
+        return !revoked && (e.certSha256 === undefined || e.certSha256 === req.certificateSha256);
+      });
+      if (!revoked) return r;
+      this.counters.certRevokedRefused++;
+      return { ok: false, code: 'NOT_AUTHORIZED', reason: `the certificate of ${clip(req.certificateId)} was revoked` };
     }
     if (password === undefined || password === '') {
       if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };

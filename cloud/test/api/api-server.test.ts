@@ -125,6 +125,21 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.equal((await call('POST', '/v1/devices/nope/token', {})).status, 404);
   });
 
+  it('revokes a certificate (issue 20): recorded once, the session disconnected, counted; unknown id 404', async () => {
+    await registry.create({ id: 'gw-c', kind: 'gateway', groups: [], tags: {}, certSha256: 'ef'.repeat(32), enabled: true, createdAt: 1, online: true });
+    const r = await call('POST', '/v1/devices/gw-c/revoke-cert');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.certSha256, 'ef'.repeat(32));
+    assert.equal(r.json.hasSecret, false);
+    assert.ok(Math.abs(r.json.certRevokedAt - Date.now()) < 5000);
+    assert.deepEqual(disconnected, ['gw-c']);
+    const again = await call('POST', '/v1/devices/gw-c/revoke-cert');
+    assert.equal(again.json.certRevokedAt, r.json.certRevokedAt, 'the first revocation time stays');
+    assert.deepEqual(disconnected, ['gw-c'], 'nothing to close the second time');
+    assert.equal((await call('GET', '/v1/stats')).json.api.certsRevoked, 1);
+    assert.equal((await call('POST', '/v1/devices/nope/revoke-cert')).status, 404);
+  });
+
   it('serves a queue to a consumer group: pull, ack, lag, replay', async () => {
     for (let i = 0; i < 3; i++) {
       const topic = `telemetry/gw1/d${i}/temp`;

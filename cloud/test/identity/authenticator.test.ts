@@ -50,6 +50,20 @@ describe('cloud/identity/authenticator', () => {
     assert.equal((await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', source: 's2' })).ok, false, 'no fingerprint, no match');
   });
 
+  it('a revoked certificate (issue 20): refused NOT_AUTHORIZED, counted, pinned or not, without banning; a secret still works', async () => {
+    const pin = 'ab'.repeat(32);
+    await registry.create({ id: 'gw-cert', kind: 'gateway', groups: [], tags: {}, certSha256: pin, certRevokedAt: 5, enabled: true, createdAt: 0, online: false });
+    await registry.update('gw1', { certRevokedAt: 6 });
+    for (let i = 0; i < 12; i++) {
+      const r = await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', certificateSha256: pin, source: 's' });
+      assert.deepEqual(r, { ok: false, code: 'NOT_AUTHORIZED', reason: 'the certificate of gw-cert was revoked' }, `attempt ${i}: revoked, not banned`);
+    }
+    const other = await auth.authenticate({ clientId: 'gw1', certificateId: 'gw1', certificateSha256: 'cd'.repeat(32), source: 's' });
+    assert.equal((other as { code?: string }).code, 'NOT_AUTHORIZED', 'unpinned: no certificate of the CA for it any more');
+    assert.equal(auth.counters.certRevokedRefused, 13);
+    assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 's' })).ok, true, 'its secret is another credential');
+  });
+
   it('accepts an unexpired token and refuses an expired or forged one', async () => {
     const t = issueToken(key, 'gw1', clock + 60_000, 0);
     assert.equal((await auth.authenticate({ clientId: 'gw1', password: t, source: 's' })).ok, true);

@@ -107,6 +107,9 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       const u = await registry.update('gw.csr-1', { groups: ['south'] });
       assert.equal(u.certSha256, sha);
       assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77 });
+      // Revoked (POST /v1/devices/{id}/revoke-cert): the pin stays for the record, beside the time.
+      await registry.update('gw.csr-1', { certRevokedAt: 88 });
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77, certRevokedAt: 88 });
     });
 
     it('keeps entries across a reopen when the backend is durable', async function () {

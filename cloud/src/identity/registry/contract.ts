@@ -20,6 +20,12 @@ export interface RegistryEntry {
    * verifies with this id as CN.
    */
   certSha256?: string;
+  /**
+   * When an operator revoked this principal's certificate (`POST /v1/devices/{id}/revoke-cert`, issue 20):
+   * from then on no TLS client certificate authenticates it, pinned or not, until it is registered again
+   * (delete, then a claim). Its secret or tokens, if it has any, still do.
+   */
+  certRevokedAt?: number;
   enabled: boolean;
   createdAt: number;
   lastSeenAt?: number;
