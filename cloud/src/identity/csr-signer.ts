@@ -48,6 +48,8 @@ export interface CsrSignerOptions {
   keyFile: string;
   /** days a gateway certificate is valid (claims.certValidityDays) */
   validityDays: number;
+  /** seconds instead, when > 0 (claims.certValiditySeconds: short-lived certificates the agents renew) */
+  validitySeconds?: number;
 }
 
 /** Tolerated clock skew of a gateway that has just booted: the certificate is valid from 5 minutes ago. */
@@ -100,7 +102,7 @@ export class CsrSigner {
       throw new ConfigError(`claims.caKey ${o.keyFile}: ${priv.asymmetricKeyType ?? '?'} keys cannot sign here (EC P-256/P-384 or RSA)`, { key: 'claims.caKey' });
     }
     const caKey = (await webcrypto.subtle.importKey('pkcs8', priv.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign']));
-    return new CsrSigner(new x509.X509Certificate(certPem), certPem.trim() + '\n', caKey, signing, o.validityDays * 86_400_000);
+    return new CsrSigner(new x509.X509Certificate(certPem), certPem.trim() + '\n', caKey, signing, (o.validitySeconds ?? 0) > 0 ? o.validitySeconds! * 1000 : o.validityDays * 86_400_000);
   }
 
   /**

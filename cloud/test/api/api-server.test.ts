@@ -194,7 +194,7 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.equal((await call('POST', '/v1/queues/_root/messages', { mqttRealTopic: 'alerts/x', payload: 'x' })).status, 400);
     assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: '/x', payload: 'x' })).status, 400);
     const list = await call('GET', '/v1/queues');
-    assert.deepEqual(list.json.queues.map((q: { queue: string }) => q.queue), ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req', '_root', 'dead-letter']);
+    assert.deepEqual(list.json.queues.map((q: { queue: string }) => q.queue), ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req', 'cert-req', '_root', 'dead-letter']);
   });
 
   // Issue 23 item 10: commands and config go through their services (size limits, tracking), not raw.

@@ -26,6 +26,13 @@ export interface RegistryEntry {
    * (delete, then a claim). Its secret or tokens, if it has any, still do.
    */
   certRevokedAt?: number;
+  /**
+   * A renewed certificate not used yet (issue 20): accepted beside `certSha256` until its first CONNECT
+   * pins it (certSha256 := this), which shuts the old one out. Renewing again replaces it.
+   */
+  certSha256Next?: string;
+  /** when the pinned or renewed certificate ends (ms), as the cloud signed it: for operators */
+  certNotAfter?: number;
   enabled: boolean;
   createdAt: number;
   lastSeenAt?: number;
