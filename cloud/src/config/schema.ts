@@ -118,7 +118,7 @@ export const cloudSchema: Schema = {
     caCert: { doc: 'PEM CA certificate (CA:TRUE) that signs the client certificate of a gateway registering by claim with a CSR (identity.csr on the agent): CN = gateway id, client authentication only. Put it in mqtt.tls.ca too, so the broker accepts those certificates. Empty: no CSRs are signed', format: String, default: '' },
     caKey: { doc: 'PEM private key of claims.caCert (EC P-256/P-384 or RSA, not encrypted); keep it mode 0600', format: String, default: '' },
     certValidityDays: { doc: 'Days a certificate signed for a gateway is valid (never past the CA\'s own end); a gateway registers once, so this bounds how long a stolen gateway key is useful', format: 'nat', default: 365 },
-    certValiditySeconds: { doc: 'When above 0, the validity of a gateway certificate in seconds instead of claims.certValidityDays (at least 60): short-lived certificates, which the agents renew over their mTLS link before they end (identity.renewRemaining). The certificate is valid from 5 minutes before signing, for a gateway\'s clock skew', format: 'nat', default: 0 },
+    certValiditySeconds: { doc: 'When above 0, the validity of a gateway certificate in seconds instead of claims.certValidityDays (at least 60): short-lived certificates, which the agents renew over their mTLS link before they end (identity.renewRemaining). The certificate is valid from 5 minutes before signing (a tenth of its validity when shorter), for a gateway\'s clock skew', format: 'nat', default: 0 },
   },
   api: {
     host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },

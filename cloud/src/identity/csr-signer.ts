@@ -52,7 +52,12 @@ export interface CsrSignerOptions {
   validitySeconds?: number;
 }
 
-/** Tolerated clock skew of a gateway that has just booted: the certificate is valid from 5 minutes ago. */
+/**
+ * Tolerated clock skew of a gateway that has just booted: the certificate is valid from 5 minutes ago, or
+ * a tenth of its validity when that is shorter (claims.certValiditySeconds): a 60 s certificate valid from
+ * 5 minutes ago would have under a fifth of its validity left when signed, and an agent renewing at a
+ * third left (identity.renewRemaining) would renew it at once, again and again.
+ */
 const BACKDATE_MS = 5 * 60_000;
 
 export class CsrSigner {
@@ -148,7 +153,7 @@ export class CsrSigner {
       serialNumber: serial.toString('hex'),
       subject: [{ CN: [gatewayId] }],
       issuer: this.ca.subjectName,
-      notBefore: new Date(now - BACKDATE_MS),
+      notBefore: new Date(now - Math.min(BACKDATE_MS, this.validityMs / 10)),
       notAfter: new Date(notAfter),
       publicKey: csr.publicKey,
       signingKey: this.caKey as never,

@@ -49,6 +49,7 @@ export class CertRenewal {
   #timer: NodeJS.Timeout | undefined;
   #pending: { nonce: string; key: KeyObject; csr: string; askedAt: number } | undefined;
   #busy = false;
+  #renewedAt = -Infinity;
   readonly #now: () => number;
   readonly #onCert = (topic: string, payload: Buffer): void => this.#answer(topic, payload);
   readonly #onConnect = (): void => void this.check();
@@ -78,6 +79,9 @@ export class CertRenewal {
     this.#busy = true;
     try {
       if (this.#pending !== undefined && this.#now() - this.#pending.askedAt < this.o.checkMs) return;
+      // At most one renewal per check period: a certificate due as soon as it is signed (a validity too
+      // short for identity.renewRemaining) must not make the reconnect after it ask again at once, forever.
+      if (this.#now() - this.#renewedAt < this.o.checkMs) return;
       let cert: X509Certificate;
       try {
         cert = new X509Certificate(readFileSync(this.o.certFile));
@@ -130,6 +134,10 @@ export class CertRenewal {
     }
     installKeyAndCert(this.o.keyFile, this.o.certFile, p.key.export({ type: 'pkcs8', format: 'pem' }) as string, a.certificate!);
     this.counters.renewed++;
+    this.#renewedAt = this.#now();
+    if (renewalDue(Date.parse(cert.validFrom), Date.parse(cert.validTo), this.#now(), this.o.renewRemaining)) {
+      this.o.logger.warn('the renewed certificate is already due: its validity is too short for identity.renewRemaining; renewing at most once per identity.renewCheckSeconds', { validFrom: cert.validFrom, validTo: cert.validTo });
+    }
     this.o.logger.info('certificate renewed', { gateway: this.o.gateway, certFile: this.o.certFile, validTo: cert.validTo, fingerprint256: cert.fingerprint256 });
     this.o.onRenewed(a.notAfter!);
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -9,9 +9,10 @@ import { apiCall, startBroker, type BrokerProcess, waitFor } from '../../../clou
 /**
  * Issue 20, the life of a certificate a gateway got by claim with a CSR, with real processes (a cloud
  * with an mTLS listener and its CA, real agents): an operator revokes it, the gateway's live session is
- * closed and every reconnect with it is refused.
+ * closed and every reconnect with it is refused; a gateway whose certificate is short-lived renews it
+ * over its mTLS link, again and again, and its readings keep arriving.
  */
-describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked @e2e', function () {
+describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked, and renewed @e2e', function () {
   this.timeout(120_000);
   let dir: string;
   let cloud: BrokerProcess;
@@ -42,9 +43,9 @@ describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked @e
   };
 
   /** CONNECT over mTLS with a key and certificate: the CONNACK's reason code (0 = accepted) */
-  const connectWith = (home: string, clientId: string): Promise<number | undefined> =>
+  const connectWith = (home: string, clientId: string, suffix = ''): Promise<number | undefined> =>
     new Promise((resolve) => {
-      const c = mqtt.connect(`mqtts://127.0.0.1:${cloud.tlsPort}`, { clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 10_000, cert: readFileSync(join(home, 'gateway-cert.pem')), key: readFileSync(join(home, 'gateway-key.pem')), ca: readFileSync(join(dir, 'ca.pem')) });
+      const c = mqtt.connect(`mqtts://127.0.0.1:${cloud.tlsPort}`, { clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 10_000, cert: readFileSync(join(home, `gateway-cert.pem${suffix}`)), key: readFileSync(join(home, `gateway-key.pem${suffix}`)), ca: readFileSync(join(dir, 'ca.pem')) });
       c.once('connect', () => {
         c.end(true);
         resolve(0);
@@ -63,7 +64,8 @@ describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked @e
     cloud = await startBroker(join(dir, 'cloud'), [
       '--auth.allowAnonymous', 'false',
       '--mqtt.tls.port', '0', '--mqtt.tls.cert', join(dir, 'server.pem'), '--mqtt.tls.key', join(dir, 'server.key'), '--mqtt.tls.ca', join(dir, 'ca.pem'),
-      '--claims.caCert', join(dir, 'ca.pem'), '--claims.caKey', join(dir, 'ca.key'), '--claims.certValidityDays', '7',
+      // 60 s certificates, valid from 6 s before signing (a tenth): 91 % of their validity left when signed
+      '--claims.caCert', join(dir, 'ca.pem'), '--claims.caKey', join(dir, 'ca.key'), '--claims.certValiditySeconds', '60',
     ]);
     assert.ok(cloud.tlsPort !== undefined, 'the TLS listener is up');
     api = `http://127.0.0.1:${cloud.apiPort}`;
@@ -94,6 +96,56 @@ describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked @e
       assert.equal(JSON.parse(logged).certSha256, pinned);
       const key = readFileSync(join(home, 'gateway-key.pem'), 'utf8').split('\n').slice(1, -2).join('');
       assert.equal(cloud.lines.join('\n').includes(key.slice(0, 40)), false, 'no key in the cloud\'s log');
+    } finally {
+      p.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('renewal: a short-lived certificate is renewed over the mTLS link without a claim, pinned at its first use, and readings keep arriving', async () => {
+    const claim = (await call('POST', '/v1/claims', { maxUses: 1 })) as { token: string };
+    // renew when under 85 % of the 66 s validity is left: ~4 s after each certificate is signed
+    const { p, home, output, exited } = agent('gw-ren', claim.token, { identity: { claimToken: claim.token, registerUrl: api, idFrom: join(dir, 'gw-ren', 'serial'), csr: true, renewRemaining: 0.85, renewCheckSeconds: 1 } });
+    let sent = 0;
+    const reading = (): void => void p.stdin!.write(JSON.stringify({ device: 'd1', stream: 't', ts: Date.now(), value: ++sent }) + '\n');
+    const got = new Set<number>();
+    const arrived = async (n: number): Promise<void> => {
+      await waitFor(`reading ${n} in the telemetry queue`, 30_000, async () => {
+        const r = await call('POST', '/v1/queues/telemetry/groups/e2e44/pull', { member: 'm', max: 100, waitMs: 300 });
+        for (const m of r.messages) if (m.topic === 'telemetry/gw-ren/d1/t') for (const x of m.envelope.readings) got.add(x.value);
+        if (r.messages.length > 0) await call('POST', '/v1/queues/telemetry/groups/e2e44/ack', { member: 'm', offsets: r.messages.map((m: { offset: number }) => m.offset) });
+        return got.has(n) ? true : undefined;
+      });
+    };
+    try {
+      await waitFor('gw-ren online over mTLS', 60_000, async () => ((await call('GET', '/v1/devices/gw-ren').catch(() => undefined))?.online ? true : undefined), { detail: () => output().slice(-3000) });
+      const first = (await call('GET', '/v1/devices/gw-ren')).certSha256 as string;
+      copyFileSync(join(home, 'gateway-cert.pem'), join(home, 'gateway-cert.pem.first'));
+      copyFileSync(join(home, 'gateway-key.pem'), join(home, 'gateway-key.pem.first'));
+      reading();
+      await arrived(1);
+      const pins = [first];
+      for (let round = 1; round <= 2; round++) {
+        const pin = await waitFor(`renewal ${round} pinned`, 40_000, async () => {
+          const e = await call('GET', '/v1/devices/gw-ren');
+          return e.certSha256 !== pins[pins.length - 1] && e.online && e.certSha256Next === e.certSha256 ? (e.certSha256 as string) : undefined;
+        }, { detail: () => output().slice(-3000) + cloud.lines.slice(-15).join('\n') });
+        pins.push(pin);
+        reading();
+        await arrived(sent);
+      }
+      assert.equal(new Set(pins).size, 3);
+      assert.equal(await connectWith(home, 'gw-ren', '.first'), 0x86, 'the first certificate is refused once a renewed one was used');
+      await waitFor('gw-ren back online', 20_000, async () => ((await call('GET', '/v1/devices/gw-ren')).online ? true : undefined));
+      reading();
+      await arrived(sent);
+      assert.deepEqual([...got].sort((a, b) => a - b), Array.from({ length: sent }, (_, i) => i + 1), 'every reading arrived');
+      assert.equal(statSync(join(home, 'gateway-key.pem')).mode & 0o777, 0o600);
+      assert.match(output(), /"certificate renewed"/);
+      const stats = await call('GET', '/v1/stats');
+      assert.ok(stats.auth.renewals.renewed >= 2 && stats.auth.certRenewedInUse >= 2, JSON.stringify(stats.auth));
+      const key = readFileSync(join(home, 'gateway-key.pem'), 'utf8').split('\n').slice(1, -2).join('');
+      assert.equal(cloud.lines.join('\n').includes(key.slice(0, 40)), false, 'the new key never left the gateway');
     } finally {
       p.kill('SIGTERM');
       await exited;
