@@ -39,7 +39,7 @@ export class CertRenewer {
     while (!this.#ac.signal.aborted) {
       try {
         const msgs = await this.queues.pull(spec, 'certs', 16, 1000, this.#ac.signal);
-        for (const m of msgs) await this.handle(m.topic, m.payload);
+        for (const m of msgs) await this.handle(m.topic, m.payload, m.properties.clientId);
         if (msgs.length > 0) await this.queues.ack(spec, 'certs', msgs.map((m) => m.offset));
       } catch (err) {
         if (this.#ac.signal.aborted) break;
@@ -49,11 +49,20 @@ export class CertRenewer {
     }
   }
 
-  /** One request from `cert-req/{gateway}`: answered on `cert/{gateway}`, or dropped when malformed. */
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  /**
+   * One request from `cert-req/{gateway}`, published by `clientId`: answered on `cert/{gateway}`, or
+   * dropped when malformed or not published by the gateway's own session (the ACL lets no one else on
+   * MQTT, and the HTTP API refuses raw publishes there; this holds if either changes).
+   */
+  async handle(topic: string, payload: Buffer, clientId: string | undefined): Promise<void> {
     const t = tryParseTopic(topic);
     if (t === undefined || t.kind !== 'cert-req') {
       this.counters.malformed++;
+      return;
+    }
+    if (clientId !== t.gateway) {
+      this.counters.malformed++;
+      this.logger.warn('certificate renewal dropped: not published by the gateway itself', { gateway: t.gateway, clientId: clientId ?? '' });
       return;
     }
     this.counters.requests++;

@@ -43,7 +43,7 @@ describe('identity/cert-renewer: a CSR gateway renews its certificate over MQTT 
 
   it('signs a new certificate for the new key, keeps the pinned one and records the new one as next', async () => {
     const { csr, spki } = await keyAndCsr('gw1');
-    await renewer.handle('cert-req/gw1', encodeCertRenewalRequest({ csr, nonce: 'n1' }));
+    await renewer.handle('cert-req/gw1', encodeCertRenewalRequest({ csr, nonce: 'n1' }), 'gw1');
     assert.equal(answers.length, 1);
     assert.equal(answers[0]!.topic, 'cert/gw1');
     const a = decodeCertRenewalAnswer(answers[0]!.payload);
@@ -70,7 +70,7 @@ describe('identity/cert-renewer: a CSR gateway renews its certificate over MQTT 
       await setup();
       const gateway = cn === 'gw2' ? 'gw1' : cn;
       const before = await registry.get(gateway);
-      await renewer.handle(`cert-req/${gateway}`, encodeCertRenewalRequest({ csr: (await keyAndCsr(cn)).csr, nonce: 'n2' }));
+      await renewer.handle(`cert-req/${gateway}`, encodeCertRenewalRequest({ csr: (await keyAndCsr(cn)).csr, nonce: 'n2' }), gateway);
       const a = decodeCertRenewalAnswer(answers[0]!.payload);
       assert.deepEqual([a.nonce, a.error?.code, a.certificate], ['n2', code, undefined]);
       assert.deepEqual(await registry.get(gateway), before);
@@ -78,11 +78,15 @@ describe('identity/cert-renewer: a CSR gateway renews its certificate over MQTT 
     });
   }
 
-  it('drops a malformed request without an answer, and counts it', async () => {
-    await renewer.handle('cert-req/gw1', Buffer.from('not json'));
-    await renewer.handle('cert-req/gw1', Buffer.from(JSON.stringify({ csr: 'x'.repeat(20_000), nonce: 'n' })));
-    await renewer.handle('telemetry/gw1/d/s', Buffer.from('{}'));
+  it('drops a malformed request, or one not published by the gateway itself, without an answer, and counts it', async () => {
+    await renewer.handle('cert-req/gw1', Buffer.from('not json'), 'gw1');
+    await renewer.handle('cert-req/gw1', Buffer.from(JSON.stringify({ csr: 'x'.repeat(20_000), nonce: 'n' })), 'gw1');
+    await renewer.handle('telemetry/gw1/d/s', Buffer.from('{}'), 'gw1');
+    // a valid request for gw1 published by someone else (an app, the operator's raw publish)
+    await renewer.handle('cert-req/gw1', encodeCertRenewalRequest({ csr: (await keyAndCsr('gw1')).csr, nonce: 'n3' }), 'analytics');
+    await renewer.handle('cert-req/gw1', encodeCertRenewalRequest({ csr: (await keyAndCsr('gw1')).csr, nonce: 'n4' }), undefined);
     assert.deepEqual(answers, []);
-    assert.equal(renewer.counters.malformed, 3);
+    assert.equal(renewer.counters.malformed, 5);
+    assert.equal((await registry.get('gw1'))!.certSha256Next, undefined);
   });
 });
