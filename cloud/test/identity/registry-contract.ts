@@ -107,9 +107,14 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       const u = await registry.update('gw.csr-1', { groups: ['south'] });
       assert.equal(u.certSha256, sha);
       assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77 });
+      // Renewed (cert-renewer.ts): the next certificate and its end, beside the pinned one.
+      await registry.update('gw.csr-1', { certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000 });
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77, certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000 });
+      await registry.update('gw.csr-1', { certSha256: 'c3'.repeat(32) });
+      assert.equal((await registry.get('gw.csr-1'))!.certSha256, 'c3'.repeat(32), 'pinned at its first use');
       // Revoked (POST /v1/devices/{id}/revoke-cert): the pin stays for the record, beside the time.
       await registry.update('gw.csr-1', { certRevokedAt: 88 });
-      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77, certRevokedAt: 88 });
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, certSha256: 'c3'.repeat(32), groups: ['south'], online: true, lastSeenAt: 77, certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000, certRevokedAt: 88 });
     });
 
     it('keeps entries across a reopen when the backend is durable', async function () {

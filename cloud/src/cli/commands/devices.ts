@@ -106,7 +106,10 @@ export function deviceSummary(d: any, gateway: any | undefined): string {
     ['Created', when(d.createdAt)],
     ['Secret', d.hasSecret ? 'set' : d.certSha256 !== undefined ? 'none (certificate only)' : 'none (token only)'],
     ...(d.certSha256 !== undefined || d.certRevokedAt !== undefined
-      ? ([['Certificate', `${d.certSha256 === undefined ? 'any of the CA (not pinned)' : `pinned sha256 ${d.certSha256}`}${d.certRevokedAt === undefined ? '' : `, REVOKED ${when(d.certRevokedAt)}`}`]] as Array<[string, string]>)
+      ? ([
+          ['Certificate', `${d.certSha256 === undefined ? 'any of the CA (not pinned)' : `pinned sha256 ${d.certSha256}`}${d.certNotAfter === undefined ? '' : `, ends ${when(d.certNotAfter)}`}${d.certRevokedAt === undefined ? '' : `, REVOKED ${when(d.certRevokedAt)}`}`],
+          ...(d.certSha256Next !== undefined && d.certSha256Next !== d.certSha256 ? [['Renewed', `sha256 ${d.certSha256Next}, not used yet (the pinned one stays valid until it is)`]] : []),
+        ] as Array<[string, string]>)
       : []),
     ...(d.kind === 'app' ? ([['Queues', (d.queues ?? []).join(', ') || '-'], ['Can send', d.canSend ? 'yes' : 'no']] as Array<[string, string]>) : []),
   ];
