@@ -435,7 +435,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
 
 /** Loaded only for a gateway with a certificate from the cloud CA (the X.509 library, issue 16). */
 async function startCertRenewal(cfg: EdgeConfig, link: ChunkLink, log: Logger, reconnect: () => Promise<void>): Promise<{ stop(): void }> {
-  const [{ finishCertInstall }, { CertRenewal }] = await Promise.all([import('./cert-files.js'), import('./cert-renewal.js')]);
+  const [{ finishCertInstall }, { CertRenewal }, { recordCertificateEnd }] = await Promise.all([import('./cert-files.js'), import('./cert-renewal.js'), import('./claim-registration.js')]);
   const done = finishCertInstall(cfg.cloud.key, cfg.cloud.cert);
   if (done !== 'none') log.info('certificate renewal finished at start', { done });
   const logger = log.child({ part: 'identity' });
@@ -447,7 +447,16 @@ async function startCertRenewal(cfg: EdgeConfig, link: ChunkLink, log: Logger, r
     renewRemaining: cfg.identity.renewRemaining,
     checkMs: Math.max(1, cfg.identity.renewCheckSeconds) * 1000,
     logger,
-    onRenewed: () => void reconnect().catch((err: unknown) => logger.error('reconnect with the renewed certificate failed', { err })),
+    onRenewed: (notAfter) => {
+      if (cfg.identity.claimToken !== '') {
+        try {
+          recordCertificateEnd(cfg, notAfter);
+        } catch (err) {
+          logger.warn('credentials file not updated with the renewed certificate\'s end', { err: (err as Error).message });
+        }
+      }
+      void reconnect().catch((err: unknown) => logger.error('reconnect with the renewed certificate failed', { err }));
+    },
   });
   r.start();
   return r;

@@ -142,6 +142,10 @@ describe('edge e2e 44-cert-revoke-renew: a CSR gateway\'s certificate revoked, a
       assert.deepEqual([...got].sort((a, b) => a - b), Array.from({ length: sent }, (_, i) => i + 1), 'every reading arrived');
       assert.equal(statSync(join(home, 'gateway-key.pem')).mode & 0o777, 0o600);
       assert.match(output(), /"certificate renewed"/);
+      const creds = JSON.parse(readFileSync(join(home, 'credentials.json'), 'utf8'));
+      // (not compared with the registry's: another renewal may be signed and not yet stored at this instant)
+      assert.ok(typeof creds.renewedAt === 'number' && creds.notAfter > creds.renewedAt, 'the credentials file says when the renewed certificate ends');
+      assert.equal(statSync(join(home, 'credentials.json')).mode & 0o777, 0o600);
       const stats = await call('GET', '/v1/stats');
       assert.ok(stats.auth.renewals.renewed >= 2 && stats.auth.certRenewedInUse >= 2, JSON.stringify(stats.auth));
       const key = readFileSync(join(home, 'gateway-key.pem'), 'utf8').split('\n').slice(1, -2).join('');
