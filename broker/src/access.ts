@@ -6,7 +6,8 @@
  * - `admin`: operators and tests in development mode; anything.
  */
 export type Identity =
-  | { role: 'gateway'; id: string; groups: readonly string[] }
+  /** certificate: the session was authenticated by a TLS client certificate (it may renew it, issue 20) */
+  | { role: 'gateway'; id: string; groups: readonly string[]; certificate?: true }
   | { role: 'app'; id: string; queues: readonly string[]; canSend: boolean }
   | { role: 'admin'; id: string };
 

@@ -22,3 +22,4 @@ export * from './sqlite/migrate.js';
 export * from './random/prng.js';
 export * from './artifacts/manifest.js';
 export * from './artifacts/chunk-wire.js';
+export * from './identity/cert-renewal-wire.js';

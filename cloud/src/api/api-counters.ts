@@ -20,8 +20,10 @@ export interface ApiCounters {
   streamsOpen: number;
   /** registrations by claim whose CSR was refused (malformed, bad signature, another gateway's subject, weak key; issue 20) */
   csrRefused: number;
+  /** certificates revoked by an operator (POST /v1/devices/{id}/revoke-cert; issue 20) */
+  certsRevoked: number;
 }
 
 export function newApiCounters(): ApiCounters {
-  return { requests: 0, badRequests: 0, unauthorized: 0, forbidden: 0, clientErrors: 0, internalErrors: 0, streamsRefused: 0, streamsOpen: 0, csrRefused: 0 };
+  return { requests: 0, badRequests: 0, unauthorized: 0, forbidden: 0, clientErrors: 0, internalErrors: 0, streamsRefused: 0, streamsOpen: 0, csrRefused: 0, certsRevoked: 0 };
 }

@@ -72,7 +72,7 @@ const UNAUTHENTICATED = Object.freeze({ kind: 'app', id: '(unauthenticated)', re
 export function createApiServer(deps: ApiDeps): Server {
   const counters = deps.counters ?? newApiCounters();
   const router = new Router();
-  deviceRoutes(router, deps);
+  deviceRoutes(router, deps, counters);
   appRoutes(router, deps);
   queueRoutes(router, deps);
   if (deps.sinks !== undefined) sinkRoutes(router, deps.sinks);

@@ -39,6 +39,8 @@ export function checkRawPublishTopic(topic: string): void {
   if ((GATEWAY_REPORT_KINDS as readonly string[]).includes(first)) {
     throw new ApiError('API_FORBIDDEN', `${first}/… topics are reports from gateways and cannot be published through the API`);
   }
+  // A renewal is authenticated by the certificate it renews (issue 20): only over the gateway's mTLS session.
+  if (first === 'cert-req') throw new ApiError('API_FORBIDDEN', 'cert-req/… topics are certificate renewals, sent by a gateway over its mTLS session only');
   if (first.startsWith('$')) throw new ApiError('API_FORBIDDEN', `topics starting with "$" are reserved for the broker (got "${topic}")`);
   if (levels.some((l) => l === '.' || l === '..')) throw new ApiError('API_BAD_REQUEST', `topic "${topic}" must not have "." or ".." levels`);
 }

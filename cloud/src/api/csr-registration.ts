@@ -51,7 +51,7 @@ export async function registerWithCsr(deps: ApiDeps, claims: ClaimStore, counter
   try {
     signed = await signer.sign(csr, q.id);
     // Pinned: the broker accepts this certificate for the id, not another the CA signed for the same CN.
-    entry = { id: q.id, kind: 'gateway', groups: use.claim.groups, tags: { ...use.claim.tags, claim: q.claim.id }, certSha256: signed.sha256, enabled: true, createdAt: Date.now(), online: false };
+    entry = { id: q.id, kind: 'gateway', groups: use.claim.groups, tags: { ...use.claim.tags, claim: q.claim.id }, certSha256: signed.sha256, certNotAfter: signed.notAfter, enabled: true, createdAt: Date.now(), online: false };
     await deps.registry.create(entry);
   } catch (err) {
     await claims.release(q.claim.id, q.id);

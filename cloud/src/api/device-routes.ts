@@ -2,6 +2,7 @@ import { validateId } from '@causeway/shared';
 import { issueToken } from '../identity/access-token.js';
 import type { PrincipalKind, RegistryEntry } from '../identity/registry/contract.js';
 import { generateSecret, hashSecret } from '../identity/secret-hash.js';
+import type { ApiCounters } from './api-counters.js';
 import type { ApiDeps } from './api-deps.js';
 import { ApiError } from './http-status.js';
 import { bool, int, queryObject, reqStr, str, strArray } from './params.js';
@@ -11,7 +12,7 @@ import type { Router } from './router.js';
 const KINDS: readonly PrincipalKind[] = ['gateway', 'device', 'app'];
 
 /** /v1/devices and /v1/groups: the registry for operators. */
-export function deviceRoutes(router: Router, deps: ApiDeps): void {
+export function deviceRoutes(router: Router, deps: ApiDeps, counters: ApiCounters): void {
   const { registry } = deps;
 
   const mustGet = async (id: string): Promise<RegistryEntry> => {
@@ -100,6 +101,20 @@ export function deviceRoutes(router: Router, deps: ApiDeps): void {
     deps.disconnect?.(params.id!);
     deps.logger.info('credentials rotated', { id: params.id });
     return { device: renderPrincipal(e), secret };
+  });
+
+  // Issue 20: shuts a gateway's certificate out without deleting the gateway (its groups, tags, config
+  // and history stay). A live session is closed now, as for rotate and disable; a CONNECT with any
+  // certificate for the id is refused from then on (authenticator.ts). Idempotent: a second revoke
+  // changes nothing and keeps the first time. Logged with the pinned hash (public), never a key.
+  router.add('POST', '/v1/devices/:id/revoke-cert', async ({ params }) => {
+    const cur = await mustGet(params.id!);
+    if (cur.certRevokedAt !== undefined) return renderPrincipal(cur);
+    const e = await registry.update(params.id!, { certRevokedAt: Date.now() });
+    deps.disconnect?.(params.id!);
+    counters.certsRevoked++;
+    deps.logger.info('certificate revoked', { id: params.id, certSha256: cur.certSha256 ?? 'any (not pinned)', hasSecret: cur.secretHash !== undefined });
+    return renderPrincipal(e);
   });
 
   router.add('POST', '/v1/devices/:id/token', async ({ params, body }) => {

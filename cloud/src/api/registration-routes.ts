@@ -78,11 +78,14 @@ export async function registerWithApproval(deps: ApiDeps, claims: ClaimStore, re
     const entry = await deps.registry.get(q.id);
     if (entry === undefined) throw new CausewayError('CLAIM_REJECTED', `${q.id} was approved, then removed from the registry; an operator can register it again`);
     if (rec.csr !== undefined) {
+      // A revoked certificate is not replaced by asking again with the approval secret (issue 20): the
+      // operator deletes the gateway to let it register anew.
+      if (entry.certRevokedAt !== undefined) throw new CausewayError('CLAIM_REJECTED', `the certificate of ${q.id} was revoked; an operator can delete it and let it register again`);
       // Signed on each ask after approval (the gateway asks until it has stored one); the secret proved it is the same gateway.
       const { signer, csr } = await checkCsr(deps, q.counters, { claim: q.claim, id: q.id, csr: rec.csr, source: q.source });
       const signed = await signer.sign(csr, q.id);
       // The newest certificate given is the one accepted (an answer lost on the way is replaced by the next).
-      await deps.registry.update(q.id, { certSha256: signed.sha256 });
+      await deps.registry.update(q.id, { certSha256: signed.sha256, certNotAfter: signed.notAfter });
       deps.logger.info('approved gateway given its certificate', { id: q.id, claim: rec.claimId, serial: signed.serial, notAfter: signed.notAfter });
       return { id: q.id, groups: entry.groups, state: 'approved', certificate: signed.certificate, ca: signed.ca, notAfter: signed.notAfter };
     }

@@ -35,6 +35,7 @@ import { SqliteArtifactStore } from '../files/sqlite-artifact-store.js';
 import { openJetStreamArtifactStore } from '../store/jetstream/jetstream-artifact-store.js';
 import { DeliveryService } from '../files/delivery-service.js';
 import { ChunkServer } from '../files/chunk-server.js';
+import { CertRenewer } from '../identity/cert-renewer.js';
 import { FetchGrants } from '../files/fetch-grants.js';
 import { ServedCounters } from '../files/served-counters.js';
 import { newApiCounters } from '../api/api-counters.js';
@@ -76,7 +77,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
   // The claims CA too, read and checked (readable, key matches, CA:TRUE) before the store is opened or a
   // port listens: a wrong CA is a config error (exit 78) with nothing started, not found at the first CSR.
   // Imported only when configured: without a CA the X.509 library is never loaded (e2e 15-lazy-x509).
-  const csrSigner = cfg.claims.caCert === '' ? undefined : await (await import('../identity/csr-signer.js')).CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays });
+  const csrSigner = cfg.claims.caCert === '' ? undefined : await (await import('../identity/csr-signer.js')).CsrSigner.load({ certFile: cfg.claims.caCert, keyFile: cfg.claims.caKey, validityDays: cfg.claims.certValidityDays, validitySeconds: cfg.claims.certValiditySeconds });
   const durable = cfg.store.backend !== 'memory';
   if (durable) ensurePrivateDir(cfg.store.path);
   const js = cfg.store.jetstream;
@@ -178,6 +179,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     };
     let files: ApiDeps['files'];
     let chunkCounters: ChunkServer['counters'] | undefined;
+    let renewCounters: CertRenewer['counters'] | undefined;
     let served: ServedCounters | undefined;
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
     resendCommands = (gateway) => commands.resendTo(gateway);
@@ -226,6 +228,13 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       chunks.start();
       chunkCounters = chunks.counters;
       cleanups.push(() => chunks.stop());
+      if (csrSigner !== undefined) {
+        // Certificate renewal over the gateways' mTLS links (issue 20); answers through the log, QoS 1.
+        const renewer = new CertRenewer(queues, registry, csrSigner, (t, p) => broker.publish({ topic: t, payload: p, qos: 1, retain: false, clientId: '$certs' }).then(() => undefined), logger);
+        renewer.start();
+        renewCounters = renewer.counters;
+        cleanups.push(() => renewer.stop());
+      }
     }
 
     // Sinks: consumer groups whose member writes to a target. Stopped before the broker and the store
@@ -272,7 +281,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         disconnect: (clientId) => {
           for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
         },
-        stats: async () => ({ broker: broker.counters, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
+        stats: async () => ({ broker: broker.counters, auth: { ...auth.counters, ...(renewCounters === undefined ? {} : { renewals: { ...renewCounters } }) }, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
         retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,

@@ -22,7 +22,7 @@ export interface CloudConfig {
     path: string;
     retention: { maxAgeSeconds: number; maxBytes: number; intervalSeconds: number } };
   auth: { allowAnonymous: boolean; tokenKey: string; aclFile: string; kdfLogN: number; failures: { burst: number; refillPerSecond: number } };
-  claims: { pendingRetrySeconds: number; caCert: string; caKey: string; certValidityDays: number };
+  claims: { pendingRetrySeconds: number; caCert: string; caKey: string; certValidityDays: number; certValiditySeconds: number };
   api: { host: string; port: number; operatorToken: string; headersTimeoutMs: number; requestTimeoutMs: number; maxStreams: number };
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
@@ -119,6 +119,7 @@ export const cloudSchema: Schema = {
     caCert: { doc: 'PEM CA certificate (CA:TRUE) that signs the client certificate of a gateway registering by claim with a CSR (identity.csr on the agent): CN = gateway id, client authentication only. Put it in mqtt.tls.ca too, so the broker accepts those certificates. Empty: no CSRs are signed', format: String, default: '' },
     caKey: { doc: 'PEM private key of claims.caCert (EC P-256/P-384 or RSA, not encrypted); keep it mode 0600', format: String, default: '' },
     certValidityDays: { doc: 'Days a certificate signed for a gateway is valid (never past the CA\'s own end); a gateway registers once, so this bounds how long a stolen gateway key is useful', format: 'nat', default: 365 },
+    certValiditySeconds: { doc: 'When above 0, the validity of a gateway certificate in seconds instead of claims.certValidityDays (at least 60): short-lived certificates, which the agents renew over their mTLS link before they end (identity.renewRemaining). The certificate is valid from 5 minutes before signing (a tenth of its validity when shorter), for a gateway\'s clock skew', format: 'nat', default: 0 },
   },
   api: {
     host: { doc: 'Address of the HTTP API (operators, backend apps, the causeway CLI)', format: String, default: '127.0.0.1' },
@@ -195,6 +196,7 @@ export function checkCloudConfig(cfg: CloudConfig): void {
   if (cfg.auth.kdfLogN < 10 || cfg.auth.kdfLogN > 20) throw new ConfigError(`auth.kdfLogN must be from 10 to 20, got ${cfg.auth.kdfLogN}`, { key: 'auth.kdfLogN' });
   if (cfg.claims.pendingRetrySeconds < 1 || cfg.claims.pendingRetrySeconds > 3600) throw new ConfigError(`claims.pendingRetrySeconds must be from 1 to 3600, got ${cfg.claims.pendingRetrySeconds}`, { key: 'claims.pendingRetrySeconds' });
   if (cfg.claims.certValidityDays < 1 || cfg.claims.certValidityDays > 3650) throw new ConfigError(`claims.certValidityDays must be from 1 to 3650, got ${cfg.claims.certValidityDays}`, { key: 'claims.certValidityDays' });
+  if (cfg.claims.certValiditySeconds !== 0 && cfg.claims.certValiditySeconds < 60) throw new ConfigError(`claims.certValiditySeconds must be 0 (use claims.certValidityDays) or at least 60, got ${cfg.claims.certValiditySeconds}`, { key: 'claims.certValiditySeconds' });
   if ((cfg.claims.caCert === '') !== (cfg.claims.caKey === '')) throw new ConfigError(`claims.caCert and claims.caKey are set together or not at all (got ${cfg.claims.caCert === '' ? 'claims.caKey' : 'claims.caCert'} only)`, { key: cfg.claims.caCert === '' ? 'claims.caCert' : 'claims.caKey' });
   for (const key of ['maxInflight', 'maxOutboundInflight'] as const) {
     if (cfg.limits[key] > 65535) throw new ConfigError(`limits.${key} must be at most 65535, got ${cfg.limits[key]}`, { key: `limits.${key}` });

@@ -1,5 +1,6 @@
 import { CausewayError, encodeEnvelope, type ConfigEnvelope, type ConfigReportedEnvelope, formatTopic, validateId, type Logger, ConfigError, findUnsafeKey, mergeConfig, localOnlyKeyIn, validateRemoteEdgeConfig } from '@causeway/shared';
-import type { DeviceRegistry } from '../identity/registry/contract.js';
+import type { DeviceRegistry, RegistryEntry } from '../identity/registry/contract.js';
+import { CertificateOnlyConfigError } from './certificate-only-error.js';
 import type { ConfigHistoryEntry, ConfigStore } from './control-store.js';
 
 export type ConfigScope = { gateway: string } | { group: string } | { all: true };
@@ -109,15 +110,41 @@ export class ConfigService {
     if ('gateway' in scope) validateId(scope.gateway, 'gateway id');
     if ('group' in scope) validateId(scope.group, 'group name');
     this.validate(config);
+    const entries = 'gateway' in scope ? [await this.#d.registry.get(scope.gateway)] : await this.#d.registry.list({ kind: 'gateway', ...('group' in scope ? { group: scope.group } : {}) });
+    await this.#refuseHttpFilesForCertificateOnly(scopeKey(scope), config, entries);
     const version = await this.#d.store.nextVersion();
     await this.#d.store.putDoc(scopeKey(scope), { version, doc: config }, this.#now());
-    const gateways =
-      'gateway' in scope
-        ? [scope.gateway]
-        : (await this.#d.registry.list({ kind: 'gateway', ...('group' in scope ? { group: scope.group } : {}) })).map((e) => e.id);
+    const gateways = 'gateway' in scope ? [scope.gateway] : entries.map((e) => e!.id);
     for (const gw of gateways) await this.push(gw);
     this.#d.logger.info('desired config set', { scope: scopeKey(scope), version, gateways: gateways.length });
     return { version, gateways };
+  }
+
+  /**
+   * Issue 20: a gateway registered with a CSR has no secret, and its agent refuses `files.transport http`
+   * (HTTP downloads authenticate with the secret). Checked on the document each such gateway of the target
+   * would run (this one merged with the stored ones of its other scopes), so a gateway-level
+   * `files.transport mqtt` keeps it out of a group's or everyone's http. All or nothing: one document per
+   * scope is stored and every member merges it, so the cloud cannot skip some of them; the whole push is
+   * refused, naming every such gateway (CertificateOnlyConfigError, 409).
+   */
+  async #refuseHttpFilesForCertificateOnly(key: string, config: Record<string, unknown>, entries: ReadonlyArray<RegistryEntry | undefined>): Promise<void> {
+    const stored = new Map<string, Record<string, unknown> | undefined>();
+    const docOf = async (s: string): Promise<Record<string, unknown> | undefined> => {
+      if (s === key) return config;
+      if (!stored.has(s)) stored.set(s, this.#safe(s, await this.#d.store.getDoc(s))?.doc);
+      return stored.get(s);
+    };
+    const refused: string[] = [];
+    for (const e of entries) {
+      if (e === undefined || e.kind !== 'gateway' || e.secretHash !== undefined) continue;
+      const docs = await Promise.all(['all', ...e.groups.map((g) => `group:${g}`), `gateway:${e.id}`].map(docOf));
+      const files = mergeConfig(docs.filter((d) => d !== undefined)).files;
+      if (typeof files === 'object' && files !== null && (files as Record<string, unknown>).transport === 'http') refused.push(e.id);
+    }
+    if (refused.length === 0) return;
+    this.#d.logger.warn('desired config refused: files.transport http for gateways with only a certificate', { scope: key, gateways: refused.length, first: refused[0] });
+    throw new CertificateOnlyConfigError(key, refused);
   }
 
   /** Publishes a gateway's effective config (retained) and records it as desired. */

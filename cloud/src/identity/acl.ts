@@ -18,18 +18,21 @@ export function canPublish(who: Identity, topic: string): AclDecision {
   if (who.role === 'gateway') {
     if (!UPLINK.has(t.kind)) return deny(`a gateway may not publish on ${t.kind}/…`);
     if ((t as { gateway: string }).gateway !== who.id) return deny(`gateway ${who.id} may not publish as another gateway`);
+    // A renewal is authenticated by the certificate it renews (issue 20): not by a secret or a token.
+    if (t.kind === 'cert-req' && who.certificate !== true) return deny(`gateway ${who.id} may renew its certificate only over a session that certificate opened`);
     return ALLOW;
   }
   if (!DOWNLINK.has(t.kind)) return deny(`app ${who.id} may not publish uplink topics`);
   // Chunk answers come from the cloud's chunk server only (a forged one fails the gateway's chunk hash,
   // but would still cost it a download, issue 17).
   if (t.kind === 'file-chunk') return deny(`app ${who.id} may not answer chunk requests`);
+  if (t.kind === 'cert') return deny(`app ${who.id} may not answer certificate renewals`);
   return who.canSend ? ALLOW : deny(`app ${who.id} is not allowed to send to devices`);
 }
 
 /** The downlink filters a gateway may hold (its own, its groups', the broadcast, its config, its chunk answers). */
 function gatewayFilters(who: { id: string; groups: readonly string[] }): string[] {
-  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`, `file-chunk/${who.id}/#`];
+  return [`cmd/${who.id}/#`, ...who.groups.map((g) => `cmd-group/${g}/#`), 'cmd-all/#', `config/${who.id}`, `file-chunk/${who.id}/#`, `cert/${who.id}`];
 }
 
 /**

@@ -31,9 +31,9 @@ export interface AuthenticatorOptions {
   now?: () => number;
 }
 
-function identityOf(e: RegistryEntry): Identity {
+function identityOf(e: RegistryEntry, byCertificate: boolean): Identity {
   if (e.kind === 'app') return { role: 'app', id: e.id, queues: e.queues ?? [], canSend: e.canSend ?? false };
-  return { role: 'gateway', id: e.id, groups: e.groups };
+  return { role: 'gateway', id: e.id, groups: e.groups, ...(byCertificate ? { certificate: true as const } : {}) };
 }
 
 /**
@@ -62,6 +62,11 @@ function failureKey(req: AuthRequest): string {
  */
 export class Authenticator {
   readonly #o: AuthenticatorOptions;
+  /**
+   * CONNECTs refused because the principal's certificate was revoked, and renewed certificates pinned at
+   * their first use (issue 20; /v1/stats `auth`)
+   */
+  readonly counters = { certRevokedRefused: 0, certRenewedInUse: 0 };
 
   constructor(opts: AuthenticatorOptions) {
     this.#o = opts;
@@ -88,7 +93,34 @@ export class Authenticator {
     if (req.certificateId !== undefined) {
       // Pinned (a gateway registered with a CSR, issue 20): only the certificate issued to it, not another one
       // the CA signed for the same CN earlier (before the id was deleted and registered again, say).
-      return this.#principal(req.certificateId, req.clientId, async (e) => e.certSha256 === undefined || e.certSha256 === req.certificateSha256);
+      // Revoked (POST /v1/devices/{id}/revoke-cert): no certificate at all, so an older one the CA signed
+      // for the CN does not take the revoked one's place. Said as such: the holder had a valid certificate,
+      // so the answer reveals nothing a prober could not know.
+      // Renewed (issue 20): the new certificate (certSha256Next) is accepted beside the pinned one, and its
+      // first use pins it, so the old one stops there; until then a gateway that lost the answer still
+      // connects with the old one and asks again.
+      let revoked = false;
+      let promote: string | undefined;
+      const r = await this.#principal(
+        req.certificateId,
+        req.clientId,
+        async (e) => {
+          revoked = e.certRevokedAt !== undefined;
+          if (revoked) return false;
+          if (e.certSha256 === undefined || e.certSha256 === req.certificateSha256) return true;
+          if (e.certSha256Next === undefined || e.certSha256Next !== req.certificateSha256) return false;
+          promote = e.certSha256Next;
+          return true;
+        },
+        true,
+      );
+      if (r.ok && promote !== undefined) {
+        await this.#o.registry.update(req.certificateId, { certSha256: promote });
+        this.counters.certRenewedInUse++;
+      }
+      if (!revoked) return r;
+      this.counters.certRevokedRefused++;
+      return { ok: false, code: 'NOT_AUTHORIZED', reason: `the certificate of ${clip(req.certificateId)} was revoked` };
     }
     if (password === undefined || password === '') {
       if (this.#o.allowAnonymous) return { ok: true, identity: { role: 'admin', id: req.clientId || 'anonymous' } };
@@ -110,12 +142,12 @@ export class Authenticator {
     return this.#principal(id, req.clientId, async (e) => e.secretHash !== undefined && (await verifySecret(password, e.secretHash)));
   }
 
-  async #principal(id: string, clientId: string, verify: (e: RegistryEntry) => Promise<boolean>): Promise<AuthResult> {
+  async #principal(id: string, clientId: string, verify: (e: RegistryEntry) => Promise<boolean>, byCertificate = false): Promise<AuthResult> {
     const e = await this.#o.registry.get(id);
     // Unknown id and wrong secret give the same answer so ids cannot be probed.
     if (e === undefined || !(await verify(e))) return { ok: false, code: 'BAD_CREDENTIALS', reason: `bad credentials for ${clip(id)}` };
     if (!e.enabled) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} is disabled` };
     if (!clientIdAllowed(e, clientId)) return { ok: false, code: 'NOT_AUTHORIZED', reason: `${e.kind} ${id} may not connect as client ${clip(clientId)}` };
-    return { ok: true, identity: identityOf(e) };
+    return { ok: true, identity: identityOf(e, byCertificate) };
   }
 }

@@ -48,9 +48,16 @@ export interface CsrSignerOptions {
   keyFile: string;
   /** days a gateway certificate is valid (claims.certValidityDays) */
   validityDays: number;
+  /** seconds instead, when > 0 (claims.certValiditySeconds: short-lived certificates the agents renew) */
+  validitySeconds?: number;
 }
 
-/** Tolerated clock skew of a gateway that has just booted: the certificate is valid from 5 minutes ago. */
+/**
+ * Tolerated clock skew of a gateway that has just booted: the certificate is valid from 5 minutes ago, or
+ * a tenth of its validity when that is shorter (claims.certValiditySeconds): a 60 s certificate valid from
+ * 5 minutes ago would have under a fifth of its validity left when signed, and an agent renewing at a
+ * third left (identity.renewRemaining) would renew it at once, again and again.
+ */
 const BACKDATE_MS = 5 * 60_000;
 
 export class CsrSigner {
@@ -100,7 +107,7 @@ export class CsrSigner {
       throw new ConfigError(`claims.caKey ${o.keyFile}: ${priv.asymmetricKeyType ?? '?'} keys cannot sign here (EC P-256/P-384 or RSA)`, { key: 'claims.caKey' });
     }
     const caKey = (await webcrypto.subtle.importKey('pkcs8', priv.export({ type: 'pkcs8', format: 'der' }), alg, false, ['sign']));
-    return new CsrSigner(new x509.X509Certificate(certPem), certPem.trim() + '\n', caKey, signing, o.validityDays * 86_400_000);
+    return new CsrSigner(new x509.X509Certificate(certPem), certPem.trim() + '\n', caKey, signing, (o.validitySeconds ?? 0) > 0 ? o.validitySeconds! * 1000 : o.validityDays * 86_400_000);
   }
 
   /**
@@ -146,7 +153,7 @@ export class CsrSigner {
       serialNumber: serial.toString('hex'),
       subject: [{ CN: [gatewayId] }],
       issuer: this.ca.subjectName,
-      notBefore: new Date(now - BACKDATE_MS),
+      notBefore: new Date(now - Math.min(BACKDATE_MS, this.validityMs / 10)),
       notAfter: new Date(notAfter),
       publicKey: csr.publicKey,
       signingKey: this.caKey as never,

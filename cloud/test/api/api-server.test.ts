@@ -125,6 +125,21 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.equal((await call('POST', '/v1/devices/nope/token', {})).status, 404);
   });
 
+  it('revokes a certificate (issue 20): recorded once, the session disconnected, counted; unknown id 404', async () => {
+    await registry.create({ id: 'gw-c', kind: 'gateway', groups: [], tags: {}, certSha256: 'ef'.repeat(32), enabled: true, createdAt: 1, online: true });
+    const r = await call('POST', '/v1/devices/gw-c/revoke-cert');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.certSha256, 'ef'.repeat(32));
+    assert.equal(r.json.hasSecret, false);
+    assert.ok(Math.abs(r.json.certRevokedAt - Date.now()) < 5000);
+    assert.deepEqual(disconnected, ['gw-c']);
+    const again = await call('POST', '/v1/devices/gw-c/revoke-cert');
+    assert.equal(again.json.certRevokedAt, r.json.certRevokedAt, 'the first revocation time stays');
+    assert.deepEqual(disconnected, ['gw-c'], 'nothing to close the second time');
+    assert.equal((await call('GET', '/v1/stats')).json.api.certsRevoked, 1);
+    assert.equal((await call('POST', '/v1/devices/nope/revoke-cert')).status, 404);
+  });
+
   it('serves a queue to a consumer group: pull, ack, lag, replay', async () => {
     for (let i = 0; i < 3; i++) {
       const topic = `telemetry/gw1/d${i}/temp`;
@@ -179,7 +194,7 @@ describe('cloud/api/api-server (real HTTP)', () => {
     assert.equal((await call('POST', '/v1/queues/_root/messages', { mqttRealTopic: 'alerts/x', payload: 'x' })).status, 400);
     assert.equal((await call('POST', '/v1/queues/alerts/messages', { mqttRealTopic: '/x', payload: 'x' })).status, 400);
     const list = await call('GET', '/v1/queues');
-    assert.deepEqual(list.json.queues.map((q: { queue: string }) => q.queue), ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req', '_root', 'dead-letter']);
+    assert.deepEqual(list.json.queues.map((q: { queue: string }) => q.queue), ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req', 'cert-req', '_root', 'dead-letter']);
   });
 
   // Issue 23 item 10: commands and config go through their services (size limits, tracking), not raw.

@@ -40,6 +40,8 @@ describe('cloud/api/app-access', () => {
     ['cmd-all/c1', 'API_FORBIDDEN'],
     ['config/gw1', 'API_FORBIDDEN'],
     ['cmd-result/gw1/relay/c1', 'API_FORBIDDEN'],
+    ['cert-req/gw1', 'API_FORBIDDEN'], // a renewal only over the gateway's mTLS session (issue 20)
+    ['cert/gw1', 'API_FORBIDDEN'],
     ['config-reported/gw1', 'API_FORBIDDEN'],
     ['status/gw1', 'API_FORBIDDEN'],
     ['$SYS/x', 'API_FORBIDDEN'],

@@ -110,5 +110,12 @@ describe('api/csr-registration: POST /v1/register with a CSR (issue 20)', functi
     assert.equal((await api.registry.get('gw-2'))!.certSha256, cert.fingerprint256.replace(/:/g, '').toLowerCase(), 'then pinned to it');
     const other = await api.call('POST', '/v1/register', { claimToken: a.token, id: 'gw-2', secret: 'another-secret-0123456789abcdefghijklmn', csr }, '');
     assert.equal(other.status, 409, 'another gateway cannot fetch that certificate');
+    // Revoked (issue 20): asking again with the approval secret does not bring a new certificate.
+    const pinned = (await api.registry.get('gw-2'))!.certSha256;
+    assert.equal((await api.call('POST', '/v1/devices/gw-2/revoke-cert')).status, 200);
+    const again = await ask(csr);
+    assert.deepEqual([again.status, again.json.error.code], [403, 'CLAIM_REJECTED']);
+    assert.match(again.json.error.message, /revoked/);
+    assert.equal((await api.registry.get('gw-2'))!.certSha256, pinned);
   });
 });

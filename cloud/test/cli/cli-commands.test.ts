@@ -27,6 +27,9 @@ describe('causeway send / commands / config against a real API server', () => {
     store = createMemoryStore();
     const registry = new MemoryRegistry();
     for (const id of ['gw1', 'gw2', 'gw3']) await registry.create({ id, kind: 'gateway', groups: ['north'], tags: {}, enabled: true, createdAt: 0, online: false });
+    // Issue 20: one gateway with a secret and one registered with a CSR (a pinned certificate, no secret).
+    await registry.create({ id: 'gw-secret', kind: 'gateway', groups: ['south'], tags: {}, secretHash: 'scrypt$x', enabled: true, createdAt: 0, online: false });
+    await registry.create({ id: 'gw-cert', kind: 'gateway', groups: ['south'], tags: {}, certSha256: 'cd'.repeat(32), enabled: true, createdAt: 0, online: false });
     const control = openSqliteControlStore(':memory:');
     // A stand-in for the gateways: each answers a group command a little later (gw3 fails).
     commands = new CommandService({
@@ -89,5 +92,17 @@ describe('causeway send / commands / config against a real API server', () => {
     assert.match(st.stdout, /gw1\s+1\s+1\s+APPLIED\s+true/);
     assert.match(st.stdout, /gw2\s+1\s+1\s+REJECTED\s+false\s+ingest\.rate too fast/);
     assert.match(st.stdout, /gw3\s+1\s+false/);
+  });
+
+  it('config set refuses files.transport http for a gateway with only a certificate: API 409 with the list, CLI exit 65 (issue 20)', async () => {
+    const body = JSON.stringify({ config: { files: { transport: 'http' } } });
+    const res = await fetch(`${url}/v1/config/groups/south`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 409);
+    const json = (await res.json()) as any;
+    assert.equal(json.error.code, 'CONFIG_CERTIFICATE_ONLY');
+    assert.deepEqual(json.error.details, { key: 'files.transport', scope: 'group:south', gateways: ['gw-cert'] });
+    await assert.rejects(cli(['config', 'set', '--gateway', 'gw-cert', '--json', '{"files":{"transport":"http"}}']), (e: any) => e.code === 65 && /files\.transport http .*gw-cert.*identity\.csr/.test(e.stderr));
+    const ok = await cli(['config', 'set', '--gateway', 'gw-secret', '--json', '{"files":{"transport":"http"}}']);
+    assert.match(ok.stdout, /pushed to 1 gateway\(s\)/);
   });
 });

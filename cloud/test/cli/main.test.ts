@@ -167,7 +167,7 @@ describe('causeway CLI against a real causeway-cloud (issue 24) @e2e', function 
       const t0 = Date.now();
       const r = await cli(['consume', 'telemetri', '--group', 'g']);
       assert.equal(r.code, 64);
-      assert.equal(firstLine(r.stderr), 'causeway: USAGE: no queue "telemetri"; did you mean telemetry? (queues: telemetry, events, cmd-result, config-reported, status, file-req, _root, dead-letter)');
+      assert.equal(firstLine(r.stderr), 'causeway: USAGE: no queue "telemetri"; did you mean telemetry? (queues: telemetry, events, cmd-result, config-reported, status, file-req, cert-req, _root, dead-letter)');
       assert.ok(Date.now() - t0 < 30_000);
     });
 

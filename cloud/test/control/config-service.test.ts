@@ -119,4 +119,47 @@ describe('cloud/control/config-service', () => {
     assert.equal(logged?.scope, 'all');
     assert.equal(logged?.path, '__proto__');
   });
+
+  describe('files.transport http and gateways with only a certificate (issue 20)', () => {
+    const http = { files: { transport: 'http' } };
+    beforeEach(async () => {
+      // gw1 and gw2 above have no secret either; give them one, as every registration but a CSR's does.
+      await registry.update('gw1', { secretHash: 'scrypt$x' });
+      await registry.update('gw2', { secretHash: 'scrypt$x' });
+      for (const id of ['cert1', 'cert2']) await registry.create({ id, kind: 'gateway', groups: ['north'], tags: {}, certSha256: 'ab'.repeat(32), enabled: true, createdAt: 0, online: false });
+    });
+
+    it('refuses it for one such gateway with CONFIG_CERTIFICATE_ONLY, naming both keys; nothing stored or pushed', async () => {
+      await assert.rejects(svc.setDesired({ gateway: 'cert1' }, http), (e: any) => {
+        assert.equal(e.code, 'CONFIG_CERTIFICATE_ONLY');
+        assert.match(e.message, /files\.transport http .* cert1 .*identity\.csr/);
+        assert.deepEqual(e.details, { key: 'files.transport', scope: 'gateway:cert1', gateways: ['cert1'] });
+        return true;
+      });
+      assert.equal(await svc.effective('cert1'), undefined);
+      assert.equal(pushed.size, 0);
+      assert.ok(lines.some((l) => l.includes('desired config refused: files.transport http') && l.includes('gateway:cert1')));
+      await svc.setDesired({ gateway: 'cert1' }, { files: { transport: 'mqtt' } });
+      await svc.setDesired({ gateway: 'gw1' }, http);
+    });
+
+    it('refuses a group or all push that reaches any of them, listing every one; the others are not pushed either', async () => {
+      for (const scope of [{ group: 'north' }, { all: true as const }]) {
+        await assert.rejects(svc.setDesired(scope, http), (e: any) => e.code === 'CONFIG_CERTIFICATE_ONLY' && /cert1, cert2/.test(e.message) && e.details.gateways.join() === 'cert1,cert2');
+      }
+      assert.equal(pushed.size, 0);
+      assert.deepEqual(await store.history(10), []);
+    });
+
+    it('checks the document each would run: a gateway-level mqtt keeps it out, and a later gateway-level http is refused', async () => {
+      await svc.setDesired({ gateway: 'cert1' }, { files: { transport: 'mqtt' } });
+      await svc.setDesired({ gateway: 'cert2' }, { files: { transport: 'mqtt' }, ingest: { tickMs: 5 } });
+      const r = await svc.setDesired({ group: 'north' }, http);
+      assert.deepEqual(r.gateways, ['cert1', 'cert2', 'gw1']);
+      assert.equal(((await svc.effective('gw1'))!.config.files as any).transport, 'http');
+      assert.equal(((await svc.effective('cert1'))!.config.files as any).transport, 'mqtt');
+      // Dropping cert2's override now would hand it the group's http.
+      await assert.rejects(svc.setDesired({ gateway: 'cert2' }, { ingest: { tickMs: 5 } }), (e: any) => e.code === 'CONFIG_CERTIFICATE_ONLY' && e.details.gateways.join() === 'cert2');
+    });
+  });
 });

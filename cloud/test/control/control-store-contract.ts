@@ -236,6 +236,24 @@ export function describeControlStoreContract(name: string, open: () => Promise<C
         assert.deepEqual(await r.list('rejected'), []);
       });
 
+      it('registrations: a request with a CSR keeps the PEM as sent, through a decision and on another handle (issue 20)', async () => {
+        const csr = '-----BEGIN CERTIFICATE REQUEST-----\nMIHUMHwCAQAwGjEYMBYGA1UEAwwPZ3ctY3NyLjE=\r\n+/"quoted"\u00e9\n-----END CERTIFICATE REQUEST-----\n';
+        const rec = reg('gw-csr.1', { csr, tags: { claim: 'k1' } });
+        const r = h.store.registrations;
+        assert.equal(await r.create(rec), true);
+        assert.deepEqual(await r.get('gw-csr.1'), rec);
+        assert.deepEqual(await r.list('pending'), [rec]);
+        const approved = await r.decide('gw-csr.1', ['pending'], 'approved', 40);
+        assert.deepEqual(approved, { ...rec, state: 'approved', decidedAt: 40 });
+        const other = await h.peer();
+        try {
+          assert.deepEqual(await other.registrations.get('gw-csr.1'), approved);
+          assert.deepEqual(await other.registrations.list('approved'), [approved]);
+        } finally {
+          await other.close();
+        }
+      });
+
       it('registrations: a revoked claim rejects its pending requests only; two deciders race, one wins', async () => {
         const r = h.store.registrations;
         await r.create(reg('p1'));

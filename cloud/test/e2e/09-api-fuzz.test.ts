@@ -20,7 +20,7 @@ const WORKERS = 6;
 const ROUTES: Array<[string, string]> = [
   ['GET', '/v1/health'], ['GET', '/v1/stats'],
   ['POST', '/v1/devices'], ['GET', '/v1/devices'], ['GET', '/v1/devices/{id}'], ['DELETE', '/v1/devices/{id}'],
-  ['POST', '/v1/devices/{id}/disable'], ['POST', '/v1/devices/{id}/enable'], ['POST', '/v1/devices/{id}/rotate'], ['POST', '/v1/devices/{id}/token'], ['GET', '/v1/groups'],
+  ['POST', '/v1/devices/{id}/disable'], ['POST', '/v1/devices/{id}/enable'], ['POST', '/v1/devices/{id}/rotate'], ['POST', '/v1/devices/{id}/token'], ['POST', '/v1/devices/{id}/revoke-cert'], ['GET', '/v1/groups'],
   ['POST', '/v1/apps'], ['GET', '/v1/apps'], ['GET', '/v1/apps/{id}'], ['DELETE', '/v1/apps/{id}'],
   ['GET', '/v1/queues'], ['GET', '/v1/queues/{q}/groups/{g}'], ['POST', '/v1/queues/{q}/groups/{g}/pull'], ['POST', '/v1/queues/{q}/groups/{g}/ack'],
   ['POST', '/v1/queues/{q}/groups/{g}/seek'], ['GET', '/v1/queues/{q}/groups/{g}/stream'], ['POST', '/v1/queues/{q}/messages'],

@@ -5,6 +5,7 @@ const gw1: Identity = { role: 'gateway', id: 'gw1', groups: ['north'] };
 const app: Identity = { role: 'app', id: 'analytics', queues: ['telemetry', 'events'], canSend: false };
 const ops: Identity = { role: 'app', id: 'fleet', queues: ['*'], canSend: true };
 const admin: Identity = { role: 'admin', id: 'root' };
+const gw1Cert: Identity = { role: 'gateway', id: 'gw1', groups: ['north'], certificate: true };
 const field: Identity = { role: 'app', id: 'field', queues: ['_root'], canSend: false };
 
 const PUBLISH: Array<[Identity, string, boolean]> = [
@@ -22,6 +23,12 @@ const PUBLISH: Array<[Identity, string, boolean]> = [
   [gw1, 'file-req/gw2/chunks', false],
   [gw1, 'file-chunk/gw1/chunks', false], // only the cloud answers
   [ops, 'file-chunk/gw1/chunks', false],
+  // certificate renewal (issue 20): over a session the certificate opened, for itself; answers from the cloud only
+  [gw1Cert, 'cert-req/gw1', true],
+  [gw1, 'cert-req/gw1', false], // a secret or a token does not renew a certificate
+  [gw1Cert, 'cert-req/gw2', false],
+  [gw1Cert, 'cert/gw1', false],
+  [ops, 'cert/gw1', false],
   [app, 'cmd/gw1/dev/c1', false],
   [app, 'telemetry/gw1/dev/temp', false],
   [ops, 'cmd/gw1/dev/c1', true],
@@ -36,6 +43,9 @@ const SUBSCRIBE: Array<[Identity, string, boolean]> = [
   [gw1, 'file-chunk/gw1/+', true],
   [gw1, 'file-chunk/gw2/+', false],
   [gw1, 'file-chunk/+/+', false],
+  [gw1, 'cert/gw1', true],
+  [gw1, 'cert/gw2', false],
+  [gw1, 'cert/+', false],
   [gw1, 'cmd/gw1/relay/+', true],
   [gw1, 'cmd-group/north/+', true],
   [gw1, 'cmd-all/+', true],

@@ -50,6 +50,35 @@ describe('cloud/identity/authenticator', () => {
     assert.equal((await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', source: 's2' })).ok, false, 'no fingerprint, no match');
   });
 
+  it('a revoked certificate (issue 20): refused NOT_AUTHORIZED, counted, pinned or not, without banning; a secret still works', async () => {
+    const pin = 'ab'.repeat(32);
+    await registry.create({ id: 'gw-cert', kind: 'gateway', groups: [], tags: {}, certSha256: pin, certRevokedAt: 5, enabled: true, createdAt: 0, online: false });
+    await registry.update('gw1', { certRevokedAt: 6 });
+    for (let i = 0; i < 12; i++) {
+      const r = await auth.authenticate({ clientId: 'gw-cert', certificateId: 'gw-cert', certificateSha256: pin, source: 's' });
+      assert.deepEqual(r, { ok: false, code: 'NOT_AUTHORIZED', reason: 'the certificate of gw-cert was revoked' }, `attempt ${i}: revoked, not banned`);
+    }
+    const other = await auth.authenticate({ clientId: 'gw1', certificateId: 'gw1', certificateSha256: 'cd'.repeat(32), source: 's' });
+    assert.equal((other as { code?: string }).code, 'NOT_AUTHORIZED', 'unpinned: no certificate of the CA for it any more');
+    assert.equal(auth.counters.certRevokedRefused, 13);
+    assert.equal((await auth.authenticate({ clientId: 'gw1', username: 'gw1', password: secret, source: 's' })).ok, true, 'its secret is another credential');
+  });
+
+  it('a renewed certificate (issue 20): accepted beside the pinned one until its first use pins it; the session may renew', async () => {
+    const [old, renewed, newer] = ['01', '02', '03'].map((x) => x.repeat(32)) as [string, string, string];
+    await registry.create({ id: 'gw-r', kind: 'gateway', groups: [], tags: {}, certSha256: old, certSha256Next: renewed, enabled: true, createdAt: 0, online: false });
+    const connect = (sha: string) => auth.authenticate({ clientId: 'gw-r', certificateId: 'gw-r', certificateSha256: sha, source: 's' });
+    assert.deepEqual(await connect(old), { ok: true, identity: { role: 'gateway', id: 'gw-r', groups: [], certificate: true } }, 'the old one until the new one is used');
+    assert.equal((await registry.get('gw-r'))!.certSha256, old);
+    assert.equal((await connect(newer)).ok, false, 'not one the cloud did not sign last');
+    assert.equal((await connect(renewed)).ok, true);
+    assert.equal((await registry.get('gw-r'))!.certSha256, renewed, 'pinned at its first use');
+    assert.equal(auth.counters.certRenewedInUse, 1);
+    assert.equal((await connect(old)).ok, false, 'the old one is out from then on');
+    assert.equal((await connect(renewed)).ok, true);
+    assert.equal(auth.counters.certRenewedInUse, 1);
+  });
+
   it('accepts an unexpired token and refuses an expired or forged one', async () => {
     const t = issueToken(key, 'gw1', clock + 60_000, 0);
     assert.equal((await auth.authenticate({ clientId: 'gw1', password: t, source: 's' })).ok, true);

@@ -94,6 +94,29 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       assert.equal(await gen(), 2);
     });
 
+    it('keeps a gateway registered with a CSR as it was stored: its pinned certificate and no secret (issue 20)', async () => {
+      const sha = 'a1'.repeat(32);
+      const e = gw('gw.csr-1', { groups: ['north'], tags: { claim: 'k1', site: 'a b' }, certSha256: sha });
+      await registry.create(e);
+      assert.deepEqual(await registry.get('gw.csr-1'), e);
+      const listed = (await registry.list({ kind: 'gateway', tag: 'claim=k1' }))[0]!;
+      assert.deepEqual(listed, e);
+      assert.equal(Object.hasOwn(listed, 'secretHash'), false, 'no secret, not even an empty one');
+      // Presence and a change of groups leave the pin as it was.
+      await registry.markSeen('gw.csr-1', true, 77);
+      const u = await registry.update('gw.csr-1', { groups: ['south'] });
+      assert.equal(u.certSha256, sha);
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77 });
+      // Renewed (cert-renewer.ts): the next certificate and its end, beside the pinned one.
+      await registry.update('gw.csr-1', { certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000 });
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, groups: ['south'], online: true, lastSeenAt: 77, certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000 });
+      await registry.update('gw.csr-1', { certSha256: 'c3'.repeat(32) });
+      assert.equal((await registry.get('gw.csr-1'))!.certSha256, 'c3'.repeat(32), 'pinned at its first use');
+      // Revoked (POST /v1/devices/{id}/revoke-cert): the pin stays for the record, beside the time.
+      await registry.update('gw.csr-1', { certRevokedAt: 88 });
+      assert.deepEqual(await registry.get('gw.csr-1'), { ...e, certSha256: 'c3'.repeat(32), groups: ['south'], online: true, lastSeenAt: 77, certSha256Next: 'c3'.repeat(32), certNotAfter: 1_900_000_000_000, certRevokedAt: 88 });
+    });
+
     it('keeps entries across a reopen when the backend is durable', async function () {
       if (reopen === undefined) this.skip();
       await registry.create(gw('gw1', { secretHash: 'h', groups: ['g'] }));
@@ -106,6 +129,15 @@ export function describeRegistryContract(name: string, build: () => Promise<{ re
       assert.equal(e?.tokenGeneration, 1, 'a revocation survives a restart');
       assert.equal(e?.lastSeenAt, 42);
       assert.deepEqual(e?.groups, ['g']);
+    });
+
+    it('another handle (a restart, another node) sees a CSR gateway\'s pin (issue 20)', async function () {
+      if (reopen === undefined) this.skip();
+      const e = gw('gw-csr', { tags: { claim: 'k1' }, certSha256: 'b2'.repeat(32) });
+      await registry.create(e);
+      await registry.close();
+      registry = await reopen!();
+      assert.deepEqual(await registry.get('gw-csr'), e);
     });
   });
 }

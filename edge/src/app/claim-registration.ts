@@ -92,6 +92,16 @@ export function claimId(cfg: EdgeConfig): string {
   return id;
 }
 
+/**
+ * A renewed certificate (issue 20) ends later: the credentials file says when, as it did at registration.
+ * Informational (the agent reads the end from the certificate itself); written whole like the rest.
+ */
+export function recordCertificateEnd(cfg: EdgeConfig, notAfter: number): void {
+  const file = secretFileOf(cfg);
+  const s = JSON.parse(readFileSync(file, 'utf8')) as StoredCertificateIdentity;
+  store(file, { ...s, notAfter, renewedAt: Date.now() });
+}
+
 function store(file: string, s: object): void {
   storeText(file, JSON.stringify(s) + '\n');
 }

@@ -261,6 +261,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     );
     u.on('acked', () => (lastAckAt = Date.now()));
     u.on('chunk', (topic: string, payload: Buffer) => linkBus.emit('chunk', topic, payload));
+    u.on('cert', (topic: string, payload: Buffer) => linkBus.emit('cert', topic, payload));
     u.on('connect', () => linkBus.emit('connect'));
     u.start();
     return u;
@@ -318,6 +319,16 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
   // Recovery reads and claims what it resumes synchronously, before the uplink can redeliver anything
   // (issue 22); its FAILED answers are committed while the link comes up.
   const recovering = executor.recover();
+  // A gateway registered with a CSR renews its certificate over its own link (issue 20); a renewal a
+  // crash cut between its two renames is completed first, so the uplink reads a matching pair.
+  const renewal = cfg.identity.csr && cfg.cloud.cert !== '' && cfg.cloud.key !== '' ? await startCertRenewal(cfg, link, log, async () => {
+    // As for a config change that touches the link: a new uplink, which reads the new files.
+    const old = uplink;
+    previousUplinkError = old?.lastError ?? previousUplinkError;
+    uplink = undefined;
+    await old?.stop();
+    uplink = startUplink(cfg);
+  }) : undefined;
   uplink ??= startUplink(cfg);
   await recovering;
   // After a release swap (issue 17): report a rollback, or run the new release's health gate. Before the
@@ -394,6 +405,7 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
       clearInterval(progress);
       await ingest?.stop(); // frames already read reach the outbox first
       await installer.stop(); // a download stops after its current chunk and resumes on the next start
+      renewal?.stop();
       await executor.stop();
       outbox.flush(); // every add already accepted is committed before we go
       await uplink?.drain(cfg.uplink.drainTimeoutMs);
@@ -419,4 +431,33 @@ export async function startEdgeAgent(initial: EdgeConfig, log: Logger, hooks: Ag
     Object.defineProperty(agent, 'healthPort', { value: health.port });
   }
   return agent;
+}
+
+/** Loaded only for a gateway with a certificate from the cloud CA (the X.509 library, issue 16). */
+async function startCertRenewal(cfg: EdgeConfig, link: ChunkLink, log: Logger, reconnect: () => Promise<void>): Promise<{ stop(): void }> {
+  const [{ finishCertInstall }, { CertRenewal }, { recordCertificateEnd }] = await Promise.all([import('./cert-files.js'), import('./cert-renewal.js'), import('./claim-registration.js')]);
+  const done = finishCertInstall(cfg.cloud.key, cfg.cloud.cert);
+  if (done !== 'none') log.info('certificate renewal finished at start', { done });
+  const logger = log.child({ part: 'identity' });
+  const r = new CertRenewal({
+    link: link as unknown as import('./cert-renewal.js').RenewalLink,
+    gateway: cfg.gateway.id,
+    certFile: cfg.cloud.cert,
+    keyFile: cfg.cloud.key,
+    renewRemaining: cfg.identity.renewRemaining,
+    checkMs: Math.max(1, cfg.identity.renewCheckSeconds) * 1000,
+    logger,
+    onRenewed: (notAfter) => {
+      if (cfg.identity.claimToken !== '') {
+        try {
+          recordCertificateEnd(cfg, notAfter);
+        } catch (err) {
+          logger.warn('credentials file not updated with the renewed certificate\'s end', { err: (err as Error).message });
+        }
+      }
+      void reconnect().catch((err: unknown) => logger.error('reconnect with the renewed certificate failed', { err }));
+    },
+  });
+  r.start();
+  return r;
 }

@@ -34,7 +34,11 @@ function loadOrMakeKey(keyFile: string, write: KeyFileWriter): KeyObject {
 
 /** A PEM PKCS #10 request with subject CN = `id`, signed with the key in `keyFile` (made first when absent). */
 export async function gatewayCsr(keyFile: string, id: string, write: KeyFileWriter): Promise<string> {
-  const priv = loadOrMakeKey(keyFile, write);
+  return csrForKey(loadOrMakeKey(keyFile, write), id);
+}
+
+/** A PEM PKCS #10 request with subject CN = `id`, signed with an EC P-256 key (a renewal's new key, issue 20). */
+export async function csrForKey(priv: KeyObject, id: string): Promise<string> {
   const ec = { name: 'ECDSA', namedCurve: 'P-256' };
   const privateKey = await webcrypto.subtle.importKey('pkcs8', priv.export({ type: 'pkcs8', format: 'der' }), ec, false, ['sign']);
   const publicKey = await webcrypto.subtle.importKey('spki', createPublicKey(priv).export({ type: 'spki', format: 'der' }), ec, true, ['verify']);

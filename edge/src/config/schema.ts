@@ -28,7 +28,7 @@ export interface EdgeConfig {
   update: { root: string; healthGateSeconds: number };
   health: { host: string; port: number };
   status: { socket: string; heartbeatSeconds: number };
-  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string; csr: boolean };
+  identity: { claimToken: string; registerUrl: string; idFrom: string; secretFile: string; csr: boolean; renewRemaining: number; renewCheckSeconds: number };
   log: { level: 'debug' | 'info' | 'warn' | 'error' | 'silent'; ringBytes: number; source: 'auto' | 'ring' };
 }
 

@@ -233,6 +233,8 @@ export function edgeSchemaWith(ingest: Schema): Schema {
       idFrom: { doc: 'File whose first line is this gateway\'s id (e.g. a hardware serial number); used when gateway.id is not set', format: String, default: '' },
       secretFile: { doc: 'Where the secret obtained by claim is kept (empty: credentials.json beside store.path)', format: String, default: '' },
       csr: { doc: 'Register by claim with a certificate instead of a secret: the agent makes its own EC P-256 key (gateway-key.pem beside identity.secretFile, mode 0600; it is never sent), sends a CSR with CN = its id, stores the certificate the cloud CA signs (gateway-cert.pem) and connects with it over mTLS (cloud.url mqtts://…, cloud.ca trusting the broker). Needs a cloud with claims.caCert; with an approval claim the certificate comes once an operator approves', format: Boolean, default: false },
+      renewRemaining: { doc: 'With identity.csr: renew the certificate when less than this fraction of its validity remains (0.33: a third). The agent makes a new key and CSR, sends it on cert-req/{gateway} over the mTLS session its current certificate opened, stores the new key and certificate (mode 0600, written whole) and reconnects with them; no claim is needed. 0: never renew', format: Number, default: 0.33 },
+      renewCheckSeconds: { doc: 'With identity.csr: how often the agent looks at its certificate\'s end (also on each connect), and how long it waits for the cloud\'s answer before asking again', format: 'nat', default: 3600 },
     },
     input: {
       stdin: { doc: 'Read readings as JSON lines (one ReadingInput per line) from stdin', format: Boolean, default: false },

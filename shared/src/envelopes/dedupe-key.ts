@@ -11,9 +11,9 @@ export interface DedupeDecision {
 
 /**
  * First levels whose envelopes carry a per-gateway id (a status is retained, not deduplicated; a chunk
- * request is no envelope and asking twice is harmless, issue 17).
+ * request is no envelope and asking twice is harmless, issue 17; nor is a certificate renewal, issue 20).
  */
-const DEDUPED: ReadonlySet<string> = new Set(UPLINK_KINDS.filter((k) => k !== 'status' && k !== 'file-req'));
+const DEDUPED: ReadonlySet<string> = new Set(UPLINK_KINDS.filter((k) => k !== 'status' && k !== 'file-req' && k !== 'cert-req'));
 
 /**
  * Causeway's dedupe rule, given to the broker as a hook (`BrokerOptions.dedupeKey`) so the broker core

@@ -13,12 +13,14 @@ export type CausewayTopic =
   | { kind: 'config-reported'; gateway: string }
   | { kind: 'status'; gateway: string }
   | { kind: 'file-req'; gateway: string; reqId: string }
+  | { kind: 'cert-req'; gateway: string }
   // downlink: cloud → gateway
   | { kind: 'cmd'; gateway: string; device: string; commandId: string }
   | { kind: 'cmd-group'; group: string; commandId: string }
   | { kind: 'cmd-all'; commandId: string }
   | { kind: 'config'; gateway: string }
-  | { kind: 'file-chunk'; gateway: string; reqId: string };
+  | { kind: 'file-chunk'; gateway: string; reqId: string }
+  | { kind: 'cert'; gateway: string };
 
 export type TopicKind = CausewayTopic['kind'];
 
@@ -35,6 +37,8 @@ const LAYOUT: { readonly [K in TopicKind]: readonly string[] } = {
   config: ['gateway'],
   'file-req': ['gateway', 'reqId'],
   'file-chunk': ['gateway', 'reqId'],
+  'cert-req': ['gateway'],
+  cert: ['gateway'],
 };
 
 const LABEL: Record<string, string> = {
@@ -48,8 +52,8 @@ const LABEL: Record<string, string> = {
 };
 
 /** Uplink kinds (what a gateway publishes) and downlink kinds (what it subscribes to). */
-export const UPLINK_KINDS: readonly TopicKind[] = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req'];
-export const DOWNLINK_KINDS: readonly TopicKind[] = ['cmd', 'cmd-group', 'cmd-all', 'config', 'file-chunk'];
+export const UPLINK_KINDS: readonly TopicKind[] = ['telemetry', 'events', 'cmd-result', 'config-reported', 'status', 'file-req', 'cert-req'];
+export const DOWNLINK_KINDS: readonly TopicKind[] = ['cmd', 'cmd-group', 'cmd-all', 'config', 'file-chunk', 'cert'];
 
 export function isTopicKind(s: string): s is TopicKind {
   return Object.hasOwn(LAYOUT, s);
@@ -96,7 +100,8 @@ export function tryParseTopic(topic: string): CausewayTopic | undefined {
 
 /**
  * The filters a gateway subscribes to for its downlink: its own commands, its groups' commands, the
- * broadcast, its desired config, and the answers to its chunk requests (issue 17).
+ * broadcast, its desired config, the answers to its chunk requests (issue 17) and to its certificate
+ * renewals (issue 20).
  */
 export function downlinkFilters(gateway: string, groups: readonly string[] = []): string[] {
   validateId(gateway, 'gateway id');
@@ -109,6 +114,7 @@ export function downlinkFilters(gateway: string, groups: readonly string[] = [])
     'cmd-all/+',
     `config/${gateway}`,
     `file-chunk/${gateway}/+`,
+    `cert/${gateway}`,
   ];
 }
 

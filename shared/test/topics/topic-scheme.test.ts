@@ -42,7 +42,7 @@ describe('shared/topics/topic-scheme', () => {
     assert.throws(() => formatTopic({ kind: 'status', gateway: 'a/b' }), /must not contain "\/"/);
   });
   it('lists the downlink filters of a gateway', () => {
-    assert.deepEqual(downlinkFilters('gw1', ['north']), ['cmd/gw1/+/+', 'cmd-group/north/+', 'cmd-all/+', 'config/gw1', 'file-chunk/gw1/+']);
+    assert.deepEqual(downlinkFilters('gw1', ['north']), ['cmd/gw1/+/+', 'cmd-group/north/+', 'cmd-all/+', 'config/gw1', 'file-chunk/gw1/+', 'cert/gw1']);
   });
 
   const IDS: Array<[unknown, boolean]> = [

@@ -15,6 +15,7 @@ const DEVICES: CommandSpec = {
     'causeway devices show ID [--json]',
     'causeway devices disable|enable|rotate|delete ID',
     'causeway devices token ID [--ttl SECONDS]',
+    'causeway devices revoke-cert ID   (no TLS client certificate authenticates it any more; its session is closed)',
     'causeway devices import FILE.csv [--secrets OUT] [--dry-run]   (columns id,kind,groups,tags,gateway; secrets to OUT, mode 0600)',
   ],
   flags: {
@@ -30,7 +31,7 @@ const DEVICES: CommandSpec = {
     ...OUTPUT_FLAGS,
   },
   examples: ['causeway devices add gw-7 --group north --tag site=depot', 'causeway devices import fleet.csv --secrets /secure/fleet-secrets.csv'],
-  actions: ['list', 'add', 'show', 'disable', 'enable', 'rotate', 'delete', 'token', 'import'],
+  actions: ['list', 'add', 'show', 'disable', 'enable', 'rotate', 'delete', 'token', 'import', 'revoke-cert'],
 };
 
 const GROUPS: CommandSpec = {
@@ -103,7 +104,13 @@ export function deviceSummary(d: any, gateway: any | undefined): string {
     ['Online', d.kind === 'device' && d.gateway ? (gateway?.online ? `reachable via ${d.gateway}` : 'no') : d.online ? 'yes' : 'no'],
     ['Last seen', d.lastSeenAt === undefined ? 'never' : `${when(d.lastSeenAt)} (${ago(d.lastSeenAt)})`],
     ['Created', when(d.createdAt)],
-    ['Secret', d.hasSecret ? 'set' : 'none (token only)'],
+    ['Secret', d.hasSecret ? 'set' : d.certSha256 !== undefined ? 'none (certificate only)' : 'none (token only)'],
+    ...(d.certSha256 !== undefined || d.certRevokedAt !== undefined
+      ? ([
+          ['Certificate', `${d.certSha256 === undefined ? 'any of the CA (not pinned)' : `pinned sha256 ${d.certSha256}`}${d.certNotAfter === undefined ? '' : `, ends ${when(d.certNotAfter)}`}${d.certRevokedAt === undefined ? '' : `, REVOKED ${when(d.certRevokedAt)}`}`],
+          ...(d.certSha256Next !== undefined && d.certSha256Next !== d.certSha256 ? [['Renewed', `sha256 ${d.certSha256Next}, not used yet (the pinned one stays valid until it is)`]] : []),
+        ] as Array<[string, string]>)
+      : []),
     ...(d.kind === 'app' ? ([['Queues', (d.queues ?? []).join(', ') || '-'], ['Can send', d.canSend ? 'yes' : 'no']] as Array<[string, string]>) : []),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
@@ -156,6 +163,12 @@ async function devicesRun(ctx: CliContext, argv: string[]): Promise<number> {
     case 'rotate': {
       const r = await suggestingIds(api, needId(), () => api.call('POST', path('/rotate')));
       ctx.out(`new secret for ${id} (shown once): ${r.secret}\n`);
+      return 0;
+    }
+    case 'revoke-cert': {
+      const d = await suggestingIds(api, needId(), () => api.call('POST', path('/revoke-cert')));
+      if (outputFormat(values) === 'json') return print(ctx, d), 0;
+      ctx.out(`revoked the certificate of ${id} (${d.certSha256 === undefined ? 'not pinned: every certificate for it' : `sha256 ${d.certSha256}`}) at ${when(d.certRevokedAt)}; its session was closed${d.hasSecret ? '; its secret still authenticates it (rotate or disable to shut it out)' : ''}\n`);
       return 0;
     }
     default: {

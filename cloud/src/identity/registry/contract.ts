@@ -20,6 +20,19 @@ export interface RegistryEntry {
    * verifies with this id as CN.
    */
   certSha256?: string;
+  /**
+   * When an operator revoked this principal's certificate (`POST /v1/devices/{id}/revoke-cert`, issue 20):
+   * from then on no TLS client certificate authenticates it, pinned or not, until it is registered again
+   * (delete, then a claim). Its secret or tokens, if it has any, still do.
+   */
+  certRevokedAt?: number;
+  /**
+   * A renewed certificate not used yet (issue 20): accepted beside `certSha256` until its first CONNECT
+   * pins it (certSha256 := this), which shuts the old one out. Renewing again replaces it.
+   */
+  certSha256Next?: string;
+  /** when the pinned or renewed certificate ends (ms), as the cloud signed it: for operators */
+  certNotAfter?: number;
   enabled: boolean;
   createdAt: number;
   lastSeenAt?: number;
