@@ -12,7 +12,10 @@
  *                                   [--cpu-prof DIR] [--base-dist DIR]
  *
  * `-v8` contenders run with the unit's V8 flags (UNIT_V8_FLAGS), so the agent and the forwarder compare
- * under the same flags; `agent-old64`, `agent-small`, `agent-lean` (both) and `naive-small` try
+ * under the same flags. `agent-arm64` and `naive-arm64` are the arm64 single executable and the forwarder
+ * on arm64 node, both under qemu-aarch64 with those flags in NODE_OPTIONS (bench/lib/qemu-arm64.ts;
+ * skipped, reason printed, until `npm run package -- --target linux-arm64` has built them): judged as
+ * the ratio of the two, since emulated absolute figures mean nothing; `agent-old64`, `agent-small`, `agent-lean` (both) and `naive-small` try
  * --max-old-space-size and --optimize-for-size on top. `--cpu-prof DIR` writes a V8 CPU profile of every measured process into DIR (open it in Chrome's
  * DevTools, or summarize it with `node --import tsx bench/lib/cpu-profile-top.ts FILE`). `--base-dist DIR`
  * adds the contenders `agent-base` and `agent-base-v8`: the agent from another build's dist/ (a before/after in
@@ -21,7 +24,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -31,12 +34,14 @@ import { startEdgeAgentProcess } from './lib/edge-agent-process.js';
 import { Histogram } from './lib/histogram.js';
 import { feedLines } from './lib/paced-feeder.js';
 import { ProcSampler, type FootprintReport } from './lib/process-sampler.js';
+import { findArm64Runtime, ratioVerdict, type FootprintFigures } from './lib/qemu-arm64.js';
 import { subscribeReadings } from './lib/reading-subscriber.js';
 import type { BenchArgs, BenchResult, ResultRow } from './lib/result.js';
 
 export const description = 'edge agent RSS, CPU and disk bytes written per reading at 10 to 10,000 readings/s, vs a minimal MQTT.js forwarder without buffering';
 
 const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '..');
 const TARGET_RSS_MIB = 64;
 /** issue 16: bytes written per reading at most this many times the payload (the JSON line) */
 const TARGET_WRITE_RATIO = 3;
@@ -56,6 +61,12 @@ interface Measured {
 interface Contender {
   name: string;
   ours: boolean;
+  /** why it cannot run here (e.g. the arm64 build is missing): its rows are skipped with this reason */
+  unavailable?: string;
+  /** run under qemu-user: figures are the emulator process's, judged only as a ratio to `baseline` */
+  emulated?: boolean;
+  /** the --contenders key of the baseline this one is compared with in the verdicts */
+  baseline?: string;
   /** starts the process; resolves with its pid, stdin and a stop function once it is ready */
   start(dir: string): Promise<{ pid: number; stdin: Writable; stop(): Promise<void> }>;
 }
@@ -67,12 +78,19 @@ async function bundleForwarder(dir: string): Promise<string> {
   return out;
 }
 
-function naiveContender(bundle: string, broker: RunningBroker, name: string, nodeFlags: readonly string[] = []): Contender {
+/** How to run a program other than with this node: `prefix` before the script, `env` added. */
+interface Runner {
+  prefix: readonly string[];
+  env: Readonly<Record<string, string>>;
+}
+
+function naiveContender(bundle: string, broker: RunningBroker, name: string, nodeFlags: readonly string[] = [], runner?: Runner): Contender {
   return {
     name,
     ours: false,
     start: async () => {
-      const child = spawn(process.execPath, [...nodeFlags, bundle, '--url', broker.url, '--gateway', 'gw-naive'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const [program, ...prefix] = runner?.prefix ?? [process.execPath, ...nodeFlags];
+      const child = spawn(program!, [...prefix, bundle, '--url', broker.url, '--gateway', 'gw-naive'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...runner?.env } });
       child.stdin.on('error', () => undefined);
       let err = '';
       child.stderr.on('data', (b: Buffer) => (err = (err + String(b)).slice(-2000)));
@@ -80,7 +98,8 @@ function naiveContender(bundle: string, broker: RunningBroker, name: string, nod
       const ready = await Promise.race([
         new Promise<boolean>((res) => child.stdout.on('data', (b: Buffer) => String(b).includes('ready') && res(true))),
         exited.then(() => false),
-        new Promise<boolean>((res) => setTimeout(() => res(false), 15_000)),
+        // node under qemu-user on a loaded machine takes seconds to start
+        new Promise<boolean>((res) => setTimeout(() => res(false), runner === undefined ? 15_000 : 90_000)),
       ]);
       const stop = async (): Promise<void> => {
         if (child.exitCode !== null || child.signalCode !== null) return;
@@ -98,12 +117,13 @@ function naiveContender(bundle: string, broker: RunningBroker, name: string, nod
   };
 }
 
-function agentContender(broker: RunningBroker, name: string, flags: Record<string, string> = {}, nodeFlags: readonly string[] = [], main?: string): Contender {
+function agentContender(broker: RunningBroker, name: string, flags: Record<string, string> = {}, nodeFlags: readonly string[] = [], main?: string, runner?: Runner): Contender {
   return {
     name,
     ours: true,
     start: async (dir) => {
-      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge', flags, nodeFlags, ...(main === undefined ? {} : { main }) });
+      const how = runner === undefined ? {} : { command: runner.prefix, env: runner.env, readyTimeoutMs: 90_000 };
+      const a = await startEdgeAgentProcess({ storePath: join(dir, 'outbox.db'), brokerUrl: broker.url, gateway: 'gw-edge', flags, nodeFlags, ...(main === undefined ? {} : { main }), ...how });
       return { pid: a.pid, stdin: a.stdin, stop: () => a.stop() };
     },
   };
@@ -171,6 +191,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     return n;
   });
   const dir = mkdtempSync(join(tmpdir(), 'causeway-bench-footprint-'));
+  let emulated = false;
   const rows: ResultRow[] = [];
   const verdicts: string[] = [];
   const idleMiB = await idleNodeRssMiB();
@@ -180,6 +201,20 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     const profDir = typeof args['cpu-prof'] === 'string' ? args['cpu-prof'] : undefined;
     const prof = (name: string): string[] => (profDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${join(profDir, name)}`]);
     const v8 = UNIT_V8_FLAGS.join(' ');
+    // issue 16: the arm64 single executable and the forwarder on arm64 node, both under the same
+    // qemu-user, with the unit's V8 flags given as the unit gives them (NODE_OPTIONS)
+    const arm64 = findArm64Runtime(repoRoot);
+    const qemu = (program: string): Runner => ('missing' in arm64 ? { prefix: [], env: {} } : { prefix: [...arm64.runner, program], env: { NODE_OPTIONS: v8 } });
+    const arm64Contenders: Record<string, Contender> =
+      'missing' in arm64
+        ? {
+            'agent-arm64': { name: 'causeway-edge arm64 SEA under qemu-aarch64', ours: true, emulated: true, unavailable: arm64.missing, start: () => Promise.reject(new Error(arm64.missing)) },
+            'naive-arm64': { name: 'minimal MQTT.js forwarder, arm64 node under qemu-aarch64', ours: false, emulated: true, unavailable: arm64.missing, start: () => Promise.reject(new Error(arm64.missing)) },
+          }
+        : {
+            'agent-arm64': { ...agentContender(broker, `causeway-edge arm64 SEA under ${arm64.runner.join(' ')}, NODE_OPTIONS="${v8}"`, {}, [], undefined, qemu(arm64.sea)), emulated: true, baseline: 'naive-arm64' },
+            'naive-arm64': { ...naiveContender(bundle, broker, `minimal MQTT.js forwarder, arm64 node ${process.version} under qemu-aarch64, NODE_OPTIONS="${v8}"`, [], qemu(arm64.node)), emulated: true },
+          };
     const all: Record<string, Contender> = {
       agent: agentContender(broker, 'causeway-edge (dist, default config)', {}, prof('agent')),
       committed: agentContender(broker, 'causeway-edge, buffer.direct false (every reading committed)', { 'buffer.direct': 'false' }, prof('committed')),
@@ -196,20 +231,30 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       'naive-small': naiveContender(bundle, broker, `minimal MQTT.js forwarder, node ${v8} --optimize-for-size`, [...UNIT_V8_FLAGS, '--optimize-for-size', ...prof('naive-small')]),
       naive: naiveContender(bundle, broker, 'minimal MQTT.js forwarder (no buffering)', prof('naive')),
       'naive-v8': naiveContender(bundle, broker, `minimal MQTT.js forwarder, node ${v8}`, [...UNIT_V8_FLAGS, ...prof('naive-v8')]),
+      ...arm64Contenders,
     };
-    const contenders = listFlag(args, 'contenders', ['agent', 'committed', 'naive']).map((k) => {
+    const keys = listFlag(args, 'contenders', ['agent', 'committed', 'naive']);
+    const contenders = keys.map((k) => {
       const c = all[k];
       if (c === undefined) throw new Error(`--contenders: unknown ${k} (known: ${Object.keys(all).join(', ')})`);
-      return c;
+      return { key: k, ...c };
     });
+    emulated = contenders.some((c) => c.emulated === true);
     let k = 0;
     for (const rate of rates) {
+      const figures = new Map<string, FootprintFigures>();
       for (const c of contenders) {
         const runDir = join(dir, `run${k++}`);
         mkdirSync(runDir);
         const rssCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — RSS max, MiB`;
         const cpuCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — CPU, % of one core`;
         const diskCase = `${rate.toLocaleString('en-US')} readings/s × ${secs} s — disk bytes written per reading`;
+        if (c.unavailable !== undefined) {
+          process.stderr.write(`  ${c.name} at ${rate}/s: skipped, ${c.unavailable}\n`);
+          rows.push({ case: rssCase, contender: c.name, ours: c.ours, skipped: c.unavailable }, { case: cpuCase, contender: c.name, ours: c.ours, skipped: c.unavailable }, { case: diskCase, contender: c.name, ours: c.ours, skipped: c.unavailable });
+          rmSync(runDir, { recursive: true, force: true });
+          continue;
+        }
         process.stderr.write(`  ${c.name} at ${rate}/s…\n`);
         try {
           const m = await measure(c, broker, runDir, rate, secs);
@@ -221,13 +266,30 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
           const perDay = (perReading * rate * 86_400) / 1e9;
           rows.push({ case: diskCase, contender: c.name, ours: c.ours, value: perReading, detail: `${(m.fp.writeBytes / 1e6).toFixed(2)} MB written (/proc/PID/io write_bytes) for ${m.sent.toLocaleString('en-US')} readings of ${m.payload.toFixed(0)} bytes = ${(perReading / m.payload).toFixed(2)}× the payload; ${perDay.toFixed(2)} GB/day at this rate` });
           process.stderr.write(`    RSS max ${rssMiB.toFixed(1)} MiB, CPU ${m.fp.cpuPercent.toFixed(1)} %, ${perReading.toFixed(0)} bytes written per reading; ${facts}\n`);
-          if (c.ours) verdicts.push(`${c.name} at ${rate}/s: RSS max ${rssMiB.toFixed(1)} MiB — ${rssMiB < TARGET_RSS_MIB ? 'meets' : 'MISSES'} the < ${TARGET_RSS_MIB} MB target; ${perReading.toFixed(0)} bytes written per reading = ${(perReading / m.payload).toFixed(2)}× the payload — ${perReading <= TARGET_WRITE_RATIO * m.payload ? 'meets' : 'MISSES'} the ≤ ${TARGET_WRITE_RATIO}× target; ${perDay.toFixed(2)} GB/day`);
+          figures.set(c.key, { rssMiB, cpuMicrosPerReading: (m.fp.cpuSeconds * 1e6) / Math.max(1, m.sent) });
+          const rssVerdict = c.emulated
+            ? `RSS max ${rssMiB.toFixed(1)} MiB of the qemu process (guest and translator; the < ${TARGET_RSS_MIB} MB target is not judged under emulation, the ratio below is)`
+            : `RSS max ${rssMiB.toFixed(1)} MiB — ${rssMiB < TARGET_RSS_MIB ? 'meets' : 'MISSES'} the < ${TARGET_RSS_MIB} MB target`;
+          // The direct path commits what is not PUBACKed within buffer.commitIntervalMs (250 ms): an emulated
+          // agent is slower to get its PUBACKs, so it commits more than it would on the device.
+          const diskVerdict = c.emulated
+            ? `${perReading.toFixed(0)} bytes written per reading = ${(perReading / m.payload).toFixed(2)}× the payload (not judged: under emulation more readings miss the 250 ms PUBACK window of the direct path and are committed)`
+            : `${perReading.toFixed(0)} bytes written per reading = ${(perReading / m.payload).toFixed(2)}× the payload — ${perReading <= TARGET_WRITE_RATIO * m.payload ? 'meets' : 'MISSES'} the ≤ ${TARGET_WRITE_RATIO}× target; ${perDay.toFixed(2)} GB/day`;
+          if (c.ours) verdicts.push(`${c.name} at ${rate}/s: ${rssVerdict}; ${diskVerdict}`);
+          const p50Ms = m.latency.percentile(50) / 1000;
+          if (c.emulated && (m.delivered < m.sent || p50Ms > 1000))
+            verdicts.push(`${c.name} at ${rate}/s did NOT keep up under emulation (median ts → subscriber ${(p50Ms / 1000).toFixed(1)} s, ${m.delivered.toLocaleString('en-US')}/${m.sent.toLocaleString('en-US')} delivered within 10 s of the feed's end): CPU per reading still counts what it handled, but the rate is above what qemu-user carries on this machine`);
         } catch (err) {
           const why = `run failed: ${err instanceof Error ? err.message : String(err)}`;
           rows.push({ case: rssCase, contender: c.name, ours: c.ours, skipped: why }, { case: cpuCase, contender: c.name, ours: c.ours, skipped: why }, { case: diskCase, contender: c.name, ours: c.ours, skipped: why });
         } finally {
           rmSync(runDir, { recursive: true, force: true });
         }
+      }
+      for (const c of contenders) {
+        const ours = figures.get(c.key);
+        const base = c.baseline === undefined ? undefined : figures.get(c.baseline);
+        if (ours !== undefined && base !== undefined) verdicts.push(ratioVerdict(`${c.key} ÷ ${c.baseline} at ${rate}/s (same emulation, same run)`, ours, base));
       }
     }
   } finally {
@@ -246,6 +308,11 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
       'the agent (default config): validates, sends each reading on the direct path (a batch per device/stream, CBOR + deflate, QoS 1) and commits to its SQLite outbox (WAL, synchronous=FULL) only what was not PUBACKed within 250 ms; with buffer.direct false it group-commits every reading, then deletes it on PUBACK; the baseline: JSON.parse and one QoS 1 PUBLISH per reading, nothing on disk — a reading in flight during a crash or outage is lost. Not equal work: the ratio is the price of durability and batching',
       'the baseline is bundled with esbuild and run with plain node, like the agent from dist/ (no tsx loader in either measured process)',
       'disk = Δ write_bytes of /proc/PID/io (what the process sent to the block layer: WAL frames, checkpoints, the id reservation) over the feed, the wait for the last arrivals and 1.5 s after; per reading = that ÷ readings fed; the payload is the mean JSON line fed. GB/day = per reading × rate × 86,400',
+      ...(emulated
+        ? [
+            'agent-arm64 / naive-arm64: the arm64 single executable (dist/package/linux-arm64) and the forwarder bundle on the arm64 node of the cross-build cache, each under qemu-aarch64 (qemu-user) with the unit\'s V8 flags in NODE_OPTIONS. The pid sampled is the qemu-aarch64 process itself (it is spawned directly, no shell), which runs the guest: its RSS includes the translator and its translated-code cache, its CPU includes translation, so absolute figures say nothing about a Raspberry Pi; the agent ÷ forwarder ratio under the same emulation is what counts (issue 16). Disk writes are counted for the same process; qemu-user opens no files of its own to write, so they are the guest\'s. The x64 agent\'s ratio column (causeway ÷ this) takes the first "ours" row of a case, so read the arm64 ratio from the verdict line, not from the table, when x64 contenders ran too',
+          ]
+        : []),
       'the direct path (issue 16, default): while the link is up and the outbox holds nothing, readings go out before their commit and reach SQLite only if no PUBACK came within buffer.commitIntervalMs (250 ms); uplink.batchDelayMs (100 ms) lets a stream share a batch'
     ],
   };

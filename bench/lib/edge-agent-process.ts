@@ -28,6 +28,14 @@ export interface EdgeAgentProcessOptions {
   readyTimeoutMs?: number;
   /** the agent's main script, for another build in the same run (default edgeMain()) */
   main?: string;
+  /**
+   * runs this instead of `node [nodeFlags] main`, the agent's flags appended: e.g. the arm64 single
+   * executable under qemu-user, `['qemu-aarch64', '-L', '/usr/aarch64-linux-gnu', '…/causeway-edge']`
+   * (its pid is then qemu's, which is the process that runs the agent)
+   */
+  command?: readonly string[];
+  /** more environment variables (e.g. NODE_OPTIONS, as the systemd unit sets it) */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface EdgeAgentProcess {
@@ -49,7 +57,7 @@ export function edgeMain(): string {
 
 export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise<EdgeAgentProcess> {
   const main = o.main ?? edgeMain();
-  if (!existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
+  if (o.command === undefined && !existsSync(main)) throw new Error(`${main} missing: run \`npm run build\` first`);
   if (!hooked) {
     hooked = true;
     process.on('exit', () => {
@@ -57,9 +65,9 @@ export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise
     });
   }
   const statusPath = join(dirname(o.storePath), 'status.sock');
+  const [program, ...prefix] = o.command ?? [process.execPath, ...(o.nodeFlags ?? []), main];
   const args = [
-    ...(o.nodeFlags ?? []),
-    main,
+    ...prefix,
     '--gateway.id', o.gateway,
     '--cloud.url', o.brokerUrl,
     '--store.path', o.storePath,
@@ -70,7 +78,7 @@ export async function startEdgeAgentProcess(o: EdgeAgentProcessOptions): Promise
     '--cloud.backoffBaseMs', '100',
     ...Object.entries(o.flags ?? {}).flatMap(([k, v]) => [`--${k}`, v]),
   ];
-  const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(program!, args, { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production', ...o.env } });
   live.add(child);
   let out = '';
   const keep = (b: Buffer): void => {
