@@ -1,6 +1,6 @@
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '@causeway/shared';
+import { syncDir, writePrivateFileAtomic } from '@causeway/shared';
 
 /**
  * The gateway's key and certificate are two files that must change together (issue 20, renewal): a
@@ -11,8 +11,8 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE } from '@causeway/shared';
  * between the two renames) and drops a lone `<key>.new` (a crash while staging: the old pair stays).
  */
 export function installKeyAndCert(keyFile: string, certFile: string, keyPem: string, certPem: string): void {
-  writeWhole(`${keyFile}.new`, keyPem);
-  writeWhole(`${certFile}.new`, certPem);
+  writePrivateFileAtomic(`${keyFile}.new`, keyPem);
+  writePrivateFileAtomic(`${certFile}.new`, certPem);
   finishCertInstall(keyFile, certFile);
 }
 
@@ -29,31 +29,4 @@ export function finishCertInstall(keyFile: string, certFile: string): 'installed
     return 'dropped';
   }
   return 'none';
-}
-
-function writeWhole(file: string, text: string): void {
-  ensurePrivateDir(dirname(file));
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  syncDir(dirname(file));
-}
-
-/** The renames themselves survive a power cut only once the directory is on disk. */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // some filesystems refuse fsync on a directory; the rename is still atomic
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }

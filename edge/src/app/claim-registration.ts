@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, fsyncSync, closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { backoffDelay, CausewayError, ConfigError, ensurePrivateDir, isValidId, PRIVATE_FILE_MODE, type Logger } from '@causeway/shared';
+import { backoffDelay, CausewayError, ConfigError, isValidId, writePrivateFileAtomic, type Logger } from '@causeway/shared';
 import type { EdgeConfig } from '../config/schema.js';
 
 /**
@@ -107,18 +107,7 @@ function store(file: string, s: object): void {
 }
 
 /** Written whole or not at all (tmp, fsync, rename), mode 0600 from creation: a key is never readable by others. */
-function storeText(file: string, text: string): void {
-  ensurePrivateDir(dirname(file));
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
+const storeText = writePrivateFileAtomic;
 
 /** Refusals the operator must fix; anything else (network, 5xx, 429) is retried. */
 const PERMANENT = new Set([400, 401, 403, 404, 409]);

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -42,5 +42,37 @@ function restrict(file: string): void {
     chmodSync(file, PRIVATE_FILE_MODE);
   } catch (err) {
     if ((err as { code?: string }).code !== 'EPERM') throw err;
+  }
+}
+
+/**
+ * Writes `text` to `file` whole or not at all, owner-only from creation (a key is never readable by
+ * others, even for a moment): `<file>.tmp` written and fsynced, renamed over `file`, then the directory
+ * fsynced so the rename survives a power cut. The directory is created 0700 if missing.
+ */
+export function writePrivateFileAtomic(file: string, text: string): void {
+  ensurePrivateDir(dirname(file));
+  const tmp = `${file}.tmp`;
+  const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+  syncDir(dirname(file));
+}
+
+/** fsync of a directory (its entries: a rename); some filesystems refuse it, and the rename is atomic anyway. */
+export function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // refused (e.g. some network or FUSE filesystems): nothing more to do
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

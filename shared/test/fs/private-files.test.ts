@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ensurePrivateDir, privateDbFile } from '../../src/fs/private-files.js';
+import { ensurePrivateDir, privateDbFile, writePrivateFileAtomic } from '../../src/fs/private-files.js';
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
@@ -57,5 +57,25 @@ describe('shared/fs/private-files (issue 23 item 14)', () => {
     assert.equal(mode(shared), 0o755, "an operator's directory keeps its mode");
     ensurePrivateDir(join(shared, 'ours'));
     assert.equal(mode(join(shared, 'ours')), 0o700);
+  });
+
+  it('writePrivateFileAtomic: a whole file, mode 0600 under umask 022, in a new 0700 directory; no temporary file left; replaces an old one', () => {
+    const base = mkdtempSync(join(tmpdir(), 'cw-atomic-'));
+    try {
+      const file = join(base, 'keys', 'gateway-key.pem');
+      const old = process.umask(0o022);
+      try {
+        writePrivateFileAtomic(file, 'first\n');
+        writePrivateFileAtomic(file, 'second\n');
+      } finally {
+        process.umask(old);
+      }
+      assert.equal(readFileSync(file, 'utf8'), 'second\n');
+      assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(statSync(join(base, 'keys')).mode & 0o777, 0o700);
+      assert.equal(existsSync(`${file}.tmp`), false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
