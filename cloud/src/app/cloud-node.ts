@@ -13,6 +13,7 @@ import type { JetStreamStore } from '../store/jetstream/jetstream-store.js';
 import { openJetStreamRegistry } from '../store/jetstream/jetstream-registry.js';
 import { loadOrCreateSharedSecret } from '../store/jetstream/jetstream-secrets.js';
 import { linkNode } from '../store/jetstream/node-link.js';
+import { createClusterDisconnect } from '../store/jetstream/cluster-disconnect.js';
 import { ClusteredQueues } from '../store/jetstream/clustered-queues.js';
 import { openGroupLeases } from '../store/jetstream/group-leases.js';
 import { Authenticator } from '../identity/authenticator.js';
@@ -130,6 +131,15 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           })
         : undefined;
     if (link !== undefined) cleanups.push(() => link.close());
+    // A device disabled, rotated, deleted or revoked through this node's API loses its session on every node.
+    const dropLocal = (clientId: string): void => {
+      for (const c of broker?.connections ?? []) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
+    };
+    const kicks =
+      jsStore !== undefined
+        ? createClusterDisconnect(jsStore.nc, { subject: jsStore.options.names.disconnectSubject, nodeId: cfg.node.id, onRemote: dropLocal })
+        : undefined;
+    if (kicks !== undefined) cleanups.push(() => kicks.close());
     broker = new Broker(store, {
       ...cfg.limits,
       allowAnonymous: cfg.auth.allowAnonymous,
@@ -279,7 +289,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           await broker.publish({ topic: r.topic, payload: r.payload, qos: r.qos, retain: false, clientId: r.clientId });
         },
         disconnect: (clientId) => {
-          for (const c of broker.connections) if (c.clientId === clientId) c.fail(new ProtocolError('MQTT_NOT_AUTHORIZED', `${clientId} was disabled or its credentials changed`));
+          dropLocal(clientId);
+          kicks?.announce(clientId);
         },
         stats: async () => ({ broker: broker.counters, auth: { ...auth.counters, ...(renewCounters === undefined ? {} : { renewals: { ...renewCounters } }) }, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
         retained: (filter) => store.retained.matchRetained(filter),

@@ -60,6 +60,8 @@ export interface JetStreamNames {
   queuesSubject: string;
   /** core NATS subject of cross-node notifications */
   notifySubject: string;
+  /** core NATS subject on which a node asks the others to close a client's connections */
+  disconnectSubject: string;
 }
 
 export interface NormalizedJetStreamOptions {
@@ -99,6 +101,7 @@ export function namesFor(prefix: string): JetStreamNames {
     blobsBucket: `${prefix}_blobs`,
     queuesSubject: `${prefix}.queues`,
     notifySubject: `${prefix}.notify`,
+    disconnectSubject: `${prefix}.disconnect`,
   };
 }
 
