@@ -24,8 +24,20 @@ export function cloudMetrics(
   sinks?: SinkService,
   aclFile?: AclFileCounters,
   artifacts?: ServedCounters,
+  auth?: () => Record<string, number>,
 ): Registry {
   const registry = new Registry();
+  if (auth !== undefined) {
+    new Gauge({
+      name: 'causeway_auth_certificates',
+      help: 'Gateway certificates since start: CONNECTs refused for a revoked certificate (certRevokedRefused), first CONNECTs with a renewed one (certRenewedInUse), renewal requests, renewed, refused and malformed',
+      labelNames: ['counter'],
+      registers: [registry],
+      collect() {
+        for (const [k, v] of Object.entries(auth())) this.set({ counter: k }, v);
+      },
+    });
+  }
   if (artifacts !== undefined) {
     new Gauge({
       name: 'causeway_artifacts',

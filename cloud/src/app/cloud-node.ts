@@ -313,7 +313,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
 
     let health: HealthServer | undefined;
     if (cfg.health.port >= 0) {
-      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters, served);
+      const metrics = cloudMetrics(broker, store.log, commands, queues instanceof ClusteredQueues ? queues : undefined, apiCounters, jsStore?.log, sinks, aclFile?.counters, served, () => ({ ...auth.counters, ...(renewCounters === undefined ? {} : { renewalRequests: renewCounters.requests, renewed: renewCounters.renewed, renewalsRefused: renewCounters.refused, renewalsMalformed: renewCounters.malformed }) }));
       registerFleetMetrics(metrics, async () => gatewayViews(await registry.list({ kind: 'gateway' }), await control.fleet.statuses(), Date.now()));
       health = await startHealthServer({
         host: cfg.health.host,

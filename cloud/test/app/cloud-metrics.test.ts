@@ -40,6 +40,19 @@ describe('cloud/app/cloud-metrics', () => {
     }
   });
 
+  it('exports the certificate counters (revoked refusals, renewals), read at scrape time', async () => {
+    const store = createMemoryStore();
+    try {
+      const c = { certRevokedRefused: 0, renewed: 1 };
+      const registry = cloudMetrics(broker, store.log, commands, undefined, undefined, undefined, undefined, undefined, undefined, () => c);
+      assert.match(await registry.metrics(), /causeway_auth_certificates\{counter="renewed"\} 1/);
+      c.certRevokedRefused = 3;
+      assert.match(await registry.metrics(), /causeway_auth_certificates\{counter="certRevokedRefused"\} 3/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('exports the HTTP API counters, read at scrape time', async () => {
     const store = createMemoryStore();
     try {

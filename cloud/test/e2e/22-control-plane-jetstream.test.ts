@@ -87,14 +87,14 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
   it('a device disabled or rotated through node A loses its session on node B at once, not at its next reconnect', async () => {
     for (const action of ['disable', 'rotate'] as const) {
       const id = `kick-${action}`;
-      const pw = (await api(a, 'POST', '/v1/devices', { id, kind: 'app' })).secret as string;
+      const pw = (await api(a!, 'POST', '/v1/devices', { id, kind: 'app' })).secret as string;
       const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: id, username: id, password: pw, protocolVersion: 5, keepalive: 600, reconnectPeriod: 0 });
       const gone = new Promise<number | undefined>((resolve) => {
         c.once('disconnect', (p) => resolve(p.reasonCode));
         c.once('close', () => resolve(undefined));
       });
       const t0 = Date.now();
-      await api(a, 'POST', `/v1/devices/${id}/${action}`);
+      await api(a!, 'POST', `/v1/devices/${id}/${action}`);
       const reason = await Promise.race([gone, new Promise<string>((r) => setTimeout(() => r('still connected'), 10_000))]);
       assert.notEqual(reason, 'still connected', `${action} on node A left the session on node B open`);
       if (reason !== undefined) assert.equal(reason, 0x87, 'v5: Not authorized');
