@@ -217,7 +217,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
       // otherwise in this node's directory.
       const artifacts: ArtifactStore =
         jsStore !== undefined
-          ? await openJetStreamArtifactStore(jsStore, join(cfg.store.path, 'artifacts-cache'))
+          ? await openJetStreamArtifactStore(jsStore, join(cfg.store.path, 'artifacts-cache'), cfg.files.cacheMaxBytes)
           : new SqliteArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
       cleanups.push(() => artifacts.close());
       // A gateway fetches only content rolled out to it, over MQTT or HTTP (fetch-grants.ts).

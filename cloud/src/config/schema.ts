@@ -27,7 +27,7 @@ export interface CloudConfig {
   queues: { visibilityTimeoutMs: number; window: number };
   /** checked by parseSinks (cloud/src/sinks/sink-spec.ts); startCloudNode parses it again into SinkSpecs */
   sinks: unknown[];
-  files: { trustedKeys: string[]; maxArtifactBytes: number; keepVersions: number };
+  files: { trustedKeys: string[]; maxArtifactBytes: number; keepVersions: number; cacheMaxBytes: number };
   health: { host: string; port: number };
   limits: {
     maxConnections: number;
@@ -53,6 +53,7 @@ export const cloudSchema: Schema = {
   files: {
     trustedKeys: { doc: 'Ed25519 public keys (base64 SPKI DER, from `causeway keys init`) whose signed artifacts the cloud accepts for publishing; empty: publishing is refused', format: keyList, default: [] },
     maxArtifactBytes: { doc: 'Largest artifact (file or release) accepted, in bytes', format: 'nat', default: 1024 * 1024 * 1024 },
+    cacheMaxBytes: { doc: 'JetStream only: most bytes of artifact content a node keeps in its local read cache (store.path/artifacts-cache); past it the least recently read files are removed after each fetch (fetched again from JetStream when next read). 0 = no bound', format: 'nat', default: 4 * 1024 * 1024 * 1024 },
     keepVersions: { doc: 'Retention: after a publish, keep the newest this many versions of its name per target and delete older ones no running rollout uses (0: keep all)', format: 'nat', default: 0 },
   },
   mqtt: {

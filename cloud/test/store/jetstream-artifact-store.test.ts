@@ -64,6 +64,40 @@ describe('jetstream artifact store (Object Store + KV) against a real nats-serve
     await destroy(prefix);
   });
 
+  it('keeps the node-local cache within files.cacheMaxBytes: the least recently read go first, and are fetched again when read', async () => {
+    const prefix = `l${randomBytes(4).toString('hex')}`;
+    const js = await storeFor(prefix);
+    const publisher = await openJetStreamArtifactStore(js, cacheDir());
+    const blobs = [randomBytes(40_000), randomBytes(40_000), randomBytes(40_000)];
+    const ms = blobs.map((d, i) => manifestOf(d, { name: `f${i}` }, 8192));
+    for (const [i, d] of blobs.entries()) {
+      await publisher.putBlob(Readable.from([d]), ms[i]!.sha256, 1e6);
+      await publisher.insert({ manifest: ms[i]!, signature: 's', keyId: 'k' }, i + 1);
+    }
+    const dir = cacheDir();
+    const node = await openJetStreamArtifactStore(js, dir, 100_000); // room for two of the three
+    const cached = (): string[] => readdirSync(dir).sort();
+    assert.deepEqual(await node.readChunk(ms[0]!.sha256, 0), blobs[0]!.subarray(0, 8192));
+    assert.deepEqual(await node.readChunk(ms[1]!.sha256, 1), blobs[1]!.subarray(8192, 16384));
+    assert.deepEqual(await node.readChunk(ms[0]!.sha256, 2), blobs[0]!.subarray(16384, 24576)); // f0 read last now
+    assert.deepEqual(cached(), [ms[0]!.sha256, ms[1]!.sha256].sort());
+    assert.deepEqual(await node.readChunk(ms[2]!.sha256, 4), blobs[2]!.subarray(32768));
+    assert.deepEqual(cached(), [ms[0]!.sha256, ms[2]!.sha256].sort(), 'f1, the least recently read, went');
+    assert.equal(node.cacheEvictions, 1);
+    // Read again: fetched from JetStream again, right bytes, and f0 (now the oldest) makes room.
+    assert.deepEqual(await node.readChunk(ms[1]!.sha256, 0), blobs[1]!.subarray(0, 8192));
+    assert.deepEqual(cached(), [ms[1]!.sha256, ms[2]!.sha256].sort());
+    // A restarted node knows what its cache holds and keeps bounding it.
+    await node.close();
+    const again = await openJetStreamArtifactStore(js, dir, 100_000);
+    await again.readChunk(ms[0]!.sha256, 0);
+    assert.equal(cached().length, 2);
+    assert.equal(again.cacheEvictions, 1);
+    await again.close();
+    await publisher.close();
+    await destroy(prefix);
+  });
+
   it('fetches content into the node-local cache once, serves every chunk from it, and sweeps what is no longer published', async () => {
     const prefix = `b${randomBytes(4).toString('hex')}`;
     const js = await storeFor(prefix);

@@ -41,7 +41,10 @@ const UPLOAD_FLUSH_BYTES = 8 * 1024 * 1024;
  *   later chunk or range is a file read. A cache file is written to a temporary name, hashed while
  *   it is written and renamed to its sha256 only if it matches, so a file there is always that content;
  *   the truth is JetStream: a node with an empty cache fetches what it needs. Cache files of content no
- *   longer published are removed when this node deletes it and when the node starts.
+ *   longer published are removed when this node deletes it and when the node starts. The cache is
+ *   bounded (`files.cacheMaxBytes`): after a fetch, the least recently read files go first until the
+ *   rest fit (the one just fetched stays, even alone past the bound); a reader that has a file open keeps
+ *   reading it after its name is removed, and the next read fetches it again.
  *
  * A narrow race is left: a delete through one node and a publish of the same content through another at
  * the same moment can leave a record whose content is gone (the SQLite store, on one node, has none).
@@ -49,6 +52,10 @@ const UPLOAD_FLUSH_BYTES = 8 * 1024 * 1024;
 export class JetStreamArtifactStore implements ArtifactStore {
   readonly #fills = new Map<string, Promise<string>>();
   readonly #chunkSizes = new Map<string, { at: number; chunkSize: number }>();
+  /** cache files by last read (oldest first: a Map keeps insertion order, a read moves its entry last) and their sizes */
+  readonly #lru = new Map<string, number>();
+  /** files removed to keep the cache within its bound, since start */
+  cacheEvictions = 0;
 
   constructor(
     private readonly os: ObjectStore,
@@ -57,8 +64,37 @@ export class JetStreamArtifactStore implements ArtifactStore {
     private readonly timeoutMs: number,
     /** resolves once the server has read what the connection sent so far (NatsConnection.flush) */
     private readonly flush: () => Promise<void> = async () => undefined,
+    /** files.cacheMaxBytes: most bytes the node-local cache keeps (0: no bound) */
+    private readonly cacheMaxBytes = 0,
   ) {
     ensurePrivateDir(cacheDir);
+    // Files a previous run left, oldest modification first (the order they are evicted in).
+    const found = readdirSync(cacheDir)
+      .filter((f) => /^[0-9a-f]{64}$/.test(f))
+      .map((f) => ({ f, st: statSync(join(cacheDir, f)) }))
+      .sort((x, y) => x.st.mtimeMs - y.st.mtimeMs);
+    for (const { f, st } of found) this.#lru.set(f, st.size);
+  }
+
+  /** Marks `sha`'s cache file as just read. */
+  #touch(sha: string, size: number): void {
+    this.#lru.delete(sha);
+    this.#lru.set(sha, size);
+  }
+
+  /** Removes the least recently read cache files, never `keep`, until the cache fits files.cacheMaxBytes. */
+  #evict(keep: string): void {
+    if (this.cacheMaxBytes <= 0) return;
+    let total = 0;
+    for (const size of this.#lru.values()) total += size;
+    for (const [sha, size] of this.#lru) {
+      if (total <= this.cacheMaxBytes) break;
+      if (sha === keep) continue;
+      rmSync(join(this.cacheDir, sha), { force: true });
+      this.#lru.delete(sha);
+      total -= size;
+      this.cacheEvictions++;
+    }
   }
 
   #key(name: string, version: string, target: string): string {
@@ -178,6 +214,7 @@ export class JetStreamArtifactStore implements ArtifactStore {
       this.#chunkSizes.delete(cur.sha256);
       await this.os.delete(cur.sha256).catch(() => undefined); // already gone (deleted through another node)
       rmSync(join(this.cacheDir, cur.sha256), { force: true });
+      this.#lru.delete(cur.sha256);
     }
     return true;
   }
@@ -216,7 +253,10 @@ export class JetStreamArtifactStore implements ArtifactStore {
   /** The cache file of content `sha`, fetched whole from the Object Store first if this node has none (one fetch at a time per content). */
   async #cached(sha: string): Promise<string> {
     const file = join(this.cacheDir, checkSha(sha));
-    if (existsSync(file)) return file;
+    if (existsSync(file)) {
+      this.#touch(sha, this.#lru.get(sha) ?? statSync(file).size);
+      return file;
+    }
     let fill = this.#fills.get(sha);
     if (fill === undefined) {
       fill = this.#fetch(sha).finally(() => this.#fills.delete(sha));
@@ -243,7 +283,10 @@ export class JetStreamArtifactStore implements ArtifactStore {
     }
     const err = await ended;
     if (err !== undefined && err !== null) throw new CausewayError('STORE_IO', `reading ${sha} from JetStream failed: ${(err as Error).message}`, { cause: err });
-    return join(this.cacheDir, sha);
+    const file = join(this.cacheDir, sha);
+    this.#touch(sha, statSync(file).size);
+    this.#evict(sha);
+    return file;
   }
 
   /** Removes cache files of content no longer published, and temporary files a crash left. */
@@ -253,6 +296,7 @@ export class JetStreamArtifactStore implements ArtifactStore {
     for (const f of readdirSync(this.cacheDir)) {
       if (live.has(f)) continue;
       rmSync(join(this.cacheDir, f), { force: true });
+      this.#lru.delete(f);
       removed++;
     }
     return removed;
@@ -265,13 +309,13 @@ export class JetStreamArtifactStore implements ArtifactStore {
 }
 
 /** Opens (creating if needed) the artifact buckets of a JetStream store, with the store's replicas, and its node-local cache in `cacheDir`. */
-export async function openJetStreamArtifactStore(store: JetStreamStore, cacheDir: string): Promise<JetStreamArtifactStore> {
+export async function openJetStreamArtifactStore(store: JetStreamStore, cacheDir: string, cacheMaxBytes = 0): Promise<JetStreamArtifactStore> {
   const o = store.options;
   const [os, kv] = await Promise.all([
     store.js.views.os(o.names.blobsBucket, { replicas: o.replicas, storage: StorageType.File }),
     store.js.views.kv(o.names.artifactsBucket, { history: 1, replicas: o.replicas, storage: StorageType.File }),
   ]);
-  const s = new JetStreamArtifactStore(os, kv, cacheDir, o.timeoutMs, () => store.nc.flush());
+  const s = new JetStreamArtifactStore(os, kv, cacheDir, o.timeoutMs, () => store.nc.flush(), cacheMaxBytes);
   await s.sweepCache();
   return s;
 }
