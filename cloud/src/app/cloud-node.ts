@@ -33,7 +33,7 @@ import { ControlConsumer } from '../control/control-consumer.js';
 import { createApiServer, type ApiDeps } from '../api/api-server.js';
 import type { ArtifactStore } from '../files/contract.js';
 import { SqliteArtifactStore } from '../files/sqlite-artifact-store.js';
-import { openJetStreamArtifactStore } from '../store/jetstream/jetstream-artifact-store.js';
+import { JetStreamArtifactStore, openJetStreamArtifactStore } from '../store/jetstream/jetstream-artifact-store.js';
 import { DeliveryService } from '../files/delivery-service.js';
 import { ChunkServer } from '../files/chunk-server.js';
 import { CertRenewer } from '../identity/cert-renewer.js';
@@ -189,6 +189,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     };
     let files: ApiDeps['files'];
     let chunkCounters: ChunkServer['counters'] | undefined;
+    let artifactCache: { readonly cacheEvictions: number } | undefined;
     let renewCounters: CertRenewer['counters'] | undefined;
     let served: ServedCounters | undefined;
     const commands = new CommandService({ store: control.commands, registry, publish: (t, p) => publish(t, p), logger });
@@ -219,6 +220,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
         jsStore !== undefined
           ? await openJetStreamArtifactStore(jsStore, join(cfg.store.path, 'artifacts-cache'), cfg.files.cacheMaxBytes)
           : new SqliteArtifactStore(durable ? join(cfg.store.path, 'artifacts') : mkdtempSync(join(tmpdir(), 'causeway-artifacts-')));
+      if (artifacts instanceof JetStreamArtifactStore) artifactCache = artifacts;
       cleanups.push(() => artifacts.close());
       // A gateway fetches only content rolled out to it, over MQTT or HTTP (fetch-grants.ts).
       const grants = new FetchGrants({ commands });
@@ -292,7 +294,7 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
           dropLocal(clientId);
           kicks?.announce(clientId);
         },
-        stats: async () => ({ broker: broker.counters, auth: { ...auth.counters, ...(renewCounters === undefined ? {} : { renewals: { ...renewCounters } }) }, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }) }),
+        stats: async () => ({ broker: broker.counters, auth: { ...auth.counters, ...(renewCounters === undefined ? {} : { renewals: { ...renewCounters } }) }, ...(chunkCounters === undefined ? {} : { chunks: { ...chunkCounters } }), ...(served === undefined ? {} : { artifacts: served.byTransport }), ...(artifactCache === undefined ? {} : { artifactCache: { evictions: artifactCache.cacheEvictions } }) }),
         retained: (filter) => store.retained.matchRetained(filter),
         headersTimeoutMs: cfg.api.headersTimeoutMs,
         requestTimeoutMs: cfg.api.requestTimeoutMs,
