@@ -167,6 +167,25 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await screenshot(page, 'commands');
   });
 
+  it('a target that settled before the live stream opened still shows its final state', async () => {
+    // Hold the event stream back until the command is done: it then reports counts and done, no target event.
+    await page.route('**/v1/commands/*/stream', async (route) => {
+      const id = decodeURIComponent(new URL(route.request().url()).pathname.split('/')[3]!);
+      await waitFor('the command done', 30_000, async () => ((await call('GET', `/v1/commands/${encodeURIComponent(id)}`)).command.status !== 'RUNNING' ? true : undefined), { everyMs: 100 });
+      await route.continue();
+    });
+    try {
+      await goto('#/commands');
+      await page.getByLabel('Name', { exact: true }).fill('ping');
+      await page.getByLabel('Gateway or device id').fill('gw-a');
+      await page.getByLabel('Args (JSON object)').fill('{}');
+      await page.getByRole('button', { name: 'Send' }).click();
+      await page.locator('[data-testid="follow-targets"] tr[data-target="gw-a"]').getByText('SUCCEEDED').waitFor({ timeout: 30_000 });
+    } finally {
+      await page.unroute('**/v1/commands/*/stream');
+    }
+  });
+
   it('validates a config before saving, pushes it, and sees drift go back in sync', async () => {
     await goto('#/config');
     const editor = page.getByRole('form', { name: 'Desired config' });

@@ -98,7 +98,19 @@ function FollowCommand({ id }: { id: string }) {
             else if (event === 'target') {
               pending.push(data);
               frame ||= requestAnimationFrame(flush);
-            } else if (event === 'done') setDone(data.status);
+            } else if (event === 'done') {
+              setDone(data.status);
+              // A target that settled between the read above and the stream's start sent no event (the
+              // stream reports the command done then): read the targets again, once, now that they are final.
+              void api<{ targets: Target[] }>('GET', `/v1/commands/${seg(id)}/targets`, undefined, ac.signal)
+                .then((final) => {
+                  pending = []; // older than what was just read
+                  setTargets(new Map(final.targets.map((t) => [key(t), t])));
+                })
+                .catch((err: unknown) => {
+                  if (!ac.signal.aborted) setError(err);
+                });
+            }
           },
           ac.signal,
         );
