@@ -186,6 +186,30 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     }
   });
 
+  it('keeps a document typed in the same moment the gateway id was left (before the page loaded its document)', async () => {
+    await goto('#/config');
+    const editor = page.getByRole('form', { name: 'Desired config' });
+    await editor.getByLabel('Scope').selectOption('gateway');
+    const id = editor.getByLabel('Gateway id');
+    await id.waitFor();
+    // Leave the id field and type the document in one task, as a fast operator (or a loaded machine) does:
+    // the page loads the gateway's document after its next frame, and that load must not overwrite the typing.
+    await page.evaluate(() => {
+      const d = (globalThis as any).document;
+      const input = [...d.querySelectorAll('form[aria-labelledby="cfg-edit-h"] input')].find((e: any) => e.closest('label')?.textContent?.includes('Gateway id'));
+      input.value = 'gw-a';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      const doc = d.querySelector('form[aria-labelledby="cfg-edit-h"] textarea');
+      doc.value = '{"uplink": {"batchMaxReadings": "typed"}}';
+      doc.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.locator('[data-testid="cfg-check"]').getByText('uplink.batchMaxReadings').waitFor({ timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 500)); // the document load has answered by now
+    assert.match(await editor.getByLabel('Document (JSON)').inputValue(), /"typed"/);
+    assert.equal(await page.getByRole('button', { name: 'Save and push' }).isDisabled(), true);
+  });
+
   it('validates a config before saving, pushes it, and sees drift go back in sync', async () => {
     await goto('#/config');
     const editor = page.getByRole('form', { name: 'Desired config' });

@@ -26,9 +26,9 @@ function Editor({ onSaved }: { onSaved: () => void }) {
   const [error, setError] = useState<unknown>(undefined);
   /** the operator typed since the scope was chosen: a late answer must not overwrite that */
   const edited = useRef(false);
-  // The current document of the scope: the newest history entry for it.
+  // The current document of the scope: the newest history entry for it. `edited` is cleared where the scope or
+  // id changes, not here: effects run after the next frame, and what the operator typed before then is kept.
   useEffect(() => {
-    edited.current = false;
     if (scope !== 'all' && name.trim() === '') return;
     const ac = new AbortController();
     api<{ history: Array<{ scope: string; doc: unknown }> }>('GET', '/v1/config/history?limit=1000', undefined, ac.signal).then(
@@ -84,7 +84,10 @@ function Editor({ onSaved }: { onSaved: () => void }) {
       <div class="row">
         <label>
           Scope
-          <select value={scope} onChange={(e) => setScope(e.currentTarget.value as Scope)}>
+          <select value={scope} onChange={(e) => {
+              edited.current = false;
+              setScope(e.currentTarget.value as Scope);
+            }}>
             <option value="all">all gateways</option>
             <option value="group">a group</option>
             <option value="gateway">one gateway</option>
@@ -93,7 +96,10 @@ function Editor({ onSaved }: { onSaved: () => void }) {
         {scope === 'all' ? null : (
           <label>
             {scope === 'group' ? 'Group' : 'Gateway id'}
-            <input required value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onChange={(e) => setName(e.currentTarget.value)} />
+            <input required value={draft} onInput={(e) => setDraft(e.currentTarget.value)} onChange={(e) => {
+              edited.current = false;
+              setName(e.currentTarget.value);
+            }} />
           </label>
         )}
       </div>
