@@ -258,7 +258,8 @@ export async function startNats(opts: StartOptions = {}): Promise<RunningBroker>
 /**
  * causeway-cloud from its built binary. CAUSEWAY_BENCH_CLOUD_MAIN points at another build of
  * dist/cloud/src/main.js (e.g. `tsc -p tsconfig.build.json --outDir bench/dist`, so a benchmark never
- * rewrites the dist/ other work is using).
+ * rewrites the dist/ other work is using). CAUSEWAY_BENCH_CLOUD_NODE_ARGS adds Node flags for an A/B of V8
+ * settings (e.g. `--max-semi-space-size=1`), after the caller's own.
  */
 export async function startCauseway(opts: StartOptions = {}): Promise<RunningBroker> {
   const main = resolve(repoRoot, process.env['CAUSEWAY_BENCH_CLOUD_MAIN'] ?? join('dist', 'cloud', 'src', 'main.js'));
@@ -274,7 +275,7 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
     // Every load generator connects from loopback: lift the per-source cap (default 1,000) unless the caller sets it.
-    args: [...(opts.causewayNodeArgs ?? []), main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
+    args: [...(opts.causewayNodeArgs ?? []), ...(process.env['CAUSEWAY_BENCH_CLOUD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
     port,
     dir,
     protocolVersion: 5,
