@@ -149,6 +149,28 @@ describe('sqlite store: backend-only behaviour', () => {
       const reopened = openStore();
       assert.deepEqual((await reopened.log.read('q:a', 1, 10)).map((e) => e.message.payload.toString()), ['before', 'after']);
     });
+    it('a failed batch that pruned before it appended puts every total back as it was before the batch', async () => {
+      const store = openStore();
+      await store.log.append(makeMessage('a', 'old-1'), ['q:a']);
+      await store.log.append(makeMessage('a', 'old-2'), ['q:a']);
+      const other = new Database(join(dir, SQLITE_FILE_NAME));
+      other.exec(`CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.topic = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END`);
+      other.close();
+      // One batch: a prune that removes both old messages, then appends (one of which aborts the COMMIT).
+      const results = await Promise.allSettled([
+        store.log.prune({ maxAgeMs: 1, maxBytes: 0 }, Date.now() + 60_000),
+        store.log.append(makeMessage('a', 'ok'), ['q:a', 'q:new']),
+        store.log.append(makeMessage('boom', 'x'), ['q:a']),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'rejected']);
+      assert.deepEqual(await store.log.stats(), { messages: 2, bytes: 10, queues: 1 });
+      assert.equal(await store.log.nextOffset('q:a'), 3);
+      assert.equal(await store.log.nextOffset('q:new'), 1);
+      assert.deepEqual((await store.log.read('q:a', 1, 10)).map((e) => e.message.payload.toString()), ['old-1', 'old-2']);
+      const after = await store.log.append(makeMessage('a', 'after'), ['q:a']);
+      assert.deepEqual(!after.duplicate && [after.id, after.offsets], [3, { 'q:a': 3 }]);
+      await store.close();
+    });
   });
 
   describe('hot-message cache', () => {
