@@ -14,6 +14,8 @@ export interface ApiCounters {
   clientErrors: number;
   /** unexpected exceptions answered 500 */
   internalErrors: number;
+  /** answered 503 with Retry-After: the message store failed or is closing (STORE_IO, STORE_CLOSED), a queue's owner node is unreachable */
+  unavailable: number;
   /** event streams refused because api.maxStreams were open */
   streamsRefused: number;
   /** event streams open now */
@@ -25,5 +27,5 @@ export interface ApiCounters {
 }
 
 export function newApiCounters(): ApiCounters {
-  return { requests: 0, badRequests: 0, unauthorized: 0, forbidden: 0, clientErrors: 0, internalErrors: 0, streamsRefused: 0, streamsOpen: 0, csrRefused: 0, certsRevoked: 0 };
+  return { requests: 0, badRequests: 0, unauthorized: 0, forbidden: 0, clientErrors: 0, internalErrors: 0, unavailable: 0, streamsRefused: 0, streamsOpen: 0, csrRefused: 0, certsRevoked: 0 };
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CausewayError } from '@causeway/shared';
-import { ApiError, statusFor } from './http-status.js';
+import { ApiError, RETRY_AFTER_SECONDS, statusFor } from './http-status.js';
 import { Router, type RequestContext } from './router.js';
 import { deviceRoutes } from './device-routes.js';
 import { queueRoutes } from './queue-routes.js';
@@ -26,7 +26,9 @@ export type { ApiDeps, PublishRequest };
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
+  if (status === 503) headers['retry-after'] = String(RETRY_AFTER_SECONDS);
+  res.writeHead(status, headers);
   res.end(text);
 }
 
@@ -104,6 +106,7 @@ export function createApiServer(deps: ApiDeps): Server {
     if (status === 401) counters.unauthorized++;
     else if (status === 403) counters.forbidden++;
     else if (status === 500) counters.internalErrors++;
+    else if (status === 503) counters.unavailable++;
     else if (status < 500) counters.badRequests++;
   };
 

@@ -57,7 +57,15 @@ const BY_CODE: Record<string, number> = {
   ARTIFACT_NOT_FOUND: 404,
   ARTIFACT_NOT_ROLLED_OUT: 403,
   ARTIFACT_RANGE: 416,
+  // The message store failed underneath (disk full, I/O error) or is closing: the request may succeed
+  // later, so a client retries instead of reporting a bug in the server.
+  STORE_IO: 503,
+  STORE_CLOSED: 503,
+  STORE_INVALID: 400,
 };
+
+/** Seconds a client is asked to wait (Retry-After) after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
 
 export function statusFor(err: unknown): number {
   if (err instanceof CausewayError) return BY_CODE[err.code] ?? (err.code.startsWith('DECODE_') ? 400 : 500);

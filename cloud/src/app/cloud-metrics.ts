@@ -75,7 +75,7 @@ export function cloudMetrics(
   if (api !== undefined) {
     new Gauge({
       name: 'causeway_api_events',
-      help: 'HTTP API counters: requests, refusals (bad request, unauthorized, forbidden, unparseable), internal errors, event streams open and refused',
+      help: 'HTTP API counters: requests, refusals (bad request, unauthorized, forbidden, unparseable), internal errors, unavailable (503: store failed or closing), event streams open and refused',
       labelNames: ['counter'],
       registers: [registry],
       collect() {

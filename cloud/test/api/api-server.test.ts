@@ -345,4 +345,18 @@ describe('cloud/api/api-server: hygiene (issue 23 items 1 and 16)', () => {
     assert.ok(!lines.some((l) => l.includes(api!.token)));
     assert.equal((await api.call('GET', '/v1/devices')).status, 200);
   });
+
+  it('answers a store that failed or is closing with a 503, Retry-After and the store code, counts it, and keeps serving', async () => {
+    const lines: string[] = [];
+    api = await startApi({ logger: createLogger({ level: 'debug', write: (l: string) => void lines.push(l) }) });
+    await api.store.close();
+    const res = await fetch(`${api.base}/v1/queues/telemetry/recent`, { headers: { authorization: `Bearer ${api.token}` } });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'STORE_CLOSED');
+    assert.equal(api.counters.unavailable, 1);
+    assert.equal(api.counters.internalErrors, 0);
+    assert.ok(lines.some((l) => l.includes('api request failed') && l.includes('STORE_CLOSED')), lines.join('\n'));
+    assert.equal((await api.call('GET', '/v1/devices')).status, 200, 'routes that do not need the store still answer');
+  });
 });
