@@ -72,6 +72,9 @@ export function canSubscribe(who: Identity, filter: string): AclDecision {
   // `/sensors/#` reads the `_root` queue, where topics with an empty first level go (issue 15).
   const queue = queueOfFirstLevel(inner.split('/')[0]!);
   if (queue === '+' || queue === '#') return deny(`app ${who.id} must name a queue, not "${queue}"`);
+  // What the cloud sends to gateways (commands, their config, file chunks, renewed certificates) is for
+  // those gateways: no grant, not even `*`, lets an app read it (the HTTP API offers none of these queues).
+  if (DOWNLINK.has(queue)) return deny(`app ${who.id} may not read ${queue}/…: the downlink to gateways is theirs alone`);
   return who.queues.includes(queue) || who.queues.includes('*') ? ALLOW : deny(`app ${who.id} has no access to queue ${queue}`);
 }
 

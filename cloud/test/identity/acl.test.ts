@@ -65,6 +65,13 @@ const SUBSCRIBE: Array<[Identity, string, boolean]> = [
   [app, '#', false],
   [app, '+/gw1/#', false],
   [ops, 'cmd-result/#', true],
+  // `*` is every queue an app may read, not the downlink to gateways
+  [ops, 'cert/#', false],
+  [ops, 'config/+', false],
+  [ops, 'cmd/gw1/#', false],
+  [ops, 'cmd-all/#', false],
+  [ops, 'file-chunk/gw1/#', false],
+  [ops, '$share/g/config/gw1', false],
   [admin, '#', true],
   // topics with an empty first level are read through the `_root` queue (issue 15)
   [field, '/sensors/#', true],
