@@ -5,6 +5,7 @@
  *
  *   npm run bench -- fan-in [--quick] [--pubs 50] [--inflight 10] [--messages 200000] [--ms 8000]
  *                           [--payload 64] [--brokers mosquitto,nats,causeway] [--no-sub] [--cpu-prof DIR]
+ *                           [--rounds N]  (N rounds, brokers alternated: medians and per-round ratios)
  */
 import { resolve } from 'node:path';
 import { boolFlag, intFlag, listFlag } from './lib/args.js';
@@ -52,7 +53,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
   // `--cpu-prof DIR`: a V8 CPU profile of causeway-cloud, written when it stops (bench/lib/cpu-profile-top.ts sums it up).
   const profDir = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : undefined;
   const causewayNodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
-  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true, causewayNodeArgs }));
+  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: true, causewayNodeArgs }), intFlag(args, 'rounds', 1));
   return {
     name: 'fan-in',
     unit: 'PUBACKed msgs/s',

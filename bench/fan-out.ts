@@ -5,6 +5,7 @@
  *   npm run bench -- fan-out [--quick] [--subs 200] [--messages 2000] [--ms 8000] [--window 10]
  *                            [--payload 64] [--qos 0,1] [--brokers mosquitto,aedes,causeway]
  *                            [--protocol 4|5] [--alias-max N] [--cpu-prof DIR]
+ *                            [--rounds N]  (N rounds, brokers alternated: medians and per-round ratios)
  *
  * `--protocol 5 --alias-max 16`: the subscribers' CONNECT sets Topic Alias Maximum 16, so a broker that
  * aliases outbound topics (causeway-cloud, issue 15) sends each repeated topic as a 2-byte alias; the rows
@@ -60,7 +61,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
   // `--cpu-prof DIR`: a V8 CPU profile of causeway-cloud, written when it stops (bench/lib/cpu-profile-top.ts sums it up).
   const profDir = typeof args['cpu-prof'] === 'string' ? resolve(args['cpu-prof']) : undefined;
   const causewayNodeArgs = profDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
-  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: false, causewayNodeArgs }));
+  const rows = await rowsForBrokers(brokers, cases, () => ({ persistence: false, causewayNodeArgs }), intFlag(args, 'rounds', 1));
   return {
     name: 'fan-out',
     unit: 'delivered msgs/s',
