@@ -13,7 +13,7 @@ import { route } from './handlers/index.js';
 import { encodePlainPublish } from './publish-encoding.js';
 import { encodePlainAck } from './ack-encoding.js';
 import { clip } from '@causeway/shared';
-import { createPacketParser, forgetConnect } from './packet-parser.js';
+import { createPacketParser, forgetConnect, isIdleParser, type PacketParser } from './packet-parser.js';
 
 /** One settled promise that every idle connection's chains start from (a promise each is ~50 bytes). */
 // mqtt-packet's number cache: 65,536 two-byte Buffers (~6 MB of heap) made at the first generate() and
@@ -22,8 +22,10 @@ import { createPacketParser, forgetConnect } from './packet-parser.js';
 mqtt.writeToStream.cacheNumbers = false;
 
 /** Where a stream or parser keeps the connection it belongs to, for the shared listeners. */
+/** parsers kept for reuse across connections; more idle ones are left to the garbage collector */
+const MAX_IDLE_PARSERS = 256;
 const OWNER = Symbol('causeway.connection');
-type Owned = { [OWNER]?: Connection };
+type Owned = { [OWNER]?: Connection | undefined };
 
 const SETTLED: Promise<void> = Promise.resolve();
 
@@ -83,7 +85,13 @@ export class Connection implements HandlerConnection {
   closed = false;
   /** DISCONNECT received (normal): the will is dropped [MQTT-3.14.4-3] */
   cleanDisconnect = false;
-  readonly #parser = createPacketParser().parser;
+  /**
+   * Taken from the shared pool when bytes arrive and given back when a read ends between two packets, so
+   * an idle connection holds no parser (issue 15); `#parserSettings` keeps what it must know of this
+   * connection across reads (the protocol version, from CONNECT).
+   */
+  #parser: PacketParser | undefined;
+  #parserSettings: object | undefined;
   #chain: Promise<void> = SETTLED;
   #ackChain: Promise<void> = SETTLED;
   #sawConnect = false;
@@ -94,6 +102,9 @@ export class Connection implements HandlerConnection {
   #lastPacketAt = 0;
   #connectTimer: NodeJS.Timeout | undefined;
   #corked = false;
+  /** idle parsers, their listeners attached (they find their connection under OWNER) */
+  static readonly #idleParsers: PacketParser[] = [];
+
   static #uncork(conn: Connection): void {
     conn.#corked = false;
     conn.stream.uncork();
@@ -132,10 +143,7 @@ export class Connection implements HandlerConnection {
     if (meta.certificateSha256 !== undefined) this.certificateSha256 = meta.certificateSha256;
     this.receiveMaximum = broker.options.maxOutboundInflight;
     const on = Connection.#streamListeners;
-    (this.#parser as Owned)[OWNER] = this;
     (stream as Owned)[OWNER] = this;
-    this.#parser.on('packet', on.packet);
-    this.#parser.on('error', on.parserError);
     stream.on('data', on.data);
     stream.on('error', on.close);
     stream.on('end', on.close);
@@ -147,12 +155,35 @@ export class Connection implements HandlerConnection {
 
   #onData(buf: Buffer): void {
     if (this.closed) return;
-    this.#parser.parse(buf);
+    const parser = this.#parser ?? this.#takeParser();
+    parser.parse(buf);
     // Refuse an oversized packet as soon as its length is known, before buffering it [MQTT-3.2.2-15].
-    const len = (this.#parser as unknown as { packet: { length: number } }).packet.length;
+    const len = (parser as unknown as { packet: { length: number } }).packet.length;
     if (len > this.broker.options.maxPacketSize) {
       this.fail(new ProtocolError('MQTT_PACKET_TOO_LARGE', `packet of ${len} bytes exceeds ${this.broker.options.maxPacketSize}`));
+      return;
     }
+    if (!this.closed && isIdleParser(parser)) this.#releaseParser(parser);
+  }
+
+  #takeParser(): PacketParser {
+    let parser = Connection.#idleParsers.pop();
+    if (parser === undefined) {
+      parser = createPacketParser().parser;
+      parser.on('packet', Connection.#streamListeners.packet);
+      parser.on('error', Connection.#streamListeners.parserError);
+    }
+    (parser as Owned)[OWNER] = this;
+    (parser as unknown as { settings: object }).settings = this.#parserSettings ?? {};
+    this.#parser = parser;
+    return parser;
+  }
+
+  #releaseParser(parser: PacketParser): void {
+    this.#parserSettings = (parser as unknown as { settings: object }).settings;
+    this.#parser = undefined;
+    (parser as Owned)[OWNER] = undefined;
+    if (Connection.#idleParsers.length < MAX_IDLE_PARSERS) Connection.#idleParsers.push(parser);
   }
 
   #onPacket(p: Packet): void {
@@ -167,7 +198,7 @@ export class Connection implements HandlerConnection {
     // Packets pipelined right behind CONNECT wait on the chain for it; anything else first is refused.
     if (p.cmd === 'connect') {
       this.#sawConnect = true;
-      forgetConnect(this.#parser);
+      if (this.#parser !== undefined) forgetConnect(this.#parser);
     }
     else if (!this.#sawConnect) {
       this.fail(new ProtocolError('MQTT_NOT_CONNECT_FIRST', `first packet was ${p.cmd}, not CONNECT [MQTT-3.1.0-1]`));

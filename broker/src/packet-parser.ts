@@ -42,6 +42,22 @@ export function createPacketParser(): { parser: PacketParser; lightened: boolean
   return { parser, lightened: true };
 }
 
+interface ParserState {
+  _stateCounter?: unknown;
+  _list?: { length?: unknown };
+  error?: unknown;
+}
+
+/**
+ * True when the parser holds nothing between two packets: no bytes of a next packet, no half-read header,
+ * no error. Such a parser can serve another connection (connection.ts pools them, so an idle connection
+ * holds none: ~0.9 KB of heap each, issue 15). False whenever mqtt-packet's internals are not as expected.
+ */
+export function isIdleParser(parser: PacketParser): boolean {
+  const p = parser as unknown as ParserState;
+  return p._stateCounter === 0 && p._list?.length === 0 && (p.error === null || p.error === undefined);
+}
+
 /**
  * mqtt-packet keeps the whole CONNECT packet (client id, credentials, will, properties) as the parser's
  * `settings` for the connection's life, and reads only its protocol version and bridge flag from it:
