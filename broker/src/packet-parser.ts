@@ -68,5 +68,19 @@ export function forgetConnect(parser: PacketParser): void {
   const p = parser as unknown as { settings?: { protocolVersion?: number | undefined; bridgeMode?: boolean } };
   const s = p.settings;
   if (s === undefined) return;
-  p.settings = s.bridgeMode === true ? { protocolVersion: s.protocolVersion, bridgeMode: true } : { protocolVersion: s.protocolVersion };
+  p.settings = parserSettings(s.protocolVersion, s.bridgeMode === true);
+}
+
+const SETTINGS = new Map<string, Readonly<{ protocolVersion: number | undefined; bridgeMode?: true }>>();
+
+/** One frozen settings object per (version, bridge) for every connection: mqtt-packet only reads it. */
+function parserSettings(protocolVersion: number | undefined, bridge: boolean): object {
+  if (protocolVersion !== 3 && protocolVersion !== 4 && protocolVersion !== 5) return bridge ? { protocolVersion, bridgeMode: true } : { protocolVersion };
+  const key = `${protocolVersion}:${bridge}`;
+  let s = SETTINGS.get(key);
+  if (s === undefined) {
+    s = Object.freeze(bridge ? { protocolVersion, bridgeMode: true as const } : { protocolVersion });
+    SETTINGS.set(key, s);
+  }
+  return s;
 }

@@ -84,6 +84,20 @@ describe('broker: limits and backpressure', () => {
     assert.equal(JSON.parse(logged[0]!).limit, 2);
   });
 
+  it('gives a source its slot back when one of its connections closes, refused ones leaving none taken', async () => {
+    h = await new Harness({ maxConnectionsPerSource: 2 }).start();
+    const one = await h.client({ clientId: 'one' });
+    await h.client({ clientId: 'two' });
+    await Promise.all(Array.from({ length: 5 }, () => h!.raw().waitClosed()));
+    assert.equal(h.broker.counters.connectionsRefusedPerSource, 5);
+    await one.endAsync();
+    await until(() => h!.broker.counters.connectionsOpen === 1, 2000, 'the closed connection to be gone');
+    const three = await h.client({ clientId: 'three' });
+    assert.equal(three.connected, true, 'the freed slot is usable');
+    await h.raw().waitClosed();
+    assert.equal(h.broker.counters.connectionsRefusedPerSource, 6, 'and the limit still holds');
+  });
+
   it('caps connections per source by default, high enough for a fleet behind one NAT address', () => {
     assert.equal(normalizeBrokerOptions({}).maxConnectionsPerSource, 1000);
   });
