@@ -21,9 +21,9 @@ import { createPacketParser, forgetConnect, isIdleParser, type PacketParser } fr
 // are encoded here (publish-encoding.ts, ack-encoding.ts). Process-wide, as MQTT.js's writeCache: false.
 mqtt.writeToStream.cacheNumbers = false;
 
-/** Where a stream or parser keeps the connection it belongs to, for the shared listeners. */
 /** parsers kept for reuse across connections; more idle ones are left to the garbage collector */
 const MAX_IDLE_PARSERS = 256;
+/** Where a stream or parser keeps the connection it belongs to, for the shared listeners. */
 const OWNER = Symbol('causeway.connection');
 type Owned = { [OWNER]?: Connection | undefined };
 

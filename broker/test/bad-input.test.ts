@@ -1,13 +1,6 @@
 import assert from 'node:assert/strict';
 import { Harness, collect, sleep, until, type RawClient } from './fixtures/harness.js';
 
-async function connected(h: Harness, version: 4 | 5, clientId: string): Promise<RawClient> {
-  const r = h.raw(version);
-  r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId, clean: true, keepalive: 0 }, version);
-  await r.next('connack');
-  return r;
-}
-
 describe('broker: bad input', () => {
   let h: Harness;
   beforeEach(async () => {
@@ -25,7 +18,7 @@ describe('broker: bad input', () => {
   });
 
   it('closes on a malformed packet (reserved flags) and counts it; v5 gets DISCONNECT 0x81', async () => {
-    const r = await connected(h, 5, 'm5');
+    const r = await h.rawConnected(5, 'm5');
     r.write(Buffer.from([0x82 | 0x01, 0x02, 0x00, 0x01])); // SUBSCRIBE with wrong fixed-header flags
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x81);
@@ -34,7 +27,7 @@ describe('broker: bad input', () => {
   });
 
   it('3.1.1: garbage bytes are dropped by closing the connection', async () => {
-    const r = await connected(h, 4, 'g4');
+    const r = await h.rawConnected(4, 'g4');
     r.write(Buffer.from([0xf0, 0x00])); // packet type 15 (AUTH) is not valid in 3.1.1
     await r.waitClosed();
     assert.ok(h.broker.counters.malformedPackets + h.broker.counters.protocolErrors >= 1);
@@ -49,7 +42,7 @@ describe('broker: bad input', () => {
   });
 
   it('v5: an oversized packet is refused with DISCONNECT 0x95 as soon as its length is read', async () => {
-    const r = await connected(h, 5, 'big');
+    const r = await h.rawConnected(5, 'big');
     // only the fixed header of a 1 MiB PUBLISH: the broker must not wait for (or buffer) the body
     r.write(Buffer.from([0x30, 0x80, 0x80, 0x40]));
     const d = (await r.next('disconnect')) as { reasonCode?: number };
@@ -58,7 +51,7 @@ describe('broker: bad input', () => {
   });
 
   it('v5: an oversized packet that arrives whole in one read is refused too, and not stored', async () => {
-    const r = await connected(h, 5, 'big-one-read');
+    const r = await h.rawConnected(5, 'big-one-read');
     r.send({ cmd: 'publish', topic: 'big/one', payload: Buffer.alloc(2000, 0x61), qos: 1, dup: false, retain: false, messageId: 1 }, 5);
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x95);
@@ -69,7 +62,7 @@ describe('broker: bad input', () => {
   it('v5: an invalid topic name (wildcard) gets DISCONNECT 0x90; other clients are unaffected', async () => {
     const bystander = await h.client({ clientId: 'ok' });
     await bystander.subscribeAsync('fine/#', { qos: 1 });
-    const r = await connected(h, 5, 'bad');
+    const r = await h.rawConnected(5, 'bad');
     r.send({ cmd: 'publish', topic: 'a/+/b', payload: Buffer.from('x'), qos: 1, dup: false, retain: false, messageId: 1 }, 5);
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x90);
@@ -80,7 +73,7 @@ describe('broker: bad input', () => {
   });
 
   it('v5: ill-formed UTF-8 in a topic name is a malformed packet (DISCONNECT 0x81)', async () => {
-    const r = await connected(h, 5, 'utf8');
+    const r = await h.rawConnected(5, 'utf8');
     // PUBLISH QoS 0, topic "a" 0xFF "b" (0xFF never occurs in UTF-8), no properties, payload "x"
     r.write(Buffer.from([0x30, 7, 0x00, 0x03, 0x61, 0xff, 0x62, 0x00, 0x78]));
     const d = (await r.next('disconnect')) as { reasonCode?: number };
@@ -89,14 +82,14 @@ describe('broker: bad input', () => {
   });
 
   it('v5: a topic alias beyond the maximum gets DISCONNECT 0x94', async () => {
-    const r = await connected(h, 5, 'alias');
+    const r = await h.rawConnected(5, 'alias');
     r.send({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { topicAlias: 1000 } }, 5);
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x94);
   });
 
   it('v5: an invalid subscription filter gets SUBACK 0x8F for that filter only', async () => {
-    const r = await connected(h, 5, 'sf');
+    const r = await h.rawConnected(5, 'sf');
     r.send({ cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: 'a/#/b', qos: 1, nl: false, rap: false, rh: 0 }, { topic: 'ok/+', qos: 1, nl: false, rap: false, rh: 0 }] }, 5);
     const ack = (await r.next('suback')) as { granted: number[] };
     assert.deepEqual(ack.granted, [0x8f, 1]);
@@ -104,7 +97,7 @@ describe('broker: bad input', () => {
   });
 
   it('a second CONNECT is a protocol error', async () => {
-    const r = await connected(h, 5, 'twice');
+    const r = await h.rawConnected(5, 'twice');
     r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clientId: 'twice', clean: true, keepalive: 0 }, 5);
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x82);
@@ -121,7 +114,7 @@ describe('broker: bad input', () => {
       await gate;
       return original(...args);
     };
-    const r = await connected(h, 5, 'flood');
+    const r = await h.rawConnected(5, 'flood');
     for (let i = 1; i <= 3; i++) r.send({ cmd: 'publish', topic: 'f/x', payload: Buffer.from('x'), qos: 1, dup: false, retain: false, messageId: i }, 5);
     const d = (await r.next('disconnect')) as { reasonCode?: number };
     assert.equal(d.reasonCode, 0x93);
@@ -139,7 +132,7 @@ describe('broker: bad input', () => {
     });
 
     it('v5: Receive Maximum + 1 QoS 2 publishes without PUBREL get DISCONNECT 0x93', async () => {
-      const r = await connected(h, 5, 'q2-flood');
+      const r = await h.rawConnected(5, 'q2-flood');
       for (let id = 1; id <= 3; id++) {
         publish2(r, id, 5);
         assert.equal(((await r.next('pubrec')) as { messageId?: number }).messageId, id);
@@ -155,7 +148,7 @@ describe('broker: bad input', () => {
     });
 
     it('v5: PUBREL → PUBCOMP frees the slot, so a client that completes its flows is never disconnected', async () => {
-      const r = await connected(h, 5, 'q2-ok');
+      const r = await h.rawConnected(5, 'q2-ok');
       for (let id = 1; id <= 10; id++) {
         publish2(r, id, 5);
         await r.next('pubrec');
@@ -172,7 +165,7 @@ describe('broker: bad input', () => {
     });
 
     it('v5: a re-sent QoS 2 publish whose PUBREC was lost is acknowledged again, not counted twice', async () => {
-      const r = await connected(h, 5, 'q2-dup');
+      const r = await h.rawConnected(5, 'q2-dup');
       for (let id = 1; id <= 3; id++) publish2(r, id, 5);
       for (let i = 0; i < 3; i++) await r.next('pubrec');
       r.send({ cmd: 'publish', topic: 'q2/x', payload: Buffer.from('3'), qos: 2, dup: true, retain: false, messageId: 3 }, 5);
@@ -181,7 +174,7 @@ describe('broker: bad input', () => {
     });
 
     it('3.1.1 has no Receive Maximum: many incomplete QoS 2 publishes are stored and PUBREC\'d, not disconnected', async () => {
-      const r = await connected(h, 4, 'q2-v4');
+      const r = await h.rawConnected(4, 'q2-v4');
       for (let id = 1; id <= 10; id++) publish2(r, id, 4);
       for (let i = 0; i < 10; i++) await r.next('pubrec');
       assert.equal(r.closed, false);

@@ -4,7 +4,7 @@ import vm from 'node:vm';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { createPacketParser, forgetConnect, isIdleParser } from '../src/packet-parser.js';
-import { Harness, collect, until, type RawClient } from './fixtures/harness.js';
+import { Harness, collect, until } from './fixtures/harness.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -96,19 +96,12 @@ describe('packet-parser', () => {
       await h.close();
     });
 
-    async function connected(version: 4 | 5, clientId: string): Promise<RawClient> {
-      const r = h.raw(version);
-      r.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clientId, clean: true, keepalive: 0 }, version);
-      await r.next('connack');
-      return r;
-    }
-
     it('keeps each connection’s half-read packet and protocol version while others parse in between', async () => {
       const sub = await h.client({ protocolVersion: 5, clientId: 'sub' });
       const got = collect(sub);
       await sub.subscribeAsync('p/#', { qos: 1 });
-      const a = await connected(5, 'a-v5');
-      const b = await connected(4, 'b-v4');
+      const a = await h.rawConnected(5, 'a-v5');
+      const b = await h.rawConnected(4, 'b-v4');
       const v5 = (id: number, payload: string): Buffer =>
         mqtt.generate({ cmd: 'publish', topic: 'p/a', payload: Buffer.from(payload), qos: 1, messageId: id, retain: false, dup: false, properties: { userProperties: { from: 'a' }, contentType: 'text/plain' } }, { protocolVersion: 5 });
       const v4 = (id: number, payload: string): Buffer => mqtt.generate({ cmd: 'publish', topic: 'p/b', payload: Buffer.from(payload), qos: 1, messageId: id, retain: false, dup: false });
@@ -117,7 +110,7 @@ describe('packet-parser', () => {
       await new Promise((r) => setImmediate(r));
       b.write(v4(1, 'b1')); // b's read ends between packets: its parser goes back to the pool
       await b.next('puback');
-      const c = await connected(4, 'c-v4'); // a new connection parses with a pooled parser
+      const c = await h.rawConnected(4, 'c-v4'); // a new connection parses with a pooled parser
       c.write(v4(1, 'c1'));
       await c.next('puback');
       a.write(first.subarray(9));
