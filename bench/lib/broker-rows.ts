@@ -73,9 +73,10 @@ export async function rowsForBrokers(names: readonly CompetitorName[], cases: re
     rows.forEach((row, i) => {
       const k = key(order[Math.floor(i / cases.length)]!, row.case);
       const seen = results.get(k) ?? { row, rounds: [] };
-      // A contender skipped or failed in any round is reported as such, with the reason.
-      if (raw[i] === undefined || seen.row.skipped !== undefined) seen.row = seen.row.skipped !== undefined ? seen.row : row;
-      else seen.rounds.push(raw[i]!);
+      // A contender skipped or failed in any round is reported as such, with the first reason.
+      const r = raw[i];
+      if (r !== undefined) seen.rounds.push(r);
+      else if (seen.row.skipped === undefined) seen.row = row;
       results.set(k, seen);
     });
   }
