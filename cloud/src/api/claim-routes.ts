@@ -13,6 +13,17 @@ import { registerWithCsr } from './csr-registration.js';
 import { registerWithApproval } from './registration-routes.js';
 import type { Router } from './router.js';
 
+/**
+ * A claim id: 12 base64url characters, never starting with "-" or "_". One in 32 random ids did, and
+ * `causeway claims revoke -x…` then read the id as a flag and stopped with a usage error.
+ */
+export function newClaimId(): string {
+  for (;;) {
+    const id = randomBytes(9).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
+}
+
 /** Claim tokens: `cw_claim_{id}.{secret}`; the id finds the claim, the secret proves it. */
 const TOKEN = /^cw_claim_([A-Za-z0-9_-]{8,64})\.([A-Za-z0-9_-]{20,128})$/;
 
@@ -42,7 +53,7 @@ export function claimRoutes(router: Router, deps: ApiDeps, claims: ClaimStore): 
       const groups = strArray(body, 'groups') ?? [];
       groups.forEach((g) => validateId(g, 'group name'));
       const now = Date.now();
-      const id = randomBytes(9).toString('base64url');
+      const id = newClaimId();
       const secret = randomBytes(32).toString('base64url');
       const approval = bool(body, 'approval') ?? false;
       if (approval && deps.registrations === undefined) throw new ApiError('API_BAD_REQUEST', 'this node has no approval queue');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { openSqliteControlStore } from '../../src/control/sqlite-control-store.js';
 import type { ControlStore } from '../../src/control/control-store.js';
 import { startApi, type ApiFixture } from './fixtures/api-fixture.js';
+import { newClaimId } from '../../src/api/claim-routes.js';
 
 describe('api/claim-routes: claims and POST /v1/register (issue 20)', () => {
   let api: ApiFixture;
@@ -48,5 +49,13 @@ describe('api/claim-routes: claims and POST /v1/register (issue 20)', () => {
     assert.deepEqual([r.status, r.json.error.code], [400, 'WHERE_INVALID']);
     assert.match(r.json.error.message, /unknown field "disk"/);
     assert.deepEqual((await api.call('GET', '/v1/gateways?where=backlog%3E1')).json, { gateways: [] });
+  });
+});
+
+describe('cloud/api/claim ids', () => {
+  it('never start with "-" or "_", so a claim id is never read as a flag on the command line', () => {
+    const ids = Array.from({ length: 5000 }, () => newClaimId());
+    for (const id of ids) assert.match(id, /^[A-Za-z0-9][A-Za-z0-9_-]{11}$/);
+    assert.equal(new Set(ids).size, ids.length);
   });
 });
