@@ -66,7 +66,16 @@ describe('edge e2e 40-fleet-health-where: a gateway with a filling outbox found 
     await held.waitAck(1500, 20_000);
 
     // The heartbeat carries the backlog: the held gateway's grows past 1,000, the healthy one's drains to 0.
-    await waitFor('both reports', 30_000, async () => ((await health('gw-held'))?.outbox.records > 1000 && (await health('gw-ok'))?.outbox.records === 0 ? true : undefined));
+    let seen = { held: undefined as unknown, ok: undefined as unknown };
+    await waitFor(
+      'both reports',
+      60_000,
+      async () => {
+        seen = { held: await health('gw-held'), ok: await health('gw-ok') };
+        return (seen.held as any)?.outbox.records > 1000 && (seen.ok as any)?.outbox.records === 0 ? true : undefined;
+      },
+      { detail: () => `last health seen: ${JSON.stringify(seen)}` },
+    );
     const h = await health('gw-held');
     assert.ok(h.outbox.bytes > 0 && h.uptimeSeconds >= 0 && h.diskFreeBytes > 0 && h.memFreeBytes > 0, JSON.stringify(h));
     assert.equal(h.configVersion, 0);
