@@ -1,5 +1,39 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { CausewayError } from '@causeway/shared';
+
+/** exit status of setpriv (like a shell) when it could not run the command it was given */
+const EXEC_FAILED = 127;
+
+let setprivPath: string | null | undefined;
+
+/** util-linux's setpriv on PATH (every Debian has it: util-linux is essential), or null. */
+function findSetpriv(): string | null {
+  if (setprivPath !== undefined) return setprivPath;
+  setprivPath = null;
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, 'setpriv'), constants.X_OK);
+      setprivPath = join(dir, 'setpriv');
+      break;
+    } catch {
+      // not in this one
+    }
+  }
+  return setprivPath;
+}
+
+/**
+ * The command line that runs socat so it ends with the process that started it: `setpriv --pdeathsig
+ * TERM` asks the kernel to send socat SIGTERM when its parent dies, even by SIGKILL, and socat then
+ * removes both links as on a normal close. Without setpriv a killed simulator leaves socat and its
+ * links behind.
+ */
+export function socatCommand(args: readonly string[], setpriv: string | null = findSetpriv()): { command: string; args: string[] } {
+  return setpriv === null ? { command: 'socat', args: [...args] } : { command: setpriv, args: ['--pdeathsig', 'TERM', '--', 'socat', ...args] };
+}
 
 export interface PtyPair {
   /** the path the edge opens */
@@ -25,7 +59,8 @@ export function openPtyPair(link: string, deviceLink: string, opts: { timeoutMs?
   // socat ends when the edge closes its side; serial-device.ts then plugs in again and waits.
   const edgeSide = `pty,raw,echo=0,link=${link}` + (opts.waitPeer ? ',wait-slave,pty-interval=0.05' : '');
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn('socat', ['-d', '-d', edgeSide, `pty,raw,echo=0,link=${deviceLink}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const cmd = socatCommand(['-d', '-d', edgeSide, `pty,raw,echo=0,link=${deviceLink}`]);
+    const child: ChildProcess = spawn(cmd.command, cmd.args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     let done = false;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -64,7 +99,7 @@ export function openPtyPair(link: string, deviceLink: string, opts: { timeoutMs?
       if (done) return;
       done = true;
       clearTimeout(timer);
-      reject(new CausewayError('IO_PTY', `socat exited with ${code}: ${err.trim()}`));
+      reject(new CausewayError('IO_PTY', code === EXEC_FAILED ? `cannot start socat: ${err.trim()}` : `socat exited with ${code}: ${err.trim()}`));
     });
   });
 }

@@ -63,4 +63,28 @@ describe('01-sim-serial-cli @e2e: causeway-sim serial on a real PTY', function (
     assert.equal(summary!.commands, 2);
     assert.ok((summary!.sent as number) > 5);
   });
+
+  it('killed with SIGKILL, takes its socat and both links with it', async () => {
+    const link = join(dir, 'killed');
+    const s = new SimProcess(['serial', '--profile', 'thermometer', '--link', link, '--rate', '10']);
+    sims.push(s);
+    const [up] = await s.waitFor('link-up');
+    const socat = up!.socatPid as number;
+    assert.ok(Number.isInteger(socat) && alive(socat), 'socat runs');
+    assert.ok(existsSync(link));
+    s.signal('SIGKILL');
+    await waitUntil(() => !alive(socat), 5000, () => `socat ${socat} still running after its simulator was killed`);
+    await waitUntil(() => !existsSync(link), 2000, () => 'link removed');
+  });
 });
+
+/** true while `pid` runs (a zombie counts as gone: socat's parent died, init reaps it) */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = spawnSync('ps', ['-o', 'stat=', '-p', String(pid)], { encoding: 'utf8' }).stdout.trim();
+  return stat !== '' && !stat.startsWith('Z');
+}
