@@ -60,7 +60,7 @@ export async function run(args: BenchArgs): Promise<BenchResult> {
     rows,
     notes: [
       `${publishers} publishers × ${inflight} in flight (MQTT 3.1.1, ${payloadBytes}-byte payloads) in one Node process; capped at ${messages} messages or ${durationMs} ms; latency = PUBLISH → PUBACK`,
-      'durability differs: mosquitto "persistence true" writes its database every autosave_interval (default 1800 s) and at shutdown, so its PUBACK follows no disk write; nats-server keeps MQTT QoS 1 messages in a JetStream file-store stream (whether its PUBACK waits for the store was not verified); causeway-cloud is to PUBACK only after its log commit',
+      'durability differs: mosquitto "persistence true" writes its database every autosave_interval (default 1800 s) and at shutdown, so its PUBACK follows no disk write; nats-server keeps MQTT QoS 1 messages in a JetStream file-store stream and syncs it on an interval (2.9.10 made no fsync or fdatasync at all in 6 s of this run under strace, docs/benchmarks.md 2026-12-06 22:40), so its PUBACK follows a write to the page cache, not a durable one; causeway-cloud is to PUBACK only after its log commit',
       'mosquitto drops QoS 1 messages for a subscriber whose queue exceeds max_queued_messages (default 1000); a shortfall shows as "PUBACKed but not delivered" (the subscriber is given up to 30 s after the last PUBACK, as long as deliveries keep coming)',
     ],
   };
