@@ -136,6 +136,25 @@ describe('jetstream store: several nodes on one JetStream @e2e', function () {
     }
   });
 
+  it('a node whose NATS connection is closed under it (dying without close()) stops tailing the log', async () => {
+    const c = await openJetStreamStore({ servers: nats.urls, prefix, name: 'node-c' });
+    const complaints: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => {
+      complaints.push(args.map(String).join(' '));
+    };
+    try {
+      await c.nc.close();
+      // The tail consumer checks its heartbeats every 2 s (idle_heartbeat 1000 ms, expires 2000 ms); one left
+      // running on the closed connection says "aborting resetPending - connection is closed" at each check.
+      await new Promise((r) => setTimeout(r, 5000));
+    } finally {
+      console.error = original;
+      await c.close().catch(() => undefined);
+    }
+    assert.deepEqual(complaints, []);
+  });
+
   it('tells the other node what it pruned', async () => {
     const r1 = await a.log.append(makeMessage('x', 'old', { createdAt: 1000 }), ['Q']);
     const r2 = await a.log.append(makeMessage('x', 'new'), ['Q']);

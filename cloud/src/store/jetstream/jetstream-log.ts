@@ -113,6 +113,15 @@ export class JetStreamLog implements MessageLog {
     // ordered consumer recreate itself elsewhere instead of the default 15 s.
     const tail = await consumer.consume({ max_messages: 1000, expires: 2000, idle_heartbeat: 1000 });
     this.tail = tail;
+    // A connection closed under the log (a node dying without close()) ends the tail too: its heartbeat
+    // check would otherwise keep firing on the closed connection for as long as the process lives.
+    void this.nc.closed().then(() => {
+      try {
+        tail.stop();
+      } catch {
+        // already stopped
+      }
+    });
     this.tailDone = (async () => {
       for await (const m of tail) {
         this.tailBehind = false;
