@@ -74,7 +74,15 @@ describe('edge e2e 40-fleet-health-where: a gateway with a filling outbox found 
         seen = { held: await health('gw-held'), ok: await health('gw-ok') };
         return (seen.held as any)?.outbox.records > 1000 && (seen.ok as any)?.outbox.records === 0 ? true : undefined;
       },
-      { detail: () => `last health seen: ${JSON.stringify(seen)}` },
+      {
+        detail: () =>
+          [
+            `last health seen: ${JSON.stringify(seen)}`,
+            `proxy: ${JSON.stringify(proxy.stats)} mode ${proxy.mode}, ${proxy.connections} open`,
+            `gw-held's last log lines: ${JSON.stringify(held.logs.slice(-15))}`,
+            `gw-held's stderr: ${held.stderr.slice(-1000)}`,
+          ].join('\n'),
+      },
     );
     const h = await health('gw-held');
     assert.ok(h.outbox.bytes > 0 && h.uptimeSeconds >= 0 && h.diskFreeBytes > 0 && h.memFreeBytes > 0, JSON.stringify(h));
