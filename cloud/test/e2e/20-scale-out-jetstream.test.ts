@@ -19,13 +19,16 @@ interface NodeProcess {
   crossNode: boolean;
   sessionsAcrossNodes: boolean;
   child: ChildProcess;
+  /** what the node wrote to stderr so far (for a timeout's message) */
+  output(): string;
   kill(): Promise<void>;
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+/** Polls `cond`; on a timeout the error also says what `detail` reports of the state at that moment. */
+async function until(what: string, cond: () => boolean, timeoutMs: number, detail?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail === undefined ? '' : `: ${detail()}`}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -67,6 +70,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
           crossNode: info.crossNode,
           sessionsAcrossNodes: info.sessionsAcrossNodes,
           child,
+          output: () => err,
           async kill() {
             if (child.exitCode !== null || child.signalCode !== null) return;
             const exited = new Promise((r) => child.once('exit', r));
@@ -149,9 +153,20 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     sub.on('message', (_t, p) => got.push(p.toString()));
     await Promise.all([connected(sub), connected(pub)]);
     await sub.subscribeAsync('alerts/+/fire', { qos: 1 });
+    // Node A registers the wildcard filter cluster-wide before its SUBACK; node B learns it from a KV watch a
+    // moment later, and a publish on B inside that moment is not indexed for it (docs/scale-out.md). So
+    // probe until B's publishes reach A, then count what is published after.
+    let probes = 0;
+    const probing = setInterval(() => void pub.publishAsync('alerts/probe/fire', `probe${probes++}`, { qos: 1 }).catch(() => undefined), 100);
+    try {
+      await until('a probe from node B on node A', () => got.some((m) => m.startsWith('probe')), 15_000, () => `${probes} probes sent; got ${JSON.stringify(got)}`);
+    } finally {
+      clearInterval(probing);
+    }
     for (let i = 0; i < 20; i++) await pub.publishAsync(`alerts/gw${i % 3}/fire`, `m${i}`, { qos: 1 });
-    await until('20 messages on node A', () => got.length >= 20, 30_000);
-    assert.deepEqual([...got].sort(), Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
+    const real = () => got.filter((m) => !m.startsWith('probe'));
+    await until('20 messages on node A', () => real().length >= 20, 30_000, () => `got ${JSON.stringify(got)}; node A's output: ${a.output().slice(-1500)}; node B's: ${b.output().slice(-1500)}`);
+    assert.deepEqual(real().sort(), Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
   });
 
   it('serves a persistent session on another node after its node died: what was queued meanwhile arrives', async function () {
@@ -188,7 +203,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     await fleet.allConnected(20_000);
     await until('acks through both nodes', () => fleet.stats.acked > 300, 20_000);
     await a.kill();
-    await until('all 20 gateways back (on node B)', () => fleet.report().connected === 20 && fleet.stats.reconnects >= 10, 30_000);
+    await until('all 20 gateways back (on node B)', () => fleet.report().connected === 20 && fleet.stats.reconnects >= 10, 30_000, () => `${JSON.stringify(fleet.report())}; node B's output: ${b.output().slice(-1500)}`);
     const ackedAtFailover = fleet.stats.acked;
     await until('telemetry flowing through node B', () => fleet.stats.acked > ackedAtFailover + 300, 20_000);
     const report = await fleet.stop();
