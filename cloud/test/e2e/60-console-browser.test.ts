@@ -224,11 +224,25 @@ describe('cloud e2e 60: the operator console in a real browser @e2e', function (
     await editor.getByLabel('Gateway id').fill('gw-b');
     await editor.getByLabel('Gateway id').press('Tab');
     const doc = editor.getByLabel('Document (JSON)');
-    await doc.fill('{"uplink": {"batchMaxReadings": "lots"}}');
-    await page.locator('[data-testid="cfg-check"]').getByText('uplink.batchMaxReadings').waitFor({ timeout: 30_000 });
+    // Leaving the id field loads gw-b's document; fill() selects the text and inserts in two steps, and a load
+    // answered in between re-renders the field under it. An operator's keystrokes mark the document as typed,
+    // so a load no longer replaces it: fill again until the field holds exactly what was typed.
+    const fillDoc = async (text: string): Promise<void> => {
+      for (let i = 0; i < 5 && (await doc.inputValue()) !== text; i++) await doc.fill(text);
+      assert.equal(await doc.inputValue(), text);
+    };
+    const checkSays = async (what: string): Promise<void> => {
+      try {
+        await page.locator('[data-testid="cfg-check"]').getByText(what).waitFor({ timeout: 30_000 });
+      } catch (err) {
+        throw new Error(`the check never said "${what}": it says ${JSON.stringify(await page.locator('[data-testid="cfg-check"]').textContent())} of ${JSON.stringify(await doc.inputValue())}`, { cause: err });
+      }
+    };
+    await fillDoc('{"uplink": {"batchMaxReadings": "lots"}}');
+    await checkSays('uplink.batchMaxReadings');
     assert.equal(await page.getByRole('button', { name: 'Save and push' }).isDisabled(), true, 'an invalid document cannot be saved');
-    await doc.fill('{"uplink": {"batchMaxReadings": 50}}');
-    await page.locator('[data-testid="cfg-check"]').getByText('valid for causeway-edge').waitFor({ timeout: 30_000 });
+    await fillDoc('{"uplink": {"batchMaxReadings": 50}}');
+    await checkSays('valid for causeway-edge');
     await page.getByRole('button', { name: 'Save and push' }).click();
     const saved = await page.getByText(/saved as version \d+/).textContent();
     const version = /version (\d+)/.exec(saved ?? '')![1]!;
