@@ -15,6 +15,7 @@ export * from './config/remote-config-policy.js';
 export * from './log/clip.js';
 export * from './log/log-throttle.js';
 export * from './fs/private-files.js';
+export * from './fs/find-on-path.js';
 export * from './cli/did-you-mean.js';
 export * from './retry/backoff.js';
 export * from './net/free-port.js';

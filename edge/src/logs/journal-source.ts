@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { CausewayError } from '@causeway/shared';
+import { readFileSync } from 'node:fs';
+import { CausewayError, findOnPath } from '@causeway/shared';
 import { JOURNAL_PRIORITY, parseJournalJson, unitFromCgroup, type LogLevel } from './journal-entries.js';
 
 /**
@@ -34,19 +33,6 @@ const NO_ACCESS = /insufficient permissions|not seeing messages from other users
 
 /** Output cap: 5,000 entries of a few hundred bytes each as JSON, with room; more is refused, not cut. */
 const MAX_OUTPUT = 16 * 1024 * 1024;
-
-function onPath(cmd: string, path: string | undefined): boolean {
-  for (const dir of (path ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
 
 const runJournalctl: JournalRunner = (args) =>
   new Promise((resolve, reject) => {
@@ -84,7 +70,7 @@ export function journalSource(unit: string, run: JournalRunner = runJournalctl):
 export function detectJournal(source: 'auto' | 'ring', env: NodeJS.ProcessEnv, readCgroup: () => string = () => readFileSync('/proc/self/cgroup', 'utf8')): JournalSource | undefined {
   if (source === 'ring') return undefined;
   if (env.JOURNAL_STREAM === undefined || env.JOURNAL_STREAM === '') return undefined;
-  if (!onPath('journalctl', env.PATH)) return undefined;
+  if (findOnPath('journalctl', env.PATH) === undefined) return undefined;
   let unit: string | undefined;
   try {
     unit = unitFromCgroup(readCgroup());

@@ -1,7 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { CausewayError } from '@causeway/shared';
+import { CausewayError, findOnPath } from '@causeway/shared';
 
 /** exit status of setpriv (like a shell) when it could not run the command it was given */
 const EXEC_FAILED = 127;
@@ -10,18 +8,7 @@ let setprivPath: string | null | undefined;
 
 /** util-linux's setpriv on PATH (every Debian has it: util-linux is essential), or null. */
 function findSetpriv(): string | null {
-  if (setprivPath !== undefined) return setprivPath;
-  setprivPath = null;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, 'setpriv'), constants.X_OK);
-      setprivPath = join(dir, 'setpriv');
-      break;
-    } catch {
-      // not in this one
-    }
-  }
+  setprivPath ??= findOnPath('setpriv', process.env['PATH']) ?? null;
   return setprivPath;
 }
 
