@@ -12,10 +12,28 @@ interface Encoded {
 }
 
 /**
- * Encodings of each message while the message object lives: the one variant most messages ever need, or
- * all of them by key when subscribers differ in QoS, RETAIN or version.
+ * How many of the most recently encoded messages keep their encodings. The deliveries of one message to
+ * many subscribers come close together (each session's in-flight window), so a few thousand recent
+ * messages cover fan-out. A WeakMap kept an encoding for as long as the message cache kept the message
+ * (250,000 messages): in fan-in, where each message is delivered once, that was one more buffer per
+ * cached message for the garbage collector to copy into the old generation, and a WeakMap entry per
+ * message made each scavenge walk its ephemeron table (issue 15, profile in docs/benchmarks.md).
  */
-const encodings = new WeakMap<StoredMessage, Encoded | Map<number, Encoded>>();
+export const ENCODINGS_KEPT = 2048;
+
+/** Encodings by message: the one variant most messages ever need, or all of them by key. */
+const encodings = new Map<StoredMessage, Encoded | Map<number, Encoded>>();
+/** the messages in `encodings`, oldest at `nextSlot` once the ring is full */
+const ring: (StoredMessage | undefined)[] = new Array(ENCODINGS_KEPT).fill(undefined);
+let nextSlot = 0;
+
+function keep(message: StoredMessage, e: Encoded | Map<number, Encoded>): void {
+  const oldest = ring[nextSlot];
+  if (oldest !== undefined) encodings.delete(oldest);
+  ring[nextSlot] = message;
+  nextSlot = (nextSlot + 1) % ENCODINGS_KEPT;
+  encodings.set(message, e);
+}
 
 /**
  * A PUBLISH without properties (any 3.1/3.1.1 delivery, and a v5 one that carries none) is the same bytes
@@ -36,7 +54,7 @@ export function encodePlainPublish(message: StoredMessage, qos: QoS, retain: boo
   else if (held.key === key) e = held;
   if (e === undefined) {
     e = encode(key, message, qos, retain, dup, version, packetId);
-    if (held === undefined) encodings.set(message, e);
+    if (held === undefined) keep(message, e);
     else if (held instanceof Map) held.set(key, e);
     else encodings.set(message, new Map([[held.key, held], [key, e]]));
     return e.bytes;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt-packet';
 import type { QoS } from '@causeway/shared';
 import type { StoredMessage } from '../src/store/contract.js';
-import { encodePlainPublish } from '../src/publish-encoding.js';
+import { ENCODINGS_KEPT, encodePlainPublish } from '../src/publish-encoding.js';
 
 function msg(topic: string, payloadBytes: number): StoredMessage {
   return { id: 1, topic, payload: Buffer.alloc(payloadBytes, 7), qos: 2, retain: false, properties: { qoslevel: 2, cleansessionflag: true, mqttRealTopic: topic }, createdAt: 0 };
@@ -34,5 +34,18 @@ describe('encodePlainPublish: one encoding per variant, the packet id patched in
     const b = encodePlainPublish(m, 1, false, false, 4, 2);
     assert.notEqual(a.readUInt16BE(a.length - 10), b.readUInt16BE(b.length - 10));
     assert.equal(encodePlainPublish(m, 0, false, false, 4), encodePlainPublish(m, 0, false, false, 4));
+  });
+
+  it('keeps the encodings of the last ENCODINGS_KEPT messages only, and encodes an older one again, byte for byte', () => {
+    const first = msg('t/first', 8);
+    const kept = encodePlainPublish(first, 0, false, false, 4);
+    for (let i = 1; i < ENCODINGS_KEPT; i++) encodePlainPublish(msg(`t/${i}`, 8), 0, false, false, 4);
+    assert.equal(encodePlainPublish(first, 0, false, false, 4), kept, 'still among the last ENCODINGS_KEPT');
+    // Two variants of one message count once.
+    encodePlainPublish(first, 1, false, false, 4, 9);
+    encodePlainPublish(msg('t/pushes-first-out', 8), 0, false, false, 4);
+    const again = encodePlainPublish(first, 0, false, false, 4);
+    assert.notEqual(again, kept, 'encoded again once ENCODINGS_KEPT newer messages were encoded');
+    assert.deepEqual(again, kept);
   });
 });
