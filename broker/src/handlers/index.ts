@@ -12,8 +12,12 @@ import { handlePubrel } from './pubrel.js';
 import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 
-/** The one router: a handler per packet type a client may send. */
-export async function route(conn: HandlerConnection, packet: Packet): Promise<void> {
+/**
+ * The one router: a handler per packet type a client may send. Returns what the handler returns: nothing
+ * when it finished synchronously (most do), a promise when it has more to do; it throws what the handler
+ * throws, so a connection handles a packet without making a promise for it.
+ */
+export function route(conn: HandlerConnection, packet: Packet): void | Promise<void> {
   if (packet.cmd !== 'connect' && !conn.connected) {
     throw new ProtocolError('MQTT_NOT_CONNECT_FIRST', `${packet.cmd} before CONNECT was accepted [MQTT-3.1.0-1]`);
   }
