@@ -14,6 +14,7 @@ import { encodePlainPublish } from './publish-encoding.js';
 import { encodePlainAck } from './ack-encoding.js';
 import { clip } from '@causeway/shared';
 import { createPacketParser, forgetConnect, isIdleParser, type PacketParser } from './packet-parser.js';
+import { readHotPackets } from './hot-packets.js';
 
 /** One settled promise that every idle connection's chains start from (a promise each is ~50 bytes). */
 // mqtt-packet's number cache: 65,536 two-byte Buffers (~6 MB of heap) made at the first generate() and
@@ -34,6 +35,9 @@ interface PendingAck {
   state: 'waiting' | 'done' | 'failed';
   err: unknown;
 }
+
+/** the most bytes of an incomplete PUBLISH or PUBACK a connection keeps itself between two reads */
+const MAX_KEPT_PARTIAL = 64 * 1024;
 
 /** Packets parsed but not handled, or QoS 0 appends outstanding, before the socket is no longer read. */
 const PENDING_LIMIT = 1024;
@@ -97,6 +101,8 @@ export class Connection implements HandlerConnection {
    * connection across reads (the protocol version, from CONNECT).
    */
   #parser: PacketParser | undefined;
+  /** the first bytes of a PUBLISH or PUBACK whose end has not arrived yet (hot-packets.ts) */
+  #rest: Buffer | undefined;
   #parserSettings: object | undefined;
   #chain: Promise<void> = SETTLED;
   /** acknowledgements waiting for their commits, in PUBLISH order (ackAfter); made at the first */
@@ -112,6 +118,12 @@ export class Connection implements HandlerConnection {
   #corked = false;
   /** idle parsers, their listeners attached (they find their connection under OWNER) */
   static readonly #idleParsers: PacketParser[] = [];
+
+  /** readHotPackets' sink: handles the packet; stops the read once the connection closed */
+  static #hotPacket(conn: Connection, p: Packet): boolean {
+    conn.#onPacket(p);
+    return !conn.closed;
+  }
 
   static #uncork(conn: Connection): void {
     conn.#corked = false;
@@ -138,6 +150,7 @@ export class Connection implements HandlerConnection {
     packet(this: Owned, p: Packet): void {
       this[OWNER]!.#onPacket(p);
     },
+
     parserError(this: Owned, err: Error): void {
       this[OWNER]!.fail(new ProtocolError(parserErrorCode(err.message), err.message, { cause: err }));
     },
@@ -163,8 +176,27 @@ export class Connection implements HandlerConnection {
 
   #onData(buf: Buffer): void {
     if (this.closed) return;
+    let from = 0;
+    if (this.#parser === undefined && this.connected) {
+      // Between two packets: PUBLISH and PUBACK are read here, the rest by mqtt-packet (hot-packets.ts).
+      const rest = this.#rest;
+      if (rest !== undefined) {
+        this.#rest = undefined;
+        buf = Buffer.concat([rest, buf]);
+      }
+      const r = readHotPackets(buf, 0, this.version === 5, Connection.#hotPacket, this);
+      if (r.stop === 'end' || r.stop === 'stopped') return;
+      if (r.stop === 'partial' && r.length <= MAX_KEPT_PARTIAL) {
+        // The start of a small packet whose end is in a later read: kept (a copy, so the read's buffer
+        // can go). A larger one goes to mqtt-packet, whose buffer list collects it without copying
+        // it again at every read, and which refuses one over maxPacketSize once its length is known.
+        this.#rest = Buffer.from(buf.subarray(r.at));
+        return;
+      }
+      from = r.at;
+    }
     const parser = this.#parser ?? this.#takeParser();
-    parser.parse(buf);
+    parser.parse(from === 0 ? buf : buf.subarray(from));
     // Refuse an oversized packet as soon as its length is known, before buffering it [MQTT-3.2.2-15].
     const len = (parser as unknown as { packet: { length: number } }).packet.length;
     if (len > this.broker.options.maxPacketSize) {
