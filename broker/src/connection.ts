@@ -107,7 +107,6 @@ export class Connection implements HandlerConnection {
   #chain: Promise<void> = SETTLED;
   /** acknowledgements waiting for their commits, in PUBLISH order (ackAfter); made at the first */
   #acks: PendingAck[] | undefined;
-  #sendingAcks = false;
   #sawConnect = false;
   #appending = 0;
   #queued = 0;
@@ -324,10 +323,8 @@ export class Connection implements HandlerConnection {
 
   /** Sends the acks at the head of the queue whose commits are done; a failed commit ends the connection. */
   #sendAcks(): void {
+    // Runs only from a commit's reaction, never inside an ack: no call of it is nested in another.
     const acks = this.#acks!;
-    // An ack that ends the connection could lead back here: the running loop sends what follows.
-    if (this.#sendingAcks) return;
-    this.#sendingAcks = true;
     let n = 0;
     for (; n < acks.length && acks[n]!.state !== 'waiting'; n++) {
       const a = acks[n]!;
@@ -340,7 +337,6 @@ export class Connection implements HandlerConnection {
     }
     if (n === acks.length) acks.length = 0;
     else if (n > 0) acks.splice(0, n);
-    this.#sendingAcks = false;
   }
 
   setKeepAlive(seconds: number): void {
