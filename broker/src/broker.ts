@@ -15,6 +15,8 @@ import type { HandlerConnection } from './handlers/context.js';
 import type { PublishInput } from './publish-input.js';
 
 const NEVER_EXPIRES = 0xffffffff;
+/** topics whose queues the broker remembers (#queuesOf) */
+const MAX_REMEMBERED_TOPICS = 10_000;
 /** How often every connection's keep alive is checked: a silent client is dropped 1.5 × its keep alive
  * after its last packet, give or take this. */
 export const KEEP_ALIVE_SWEEP_MS = 500;
@@ -37,6 +39,9 @@ export class Broker implements ConnectionHost {
   readonly #heads = new Map<string, number>();
   readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
   readonly #pendingTopics = new Set<string>();
+  /** the queues of recently published topics, while the wildcard filters stay as they were (#queuesOf) */
+  readonly #queuesByTopic = new Map<string, readonly string[]>();
+  #queuesVersion = 0;
   /** open connections per remote address (limits.maxConnectionsPerSource) */
   readonly #perSource = new Map<string, number>();
   readonly #background = new Set<Promise<unknown>>();
@@ -186,8 +191,7 @@ export class Broker implements ConnectionHost {
     const msg: NewMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain, properties: propertiesFor(p.topic, props), createdAt: Date.now() };
     if (p.meta !== undefined) msg.meta = p.meta;
     if (p.expiresAt !== undefined) msg.expiresAt = p.expiresAt;
-    const queues = queuesFor(p.topic, this.#index.wildcardsMatching(p.topic), this.options.serverQueues?.(p.topic) ?? []);
-    const res = await this.store.log.append(msg, queues, dedupeKey === undefined ? undefined : { dedupeKey });
+    const res = await this.store.log.append(msg, this.#queuesOf(p.topic), dedupeKey === undefined ? undefined : { dedupeKey });
     if (res.duplicate) {
       this.counters.duplicatesDropped++;
       return res;
@@ -198,6 +202,27 @@ export class Broker implements ConnectionHost {
     this.#notify(p.topic);
     this.options.onAppend?.(p.topic);
     return res;
+  }
+
+  /**
+   * Every queue a message on `topic` goes to. A topic's queues change only when a wildcard filter comes or
+   * goes, so they are worked out once per topic (walking the wildcard trie, naming the light and server
+   * queues) and remembered until then: the same strings every time, already hashed for the store's maps
+   * (issue 15). At most MAX_REMEMBERED_TOPICS are kept; past that the memo starts again.
+   */
+  #queuesOf(topic: string): readonly string[] {
+    const version = this.#index.wildcardsVersion;
+    if (version !== this.#queuesVersion) {
+      this.#queuesByTopic.clear();
+      this.#queuesVersion = version;
+    }
+    let queues = this.#queuesByTopic.get(topic);
+    if (queues === undefined) {
+      queues = queuesFor(topic, this.#index.wildcardsMatching(topic), this.options.serverQueues?.(topic) ?? []);
+      if (this.#queuesByTopic.size >= MAX_REMEMBERED_TOPICS) this.#queuesByTopic.clear();
+      this.#queuesByTopic.set(topic, queues);
+    }
+    return queues;
   }
 
   /**

@@ -48,7 +48,8 @@ export interface BrokerOptions {
   /**
    * The server-side queues (stored names) a message on `topic` also goes to, besides the light queues the
    * broker keeps for its own subscriptions; the cloud gives Causeway's rule, the first topic level
-   * (`firstLevelQueue`). Absent: none.
+   * (`firstLevelQueue`). Absent: none. It must depend on the topic alone: the broker asks once per topic
+   * and remembers the answer.
    */
   serverQueues?: (topic: string) => readonly string[];
   /**

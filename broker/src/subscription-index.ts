@@ -15,11 +15,20 @@ export class SubscriptionIndex {
   readonly #wildcards = new TopicTrie<string>();
   readonly #uses = new Map<string, number>();
   readonly #followers = new TopicTrie<Follower>();
+  #wildcardsChanged = 0;
+
+  /** Changes whenever a wildcard filter comes or goes: what wildcardsMatching answered before may be stale. */
+  get wildcardsVersion(): number {
+    return this.#wildcardsChanged;
+  }
 
   addWildcard(filter: string): void {
     const n = this.#uses.get(filter) ?? 0;
     this.#uses.set(filter, n + 1);
-    if (n === 0) this.#wildcards.add(filter, filter);
+    if (n === 0) {
+      this.#wildcards.add(filter, filter);
+      this.#wildcardsChanged++;
+    }
   }
 
   removeWildcard(filter: string): void {
@@ -28,6 +37,7 @@ export class SubscriptionIndex {
     else {
       this.#uses.delete(filter);
       this.#wildcards.remove(filter, filter);
+      this.#wildcardsChanged++;
     }
   }
 

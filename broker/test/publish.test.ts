@@ -162,6 +162,22 @@ describe('broker: publish and deliver', () => {
     assert.deepEqual(got.map((g) => g.payload), ['after']);
   });
 
+  it("indexes a topic into a wildcard filter's queue only while some session holds the filter, however often the topic was published", async () => {
+    const pub = await h.client({ clientId: 'pub' });
+    const filterEntries = async (): Promise<number> => (await h.store.log.read('f:idx/+', 1, 100)).length;
+    await pub.publishAsync('idx/a', '1', { qos: 1 });
+    await pub.publishAsync('idx/a', '2', { qos: 1 });
+    const sub = await h.client({ clientId: 'sub', clean: false });
+    await sub.subscribeAsync('idx/+', { qos: 1 });
+    await pub.publishAsync('idx/a', '3', { qos: 1 });
+    await pub.publishAsync('idx/b', '4', { qos: 1 });
+    assert.equal(await filterEntries(), 2, 'indexed once the filter is held');
+    await sub.unsubscribeAsync('idx/+');
+    await pub.publishAsync('idx/a', '5', { qos: 1 });
+    assert.equal(await filterEntries(), 2, 'no longer indexed once nobody holds it');
+    assert.equal((await h.store.log.read('t:idx/a', 1, 100)).length, 4);
+  });
+
   it('a batch re-sent with the same envelope id is acknowledged but stored once', async () => {
     const pub = await h.client({ clientId: 'gw1' });
     const batch: ReadingBatch = { v: 1, type: 'batch', id: 'b-1', gateway: 'gw1', device: 'd1', stream: 'temp', readings: [{ seq: 1, ts: 1, value: 20 }] };

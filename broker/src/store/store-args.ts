@@ -17,15 +17,23 @@ export function checkOffset(what: string, value: number): void {
   }
 }
 
-/** Distinct queue names in first-seen order ("duplicates in the list are ignored"). */
-export function distinctQueues(queues: readonly string[]): string[] {
-  const seen = new Set<string>();
-  for (const q of queues) {
-    checkQueueName(q);
-    seen.add(q);
+/**
+ * Distinct queue names in first-seen order ("duplicates in the list are ignored"): the list itself when
+ * it has no duplicate (the usual case: a message's few queues, checked pairwise without a Set per
+ * append), else a new one.
+ */
+export function distinctQueues(queues: readonly string[]): readonly string[] {
+  const n = queues.length;
+  for (let i = 0; i < n; i++) checkQueueName(queues[i]!);
+  if (n > SMALL_QUEUE_LIST) return n === new Set(queues).size ? queues : [...new Set(queues)];
+  for (let i = 1; i < n; i++) {
+    for (let j = 0; j < i; j++) if (queues[i] === queues[j]) return [...new Set(queues)];
   }
-  return [...seen];
+  return queues;
 }
+
+/** up to this many names, duplicates are looked for pair by pair */
+const SMALL_QUEUE_LIST = 16;
 
 /** A message is expired once its expiry time has passed; a message without expiry never is. */
 export function isExpired(message: { expiresAt?: number }, now: number): boolean {

@@ -19,7 +19,7 @@ const UNAVAILABLE_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({ baseMs: 200
 interface Pending {
   subject: string;
   message: NewMessage;
-  names: string[];
+  names: readonly string[];
   dedupeKey: string | undefined;
   attempts: number;
   /** when its first transient failure happened (the stream without a leader); undefined while none */
@@ -73,7 +73,7 @@ export class AppendPipeline {
 
   constructor(private readonly d: PipelineDeps) {}
 
-  submit(subject: string, message: NewMessage, names: string[], dedupeKey: string | undefined): Promise<AppendResult> {
+  submit(subject: string, message: NewMessage, names: readonly string[], dedupeKey: string | undefined): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ subject, message, names, dedupeKey, attempts: 0, unavailableSince: undefined, unavailable: 0, resolve, reject });
       if (!this.running) void this.run();
