@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { type HotPacket, readHotPackets } from '../src/hot-packets.js';
+import { prng as rng } from '@causeway/shared';
 import { Harness, sleep, until } from './fixtures/harness.js';
-
-/** A small deterministic PRNG, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What mqtt-packet makes of `bytes`, as plain objects. */
 function stockParse(bytes: Buffer, protocolVersion: number): object[] {
