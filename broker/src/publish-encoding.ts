@@ -12,27 +12,56 @@ interface Encoded {
 }
 
 /**
- * How many of the most recently encoded messages keep their encodings. The deliveries of one message to
- * many subscribers come close together (each session's in-flight window), so a few thousand recent
- * messages cover fan-out. A WeakMap kept an encoding for as long as the message cache kept the message
- * (250,000 messages): in fan-in, where each message is delivered once, that was one more buffer per
- * cached message for the garbage collector to copy into the old generation, and a WeakMap entry per
- * message made each scavenge walk its ephemeron table (issue 15, profile in docs/benchmarks.md).
+ * How many of the most recently encoded messages keep their encodings, and at most how many bytes of
+ * encodings are kept. The deliveries of one message to many subscribers come close together (each
+ * session's in-flight window), so a few thousand recent messages cover fan-out. A WeakMap kept an
+ * encoding for as long as the message cache kept the message (250,000 messages): in fan-in, where each
+ * message is delivered once, that was one more buffer per cached message for the garbage collector to
+ * copy into the old generation, and a WeakMap entry per message made each scavenge walk its ephemeron
+ * table (issue 15, profile in docs/benchmarks.md). An encoding holds a copy of the payload, hence the
+ * byte bound: 2,048 messages of 1 MB would otherwise keep 2 GB.
  */
 export const ENCODINGS_KEPT = 2048;
+export const ENCODED_BYTES_KEPT = 16 * 1024 * 1024;
 
 /** Encodings by message: the one variant most messages ever need, or all of them by key. */
 const encodings = new Map<StoredMessage, Encoded | Map<number, Encoded>>();
-/** the messages in `encodings`, oldest at `nextSlot` once the ring is full */
+/** the messages in `encodings` in the order they came, the oldest at `oldest` */
 const ring: (StoredMessage | undefined)[] = new Array(ENCODINGS_KEPT).fill(undefined);
-let nextSlot = 0;
+let oldest = 0;
+let count = 0;
+let keptBytes = 0;
 
-function keep(message: StoredMessage, e: Encoded | Map<number, Encoded>): void {
-  const oldest = ring[nextSlot];
-  if (oldest !== undefined) encodings.delete(oldest);
-  ring[nextSlot] = message;
-  nextSlot = (nextSlot + 1) % ENCODINGS_KEPT;
+function sizeOf(held: Encoded | Map<number, Encoded> | undefined): number {
+  if (held === undefined) return 0;
+  if (!(held instanceof Map)) return held.bytes.length;
+  let n = 0;
+  for (const e of held.values()) n += e.bytes.length;
+  return n;
+}
+
+function dropOldest(): void {
+  const m = ring[oldest]!;
+  ring[oldest] = undefined;
+  oldest = (oldest + 1) % ENCODINGS_KEPT;
+  count--;
+  keptBytes -= sizeOf(encodings.get(m));
+  encodings.delete(m);
+}
+
+/** Keeps the first encoding of `message`, dropping the oldest ones past either bound. */
+function keep(message: StoredMessage, e: Encoded): void {
+  while (count === ENCODINGS_KEPT || (count > 0 && keptBytes + e.bytes.length > ENCODED_BYTES_KEPT)) dropOldest();
+  ring[(oldest + count) % ENCODINGS_KEPT] = message;
+  count++;
+  keptBytes += e.bytes.length;
   encodings.set(message, e);
+}
+
+/** Another variant of a kept message: counted, and the oldest dropped while the bytes are over (it may be this one). */
+function keepVariant(e: Encoded): void {
+  keptBytes += e.bytes.length;
+  while (count > 0 && keptBytes > ENCODED_BYTES_KEPT) dropOldest();
 }
 
 /**
@@ -55,8 +84,11 @@ export function encodePlainPublish(message: StoredMessage, qos: QoS, retain: boo
   if (e === undefined) {
     e = encode(key, message, qos, retain, dup, version, packetId);
     if (held === undefined) keep(message, e);
-    else if (held instanceof Map) held.set(key, e);
-    else encodings.set(message, new Map([[held.key, held], [key, e]]));
+    else {
+      if (held instanceof Map) held.set(key, e);
+      else encodings.set(message, new Map([[held.key, held], [key, e]]));
+      keepVariant(e);
+    }
     return e.bytes;
   }
   if (qos === 0) return e.bytes;

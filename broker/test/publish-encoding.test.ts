@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import mqtt from 'mqtt-packet';
 import type { QoS } from '@causeway/shared';
 import type { StoredMessage } from '../src/store/contract.js';
-import { ENCODINGS_KEPT, encodePlainPublish } from '../src/publish-encoding.js';
+import { ENCODED_BYTES_KEPT, ENCODINGS_KEPT, encodePlainPublish } from '../src/publish-encoding.js';
 
 function msg(topic: string, payloadBytes: number): StoredMessage {
   return { id: 1, topic, payload: Buffer.alloc(payloadBytes, 7), qos: 2, retain: false, properties: { qoslevel: 2, cleansessionflag: true, mqttRealTopic: topic }, createdAt: 0 };
@@ -46,6 +46,19 @@ describe('encodePlainPublish: one encoding per variant, the packet id patched in
     encodePlainPublish(msg('t/pushes-first-out', 8), 0, false, false, 4);
     const again = encodePlainPublish(first, 0, false, false, 4);
     assert.notEqual(again, kept, 'encoded again once ENCODINGS_KEPT newer messages were encoded');
+    assert.deepEqual(again, kept);
+  });
+
+  it('keeps at most ENCODED_BYTES_KEPT of encodings: large messages push older ones out sooner', () => {
+    const mb = 1024 * 1024;
+    const first = msg('t/big-first', mb);
+    const kept = encodePlainPublish(first, 0, false, false, 4);
+    const fit = Math.floor(ENCODED_BYTES_KEPT / (mb + 20)) - 1;
+    for (let i = 0; i < fit - 1; i++) encodePlainPublish(msg(`t/big-${i}`, mb), 0, false, false, 4);
+    assert.equal(encodePlainPublish(first, 0, false, false, 4), kept, 'still within the byte bound');
+    for (let i = 0; i < 3; i++) encodePlainPublish(msg(`t/big-more-${i}`, mb), 0, false, false, 4);
+    const again = encodePlainPublish(first, 0, false, false, 4);
+    assert.notEqual(again, kept, 'pushed out by the byte bound long before ENCODINGS_KEPT messages');
     assert.deepEqual(again, kept);
   });
 });
