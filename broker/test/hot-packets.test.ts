@@ -3,7 +3,7 @@ import mqtt from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import { type HotPacket, readHotPackets } from '../src/hot-packets.js';
 import { prng as rng } from '@causeway/shared';
-import { Harness, sleep, until } from './fixtures/harness.js';
+import { Harness, type RawClient, sleep, until } from './fixtures/harness.js';
 
 /** What mqtt-packet makes of `bytes`, as plain objects. */
 function stockParse(bytes: Buffer, protocolVersion: number): object[] {
@@ -166,6 +166,44 @@ describe('hot packets: PUBLISH and PUBACK read without mqtt-packet', () => {
         });
       });
     }
+
+    it('survives 200 connected clients sending mutated and truncated PUBLISH/PUBACK streams: each is served or closed, the broker keeps storing for a well-behaved client', async () => {
+      const r = rng(4242);
+      const valid = (version: 4 | 5, i: number): Buffer[] => [
+        mqtt.generate({ cmd: 'publish', topic: `fz/${i}`, payload: Buffer.alloc(Math.floor(r() * 300), i), qos: 1, messageId: 1 + i, retain: false, dup: false }, { protocolVersion: version }),
+        mqtt.generate({ cmd: 'puback', messageId: 7 }, { protocolVersion: version }),
+        mqtt.generate({ cmd: 'publish', topic: 'fz/q0', payload: Buffer.from('x'), qos: 0, retain: false, dup: false }, { protocolVersion: version }),
+      ];
+      const raws: RawClient[] = [];
+      for (let c = 0; c < 200; c++) {
+        const version = c % 2 === 0 ? 4 : 5;
+        const raw = await h.rawConnected(version, `fuzz-${c}`);
+        raws.push(raw);
+        const bytes = Buffer.concat(Array.from({ length: 12 }, (_, i) => valid(version, i)).flat());
+        // Flip a few bytes, maybe cut the tail off, maybe append garbage.
+        for (let k = 0; k < 1 + Math.floor(r() * 4); k++) bytes[Math.floor(r() * bytes.length)] = Math.floor(r() * 256);
+        let stream = r() < 0.3 ? bytes.subarray(0, Math.floor(r() * bytes.length)) : bytes;
+        if (r() < 0.3) stream = Buffer.concat([stream, Buffer.from(Array.from({ length: 1 + Math.floor(r() * 40) }, () => Math.floor(r() * 256)))]);
+        for (let at = 0; at < stream.length; ) {
+          const n = 1 + Math.floor(r() * 200);
+          raw.write(stream.subarray(at, at + n));
+          at += n;
+        }
+      }
+      const c = h.broker.counters;
+      const counted = (): number => c.malformedPackets + c.protocolErrors + c.invalidTopics + c.oversizedPackets;
+      // Every connection the broker closed was counted, and its client saw the close.
+      await sleep(100);
+      await until(() => raws.filter((x) => x.closed).length === counted(), 5000, `closures seen = closures counted (${JSON.stringify(c)})`);
+      const closed = raws.filter((x) => x.closed).length;
+      assert.ok(closed > 0 && closed < raws.length, `some clients closed, some still served (${closed} of ${raws.length})`);
+      // The broker still stores and acknowledges for a client that behaves.
+      const good = await h.rawConnected(4, 'after-fuzz');
+      const before = (await h.store.log.stats()).messages;
+      good.send({ cmd: 'publish', topic: 'fz/good', payload: Buffer.from('ok'), qos: 1, messageId: 9, retain: false, dup: false });
+      assert.equal(((await good.next('puback')) as { messageId?: number }).messageId, 9);
+      assert.equal((await h.store.log.stats()).messages, before + 1);
+    });
 
     it('refuses a PUBLISH over the packet size limit arriving in pieces, as before', async () => {
       await h.close();
