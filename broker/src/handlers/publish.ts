@@ -104,10 +104,8 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     return;
   }
   conn.pendingInbound++;
-  // Without v5 Receive Maximum a 3.1.1 client is slowed down by not reading its socket. A v5 client is
-  // read on: one more publish than it agreed to is a protocol error to answer with 0x93 (above), which
-  // an unread socket would leave waiting instead.
-  if (conn.version !== 5 && conn.pendingInbound >= b.options.maxInflight) conn.pauseReading();
+  // Without v5 Receive Maximum a 3.1.1 client is slowed down by not reading its socket.
+  if (conn.pendingInbound >= b.options.maxInflight) conn.pauseReading();
   conn.ackAfter(committed, () => {
     conn.pendingInbound--;
     conn.resumeIfDrained();
