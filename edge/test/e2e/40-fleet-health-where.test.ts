@@ -75,12 +75,18 @@ describe('edge e2e 40-fleet-health-where: a gateway with a filling outbox found 
         return (seen.held as any)?.outbox.records > 1000 && (seen.ok as any)?.outbox.records === 0 ? true : undefined;
       },
       {
-        detail: () =>
+        // Two CI runs saw gw-held never report health, one saw gw-ok never report it: say everything.
+        detail: async () =>
           [
-            `last health seen: ${JSON.stringify(seen)}`,
+            `last health seen (a missing key: no health): ${JSON.stringify(seen)}`,
+            `gw-ok as the API shows it: ${JSON.stringify(await call('GET', '/v1/gateways/gw-ok').catch((e: Error) => e.message))}`,
+            `gw-held as the API shows it: ${JSON.stringify(await call('GET', '/v1/gateways/gw-held').catch((e: Error) => e.message))}`,
             `proxy: ${JSON.stringify(proxy.stats)} mode ${proxy.mode}, ${proxy.connections} open`,
-            `gw-held's last log lines: ${JSON.stringify(held.logs.slice(-15))}`,
-            `gw-held's stderr: ${held.stderr.slice(-1000)}`,
+            ...[['gw-ok', healthy] as const, ['gw-held', held] as const].flatMap(([name, a]) => [
+              `${name}'s warnings and last log lines: ${JSON.stringify([...a.logs.filter((l: any) => l.level !== 'info' && l.level !== 'debug').slice(-10), ...a.logs.slice(-8)])}`,
+              `${name}'s stderr: ${a.stderr.slice(-1000)}`,
+            ]),
+            `cloud's last output lines: ${cloud.lines.slice(-30).join('\n')}`,
           ].join('\n'),
       },
     );
