@@ -24,12 +24,11 @@ interface Encoded {
 export const ENCODINGS_KEPT = 2048;
 export const ENCODED_BYTES_KEPT = 16 * 1024 * 1024;
 
-/** Encodings by message: the one variant most messages ever need, or all of them by key. */
+/**
+ * Encodings by message: the one variant most messages ever need, or all of them by key. A Map iterates
+ * in insertion order, so its first key is the oldest kept message.
+ */
 const encodings = new Map<StoredMessage, Encoded | Map<number, Encoded>>();
-/** the messages in `encodings` in the order they came, the oldest at `oldest` */
-const ring: (StoredMessage | undefined)[] = new Array(ENCODINGS_KEPT).fill(undefined);
-let oldest = 0;
-let count = 0;
 let keptBytes = 0;
 
 function sizeOf(held: Encoded | Map<number, Encoded> | undefined): number {
@@ -41,19 +40,14 @@ function sizeOf(held: Encoded | Map<number, Encoded> | undefined): number {
 }
 
 function dropOldest(): void {
-  const m = ring[oldest]!;
-  ring[oldest] = undefined;
-  oldest = (oldest + 1) % ENCODINGS_KEPT;
-  count--;
+  const m = encodings.keys().next().value!;
   keptBytes -= sizeOf(encodings.get(m));
   encodings.delete(m);
 }
 
 /** Keeps the first encoding of `message`, dropping the oldest ones past either bound. */
 function keep(message: StoredMessage, e: Encoded): void {
-  while (count === ENCODINGS_KEPT || (count > 0 && keptBytes + e.bytes.length > ENCODED_BYTES_KEPT)) dropOldest();
-  ring[(oldest + count) % ENCODINGS_KEPT] = message;
-  count++;
+  while (encodings.size === ENCODINGS_KEPT || (encodings.size > 0 && keptBytes + e.bytes.length > ENCODED_BYTES_KEPT)) dropOldest();
   keptBytes += e.bytes.length;
   encodings.set(message, e);
 }
@@ -61,7 +55,7 @@ function keep(message: StoredMessage, e: Encoded): void {
 /** Another variant of a kept message: counted, and the oldest dropped while the bytes are over (it may be this one). */
 function keepVariant(e: Encoded): void {
   keptBytes += e.bytes.length;
-  while (count > 0 && keptBytes > ENCODED_BYTES_KEPT) dropOldest();
+  while (encodings.size > 0 && keptBytes > ENCODED_BYTES_KEPT) dropOldest();
 }
 
 /**
