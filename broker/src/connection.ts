@@ -149,7 +149,6 @@ export class Connection implements HandlerConnection {
     packet(this: Owned, p: Packet): void {
       this[OWNER]!.#onPacket(p);
     },
-
     parserError(this: Owned, err: Error): void {
       this[OWNER]!.fail(new ProtocolError(parserErrorCode(err.message), err.message, { cause: err }));
     },
@@ -183,7 +182,7 @@ export class Connection implements HandlerConnection {
         this.#rest = undefined;
         buf = Buffer.concat([rest, buf]);
       }
-      const r = readHotPackets(buf, 0, this.version === 5, Connection.#hotPacket, this);
+      const r = readHotPackets(buf, this.version === 5, Connection.#hotPacket, this);
       if (r.stop === 'end' || r.stop === 'stopped') return;
       if (r.stop === 'partial' && r.length <= MAX_KEPT_PARTIAL) {
         // The start of a small packet whose end is in a later read: kept (a copy, so the read's buffer

@@ -2,8 +2,9 @@ import type { IPubackPacket, IPublishPacket } from 'mqtt-packet';
 
 /**
  * The packets a busy broker reads most, read without mqtt-packet: PUBLISH (any QoS, 3.1/3.1.1, and v5
- * without properties) and PUBACK (v5: reason code Success, no properties). mqtt-packet's parser walks a state machine per packet, calls
- * `debug` a dozen times and copies through a BufferList: ~5 % of the durable fan-in profile (issue 15).
+ * without properties) and PUBACK (v5: reason code Success, no properties). mqtt-packet's parser walks a
+ * state machine per packet, calls `debug` a dozen times and copies through a BufferList: ~5 % of the
+ * durable fan-in profile (issue 15).
  *
  * Only whole, ordinary packets are read here. Anything else — another type, a v5 PUBLISH with
  * properties, a v5 PUBACK with a reason code, reserved flag bits, QoS 3, a malformed length or topic —
@@ -36,12 +37,12 @@ const PUBLISH = 3;
 const PUBACK = 4;
 
 /**
- * Reads whole ordinary PUBLISH and PUBACK packets from `buf` starting at `from`, handing each to `sink`
+ * Reads whole ordinary PUBLISH and PUBACK packets from the start of `buf`, handing each to `sink`
  * (which returns false to stop). `v5`: the connection speaks MQTT 5 (a PUBLISH then carries a property
  * length, a PUBACK may carry a reason code).
  */
-export function readHotPackets<C>(buf: Buffer, from: number, v5: boolean, sink: (ctx: C, packet: HotPacket) => boolean, ctx: C): HotRead {
-  let at = from;
+export function readHotPackets<C>(buf: Buffer, v5: boolean, sink: (ctx: C, packet: HotPacket) => boolean, ctx: C): HotRead {
+  let at = 0;
   const end = buf.length;
   while (at < end) {
     const first = buf[at]!;

@@ -17,7 +17,7 @@ function stockParse(bytes: Buffer, protocolVersion: number): object[] {
 
 function hotParse(bytes: Buffer, v5: boolean): { packets: object[]; stop: string; at: number } {
   const packets: object[] = [];
-  const r = readHotPackets(bytes, 0, v5, (list: object[], p: HotPacket) => list.push({ ...p }) > 0, packets);
+  const r = readHotPackets(bytes, v5, (list: object[], p: HotPacket) => list.push({ ...p }) > 0, packets);
   return { packets, stop: r.stop, at: r.at };
 }
 
@@ -90,7 +90,7 @@ describe('hot packets: PUBLISH and PUBACK read without mqtt-packet', () => {
       assert.equal(r2.at, a.length);
       // Once the Remaining Length is whole, the caller knows how big the packet is.
       const lengthKnown = cut >= 3;
-      assert.equal(readHotPackets(big.subarray(0, cut), 0, false, () => true, undefined).length, lengthKnown ? big.length - 3 : -1);
+      assert.equal(readHotPackets(big.subarray(0, cut), false, () => true, undefined).length, lengthKnown ? big.length - 3 : -1);
     }
   });
 
