@@ -82,6 +82,20 @@ describe('broker: bad input', () => {
     assert.equal((await h.store.log.stats()).messages, 0);
   });
 
+  it('v5: a PUBLISH whose property runs past the end of the packet is a malformed packet (DISCONNECT 0x81), not stored; others still are', async () => {
+    const pub = await h.client({ clientId: 'pub' });
+    const r = await h.rawConnected(5, 'short-prop');
+    // PUBLISH QoS 1, topic "a", id 1, properties (3 bytes): Correlation Data of 16 bytes, none of them sent
+    r.write(Buffer.from([0x32, 9, 0x00, 0x01, 0x61, 0x00, 0x01, 3, 0x09, 0x00, 0x10]));
+    const d = (await r.next('disconnect')) as { reasonCode?: number };
+    assert.equal(d.reasonCode, 0x81);
+    assert.equal(h.broker.counters.malformedPackets, 1);
+    assert.equal(r.packets.filter((p) => p.cmd === 'puback').length, 0, 'never acknowledged');
+    await pub.publishAsync('fine/x', 'stored', { qos: 1 });
+    const stats = await h.store.log.stats();
+    assert.equal(stats.messages, 1, 'only the well-formed publish is stored');
+  });
+
   it('v5: a topic alias beyond the maximum gets DISCONNECT 0x94', async () => {
     const r = await h.rawConnected(5, 'alias');
     r.send({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 0, dup: false, retain: false, properties: { topicAlias: 1000 } }, 5);

@@ -23,8 +23,24 @@ function resolveTopic(conn: HandlerConnection, packet: IPublishPacket): string {
   return t;
 }
 
+/**
+ * mqtt-packet reads a string or binary property that runs past its packet as null rather than failing:
+ * such a PUBLISH is a Malformed Packet, refused before anything of it is stored.
+ */
+function assertPropertiesRead(p: NonNullable<IPublishPacket['properties']>): void {
+  for (const [name, value] of Object.entries(p)) {
+    if (value === null) throw new ProtocolError('MQTT_MALFORMED', `PUBLISH property ${name} runs past the end of the packet`);
+  }
+  for (const [name, value] of Object.entries(p.userProperties ?? {})) {
+    if (value === null || (Array.isArray(value) && value.some((v) => v === null))) {
+      throw new ProtocolError('MQTT_MALFORMED', `PUBLISH user property ${JSON.stringify(name)} runs past the end of the packet`);
+    }
+  }
+}
+
 function metaOf(p: IPublishPacket['properties']): PublishMeta | undefined {
   if (p === undefined) return undefined;
+  assertPropertiesRead(p);
   const m: PublishMeta = {};
   if (p.contentType !== undefined) m.contentType = p.contentType;
   if (p.responseTopic !== undefined) m.responseTopic = p.responseTopic;

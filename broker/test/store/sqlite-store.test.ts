@@ -47,6 +47,20 @@ describe('sqlite store: backend-only behaviour', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("a message that cannot be encoded fails alone (STORE_INVALID), not the other writes of its batch", async () => {
+    const store = openStore();
+    const bad = makeMessage('a', 'bad');
+    bad.meta = { correlationData: null as unknown as Buffer };
+    const results = await Promise.allSettled([
+      store.log.append(makeMessage('a', '1'), ['q:a']),
+      store.log.append(bad, ['q:a']),
+      store.log.append(makeMessage('a', '2'), ['q:a']),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+    assert.equal(((results[1] as PromiseRejectedResult).reason as StoreError).code, 'STORE_INVALID');
+    assert.deepEqual((await store.log.read('q:a', 1, 10)).map((e) => [e.offset, e.message.payload.toString()]), [[1, '1'], [2, '2']]);
+  });
+
   it('a reader behind the in-memory tails, one entry at a time, gets what one big read gets (read-ahead)', async () => {
     const store = openStore({ cacheMaxMessages: 10 });
     const now = Date.now();

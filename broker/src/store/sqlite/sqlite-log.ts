@@ -13,6 +13,7 @@ import type { GroupCommit } from './group-commit.js';
 import type { MessageCache } from './message-cache.js';
 import { MESSAGE_COLUMNS, type MessageRow, messageParams, rowToMessage } from './message-row.js';
 import { pruneLog } from './sqlite-retention.js';
+import { StoreError } from '../store-error.js';
 import type { QueueTails } from './queue-tails.js';
 
 interface QueueState {
@@ -97,6 +98,9 @@ export class SqliteLog implements MessageLog {
       this.assertOpen();
       const names = distinctQueues(queues);
       const key = options?.dedupeKey;
+      // Encoded before the transaction: a message that cannot be encoded fails alone, not the whole batch
+      // of other clients' writes it would have joined. The id is filled in when the job runs.
+      const params = encodeRow(message);
       // Captured when the job runs, for undo if its batch rolls back.
       let undo: (() => void) | undefined;
       return this.commit.submit(
@@ -115,7 +119,8 @@ export class SqliteLog implements MessageLog {
             for (const name of created) this.queues.delete(name);
             this.cache.delete(id);
           };
-          for (const p of messageParams(id, message)) this.pendingMessages.push(p);
+          params[0] = id;
+          for (const p of params) this.pendingMessages.push(p);
           this.nextId++;
           this.count++;
           this.bytes += message.payload.length;
@@ -355,4 +360,13 @@ function flushRows(params: unknown[], width: number, rows: number, full: Databas
   for (; i + chunk <= params.length; i += chunk) full.run(params.slice(i, i + chunk));
   for (; i < params.length; i += width) single.run(params.slice(i, i + width));
   params.length = 0;
+}
+
+/** The message's row parameters (id still 0), or STORE_INVALID naming what could not be encoded. */
+function encodeRow(message: NewMessage): unknown[] {
+  try {
+    return messageParams(0, message);
+  } catch (err) {
+    throw new StoreError('STORE_INVALID', `message on ${JSON.stringify(message.topic)} cannot be stored: ${(err as Error).message}`, { cause: err });
+  }
 }
