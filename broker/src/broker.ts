@@ -1,6 +1,6 @@
 import type { Identity } from './access.js';
 import type { Duplex } from 'node:stream';
-import { hasWildcard, matchTopic, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
+import { matchTopic, propertiesFor, type QoS, REFUSAL_LOG_DEFAULTS, ThrottledLog } from '@causeway/shared';
 import type { AppendResult, BrokerStore, NewMessage, SessionState, StoredMessage } from './store/contract.js';
 import { filterQueue, queuesFor, topicQueue } from './store/queue-names.js';
 import { createCounters, type BrokerCounters } from './counters.js';
@@ -15,6 +15,11 @@ import type { HandlerConnection } from './handlers/context.js';
 import type { PublishInput } from './publish-input.js';
 
 const NEVER_EXPIRES = 0xffffffff;
+/** a topic's queues with and without its own light queue (#queuesOf) */
+interface TopicQueues {
+  withTopic: readonly string[];
+  withoutTopic: readonly string[];
+}
 /** topics whose queues the broker remembers (#queuesOf) */
 const MAX_REMEMBERED_TOPICS = 10_000;
 /** How often every connection's keep alive is checked: a silent client is dropped 1.5 × its keep alive
@@ -23,8 +28,8 @@ export const KEEP_ALIVE_SWEEP_MS = 500;
 
 /**
  * The MQTT broker core: store once, push-pull. A PUBLISH is appended to the log once, indexed into its
- * first-level queue, its topic's light queue and the light queue of every wildcard filter any session
- * holds; then the topic is announced and each connected session following it pulls from its own offset.
+ * first-level queue, its topic's light queue if any session holds that topic, and the light queue of
+ * every wildcard filter any session holds; then the topic is announced and each connected session following it pulls from its own offset.
  * `handle(stream)` takes any duplex stream, so tests drive it in-process and listeners pass sockets.
  */
 export class Broker implements ConnectionHost {
@@ -40,7 +45,7 @@ export class Broker implements ConnectionHost {
   readonly #expiryTimers = new Map<string, NodeJS.Timeout>();
   readonly #pendingTopics = new Set<string>();
   /** the queues of recently published topics, while the wildcard filters stay as they were (#queuesOf) */
-  readonly #queuesByTopic = new Map<string, readonly string[]>();
+  readonly #queuesByTopic = new Map<string, TopicQueues>();
   #queuesVersion = 0;
   /** open connections per remote address (limits.maxConnectionsPerSource) */
   readonly #perSource = new Map<string, number>();
@@ -205,10 +210,17 @@ export class Broker implements ConnectionHost {
   }
 
   /**
-   * Every queue a message on `topic` goes to. A topic's queues change only when a wildcard filter comes or
-   * goes, so they are worked out once per topic (walking the wildcard trie, naming the light and server
-   * queues) and remembered until then: the same strings every time, already hashed for the store's maps
-   * (issue 15). At most MAX_REMEMBERED_TOPICS are kept; past that the memo starts again.
+   * Every queue a message on `topic` goes to: its server-side queues, its light queue while an exact
+   * subscription to it is held, and the light queue of each held wildcard filter that matches. The
+   * wildcard part changes only when a wildcard filter comes or goes, so a topic's two lists (with and
+   * without its light queue) are worked out once and remembered until then: the same strings every time,
+   * already hashed for the store's maps (issue 15). At most MAX_REMEMBERED_TOPICS are kept; past that the
+   * memo starts again.
+   *
+   * A light queue nobody holds is not indexed: no reader could use its entries, since a new subscription
+   * starts at the queue's end. In fan-in this saves one B-tree leaf write per topic per commit. On a store
+   * shared by several nodes (JetStream) `indexEveryTopic` indexes every topic's light queue, as another
+   * node's sessions may hold it.
    */
   #queuesOf(topic: string): readonly string[] {
     const version = this.#index.wildcardsVersion;
@@ -218,11 +230,13 @@ export class Broker implements ConnectionHost {
     }
     let queues = this.#queuesByTopic.get(topic);
     if (queues === undefined) {
-      queues = queuesFor(topic, this.#index.wildcardsMatching(topic), this.options.serverQueues?.(topic) ?? []);
+      const withTopic = queuesFor(topic, this.#index.wildcardsMatching(topic), this.options.serverQueues?.(topic) ?? []);
+      const light = topicQueue(topic);
+      queues = { withTopic, withoutTopic: withTopic.filter((q) => q !== light) };
       if (this.#queuesByTopic.size >= MAX_REMEMBERED_TOPICS) this.#queuesByTopic.clear();
       this.#queuesByTopic.set(topic, queues);
     }
-    return queues;
+    return this.options.indexEveryTopic || this.#index.holdsExact(topic) ? queues.withTopic : queues.withoutTopic;
   }
 
   /**
@@ -296,7 +310,7 @@ export class Broker implements ConnectionHost {
   /** Adds or replaces a subscription; returns true if one with the same filter existed. */
   async subscribe(s: Session, sub: Subscription, opts: { persist?: boolean; restoring?: boolean } = {}): Promise<boolean> {
     const old = s.subscriptions.get(sub.filter);
-    if (old === undefined && hasWildcard(sub.topicFilter)) this.#index.addWildcard(sub.topicFilter);
+    if (old === undefined) this.#index.hold(sub.topicFilter);
     s.subscriptionsForChange().set(sub.filter, sub);
     const log = this.store.log;
     if (sub.shareGroup !== undefined) {
@@ -328,7 +342,7 @@ export class Broker implements ConnectionHost {
     const sub = s.subscriptions.get(filter);
     if (sub === undefined) return false;
     s.subscriptionsForChange().delete(filter);
-    if (hasWildcard(sub.topicFilter)) this.#index.removeWildcard(sub.topicFilter);
+    this.#index.release(sub.topicFilter);
     if (sub.shareGroup !== undefined) this.#groups.get(filter)?.remove(s.clientId);
     else {
       this.#index.unfollow(sub.topicFilter, s);

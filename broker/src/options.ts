@@ -35,6 +35,14 @@ export interface BrokerOptions {
   /** ms between durable commits of the read positions of connected persistent sessions */
   offsetCommitIntervalMs: number;
   allowAnonymous: boolean;
+  /**
+   * Index every topic into its light queue (`t:…`), held or not. Off (the default), a topic's light queue
+   * is written only while a session of this broker holds the exact topic: no reader could use the entries
+   * of one nobody holds, since a new subscription starts at the queue's end (issue 15: an unheld light
+   * queue cost a B-tree leaf per topic per commit). On for a store shared by several nodes (JetStream),
+   * where a session on another node may hold the topic.
+   */
+  indexEveryTopic: boolean;
   /** who a client is and what it may do; default: openAccess(allowAnonymous) */
   access: AccessControl;
   /** called after every durable append with the topic (server-side queues wake long-polls) */
@@ -80,6 +88,7 @@ export const BROKER_DEFAULTS: Readonly<Omit<BrokerOptions, 'logger' | 'access' |
   connectTimeoutMs: 10_000,
   offsetCommitIntervalMs: 1000,
   allowAnonymous: true,
+  indexEveryTopic: false,
 });
 
 export function normalizeBrokerOptions(opts: Partial<BrokerOptions> = {}): Readonly<BrokerOptions> {

@@ -1,4 +1,4 @@
-import { TopicTrie } from '@causeway/shared';
+import { hasWildcard, TopicTrie } from '@causeway/shared';
 
 /** Something that pulls from the log when a topic it follows gets a message (a session, a shared group). */
 export interface Follower {
@@ -6,14 +6,18 @@ export interface Follower {
 }
 
 /**
- * The broker's two topic indexes:
- * - every wildcard filter that any session holds, online or persistent offline, with a use count: a
- *   message is indexed into the light queue of each that matches (no pre-registration needed);
+ * The broker's topic indexes:
+ * - every filter that any session holds, online or persistent offline, with a use count: a message is
+ *   indexed into the light queue of its topic only while an exact filter on it is held, and into the
+ *   light queue of each held wildcard filter that matches (no pre-registration needed). A light queue
+ *   nobody holds has no reader that could ever use its entries: a new subscription starts at its end;
  * - the followers to wake when a topic gets a message: connected sessions and shared groups.
  */
 export class SubscriptionIndex {
   readonly #wildcards = new TopicTrie<string>();
   readonly #uses = new Map<string, number>();
+  /** exact topic filters held, with their use count */
+  readonly #exact = new Map<string, number>();
   readonly #followers = new TopicTrie<Follower>();
   #wildcardsChanged = 0;
 
@@ -22,7 +26,28 @@ export class SubscriptionIndex {
     return this.#wildcardsChanged;
   }
 
-  addWildcard(filter: string): void {
+  /** A session (or a shared group's member) holds `filter`, exact or wildcard. */
+  hold(filter: string): void {
+    if (hasWildcard(filter)) this.#addWildcard(filter);
+    else this.#exact.set(filter, (this.#exact.get(filter) ?? 0) + 1);
+  }
+
+  /** One holder of `filter` let it go. */
+  release(filter: string): void {
+    if (hasWildcard(filter)) this.#removeWildcard(filter);
+    else {
+      const n = (this.#exact.get(filter) ?? 0) - 1;
+      if (n > 0) this.#exact.set(filter, n);
+      else this.#exact.delete(filter);
+    }
+  }
+
+  /** True while some session holds the exact filter `topic`: its light queue is indexed. */
+  holdsExact(topic: string): boolean {
+    return this.#exact.has(topic);
+  }
+
+  #addWildcard(filter: string): void {
     const n = this.#uses.get(filter) ?? 0;
     this.#uses.set(filter, n + 1);
     if (n === 0) {
@@ -31,7 +56,7 @@ export class SubscriptionIndex {
     }
   }
 
-  removeWildcard(filter: string): void {
+  #removeWildcard(filter: string): void {
     const n = (this.#uses.get(filter) ?? 0) - 1;
     if (n > 0) this.#uses.set(filter, n);
     else {

@@ -26,10 +26,11 @@ describe('broker: publish and deliver', () => {
         assert.equal(got[0]!.packet.qos, qos);
         const stats = await h.store.log.stats();
         assert.equal(stats.messages, 1);
-        // first-level queue, topic queue and the wildcard filter queue all index the one record
+        // the first-level queue and the held wildcard filter's queue index the one record; the topic's own
+        // light queue does not, since no session holds the exact topic
         assert.equal((await h.store.log.read('q:plant', 1, 10)).length, 1);
-        assert.equal((await h.store.log.read('t:plant/a/temp', 1, 10)).length, 1);
         assert.equal((await h.store.log.read('f:plant/+/temp', 1, 10)).length, 1);
+        assert.equal((await h.store.log.read('t:plant/a/temp', 1, 10)).length, 0);
       });
     }
   }
@@ -175,7 +176,40 @@ describe('broker: publish and deliver', () => {
     await sub.unsubscribeAsync('idx/+');
     await pub.publishAsync('idx/a', '5', { qos: 1 });
     assert.equal(await filterEntries(), 2, 'no longer indexed once nobody holds it');
-    assert.equal((await h.store.log.read('t:idx/a', 1, 100)).length, 4);
+    assert.equal((await h.store.log.read('t:idx/a', 1, 100)).length, 0, 'nobody ever held the exact topic');
+  });
+
+  it("indexes a topic into its own light queue only while some session (online, offline or a shared group's member) holds the exact topic", async () => {
+    const pub = await h.client({ clientId: 'pub' });
+    const entries = async (): Promise<string[]> => (await h.store.log.read('t:exact/a', 1, 100)).map((e) => e.message.payload.toString());
+    await pub.publishAsync('exact/a', 'before', { qos: 1 });
+    assert.deepEqual(await entries(), [], 'nobody holds it');
+
+    const sub = await h.client({ clientId: 'keeper', clean: false });
+    await sub.subscribeAsync('exact/a', { qos: 1 });
+    const got = collect(sub);
+    await pub.publishAsync('exact/a', 'online', { qos: 1 });
+    await until(() => got.length === 1, 2000, 'delivery');
+    sub.end(true);
+    await until(() => !sub.connected, 2000, 'disconnect');
+    await pub.publishAsync('exact/a', 'offline', { qos: 1 });
+    assert.deepEqual(await entries(), ['online', 'offline'], 'held by a session, online or offline');
+
+    // the offline session gets what it missed when it comes back
+    const back = await h.client({ clientId: 'keeper', clean: false });
+    const caught = collect(back);
+    await until(() => caught.length === 1, 2000, 'catch-up');
+    assert.equal(caught[0]!.payload, 'offline');
+
+    const shared = await h.client({ clientId: 'member', protocolVersion: 5 });
+    await shared.subscribeAsync('$share/g/exact/a', { qos: 1 });
+    await back.unsubscribeAsync('exact/a');
+    await pub.publishAsync('exact/a', 'shared', { qos: 1 });
+    assert.deepEqual((await entries()).slice(-1), ['shared'], "held by a shared group's member");
+
+    await shared.unsubscribeAsync('$share/g/exact/a');
+    await pub.publishAsync('exact/a', 'after', { qos: 1 });
+    assert.deepEqual(await entries(), ['online', 'offline', 'shared'], 'no longer indexed once nobody holds it');
   });
 
   it('a batch re-sent with the same envelope id is acknowledged but stored once', async () => {

@@ -25,6 +25,9 @@ describe('broker: a topic quota refuses publishes (the cloud gives one per gatew
           serverQueues: (t) => [`q:${t.split('/')[0]}`],
           admitTopic: (_who, topic) => seen.has(topic) || (seen.size < 3 && seen.add(topic) !== undefined),
         }).start();
+        // An app holds every topic exactly, so each one stored gets its own light queue.
+        const app = await h.client({ clientId: 'app' });
+        await app.subscribeAsync(Array.from({ length: 10 }, (_, i) => `telemetry/gw1/d${i}/temp`), { qos: 1 });
         const before = (await h.store.log.stats()).queues;
         const gw = await h.client({ clientId: 'gw1', protocolVersion: version });
         const codes: number[] = [];

@@ -9,6 +9,9 @@ import type { MessageProperties, QoS } from '@causeway/shared';
  * - first-level queue: `q:telemetry` (the server-side queue `telemetry` that backend apps consume)
  * - light queue of an exact topic: `t:telemetry/gw1/dev1/temp`
  * - light queue of a wildcard filter: `f:telemetry/+/+/temp`
+ * The broker names a light queue only while one of its sessions holds the filter (or, on a store shared
+ * by several nodes, every topic's `t:` queue: `BrokerOptions.indexEveryTopic`; the JetStream log adds the
+ * `f:` queues of other nodes' wildcard filters itself).
  *
  * Every implementation (memory, SQLite, JetStream) runs `describeStoreContract` in
  * broker/test/store/store-contract.ts.

@@ -143,6 +143,8 @@ export async function startCloudNode(cfg: CloudConfig, logger: Logger): Promise<
     broker = new Broker(store, {
       ...cfg.limits,
       allowAnonymous: cfg.auth.allowAnonymous,
+      // a session on another node may hold any topic: its light queue is indexed whoever publishes
+      indexEveryTopic: jsStore !== undefined,
       access: aclFile === undefined ? registryAccess(auth, registry, logger) : aclFile.over(registryAccess(auth, registry, logger)),
       ...causewayBrokerHooks(cfg.limits),
       onAppend: (topic) => {

@@ -169,6 +169,20 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     assert.deepEqual(real().sort(), Array.from({ length: 20 }, (_, i) => `m${i}`).sort());
   });
 
+  it("delivers to a device on node A, subscribed to an exact topic, what a device on node B publishes there (node B's sessions hold no such topic)", async function () {
+    if (!a.crossNode) this.skip();
+    const sub = mqtt.connect(a.url, { clientId: 'exact-on-a' });
+    const pub = mqtt.connect(b.url, { clientId: 'exact-pub-on-b' });
+    clients.push(sub, pub);
+    const got: string[] = [];
+    sub.on('message', (_t, p) => got.push(p.toString()));
+    await Promise.all([connected(sub), connected(pub)]);
+    await sub.subscribeAsync('alerts/gw7/smoke', { qos: 1 });
+    for (let i = 0; i < 10; i++) await pub.publishAsync('alerts/gw7/smoke', `s${i}`, { qos: 1 });
+    await until('10 messages on node A', () => got.length >= 10, 15_000, () => `got ${JSON.stringify(got)}`);
+    assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `s${i}`));
+  });
+
   it('serves a persistent session on another node after its node died: what was queued meanwhile arrives', async function () {
     if (!a.crossNode || !a.sessionsAcrossNodes) {
       console.warn('skipping: Broker.loadStoredSession(clientId) / notifyRemote are not wired yet (see docs/scale-out.md, "Wiring")');

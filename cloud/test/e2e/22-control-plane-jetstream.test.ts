@@ -142,4 +142,20 @@ describe('cloud e2e 22: commands and config across two nodes on JetStream @e2e',
     assert.deepEqual(fromA.commands, fromB.commands);
     assert.equal(fromA.commands[0].status, 'COMPLETED');
   });
+
+  it('a config set through node A reaches, live, a gateway that connected to node B after A started (no session of A holds its topic)', async () => {
+    // A restored every persistent session it found when it started; this gateway's session is newer
+    const gw2 = (await api(b, 'POST', '/v1/devices', { id: 'gw2' })).secret as string;
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: 'gw2', username: 'gw2', password: gw2, clean: true, reconnectPeriod: 0 });
+    try {
+      const got: string[] = [];
+      c.on('message', (topic) => got.push(topic));
+      await c.subscribeAsync('config/gw2', { qos: 1 });
+      await api(a!, 'PUT', '/v1/config/gateways/gw2', { config: { uplink: { batchMaxReadings: 50 } } });
+      await waitFor('config/gw2 on node B', 15_000, () => (got.length > 0 ? true : undefined));
+      assert.deepEqual(got, ['config/gw2']);
+    } finally {
+      await c.endAsync();
+    }
+  });
 });
