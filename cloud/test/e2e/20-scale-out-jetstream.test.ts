@@ -141,18 +141,24 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
     [a, b] = await Promise.all([startNode('node-a', nats.urls), startNode('node-b', [...nats.urls].reverse())]);
   });
 
+  /** A subscriber on node A holding `filter` (QoS 1) and a publisher on node B, both connected; `got` collects payloads. */
+  async function subscribedAcross(subId: string, pubId: string, filter: string): Promise<{ pub: mqtt.MqttClient; got: string[] }> {
+    const sub = mqtt.connect(a.url, { clientId: subId });
+    const pub = mqtt.connect(b.url, { clientId: pubId });
+    clients.push(sub, pub);
+    const got: string[] = [];
+    sub.on('message', (_t, p) => got.push(p.toString()));
+    await Promise.all([connected(sub), connected(pub)]);
+    await sub.subscribeAsync(filter, { qos: 1 });
+    return { pub, got };
+  }
+
   it('delivers to devices on node A what devices on node B publish', async function () {
     if (!a.crossNode) {
       console.warn('skipping: Broker.notifyRemote(topics) is not wired yet (see docs/scale-out.md, "Wiring")');
       this.skip();
     }
-    const sub = mqtt.connect(a.url, { clientId: 'sub-on-a' });
-    const pub = mqtt.connect(b.url, { clientId: 'pub-on-b' });
-    clients.push(sub, pub);
-    const got: string[] = [];
-    sub.on('message', (_t, p) => got.push(p.toString()));
-    await Promise.all([connected(sub), connected(pub)]);
-    await sub.subscribeAsync('alerts/+/fire', { qos: 1 });
+    const { pub, got } = await subscribedAcross('sub-on-a', 'pub-on-b', 'alerts/+/fire');
     // Node A registers the wildcard filter cluster-wide before its SUBACK; node B learns it from a KV watch a
     // moment later, and a publish on B inside that moment is not indexed for it (docs/scale-out.md). So
     // probe until B's publishes reach A, then count what is published after.
@@ -171,13 +177,7 @@ describe('e2e 20: two Causeway nodes on a 3-node JetStream cluster @e2e', functi
 
   it("delivers to a device on node A, subscribed to an exact topic, what a device on node B publishes there (node B's sessions hold no such topic)", async function () {
     if (!a.crossNode) this.skip();
-    const sub = mqtt.connect(a.url, { clientId: 'exact-on-a' });
-    const pub = mqtt.connect(b.url, { clientId: 'exact-pub-on-b' });
-    clients.push(sub, pub);
-    const got: string[] = [];
-    sub.on('message', (_t, p) => got.push(p.toString()));
-    await Promise.all([connected(sub), connected(pub)]);
-    await sub.subscribeAsync('alerts/gw7/smoke', { qos: 1 });
+    const { pub, got } = await subscribedAcross('exact-on-a', 'exact-pub-on-b', 'alerts/gw7/smoke');
     for (let i = 0; i < 10; i++) await pub.publishAsync('alerts/gw7/smoke', `s${i}`, { qos: 1 });
     await until('10 messages on node A', () => got.length >= 10, 15_000, () => `got ${JSON.stringify(got)}`);
     assert.deepEqual(got, Array.from({ length: 10 }, (_, i) => `s${i}`));
