@@ -121,14 +121,7 @@ describe('broker: bad input', () => {
   it('v5: a client exceeding our Receive Maximum gets DISCONNECT 0x93', async () => {
     await h.close();
     h = await new Harness({ maxInflight: 2 }).start();
-    const log = h.store.log;
-    const original = log.append.bind(log);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    log.append = async (...args) => {
-      await gate;
-      return original(...args);
-    };
+    const { release } = h.holdAppends();
     const r = await h.rawConnected(5, 'flood');
     // One write, so the broker reads the third publish while the first two wait for their commits. (Once
     // maxInflight publishes wait, it stops reading the socket: a client that ignores our Receive Maximum,

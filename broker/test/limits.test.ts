@@ -44,21 +44,12 @@ describe('broker: limits and backpressure', () => {
 
   it('a QoS 0 flood stops being read while the store is behind, and is read again once it catches up', async () => {
     h = await new Harness().start();
-    const log = h.store.log;
-    const original = log.append.bind(log);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let calls = 0;
-    log.append = async (...args) => {
-      calls++;
-      await gate;
-      return original(...args);
-    };
+    const held = h.holdAppends();
     const pub = await h.client({ clientId: 'flood' });
     for (let i = 0; i < 3000; i++) pub.publish('flood/x', 'x', { qos: 0 });
     await sleep(200);
-    assert.ok(calls <= 1100, `${calls} appends outstanding: reading was not paused`);
-    release();
+    assert.ok(held.calls <= 1100, `${held.calls} appends outstanding: reading was not paused`);
+    held.release();
     await until(() => h!.broker.counters.publishesIn === 3000, 5000, 'the rest after the store caught up');
   });
 

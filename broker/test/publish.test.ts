@@ -37,14 +37,7 @@ describe('broker: publish and deliver', () => {
 
   it('acknowledges a QoS 1 publish only after the append resolved', async () => {
     const pub = await h.client({ clientId: 'pub' });
-    const log = h.store.log;
-    const original = log.append.bind(log);
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    log.append = async (...args) => {
-      await gate;
-      return original(...args);
-    };
+    const { release } = h.holdAppends();
     let acked = false;
     const p = pub.publishAsync('plant/a/temp', 'slow', { qos: 1 }).then(() => (acked = true));
     await sleep(100);
@@ -56,26 +49,18 @@ describe('broker: publish and deliver', () => {
 
   it('acknowledges QoS 1 and 2 publishes in the order they arrived, even when a later commit finishes first [MQTT-4.6.0-2]', async () => {
     const r = await h.rawConnected(4, 'order');
-    const log = h.store.log;
-    const original = log.append.bind(log);
-    // The first append waits for a gate; the ones behind it commit at once.
-    let release!: () => void;
-    const gate = new Promise<void>((res) => (release = res));
-    let calls = 0;
-    log.append = async (...args) => {
-      if (++calls === 1) await gate;
-      return original(...args);
-    };
+    // The first append waits; the ones behind it commit at once.
+    const held = h.holdAppends((call) => call === 1);
     r.send({ cmd: 'publish', topic: 'o/1', payload: Buffer.from('1'), qos: 1, dup: false, retain: false, messageId: 1 });
     r.send({ cmd: 'publish', topic: 'o/2', payload: Buffer.from('2'), qos: 2, dup: false, retain: false, messageId: 2 });
     r.send({ cmd: 'publish', topic: 'o/3', payload: Buffer.from('3'), qos: 1, dup: false, retain: false, messageId: 3 });
-    await until(() => calls === 3, 2000, 'three appends');
+    await until(() => held.calls === 3, 2000, 'three appends');
     await sleep(50);
     assert.deepEqual(r.packets.map((p) => p.cmd), [], 'nothing acknowledged while the first publish is not committed');
-    release();
+    held.release();
     await until(() => r.packets.length === 3, 2000, 'three acknowledgements');
     assert.deepEqual(r.packets.map((p) => `${p.cmd} ${(p as { messageId?: number }).messageId}`), ['puback 1', 'pubrec 2', 'puback 3']);
-    assert.equal((await log.stats()).messages, 3);
+    assert.equal((await h.store.log.stats()).messages, 3);
   });
 
   it('does not acknowledge when the store fails; the client gets no PUBACK and the failure is counted', async () => {
