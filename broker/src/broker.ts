@@ -29,7 +29,8 @@ export const KEEP_ALIVE_SWEEP_MS = 500;
 /**
  * The MQTT broker core: store once, push-pull. A PUBLISH is appended to the log once, indexed into its
  * first-level queue, its topic's light queue if any session holds that topic, and the light queue of
- * every wildcard filter any session holds; then the topic is announced and each connected session following it pulls from its own offset.
+ * every wildcard filter any session holds; then the topic is announced and each connected session
+ * following it pulls from its own offset.
  * `handle(stream)` takes any duplex stream, so tests drive it in-process and listeners pass sockets.
  */
 export class Broker implements ConnectionHost {
