@@ -15,9 +15,8 @@ export interface Follower {
  */
 export class SubscriptionIndex {
   readonly #wildcards = new TopicTrie<string>();
+  /** every filter held, exact or wildcard, with its use count */
   readonly #uses = new Map<string, number>();
-  /** exact topic filters held, with their use count */
-  readonly #exact = new Map<string, number>();
   readonly #followers = new TopicTrie<Follower>();
   #wildcardsChanged = 0;
 
@@ -28,42 +27,30 @@ export class SubscriptionIndex {
 
   /** A session (or a shared group's member) holds `filter`, exact or wildcard. */
   hold(filter: string): void {
-    if (hasWildcard(filter)) this.#addWildcard(filter);
-    else this.#exact.set(filter, (this.#exact.get(filter) ?? 0) + 1);
-  }
-
-  /** One holder of `filter` let it go. */
-  release(filter: string): void {
-    if (hasWildcard(filter)) this.#removeWildcard(filter);
-    else {
-      const n = (this.#exact.get(filter) ?? 0) - 1;
-      if (n > 0) this.#exact.set(filter, n);
-      else this.#exact.delete(filter);
-    }
-  }
-
-  /** True while some session holds the exact filter `topic`: its light queue is indexed. */
-  holdsExact(topic: string): boolean {
-    return this.#exact.has(topic);
-  }
-
-  #addWildcard(filter: string): void {
     const n = this.#uses.get(filter) ?? 0;
     this.#uses.set(filter, n + 1);
-    if (n === 0) {
+    if (n === 0 && hasWildcard(filter)) {
       this.#wildcards.add(filter, filter);
       this.#wildcardsChanged++;
     }
   }
 
-  #removeWildcard(filter: string): void {
+  /** One holder of `filter` let it go. */
+  release(filter: string): void {
     const n = (this.#uses.get(filter) ?? 0) - 1;
     if (n > 0) this.#uses.set(filter, n);
     else {
       this.#uses.delete(filter);
-      this.#wildcards.remove(filter, filter);
-      this.#wildcardsChanged++;
+      if (hasWildcard(filter)) {
+        this.#wildcards.remove(filter, filter);
+        this.#wildcardsChanged++;
+      }
     }
+  }
+
+  /** True while some session holds the exact filter `topic` (a topic has no wildcard): its light queue is indexed. */
+  holdsExact(topic: string): boolean {
+    return this.#uses.has(topic);
   }
 
   /** Wildcard filters whose light queues a message on `topic` belongs in. */

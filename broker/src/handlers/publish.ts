@@ -120,7 +120,8 @@ export function handlePublish(conn: HandlerConnection, packet: IPublishPacket): 
     return;
   }
   conn.pendingInbound++;
-  // Without v5 Receive Maximum a 3.1.1 client is slowed down by not reading its socket.
+  // A client with maxInflight publishes waiting for their commits is slowed down by not reading its socket
+  // (MQTT.js 5 ignores our Receive Maximum, so v5 clients are paused too).
   if (conn.pendingInbound >= b.options.maxInflight) conn.pauseReading();
   conn.ackAfter(committed, () => {
     conn.pendingInbound--;

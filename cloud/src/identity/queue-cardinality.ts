@@ -4,8 +4,9 @@
  *
  * Counted: the distinct exact topics a gateway has published on `telemetry/…` and `events/…` — one light
  * queue (`t:{topic}`) per device/stream or device/event-type pair: on JetStream every topic's, on the
- * embedded store each one a session subscribes to exactly (an app's `telemetry/gw1/th-1/temp`). Not counted: `cmd-result/…` (one per
- * command the cloud sent, so the cloud bounds it), `status/{gw}` and `config-reported/{gw}` (one each).
+ * embedded store each one a session subscribes to exactly (an app's `telemetry/gw1/th-1/temp`). Not
+ * counted: `cmd-result/…` (one per command the cloud sent, so the cloud bounds it), `status/{gw}` and
+ * `config-reported/{gw}` (one each).
  *
  * The sets live in memory: the count starts afresh when the node starts, and on a cluster each node counts
  * what it served — so a gateway can create at most `max` new queues per node start, not unlimited.
