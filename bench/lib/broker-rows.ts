@@ -121,11 +121,14 @@ async function runRound(names: readonly CompetitorName[], cases: readonly Broker
           const r = await c.run(broker);
           // Broker CPU per message (connects excluded) does not depend on how fast the shared-core load
           // generator is, unlike msgs/s.
-          const { brokerS, generatorS, wallMs } = r.cpu;
+          const { brokerS, brokerMainS, generatorS, wallMs } = r.cpu;
+          // A Node broker's main thread runs its event loop; the rest is V8's compiler and GC helpers and
+          // libuv's pool. A Go broker (nats-server) has no such thread, so it is not shown.
+          const onNode = name === 'causeway' || name === 'aedes';
           const perMsg = (brokerS * 1e6) / Math.max(1, c.handled(r));
           const cpuNote = Number.isNaN(brokerS)
             ? ''
-            : `; broker CPU ${brokerS.toFixed(2)} s in ${(wallMs / 1000).toFixed(1)} s = ${perMsg.toFixed(1)} µs/msg; load generator CPU ${generatorS.toFixed(2)} s`;
+            : `; broker CPU ${brokerS.toFixed(2)} s${Number.isNaN(brokerMainS) || !onNode ? '' : ` (main thread ${brokerMainS.toFixed(2)} s)`} in ${(wallMs / 1000).toFixed(1)} s = ${perMsg.toFixed(1)} µs/msg; load generator CPU ${generatorS.toFixed(2)} s`;
           const detail = `${c.describe(r)}${cpuNote}`;
           rows.push({ case: c.label, contender: broker.label, ours, value: c.figure(r), detail });
           raw.push({ value: c.figure(r), cpuPerMsg: Number.isNaN(brokerS) ? NaN : perMsg, detail });

@@ -63,10 +63,14 @@ function latencyMicros(payload: Buffer): number {
   return payload.length >= 8 ? (performance.now() - payload.readDoubleLE(0)) * 1000 : NaN;
 }
 
-/** CPU seconds (user+system) a Linux process has used so far; NaN when /proc is unavailable. */
-export function cpuSeconds(pid: number): number {
+/**
+ * CPU seconds (user+system) a Linux process has used so far, all its threads; with `thread`, that one
+ * thread's (`thread === pid` is the main thread: a Node broker's event loop, without V8's compiler and GC
+ * helpers or libuv's pool). NaN when /proc is unavailable.
+ */
+export function cpuSeconds(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[11], fields[12] are utime and stime (14th and 15th of the full line) in clock ticks
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -81,6 +85,8 @@ export interface CpuWindow {
   wallMs: number;
   /** broker CPU seconds in the phase (NaN without brokerPid or /proc) */
   brokerS: number;
+  /** of which its main thread's: for a Node broker, the event loop that bounds its msgs/s */
+  brokerMainS: number;
   /** this process's CPU seconds in the phase */
   generatorS: number;
 }
@@ -89,16 +95,19 @@ class CpuMeter {
   readonly #pid: number | undefined;
   readonly #wall0 = performance.now();
   readonly #broker0: number;
+  readonly #main0: number;
   readonly #gen0 = process.cpuUsage();
   constructor(pid: number | undefined) {
     this.#pid = pid;
     this.#broker0 = pid === undefined ? NaN : cpuSeconds(pid);
+    this.#main0 = pid === undefined ? NaN : cpuSeconds(pid, pid);
   }
   read(): CpuWindow {
     const gen = process.cpuUsage(this.#gen0);
     return {
       wallMs: performance.now() - this.#wall0,
       brokerS: this.#pid === undefined ? NaN : cpuSeconds(this.#pid) - this.#broker0,
+      brokerMainS: this.#pid === undefined ? NaN : cpuSeconds(this.#pid, this.#pid) - this.#main0,
       generatorS: (gen.user + gen.system) / 1e6,
     };
   }

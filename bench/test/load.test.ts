@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { startCompetitor, stopAllCompetitors, type RunningBroker } from '../lib/competitors.js';
 import { cpuSeconds, runFanIn, runFanOut } from '../lib/load.js';
 
@@ -63,5 +65,19 @@ describe('bench load helpers @e2e', function () {
   it('reads a live process\'s CPU time from /proc', () => {
     assert.ok(cpuSeconds(process.pid) > 0);
     assert.ok(Number.isNaN(cpuSeconds(2 ** 22 + 12345)));
+  });
+
+  it('reads the main thread\'s CPU apart from the other threads\'', async () => {
+    const all0 = cpuSeconds(process.pid);
+    const main0 = cpuSeconds(process.pid, process.pid);
+    assert.ok(main0 > 0 && main0 <= all0, `main ${main0} s of ${all0} s`);
+    // A worker thread spins for 400 ms while the main thread sleeps: the process's CPU grows, the main thread's hardly.
+    const spinner = new Worker('const end = Date.now() + 400; while (Date.now() < end);', { eval: true });
+    await once(spinner, 'exit');
+    const all = cpuSeconds(process.pid) - all0;
+    const main = cpuSeconds(process.pid, process.pid) - main0;
+    assert.ok(all >= 0.3, `process CPU ${all} s`);
+    assert.ok(main < all - 0.2, `main thread ${main} s of ${all} s`);
+    assert.ok(Number.isNaN(cpuSeconds(process.pid, 2 ** 22 + 12345)), 'no such thread');
   });
 });
