@@ -10,10 +10,13 @@ function msg(topic: string, payloadBytes: number): StoredMessage {
 
 describe('encodePlainPublish: one encoding per variant, the packet id patched in', () => {
   // Remaining Length of 1, 2 and 3 bytes; a multi-byte UTF-8 topic.
-  const cases: Array<[string, StoredMessage]> = [['64-byte payload', msg('bench/fan-out/x', 64)], ['300-byte payload', msg('a/b', 300)], ['20,000-byte payload, UTF-8 topic', msg('capteurs/température/é', 20_000)]];
+  const cases: Array<[string, StoredMessage]> = [['64-byte payload', msg('bench/fan-out/x', 64)], ['300-byte payload', msg('a/b', 300)], ['20,000-byte payload, UTF-8 topic', msg('capteurs/température/é', 20_000)], ['empty payload', msg('t', 0)], ['topic on an empty first level', msg('/sensors/1', 5)]];
+  // Remaining Length at each side of its 1/2, 2/3 and 3/4-byte boundaries (127, 16,383, 2,097,151), QoS 0
+  // and v3.1.1 (topic "a" takes 3 bytes); the other variants then sit a few bytes either side.
+  for (const edge of [127, 16_383, 2_097_151]) for (const d of [-3, 0, 1]) cases.push([`Remaining Length ${edge + d}`, msg('a', edge + d - 3)]);
   for (const [name, m] of cases) {
     it(`is byte for byte what mqtt-packet generates: ${name}`, () => {
-      for (const version of [4, 5] as const) {
+      for (const version of [3, 4, 5] as const) {
         for (const qos of [0, 1, 2] as QoS[]) {
           for (const retain of [false, true]) {
             for (const dup of [false, true]) {
