@@ -22,7 +22,7 @@
  * the same run; DIR inside the repository, so the build finds its node_modules).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -37,6 +37,7 @@ import { ProcSampler, type FootprintReport } from './lib/process-sampler.js';
 import { findArm64Runtime, ratioVerdict, type FootprintFigures } from './lib/qemu-arm64.js';
 import { subscribeReadings } from './lib/reading-subscriber.js';
 import type { BenchArgs, BenchResult, ResultRow } from './lib/result.js';
+import { unitNodeOptions } from './lib/unit-node-options.js';
 
 export const description = 'edge agent RSS, CPU and disk bytes written per reading at 10 to 10,000 readings/s, vs a minimal MQTT.js forwarder without buffering';
 
@@ -45,8 +46,8 @@ const repoRoot = resolve(here, '..');
 const TARGET_RSS_MIB = 64;
 /** issue 16: bytes written per reading at most this many times the payload (the JSON line) */
 const TARGET_WRITE_RATIO = 3;
-/** the V8 flags the systemd unit gives the agent (systemd/causeway-edge.service) */
-export const UNIT_V8_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=128'];
+/** the V8 flags the systemd unit gives the agent (NODE_OPTIONS in systemd/causeway-edge.service) */
+export const UNIT_V8_FLAGS = unitNodeOptions(readFileSync(join(repoRoot, 'systemd', 'causeway-edge.service'), 'utf8'));
 
 interface Measured {
   fp: FootprintReport;

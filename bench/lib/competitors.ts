@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForPort } from './free-port.js';
+import { unitNodeOptions } from './unit-node-options.js';
 
 export type CompetitorName = 'mosquitto' | 'aedes' | 'nats' | 'causeway';
 export const COMPETITORS: readonly CompetitorName[] = ['mosquitto', 'aedes', 'nats', 'causeway'];
@@ -258,8 +259,9 @@ export async function startNats(opts: StartOptions = {}): Promise<RunningBroker>
 /**
  * causeway-cloud from its built binary. CAUSEWAY_BENCH_CLOUD_MAIN points at another build of
  * dist/cloud/src/main.js (e.g. `tsc -p tsconfig.build.json --outDir bench/dist`, so a benchmark never
- * rewrites the dist/ other work is using). CAUSEWAY_BENCH_CLOUD_NODE_ARGS adds Node flags for an A/B of V8
- * settings (e.g. `--max-semi-space-size=1`), after the caller's own.
+ * rewrites the dist/ other work is using). Node runs it with its systemd unit's flags (cloudUnitNodeArgs);
+ * CAUSEWAY_BENCH_CLOUD_NODE_ARGS adds Node flags for an A/B of V8 settings (e.g.
+ * `--max-semi-space-size=16`, V8's own maximum), after the caller's own.
  */
 export async function startCauseway(opts: StartOptions = {}): Promise<RunningBroker> {
   const main = resolve(repoRoot, process.env['CAUSEWAY_BENCH_CLOUD_MAIN'] ?? join('dist', 'cloud', 'src', 'main.js'));
@@ -268,14 +270,15 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
   const dir = tempDir('causeway');
   const version = packageVersion(join(repoRoot, 'package.json'));
   const apiPort = opts.api === true ? await freePort() : -1;
+  const unitFlags = cloudUnitNodeArgs();
   const broker = await spawnBroker({
     name: 'causeway',
-    label: `causeway-cloud ${version} (${storeBackend(opts.causewayArgs ?? [])} store)`,
+    label: `causeway-cloud ${version} (${storeBackend(opts.causewayArgs ?? [])} store${unitFlags.length > 0 ? `, ${unitFlags.join(' ')} as its unit` : ''})`,
     command: process.execPath,
     // log.level warn: like the others' configs, keep per-connection info lines out of the measurement;
     // anonymous clients like the others; no HTTP API listener (it would want a port of its own).
     // Every load generator connects from loopback: lift the per-source cap (default 1,000) unless the caller sets it.
-    args: [...(opts.causewayNodeArgs ?? []), ...(process.env['CAUSEWAY_BENCH_CLOUD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
+    args: [...unitFlags, ...(opts.causewayNodeArgs ?? []), ...(process.env['CAUSEWAY_BENCH_CLOUD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''), main, '--mqtt.port', String(port), '--store.path', join(dir, 'store'), '--log.level', 'warn', '--auth.allowAnonymous', 'true', '--api.port', String(apiPort), ...(apiPort > 0 ? ['--api.host', '127.0.0.1'] : []), ...((opts.causewayArgs ?? []).includes('--limits.maxConnectionsPerSource') ? [] : ['--limits.maxConnectionsPerSource', '0']), ...(opts.causewayArgs ?? [])],
     port,
     dir,
     protocolVersion: 5,
@@ -286,6 +289,15 @@ export async function startCauseway(opts: StartOptions = {}): Promise<RunningBro
     throw new CompetitorUnavailableError('causeway', `HTTP API did not listen on ${apiPort}`);
   }
   return { ...broker, apiUrl: `http://127.0.0.1:${apiPort}`, operatorTokenFile: join(dir, 'store', 'operator-token') };
+}
+
+/**
+ * The Node flags systemd/causeway-cloud.service starts causeway-cloud with (NODE_OPTIONS): every benchmark
+ * starts it the way the unit does. The caller's and CAUSEWAY_BENCH_CLOUD_NODE_ARGS come after them, and
+ * V8 takes the last of a repeated flag, so an A/B can override them (e.g. `--max-semi-space-size=16`).
+ */
+export function cloudUnitNodeArgs(): string[] {
+  return unitNodeOptions(readFileSync(join(repoRoot, 'systemd', 'causeway-cloud.service'), 'utf8'));
 }
 
 /** The value of the last `--store.backend X` among causeway-cloud's flags; sqlite, its default, when absent. */
