@@ -126,14 +126,22 @@ trap - EXIT
 # 2. Wrappers: exec keeps the PID, so node itself is the unit's main process (what WatchdogSec and
 #    kill -HUP $MAINPID talk to); the node path is fixed at install time, not looked up in PATH.
 install -d -m 0755 "$D_BIN"
-wrapper() { # name, script
+#    A program whose unit sets NODE_OPTIONS gets the same default in its wrapper, so that it runs alike from
+#    a shell; a NODE_OPTIONS given by the unit or the caller, even an empty one, is kept as it is.
+wrapper() { # name, script, [default NODE_OPTIONS]
   local tmp; tmp=$(mktemp "$D_BIN/.$1.XXXXXX")
-  printf '#!/bin/sh\n# installed by causeway systemd/install.sh\nexec '"'%s' '%s'"' "$@"\n' "$NODE" "$APP/$2" > "$tmp"
+  {
+    printf '#!/bin/sh\n# installed by causeway systemd/install.sh\n'
+    [ -z "${3:-}" ] || printf 'NODE_OPTIONS="${NODE_OPTIONS-%s}"\nexport NODE_OPTIONS\n' "$3"
+    printf 'exec '"'%s' '%s'"' "$@"\n' "$NODE" "$APP/$2"
+  } > "$tmp"
   chmod 0755 "$tmp"
   mv -f "$tmp" "$D_BIN/$1"
 }
+# The cloud unit's NODE_OPTIONS (its young generation, issue 15), read from the unit itself.
+CLOUD_NODE_OPTIONS=$(sed -n 's/^Environment="NODE_OPTIONS=\(.*\)"$/\1/p' "$SRC/systemd/causeway-cloud.service" | tail -n 1)
 wrapper causeway-edge dist/edge/src/main.js
-wrapper causeway-cloud dist/cloud/src/main.js
+wrapper causeway-cloud dist/cloud/src/main.js "$CLOUD_NODE_OPTIONS"
 wrapper causeway dist/cloud/src/cli/main.js
 wrapper causeway-sim dist/firmware-sim/src/main.js
 

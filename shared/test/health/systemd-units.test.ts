@@ -182,6 +182,20 @@ os.execv(sys.argv[1], [sys.argv[1]] + sys.argv[2:])`, process.execPath, ...flags
       for (const [p, mode] of want) assert.equal(modeOf(join(dest, p)), mode, p);
       assert.equal(readFileSync(join(dest, 'etc/systemd/system/causeway-edge.service'), 'utf8'), unitText('causeway-edge'));
       assert.match(readFileSync(join(dest, 'usr/local/bin/causeway-edge'), 'utf8'), /^exec '.*node' '\/usr\/local\/lib\/causeway\/dist\/edge\/src\/main\.js' "\$@"$/m);
+      // causeway-cloud from a shell gets its unit's NODE_OPTIONS (issue 15: the young generation), unless given one.
+      const cloudWrapper = readFileSync(join(dest, 'usr/local/bin/causeway-cloud'), 'utf8');
+      assert.match(cloudWrapper, /^exec '.*node' '\/usr\/local\/lib\/causeway\/dist\/cloud\/src\/main\.js' "\$@"$/m);
+      const unitOptions = directives(unitText('causeway-cloud'), 'Environment').map((v) => /^"NODE_OPTIONS=(.*)"$/.exec(v)?.[1]).filter((v) => v !== undefined);
+      assert.deepEqual(unitOptions, ['--max-semi-space-size=8']);
+      const probe = join(tmp, 'cloud-wrapper-probe');
+      writeFileSync(probe, cloudWrapper.replace("'/usr/local/lib/causeway/dist/cloud/src/main.js'", "'-p'"), { mode: 0o755 });
+      const env = { ...process.env };
+      delete env['NODE_OPTIONS'];
+      const options = (extra: Record<string, string>): string => spawnSync(probe, ['JSON.stringify(process.env.NODE_OPTIONS)'], { encoding: 'utf8', env: { ...env, ...extra } }).stdout.trim();
+      assert.equal(options({}), JSON.stringify(unitOptions[0]));
+      assert.equal(options({ NODE_OPTIONS: '' }), '""', 'an empty NODE_OPTIONS is kept');
+      assert.equal(options({ NODE_OPTIONS: '--max-old-space-size=512' }), '"--max-old-space-size=512"');
+      assert.doesNotMatch(readFileSync(join(dest, 'usr/local/bin/causeway-edge'), 'utf8'), /NODE_OPTIONS/, 'the edge unit runs the launcher, which sets its own');
       // no dev dependencies shipped to the gateway
       assert.ok(!existsSync(join(dest, 'usr/local/lib/causeway/node_modules/typescript')));
       assert.ok(!existsSync(join(dest, 'usr/local/lib/causeway/node_modules/mocha')));
